@@ -1,0 +1,1 @@
+"""Concrete implementations of the ports. Only composition roots import these."""

@@ -1,0 +1,143 @@
+"""A meeting attached to an event, and what must happen to keep it in step with the event.
+
+A conference belongs to the external account that hosts it, not to a host user: whoever holds
+an active link to that account can manage it (so a takeover, S9, or a relink of the same account
+keeps it manageable). With no such link it is DETACHED: the URL stays, nothing can change it.
+
+Deleting a meeting is not a conference state: when the URL is withdrawn or the event deleted,
+the conference row goes at once and a self-contained delete job (provider, account, meeting id,
+marker) carries the deletion to the provider until it confirms (S19, S20).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+from meetlink.domain.event import Event
+
+__all__ = [
+    "AGENDA_LIMIT",
+    "TOPIC_LIMIT",
+    "Conference",
+    "ConferenceRecord",
+    "ConferenceStatus",
+    "MailedState",
+    "MeetingTerms",
+    "Step",
+    "plan_sync",
+    "terms_for",
+]
+
+TOPIC_LIMIT = 200
+AGENDA_LIMIT = 2000
+
+
+class ConferenceStatus(enum.Enum):
+    """Where a conference stands."""
+
+    PENDING = "pending"  # requested; the provider has not confirmed yet (join_url None)
+    ISSUED = "issued"  # the meeting exists and reflects the event
+    DETACHED = "detached"  # the URL exists but no active link can manage it any more
+
+
+@attrs.frozen
+class Conference:
+    """The public view of an event's conference. Never carries the host start URL."""
+
+    event_id: str
+    provider: str
+    status: ConferenceStatus
+    meeting_id: str | None
+    join_url: str | None
+    passcode: str | None
+    external_account_id: str
+
+
+@attrs.frozen(kw_only=True)
+class MeetingTerms:
+    """What the provider meeting must say, derived from the event."""
+
+    topic: str
+    start: datetime
+    duration_minutes: int
+    timezone: str
+    agenda: str = ""
+
+
+def terms_for(event: Event) -> MeetingTerms:
+    """The meeting terms that follow from ``event`` (topic cut to the provider limit)."""
+    return MeetingTerms(
+        topic=event.title[:TOPIC_LIMIT],
+        start=event.start,
+        duration_minutes=event.duration_minutes,
+        timezone=event.timezone,
+        agenda=event.description[:AGENDA_LIMIT],
+    )
+
+
+@attrs.frozen(kw_only=True)
+class MailedState:
+    """What participants were last told, to know which mails a change owes them (S13)."""
+
+    join_url: str
+    passcode: str | None
+    start: datetime
+    end: datetime
+    emails: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ConferenceRecord:
+    """A conference as storage keeps it (one per event)."""
+
+    event_id: str
+    provider: str
+    external_account_id: str
+    status: ConferenceStatus = ConferenceStatus.PENDING
+    marker: str  # unique per create attempt series; put in the meeting to find it again
+    meeting_id: str | None = None
+    join_url: str | None = None
+    passcode: str | None = None
+    synced: MeetingTerms | None = None  # what the provider meeting says now, as far as we know
+    maybe_created: bool = False  # a create may have happened without our seeing the answer
+    mailed: MailedState | None = None
+    failed: bool = False
+    last_error: str | None = None
+    created_at: datetime
+
+    def public(self) -> Conference:
+        """The host-facing view."""
+        return Conference(
+            event_id=self.event_id,
+            provider=self.provider,
+            status=self.status,
+            meeting_id=self.meeting_id,
+            join_url=self.join_url,
+            passcode=self.passcode,
+            external_account_id=self.external_account_id,
+        )
+
+
+class Step(enum.Enum):
+    """The next provider action for a wanted conference."""
+
+    CREATE = "create"
+    FIND_THEN_CREATE = "find_then_create"  # an earlier create may have landed: adopt it
+    UPDATE = "update"
+    DETACH = "detach"  # issued, but no link holds the account any more
+    FORGET = "forget"  # never issued and no link can issue it: drop the row
+    DONE = "done"
+
+
+def plan_sync(record: ConferenceRecord, terms: MeetingTerms, manageable: bool) -> Step:
+    """What the sync job must do so the provider meeting matches ``terms``."""
+    if not manageable:
+        return Step.FORGET if record.meeting_id is None else Step.DETACH
+    if record.meeting_id is None:
+        return Step.FIND_THEN_CREATE if record.maybe_created else Step.CREATE
+    if record.synced != terms:
+        return Step.UPDATE
+    return Step.DONE

@@ -1,0 +1,149 @@
+"""Account links between host users and provider accounts (S6-S10, S15, S16, S24).
+
+Invariants over all links of one provider:
+- at most one active link per host user (S7);
+- at most one active link per external account (S8, S24).
+Linking an external account that another user holds moves it: the other user is unlinked with
+reason TAKEN_OVER and nothing is revoked at the provider (S9).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+__all__ = [
+    "AccountLink",
+    "LinkPlan",
+    "LinkRecord",
+    "TokenSet",
+    "UnlinkReason",
+    "plan_link",
+    "violations",
+]
+
+
+@attrs.frozen(kw_only=True)
+class TokenSet:
+    """OAuth tokens for one link. Opaque to the rules; never shown in reprs or logs."""
+
+    access_token: str = attrs.field(repr=False)
+    refresh_token: str = attrs.field(repr=False)
+    expires_at: datetime
+    scope: str = ""
+
+    def expired(self, now: datetime, margin_seconds: int = 60) -> bool:
+        """True when the access token is (about to be) expired."""
+        return (self.expires_at - now).total_seconds() <= margin_seconds
+
+
+class UnlinkReason(enum.Enum):
+    """Why a link stopped being active."""
+
+    USER = "user"  # S15: personal settings -> "Unlink Zoom"
+    PROVIDER_REMOVED = "provider_removed"  # S16: "Remove App" -> deauthorization webhook
+    TAKEN_OVER = "taken_over"  # S9: another host user linked the same external account
+    RELINKED = "relinked"  # the same host user linked another external account (S7)
+    GRANT_REVOKED = "grant_revoked"  # refresh answered invalid_grant
+
+
+@attrs.frozen
+class AccountLink:
+    """The public view of an active link (S10: "Web conference integration: enabled")."""
+
+    user_id: str
+    tenant_id: str
+    provider: str
+    external_account_id: str
+    email: str
+    plan: str
+    linked_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class LinkRecord:
+    """A link as storage keeps it, active or historical."""
+
+    id: str
+    user_id: str
+    tenant_id: str
+    provider: str
+    external_account_id: str
+    account_id: str
+    email: str
+    plan: str
+    linked_at: datetime
+    tokens: TokenSet | None = attrs.field(default=None, repr=False)
+    token_version: int = 0
+    active: bool = True
+    unlinked_at: datetime | None = None
+    unlink_reason: UnlinkReason | None = None
+    reauth_required: bool = False
+
+    def public(self) -> AccountLink:
+        """The host-facing view."""
+        return AccountLink(
+            user_id=self.user_id,
+            tenant_id=self.tenant_id,
+            provider=self.provider,
+            external_account_id=self.external_account_id,
+            email=self.email,
+            plan=self.plan,
+            linked_at=self.linked_at,
+        )
+
+    def ended(self, reason: UnlinkReason, now: datetime) -> LinkRecord:
+        """This link, made inactive; tokens are forgotten."""
+        return attrs.evolve(
+            self, active=False, unlinked_at=now, unlink_reason=reason, tokens=None
+        )
+
+
+@attrs.frozen
+class LinkPlan:
+    """What completing a link changes: links to end (with why), and the new link."""
+
+    ended: tuple[LinkRecord, ...]
+    new: LinkRecord
+
+
+def plan_link(
+    new: LinkRecord,
+    held_by_user: LinkRecord | None,
+    held_by_account: LinkRecord | None,
+    now: datetime,
+) -> LinkPlan:
+    """Decide the moves for linking ``new`` (active) given the current active links.
+
+    ``held_by_user`` is the user's active link for that provider; ``held_by_account`` is the
+    active link holding ``new.external_account_id``. The result keeps both invariants.
+    """
+    ended: list[LinkRecord] = []
+    if held_by_account is not None and held_by_account.user_id != new.user_id:
+        ended.append(held_by_account.ended(UnlinkReason.TAKEN_OVER, now))  # S9
+    if held_by_user is not None and held_by_user.id not in {e.id for e in ended}:
+        # S7: one account per user; re-linking (same or another account) replaces the old link.
+        ended.append(held_by_user.ended(UnlinkReason.RELINKED, now))
+    return LinkPlan(ended=tuple(ended), new=new)
+
+
+def violations(links: Iterable[LinkRecord]) -> list[str]:
+    """Every broken invariant among ``links`` (empty when S7/S8 hold)."""
+    seen_user: dict[tuple[str, str], str] = {}
+    seen_account: dict[tuple[str, str], str] = {}
+    problems: list[str] = []
+    for link in links:
+        if not link.active:
+            continue
+        user_key = (link.provider, link.user_id)
+        account_key = (link.provider, link.external_account_id)
+        if user_key in seen_user:
+            problems.append(f"user {link.user_id} has two active {link.provider} links")
+        if account_key in seen_account:
+            problems.append(f"account {link.external_account_id} is linked to two users")
+        seen_user[user_key] = link.id
+        seen_account[account_key] = link.id
+    return problems

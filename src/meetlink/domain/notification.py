@@ -1,0 +1,52 @@
+"""Which participant mails a change owes (S13, S14).
+
+Participants are mailed the join URL when a conference is issued, again when the event's time
+or URL changes, and a cancellation when the event or its conference goes. Participants added
+later get an invitation; removed ones a cancellation.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from meetlink.domain.conference import MailedState
+
+__all__ = ["MailKind", "PlannedMail", "plan_mails"]
+
+
+class MailKind(enum.Enum):
+    """The kinds of participant mail."""
+
+    INVITATION = "invitation"  # iCalendar METHOD:REQUEST
+    UPDATE = "update"  # iCalendar METHOD:REQUEST, higher SEQUENCE
+    CANCELLATION = "cancellation"  # iCalendar METHOD:CANCEL
+    REMINDER = "reminder"  # no iCalendar part (a client would read it as an update)
+
+
+@attrs.frozen
+class PlannedMail:
+    """One mail to one participant address."""
+
+    kind: MailKind
+    email: str
+
+
+def plan_mails(before: MailedState | None, after: MailedState | None) -> list[PlannedMail]:
+    """The mails that move participants from knowing ``before`` to knowing ``after``."""
+    old = () if before is None else before.emails
+    new = () if after is None else after.emails
+    mails: list[PlannedMail] = []
+    if after is not None:
+        changed = before is not None and (
+            (before.join_url, before.passcode, before.start, before.end)
+            != (after.join_url, after.passcode, after.start, after.end)
+        )
+        for email in new:
+            if email not in old:
+                mails.append(PlannedMail(MailKind.INVITATION, email))
+            elif changed:
+                mails.append(PlannedMail(MailKind.UPDATE, email))
+    mails.extend(PlannedMail(MailKind.CANCELLATION, e) for e in old if e not in new)
+    return mails

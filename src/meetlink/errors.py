@@ -1,0 +1,201 @@
+"""Every error meetlink raises on purpose.
+
+The tree::
+
+    MeetLinkError
+    ├── InvalidEvent                 (also ValueError)   bad Event input; names the field
+    ├── ConfigurationError           (also ValueError)   bad settings, missing/wrong keys
+    ├── UnknownProvider              (also LookupError)  provider key nobody registered
+    ├── SubscriptionError
+    │   ├── TrialUnavailable                             a tenant gets one trial (S4)
+    │   └── InvalidTransition                            e.g. cancel without contract
+    ├── AddonInactive                                    add-on not in trial/contract (S3-S5)
+    ├── LinkError
+    │   ├── InvalidLinkState                             unknown, expired or reused OAuth state
+    │   ├── LinkDenied                                   the user pressed Deny
+    │   ├── AdminApprovalRequired                        Zoom Pre-Approval pending (S23)
+    │   └── NotLinked                                    the user has no active link
+    ├── NotMeetingHost               (also PermissionError) start URL for a non-owner (S2)
+    ├── UnknownEvent                 (also LookupError)
+    ├── WebhookRejected                                  carries the HTTP status (400/401/413)
+    ├── StorageError
+    │   ├── ConcurrentUpdate                             a unique constraint lost a race; retry
+    │   └── CredentialError                              token ciphertext unreadable (key missing/wrong)
+    └── ProviderError                                    translated at the adapter boundary
+        ├── ProviderUnavailable                          5xx, timeouts, dropped connections (retry)
+        │   └── RateLimited                              429; ``retry_at`` says when
+        ├── AuthExpired                                  401 / code 124: refresh and retry once
+        ├── GrantRevoked                                 invalid_grant: the link is broken
+        ├── MeetingGone                                  404 / code 3001: counts as deleted
+        └── ProviderRejected                             any other refusal; ``code``, ``message``
+
+No exception of httpx, SQLAlchemy, smtplib or a database driver leaves an adapter: each is
+translated here with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "AddonInactive",
+    "AdminApprovalRequired",
+    "AuthExpired",
+    "ConcurrentUpdate",
+    "ConfigurationError",
+    "CredentialError",
+    "GrantRevoked",
+    "InvalidEvent",
+    "InvalidLinkState",
+    "InvalidTransition",
+    "LinkDenied",
+    "LinkError",
+    "MeetLinkError",
+    "MeetingGone",
+    "NotLinked",
+    "NotMeetingHost",
+    "ProviderError",
+    "ProviderRejected",
+    "ProviderUnavailable",
+    "RateLimited",
+    "StorageError",
+    "SubscriptionError",
+    "TrialUnavailable",
+    "UnknownEvent",
+    "UnknownProvider",
+    "WebhookRejected",
+]
+
+
+class MeetLinkError(Exception):
+    """Root of every error meetlink raises on purpose."""
+
+
+class InvalidEvent(MeetLinkError, ValueError):
+    """An Event (or one of its participants) failed validation; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class ConfigurationError(MeetLinkError, ValueError):
+    """The library was wired or configured wrongly (a missing key, a bad setting)."""
+
+
+class UnknownProvider(MeetLinkError, LookupError):
+    """No video provider is registered under that key."""
+
+    def __init__(self, key: str, known: tuple[str, ...] = ()) -> None:
+        hint = f"; known providers: {', '.join(known)}" if known else ""
+        super().__init__(f"unknown video provider {key!r}{hint}")
+        self.key = key
+
+
+class SubscriptionError(MeetLinkError):
+    """A subscription (add-on contract) operation is not allowed."""
+
+
+class TrialUnavailable(SubscriptionError):
+    """The tenant already used its one trial, or is contracted (S4)."""
+
+
+class InvalidTransition(SubscriptionError):
+    """The subscription cannot move from its current state by this action."""
+
+
+class AddonInactive(MeetLinkError):
+    """The tenant's web conference add-on is neither in trial nor contracted (S3-S5)."""
+
+
+class LinkError(MeetLinkError):
+    """Linking a user to a provider account failed."""
+
+
+class InvalidLinkState(LinkError):
+    """The OAuth ``state`` is unknown, expired, or was already used."""
+
+
+class LinkDenied(LinkError):
+    """The user refused the authorization on the provider's page."""
+
+
+class AdminApprovalRequired(LinkError):
+    """The provider account's admin must approve the app first (Zoom Pre-Approval, S23)."""
+
+
+class NotLinked(LinkError):
+    """The user has no active link to that provider."""
+
+
+class NotMeetingHost(MeetLinkError, PermissionError):
+    """Only the event owner, through the link that hosts the meeting, may start it (S2)."""
+
+
+class UnknownEvent(MeetLinkError, LookupError):
+    """No event with that id is stored."""
+
+
+class WebhookRejected(MeetLinkError):
+    """A webhook request was forged, stale, oversized or malformed; ``status`` is the reply."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StorageError(MeetLinkError):
+    """The storage adapter failed."""
+
+
+class ConcurrentUpdate(StorageError):
+    """Another transaction changed the same rows first (a unique constraint lost a race)."""
+
+
+class CredentialError(StorageError):
+    """Stored token ciphertext cannot be read: the encryption key is missing, wrong or rotated
+    out. The message names the problem, never the token."""
+
+
+class ProviderError(MeetLinkError):
+    """A video provider call failed; the subclasses say whether retrying can help."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached or answered 5xx; the call may be retried later.
+
+    ``maybe_applied`` is True when the request may have been processed anyway (the response was
+    lost), so a retry of a create must first look for what the lost call made."""
+
+    def __init__(self, message: str, *, maybe_applied: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_applied = maybe_applied
+
+
+class RateLimited(ProviderUnavailable):
+    """The provider answered 429; do not call again before ``retry_at`` (aware UTC)."""
+
+    def __init__(self, message: str, *, retry_at: datetime | None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class AuthExpired(ProviderError):
+    """The access token was refused (401 / Zoom code 124): refresh once and retry."""
+
+
+class GrantRevoked(ProviderError):
+    """The refresh token or grant is no longer valid (``invalid_grant``): the link is broken."""
+
+
+class MeetingGone(ProviderError):
+    """The meeting does not exist at the provider (Zoom 404 / code 3001)."""
+
+
+class ProviderRejected(ProviderError):
+    """The provider refused the request for a reason retrying cannot fix."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.status = status

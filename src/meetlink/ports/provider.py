@@ -1,0 +1,166 @@
+"""**Protocol:** a video provider (Zoom now, Microsoft Teams next).
+
+Everything provider-specific stays behind this port; differences between providers are
+:class:`Capabilities` (data), never ``if provider == "zoom"`` in the application.
+Errors are translated at the adapter boundary into :mod:`meetlink.errors` ``ProviderError``
+subclasses; no httpx exception ever escapes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.links import TokenSet
+
+__all__ = [
+    "Capabilities",
+    "Meeting",
+    "MeetingRequest",
+    "ProviderAccount",
+    "VideoProvider",
+    "WebhookKind",
+    "WebhookMessage",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Capabilities:
+    """What a provider can do, as data the application reads."""
+
+    display_name: str
+    idempotent_create: bool = False  # Teams createOrGet(externalId); Zoom has none
+    host_start_url: bool = True  # Zoom: a separate, short-lived start_url
+    free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22)
+    deauthorization_webhook: bool = True  # Zoom app_deauthorized (S16); Teams: none
+    supports_recurring: bool = False  # what this adapter implements today
+    admin_approval_redirects: bool = False  # True: the provider redirects back with an error
+
+
+@attrs.frozen(kw_only=True)
+class ProviderAccount:
+    """The account behind an access token (Zoom: GET /v2/users/me)."""
+
+    external_account_id: str  # the provider's user id (Zoom user id)
+    account_id: str  # the organisation/account the user belongs to
+    email: str
+    plan: str  # "basic" | "licensed" (providers without tiers: "licensed")
+
+
+@attrs.frozen(kw_only=True)
+class MeetingRequest:
+    """A meeting to create or update. ``marker`` is meetlink's own key for this conference:
+    the adapter stores it in the meeting (Zoom: a line in the agenda; Teams: externalId) so
+    a lost create can be found again and adopted instead of duplicated."""
+
+    terms: MeetingTerms
+    marker: str
+
+
+@attrs.frozen(kw_only=True)
+class Meeting:
+    """A meeting as the provider reports it. ``meeting_id`` is a str (Zoom ids exceed 2^31).
+    The host start URL is not here: ask :meth:`VideoProvider.start_url` when needed."""
+
+    meeting_id: str
+    join_url: str
+    passcode: str | None
+    topic: str
+    start: datetime | None
+    duration_minutes: int | None
+    timezone: str | None
+    marker: str | None = None  # the marker found in the meeting, if any
+
+
+class WebhookKind(enum.Enum):
+    """What a verified webhook asks of meetlink."""
+
+    URL_VALIDATION = "url_validation"  # answer the challenge (reply_body)
+    DEAUTHORIZED = "deauthorized"  # the user removed the app (S16)
+    OTHER = "other"  # valid but of no interest: 200, nothing changes
+
+
+@attrs.frozen(kw_only=True)
+class WebhookMessage:
+    """A verified webhook request, parsed."""
+
+    kind: WebhookKind
+    delivery_key: str  # stable for a delivery (for replay detection)
+    external_account_id: str | None = None  # DEAUTHORIZED: the provider user id
+    occurred_at: datetime | None = None  # when the provider says it happened
+    reply_body: bytes = b'{"status":"ok"}'
+    reply_content_type: str = "application/json"
+
+
+class VideoProvider(Protocol):
+    """**Protocol:** one provider (keyed by :attr:`key`, e.g. ``"zoom"``).
+
+    Methods taking ``access_token`` raise :class:`~meetlink.errors.AuthExpired` when the token
+    is refused; the application refreshes once and retries.
+    """
+
+    @property
+    def key(self) -> str:
+        """The stable provider key stored in the database (e.g. "zoom")."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this provider can do."""
+        ...
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        """The provider's consent page URL (PKCE S256, the configured redirect URI)."""
+        ...
+
+    def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
+        """Trade an authorization code for tokens. invalid_grant -> GrantRevoked."""
+        ...
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """New tokens (the refresh token rotates: store the new one before using it)."""
+        ...
+
+    def revoke(self, token: str) -> None:
+        """Revoke the grant (best effort for the caller)."""
+        ...
+
+    def account(self, access_token: str) -> ProviderAccount:
+        """The account that the token belongs to."""
+        ...
+
+    def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
+        """Create a meeting. A lost response raises ProviderUnavailable(maybe_applied=True)."""
+        ...
+
+    def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
+        """Make the meeting say ``request.terms``. Missing meeting -> MeetingGone."""
+        ...
+
+    def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
+        """The meeting as it is now. Missing meeting -> MeetingGone."""
+        ...
+
+    def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
+        """Delete the meeting. False when it was already gone (404 counts as deleted)."""
+        ...
+
+    def list_meetings(self, access_token: str) -> list[Meeting]:
+        """The account's upcoming meetings (to find a lost create by its marker)."""
+        ...
+
+    def start_url(self, access_token: str, meeting_id: str) -> str:
+        """A fresh host start URL (S2). Short-lived: never store it."""
+        ...
+
+    def parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> WebhookMessage:
+        """Verify signature and timestamp, then parse. Forged/stale -> WebhookRejected(401);
+        malformed -> WebhookRejected(400)."""
+        ...
