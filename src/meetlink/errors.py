@@ -18,6 +18,7 @@ The tree::
     ├── NotMeetingHost               (also PermissionError) start URL for a non-owner (S2)
     ├── UnknownEvent                 (also LookupError)
     ├── WebhookRejected                                  carries the HTTP status (400/401/413)
+    ├── MailDeliveryFailed                               ``permanent`` says whether to retry
     ├── StorageError
     │   ├── ConcurrentUpdate                             a unique constraint lost a race; retry
     │   └── CredentialError                              token ciphertext unreadable (key missing/wrong)
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidLinkState",
     "InvalidTransition",
     "LinkDenied",
+    "MailDeliveryFailed",
     "LinkError",
     "MeetLinkError",
     "MeetingGone",
@@ -142,6 +144,14 @@ class WebhookRejected(MeetLinkError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class MailDeliveryFailed(MeetLinkError):
+    """A mail could not be handed to the mail server. ``permanent`` False: retry later."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class StorageError(MeetLinkError):
