@@ -21,7 +21,7 @@ The tree::
     ├── MailDeliveryFailed                               ``permanent`` says whether to retry
     ├── StorageError
     │   ├── ConcurrentUpdate                             a unique constraint lost a race; retry
-    │   └── CredentialError                              token ciphertext unreadable (key missing/wrong)
+    │   └── CredentialError                              unreadable token ciphertext (bad key)
     └── ProviderError                                    translated at the adapter boundary
         ├── ProviderUnavailable                          5xx, timeouts, dropped connections (retry)
         │   └── RateLimited                              429; ``retry_at`` says when
@@ -50,8 +50,8 @@ __all__ = [
     "InvalidLinkState",
     "InvalidTransition",
     "LinkDenied",
-    "MailDeliveryFailed",
     "LinkError",
+    "MailDeliveryFailed",
     "MeetLinkError",
     "MeetingGone",
     "NotLinked",

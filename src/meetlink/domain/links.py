@@ -97,9 +97,7 @@ class LinkRecord:
 
     def ended(self, reason: UnlinkReason, now: datetime) -> LinkRecord:
         """This link, made inactive; tokens are forgotten."""
-        return attrs.evolve(
-            self, active=False, unlinked_at=now, unlink_reason=reason, tokens=None
-        )
+        return attrs.evolve(self, active=False, unlinked_at=now, unlink_reason=reason, tokens=None)
 
 
 @attrs.frozen

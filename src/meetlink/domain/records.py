@@ -1,0 +1,70 @@
+"""Stored records that are not rules of their own: events as kept, jobs, pending OAuth."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from meetlink.domain.event import Event
+
+__all__ = ["EventRecord", "Job", "JobStatus", "PendingAuth"]
+
+
+@attrs.frozen(kw_only=True)
+class EventRecord:
+    """An event as meetlink keeps it.
+
+    ``sequence`` is the iCalendar SEQUENCE last mailed for it; ``remind_at`` is when its
+    reminders fall due (None: nothing to remind, or already done for this start time).
+    """
+
+    event: Event
+    sequence: int = 0
+    remind_at: datetime | None = None
+    updated_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class PendingAuth:
+    """An OAuth authorization in flight: valid for 10 minutes, once."""
+
+    state: str = attrs.field(repr=False)
+    tenant_id: str
+    user_id: str
+    provider: str
+    code_verifier: str = attrs.field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+
+
+class JobStatus(enum.Enum):
+    """Where a job stands. Finished jobs are removed; failed ones stay to be seen."""
+
+    PENDING = "pending"
+    RUNNING = "running"  # claimed; ``lease_until`` says when another worker may take it
+    FAILED = "failed"  # gave up after the retry policy; recorded, never dropped
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """A unit of background work (provider sync/delete, mail delivery).
+
+    ``(kind, key)`` is unique: asking for the same work again merges into one job and bumps
+    ``generation``, so a worker that finishes an older generation leaves the job to run again.
+    ``payload`` is JSON-compatible.
+    """
+
+    id: str
+    kind: str
+    key: str
+    payload: dict[str, Any] = attrs.field(factory=dict)
+    status: JobStatus = JobStatus.PENDING
+    run_at: datetime
+    attempts: int = 0
+    generation: int = 0
+    last_error: str | None = None
+    lease_until: datetime | None = None
+    created_at: datetime

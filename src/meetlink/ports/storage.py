@@ -1,0 +1,239 @@
+"""**Protocol:** storage, as a unit of work over repositories.
+
+A unit of work is a context manager: nothing is kept unless ``commit()`` is called, and leaving
+the block without committing rolls back. Repositories never leak sessions or rows: they take
+and return domain records. A unique-constraint race surfaces as
+:class:`~meetlink.errors.ConcurrentUpdate` (from the repository call or from ``commit()``):
+the caller retries the whole unit of work.
+
+No provider or mail call is ever made while a unit of work is open.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.links import LinkRecord, TokenSet
+from meetlink.domain.records import EventRecord, Job, PendingAuth
+from meetlink.domain.subscription import SubscriptionRecord
+
+__all__ = [
+    "AuthStateRepository",
+    "ConferenceRepository",
+    "EventRepository",
+    "JobRepository",
+    "LinkRepository",
+    "ReminderLog",
+    "Storage",
+    "SubscriptionRepository",
+    "UnitOfWork",
+    "WebhookLog",
+]
+
+
+class SubscriptionRepository(Protocol):
+    """**Protocol:** the add-on contract per tenant."""
+
+    def get(self, tenant_id: str) -> SubscriptionRecord | None:
+        """The tenant's record, or None (never started)."""
+        ...
+
+    def put(self, record: SubscriptionRecord) -> None:
+        """Insert or replace the tenant's record."""
+        ...
+
+
+class LinkRepository(Protocol):
+    """**Protocol:** account links, active and historical.
+
+    The store enforces at most one active link per (provider, user_id) and per
+    (provider, external_account_id): a second one raises ConcurrentUpdate."""
+
+    def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
+        """A link by id; ``for_update`` locks the row until the unit of work ends."""
+        ...
+
+    def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
+        """The user's active link to ``provider``."""
+        ...
+
+    def active_for_account(self, provider: str, external_account_id: str) -> LinkRecord | None:
+        """The active link holding that external account."""
+        ...
+
+    def add(self, record: LinkRecord) -> None:
+        """Store a new link."""
+        ...
+
+    def update(self, record: LinkRecord) -> None:
+        """Replace the stored link with the same id (all fields, tokens included)."""
+        ...
+
+    def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
+        """Store ``tokens`` and bump ``token_version`` only if it still equals
+        ``expected_version`` and the link is active; False otherwise (compare-and-swap)."""
+        ...
+
+    def history(self, user_id: str) -> list[LinkRecord]:
+        """Every link the user ever had, oldest first."""
+        ...
+
+
+class AuthStateRepository(Protocol):
+    """**Protocol:** OAuth authorizations in flight."""
+
+    def add(self, pending: PendingAuth) -> None:
+        """Remember an authorization in flight."""
+        ...
+
+    def take(self, state: str) -> PendingAuth | None:
+        """Remove and return the authorization for ``state`` (single use), or None."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Forget authorizations that expired before ``before``; returns how many."""
+        ...
+
+
+class EventRepository(Protocol):
+    """**Protocol:** events as meetlink keeps them."""
+
+    def get(self, event_id: str) -> EventRecord | None:
+        """The event, or None."""
+        ...
+
+    def put(self, record: EventRecord) -> None:
+        """Insert or replace the event with the same id."""
+        ...
+
+    def delete(self, event_id: str) -> bool:
+        """Forget the event; False when it was unknown."""
+        ...
+
+    def due_reminders(self, now: datetime, limit: int) -> list[EventRecord]:
+        """Events whose ``remind_at`` <= ``now``, earliest first (an index range scan)."""
+        ...
+
+
+class ConferenceRepository(Protocol):
+    """**Protocol:** one conference per event."""
+
+    def get(self, event_id: str) -> ConferenceRecord | None:
+        """The event's conference, or None."""
+        ...
+
+    def put(self, record: ConferenceRecord) -> None:
+        """Insert or replace the event's conference."""
+        ...
+
+    def delete(self, event_id: str) -> bool:
+        """Remove the event's conference; False when there was none."""
+        ...
+
+    def by_account(self, provider: str, external_account_id: str) -> list[ConferenceRecord]:
+        """Every conference hosted by that external account."""
+        ...
+
+
+class JobRepository(Protocol):
+    """**Protocol:** background work with retries."""
+
+    def ensure(
+        self, *, kind: str, key: str, run_at: datetime, payload: dict[str, Any], now: datetime
+    ) -> Job:
+        """Ask for the work ``(kind, key)``. A new job is inserted; an existing one (pending,
+        running or failed) gets ``generation + 1``, the new payload, ``run_at`` =
+        min(its run_at, ``run_at``) (a failed one becomes pending with attempts 0)."""
+        ...
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
+        """Take up to ``limit`` due jobs (pending with run_at <= now, or running with an
+        expired lease), mark them running until ``lease_until``, earliest first. Safe against
+        concurrent claimers: no job is handed to two (SKIP LOCKED / immediate transaction)."""
+        ...
+
+    def finish(self, job_id: str, generation: int) -> None:
+        """The work of ``generation`` is done: remove the job, unless it was asked for again
+        meanwhile (newer generation), in which case it becomes pending for another run."""
+        ...
+
+    def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:
+        """Put the job back to pending at ``run_at`` after a failed attempt."""
+        ...
+
+    def fail(self, job_id: str, *, attempts: int, error: str) -> None:
+        """Record that the job gave up; it stays as FAILED."""
+        ...
+
+    def get(self, job_id: str) -> Job | None:
+        """A job by id."""
+        ...
+
+    def find(self, kind: str, key: str) -> Job | None:
+        """The job for ``(kind, key)``, if any."""
+        ...
+
+    def all(self) -> list[Job]:
+        """Every job, by run_at (for inspection and tests)."""
+        ...
+
+
+class ReminderLog(Protocol):
+    """**Protocol:** which reminders were queued (exactly once per participant and time)."""
+
+    def record(self, event_id: str, email: str, start: datetime) -> bool:
+        """Note the reminder; False when it was already noted."""
+        ...
+
+
+class WebhookLog(Protocol):
+    """**Protocol:** webhook deliveries already handled (replays change nothing)."""
+
+    def record(self, provider: str, delivery_key: str, received_at: datetime) -> bool:
+        """Note the delivery; False when it was already noted."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """**Protocol:** one transaction over every repository."""
+
+    subscriptions: SubscriptionRepository
+    links: LinkRepository
+    auth_states: AuthStateRepository
+    events: EventRepository
+    conferences: ConferenceRepository
+    jobs: JobRepository
+    reminders: ReminderLog
+    webhooks: WebhookLog
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, atomically."""
+        ...
+
+    def rollback(self) -> None:
+        """Drop every change not yet committed."""
+        ...
+
+
+class Storage(Protocol):
+    """**Protocol:** where units of work come from."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
