@@ -17,6 +17,7 @@ The tree::
     │   └── NotLinked                                    the user has no active link
     ├── NotMeetingHost               (also PermissionError) start URL for a non-owner (S2)
     ├── UnknownEvent                 (also LookupError)
+    ├── NoConference                 (also LookupError)  the event has no meeting (yet)
     ├── WebhookRejected                                  carries the HTTP status (400/401/413)
     ├── MailDeliveryFailed                               ``permanent`` says whether to retry
     ├── StorageError
@@ -54,6 +55,7 @@ __all__ = [
     "MailDeliveryFailed",
     "MeetLinkError",
     "MeetingGone",
+    "NoConference",
     "NotLinked",
     "NotMeetingHost",
     "ProviderError",
@@ -136,6 +138,10 @@ class NotMeetingHost(MeetLinkError, PermissionError):
 
 class UnknownEvent(MeetLinkError, LookupError):
     """No event with that id is stored."""
+
+
+class NoConference(MeetLinkError, LookupError):
+    """The event has no issued meeting to act on."""
 
 
 class WebhookRejected(MeetLinkError):

@@ -155,6 +155,11 @@ class JobRepository(Protocol):
         concurrent claimers: no job is handed to two (SKIP LOCKED / immediate transaction)."""
         ...
 
+    def claim_job(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
+        """Take this one job if it is due (pending with run_at <= now, or running with an
+        expired lease), as :meth:`claim` would; None when it is not due or someone has it."""
+        ...
+
     def finish(self, job_id: str, generation: int) -> None:
         """The work of ``generation`` is done: remove the job, unless it was asked for again
         meanwhile (newer generation), in which case it becomes pending for another run."""
