@@ -1,0 +1,88 @@
+"""The iCalendar (iTIP REQUEST/CANCEL) object carried by invitation, update and cancellation
+mail (RFC 5545, RFC 5546, iMIP RFC 6047, CONFERENCE from RFC 7986).
+
+Built only with the ``icalendar`` package, which escapes ``\\ ; , newline`` in TEXT values and
+folds lines at 75 octets with CRLF without splitting a UTF-8 character: never hand-written.
+The caller (the composer) has already checked that every URI and address is a single line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+
+from icalendar import Calendar, Event, vCalAddress, vText, vUri
+
+from meetlink.ports.mailer import MailContent
+
+__all__ = ["PRODID", "build_calendar"]
+
+PRODID = "-//meetlink//meetlink//EN"
+
+# Parameter values (CN, LABEL) may not hold control characters or DQUOTE (RFC 5545 §3.2).
+_PARAM_UNSAFE = re.compile(r'[\x00-\x1f\x7f"]+')
+
+
+def _param(value: str) -> str:
+    return _PARAM_UNSAFE.sub(" ", value).strip()
+
+
+def _description(content: MailContent) -> str:
+    """The event description, then the join URL and passcode (clients without CONFERENCE
+    support still show the way in)."""
+    label = "パスコード" if content.locale.lower().startswith("ja") else "Passcode"
+    join = f"{content.provider_name}: {content.join_url}"
+    if content.passcode:
+        join += f"\n{label}: {content.passcode}"
+    text = content.description.strip()
+    return f"{text}\n\n{join}" if text else join
+
+
+def build_calendar(content: MailContent, method: str) -> bytes:
+    """The serialized VCALENDAR for ``content`` with ``METHOD:method`` (REQUEST or CANCEL).
+
+    UID stays the event's; SEQUENCE is the application's (an update or cancel raises it); the
+    recipient is always listed as an ATTENDEE, so a participant who was removed and gets a
+    CANCEL finds themselves in it (RFC 5546 §3.2.5)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", method)
+
+    event = Event()
+    event.add("uid", content.uid)
+    event.add("sequence", content.sequence)
+    event.add("dtstamp", content.created_at.astimezone(UTC))
+    event.add("dtstart", content.start.astimezone(UTC))
+    event.add("dtend", content.end.astimezone(UTC))
+    event.add("summary", vText(content.title))
+    event.add("description", vText(_description(content)))
+    event.add("location", vText(content.join_url))
+    event.add("url", vUri(content.join_url))
+    event.add(
+        "conference",
+        vUri(content.join_url),
+        parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)},
+    )
+    organizer = vCalAddress(f"mailto:{content.organizer_email}")
+    if _param(content.organizer_name):
+        organizer.params["CN"] = vText(_param(content.organizer_name))
+    event.add("organizer", organizer)
+
+    attendees = list(dict.fromkeys(content.attendee_emails))
+    if content.to_email not in attendees:
+        attendees.append(content.to_email)
+    for email in attendees:
+        attendee = vCalAddress(f"mailto:{email}")
+        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+        attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        attendee.params["RSVP"] = vText("FALSE")
+        if email == content.to_email and _param(content.to_name):
+            attendee.params["CN"] = vText(_param(content.to_name))
+        event.add("attendee", attendee)
+
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    cal.add_component(event)
+    result: bytes = cal.to_ical()
+    return result

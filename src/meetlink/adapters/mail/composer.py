@@ -1,0 +1,253 @@
+"""Render :class:`~meetlink.ports.mailer.MailContent` into a complete participant mail (S13, S14).
+
+Layout of a composed message (invitation, update, cancellation)::
+
+    multipart/mixed
+    ├── multipart/alternative
+    │   ├── text/plain
+    │   ├── text/html
+    │   └── text/calendar; charset=utf-8; method=REQUEST|CANCEL   (iMIP, RFC 6047)
+    └── application/ics; name="invite.ics"                          (attachment)
+
+A reminder is only the ``multipart/alternative`` of text and HTML: an iCalendar part would be
+read by calendar clients as an update.
+
+Why both the alternative part and the attachment: this is the layout Google Calendar itself
+sends, so Gmail shows its invitation card and Outlook (which reads the ``text/calendar``
+alternative as MS-OXCMAIL §2.1.3.3.8.2 describes) shows Accept/Decline; clients and webmail
+that only look at attachments (older Apple Mail, many mobile apps) still get a file to import.
+The MIME ``method`` always equals the iCalendar ``METHOD``: a mismatch is rejected by Exchange.
+
+Security (RELIABILITY §6): headers are set only through :mod:`email`'s policy-based API
+(``policy.SMTP``), which refuses CR/LF, and every header-bound value is cleaned first; the HTML
+templates are autoescaped (``*.html.j2`` included), text templates are not; templates run in
+Jinja2's sandbox because hosts may override them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Sequence
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from meetlink.adapters.mail._ical import build_calendar
+from meetlink.adapters.mail._when import describe_when
+from meetlink.domain.notification import MailKind
+from meetlink.errors import ConfigurationError, MailDeliveryFailed
+from meetlink.ports.mailer import MailContent
+
+__all__ = ["JinjaMailComposer"]
+
+_METHODS = {
+    MailKind.INVITATION: "REQUEST",
+    MailKind.UPDATE: "REQUEST",
+    MailKind.CANCELLATION: "CANCEL",
+}
+_LOCALES = ("ja", "en")
+_FALLBACK_LOCALE = "en"
+# Anything that could end a header line or confuse a reader: C0/C1 controls, DEL, Unicode line
+# and paragraph separators. Replaced by one space (S32).
+_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A URI or address may not contain whitespace or controls at all.
+_NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ISO_2022_JP = codecs.lookup("iso-2022-jp").name
+
+
+def _one_line(value: str) -> str:
+    """``value`` with every line break and control character collapsed to a space."""
+    return _LINE_BREAKERS.sub(" ", value).strip()
+
+
+def _refuse(field: str, why: str) -> MailDeliveryFailed:
+    # Permanent: composing the same content again can never succeed, so the outbox must not
+    # retry it. The message names the field, not the value (it may be attacker-controlled).
+    return MailDeliveryFailed(f"cannot compose mail: {field} {why}", permanent=True)
+
+
+def _address(name: str, email: str, field: str) -> Address:
+    """A header address; ``addr_spec=`` always (``Address("山田", "a@b")`` misparses)."""
+    if not email or _NOT_IN_URI.search(email):
+        raise _refuse(field, "is empty or contains whitespace or control characters")
+    try:
+        return Address(display_name=_one_line(name), addr_spec=email)
+    except (ValueError, IndexError) as exc:
+        raise _refuse(field, "is not a valid mail address") from exc
+
+
+def _check_content(content: MailContent) -> None:
+    url = content.join_url
+    if _NOT_IN_URI.search(url) or not url.lower().startswith(("https://", "http://")):
+        raise _refuse("join_url", "must be a single-line http(s) URL")
+    for field, email in [
+        ("organizer_email", content.organizer_email),
+        *(("attendee_emails", e) for e in content.attendee_emails),
+    ]:
+        if not email or _NOT_IN_URI.search(email) or "@" not in email:
+            raise _refuse(field, "must be a single-line mail address")
+    for field, moment in [
+        ("start", content.start),
+        ("end", content.end),
+        ("created_at", content.created_at),
+    ]:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise _refuse(field, "must be timezone-aware")
+
+
+def _normal_locale(locale: str) -> str:
+    primary = locale.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in _LOCALES else _FALLBACK_LOCALE
+
+
+def _text_cte(text: str, charset: str) -> str | None:
+    # UTF-8 Japanese goes out base64 rather than 8bit, so a relay without 8BITMIME cannot
+    # break it (RELIABILITY §6.4); ASCII and ISO-2022-JP are 7bit already (None = heuristics).
+    return "base64" if charset == "utf-8" and not text.isascii() else None
+
+
+class JinjaMailComposer:
+    """Composes participant mail from Jinja2 templates (implements ``MailComposer``).
+
+    Templates live in ``meetlink/adapters/mail/templates/<locale>/<kind>.{subject.j2,
+    txt.j2,html.j2}`` (``kind`` is the :class:`MailKind` value, ``locale`` "ja" or "en"); any
+    ``template_dirs`` are searched first, with the same layout, so a host can override one file.
+    ``charset`` is the body charset; ``"iso-2022-jp"`` is honoured per message only when the
+    whole text can be encoded in it, otherwise that message falls back to UTF-8.
+    """
+
+    def __init__(
+        self,
+        *,
+        sender: str = "meetlink <no-reply@meetlink.invalid>",
+        template_dirs: Sequence[str | Path] = (),
+        charset: str = "utf-8",
+    ) -> None:
+        try:
+            self._charset = codecs.lookup(charset).name
+        except LookupError as exc:
+            raise ConfigurationError(f"unknown mail charset {charset!r}") from exc
+        name, addr = parseaddr(sender)
+        if not addr or _LINE_BREAKERS.search(sender):
+            raise ConfigurationError(f"sender must be one mail address, got {sender!r}")
+        try:
+            self._sender = Address(display_name=name, addr_spec=addr)
+        except (ValueError, IndexError) as exc:
+            raise ConfigurationError(f"sender must be one mail address, got {sender!r}") from exc
+        loaders: list[jinja2.BaseLoader] = [
+            jinja2.FileSystemLoader([str(d) for d in template_dirs])
+        ]
+        loaders.append(jinja2.PackageLoader("meetlink.adapters.mail", "templates"))
+        self._env = ImmutableSandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            # RELIABILITY §6.2: the defaults miss "*.html.j2"; text parts stay unescaped.
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),
+                disabled_extensions=("txt", "txt.j2", "subject.j2"),
+                default_for_string=True,
+                default=False,
+            ),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"JinjaMailComposer(sender={str(self._sender)!r}, charset={self._charset!r})"
+
+    def compose(self, content: MailContent) -> EmailMessage:
+        """The complete message for ``content``, ready for a ``Mailer``.
+
+        Raises :class:`~meetlink.errors.MailDeliveryFailed` (``permanent=True``) when the
+        content cannot make a valid mail (an address or URL with line breaks, naive times)."""
+        _check_content(content)
+        locale = _normal_locale(content.locale)
+        subject, text, html = self._render(content, locale)
+
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["From"] = self._sender
+        msg["To"] = _address(content.to_name, content.to_email, "to_email")
+        msg["Subject"] = subject
+        msg["Date"] = content.created_at
+        msg["Message-ID"] = self._message_id(content.message_id)
+
+        charset = self._body_charset(text, html)
+        msg.set_content(text, charset=charset, cte=_text_cte(text, charset))
+        msg.add_alternative(html, subtype="html", charset=charset, cte=_text_cte(html, charset))
+
+        method = _METHODS.get(content.kind)
+        if method is not None:
+            ics = build_calendar(content, method)
+            # RFC 5545 / IANA: iCalendar is UTF-8 and the MIME ``method`` must equal METHOD;
+            # base64 keeps its CRLF line ends intact through any relay. (The email package
+            # always writes the parameter quoted, ``method="REQUEST"``: an RFC 2045
+            # quoted-string, equivalent to the bare token.)
+            msg.add_alternative(
+                ics.decode("utf-8"),
+                subtype="calendar",
+                charset="utf-8",
+                cte="base64",
+                params={"method": method},
+            )
+            msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+        return msg
+
+    def _message_id(self, message_id: str) -> str:
+        value = _one_line(message_id)
+        if not value:
+            raise _refuse("message_id", "is empty")
+        return value if value.startswith("<") else f"<{value}>"
+
+    def _body_charset(self, *texts: str) -> str:
+        """The configured charset if every text encodes in it, else UTF-8 (S34: no mojibake,
+        no substituted characters, no UnicodeEncodeError)."""
+        if self._charset == "utf-8":
+            return "utf-8"
+        try:
+            for text in texts:
+                text.encode(self._charset)
+        except UnicodeEncodeError:
+            return "utf-8"
+        return self._charset
+
+    def _render(self, content: MailContent, locale: str) -> tuple[str, str, str]:
+        # ISO-2022-JP has no U+FF5E FULLWIDTH TILDE; U+301C WAVE DASH is its JIS X 0208 form.
+        range_sep = "〜" if self._charset == _ISO_2022_JP else "～"
+        if locale != "ja":
+            range_sep = " - "
+        when = describe_when(
+            content.start, content.end, content.timezone, locale, range_sep=range_sep
+        )
+        context: dict[str, Any] = {
+            "kind": content.kind.value,
+            "locale": locale,
+            "to_name": content.to_name,
+            "to_email": content.to_email,
+            "title": content.title,
+            "when": when.when,
+            "start_text": when.start_text,
+            "end_text": when.end_text,
+            "timezone": when.timezone,
+            "description": content.description,
+            "provider_name": content.provider_name,
+            "join_url": content.join_url,
+            "passcode": content.passcode,
+            "organizer_name": content.organizer_name,
+            "organizer_email": content.organizer_email,
+        }
+        kind = content.kind.value
+        subject = self._template(locale, f"{kind}.subject.j2").render(context)
+        text = self._template(locale, f"{kind}.txt.j2").render(context)
+        html = self._template(locale, f"{kind}.html.j2").render(context)
+        return _one_line(subject), text, html
+
+    def _template(self, locale: str, name: str) -> jinja2.Template:
+        return self._env.select_template([f"{locale}/{name}", f"{_FALLBACK_LOCALE}/{name}"])
