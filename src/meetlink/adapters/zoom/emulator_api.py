@@ -1,0 +1,177 @@
+"""The emulator's REST side: /v2/users/me and the meeting endpoints (FACTS.md §2-§5, §9).
+
+Handlers run with the state lock held and return a :class:`~.emulator_state.Reply` whose JSON
+has the shape of Zoom's OpenAPI schemas (Spec-2023b).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import UTC
+from typing import Any
+
+from .emulator_meetings import list_meetings, meeting_changes, new_meeting, zoom_time
+from .emulator_state import DAILY_LIMIT_MESSAGE, EmulatorState, Incoming, Reply, ZoomUser
+
+__all__ = ["handle_api"]
+
+_USER_PATH = re.compile(r"/v2/users/([^/]+)")
+_USER_MEETINGS = re.compile(r"/v2/users/([^/]+)/meetings")
+_MEETING_PATH = re.compile(r"/v2/meetings/([^/]+)")
+_PER_SECOND_MESSAGE = (
+    "You have reached the maximum per-second rate limit for this API. Try again later."
+)
+
+
+def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
+    return Reply.json(status, {"code": code, "message": message, **extra})
+
+
+def _authenticate(state: EmulatorState, request: Incoming) -> ZoomUser | Reply:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    held = state.access.get(token)
+    if held is None or held.user_id not in state.users:
+        return _error(401, 124, "Invalid access token.")
+    if state.now() >= held.expires_at:
+        return _error(401, 124, "Access token is expired.")
+    return state.users[held.user_id]
+
+
+def _per_second(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
+    """Zoom's per-account, per-label QPS buckets (FACTS.md §5.1, §5.4)."""
+    limit = state.per_second.get(category)
+    if limit is None:
+        return None
+    second = int(time.monotonic())
+    if len(state.buckets) > 1000:
+        state.buckets = {k: v for k, v in state.buckets.items() if k[2] == second}
+    key = (user.account_id, category, second)
+    used = state.buckets.get(key, 0) + 1
+    state.buckets[key] = used
+    if used <= limit:
+        return None
+    headers = {
+        "X-RateLimit-Category": category,
+        "X-RateLimit-Type": "QPS",
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "Retry-After": "1",
+    }
+    return Reply.json(429, {"code": 429, "message": _PER_SECOND_MESSAGE}, headers)
+
+
+def _daily(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
+    """The per-user create+update cap; it resets at 00:00 UTC (FACTS.md §5.3)."""
+    if state.daily.get((user.id, state.now().astimezone(UTC).date()), 0) < state.daily_cap:
+        return None
+    headers = {
+        "X-RateLimit-Category": category,
+        "X-RateLimit-Limit": str(state.daily_cap),
+        "X-RateLimit-Remaining": "0",
+    }
+    return Reply.json(429, {"code": 429, "message": DAILY_LIMIT_MESSAGE}, headers)
+
+
+def _count(state: EmulatorState, user: ZoomUser) -> None:
+    key = (user.id, state.now().astimezone(UTC).date())
+    state.daily[key] = state.daily.get(key, 0) + 1
+
+
+def _user_json(state: EmulatorState, user: ZoomUser) -> dict[str, Any]:
+    digest = int(hashlib.sha256(user.id.encode()).hexdigest(), 16)
+    pmi = 1_000_000_000 + digest % 8_999_999_999
+    name = user.email.split("@", 1)[0]
+    return {
+        "id": user.id,
+        "first_name": name,
+        "last_name": "",
+        "display_name": name,
+        "email": user.email,
+        "type": 1 if user.plan == "basic" else 2,
+        "role_name": "Member",
+        "pmi": pmi,
+        "use_pmi": False,
+        "personal_meeting_url": f"https://us05web.zoom.us/j/{pmi}",
+        "timezone": "UTC",
+        "verified": 1,
+        "dept": "",
+        "user_created_at": "2024-01-01T00:00:00Z",
+        "last_login_time": zoom_time(state.now()),
+        "language": "en-US",
+        "status": "active",
+        "role_id": "2",
+        "account_id": user.account_id,
+        "account_number": 10_000_000 + digest % 89_999_999,
+        "cluster": "us05",
+        "group_ids": [],
+        "im_group_ids": [],
+    }
+
+
+def _own(user: ZoomUser, who: str) -> bool:
+    return who in ("me", user.id, user.email)
+
+
+def handle_api(state: EmulatorState, request: Incoming) -> Reply:
+    """Serve one /v2 request."""
+    user = _authenticate(state, request)
+    if isinstance(user, Reply):
+        return user
+    method, path = request.method, request.path.rstrip("/")
+    if match := _USER_MEETINGS.fullmatch(path):
+        if not _own(user, match.group(1)):
+            return _error(
+                404, 1001, f"User {match.group(1)} not exist or not belong to this account."
+            )
+        if method == "POST":
+            return _create(state, user, request)
+        if method == "GET":
+            return _per_second(state, user, "Medium") or list_meetings(state, user, request.query)
+    elif match := _USER_PATH.fullmatch(path):
+        if method == "GET":
+            if not _own(user, match.group(1)):
+                return _error(404, 1001, f"User does not exist: {match.group(1)}.")
+            return _per_second(state, user, "Light") or Reply.json(200, _user_json(state, user))
+    elif (match := _MEETING_PATH.fullmatch(path)) and method in ("GET", "PATCH", "DELETE"):
+        return _per_second(state, user, "Light") or _meeting(state, user, request, match[1])
+    return _error(404, 404, "This API endpoint is not recognized.")
+
+
+def _create(state: EmulatorState, user: ZoomUser, request: Incoming) -> Reply:
+    limited = _per_second(state, user, "Medium") or _daily(state, user, "Medium")
+    if limited:
+        return limited
+    made = new_meeting(state, user, request.body)
+    if isinstance(made, Reply):
+        return made
+    _count(state, user)
+    state.meetings[made["id"]] = made
+    return Reply.json(201, made)
+
+
+def _meeting(state: EmulatorState, user: ZoomUser, request: Incoming, raw_id: str) -> Reply:
+    meeting = state.meetings.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 20 else None
+    if meeting is None:
+        return _error(404, 3001, f"Meeting {raw_id} is not found or has expired.")
+    if request.method == "GET":
+        if meeting["host_id"] != user.id:
+            return _error(400, 3000, "Cannot access meeting information.")
+        meeting["start_url"] = f"https://us05web.zoom.us/s/{raw_id}?zak={state.token('eyJ', 30)}"
+        return Reply.json(200, meeting)
+    if meeting["host_id"] != user.id:
+        return _error(400, 3003, "You are not the meeting host.")
+    if request.method == "DELETE":
+        del state.meetings[meeting["id"]]
+        return Reply(204)
+    limited = _daily(state, user, "Light")
+    if limited:
+        return limited
+    changes = meeting_changes(state, user, request.body, meeting)
+    if isinstance(changes, Reply):
+        return changes
+    _count(state, user)
+    meeting.update(changes)
+    return Reply(204)

@@ -1,0 +1,252 @@
+"""The emulator's OAuth side: consent page, token endpoint, revoke (FACTS.md §1, §9).
+
+Handlers run with the state lock held and return a :class:`~.emulator_state.Reply`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+from collections.abc import Mapping
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from .emulator_state import (
+    ACCESS_TOKEN_SECONDS,
+    CODE_SECONDS,
+    AccessToken,
+    AuthCode,
+    EmulatorState,
+    Incoming,
+    Reply,
+    ZoomUser,
+)
+
+__all__ = [
+    "ADMIN_REQUIRED_TEXT",
+    "ConsentBlocked",
+    "ConsentError",
+    "authorize_page",
+    "authorize_submit",
+    "decide",
+    "revoke_endpoint",
+    "token_endpoint",
+]
+
+#: What Zoom shows a user whose admin has not approved the app (FACTS.md §1.7).
+ADMIN_REQUIRED_TEXT = (
+    "An account admin is required to install this type of app. Please contact your account "
+    "admin or IT administrator to install this app."
+)
+_OAUTH_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+class ConsentError(Exception):
+    """Zoom's authorize page refused the request itself (wrong client_id, redirect URI mismatch
+    (4709), bad PKCE method): it shows an error page and never redirects back."""
+
+
+class ConsentBlocked(ConsentError):
+    """The user's account admin must pre-approve the app; Zoom keeps the user on its own page
+    and never redirects back to the app (FACTS.md §1.7)."""
+
+
+def _check(state: EmulatorState, params: Mapping[str, str]) -> None:
+    if params.get("response_type") != "code":
+        raise ConsentError("Zoom authorize: response_type must be 'code'")
+    if params.get("client_id") != state.client_id:
+        raise ConsentError("Zoom authorize: invalid client_id (the app does not exist)")
+    if params.get("redirect_uri") != state.redirect_uri:
+        raise ConsentError("Zoom authorize: Redirect URI mismatch. (error 4709)")
+    method = params.get("code_challenge_method")
+    if method is not None and method not in ("S256", "plain"):
+        raise ConsentError("Zoom authorize: code_challenge_method must be S256 or plain")
+    if method is not None and not params.get("code_challenge"):
+        raise ConsentError("Zoom authorize: code_challenge_method without code_challenge")
+
+
+def decide(
+    state: EmulatorState, params: Mapping[str, str], user: ZoomUser, *, allow: bool
+) -> dict[str, str]:
+    """The user presses Allow or Deny; the query parameters Zoom redirects back with."""
+    _check(state, params)
+    if user.id not in state.users:
+        raise ConsentError(f"Zoom authorize: unknown user {user.email}")
+    account = user.account_id
+    if account in state.approval_required and account not in state.approved:
+        raise ConsentBlocked(f"Zoom keeps {user.email} on its page: {ADMIN_REQUIRED_TEXT}")
+    result: dict[str, str]
+    if allow:
+        code = state.token("zac_", 24)
+        challenge = params.get("code_challenge") or None
+        state.codes[code] = AuthCode(
+            user_id=user.id,
+            redirect_uri=params["redirect_uri"],
+            challenge=challenge,
+            method=params.get("code_challenge_method") or "plain",
+            expires_at=state.now() + timedelta(seconds=CODE_SECONDS),
+        )
+        result = {"code": code}
+    else:
+        result = {"error": "access_denied"}
+    if "state" in params:
+        result["state"] = params["state"]
+    return result
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>"
+    )
+
+
+def _form(params: Mapping[str, str], users: list[ZoomUser], decision: str, label: str) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
+        for name in _OAUTH_PARAMS
+        if name in params
+    )
+    options = "".join(
+        f'<option value="{html.escape(u.id)}">{html.escape(u.email)}</option>' for u in users
+    )
+    return (
+        f'<form id="{decision}" method="post" action="/oauth/authorize">{hidden}'
+        f'<input type="hidden" name="decision" value="{decision}">'
+        f'<label>Signed in as <select name="user_id">{options}</select></label> '
+        f'<button type="submit">{label}</button></form>'
+    )
+
+
+def authorize_page(state: EmulatorState, request: Incoming) -> Reply:
+    """GET /oauth/authorize: the consent page with an Allow form and a Deny form."""
+    params = dict(request.query)
+    try:
+        _check(state, params)
+    except ConsentError as exc:
+        return Reply.html(400, _page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
+    users = list(state.users.values())
+    text = (
+        "<p>This app would like to create and manage meetings on your behalf.</p>"
+        + _form(params, users, "allow", "Allow")
+        + _form(params, users, "deny", "Decline")
+    )
+    return Reply.html(200, _page("Zoom - Authorize app", text))
+
+
+def authorize_submit(state: EmulatorState, request: Incoming) -> Reply:
+    """POST /oauth/authorize (a consent form): 302 to the redirect URI, or an error page."""
+    fields = request.form()
+    user = state.users.get(fields.get("user_id", ""))
+    if user is None:
+        return Reply.html(400, _page("Zoom - Error", "<p>Please sign in.</p>"))
+    params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
+    try:
+        result = decide(state, params, user, allow=fields.get("decision") == "allow")
+    except ConsentBlocked:
+        return Reply.html(403, _page("Zoom - Approval required", f"<p>{ADMIN_REQUIRED_TEXT}</p>"))
+    except ConsentError as exc:
+        return Reply.html(400, _page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
+    separator = "&" if "?" in params["redirect_uri"] else "?"
+    location = params["redirect_uri"] + separator + urlencode(result)
+    return Reply(302, b"", {"Location": location})
+
+
+def _oauth_error(error: str, reason: str) -> Reply:
+    return Reply.json(400, {"reason": reason, "error": error})
+
+
+def _client_ok(state: EmulatorState, request: Incoming) -> bool:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    expected = f"{state.client_id}:{state.client_secret}"
+    return hmac.compare_digest(decoded.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
+    if code.challenge is None:
+        return True
+    if not verifier:
+        return False
+    if code.method == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        computed = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    else:
+        computed = verifier
+    return hmac.compare_digest(computed.encode("utf-8"), code.challenge.encode("utf-8"))
+
+
+def _issue(state: EmulatorState, user_id: str, grant_id: int) -> Reply:
+    access = state.token("zat_", 48)
+    refresh = state.token("zrt_", 48)
+    expires = state.now() + timedelta(seconds=ACCESS_TOKEN_SECONDS)
+    state.access[access] = AccessToken(user_id=user_id, grant_id=grant_id, expires_at=expires)
+    state.refresh[refresh] = (user_id, grant_id)
+    return Reply.json(
+        200,
+        {
+            "access_token": access,
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "expires_in": ACCESS_TOKEN_SECONDS - 1,
+            "scope": "meeting:read:meeting meeting:write:meeting meeting:update:meeting "
+            "meeting:delete:meeting meeting:read:list_meetings user:read:user",
+            "api_url": "https://api.zoom.us",
+        },
+    )
+
+
+def token_endpoint(state: EmulatorState, request: Incoming) -> Reply:
+    """POST /oauth/token: authorization_code and refresh_token grants, Basic client auth."""
+    if not _client_ok(state, request):
+        return _oauth_error("invalid_client", "Invalid client_id or client_secret")
+    fields = request.form()
+    grant_type = fields.get("grant_type")
+    if grant_type == "authorization_code":
+        code = state.codes.pop(fields.get("code", ""), None)  # single use, even when it fails
+        if code is None or state.now() >= code.expires_at:
+            return _oauth_error("invalid_request", "Invalid authorization code")
+        if fields.get("redirect_uri") != code.redirect_uri:
+            return _oauth_error("invalid_request", "Redirect URI mismatch.")
+        if not _pkce_ok(code, fields.get("code_verifier")):
+            return _oauth_error("invalid_grant", "Invalid code_verifier")
+        grant_id = state.next_grant
+        state.next_grant += 1
+        return _issue(state, code.user_id, grant_id)
+    if grant_type == "refresh_token":
+        held = state.refresh.pop(fields.get("refresh_token", ""), None)  # rotation: dies now
+        if held is None:
+            return _oauth_error("invalid_grant", "Invalid Token!")
+        return _issue(state, held[0], held[1])
+    if not grant_type:
+        return _oauth_error("invalid_request", "Missing grant type")
+    return _oauth_error("unsupported_grant_type", "Grant type is not supported")
+
+
+def revoke_endpoint(state: EmulatorState, request: Incoming) -> Reply:
+    """POST /oauth/revoke: kills the whole grant of the given access or refresh token."""
+    if not _client_ok(state, request):
+        return _oauth_error("invalid_client", "Invalid client_id or client_secret")
+    token = request.form().get("token", "")
+    if token in state.access:
+        state.revoke_grant(state.access[token].grant_id)
+    elif token in state.refresh:
+        state.revoke_grant(state.refresh[token][1])
+    else:
+        return _oauth_error("invalid_request", "Invalid Token!")
+    return Reply.json(200, {"status": "success"})

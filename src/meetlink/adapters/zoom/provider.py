@@ -1,0 +1,238 @@
+"""``ZoomProvider``: the :class:`~meetlink.ports.provider.VideoProvider` for Zoom over httpx.
+
+A thin sync transport around :mod:`.sansio`: each method builds a request there, sends it,
+and hands status, headers and body back to a ``sansio.parse_*`` function. httpx exceptions are
+translated here (``raise ... from exc``) and never leave the adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from meetlink.adapters.clock import SystemClock
+from meetlink.domain.links import TokenSet
+from meetlink.errors import ProviderUnavailable
+from meetlink.ports.clock import Clock
+from meetlink.ports.provider import (
+    Capabilities,
+    Meeting,
+    MeetingRequest,
+    ProviderAccount,
+    WebhookMessage,
+)
+
+from . import sansio
+
+__all__ = ["ZOOM_CAPABILITIES", "ZoomProvider"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_MAX_PAGES = 50
+
+ZOOM_CAPABILITIES = Capabilities(
+    display_name="Zoom",
+    idempotent_create=False,
+    host_start_url=True,
+    free_plan_minutes=40,
+    deauthorization_webhook=True,
+    supports_recurring=False,
+    admin_approval_redirects=False,
+)
+
+# Connect failures never reached Zoom; anything after the request was sent may have run.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class ZoomProvider:
+    """Zoom (user-level OAuth app) as a :class:`~meetlink.ports.provider.VideoProvider`.
+
+    ``webhook_secrets``: the app's secret token, or several during a rotation. Pass ``client``
+    (an ``httpx.Client``, not closed by :meth:`close`) or ``transport`` (e.g.
+    ``ZoomEmulator.transport()``); otherwise a client with ``timeout`` seconds is made.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        webhook_secrets: str | Sequence[str] = (),
+        oauth_base_url: str = "https://zoom.us",
+        api_base_url: str = "https://api.zoom.us",
+        client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._redirect_uri = redirect_uri
+        secrets = [webhook_secrets] if isinstance(webhook_secrets, str) else webhook_secrets
+        self._webhook_secrets = tuple(s for s in secrets if s)
+        self._oauth = oauth_base_url.rstrip("/")
+        self._api = api_base_url.rstrip("/")
+        self._clock: Clock = clock or SystemClock()
+        self._owns_client = client is None
+        self._http = client or httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ZoomProvider(api={self._api!r}, oauth={self._oauth!r})"
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP client when this provider made it."""
+        if self._owns_client:
+            self._http.close()
+
+    def __enter__(self) -> ZoomProvider:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the port -------------------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """``"zoom"``."""
+        return "zoom"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Zoom: no idempotent create, host start URL, 40-minute Basic plan, deauth webhook."""
+        return ZOOM_CAPABILITIES
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        """Zoom's consent page URL (PKCE S256, the configured redirect URI)."""
+        return sansio.authorization_url(
+            self._oauth,
+            client_id=self._client_id,
+            redirect_uri=self._redirect_uri,
+            state=state,
+            code_challenge=code_challenge,
+        )
+
+    def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
+        """Trade an authorization code for tokens. invalid_grant -> GrantRevoked."""
+        request = sansio.exchange_request(
+            self._oauth,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            redirect_uri=self._redirect_uri,
+            code=code,
+            code_verifier=code_verifier,
+        )
+        return self._call(request, sansio.parse_tokens)
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """New tokens; Zoom rotates the refresh token (the old one is dead at once)."""
+        request = sansio.refresh_request(
+            self._oauth,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            refresh_token=refresh_token,
+        )
+        return self._call(request, sansio.parse_tokens)
+
+    def revoke(self, token: str) -> None:
+        """Revoke the grant; an unknown or already revoked token counts as done."""
+        request = sansio.revoke_request(
+            self._oauth, client_id=self._client_id, client_secret=self._client_secret, token=token
+        )
+        self._call(request, sansio.parse_revoked)
+
+    def account(self, access_token: str) -> ProviderAccount:
+        """GET /v2/users/me."""
+        return self._call(sansio.me_request(self._api, access_token), sansio.parse_account)
+
+    def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
+        """Create a scheduled meeting carrying ``request.marker`` in its agenda."""
+        built = sansio.create_meeting_request(self._api, access_token, request)
+        return self._call(built, sansio.parse_created)
+
+    def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
+        """PATCH the meeting to say ``request.terms``. Missing meeting -> MeetingGone."""
+        built = sansio.update_meeting_request(self._api, access_token, meeting_id, request)
+        self._call(built, _no_content("update meeting"))
+
+    def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
+        """The meeting as Zoom has it now. Missing meeting -> MeetingGone."""
+        built = sansio.get_meeting_request(self._api, access_token, meeting_id)
+        return self._call(built, sansio.parse_meeting)
+
+    def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
+        """Delete the meeting; False when it was already gone (404 / 3001)."""
+        built = sansio.delete_meeting_request(self._api, access_token, meeting_id)
+        return self._call(built, sansio.parse_deleted)
+
+    def list_meetings(self, access_token: str) -> list[Meeting]:
+        """Every upcoming meeting of the token's user (all pages)."""
+        found: list[Meeting] = []
+        page_token: str | None = None
+        for _ in range(_MAX_PAGES):
+            built = sansio.list_meetings_request(self._api, access_token, page_token)
+            page, next_token = self._call(built, sansio.parse_meeting_page)
+            found.extend(page)
+            if next_token is None or next_token == page_token:
+                break
+            page_token = next_token
+        return found
+
+    def start_url(self, access_token: str, meeting_id: str) -> str:
+        """A fresh host start URL (GET the meeting; Zoom's start URLs expire in 2 hours)."""
+        built = sansio.get_meeting_request(self._api, access_token, meeting_id)
+        return self._call(built, sansio.parse_start_url)
+
+    def parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> WebhookMessage:
+        """Verify (any configured secret) and parse a Zoom webhook request."""
+        return sansio.parse_webhook(headers, body, now, self._webhook_secrets)
+
+    # --- transport ------------------------------------------------------------------------
+
+    def _call(
+        self,
+        request: sansio.ZoomRequest,
+        parse: Callable[[int, Mapping[str, str], bytes, datetime], _T],
+    ) -> _T:
+        path = urlsplit(request.url).path
+        try:
+            response = self._http.request(
+                request.method, request.url, headers=dict(request.headers), content=request.body
+            )
+        except httpx.HTTPError as exc:
+            sent = not isinstance(exc, _NOT_SENT)
+            _log.debug("zoom %s %s: %s", request.method, path, type(exc).__name__)
+            raise ProviderUnavailable(
+                f"Zoom {request.method} {path}: {type(exc).__name__}"
+                + (" after the request was sent" if sent else " before the request was sent"),
+                maybe_applied=sent,
+            ) from exc
+        _log.debug("zoom %s %s -> %s", request.method, path, response.status_code)
+        return parse(response.status_code, response.headers, response.content, self._clock.now())
+
+
+def _no_content(what: str) -> Callable[[int, Mapping[str, str], bytes, datetime], None]:
+    def parse(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        sansio.parse_no_content(status, headers, body, now, what=what)
+
+    return parse

@@ -1,0 +1,406 @@
+"""The Zoom protocol without I/O: build requests, read responses (after gidgethub's sansio).
+
+Every function here is pure: a :class:`ZoomRequest` goes out through any transport (the sync
+httpx one in :mod:`.provider`; an async one can follow), and the answer's status, headers and
+body come back to a ``parse_*`` function that returns meetlink types or raises the mapped
+:mod:`meetlink.errors` error. Zoom's vocabulary (pmi, uuid, agenda markers) stays here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import attrs
+
+from meetlink.domain.conference import AGENDA_LIMIT, TOPIC_LIMIT
+from meetlink.domain.links import TokenSet
+from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
+from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
+
+from .failures import api_failure, decode_json, token_failure
+from .webhooks import parse_webhook, sign_webhook, url_validation_reply
+
+__all__ = [
+    "PASSCODE_ALPHABET",
+    "ZoomRequest",
+    "authorization_url",
+    "create_meeting_request",
+    "delete_meeting_request",
+    "exchange_request",
+    "generate_passcode",
+    "get_meeting_request",
+    "list_meetings_request",
+    "marker_of",
+    "me_request",
+    "meeting_body",
+    "meeting_from_json",
+    "parse_account",
+    "parse_created",
+    "parse_deleted",
+    "parse_meeting",
+    "parse_meeting_page",
+    "parse_no_content",
+    "parse_revoked",
+    "parse_start_url",
+    "parse_tokens",
+    "parse_webhook",
+    "refresh_request",
+    "revoke_request",
+    "sign_webhook",
+    "update_meeting_request",
+    "url_validation_reply",
+]
+
+#: Characters Zoom allows in a passcode (FACTS.md §3.2) minus the symbols: alphanumerics pass
+#: the most account passcode policies.
+PASSCODE_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSCODE_LENGTH = 10
+_MARKER = re.compile(r"\[meetlink:([^\]\r\n]{1,100})\]")
+_MEETING_ID = re.compile(r"[0-9]{1,20}")
+_JSON = "application/json"
+
+
+@attrs.frozen
+class ZoomRequest:
+    """One HTTP request to Zoom. Headers and body may hold secrets: they stay out of repr."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    body: bytes = attrs.field(default=b"", repr=False)
+
+
+# --- OAuth ------------------------------------------------------------------------------
+
+
+def authorization_url(
+    oauth_base: str, *, client_id: str, redirect_uri: str, state: str, code_challenge: str
+) -> str:
+    """Zoom's consent page URL with PKCE S256 (scopes live on the app, not the URL)."""
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{oauth_base.rstrip('/')}/oauth/authorize?{query}"
+
+
+def _basic(client_id: str, client_secret: str) -> dict[str, str]:
+    raw = f"{client_id}:{client_secret}".encode()
+    return {
+        "Authorization": "Basic " + base64.b64encode(raw).decode("ascii"),
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": _JSON,
+    }
+
+
+def _form(oauth_base: str, path: str, auth: tuple[str, str], fields: dict[str, str]) -> ZoomRequest:
+    return ZoomRequest(
+        "POST",
+        f"{oauth_base.rstrip('/')}{path}",
+        _basic(*auth),
+        urlencode(fields).encode("ascii"),
+    )
+
+
+def exchange_request(
+    oauth_base: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+) -> ZoomRequest:
+    """POST /oauth/token, grant_type=authorization_code (form body, Basic client auth)."""
+    fields = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": code_verifier,
+    }
+    return _form(oauth_base, "/oauth/token", (client_id, client_secret), fields)
+
+
+def refresh_request(
+    oauth_base: str, *, client_id: str, client_secret: str, refresh_token: str
+) -> ZoomRequest:
+    """POST /oauth/token, grant_type=refresh_token (the refresh token rotates)."""
+    fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return _form(oauth_base, "/oauth/token", (client_id, client_secret), fields)
+
+
+def revoke_request(
+    oauth_base: str, *, client_id: str, client_secret: str, token: str
+) -> ZoomRequest:
+    """POST /oauth/revoke with the token in the form body (never in the URL)."""
+    return _form(oauth_base, "/oauth/revoke", (client_id, client_secret), {"token": token})
+
+
+def parse_tokens(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> TokenSet:
+    """A token endpoint answer as a :class:`TokenSet` (expiry from ``expires_in``)."""
+    if status != 200:
+        raise token_failure(status, headers, body, now=now, what="token request")
+    try:
+        data = json.loads(body.decode("utf-8"))
+        access, refresh = data["access_token"], data["refresh_token"]
+        expires_in = int(data.get("expires_in", 3599))
+        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
+            raise TypeError("token fields are not strings")
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # The grant may have been used (a rotated refresh token is already dead): say so.
+        raise ProviderUnavailable(
+            "Zoom token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
+        ) from exc
+    scope = data.get("scope")
+    return TokenSet(
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=now + timedelta(seconds=expires_in),
+        scope=scope if isinstance(scope, str) else "",
+    )
+
+
+def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    """A revoke answer. An unknown or already revoked token counts as revoked."""
+    if status == 200:
+        return
+    if status == 400 and b"invalid token" in body.lower():
+        return
+    raise token_failure(status, headers, body, now=now, what="token revoke")
+
+
+# --- REST -------------------------------------------------------------------------------
+
+
+def _api(method: str, api_base: str, path: str, token: str, body: Any = None) -> ZoomRequest:
+    headers = {"Authorization": f"Bearer {token}", "Accept": _JSON}
+    raw = b""
+    if body is not None:
+        headers["Content-Type"] = _JSON
+        raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return ZoomRequest(method, f"{api_base.rstrip('/')}/v2{path}", headers, raw)
+
+
+def _meeting_path(meeting_id: str) -> str:
+    if not _MEETING_ID.fullmatch(meeting_id):
+        raise ProviderRejected(f"not a Zoom meeting id: {meeting_id[:40]!r}", code="meeting_id")
+    return f"/meetings/{quote(meeting_id)}"
+
+
+def me_request(api_base: str, token: str) -> ZoomRequest:
+    """GET /v2/users/me."""
+    return _api("GET", api_base, "/users/me", token)
+
+
+def generate_passcode() -> str:
+    """A random passcode: 10 chars of Zoom's allowed set, with letters and digits."""
+    while True:
+        code = "".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(PASSCODE_LENGTH))
+        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            return code
+
+
+def _agenda(text: str, marker: str) -> str:
+    if not _MARKER.fullmatch(f"[meetlink:{marker}]"):
+        raise ProviderRejected("meeting marker must be 1-100 chars without ']' or newlines")
+    line = f"[meetlink:{marker}]"
+    text = text.strip()[: AGENDA_LIMIT - len(line) - 2].rstrip()
+    return f"{text}\n\n{line}" if text else line
+
+
+def meeting_body(request: MeetingRequest) -> dict[str, Any]:
+    """Zoom's meeting fields for ``request`` (type 2, UTC ``Z`` start plus ``timezone``)."""
+    terms = request.terms
+    start = terms.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "topic": terms.topic[:TOPIC_LIMIT],
+        "type": 2,
+        "start_time": start,
+        "timezone": terms.timezone,
+        "duration": terms.duration_minutes,
+        "agenda": _agenda(terms.agenda, request.marker),
+    }
+
+
+def create_meeting_request(
+    api_base: str, token: str, request: MeetingRequest, *, passcode: str | None = None
+) -> ZoomRequest:
+    """POST /v2/users/me/meetings with a generated passcode."""
+    body = meeting_body(request)
+    body["password"] = passcode or generate_passcode()
+    body["settings"] = {"join_before_host": False, "approval_type": 2, "waiting_room": False}
+    return _api("POST", api_base, "/users/me/meetings", token, body)
+
+
+def update_meeting_request(
+    api_base: str, token: str, meeting_id: str, request: MeetingRequest
+) -> ZoomRequest:
+    """PATCH /v2/meetings/{id} (passcode and settings unchanged)."""
+    return _api("PATCH", api_base, _meeting_path(meeting_id), token, meeting_body(request))
+
+
+def get_meeting_request(api_base: str, token: str, meeting_id: str) -> ZoomRequest:
+    """GET /v2/meetings/{id}."""
+    return _api("GET", api_base, _meeting_path(meeting_id), token)
+
+
+def delete_meeting_request(api_base: str, token: str, meeting_id: str) -> ZoomRequest:
+    """DELETE /v2/meetings/{id}."""
+    return _api("DELETE", api_base, _meeting_path(meeting_id), token)
+
+
+def list_meetings_request(api_base: str, token: str, page_token: str | None = None) -> ZoomRequest:
+    """GET /v2/users/me/meetings?type=upcoming (one page)."""
+    query: dict[str, str] = {"type": "upcoming", "page_size": "300"}
+    if page_token:
+        query["next_page_token"] = page_token
+    return _api("GET", api_base, f"/users/me/meetings?{urlencode(query)}", token)
+
+
+def parse_account(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime
+) -> ProviderAccount:
+    """GET /v2/users/me as a :class:`ProviderAccount` (type 1 -> "basic", else "licensed")."""
+    if status != 200:
+        raise api_failure(status, headers, body, now=now, what="get user")
+    data = decode_json(body, status=status, what="get user")
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise ProviderRejected("Zoom user answer has no user id", status=status)
+    kind = data.get("type")
+    return ProviderAccount(
+        external_account_id=data["id"],
+        account_id=str(data.get("account_id") or ""),
+        email=str(data.get("email") or ""),
+        plan="basic" if kind == 1 else "licensed",
+    )
+
+
+def marker_of(agenda: object) -> str | None:
+    """The meetlink marker in a meeting's agenda, if any."""
+    if not isinstance(agenda, str):
+        return None
+    found = _MARKER.search(agenda)
+    return found.group(1) if found else None
+
+
+def _start(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
+    """A :class:`Meeting` from Zoom's meeting JSON; ValueError when id or join_url is absent."""
+    mid, join_url = data.get("id"), data.get("join_url")
+    if isinstance(mid, bool) or not isinstance(mid, int | str) or not str(mid).isdigit():
+        raise ValueError("meeting has no numeric id")
+    if not isinstance(join_url, str) or not join_url:
+        raise ValueError("meeting has no join_url")
+    password = data.get("password")
+    duration = data.get("duration")
+    tz = data.get("timezone")
+    return Meeting(
+        meeting_id=str(mid),
+        join_url=join_url,
+        passcode=password if isinstance(password, str) and password else None,
+        topic=str(data.get("topic") or ""),
+        start=_start(data.get("start_time")),
+        duration_minutes=duration if isinstance(duration, int) else None,
+        timezone=tz if isinstance(tz, str) and tz else None,
+        marker=marker_of(data.get("agenda")),
+    )
+
+
+def parse_created(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
+    """The 201 answer to a create. Unreadable success -> ProviderUnavailable(maybe_applied)."""
+    if status not in (200, 201):
+        raise api_failure(status, headers, body, now=now, what="create meeting")
+    try:
+        data = json.loads(body.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return meeting_from_json(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProviderUnavailable(
+            f"Zoom created a meeting (HTTP {status}) but its answer is unreadable; it may exist",
+            maybe_applied=True,
+        ) from exc
+
+
+def parse_meeting(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
+    """GET /v2/meetings/{id}. 404 / 3001 -> MeetingGone."""
+    if status != 200:
+        raise api_failure(status, headers, body, now=now, what="get meeting", meeting=True)
+    data = decode_json(body, status=status, what="get meeting")
+    try:
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return meeting_from_json(data)
+    except ValueError as exc:
+        raise ProviderRejected(f"Zoom meeting answer is incomplete: {exc}", status=status) from exc
+
+
+def parse_start_url(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> str:
+    """The fresh ``start_url`` from GET /v2/meetings/{id}."""
+    if status != 200:
+        raise api_failure(status, headers, body, now=now, what="get start URL", meeting=True)
+    data = decode_json(body, status=status, what="get start URL")
+    url = data.get("start_url") if isinstance(data, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ProviderRejected("Zoom meeting answer has no start_url", status=status)
+    return url
+
+
+def parse_no_content(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime, *, what: str
+) -> None:
+    """A 204 answer (PATCH). 404 / 3001 -> MeetingGone."""
+    if status not in (200, 204):
+        raise api_failure(status, headers, body, now=now, what=what, meeting=True)
+
+
+def parse_deleted(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> bool:
+    """DELETE answer: True when deleted now, False when it was already gone."""
+    if status in (200, 204):
+        return True
+    failure = api_failure(status, headers, body, now=now, what="delete meeting", meeting=True)
+    if isinstance(failure, MeetingGone):
+        return False
+    raise failure
+
+
+def parse_meeting_page(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime
+) -> tuple[list[Meeting], str | None]:
+    """One page of GET /v2/users/me/meetings and the next page token ("" / absent: last)."""
+    if status != 200:
+        raise api_failure(status, headers, body, now=now, what="list meetings")
+    data = decode_json(body, status=status, what="list meetings")
+    if not isinstance(data, dict) or not isinstance(data.get("meetings", []), list):
+        raise ProviderRejected("Zoom meeting list answer has no meetings array", status=status)
+    found: list[Meeting] = []
+    for item in data.get("meetings", []):
+        if isinstance(item, dict):
+            try:
+                found.append(meeting_from_json(item))
+            except ValueError:
+                continue  # an entry without a join URL cannot be adopted
+    token = data.get("next_page_token")
+    return found, token if isinstance(token, str) and token else None

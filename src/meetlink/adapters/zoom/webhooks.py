@@ -1,0 +1,152 @@
+"""Zoom webhook signing, verification and parsing (pure, no I/O).
+
+Zoom signs ``"v0:" + x-zm-request-timestamp + ":" + raw body`` with HMAC-SHA256 under the
+app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Verification here:
+
+- body larger than :data:`MAX_BODY` -> ``WebhookRejected(413)``;
+- signature or timestamp header missing -> 401; timestamp not a number -> 400;
+- timestamp more than :data:`TOLERANCE_SECONDS` away from ``now`` -> 401 (replay window);
+- no configured secret matches (several are accepted, for rotation) -> 401;
+- signed but not a JSON object with a string ``event`` -> 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from meetlink.errors import WebhookRejected
+from meetlink.ports.provider import WebhookKind, WebhookMessage
+
+__all__ = [
+    "MAX_BODY",
+    "TOLERANCE_SECONDS",
+    "parse_webhook",
+    "sign_webhook",
+    "url_validation_reply",
+]
+
+MAX_BODY = 64 * 1024
+TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``x-zm-signature`` value Zoom sends for ``body`` at ``timestamp`` (Unix seconds)."""
+    message = b"v0:" + timestamp.encode("ascii") + b":" + body
+    return "v0=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def url_validation_reply(secret: str, plain_token: str) -> bytes:
+    """The JSON reply to ``endpoint.url_validation`` (FACTS.md §6.2)."""
+    encrypted = hmac.new(
+        secret.encode("utf-8"), plain_token.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+    return json.dumps({"plainToken": plain_token, "encryptedToken": encrypted}).encode("utf-8")
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _matching_secret(secrets: Sequence[str], timestamp: str, body: bytes, given: str) -> str:
+    given_bytes = given.strip().encode("utf-8", "replace")
+    found: str | None = None
+    for secret in secrets:
+        expected = sign_webhook(secret, timestamp, body).encode("ascii")
+        # Check every secret (no early exit) so timing does not tell which one matched.
+        if hmac.compare_digest(expected, given_bytes) and found is None:
+            found = secret
+    if found is None:
+        raise WebhookRejected(401, "webhook signature does not match")
+    return found
+
+
+def _verified(
+    headers: Mapping[str, str], body: bytes, now: datetime, secrets: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    """The matching secret and the decoded JSON object, or WebhookRejected."""
+    if len(body) > MAX_BODY:
+        raise WebhookRejected(413, f"webhook body larger than {MAX_BODY} bytes")
+    if not secrets:
+        raise WebhookRejected(401, "no webhook secret is configured")
+    lowered = _lower(headers)
+    signature = lowered.get("x-zm-signature")
+    timestamp = lowered.get("x-zm-request-timestamp")
+    if signature is None or timestamp is None:
+        raise WebhookRejected(401, "webhook signature or timestamp header missing")
+    timestamp = timestamp.strip()
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise WebhookRejected(400, "webhook timestamp is not Unix seconds")
+    if abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
+        raise WebhookRejected(401, "webhook timestamp outside the accepted window")
+    secret = _matching_secret(secrets, timestamp, body, signature)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookRejected(400, "webhook body is not JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise WebhookRejected(400, "webhook body has no event name")
+    return secret, data
+
+
+def _time(value: object) -> datetime | None:
+    """``deauthorization_time`` (ISO-8601) or ``event_ts`` (epoch ms) as aware UTC."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**14:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    return None
+
+
+def _key(*parts: object) -> str:
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8", "replace"))
+    return "zoom:" + digest.hexdigest()[:40]
+
+
+def parse_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    secrets: Sequence[str],
+) -> WebhookMessage:
+    """Verify and parse a Zoom webhook request; see the module docstring for the rules."""
+    secret, data = _verified(headers, body, now, secrets)
+    event: str = data["event"]
+    payload = data.get("payload")
+    payload = payload if isinstance(payload, dict) else {}
+    event_ts = data.get("event_ts")
+    if event == "endpoint.url_validation":
+        plain = payload.get("plainToken")
+        if not isinstance(plain, str) or not plain:
+            raise WebhookRejected(400, "url_validation without plainToken")
+        return WebhookMessage(
+            kind=WebhookKind.URL_VALIDATION,
+            delivery_key=_key(event, plain, event_ts),
+            reply_body=url_validation_reply(secret, plain),
+        )
+    if event == "app_deauthorized":
+        user_id = payload.get("user_id")
+        if not isinstance(user_id, str) or not user_id:
+            raise WebhookRejected(400, "app_deauthorized without payload.user_id")
+        when = payload.get("deauthorization_time")
+        return WebhookMessage(
+            kind=WebhookKind.DEAUTHORIZED,
+            delivery_key=_key(event, user_id, when if when is not None else event_ts),
+            external_account_id=user_id,
+            occurred_at=_time(when) or _time(event_ts),
+        )
+    return WebhookMessage(
+        kind=WebhookKind.OTHER,
+        delivery_key=_key(event, hashlib.sha256(body).hexdigest()),
+        occurred_at=_time(event_ts),
+    )
