@@ -59,7 +59,8 @@ _FALLBACK_LOCALE = "en"
 _LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # A URI or address may not contain whitespace or controls at all.
 _NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_ISO_2022_JP = codecs.lookup("iso-2022-jp").name
+# Python codec name -> the name MIME wants in ``charset=``.
+_MIME_CHARSETS = {"utf-8": "utf-8", "iso2022_jp": "iso-2022-jp"}
 
 
 def _one_line(value: str) -> str:
@@ -131,9 +132,10 @@ class JinjaMailComposer:
         charset: str = "utf-8",
     ) -> None:
         try:
-            self._charset = codecs.lookup(charset).name
+            codec = codecs.lookup(charset).name
         except LookupError as exc:
             raise ConfigurationError(f"unknown mail charset {charset!r}") from exc
+        self._charset = _MIME_CHARSETS.get(codec, charset.lower())
         name, addr = parseaddr(sender)
         if not addr or _LINE_BREAKERS.search(sender):
             raise ConfigurationError(f"sender must be one mail address, got {sender!r}")
@@ -220,7 +222,7 @@ class JinjaMailComposer:
 
     def _render(self, content: MailContent, locale: str) -> tuple[str, str, str]:
         # ISO-2022-JP has no U+FF5E FULLWIDTH TILDE; U+301C WAVE DASH is its JIS X 0208 form.
-        range_sep = "〜" if self._charset == _ISO_2022_JP else "～"
+        range_sep = "〜" if self._charset == "iso-2022-jp" else "～"
         if locale != "ja":
             range_sep = " - "
         when = describe_when(

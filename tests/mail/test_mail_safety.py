@@ -1,0 +1,194 @@
+"""Header injection (S32), HTML escaping (S33), Japanese charsets (S34), host templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MakeContent, body, reparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+
+from meetlink.adapters.mail import JinjaMailComposer
+from meetlink.domain.notification import MailKind
+from meetlink.errors import ConfigurationError, MailDeliveryFailed
+
+INJECTION = "会議\r\n Bcc: x@evil.example\r\nX-Evil: 1"
+
+
+def _header_names(wire: bytes) -> list[str]:
+    head = wire.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    return [line.split(":", 1)[0].lower() for line in head.split("\r\n") if line[:1] not in " \t"]
+
+
+@pytest.mark.parametrize("field", ["title", "to_name", "organizer_name", "provider_name"])
+def test_header_injection_is_neutralised(make_content: MakeContent, field: str) -> None:
+    content = make_content(**{field: INJECTION})
+    wire = JinjaMailComposer().compose(content).as_bytes()
+    names = _header_names(wire)
+    assert names.count("subject") == 1
+    assert "bcc" not in names and "x-evil" not in names
+    assert b"\nBcc:" not in wire and b"\nX-Evil" not in wire
+    parsed = reparse(JinjaMailComposer().compose(content))
+    assert parsed["Bcc"] is None
+    assert "\n" not in parsed["Subject"] and "\n" not in str(parsed["To"])
+
+
+def test_injection_in_display_name_stays_in_the_name(make_content: MakeContent) -> None:
+    parsed = reparse(JinjaMailComposer().compose(make_content(to_name=INJECTION)))
+    (to,) = parsed["To"].addresses
+    assert to.addr_spec == "taro@example.jp"
+    assert "Bcc: x@evil.example" in to.display_name
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("to_email", "taro@example.jp\r\nBcc: x@evil.example"),
+        ("to_email", "not an address"),
+        ("join_url", "https://zoom.us/j/1\r\nBcc: x@evil.example"),
+        ("join_url", "javascript:alert(1)"),
+        ("organizer_email", "boss@example.jp\r\nATTENDEE:mailto:x@evil.example"),
+        ("attendee_emails", ("a@example.jp\nX-Evil: 1",)),
+        ("message_id", "\r\n"),
+    ],
+)
+def test_unusable_header_values_are_refused(
+    make_content: MakeContent, field: str, value: object
+) -> None:
+    with pytest.raises(MailDeliveryFailed) as caught:
+        JinjaMailComposer().compose(make_content(**{field: value}))
+    assert caught.value.permanent
+    assert "evil" not in str(caught.value)
+
+
+def test_naive_datetime_is_refused(make_content: MakeContent) -> None:
+    naive = make_content().start.replace(tzinfo=None)
+    with pytest.raises(MailDeliveryFailed, match="start"):
+        JinjaMailComposer().compose(make_content(start=naive))
+
+
+def test_bad_sender_or_charset_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        JinjaMailComposer(sender="x@example.com\r\nBcc: y@evil.example")
+    with pytest.raises(ConfigurationError):
+        JinjaMailComposer(sender="nobody")
+    with pytest.raises(ConfigurationError):
+        JinjaMailComposer(charset="no-such-charset")
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(max_size=80), name=st.text(max_size=40))
+def test_any_title_and_name_give_one_subject_and_no_bcc(title: str, name: str) -> None:
+    from conftest import _content
+
+    wire = JinjaMailComposer().compose(_content(title=title, to_name=name)).as_bytes()
+    names = _header_names(wire)
+    assert names.count("subject") == 1 and names.count("to") == 1
+    assert "bcc" not in names
+
+
+SCRIPT = '<script>alert("x")</script> & co'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co"
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_html_is_escaped_and_text_is_verbatim(
+    make_content: MakeContent, kind: MailKind, locale: str
+) -> None:
+    content = make_content(kind=kind, locale=locale, title=SCRIPT, to_name=SCRIPT)
+    message = JinjaMailComposer().compose(content)
+    html = body(message, "html")
+    assert "<script>" not in html
+    assert ESCAPED in html
+    text = body(message, "plain")
+    assert SCRIPT in text
+    assert "&lt;" not in text and "&amp;" not in text
+    assert SCRIPT in message["Subject"]
+
+
+def _write_overrides(root: Path) -> None:
+    (root / "en").mkdir(parents=True)
+    (root / "en" / "invitation.html.j2").write_text(
+        "<p>HOST {{ title }} {{ to_name }}</p>", encoding="utf-8"
+    )
+    (root / "en" / "invitation.txt.j2").write_text("HOST TEXT {{ title }}\n", encoding="utf-8")
+    (root / "en" / "invitation.subject.j2").write_text("HOST: {{ title }}\n", encoding="utf-8")
+
+
+def test_host_template_dir_wins_and_html_j2_is_escaped(
+    make_content: MakeContent, tmp_path: Path
+) -> None:
+    _write_overrides(tmp_path)
+    composer = JinjaMailComposer(template_dirs=[tmp_path])
+    message = composer.compose(make_content(locale="en", title=SCRIPT, to_name="<b>x</b>"))
+    assert message["Subject"] == f"HOST: {SCRIPT}"
+    assert body(message, "html") == f"<p>HOST {ESCAPED} &lt;b&gt;x&lt;/b&gt;</p>\n"
+    assert body(message, "plain") == f"HOST TEXT {SCRIPT}\n"
+    # Files the host did not override still come from the package.
+    assert composer.compose(make_content(locale="ja"))["Subject"].startswith("【会議のご案内】")
+
+
+def test_host_templates_are_sandboxed(make_content: MakeContent, tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "invitation.txt.j2").write_text(
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8"
+    )
+    from jinja2.exceptions import SecurityError
+
+    with pytest.raises(SecurityError):
+        JinjaMailComposer(template_dirs=[tmp_path]).compose(make_content(locale="en"))
+
+
+HARD_JA = "髙橋 ① ～ ㈱テスト ﾃｽﾄ"
+
+
+def test_japanese_in_utf8(make_content: MakeContent) -> None:
+    content = make_content(title=HARD_JA, to_name="髙橋 ①", description=HARD_JA)
+    parsed = reparse(JinjaMailComposer().compose(content))
+    assert HARD_JA in parsed["Subject"]
+    assert parsed["To"].addresses[0].display_name == "髙橋 ①"
+    for subtype in ("plain", "html"):
+        part = next(p for p in parsed.walk() if p.get_content_type() == f"text/{subtype}")
+        assert part.get_content_charset() == "utf-8"
+        assert part["Content-Transfer-Encoding"] == "base64"
+        assert HARD_JA in part.get_content()
+    cal = Calendar.from_ical(
+        next(p for p in parsed.walk() if p.get_content_type() == "text/calendar").get_payload(
+            decode=True
+        )
+    )
+    assert str(cal.walk("VEVENT")[0]["SUMMARY"]) == HARD_JA
+
+
+def test_iso_2022_jp_when_the_text_fits(make_content: MakeContent) -> None:
+    composer = JinjaMailComposer(charset="iso-2022-jp")
+    parsed = reparse(composer.compose(make_content(title="定例会議", description="予算")))
+    part = next(p for p in parsed.walk() if p.get_content_type() == "text/plain")
+    assert part.get_content_charset() == "iso-2022-jp"
+    raw = part.get_payload(decode=True)
+    assert isinstance(raw, bytes) and raw.isascii()  # 7-bit JIS
+    text = part.get_content()
+    assert "定例会議" in text
+    # ISO-2022-JP has no U+FF5E, so the time range uses its WAVE DASH.
+    assert "2026年12月1日(火) 10:00〜11:00 (Asia/Tokyo)" in text
+
+
+@pytest.mark.parametrize("hard", ["髙", "①", "㈱", "～", "ﾃｽﾄ"])
+def test_iso_2022_jp_falls_back_to_utf8(make_content: MakeContent, hard: str) -> None:
+    composer = JinjaMailComposer(charset="iso-2022-jp")
+    title = f"定例会議 {hard}"
+    parsed = reparse(composer.compose(make_content(title=title)))
+    for subtype in ("plain", "html"):
+        part = next(p for p in parsed.walk() if p.get_content_type() == f"text/{subtype}")
+        assert part.get_content_charset() == "utf-8"
+        assert title in part.get_content()
+    assert title in parsed["Subject"]
+
+
+def test_english_in_iso_2022_jp_mode(make_content: MakeContent) -> None:
+    composer = JinjaMailComposer(charset="ISO-2022-JP")
+    message = composer.compose(make_content(locale="en", title="Budget", to_name="Taro"))
+    assert "Tue, 1 Dec 2026 10:00 - 11:00 (Asia/Tokyo)" in body(message, "plain")
