@@ -1,1 +1,98 @@
-"""meetlink."""
+"""meetlink: attach web conference URLs (Zoom; Microsoft Teams next) to calendar events.
+
+Importing meetlink loads neither httpx, SQLAlchemy nor Jinja2: adapters are imported by the
+host's composition root (or lazily), and the test kit lives in :mod:`meetlink.testing`.
+"""
+
+from meetlink.app.facade import MeetLink
+from meetlink.app.settings import Settings
+from meetlink.domain.conference import Conference, ConferenceStatus
+from meetlink.domain.event import Event, Participant, Source, Span
+from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
+from meetlink.domain.links import AccountLink, UnlinkReason
+from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.retry import RetryPolicy
+from meetlink.domain.subscription import Subscription, SubscriptionState
+from meetlink.errors import (
+    AddonInactive,
+    AdminApprovalRequired,
+    AuthExpired,
+    ConcurrentUpdate,
+    ConfigurationError,
+    CredentialError,
+    GrantRevoked,
+    InvalidEvent,
+    InvalidInput,
+    InvalidLinkState,
+    InvalidTransition,
+    LinkDenied,
+    LinkError,
+    MailDeliveryFailed,
+    MeetingGone,
+    MeetLinkError,
+    NoConference,
+    NotLinked,
+    NotMeetingHost,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    StorageError,
+    SubscriptionError,
+    TrialUnavailable,
+    UnknownEvent,
+    UnknownProvider,
+    WebhookRejected,
+)
+
+__all__ = [
+    "AccountLink",
+    "AddonInactive",
+    "AdminApprovalRequired",
+    "AuthExpired",
+    "ConcurrentUpdate",
+    "Conference",
+    "ConferenceStatus",
+    "ConfigurationError",
+    "CredentialError",
+    "Event",
+    "GrantRevoked",
+    "InvalidEvent",
+    "InvalidInput",
+    "InvalidLinkState",
+    "InvalidTransition",
+    "IssuancePolicy",
+    "LinkDenied",
+    "LinkError",
+    "LinkRequest",
+    "MailDeliveryFailed",
+    "MeetLink",
+    "MeetLinkError",
+    "MeetingGone",
+    "NoConference",
+    "NotLinked",
+    "NotMeetingHost",
+    "Notice",
+    "Participant",
+    "ProviderError",
+    "ProviderRejected",
+    "ProviderUnavailable",
+    "RateLimited",
+    "Refusal",
+    "RetryPolicy",
+    "SaveResult",
+    "Settings",
+    "Source",
+    "Span",
+    "StorageError",
+    "Subscription",
+    "SubscriptionError",
+    "SubscriptionState",
+    "TrialUnavailable",
+    "UnknownEvent",
+    "UnknownProvider",
+    "UnlinkReason",
+    "WebhookRejected",
+    "WebhookReply",
+]
+__version__ = "0.1.0"

@@ -3,7 +3,8 @@
 The tree::
 
     MeetLinkError
-    ├── InvalidEvent                 (also ValueError)   bad Event input; names the field
+    ├── InvalidInput                 (also ValueError)   a bad argument to the facade
+    │   └── InvalidEvent                                 bad Event input; names the field
     ├── ConfigurationError           (also ValueError)   bad settings, missing/wrong keys
     ├── UnknownProvider              (also LookupError)  provider key nobody registered
     ├── SubscriptionError
@@ -48,6 +49,7 @@ __all__ = [
     "CredentialError",
     "GrantRevoked",
     "InvalidEvent",
+    "InvalidInput",
     "InvalidLinkState",
     "InvalidTransition",
     "LinkDenied",
@@ -75,7 +77,11 @@ class MeetLinkError(Exception):
     """Root of every error meetlink raises on purpose."""
 
 
-class InvalidEvent(MeetLinkError, ValueError):
+class InvalidInput(MeetLinkError, ValueError):
+    """An argument to the facade is not acceptable; the message names it."""
+
+
+class InvalidEvent(InvalidInput):
     """An Event (or one of its participants) failed validation; ``field`` names the culprit."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,10 +66,9 @@ class Participant:
 def _participants(value: object) -> tuple[Participant, ...]:
     if isinstance(value, Participant):
         return (value,)
-    try:
-        items = tuple(value)  # type: ignore[call-overload]
-    except TypeError as exc:
-        raise InvalidEvent("participants", "must be a sequence of Participant") from exc
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise InvalidEvent("participants", "must be a sequence of Participant")
+    items = tuple(value)
     for item in items:
         if not isinstance(item, Participant):
             raise InvalidEvent("participants", f"not a Participant: {item!r}")

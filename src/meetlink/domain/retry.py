@@ -25,8 +25,9 @@ class RetryPolicy:
     def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
         """The pause after ``attempts`` failed tries (1 = the first failure)."""
         base = min(self.cap, self.first * (2 ** max(0, attempts - 1)))
-        spread = (rng or random).uniform(-self.jitter, self.jitter)
-        return min(self.cap, max(timedelta(seconds=1), base * (1 + spread)))
+        spread: float = (rng or random).uniform(-self.jitter, self.jitter)
+        delay: timedelta = base * (1 + spread)
+        return min(self.cap, max(timedelta(seconds=1), delay))
 
     def next_run(
         self,

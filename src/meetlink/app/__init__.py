@@ -1,0 +1,1 @@
+"""Use cases and the MeetLink facade, written against the ports only."""

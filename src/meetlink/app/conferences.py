@@ -1,0 +1,391 @@
+"""Keeping each event's provider meeting in step with the event (S1, S11, S12, S17-S21).
+
+Intent first: ``save`` decides in one unit of work what the conference must become, stores the
+event, the conference row and a sync job, and commits; the provider is called afterwards by the
+job (inline from ``save_event``, else from ``run_pending``), never inside a transaction. The
+sync job always reads the latest event, so a stale update never overwrites a newer one.
+
+Zoom has no idempotency key: before each create the row is marked ``maybe_created``; a retry
+after an unseen answer first lists the account's meetings and adopts the one carrying the
+conference's marker. A create that lands after its event was deleted or its URL withdrawn is
+deleted again (compensation).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import attrs
+
+from meetlink.app.context import AppContext
+from meetlink.app.mailing import Mailing
+from meetlink.app.tokens import TokenKeeper
+from meetlink.domain.conference import (
+    ConferenceRecord,
+    ConferenceStatus,
+    MeetingTerms,
+    Step,
+    plan_sync,
+    terms_for,
+)
+from meetlink.domain.event import Event
+from meetlink.domain.issuance import Notice, ProviderTraits, Refusal, decide
+from meetlink.domain.links import LinkRecord, UnlinkReason
+from meetlink.domain.records import EventRecord, Job
+from meetlink.domain.subscription import SubscriptionRecord, snapshot
+from meetlink.errors import MeetingGone
+from meetlink.ports.provider import Meeting, MeetingRequest
+from meetlink.ports.storage import UnitOfWork
+
+__all__ = ["DELETE_JOB", "SYNC_JOB", "Conferences", "SavePlan"]
+
+SYNC_JOB = "sync"
+DELETE_JOB = "delete"
+log = logging.getLogger("meetlink.conferences")
+
+
+@attrs.frozen
+class SavePlan:
+    """What one save decided: the reasons and notices, and the jobs to try at once."""
+
+    refusals: tuple[Refusal, ...]
+    notices: tuple[Notice, ...]
+    jobs: tuple[Job, ...]
+
+
+def _marker() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class Conferences:
+    """The conference use cases and the sync/delete job handlers."""
+
+    def __init__(self, ctx: AppContext, tokens: TokenKeeper, mailing: Mailing) -> None:
+        self._ctx = ctx
+        self._tokens = tokens
+        self._mailing = mailing
+
+    # -- deciding (inside one unit of work) ---------------------------------------------
+
+    def plan_save(self, uow: UnitOfWork, event: Event) -> SavePlan:
+        """Store ``event`` and decide its conference (S11, S17, S18, S21, S22)."""
+        ctx, now = self._ctx, self._ctx.clock.now()
+        old = uow.events.get(event.id)
+        conf = had = uow.conferences.get(event.id)
+        provider = ctx.providers.find(event.web_meeting)
+        sub = uow.subscriptions.get(event.tenant_id) or SubscriptionRecord(
+            tenant_id=event.tenant_id
+        )
+        link = None
+        if provider is not None:
+            link = uow.links.active_for_user(event.owner_id, provider.key)
+        caps = provider.capabilities if provider is not None else None
+        decision = decide(
+            event,
+            addon_active=snapshot(sub, now).active,
+            linked=link is not None,
+            link_broken=link is None
+            and provider is not None
+            and self._grant_revoked(uow, event.owner_id, provider.key),
+            provider_known=provider is not None,
+            traits=ProviderTraits(
+                supports_recurring=caps.supports_recurring if caps else False,
+                free_plan_minutes=caps.free_plan_minutes if caps else None,
+                plan=link.plan if link else "licensed",
+            ),
+            policy=ctx.settings.policy,
+        )
+        notices = list(decision.notices)
+        record = EventRecord(
+            event=event,
+            sequence=old.sequence if old else 0,
+            remind_at=old.remind_at if old else None,
+            updated_at=now,
+        )
+        old_event = old.event if old else None
+        jobs: list[Job] = []
+        sync = False
+        terms = terms_for(event)
+
+        # Only the event itself withdraws a URL (unticked, or no longer allowed: S17, S18).
+        if conf is not None and (
+            event.web_meeting != conf.provider or decision.withdraws or provider is None
+        ):
+            jobs.extend(self.remove(uow, conf))
+            record, _ = self._mailing.settle(
+                uow, record, None, before=conf.mailed, after=None, old_event=old_event
+            )
+            conf = None
+
+        if conf is not None:
+            holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+            if holder is not None:
+                sync = conf.status is ConferenceStatus.PENDING or conf.synced != terms
+            elif decision.issue and link is not None:
+                # S21, done for the user: the owner linked another account; issue anew there.
+                log.info("event %s: re-issuing its meeting on the owner's new link", event.id)
+                conf = ConferenceRecord(
+                    event_id=event.id,
+                    provider=link.provider,
+                    external_account_id=link.external_account_id,
+                    marker=_marker(),
+                    mailed=conf.mailed,
+                    created_at=now,
+                )
+                uow.conferences.put(conf)
+                sync = True
+            else:
+                notices.append(Notice.CONFERENCE_DETACHED)
+                if conf.synced != terms:
+                    notices.append(Notice.LINK_REQUIRED_TO_UPDATE)
+        elif event.web_meeting is not None and decision.issue and link is not None:
+            conf = ConferenceRecord(
+                event_id=event.id,
+                provider=link.provider,
+                external_account_id=link.external_account_id,
+                marker=_marker(),
+                created_at=now,
+            )
+            uow.conferences.put(conf)
+            sync = True
+
+        if conf is not None and not sync:
+            # No provider work: tell participants what changed (new/removed people, times).
+            record, conf = self._settle(uow, record, conf, old_event)
+
+        keep_reminder = old is not None and had is not None and old.event.start == event.start
+        remind_at = None
+        if conf is not None:
+            lead = ctx.settings.reminder_lead
+            remind_at = old.remind_at if keep_reminder and old else event.start - lead
+        uow.events.put(attrs.evolve(record, remind_at=remind_at))
+        if sync:
+            jobs.append(
+                uow.jobs.ensure(kind=SYNC_JOB, key=event.id, run_at=now, payload={}, now=now)
+            )
+        refusals = decision.refusals if conf is None else ()
+        return SavePlan(refusals, tuple(notices), tuple(jobs))
+
+    def _grant_revoked(self, uow: UnitOfWork, user_id: str, provider: str) -> bool:
+        history = [link for link in uow.links.history(user_id) if link.provider == provider]
+        return bool(history) and history[-1].unlink_reason is UnlinkReason.GRANT_REVOKED
+
+    def _settle(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord,
+        old_event: Event | None = None,
+    ) -> tuple[EventRecord, ConferenceRecord]:
+        after = self._mailing.mailed_state(record.event, conf)
+        if after is None or after == conf.mailed:
+            return record, conf
+        record, _ = self._mailing.settle(
+            uow, record, conf, before=conf.mailed, after=after, old_event=old_event
+        )
+        conf = attrs.evolve(conf, mailed=after)
+        uow.conferences.put(conf)
+        return record, conf
+
+    def remove(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
+        """Drop the conference row and queue the deletion of its meeting (S19, S20)."""
+        uow.conferences.delete(conf.event_id)
+        if conf.meeting_id is None and not conf.maybe_created:
+            return []
+        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+        if holder is None:
+            log.info(
+                "event %s: meeting %s is detached; no link can delete it",
+                conf.event_id,
+                conf.meeting_id,
+            )
+            return []
+        now = self._ctx.clock.now()
+        job = uow.jobs.ensure(
+            kind=DELETE_JOB,
+            key=f"{conf.provider}:{conf.marker}",
+            run_at=now,
+            payload={
+                "provider": conf.provider,
+                "account": conf.external_account_id,
+                "meeting_id": conf.meeting_id,
+                "marker": conf.marker,
+                "maybe_created": conf.maybe_created,
+            },
+            now=now,
+        )
+        return [job]
+
+    def delete_event(self, uow: UnitOfWork, event_id: str) -> tuple[bool, list[Job]]:
+        """Forget the event; its meeting goes too, and participants get a cancellation."""
+        record = uow.events.get(event_id)
+        if record is None:
+            return False, []
+        conf = uow.conferences.get(event_id)
+        jobs: list[Job] = []
+        if conf is not None:
+            jobs = self.remove(uow, conf)
+            self._mailing.settle(uow, record, None, before=conf.mailed, after=None)
+        uow.events.delete(event_id)
+        return True, jobs
+
+    # -- doing (job handlers; the provider is called outside any unit of work) ----------
+
+    def run_sync(self, job: Job) -> None:
+        """Make the provider meeting match the event as stored now."""
+        for _ in range(3):  # a meeting deleted at the provider is re-created at once
+            if not self._sync_once(job.key):
+                return
+
+    def _sync_once(self, event_id: str) -> bool:
+        def load(
+            uow: UnitOfWork,
+        ) -> tuple[EventRecord | None, ConferenceRecord | None, LinkRecord | None]:
+            record, conf = uow.events.get(event_id), uow.conferences.get(event_id)
+            holder = None
+            if conf is not None:
+                holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+            return record, conf, holder
+
+        record, conf, holder = self._ctx.read(load)
+        if record is None or conf is None:
+            return False
+        terms = terms_for(record.event)
+        step = plan_sync(conf, terms, holder is not None)
+        if step is Step.DETACH or step is Step.FORGET:
+            self._ctx.transaction(lambda uow: self._orphaned(uow, event_id, conf.marker))
+            return False
+        if step is Step.DONE:
+            self._ctx.transaction(lambda uow: self._store(uow, event_id, conf.marker, None, terms))
+            return False
+        assert holder is not None
+        request = MeetingRequest(terms=terms, marker=conf.marker)
+        if step is Step.UPDATE:
+            assert conf.meeting_id is not None
+            meeting_id = conf.meeting_id
+            try:
+                self._tokens.call(holder, lambda p, t: p.update_meeting(t, meeting_id, request))
+            except MeetingGone:
+                log.warning("event %s: meeting %s vanished; creating anew", event_id, meeting_id)
+                self._ctx.transaction(lambda uow: self._forget_meeting(uow, event_id, conf.marker))
+                return True
+            self._ctx.transaction(lambda uow: self._store(uow, event_id, conf.marker, None, terms))
+            return False
+        meeting = self._adopt(holder, conf, request) if step is Step.FIND_THEN_CREATE else None
+        if meeting is None:
+            self._ctx.transaction(lambda uow: self._mark_creating(uow, event_id, conf.marker))
+            meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
+        stored = self._ctx.transaction(
+            lambda uow: self._store(uow, event_id, conf.marker, meeting, terms)
+        )
+        if not stored:
+            # The event was deleted or its URL withdrawn while we created: undo (scenario 18).
+            log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
+            self._delete_meeting(holder, meeting.meeting_id)
+        return False
+
+    def _adopt(
+        self, holder: LinkRecord, conf: ConferenceRecord, request: MeetingRequest
+    ) -> Meeting | None:
+        """After an unseen create, find the meeting(s) it made; keep one, delete the rest."""
+        meetings = self._tokens.call(holder, lambda p, t: p.list_meetings(t))
+        mine = [m for m in meetings if m.marker == conf.marker]
+        for extra in mine[1:]:
+            self._delete_meeting(holder, extra.meeting_id)
+        if not mine:
+            return None
+        kept = mine[0]
+        self._tokens.call(holder, lambda p, t: p.update_meeting(t, kept.meeting_id, request))
+        return kept
+
+    def _mark_creating(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
+        conf = uow.conferences.get(event_id)
+        if conf is not None and conf.marker == marker and not conf.maybe_created:
+            uow.conferences.put(attrs.evolve(conf, maybe_created=True))
+
+    def _forget_meeting(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
+        conf = uow.conferences.get(event_id)
+        if conf is not None and conf.marker == marker:
+            uow.conferences.put(
+                attrs.evolve(
+                    conf,
+                    meeting_id=None,
+                    status=ConferenceStatus.PENDING,
+                    synced=None,
+                    maybe_created=False,
+                    marker=_marker(),
+                )
+            )
+
+    def _store(
+        self,
+        uow: UnitOfWork,
+        event_id: str,
+        marker: str,
+        meeting: Meeting | None,
+        terms: MeetingTerms,
+    ) -> bool:
+        """Record what the provider now holds; False when the conference is no longer the
+        one the call was made for."""
+        conf, record = uow.conferences.get(event_id), uow.events.get(event_id)
+        if conf is None or record is None or conf.marker != marker:
+            return False
+        if meeting is not None:
+            conf = attrs.evolve(
+                conf,
+                meeting_id=meeting.meeting_id,
+                join_url=meeting.join_url,
+                passcode=meeting.passcode,
+                maybe_created=False,
+            )
+        conf = attrs.evolve(
+            conf, status=ConferenceStatus.ISSUED, synced=terms, failed=False, last_error=None
+        )
+        uow.conferences.put(conf)
+        record, conf = self._settle(uow, record, conf)
+        uow.events.put(record)
+        return True
+
+    def _orphaned(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
+        """No link holds the conference's account: detach it, or drop it if never issued."""
+        conf = uow.conferences.get(event_id)
+        if conf is None or conf.marker != marker:
+            return
+        if uow.links.active_for_account(conf.provider, conf.external_account_id) is not None:
+            return
+        if conf.meeting_id is None:
+            uow.conferences.delete(event_id)
+        else:
+            uow.conferences.put(attrs.evolve(conf, status=ConferenceStatus.DETACHED))
+
+    def run_delete(self, job: Job) -> None:
+        """Delete a withdrawn meeting at the provider (404 counts as done)."""
+        payload = job.payload
+        provider, account = str(payload["provider"]), str(payload["account"])
+        holder = self._ctx.read(lambda uow: uow.links.active_for_account(provider, account))
+        if holder is None:
+            log.info("delete of meeting %s abandoned: no link holds it", payload["meeting_id"])
+            return
+        meeting_id = payload.get("meeting_id")
+        if meeting_id:
+            self._delete_meeting(holder, str(meeting_id))
+        if payload.get("maybe_created"):
+            for meeting in self._tokens.call(holder, lambda p, t: p.list_meetings(t)):
+                if meeting.marker == payload["marker"] and meeting.meeting_id != meeting_id:
+                    self._delete_meeting(holder, meeting.meeting_id)
+
+    def _delete_meeting(self, holder: LinkRecord, meeting_id: str) -> bool:
+        return self._tokens.call(holder, lambda p, t: p.delete_meeting(t, meeting_id))
+
+    def record_failure(self, job: Job, error: str) -> None:
+        """A sync job gave up: keep the event, flag its conference (surfaced to the host)."""
+        if job.kind != SYNC_JOB:
+            return
+
+        def work(uow: UnitOfWork) -> None:
+            conf = uow.conferences.get(job.key)
+            if conf is not None:
+                uow.conferences.put(attrs.evolve(conf, failed=True, last_error=error))
+
+        self._ctx.transaction(work)

@@ -1,0 +1,53 @@
+"""What every use case needs: the ports, the settings, and a retrying transaction helper."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import attrs
+
+from meetlink.app.registry import ProviderRegistry
+from meetlink.app.settings import Settings
+from meetlink.errors import ConcurrentUpdate
+from meetlink.ports.clock import Clock
+from meetlink.ports.mailer import MailComposer, Mailer
+from meetlink.ports.storage import Storage, UnitOfWork
+
+__all__ = ["AppContext"]
+
+T = TypeVar("T")
+log = logging.getLogger("meetlink")
+
+
+@attrs.frozen(kw_only=True)
+class AppContext:
+    """The ports and settings of one MeetLink instance."""
+
+    storage: Storage
+    providers: ProviderRegistry
+    mailer: Mailer
+    composer: MailComposer
+    clock: Clock
+    settings: Settings
+
+    def transaction(self, work: Callable[[UnitOfWork], T], *, attempts: int = 8) -> T:
+        """Run ``work`` in a unit of work and commit; retry the whole unit when a concurrent
+        writer won a unique-constraint race (ConcurrentUpdate)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.storage.unit_of_work() as uow:
+                    result = work(uow)
+                    uow.commit()
+                    return result
+            except ConcurrentUpdate:
+                if attempt == attempts:
+                    raise
+                log.debug("concurrent update; retrying unit of work (attempt %d)", attempt)
+        raise AssertionError("unreachable")
+
+    def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in a unit of work that changes nothing."""
+        with self.storage.unit_of_work() as uow:
+            return work(uow)

@@ -1,0 +1,329 @@
+"""The MeetLink facade: the one object a host product codes against (shared API contract)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from meetlink.adapters.clock import SystemClock
+from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences
+from meetlink.app.context import AppContext
+from meetlink.app.linking import Linking
+from meetlink.app.mailing import MAIL_JOB, Mailing, message_from_payload
+from meetlink.app.registry import ProviderRegistry
+from meetlink.app.runner import JobRunner
+from meetlink.app.settings import Settings
+from meetlink.app.tokens import TokenKeeper
+from meetlink.domain.conference import Conference, ConferenceStatus
+from meetlink.domain.event import Event
+from meetlink.domain.issuance import Notice
+from meetlink.domain.links import AccountLink
+from meetlink.domain.notification import MailKind
+from meetlink.domain.records import Job, JobStatus
+from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.subscription import (
+    Action,
+    Subscription,
+    SubscriptionRecord,
+    apply,
+    snapshot,
+)
+from meetlink.errors import (
+    InvalidEvent,
+    InvalidInput,
+    NoConference,
+    NotMeetingHost,
+    UnknownEvent,
+)
+from meetlink.ports.clock import Clock
+from meetlink.ports.mailer import MailComposer, Mailer
+from meetlink.ports.provider import VideoProvider
+from meetlink.ports.storage import Storage, UnitOfWork
+
+__all__ = ["MeetLink"]
+
+log = logging.getLogger("meetlink")
+
+
+class MeetLink:
+    """Web conference URLs for a host's calendar events.
+
+    The host's composition root passes the adapters::
+
+        MeetLink(storage=SqlStorage(url, encryption_keys=[key]),
+                 providers=[ZoomProvider(...)],
+                 mailer=SmtpMailer(...))
+
+    ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
+    :class:`~meetlink.app.settings.Settings` field may be passed as a keyword.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        providers: Mapping[str, VideoProvider] | Iterable[VideoProvider],
+        mailer: Mailer,
+        composer: MailComposer | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> None:
+        if composer is None:
+            from meetlink.adapters.mail import JinjaMailComposer  # lazy: keeps import light
+
+            composer = JinjaMailComposer()
+        self._ctx = AppContext(
+            storage=storage,
+            providers=ProviderRegistry(providers),
+            mailer=mailer,
+            composer=composer,
+            clock=clock or SystemClock(),
+            settings=Settings.from_options(settings, **options),
+        )
+        self._tokens = TokenKeeper(self._ctx)
+        self._mailing = Mailing(self._ctx)
+        self._linking = Linking(self._ctx)
+        self._conferences = Conferences(self._ctx, self._tokens, self._mailing)
+        self._runner = JobRunner(
+            self._ctx,
+            {
+                SYNC_JOB: self._conferences.run_sync,
+                DELETE_JOB: self._conferences.run_delete,
+                MAIL_JOB: self._deliver,
+            },
+            self._conferences.record_failure,
+        )
+        self._closed = False
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self._ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this instance reads."""
+        return self._ctx.clock
+
+    # -- add-on contract (S3-S5) ------------------------------------------------------
+
+    def _subscription(self, tenant_id: str, action: Action | None) -> Subscription:
+        _check_id("tenant_id", tenant_id)
+        now = self._ctx.clock.now()
+
+        def work(uow: UnitOfWork) -> Subscription:
+            record = uow.subscriptions.get(tenant_id) or SubscriptionRecord(tenant_id=tenant_id)
+            if action is not None:
+                record = apply(record, action, now, self._ctx.settings.trial_length)
+                uow.subscriptions.put(record)
+            return snapshot(record, now)
+
+        return self._ctx.transaction(work)
+
+    def subscription(self, tenant_id: str) -> Subscription:
+        """The tenant's add-on state now."""
+        return self._subscription(tenant_id, None)
+
+    def start_trial(self, tenant_id: str) -> Subscription:
+        """Start the 14-day trial (S4); a tenant gets one (else TrialUnavailable)."""
+        return self._subscription(tenant_id, Action.START_TRIAL)
+
+    def contract(self, tenant_id: str) -> Subscription:
+        """Contract the add-on (S5); idempotent."""
+        return self._subscription(tenant_id, Action.CONTRACT)
+
+    def cancel_contract(self, tenant_id: str) -> Subscription:
+        """End the contract (CONTRACTED -> CANCELLED, else InvalidTransition)."""
+        return self._subscription(tenant_id, Action.CANCEL)
+
+    # -- linking (S6-S10, S15, S16, S23, S24) ---------------------------------------------
+
+    def begin_link(self, tenant_id: str, user_id: str, provider: str = "zoom") -> LinkRequest:
+        """The provider's authorization URL for this user (state + PKCE)."""
+        _check_id("tenant_id", tenant_id)
+        _check_id("user_id", user_id)
+        return self._linking.begin(tenant_id, user_id, provider)
+
+    def complete_link(
+        self, state: str, *, code: str | None = None, error: str | None = None
+    ) -> AccountLink:
+        """Finish linking with the parameters the OAuth callback received."""
+        return self._linking.complete(state, code, error)
+
+    def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
+        """The user's active link (S10: "Web conference integration: enabled")."""
+        record = self._ctx.read(lambda uow: uow.links.active_for_user(user_id, provider))
+        return record.public() if record is not None else None
+
+    def unlink(self, user_id: str, provider: str = "zoom") -> bool:
+        """Unlink (S15); False when there was nothing to unlink."""
+        return self._linking.unlink(user_id, provider)
+
+    def handle_webhook(
+        self, provider: str, headers: Mapping[str, str], body: bytes
+    ) -> WebhookReply:
+        """Answer a provider webhook (signature checked; S16 deauthorization unlinks)."""
+        return self._linking.webhook(provider, dict(headers), bytes(body))
+
+    # -- events (S1, S2, S11-S14, S17-S22) ------------------------------------------------
+
+    def web_meeting_available(self, tenant_id: str, user_id: str, provider: str = "zoom") -> bool:
+        """Whether the event form shows the "Web conference" section (S11)."""
+
+        def work(uow: UnitOfWork) -> bool:
+            return (
+                provider in self._ctx.providers
+                and self._linking.addon_active(uow, tenant_id)
+                and uow.links.active_for_user(user_id, provider) is not None
+            )
+
+        return self._ctx.read(work)
+
+    def save_event(self, event: Event) -> SaveResult:
+        """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
+        if not isinstance(event, Event):
+            raise InvalidEvent("event", "must be a meetlink.Event")
+        plan = self._ctx.transaction(lambda uow: self._conferences.plan_save(uow, event))
+        if self._ctx.settings.sync_inline:
+            for job in plan.jobs:
+                self._runner.run_now(job)
+        conference = self.conference(event.id)
+        notices = list(plan.notices)
+        if conference is not None and conference.status is ConferenceStatus.PENDING:
+            notices.append(Notice.PROVIDER_PENDING)
+        return SaveResult(event.id, conference, plan.refusals, tuple(dict.fromkeys(notices)))
+
+    def delete_event(self, event_id: str, *, actor_id: str | None = None) -> bool:
+        """Forget the event and delete its meeting, whoever deletes it (S19, S20)."""
+        found, jobs = self._ctx.transaction(
+            lambda uow: self._conferences.delete_event(uow, event_id)
+        )
+        if found:
+            log.info("event %s deleted by %s", event_id, actor_id or "its owner")
+        if self._ctx.settings.sync_inline:
+            for job in jobs:
+                self._runner.run_now(job)
+        return found
+
+    def conference(self, event_id: str) -> Conference | None:
+        """The event's conference (S12), or None."""
+        record = self._ctx.read(lambda uow: uow.conferences.get(event_id))
+        return record.public() if record is not None else None
+
+    def event(self, event_id: str) -> Event | None:
+        """The event as meetlink stored it, or None."""
+        record = self._ctx.read(lambda uow: uow.events.get(event_id))
+        return record.event if record is not None else None
+
+    def start_url(self, event_id: str, user_id: str) -> str:
+        """A fresh host start URL, for the event owner only (S2). Never stored, never mailed."""
+
+        def work(uow: UnitOfWork) -> tuple[Any, Any, Any]:
+            record = uow.events.get(event_id)
+            conf = uow.conferences.get(event_id)
+            holder = None
+            if conf is not None:
+                holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+            return record, conf, holder
+
+        record, conf, holder = self._ctx.read(work)
+        if record is None:
+            raise UnknownEvent(f"no event {event_id!r}")
+        if record.event.owner_id != user_id:
+            raise NotMeetingHost("only the event's owner can start its meeting")
+        if conf is None or conf.meeting_id is None:
+            raise NoConference(f"event {event_id!r} has no issued meeting")
+        if holder is None or holder.user_id != user_id:
+            raise NotMeetingHost("the meeting's account is not linked to this user")
+        meeting_id = conf.meeting_id
+        return self._tokens.call(holder, lambda p, t: p.start_url(t, meeting_id))
+
+    def send_due_reminders(self) -> int:
+        """Queue one reminder per participant of each event starting soon (S14)."""
+        now = self._ctx.clock.now()
+        total = 0
+        while True:
+            queued, more = self._ctx.transaction(lambda uow: self._remind(uow, now))
+            total += queued
+            if not more:
+                return total
+
+    def _remind(self, uow: UnitOfWork, now: datetime) -> tuple[int, bool]:
+        batch = 200
+        due = uow.events.due_reminders(now, batch)
+        queued = 0
+        for record in due:
+            event = record.event
+            conf = uow.conferences.get(event.id)
+            usable = conf is not None and conf.join_url is not None
+            if event.end <= now or conf is None:
+                uow.events.put(attrs.evolve(record, remind_at=None))
+                continue
+            if not usable or conf.status is ConferenceStatus.PENDING:
+                # No URL yet: look again in a minute (until the event ends).
+                uow.events.put(attrs.evolve(record, remind_at=now + _MINUTE))
+                continue
+            state = self._mailing.mailed_state(event, conf)
+            assert state is not None
+            for participant in event.participants:
+                if uow.reminders.record(event.id, participant.email, event.start):
+                    self._mailing.queue(
+                        uow, event, conf, MailKind.REMINDER, participant, state, record.sequence
+                    )
+                    queued += 1
+            uow.events.put(attrs.evolve(record, remind_at=None))
+        return queued, len(due) == batch
+
+    # -- background work ----------------------------------------------------------------
+
+    def run_pending(self, max_jobs: int | None = None) -> int:
+        """Do all due work (provider retries, deletions, mail); returns jobs completed."""
+        return self._runner.run_pending(max_jobs)
+
+    def _deliver(self, job: Job) -> None:
+        self._ctx.mailer.send(message_from_payload(job.payload))
+
+    def failed_jobs(self) -> list[Job]:
+        """Jobs that gave up after the retry policy (to show an operator)."""
+        return [
+            j for j in self._ctx.read(lambda uow: uow.jobs.all()) if j.status is JobStatus.FAILED
+        ]
+
+    def pending_jobs(self) -> list[Job]:
+        """Jobs still to run (pending or running)."""
+        return [
+            j
+            for j in self._ctx.read(lambda uow: uow.jobs.all())
+            if j.status is not JobStatus.FAILED
+        ]
+
+    def close(self) -> None:
+        """Release the storage."""
+        if not self._closed:
+            self._closed = True
+            self._ctx.storage.close()
+
+    def __enter__(self) -> MeetLink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_MINUTE = timedelta(minutes=1)
+
+
+def _check_id(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name}: must be a non-empty string")

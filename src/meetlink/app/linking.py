@@ -1,0 +1,199 @@
+"""Linking host users to provider accounts (S6-S10, S15, S16, S23, S24).
+
+OAuth: state + PKCE S256 on every link, the state valid for 10 minutes and once. Completing a
+link moves an external account held by another user (S9) without revoking anything at the
+provider. Never two users per external account, never two accounts per user and provider:
+the storage's unique constraints settle concurrent calls, which are retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+
+from meetlink.app.accounts import account_lost, account_regained
+from meetlink.app.conferences import SYNC_JOB
+from meetlink.app.context import AppContext
+from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
+from meetlink.domain.records import PendingAuth
+from meetlink.domain.results import LinkRequest, WebhookReply
+from meetlink.domain.subscription import SubscriptionRecord, snapshot
+from meetlink.errors import (
+    AddonInactive,
+    AdminApprovalRequired,
+    InvalidLinkState,
+    LinkDenied,
+    LinkError,
+    MeetLinkError,
+    UnknownProvider,
+    WebhookRejected,
+)
+from meetlink.ports.provider import WebhookKind
+from meetlink.ports.storage import UnitOfWork
+
+__all__ = ["Linking"]
+
+log = logging.getLogger("meetlink.linking")
+
+# OAuth error codes meaning "an administrator must approve this app first" (S23).
+_ADMIN_APPROVAL_ERRORS = frozenset(
+    {"admin_approval_required", "consent_required", "admin_consent_required"}
+)
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class Linking:
+    """Link, unlink, and provider webhooks."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    def addon_active(self, uow: UnitOfWork, tenant_id: str) -> bool:
+        """Whether the tenant's add-on is active now."""
+        record = uow.subscriptions.get(tenant_id) or SubscriptionRecord(tenant_id=tenant_id)
+        return snapshot(record, self._ctx.clock.now()).active
+
+    def begin(self, tenant_id: str, user_id: str, provider_key: str) -> LinkRequest:
+        """Start linking: the provider's consent URL with state and PKCE (S10)."""
+        provider = self._ctx.providers.get(provider_key)
+        now = self._ctx.clock.now()
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)  # 86 unreserved characters (RFC 7636: 43-128)
+        pending = PendingAuth(
+            state=state,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            provider=provider.key,
+            code_verifier=verifier,
+            created_at=now,
+            expires_at=now + self._ctx.settings.link_state_ttl,
+        )
+
+        def work(uow: UnitOfWork) -> None:
+            if not self.addon_active(uow, tenant_id):
+                raise AddonInactive(f"the web conference add-on is not active for {tenant_id!r}")
+            uow.auth_states.purge(now)
+            uow.auth_states.add(pending)
+
+        self._ctx.transaction(work)
+        url = provider.authorization_url(state=state, code_challenge=_challenge(verifier))
+        return LinkRequest(authorize_url=url, state=state, expires_at=pending.expires_at)
+
+    def complete(self, state: str, code: str | None, error: str | None) -> AccountLink:
+        """Finish linking from the OAuth callback's parameters."""
+        now = self._ctx.clock.now()
+        pending = self._ctx.transaction(lambda uow: uow.auth_states.take(state))
+        if pending is None or pending.expires_at <= now:
+            raise InvalidLinkState("unknown, expired or already used link state")
+        if error is not None:
+            if error == "access_denied":
+                raise LinkDenied("the user denied the authorization")
+            if error in _ADMIN_APPROVAL_ERRORS:
+                raise AdminApprovalRequired("the account's administrator must approve the app")
+            raise LinkError(f"the provider refused the authorization: {error[:100]}")
+        if not code:
+            raise InvalidLinkState("the callback carried neither a code nor an error")
+        provider = self._ctx.providers.get(pending.provider)
+        tokens = provider.exchange_code(code=code, code_verifier=pending.code_verifier)
+        account = provider.account(tokens.access_token)
+        new = LinkRecord(
+            id=uuid.uuid4().hex,
+            user_id=pending.user_id,
+            tenant_id=pending.tenant_id,
+            provider=provider.key,
+            external_account_id=account.external_account_id,
+            account_id=account.account_id,
+            email=account.email,
+            plan=account.plan,
+            linked_at=now,
+            tokens=tokens,
+        )
+
+        def work(uow: UnitOfWork) -> list[LinkRecord]:
+            by_user = uow.links.active_for_user(new.user_id, new.provider)
+            by_account = uow.links.active_for_account(new.provider, new.external_account_id)
+            plan = plan_link(new, by_user, by_account, now)
+            for ended in plan.ended:
+                uow.links.update(ended)
+            uow.links.add(plan.new)
+            for ended in plan.ended:
+                account_lost(uow, ended.provider, ended.external_account_id)
+            for event_id in account_regained(uow, new.provider, new.external_account_id):
+                uow.jobs.ensure(kind=SYNC_JOB, key=event_id, run_at=now, payload={}, now=now)
+            return [e for e in (by_user,) if e is not None and e.external_account_id
+                    != new.external_account_id]  # fmt: skip
+
+        replaced = self._ctx.transaction(work)
+        for old in replaced:
+            # The user moved to another account: the old grant is no longer wanted.
+            self._revoke(old)
+        return new.public()
+
+    def unlink(self, user_id: str, provider_key: str) -> bool:
+        """End the user's link (S15): forget tokens, revoke at the provider (best effort)."""
+        self._ctx.providers.get(provider_key)
+        now = self._ctx.clock.now()
+
+        def work(uow: UnitOfWork) -> LinkRecord | None:
+            link = uow.links.active_for_user(user_id, provider_key)
+            if link is None:
+                return None
+            uow.links.update(link.ended(UnlinkReason.USER, now))
+            account_lost(uow, link.provider, link.external_account_id)
+            return link
+
+        link = self._ctx.transaction(work)
+        if link is None:
+            return False
+        self._revoke(link)
+        return True
+
+    def _revoke(self, link: LinkRecord) -> None:
+        if link.tokens is None:
+            return
+        try:
+            self._ctx.providers.get(link.provider).revoke(link.tokens.refresh_token)
+        except MeetLinkError as exc:
+            log.warning("revoking link %s at %s failed: %s", link.id, link.provider, exc)
+
+    def webhook(self, provider_key: str, headers: dict[str, str], body: bytes) -> WebhookReply:
+        """Verify and act on a provider webhook (S16)."""
+        try:
+            provider = self._ctx.providers.get(provider_key)
+        except UnknownProvider:
+            return _reply(404, {"error": "unknown provider"})
+        now = self._ctx.clock.now()
+        try:
+            message = provider.parse_webhook(headers, body, now)
+        except WebhookRejected as exc:
+            return _reply(exc.status, {"error": str(exc)[:200]})
+        if message.kind is WebhookKind.URL_VALIDATION:
+            return WebhookReply(200, message.reply_body, message.reply_content_type)
+        if message.kind is WebhookKind.DEAUTHORIZED and message.external_account_id:
+            account = message.external_account_id
+
+            def work(uow: UnitOfWork) -> None:
+                if not uow.webhooks.record(provider.key, message.delivery_key, now):
+                    return  # a replay changes nothing
+                link = uow.links.active_for_account(provider.key, account)
+                if link is None:
+                    return
+                if message.occurred_at is not None and link.linked_at > message.occurred_at:
+                    return  # sent before this link was made: it cannot be about it
+                uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
+                account_lost(uow, link.provider, link.external_account_id)
+
+            self._ctx.transaction(work)
+        return _reply(200, {"status": "ok"})
+
+
+def _reply(status: int, data: dict[str, str]) -> WebhookReply:
+    return WebhookReply(status, json.dumps(data).encode(), "application/json")

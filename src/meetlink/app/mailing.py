@@ -1,0 +1,127 @@
+"""Participant mail: deciding, composing and queueing it (S13, S14).
+
+Mail is composed when it is decided, inside the same unit of work as the change that owes it,
+and queued as a job; ``run_pending()`` delivers it. A resend keeps the Message-ID.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import uuid
+from email.message import EmailMessage
+
+import attrs
+
+from meetlink.app.context import AppContext
+from meetlink.domain.conference import ConferenceRecord, MailedState
+from meetlink.domain.event import Event, Participant
+from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
+from meetlink.domain.records import EventRecord
+from meetlink.ports.mailer import MailContent
+from meetlink.ports.storage import UnitOfWork
+
+__all__ = ["MAIL_JOB", "Mailing", "message_from_payload"]
+
+MAIL_JOB = "mail"
+
+
+def message_from_payload(payload: dict[str, object]) -> EmailMessage:
+    """The queued message, parsed back."""
+    raw = str(payload["message"])
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+class Mailing:
+    """Decides which mails a change owes and queues them."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    def mailed_state(self, event: Event, conf: ConferenceRecord | None) -> MailedState | None:
+        """What participants should know now (None: no URL to tell)."""
+        if conf is None or conf.join_url is None:
+            return None
+        return MailedState(
+            join_url=conf.join_url,
+            passcode=conf.passcode,
+            start=event.start,
+            end=event.end,
+            emails=tuple(p.email for p in event.participants),
+        )
+
+    def settle(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord | None,
+        *,
+        before: MailedState | None,
+        after: MailedState | None,
+        old_event: Event | None = None,
+    ) -> tuple[EventRecord, list[PlannedMail]]:
+        """Queue the mails that move participants from ``before`` to ``after``; returns the
+        event record with its new SEQUENCE (the caller stores it) and the planned mails."""
+        planned = plan_mails(before, after)
+        if not planned:
+            return record, planned
+        sequence = record.sequence + 1 if before is not None else record.sequence
+        record = attrs.evolve(record, sequence=sequence)
+        by_email = {p.email: p for p in record.event.participants}
+        if old_event is not None:
+            for p in old_event.participants:
+                by_email.setdefault(p.email, p)
+        for mail in planned:
+            state = before if mail.kind is MailKind.CANCELLATION else after
+            assert state is not None
+            participant = by_email.get(mail.email, Participant(mail.email))
+            self.queue(uow, record.event, conf, mail.kind, participant, state, sequence)
+        return record, planned
+
+    def queue(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        conf: ConferenceRecord | None,
+        kind: MailKind,
+        participant: Participant,
+        state: MailedState,
+        sequence: int,
+    ) -> None:
+        """Compose one mail and queue its delivery."""
+        ctx = self._ctx
+        now = ctx.clock.now()
+        provider = ctx.providers.find(conf.provider if conf else None)
+        message_id = f"<{uuid.uuid4().hex}@meetlink>"
+        content = MailContent(
+            kind=kind,
+            to_email=participant.email,
+            to_name=participant.name,
+            locale=participant.locale,
+            event_id=event.id,
+            uid=f"{event.id}@{event.tenant_id}.meetlink",
+            sequence=sequence,
+            title=event.title,
+            start=state.start,
+            end=state.end,
+            timezone=event.timezone,
+            description=event.description,
+            provider_name=provider.capabilities.display_name if provider else "Web meeting",
+            join_url=state.join_url,
+            passcode=state.passcode,
+            organizer_email=ctx.settings.organizer_email,
+            organizer_name=ctx.settings.organizer_name,
+            attendee_emails=tuple(p.email for p in event.participants) or (participant.email,),
+            message_id=message_id,
+            created_at=now,
+        )
+        message = ctx.composer.compose(content)
+        uow.jobs.ensure(
+            kind=MAIL_JOB,
+            key=message_id,
+            run_at=now,
+            payload={"message": message.as_string(), "kind": kind.value, "to": participant.email},
+            now=now,
+        )

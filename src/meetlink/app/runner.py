@@ -1,0 +1,127 @@
+"""The job runner behind ``run_pending()``: claim due jobs, run them, retry or record failure.
+
+Safe from several threads and processes: claiming is atomic in storage (SKIP LOCKED or an
+immediate transaction), a claimed job is leased and retaken only after its lease expires.
+Permanent failures are recorded (status FAILED, with the error), never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from meetlink.app.context import AppContext
+from meetlink.domain.records import Job
+from meetlink.errors import (
+    GrantRevoked,
+    MailDeliveryFailed,
+    NotLinked,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+__all__ = ["JobRunner"]
+
+log = logging.getLogger("meetlink.jobs")
+Handler = Callable[[Job], None]
+FailureHook = Callable[[Job, str], None]
+
+
+class JobRunner:
+    """Runs jobs by kind."""
+
+    def __init__(
+        self, ctx: AppContext, handlers: dict[str, Handler], on_failure: FailureHook
+    ) -> None:
+        self._ctx = ctx
+        self._handlers = handlers
+        self._on_failure = on_failure
+
+    def run_pending(self, max_jobs: int | None = None, batch: int = 20) -> int:
+        """Run every due job (or at most ``max_jobs``); returns how many completed."""
+        done = 0
+        while max_jobs is None or done < max_jobs:
+            limit = batch if max_jobs is None else min(batch, max_jobs - done)
+            jobs = self._claim(limit)
+            if not jobs:
+                break
+            done += sum(self.execute(job) for job in jobs)
+        return done
+
+    def run_now(self, job: Job) -> bool:
+        """Claim ``job`` if nobody else has it, run it (and any newer generation of it that
+        arrived meanwhile); True when it completed."""
+        completed = False
+        for _ in range(3):
+            claimed = self._claim_one(job.id)
+            if claimed is None:
+                break
+            completed = self.execute(claimed)
+            if not completed:
+                break
+        return completed
+
+    def _claim(self, limit: int) -> list[Job]:
+        now = self._ctx.clock.now()
+        lease = now + self._ctx.settings.job_lease
+        return self._ctx.transaction(lambda uow: uow.jobs.claim(now, limit, lease))
+
+    def _claim_one(self, job_id: str) -> Job | None:
+        now = self._ctx.clock.now()
+        lease = now + self._ctx.settings.job_lease
+        return self._ctx.transaction(lambda uow: uow.jobs.claim_job(job_id, now, lease))
+
+    def execute(self, job: Job) -> bool:
+        """Run one claimed job; True when it completed (and was removed)."""
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            self._fail(job, f"no handler for job kind {job.kind!r}")
+            return False
+        try:
+            handler(job)
+        except RateLimited as exc:
+            self._retry(job, exc, exc.retry_at)
+            return False
+        except ProviderUnavailable as exc:
+            self._retry(job, exc, None)
+            return False
+        except MailDeliveryFailed as exc:
+            if exc.permanent:
+                self._fail(job, f"{type(exc).__name__}: {exc}")
+            else:
+                self._retry(job, exc, None)
+            return False
+        except (GrantRevoked, NotLinked) as exc:
+            # The link is gone (already recorded): the work for it stops.
+            log.info("job %s/%s stopped: %s", job.kind, job.key, exc)
+        except ProviderError as exc:
+            self._fail(job, f"{type(exc).__name__}: {exc}")
+            return False
+        except Exception as exc:  # never drop a job on a bug: retry with backoff
+            log.exception("job %s/%s failed unexpectedly", job.kind, job.key)
+            self._retry(job, exc, None)
+            return False
+        self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
+        return True
+
+    def _retry(self, job: Job, exc: BaseException, retry_at: datetime | None) -> None:
+        attempts = job.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"
+        policy = self._ctx.settings.retry
+        if policy.exhausted(attempts):
+            self._fail(job, error, attempts)
+            return
+        now = self._ctx.clock.now()
+        run_at = policy.next_run(now, attempts, retry_at)
+        log.info("job %s/%s: %s; retry at %s", job.kind, job.key, error, run_at.isoformat())
+        self._ctx.transaction(
+            lambda uow: uow.jobs.retry(job.id, run_at=run_at, attempts=attempts, error=error)
+        )
+
+    def _fail(self, job: Job, error: str, attempts: int | None = None) -> None:
+        log.error("job %s/%s failed for good: %s", job.kind, job.key, error)
+        count = attempts if attempts is not None else job.attempts + 1
+        self._ctx.transaction(lambda uow: uow.jobs.fail(job.id, attempts=count, error=error))
+        self._on_failure(job, error)

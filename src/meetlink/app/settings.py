@@ -1,0 +1,45 @@
+"""Settings of a MeetLink instance (all have working defaults)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from meetlink.domain.issuance import IssuancePolicy
+from meetlink.domain.retry import RetryPolicy
+from meetlink.domain.subscription import DEFAULT_TRIAL
+from meetlink.errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Tunable behaviour. Pass any field as a keyword to ``MeetLink`` or ``Sandbox``."""
+
+    trial_length: timedelta = DEFAULT_TRIAL  # S4: 14 days
+    reminder_lead: timedelta = timedelta(minutes=10)  # S14
+    policy: IssuancePolicy = attrs.field(factory=IssuancePolicy.seed)  # S17, S18
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    link_state_ttl: timedelta = timedelta(minutes=10)
+    job_lease: timedelta = timedelta(minutes=5)  # a claimed job is retaken after this
+    organizer_email: str = "no-reply@meetlink.invalid"
+    organizer_name: str = "meetlink"
+    sync_inline: bool = True  # save_event calls the provider before returning (S11)
+
+    @classmethod
+    def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
+        """Settings from keyword options, with a clear error for unknown names."""
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        base = base or cls()
+        try:
+            return attrs.evolve(base, **options)
+        except TypeError as exc:
+            raise ConfigurationError(str(exc)) from exc
