@@ -1,0 +1,89 @@
+"""What differs between SQLite, PostgreSQL and MariaDB: upserts, insert-or-ignore, locking,
+and how a driver error maps onto meetlink's errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from meetlink.errors import ConcurrentUpdate, StorageError
+
+__all__ = ["insert_ignore", "is_mysql", "translate_errors", "upsert"]
+
+# Driver codes that mean "another transaction got there first: retry the unit of work".
+_PG_RETRY = {"23505", "40001", "40P01", "55P03"}  # unique, serialization, deadlock, lock
+_MYSQL_RETRY = {1062, 1213, 1205}  # duplicate key, deadlock, lock wait timeout
+_SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
+
+
+def is_mysql(conn: Connection) -> bool:
+    """True on MariaDB/MySQL."""
+    return conn.dialect.name in ("mysql", "mariadb")
+
+
+def _is_race(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _PG_RETRY
+    errorname = getattr(orig, "sqlite_errorname", None)
+    if errorname is not None:
+        return errorname in _SQLITE_UNIQUE
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
+    return bool(args) and args[0] in _MYSQL_RETRY
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn a lost uniqueness race into ConcurrentUpdate and any other database failure into
+    StorageError (``action`` says what was being done; no SQL or values in the message)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if _is_race(exc):
+            raise ConcurrentUpdate(
+                f"{action}: another transaction changed the same rows first; retry"
+            ) from exc
+        kind = "constraint violated" if isinstance(exc, IntegrityError) else "database error"
+        raise StorageError(f"{action}: {kind} ({type(exc.orig).__name__})") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(f"{action}: {type(exc).__name__}") from exc
+
+
+def upsert(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[str]) -> None:
+    """Insert ``row`` or replace the non-key columns of the row with the same ``keys``."""
+    changes = {name: value for name, value in row.items() if name not in keys}
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table).values(row)
+        conn.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=changes))
+    elif conn.dialect.name == "sqlite":
+        lite = sqlite.insert(table).values(row)
+        conn.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=changes))
+    elif is_mysql(conn):
+        my = mysql.insert(table).values(row)
+        conn.execute(my.on_duplicate_key_update(**changes))
+    else:  # pragma: no cover - other dialects are not supported, but stay correct
+        if conn.execute(
+            table.update()
+            .where(*(table.c[k] == row[k] for k in keys))
+            .values(changes)
+        ).rowcount == 0:  # fmt: skip
+            conn.execute(insert(table).values(row))
+
+
+def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless its key exists (even concurrently); True when inserted."""
+    if conn.dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(table).values(row).on_conflict_do_nothing()
+    elif conn.dialect.name == "sqlite":
+        stmt = sqlite.insert(table).values(row).on_conflict_do_nothing()
+    elif is_mysql(conn):
+        stmt = insert(table).values(row).prefix_with("IGNORE")
+    else:  # pragma: no cover
+        stmt = insert(table).values(row)
+    return conn.execute(stmt).rowcount == 1

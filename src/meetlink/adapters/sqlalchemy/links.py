@@ -1,0 +1,223 @@
+"""SQL repositories for the secrets-bearing records: account links and OAuth states.
+
+Tokens and PKCE verifiers are encrypted with the storage's :class:`TokenCipher`, bound to their
+row. S7/S8 (one active link per user and per external account) are enforced by UNIQUE indexes
+on the "active key" columns, which hold a copy of the key only while the link is active.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from meetlink.adapters.sqlalchemy import tables as t
+from meetlink.adapters.sqlalchemy._dialects import translate_errors, upsert
+from meetlink.adapters.sqlalchemy.repositories import SqlRepository, dump_time, load_time
+from meetlink.domain.links import LinkRecord, TokenSet, UnlinkReason
+from meetlink.domain.records import PendingAuth
+from meetlink.errors import StorageError
+
+__all__ = ["SqlAuthStateRepository", "SqlLinkRepository"]
+
+
+class SqlLinkRepository(SqlRepository):
+    """Account links in ``meetlink_links``; tokens encrypted, bound to the link id."""
+
+    def _seal(self, link_id: str, tokens: TokenSet | None) -> str | None:
+        if tokens is None:
+            return None
+        return self._uow.cipher.encrypt(
+            f"link:{link_id}",
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": dump_time(tokens.expires_at),
+                "scope": tokens.scope,
+            },
+        )
+
+    def _open(self, link_id: str, ciphertext: str | None) -> TokenSet | None:
+        if ciphertext is None:
+            return None
+        fields = self._uow.cipher.decrypt(
+            f"link:{link_id}", ciphertext, f"tokens of link {link_id}"
+        )
+        return TokenSet(
+            access_token=fields["access_token"],
+            refresh_token=fields["refresh_token"],
+            expires_at=load_time(fields["expires_at"]),
+            scope=fields["scope"],
+        )
+
+    def _to_row(self, record: LinkRecord) -> dict[str, Any]:
+        return {
+            "id": record.id,
+            "user_id": record.user_id,
+            "tenant_id": record.tenant_id,
+            "provider": record.provider,
+            "external_account_id": record.external_account_id,
+            "account_id": record.account_id,
+            "email": record.email,
+            "plan": record.plan,
+            "linked_at": record.linked_at,
+            "tokens": self._seal(record.id, record.tokens),
+            "token_version": record.token_version,
+            "active": record.active,
+            "unlinked_at": record.unlinked_at,
+            "unlink_reason": None if record.unlink_reason is None else record.unlink_reason.value,
+            "reauth_required": record.reauth_required,
+            "active_user_id": record.user_id if record.active else None,
+            "active_account_id": record.external_account_id if record.active else None,
+        }
+
+    def _to_domain(self, row: Row[Any]) -> LinkRecord:
+        return LinkRecord(
+            id=row.id,
+            user_id=row.user_id,
+            tenant_id=row.tenant_id,
+            provider=row.provider,
+            external_account_id=row.external_account_id,
+            account_id=row.account_id,
+            email=row.email,
+            plan=row.plan,
+            linked_at=row.linked_at,
+            tokens=self._open(row.id, row.tokens),
+            token_version=row.token_version,
+            active=bool(row.active),
+            unlinked_at=row.unlinked_at,
+            unlink_reason=None if row.unlink_reason is None else UnlinkReason(row.unlink_reason),
+            reauth_required=bool(row.reauth_required),
+        )
+
+    def _one(self, *criteria: Any, for_update: bool = False) -> LinkRecord | None:
+        query = select(t.links).where(*criteria)
+        if for_update:
+            query = query.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
+        with translate_errors("reading a link"):
+            row = self._conn.execute(query).first()
+        return None if row is None else self._to_domain(row)
+
+    def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
+        """A link by id; ``for_update`` locks the row until the unit of work ends."""
+        return self._one(t.links.c.id == link_id, for_update=for_update)
+
+    def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
+        """The user's active link to ``provider``."""
+        return self._one(t.links.c.provider == provider, t.links.c.active_user_id == user_id)
+
+    def active_for_account(self, provider: str, external_account_id: str) -> LinkRecord | None:
+        """The active link holding that external account."""
+        return self._one(
+            t.links.c.provider == provider, t.links.c.active_account_id == external_account_id
+        )
+
+    def add(self, record: LinkRecord) -> None:
+        """Store a new link; ConcurrentUpdate if the id or an active key is taken.
+
+        The insert runs in a savepoint, so after ConcurrentUpdate the unit of work is still
+        usable (as with the in-memory store)."""
+        row = self._to_row(record)
+        with translate_errors("adding a link"), self._conn.begin_nested():
+            self._conn.execute(t.links.insert().values(row))
+
+    def update(self, record: LinkRecord) -> None:
+        """Replace the stored link with the same id; ConcurrentUpdate if an active key is
+        taken, StorageError if there is no such link."""
+        row = self._to_row(record)
+        del row["id"]
+        with translate_errors("updating a link"), self._conn.begin_nested():
+            result = self._conn.execute(
+                update(t.links).where(t.links.c.id == record.id).values(row)
+            )
+        if result.rowcount != 1:
+            raise StorageError(f"no link {record.id}")
+
+    def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
+        """Compare-and-swap on ``token_version`` for an active link."""
+        query = (
+            update(t.links)
+            .where(
+                t.links.c.id == link_id,
+                t.links.c.token_version == expected_version,
+                t.links.c.active.is_(True),
+            )
+            .values(tokens=self._seal(link_id, tokens), token_version=expected_version + 1)
+        )
+        with translate_errors("swapping link tokens"):
+            return self._conn.execute(query).rowcount == 1
+
+    def history(self, user_id: str) -> list[LinkRecord]:
+        """Every link the user ever had, oldest first."""
+        query = (
+            select(t.links)
+            .where(t.links.c.user_id == user_id)
+            .order_by(t.links.c.linked_at, t.links.c.id)
+        )
+        with translate_errors("reading link history"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
+
+def state_hash(state: str) -> str:
+    """The stored stand-in for an OAuth ``state`` (the state itself is a bearer secret)."""
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+class SqlAuthStateRepository(SqlRepository):
+    """OAuth authorizations in flight; the PKCE verifier is encrypted."""
+
+    def _to_row(self, pending: PendingAuth) -> dict[str, Any]:
+        key = state_hash(pending.state)
+        return {
+            "state_hash": key,
+            "tenant_id": pending.tenant_id,
+            "user_id": pending.user_id,
+            "provider": pending.provider,
+            "code_verifier": self._uow.cipher.encrypt(
+                f"auth:{key}", {"code_verifier": pending.code_verifier}
+            ),
+            "created_at": pending.created_at,
+            "expires_at": pending.expires_at,
+        }
+
+    def _to_domain(self, state: str, row: Row[Any]) -> PendingAuth:
+        fields = self._uow.cipher.decrypt(
+            f"auth:{row.state_hash}", row.code_verifier, "PKCE verifier of an OAuth state"
+        )
+        return PendingAuth(
+            state=state,
+            tenant_id=row.tenant_id,
+            user_id=row.user_id,
+            provider=row.provider,
+            code_verifier=fields["code_verifier"],
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    def add(self, pending: PendingAuth) -> None:
+        """Remember an authorization in flight (replacing one with the same state)."""
+        with translate_errors("storing an OAuth state"):
+            upsert(self._conn, t.auth_states, self._to_row(pending), ["state_hash"])
+
+    def take(self, state: str) -> PendingAuth | None:
+        """Remove and return the authorization for ``state`` (single use, even concurrently)."""
+        key = state_hash(state)
+        where = t.auth_states.c.state_hash == key
+        with translate_errors("taking an OAuth state"):
+            row = self._conn.execute(select(t.auth_states).where(where).with_for_update()).first()
+            if row is None:
+                return None
+            if self._conn.execute(delete(t.auth_states).where(where)).rowcount != 1:
+                return None  # a concurrent take won
+        return self._to_domain(state, row)
+
+    def purge(self, before: datetime) -> int:
+        """Forget authorizations that expired before ``before``; returns how many."""
+        with translate_errors("purging OAuth states"):
+            result = self._conn.execute(
+                delete(t.auth_states).where(t.auth_states.c.expires_at < before)
+            )
+        return int(result.rowcount)

@@ -1,0 +1,1 @@
+"""meetlink's Alembic revisions (loaded by Alembic from their files, never imported)."""

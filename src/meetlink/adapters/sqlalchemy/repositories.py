@@ -1,0 +1,324 @@
+"""SQL repositories for subscriptions, events, conferences, reminders and webhook deliveries.
+
+Each repository maps rows to domain records explicitly (``_to_row`` / ``_to_domain``) and
+works on the connection of its unit of work; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Row, delete, select
+
+from meetlink.adapters.sqlalchemy import tables as t
+from meetlink.adapters.sqlalchemy._dialects import insert_ignore, translate_errors, upsert
+from meetlink.domain.conference import ConferenceRecord, ConferenceStatus, MailedState, MeetingTerms
+from meetlink.domain.event import Event, Participant, Source, Span
+from meetlink.domain.records import EventRecord
+from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
+
+if TYPE_CHECKING:
+    from meetlink.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+
+__all__ = [
+    "SqlConferenceRepository",
+    "SqlEventRepository",
+    "SqlReminderLog",
+    "SqlSubscriptionRepository",
+    "SqlWebhookLog",
+]
+
+
+def short_key(value: str, limit: int = 191) -> str:
+    """``value`` if it fits an indexed column, else a stable SHA-256 stand-in."""
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def dump_time(value: datetime) -> str:
+    """An aware datetime as ISO 8601 text (inside JSON columns)."""
+    return value.isoformat()
+
+
+def load_time(value: str) -> datetime:
+    """The datetime written by :func:`dump_time`."""
+    return datetime.fromisoformat(value)
+
+
+class SqlRepository:
+    """Base of the SQL repositories: reaches the unit of work's open connection."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _conn(self) -> Connection:
+        return self._uow.connection()
+
+
+class SqlSubscriptionRepository(SqlRepository):
+    """Subscriptions in ``meetlink_subscriptions``."""
+
+    @staticmethod
+    def _to_row(record: SubscriptionRecord) -> dict[str, Any]:
+        return {
+            "tenant_id": record.tenant_id,
+            "state": record.state.value,
+            "trial_started_at": record.trial_started_at,
+            "trial_ends_at": record.trial_ends_at,
+            "contracted_at": record.contracted_at,
+            "cancelled_at": record.cancelled_at,
+        }
+
+    @staticmethod
+    def _to_domain(row: Row[Any]) -> SubscriptionRecord:
+        return SubscriptionRecord(
+            tenant_id=row.tenant_id,
+            state=SubscriptionState(row.state),
+            trial_started_at=row.trial_started_at,
+            trial_ends_at=row.trial_ends_at,
+            contracted_at=row.contracted_at,
+            cancelled_at=row.cancelled_at,
+        )
+
+    def get(self, tenant_id: str) -> SubscriptionRecord | None:
+        """The tenant's record, or None."""
+        with translate_errors("reading a subscription"):
+            row = self._conn.execute(
+                select(t.subscriptions).where(t.subscriptions.c.tenant_id == tenant_id)
+            ).first()
+        return None if row is None else self._to_domain(row)
+
+    def put(self, record: SubscriptionRecord) -> None:
+        """Insert or replace the tenant's record."""
+        with translate_errors("storing a subscription"):
+            upsert(self._conn, t.subscriptions, self._to_row(record), ["tenant_id"])
+
+
+class SqlEventRepository(SqlRepository):
+    """Events in ``meetlink_events`` (participants as a JSON list)."""
+
+    @staticmethod
+    def _to_row(record: EventRecord) -> dict[str, Any]:
+        event = record.event
+        return {
+            "event_id": event.id,
+            "tenant_id": event.tenant_id,
+            "owner_id": event.owner_id,
+            "title": event.title,
+            "start": event.start,
+            "end": event.end,
+            "timezone": event.timezone,
+            "span": event.span.value,
+            "recurrence": event.recurrence,
+            "source": event.source.value,
+            "participants": json.dumps(
+                [{"email": p.email, "name": p.name, "locale": p.locale} for p in event.participants]
+            ),
+            "web_meeting": event.web_meeting,
+            "description": event.description,
+            "sequence": record.sequence,
+            "remind_at": record.remind_at,
+            "updated_at": record.updated_at,
+        }
+
+    @staticmethod
+    def _to_domain(row: Row[Any]) -> EventRecord:
+        event = Event(
+            row.event_id,
+            row.tenant_id,
+            row.owner_id,
+            row.title,
+            row.start,
+            row.end,
+            timezone=row.timezone,
+            span=Span(row.span),
+            recurrence=row.recurrence,
+            source=Source(row.source),
+            participants=tuple(Participant(**p) for p in json.loads(row.participants)),
+            web_meeting=row.web_meeting,
+            description=row.description,
+        )
+        return EventRecord(
+            event=event, sequence=row.sequence, remind_at=row.remind_at, updated_at=row.updated_at
+        )
+
+    def get(self, event_id: str) -> EventRecord | None:
+        """The event, or None."""
+        with translate_errors("reading an event"):
+            row = self._conn.execute(
+                select(t.events).where(t.events.c.event_id == event_id)
+            ).first()
+        return None if row is None else self._to_domain(row)
+
+    def put(self, record: EventRecord) -> None:
+        """Insert or replace the event with the same id."""
+        with translate_errors("storing an event"):
+            upsert(self._conn, t.events, self._to_row(record), ["event_id"])
+
+    def delete(self, event_id: str) -> bool:
+        """Forget the event; False when it was unknown."""
+        with translate_errors("deleting an event"):
+            result = self._conn.execute(delete(t.events).where(t.events.c.event_id == event_id))
+        return result.rowcount == 1
+
+    def due_reminders(self, now: datetime, limit: int) -> list[EventRecord]:
+        """Events with ``remind_at <= now``, earliest first (range scan on the index)."""
+        query = (
+            select(t.events)
+            .where(t.events.c.remind_at.is_not(None), t.events.c.remind_at <= now)
+            .order_by(t.events.c.remind_at, t.events.c.event_id)
+            .limit(limit)
+        )
+        with translate_errors("listing due reminders"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
+
+class SqlConferenceRepository(SqlRepository):
+    """Conferences in ``meetlink_conferences`` (one per event; terms and mail state as JSON)."""
+
+    @staticmethod
+    def _to_row(record: ConferenceRecord) -> dict[str, Any]:
+        synced = None
+        if record.synced is not None:
+            terms = record.synced
+            synced = json.dumps(
+                {
+                    "topic": terms.topic,
+                    "start": dump_time(terms.start),
+                    "duration_minutes": terms.duration_minutes,
+                    "timezone": terms.timezone,
+                    "agenda": terms.agenda,
+                }
+            )
+        mailed = None
+        if record.mailed is not None:
+            state = record.mailed
+            mailed = json.dumps(
+                {
+                    "join_url": state.join_url,
+                    "passcode": state.passcode,
+                    "start": dump_time(state.start),
+                    "end": dump_time(state.end),
+                    "emails": list(state.emails),
+                }
+            )
+        return {
+            "event_id": record.event_id,
+            "provider": record.provider,
+            "external_account_id": record.external_account_id,
+            "status": record.status.value,
+            "marker": record.marker,
+            "meeting_id": record.meeting_id,
+            "join_url": record.join_url,
+            "passcode": record.passcode,
+            "synced": synced,
+            "maybe_created": record.maybe_created,
+            "mailed": mailed,
+            "failed": record.failed,
+            "last_error": record.last_error,
+            "created_at": record.created_at,
+        }
+
+    @staticmethod
+    def _to_domain(row: Row[Any]) -> ConferenceRecord:
+        synced = None
+        if row.synced is not None:
+            terms = json.loads(row.synced)
+            synced = MeetingTerms(
+                topic=terms["topic"],
+                start=load_time(terms["start"]),
+                duration_minutes=terms["duration_minutes"],
+                timezone=terms["timezone"],
+                agenda=terms["agenda"],
+            )
+        mailed = None
+        if row.mailed is not None:
+            state = json.loads(row.mailed)
+            mailed = MailedState(
+                join_url=state["join_url"],
+                passcode=state["passcode"],
+                start=load_time(state["start"]),
+                end=load_time(state["end"]),
+                emails=tuple(state["emails"]),
+            )
+        return ConferenceRecord(
+            event_id=row.event_id,
+            provider=row.provider,
+            external_account_id=row.external_account_id,
+            status=ConferenceStatus(row.status),
+            marker=row.marker,
+            meeting_id=row.meeting_id,
+            join_url=row.join_url,
+            passcode=row.passcode,
+            synced=synced,
+            maybe_created=bool(row.maybe_created),
+            mailed=mailed,
+            failed=bool(row.failed),
+            last_error=row.last_error,
+            created_at=row.created_at,
+        )
+
+    def get(self, event_id: str) -> ConferenceRecord | None:
+        """The event's conference, or None."""
+        with translate_errors("reading a conference"):
+            row = self._conn.execute(
+                select(t.conferences).where(t.conferences.c.event_id == event_id)
+            ).first()
+        return None if row is None else self._to_domain(row)
+
+    def put(self, record: ConferenceRecord) -> None:
+        """Insert or replace the event's conference."""
+        with translate_errors("storing a conference"):
+            upsert(self._conn, t.conferences, self._to_row(record), ["event_id"])
+
+    def delete(self, event_id: str) -> bool:
+        """Remove the event's conference; False when there was none."""
+        with translate_errors("deleting a conference"):
+            result = self._conn.execute(
+                delete(t.conferences).where(t.conferences.c.event_id == event_id)
+            )
+        return result.rowcount == 1
+
+    def by_account(self, provider: str, external_account_id: str) -> list[ConferenceRecord]:
+        """Every conference hosted by that external account (oldest first)."""
+        query = (
+            select(t.conferences)
+            .where(
+                t.conferences.c.provider == provider,
+                t.conferences.c.external_account_id == external_account_id,
+            )
+            .order_by(t.conferences.c.created_at, t.conferences.c.event_id)
+        )
+        with translate_errors("listing conferences by account"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
+
+class SqlReminderLog(SqlRepository):
+    """Reminders queued, unique per (event, lower-cased email, start)."""
+
+    def record(self, event_id: str, email: str, start: datetime) -> bool:
+        """Note the reminder; False when it was already noted (even concurrently)."""
+        row = {"event_id": event_id, "email": short_key(email.lower()), "start": start}
+        with translate_errors("recording a reminder"):
+            return insert_ignore(self._conn, t.reminders, row)
+
+
+class SqlWebhookLog(SqlRepository):
+    """Webhook deliveries handled, unique per (provider, delivery key)."""
+
+    def record(self, provider: str, delivery_key: str, received_at: datetime) -> bool:
+        """Note the delivery; False when it was already noted (even concurrently)."""
+        row = {
+            "provider": provider,
+            "delivery_key": short_key(delivery_key),
+            "received_at": received_at,
+        }
+        with translate_errors("recording a webhook delivery"):
+            return insert_ignore(self._conn, t.webhook_deliveries, row)

@@ -1,0 +1,261 @@
+"""The ``meetlink_*`` tables as SQLAlchemy Core ``metadata``.
+
+Hosts that run their own Alembic can include :data:`metadata` in their ``target_metadata``;
+otherwise :func:`meetlink.adapters.sqlalchemy.upgrade` applies the shipped migrations (which
+produce exactly this metadata). Everything here is portable across SQLite, PostgreSQL and
+MariaDB/MySQL:
+
+- datetimes are stored as UTC and always read back aware (:class:`UtcDateTime`);
+- JSON is stored as text and (de)serialised by the repositories (explicit mapping);
+- indexed strings stay at 191 characters or less (utf8mb4 index limits on MariaDB);
+- MariaDB tables use the binary ``utf8mb4_bin`` collation, because provider account ids and
+  webhook keys are case-sensitive;
+- invariants are enforced by the database too: the "active key" columns of
+  ``meetlink_links`` are set only while a link is active, and NULLs never collide in a UNIQUE
+  index, which gives "at most one active link" without partial indexes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+__all__ = [
+    "VERSION_TABLE",
+    "UtcDateTime",
+    "auth_states",
+    "conferences",
+    "events",
+    "jobs",
+    "links",
+    "metadata",
+    "reminders",
+    "subscriptions",
+    "webhook_deliveries",
+]
+
+#: Alembic's version table for meetlink's own lineage (never the host's ``alembic_version``).
+VERSION_TABLE = "meetlink_alembic_version"
+
+# Stable constraint names on every dialect (RELIABILITY 7.1).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+_ID = 64  # our own ids (uuid hex) and hashes
+_KEY = 191  # host ids, provider account ids, keys: indexable in utf8mb4
+_PROVIDER = 32
+_STATUS = 32
+
+# MariaDB/MySQL: InnoDB, utf8mb4, case-sensitive comparisons.
+_MYSQL: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; read back aware (UTC) on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite and MariaDB keep naive UTC (``DATETIME(6)`` on
+    MariaDB, so microseconds survive). Naive input is refused: it is always a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """``DATETIME(6)`` on MariaDB/MySQL, ``timestamptz`` elsewhere."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC (naive UTC where the backend has no time zones)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("meetlink stores aware datetimes only (got a naive datetime)")
+        value = value.astimezone(UTC)
+        if dialect.name == "postgresql":
+            return value
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware UTC, whatever the backend returned."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+subscriptions = Table(
+    "meetlink_subscriptions",
+    metadata,
+    Column("tenant_id", String(_KEY), nullable=False),
+    Column("state", String(_STATUS), nullable=False),
+    Column("trial_started_at", UtcDateTime(), nullable=True),
+    Column("trial_ends_at", UtcDateTime(), nullable=True),
+    Column("contracted_at", UtcDateTime(), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("tenant_id"),
+    **_MYSQL,
+)
+
+links = Table(
+    "meetlink_links",
+    metadata,
+    Column("id", String(_ID), nullable=False),
+    Column("user_id", String(_KEY), nullable=False),
+    Column("tenant_id", String(_KEY), nullable=False),
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("external_account_id", String(_KEY), nullable=False),
+    Column("account_id", String(_KEY), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("plan", String(64), nullable=False),
+    Column("linked_at", UtcDateTime(), nullable=False),
+    # Fernet ciphertext of the TokenSet, bound to this row's id (see crypto.py).
+    Column("tokens", Text(), nullable=True),
+    Column("token_version", Integer(), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("unlinked_at", UtcDateTime(), nullable=True),
+    Column("unlink_reason", String(_STATUS), nullable=True),
+    Column("reauth_required", Boolean(), nullable=False),
+    # S7/S8: copies of user_id / external_account_id while active, NULL otherwise.
+    Column("active_user_id", String(_KEY), nullable=True),
+    Column("active_account_id", String(_KEY), nullable=True),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("provider", "active_user_id", name="uq_meetlink_links_active_user"),
+    UniqueConstraint("provider", "active_account_id", name="uq_meetlink_links_active_account"),
+    Index("ix_meetlink_links_user", "user_id", "linked_at"),
+    Index("ix_meetlink_links_account", "provider", "external_account_id"),
+    **_MYSQL,
+)
+
+auth_states = Table(
+    "meetlink_auth_states",
+    metadata,
+    # SHA-256 of the OAuth state: the state itself is a bearer secret and is not stored.
+    Column("state_hash", String(_ID), nullable=False),
+    Column("tenant_id", String(_KEY), nullable=False),
+    Column("user_id", String(_KEY), nullable=False),
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("code_verifier", Text(), nullable=False),  # Fernet ciphertext, bound to the row
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("state_hash"),
+    Index("ix_meetlink_auth_states_expires", "expires_at"),
+    **_MYSQL,
+)
+
+events = Table(
+    "meetlink_events",
+    metadata,
+    Column("event_id", String(_KEY), nullable=False),
+    Column("tenant_id", String(_KEY), nullable=False),
+    Column("owner_id", String(_KEY), nullable=False),
+    Column("title", Text(), nullable=False),
+    Column("start", UtcDateTime(), nullable=False),
+    Column("end", UtcDateTime(), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("span", String(_STATUS), nullable=False),
+    Column("recurrence", Text(), nullable=True),
+    Column("source", String(_STATUS), nullable=False),
+    Column("participants", Text(), nullable=False),  # JSON list of {email, name, locale}
+    Column("web_meeting", String(_PROVIDER), nullable=True),
+    Column("description", Text(), nullable=False),
+    Column("sequence", Integer(), nullable=False),
+    Column("remind_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("event_id"),
+    Index("ix_meetlink_events_remind_at", "remind_at"),
+    **_MYSQL,
+)
+
+conferences = Table(
+    "meetlink_conferences",
+    metadata,
+    Column("event_id", String(_KEY), nullable=False),  # one conference per event
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("external_account_id", String(_KEY), nullable=False),
+    Column("status", String(_STATUS), nullable=False),
+    Column("marker", String(_KEY), nullable=False),
+    Column("meeting_id", String(32), nullable=True),  # S20: ids beyond 2**31, as text
+    Column("join_url", Text(), nullable=True),
+    Column("passcode", String(64), nullable=True),
+    Column("synced", Text(), nullable=True),  # JSON MeetingTerms
+    Column("maybe_created", Boolean(), nullable=False),
+    Column("mailed", Text(), nullable=True),  # JSON MailedState
+    Column("failed", Boolean(), nullable=False),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("event_id"),
+    Index("ix_meetlink_conferences_account", "provider", "external_account_id"),
+    **_MYSQL,
+)
+
+jobs = Table(
+    "meetlink_jobs",
+    metadata,
+    Column("id", String(_ID), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(_KEY), nullable=False),
+    Column("payload", Text(), nullable=False),  # JSON object
+    Column("status", String(_STATUS), nullable=False),
+    Column("run_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("generation", Integer(), nullable=False),
+    Column("last_error", Text(), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("kind", "key", name="uq_meetlink_jobs_kind_key"),
+    Index("ix_meetlink_jobs_due", "status", "run_at"),
+    Index("ix_meetlink_jobs_lease", "status", "lease_until"),
+    **_MYSQL,
+)
+
+reminders = Table(
+    "meetlink_reminders",
+    metadata,
+    Column("event_id", String(_KEY), nullable=False),
+    Column("email", String(_KEY), nullable=False),  # lower-cased (hashed if longer than 191)
+    Column("start", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("event_id", "email", "start"),
+    **_MYSQL,
+)
+
+webhook_deliveries = Table(
+    "meetlink_webhook_deliveries",
+    metadata,
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("delivery_key", String(_KEY), nullable=False),  # hashed if longer than 191
+    Column("received_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("provider", "delivery_key"),
+    Index("ix_meetlink_webhook_deliveries_received", "received_at"),
+    **_MYSQL,
+)

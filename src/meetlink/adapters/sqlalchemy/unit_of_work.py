@@ -1,0 +1,256 @@
+"""SQL storage: :class:`SqlStorage` hands out :class:`SqlUnitOfWork` transactions.
+
+Backends:
+
+- ``sqlite://`` (in memory): one shared connection (``StaticPool``) and a lock that serialises
+  units of work, so it is safe from several threads of one process.
+- SQLite files: every unit of work starts with ``BEGIN IMMEDIATE`` (the pysqlite recipe from the
+  SQLAlchemy docs makes transactions real) and waits on a busy timeout, so concurrent threads
+  and processes serialise instead of failing.
+- PostgreSQL (``postgresql+psycopg://``) and MariaDB/MySQL (``mysql+pymysql://``), with
+  ``pool_pre_ping``; job claims use ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Transaction, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from meetlink.adapters.sqlalchemy import tables as t
+from meetlink.adapters.sqlalchemy._dialects import translate_errors
+from meetlink.adapters.sqlalchemy.crypto import TokenCipher
+from meetlink.adapters.sqlalchemy.jobs import SqlJobRepository
+from meetlink.adapters.sqlalchemy.links import SqlAuthStateRepository, SqlLinkRepository
+from meetlink.adapters.sqlalchemy.repositories import (
+    SqlConferenceRepository,
+    SqlEventRepository,
+    SqlReminderLog,
+    SqlSubscriptionRepository,
+    SqlWebhookLog,
+)
+from meetlink.errors import ConfigurationError, CredentialError, StorageError
+
+__all__ = ["SqlStorage", "SqlUnitOfWork"]
+
+log = logging.getLogger(__name__)
+
+_SQLITE_BUSY_SECONDS = 30.0
+_ROTATE_BATCH = 200
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    """Make pysqlite transactions real and start each with BEGIN IMMEDIATE (SQLAlchemy docs,
+    "Serializable isolation / Savepoints / Transactional DDL")."""
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not emit BEGIN on its own
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _make_engine(url: str, options: Mapping[str, Any]) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # an ArgumentError; never echo the URL (it may hold a password)
+        raise ConfigurationError("the storage URL cannot be parsed") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_SECONDS}
+        if parsed.database in (None, "", ":memory:"):
+            connect_args["check_same_thread"] = False
+            kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = connect_args
+    else:
+        kwargs["pool_pre_ping"] = True
+    kwargs.update(options)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except Exception as exc:  # a missing driver, bad options
+        raise ConfigurationError(f"cannot create a storage engine: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _sqlite_immediate(engine)
+    return engine
+
+
+def _is_memory_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+class SqlStorage:
+    """Storage on SQLAlchemy: SQLite, PostgreSQL or MariaDB/MySQL.
+
+    ``url`` is a SQLAlchemy URL or an :class:`~sqlalchemy.engine.Engine` (a host engine is used
+    as given; :meth:`close` then leaves it open). ``encryption_keys`` (newest first) is required:
+    tokens are encrypted at rest, see :mod:`meetlink.adapters.sqlalchemy.crypto`.
+    ``create_schema`` creates missing tables from ``metadata`` (tests, demos; production runs
+    :func:`~meetlink.adapters.sqlalchemy.upgrade`). ``engine_options`` go to ``create_engine``.
+    """
+
+    def __init__(
+        self,
+        url: str | Engine,
+        *,
+        encryption_keys: Sequence[str | bytes] | None = None,
+        create_schema: bool = False,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.cipher = TokenCipher(encryption_keys)
+        if isinstance(url, Engine):
+            self.engine = url
+            self._owns_engine = False
+        else:
+            self.engine = _make_engine(url, engine_options or {})
+            self._owns_engine = True
+        # sqlite:// has one shared connection: units of work must take turns.
+        self._lock: AbstractContextManager[Any] = (
+            threading.RLock() if _is_memory_sqlite(self.engine) else nullcontext()
+        )
+        if create_schema:
+            self.create_schema()
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+        return SqlUnitOfWork(self)
+
+    def close(self) -> None:
+        """Release pooled connections (an engine passed in by the host stays usable)."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def create_schema(self) -> None:
+        """Create the missing ``meetlink_*`` tables (without Alembic's version table)."""
+        with self._lock, translate_errors("creating the schema"):
+            t.metadata.create_all(self.engine)
+
+    def drop_schema(self) -> None:
+        """Drop every ``meetlink_*`` table (tests and demos only)."""
+        with self._lock, translate_errors("dropping the schema"):
+            t.metadata.drop_all(self.engine)
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every stored token and PKCE verifier under the first key; returns how
+        many values were rewritten. A value no configured key can read is left as it is and
+        logged by row id (never by content); the rest of the batch goes on."""
+        rotated = 0
+        for table, key, column in (
+            (t.links, t.links.c.id, t.links.c.tokens),
+            (t.auth_states, t.auth_states.c.state_hash, t.auth_states.c.code_verifier),
+        ):
+            after: str | None = None
+            while True:
+                with self.unit_of_work() as uow:
+                    conn = uow.connection()
+                    query = select(key, column).where(column.is_not(None)).order_by(key)
+                    if after is not None:
+                        query = query.where(key > after)
+                    with translate_errors("rotating encryption keys"):
+                        rows = conn.execute(query.limit(_ROTATE_BATCH).with_for_update()).all()
+                        for row_key, ciphertext in rows:
+                            try:
+                                fresh = self.cipher.rotate(ciphertext)
+                            except CredentialError:
+                                log.warning(
+                                    "cannot rotate the secret of %s row %s: no configured key "
+                                    "reads it",
+                                    table.name,
+                                    row_key,
+                                )
+                                continue
+                            conn.execute(
+                                update(table).where(key == row_key).values({column: fresh})
+                            )
+                            rotated += 1
+                    uow.commit()
+                if len(rows) < _ROTATE_BATCH:
+                    break
+                after = rows[-1][0]
+        return rotated
+
+
+class SqlUnitOfWork:
+    """One database transaction over every repository; rolls back unless committed."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self._storage = storage
+        self.cipher = storage.cipher
+        self._conn: Connection | None = None
+        self._tx: Transaction | None = None
+        self._locked = False
+        self.subscriptions = SqlSubscriptionRepository(self)
+        self.links = SqlLinkRepository(self)
+        self.auth_states = SqlAuthStateRepository(self)
+        self.events = SqlEventRepository(self)
+        self.conferences = SqlConferenceRepository(self)
+        self.jobs = SqlJobRepository(self)
+        self.reminders = SqlReminderLog(self)
+        self.webhooks = SqlWebhookLog(self)
+
+    def connection(self) -> Connection:
+        """The open connection (for the repositories); StorageError outside the block."""
+        if self._conn is None:
+            raise StorageError("the unit of work is not open (use it as a context manager)")
+        if self._tx is None or not self._tx.is_active:
+            with translate_errors("starting a transaction"):
+                self._tx = self._conn.begin()
+        return self._conn
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._conn is not None:
+            raise StorageError("a unit of work cannot be entered twice")
+        self._storage._lock.__enter__()
+        try:
+            with translate_errors("opening a connection"):
+                self._conn = self._storage.engine.connect()
+                self._tx = self._conn.begin()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        conn, self._conn, self._tx = self._conn, None, None
+        try:
+            if conn is not None:
+                conn.close()
+        except Exception:  # the connection is gone anyway; the pool will replace it
+            log.debug("closing a storage connection failed", exc_info=True)
+        finally:
+            self._storage._lock.__exit__(None, None, None)
+
+    def commit(self) -> None:
+        """Make every change durable, atomically; ConcurrentUpdate if a race was lost."""
+        if self._conn is None:
+            raise StorageError("commit outside of a unit of work")
+        if self._tx is not None and self._tx.is_active:
+            with translate_errors("committing"):
+                self._tx.commit()
+        self._tx = None
+
+    def rollback(self) -> None:
+        """Drop every change not yet committed."""
+        if self._tx is not None and self._tx.is_active:
+            with translate_errors("rolling back"):
+                self._tx.rollback()
+        self._tx = None
