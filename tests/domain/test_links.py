@@ -1,0 +1,301 @@
+"""Account links (S6-S10, S15, S16, S24): one account per user, one user per account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from meetlink.domain.links import (
+    LinkRecord,
+    TokenSet,
+    UnlinkReason,
+    plan_link,
+    violations,
+)
+
+T0 = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
+USERS = ("u1", "u2", "u3")
+ACCOUNTS = ("zoom-a", "zoom-b", "zoom-c")
+PROVIDERS = ("zoom", "teams")
+
+
+def tokens(tag: str = "x") -> TokenSet:
+    return TokenSet(
+        access_token=f"access-{tag}",
+        refresh_token=f"refresh-{tag}",
+        expires_at=T0 + timedelta(hours=1),
+    )
+
+
+def record(
+    id: str, user: str, account: str, provider: str = "zoom", *, at: datetime = T0
+) -> LinkRecord:
+    return LinkRecord(
+        id=id,
+        user_id=user,
+        tenant_id="tenant-1",
+        provider=provider,
+        external_account_id=account,
+        account_id=f"acct-of-{account}",
+        email=f"{account}@example.com",
+        plan="licensed",
+        linked_at=at,
+        tokens=tokens(id),
+    )
+
+
+class LinkStore:
+    """The smallest store that applies link plans: records by id."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, LinkRecord] = {}
+
+    def active_of_user(self, provider: str, user: str) -> LinkRecord | None:
+        found = [
+            r
+            for r in self.records.values()
+            if r.active and r.provider == provider and r.user_id == user
+        ]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    def active_of_account(self, provider: str, account: str) -> LinkRecord | None:
+        found = [
+            r
+            for r in self.records.values()
+            if r.active and r.provider == provider and r.external_account_id == account
+        ]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    def save(self, link: LinkRecord) -> None:
+        self.records[link.id] = link
+
+
+class LinkMachine(RuleBasedStateMachine):
+    """Arbitrary link / unlink / deauthorize sequences over a few users and accounts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = LinkStore()
+        self.now = T0
+        self.counter = 0
+
+    def tick(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+    @rule(
+        user=st.sampled_from(USERS),
+        account=st.sampled_from(ACCOUNTS),
+        provider=st.sampled_from(PROVIDERS),
+    )
+    def link(self, user: str, account: str, provider: str) -> None:
+        now = self.tick()
+        self.counter += 1
+        new = record(f"L{self.counter}", user, account, provider, at=now)
+        by_user = self.store.active_of_user(provider, user)
+        by_account = self.store.active_of_account(provider, account)
+        others_before = dict(self.store.records)
+
+        plan = plan_link(new, by_user, by_account, now)
+
+        assert plan.new == new
+        ended_ids = [e.id for e in plan.ended]
+        assert len(ended_ids) == len(set(ended_ids)), "a link is ended twice"
+        assert set(ended_ids) == {r.id for r in (by_user, by_account) if r is not None}
+        for ended in plan.ended:
+            assert not ended.active
+            assert ended.unlinked_at == now
+            assert ended.tokens is None
+            self.store.save(ended)
+        self.store.save(plan.new)
+
+        # S10: the user now holds that account.
+        mine = self.store.active_of_user(provider, user)
+        assert mine is not None
+        assert mine.external_account_id == account
+        assert mine.id == new.id
+        # S9: the account moved away from its former holder, marked TAKEN_OVER.
+        if by_account is not None and by_account.user_id != user:
+            assert self.store.active_of_user(provider, by_account.user_id) is None
+            old = self.store.records[by_account.id]
+            assert old.unlink_reason is UnlinkReason.TAKEN_OVER
+            assert not old.active
+        # S7: the user's previous link (another account, or the same one again) is replaced.
+        if by_user is not None:
+            assert self.store.records[by_user.id].unlink_reason is UnlinkReason.RELINKED
+        # Nothing else was touched (other users, other providers, history).
+        touched = {new.id, *ended_ids}
+        for rid, before in others_before.items():
+            if rid not in touched:
+                assert self.store.records[rid] == before
+
+    @rule(user=st.sampled_from(USERS), provider=st.sampled_from(PROVIDERS))
+    def unlink(self, user: str, provider: str) -> None:
+        # S15: personal settings -> "Unlink Zoom".
+        current = self.store.active_of_user(provider, user)
+        if current is None:
+            return
+        self.store.save(current.ended(UnlinkReason.USER, self.tick()))
+        assert self.store.active_of_user(provider, user) is None
+
+    @rule(account=st.sampled_from(ACCOUNTS), provider=st.sampled_from(PROVIDERS))
+    def deauthorize(self, account: str, provider: str) -> None:
+        # S16: "Remove App" at the provider -> deauthorization for that external account.
+        current = self.store.active_of_account(provider, account)
+        if current is None:
+            return
+        self.store.save(current.ended(UnlinkReason.PROVIDER_REMOVED, self.tick()))
+        assert self.store.active_of_account(provider, account) is None
+
+    @invariant()
+    def no_invariant_is_broken(self) -> None:
+        # S7, S8, S24 over every record, active and historical.
+        assert violations(self.store.records.values()) == []
+
+    @invariant()
+    def ended_links_carry_no_tokens_and_say_why(self) -> None:
+        for r in self.store.records.values():
+            if r.active:
+                assert r.tokens is not None
+                assert r.unlink_reason is None
+                assert r.unlinked_at is None
+            else:
+                assert r.tokens is None
+                assert r.unlink_reason is not None
+                assert r.unlinked_at is not None
+                assert r.unlinked_at >= r.linked_at
+
+
+TestLinkMachine = LinkMachine.TestCase
+TestLinkMachine.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)
+
+
+# --- examples -----------------------------------------------------------------------------
+
+
+def apply_plan(store: dict[str, LinkRecord], new: LinkRecord, now: datetime) -> None:
+    by_user = next(
+        (
+            r
+            for r in store.values()
+            if r.active and r.provider == new.provider and r.user_id == new.user_id
+        ),
+        None,
+    )
+    by_account = next(
+        (
+            r
+            for r in store.values()
+            if r.active
+            and r.provider == new.provider
+            and r.external_account_id == new.external_account_id
+        ),
+        None,
+    )
+    plan = plan_link(new, by_user, by_account, now)
+    for ended in plan.ended:
+        store[ended.id] = ended
+    store[plan.new.id] = plan.new
+
+
+def test_s7_violations_reports_a_user_with_two_active_links() -> None:
+    problems = violations([record("1", "u1", "zoom-a"), record("2", "u1", "zoom-b")])
+    assert problems == ["user u1 has two active zoom links"]
+
+
+def test_s7_relinking_another_account_ends_the_old_link_as_relinked() -> None:
+    store: dict[str, LinkRecord] = {}
+    apply_plan(store, record("1", "u1", "zoom-a"), T0)
+    later = T0 + timedelta(days=1)
+    apply_plan(store, record("2", "u1", "zoom-b"), later)
+    assert store["1"].active is False
+    assert store["1"].unlink_reason is UnlinkReason.RELINKED
+    assert store["1"].unlinked_at == later
+    assert store["2"].active
+    assert violations(store.values()) == []
+
+
+def test_s7_relinking_the_same_account_replaces_the_link_once() -> None:
+    old = record("1", "u1", "zoom-a")
+    plan = plan_link(record("2", "u1", "zoom-a"), old, old, T0 + timedelta(hours=1))
+    assert [(e.id, e.unlink_reason) for e in plan.ended] == [("1", UnlinkReason.RELINKED)]
+
+
+def test_s7_a_user_may_hold_one_link_per_provider() -> None:
+    links = [record("1", "u1", "zoom-a", "zoom"), record("2", "u1", "teams-a", "teams")]
+    assert violations(links) == []
+
+
+def test_s8_violations_reports_an_account_linked_to_two_users() -> None:
+    problems = violations([record("1", "u1", "zoom-a"), record("2", "u2", "zoom-a")])
+    assert problems == ["account zoom-a is linked to two users"]
+
+
+def test_s8_inactive_links_break_nothing() -> None:
+    old = record("1", "u1", "zoom-a").ended(UnlinkReason.USER, T0)
+    assert violations([old, record("2", "u2", "zoom-a"), record("3", "u1", "zoom-b")]) == []
+
+
+def test_s8_same_account_id_under_two_providers_is_not_a_conflict() -> None:
+    assert violations([record("1", "u1", "x", "zoom"), record("2", "u2", "x", "teams")]) == []
+
+
+def test_s9_linking_a_held_account_takes_it_over() -> None:
+    store: dict[str, LinkRecord] = {}
+    apply_plan(store, record("1", "u1", "zoom-a"), T0)
+    later = T0 + timedelta(days=1)
+    apply_plan(store, record("2", "u2", "zoom-a"), later)
+    assert store["1"].active is False
+    assert store["1"].unlink_reason is UnlinkReason.TAKEN_OVER
+    assert store["1"].unlinked_at == later
+    assert store["1"].tokens is None
+    assert store["2"].active and store["2"].user_id == "u2"
+    assert violations(store.values()) == []
+
+
+def test_s9_takeover_by_a_user_who_had_another_account_ends_both() -> None:
+    held_by_other = record("1", "u1", "zoom-a")
+    mine = record("2", "u2", "zoom-b")
+    plan = plan_link(record("3", "u2", "zoom-a"), mine, held_by_other, T0)
+    reasons = {e.id: e.unlink_reason for e in plan.ended}
+    assert reasons == {"1": UnlinkReason.TAKEN_OVER, "2": UnlinkReason.RELINKED}
+    assert violations([*plan.ended, plan.new]) == []
+
+
+def test_ended_link_forgets_its_tokens_and_keeps_its_identity() -> None:
+    link = record("1", "u1", "zoom-a")
+    ended = link.ended(UnlinkReason.PROVIDER_REMOVED, T0 + timedelta(hours=2))
+    assert ended.tokens is None
+    assert ended.unlink_reason is UnlinkReason.PROVIDER_REMOVED
+    assert (
+        attrs.evolve(ended, active=True, unlinked_at=None, unlink_reason=None, tokens=link.tokens)
+        == link
+    )
+
+
+def test_tokens_never_appear_in_reprs() -> None:
+    link = record("secret", "u1", "zoom-a")
+    assert "access-secret" not in repr(link)
+    assert "refresh-secret" not in repr(link)
+    assert "access-secret" not in repr(link.tokens)
+    assert "refresh-secret" not in repr(link.tokens)
+
+
+def test_token_expiry_margin() -> None:
+    t = tokens()
+    assert not t.expired(T0)
+    assert t.expired(T0 + timedelta(minutes=59))  # within the default 60 s margin
+    assert not t.expired(T0 + timedelta(minutes=58, seconds=59))
+    assert t.expired(T0 + timedelta(hours=2))
+
+
+def test_public_view_has_no_tokens() -> None:
+    view = record("1", "u1", "zoom-a").public()
+    assert view.external_account_id == "zoom-a"
+    assert not hasattr(view, "tokens")
