@@ -52,6 +52,10 @@ def test_injection_in_display_name_stays_in_the_name(make_content: MakeContent) 
         ("organizer_email", "boss@example.jp\r\nATTENDEE:mailto:x@evil.example"),
         ("attendee_emails", ("a@example.jp\nX-Evil: 1",)),
         ("message_id", "\r\n"),
+        ("message_id", "<a@b@c>"),
+        ("message_id", "<@x>"),
+        ("message_id", "<(c)@x>"),
+        ("message_id", "<id@x>\r\nBcc: x@evil.example"),
     ],
 )
 def test_unusable_header_values_are_refused(

@@ -59,6 +59,8 @@ _FALLBACK_LOCALE = "en"
 _LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # A URI or address may not contain whitespace or controls at all.
 _NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+_MESSAGE_ID = re.compile(rf"<{_ATEXT}@(?:{_ATEXT}|\[[!-Z^-~]*\])>")
 # Python codec name -> the name MIME wants in ``charset=``.
 _MIME_CHARSETS = {"utf-8": "utf-8", "iso2022_jp": "iso-2022-jp"}
 
@@ -203,10 +205,13 @@ class JinjaMailComposer:
         return msg
 
     def _message_id(self, message_id: str) -> str:
-        value = _one_line(message_id)
-        if not value:
-            raise _refuse("message_id", "is empty")
-        return value if value.startswith("<") else f"<{value}>"
+        value = message_id.strip()
+        value = value if value.startswith("<") else f"<{value}>"
+        # Checked before the email package sees it: its parser silently truncates
+        # "<a@b@c>" to "<a@b>" and crashes (IndexError) on "<@x>" or "<(c)@x>".
+        if not _MESSAGE_ID.fullmatch(value):
+            raise _refuse("message_id", "must look like <left@right> (ASCII, no spaces)")
+        return value
 
     def _body_charset(self, *texts: str) -> str:
         """The configured charset if every text encodes in it, else UTF-8 (S34: no mojibake,

@@ -232,7 +232,10 @@ class DirectoryMailer:
     def file_name(self, message: EmailMessage) -> str:
         """The file name ``message`` is written under: its Message-ID with only safe
         characters (no separators, no leading dot), or a random name when it has none."""
-        raw = str(message.get("Message-ID", "")).strip().strip("<>")
+        try:
+            raw = str(message.get("Message-ID", "")).strip().strip("<>")
+        except (ValueError, IndexError, TypeError):  # the email header parser on odd input
+            raw = ""
         stem = _UNSAFE_NAME.sub("_", raw).lstrip(".")[:200]
         return f"{stem or uuid.uuid4().hex}.eml"
 
