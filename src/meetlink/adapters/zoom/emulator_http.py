@@ -161,7 +161,9 @@ def serve_state(state: EmulatorState, latency: float = 0.0) -> Iterator[Emulator
     """Serve ``state`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
     server = _Server(state, latency)
     port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, name="zoom-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="zoom-emulator", daemon=True
+    )
     thread.start()
     try:
         yield EmulatorServer(base_url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port)

@@ -1,0 +1,71 @@
+"""Zoom's OpenAPI schemas (fixtures/zoom_schemas.json) and a transport that checks traffic.
+
+Every request body the adapter sends and every response body the emulator returns through
+:class:`SchemaCheckingTransport` is validated with ``OAS30Validator``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+FIXTURE = Path(__file__).parent / "fixtures" / "zoom_schemas.json"
+SCHEMAS: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def check(name: str, instance: Any) -> None:
+    """Raise jsonschema's ValidationError when ``instance`` breaks schema ``name``."""
+    OAS30Validator(SCHEMAS[name], format_checker=oas30_format_checker).validate(instance)
+
+
+def _request_schema(method: str, path: str) -> str | None:
+    if method == "POST" and re.fullmatch(r"/v2/users/[^/]+/meetings", path):
+        return "meeting_create_request"
+    if method == "PATCH" and re.fullmatch(r"/v2/meetings/\d+", path):
+        return "meeting_update_request"
+    return None
+
+
+def _response_schemas(method: str, path: str, status: int) -> tuple[str, ...]:
+    if method == "POST" and status == 201 and path.endswith("/meetings"):
+        return ("meeting_create_response", "meeting_get_response")
+    if method != "GET" or status != 200:
+        return ()
+    if re.fullmatch(r"/v2/users/[^/]+/meetings", path):
+        return ("meetings_list_response",)
+    if re.fullmatch(r"/v2/users/[^/]+", path):
+        return ("user_get_response",)
+    if re.fullmatch(r"/v2/meetings/\d+", path):
+        return ("meeting_get_response",)
+    return ()
+
+
+class SchemaCheckingTransport(httpx.BaseTransport):
+    """Wraps a transport; validates request and response bodies; counts what it checked."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.checked: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Validate, forward, validate."""
+        path = request.url.path
+        name = _request_schema(request.method, path)
+        if name is not None:
+            check(name, json.loads(request.read()))
+            self.checked.append(name)
+        response = self.inner.handle_request(request)
+        response.read()
+        for schema in _response_schemas(request.method, path, response.status_code):
+            check(schema, json.loads(response.content))
+            self.checked.append(schema)
+        return response
+
+    def close(self) -> None:
+        """Close the inner transport."""
+        self.inner.close()
