@@ -43,7 +43,7 @@ class Handler:
         self.data_reply: str | None = None
         self.drop_after_data = False
 
-    async def handle_MAIL(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         if self.mail_reply:
@@ -52,7 +52,7 @@ class Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(  # noqa: N802
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address in self.rcpt_replies:
@@ -60,7 +60,7 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply:
             return self.data_reply
         self.received.append(envelope)
