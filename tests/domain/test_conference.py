@@ -271,12 +271,6 @@ def test_added_participant_alone_gets_an_invitation_others_nothing() -> None:
     assert plan_mails(before, after) == [PlannedMail(MailKind.INVITATION, "bob@example.com")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG notification.py plan_mails compares addresses case-sensitively while Event "
-    "treats them case-insensitively: renaming 'Ann@Example.com' to 'ann@example.com' sends "
-    "the same mailbox an INVITATION and then a CANCELLATION",
-)
 def test_changing_only_the_case_of_an_address_does_not_cancel_it() -> None:
     before = mailed(("Ann@Example.com",))
     after = attrs.evolve(before, emails=("ann@example.com",))

@@ -172,11 +172,6 @@ def test_bad_participant_email_names_the_field(email: Any) -> None:
     assert info.value.field == "participants.email"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG event.py _EMAIL uses '$' with re.match, and '$' also matches before a final "
-    "newline: Participant('ann@example.com\\n') is accepted (a LF into mail headers)",
-)
 def test_email_with_trailing_newline_is_refused() -> None:
     with pytest.raises(InvalidEvent) as info:
         Participant("ann@example.com\n")
@@ -273,22 +268,11 @@ def test_duration_minutes_examples(duration: timedelta, minutes: int) -> None:
     assert make_event(end=START + duration).duration_minutes == minutes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG event.py Event.duration_minutes truncates sub-second parts via "
-    "int(total_seconds()) before rounding up: 60.5 s gives 1, not 2",
-)
 def test_duration_minutes_rounds_up_sub_second_remainder() -> None:
     event = make_event(end=START + timedelta(seconds=60, microseconds=500_000))
     assert event.duration_minutes == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG event.py Event.duration uses wall-clock subtraction when start and end share "
-    "a ZoneInfo, so a DST change is ignored: 01:30-03:30 New York on 2024-03-10 lasts 1 h "
-    "but duration_minutes says 120",
-)
 def test_duration_is_elapsed_time_across_a_dst_change() -> None:
     new_york = ZoneInfo("America/New_York")
     event = make_event(

@@ -84,11 +84,6 @@ def test_jitter_stays_within_its_fraction(seed: int, attempts: int) -> None:
     assert base * 0.8 <= delay <= min(policy.cap, base * 1.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG retry.py RetryPolicy.delay computes first * 2**(attempts-1) before capping: "
-    "from attempts=43 (default first=30 s) timedelta overflows and OverflowError is raised",
-)
 def test_delay_is_capped_for_any_attempt_count() -> None:
     policy = RetryPolicy(max_attempts=100, jitter=0.0)
     assert policy.delay(100) == policy.cap

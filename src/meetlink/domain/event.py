@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -40,7 +41,7 @@ class Source(enum.Enum):
 
 
 def _check_email(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.match(value):
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value):
         raise InvalidEvent("participants.email", f"not a valid email address: {value!r}")
 
 
@@ -114,7 +115,7 @@ class Event:
                 raise InvalidEvent(name, "must be a datetime")
             if value.tzinfo is None or value.utcoffset() is None:
                 raise InvalidEvent(name, "must be timezone-aware")
-        if self.end <= self.start:
+        if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise InvalidEvent("end", "must be after start")
         if not isinstance(self.timezone, str) or not self.timezone:
             raise InvalidEvent("timezone", "must be an IANA timezone name")
@@ -142,11 +143,11 @@ class Event:
 
     @property
     def duration(self) -> timedelta:
-        """How long the event lasts."""
-        return self.end - self.start
+        """How long the event lasts (in real time: computed in UTC, so a daylight-saving
+        change inside the event counts)."""
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
     @property
     def duration_minutes(self) -> int:
         """The duration rounded up to whole minutes (what providers take)."""
-        seconds = int(self.duration.total_seconds())
-        return max(1, -(-seconds // 60))
+        return max(1, math.ceil(self.duration / timedelta(minutes=1)))

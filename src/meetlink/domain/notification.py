@@ -37,6 +37,9 @@ def plan_mails(before: MailedState | None, after: MailedState | None) -> list[Pl
     """The mails that move participants from knowing ``before`` to knowing ``after``."""
     old = () if before is None else before.emails
     new = () if after is None else after.emails
+    # Addresses compare case-insensitively (as Event's duplicate check does).
+    old_keys = {e.lower() for e in old}
+    new_keys = {e.lower() for e in new}
     mails: list[PlannedMail] = []
     if after is not None:
         changed = before is not None and (
@@ -44,9 +47,9 @@ def plan_mails(before: MailedState | None, after: MailedState | None) -> list[Pl
             != (after.join_url, after.passcode, after.start, after.end)
         )
         for email in new:
-            if email not in old:
+            if email.lower() not in old_keys:
                 mails.append(PlannedMail(MailKind.INVITATION, email))
             elif changed:
                 mails.append(PlannedMail(MailKind.UPDATE, email))
-    mails.extend(PlannedMail(MailKind.CANCELLATION, e) for e in old if e not in new)
+    mails.extend(PlannedMail(MailKind.CANCELLATION, e) for e in old if e.lower() not in new_keys)
     return mails

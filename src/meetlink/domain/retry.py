@@ -24,7 +24,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
         """The pause after ``attempts`` failed tries (1 = the first failure)."""
-        base = min(self.cap, self.first * (2 ** max(0, attempts - 1)))
+        base = min(self.cap, self.first * (2 ** min(max(0, attempts - 1), 32)))
         spread: float = (rng or random).uniform(-self.jitter, self.jitter)
         delay: timedelta = base * (1 + spread)
         return min(self.cap, max(timedelta(seconds=1), delay))

@@ -210,15 +210,26 @@ class _Jobs(_Repo):
         self._t.jobs[job.id] = job
         return job
 
+    @staticmethod
+    def _due(job: Job, now: datetime) -> bool:
+        if job.status is JobStatus.PENDING:
+            return job.run_at <= now
+        return (
+            job.status is JobStatus.RUNNING
+            and job.lease_until is not None
+            and job.lease_until <= now
+        )
+
+    def claim_job(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
+        job = self._t.jobs.get(job_id)
+        if job is None or not self._due(job, now):
+            return None
+        running = attrs.evolve(job, status=JobStatus.RUNNING, lease_until=lease_until)
+        self._t.jobs[job_id] = running
+        return running
+
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
-        due = [
-            j
-            for j in self._t.jobs.values()
-            if (j.status is JobStatus.PENDING and j.run_at <= now)
-            or (
-                j.status is JobStatus.RUNNING and j.lease_until is not None and j.lease_until <= now
-            )
-        ]
+        due = [j for j in self._t.jobs.values() if self._due(j, now)]
         due.sort(key=lambda j: (j.run_at, j.created_at, j.id))
         claimed = []
         for job in due[:limit]:
