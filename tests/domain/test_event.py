@@ -245,7 +245,9 @@ def test_duration_minutes_is_the_ceiling_in_minutes_and_at_least_one(
     start: datetime, seconds: int
 ) -> None:
     duration = timedelta(seconds=seconds)
-    event = make_event(start=start, end=start + duration)
+    # Elapsed (UTC) time: wall-clock arithmetic in a zone would skip or repeat DST hours.
+    end = (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+    event = make_event(start=start, end=end)
     assert event.duration == duration
     assert event.duration_minutes == ceil_minutes(duration)
     assert event.duration_minutes >= 1
