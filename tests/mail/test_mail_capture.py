@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import MakeContent
+from mail_support import MakeContent
 
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer, RecordingMailer
 from meetlink.errors import MailDeliveryFailed

@@ -6,8 +6,8 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from conftest import MakeContent, body, reparse
 from icalendar import Calendar
+from mail_support import MakeContent, body, reparse
 
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.domain.notification import MailKind

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeContent, body, reparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
+from mail_support import MakeContent, body, build_content, reparse
 
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.domain.notification import MailKind
@@ -85,9 +85,7 @@ def test_bad_sender_or_charset_is_a_configuration_error() -> None:
 @settings(max_examples=60, deadline=None)
 @given(title=st.text(max_size=80), name=st.text(max_size=40))
 def test_any_title_and_name_give_one_subject_and_no_bcc(title: str, name: str) -> None:
-    from conftest import _content
-
-    wire = JinjaMailComposer().compose(_content(title=title, to_name=name)).as_bytes()
+    wire = JinjaMailComposer().compose(build_content(title=title, to_name=name)).as_bytes()
     names = _header_names(wire)
     assert names.count("subject") == 1 and names.count("to") == 1
     assert "bcc" not in names

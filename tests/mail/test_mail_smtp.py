@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import MakeContent
+from mail_support import MakeContent
 
 from meetlink.adapters.mail import JinjaMailComposer, SmtpMailer
 from meetlink.errors import MailDeliveryFailed
