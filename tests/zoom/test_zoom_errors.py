@@ -1,0 +1,307 @@
+"""How ZoomProvider translates every kind of failure (httpx.MockTransport for odd answers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.adapters.zoom.failures import parse_retry_after
+from meetlink.domain.conference import MeetingTerms
+from meetlink.errors import (
+    AuthExpired,
+    GrantRevoked,
+    MeetingGone,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+)
+from meetlink.ports.provider import MeetingRequest
+
+from .conftest import T0
+
+Handler = Callable[[httpx.Request], httpx.Response]
+DAILY = (
+    "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests "
+    "permitted for this particular user. You may resume these requests at GMT 00:00:00."
+)
+REQUEST = MeetingRequest(
+    terms=MeetingTerms(
+        topic="Sync", start=T0 + timedelta(days=1), duration_minutes=30, timezone="UTC"
+    ),
+    marker="mk",
+)
+
+
+@pytest.fixture
+def mocked(clock: ManualClock) -> Iterator[Callable[[Handler], ZoomProvider]]:
+    made: list[ZoomProvider] = []
+
+    def build(handler: Handler) -> ZoomProvider:
+        provider = ZoomProvider(
+            client_id="cid",
+            client_secret="csecret",
+            redirect_uri="https://app.example/cb",
+            webhook_secrets="whsec",
+            transport=httpx.MockTransport(handler),
+            clock=clock,
+        )
+        made.append(provider)
+        return provider
+
+    yield build
+    for provider in made:
+        provider.close()
+
+
+def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
+    raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
+    return lambda request: httpx.Response(status, content=raw, headers=headers or {})
+
+
+def raising(exc_type: type[httpx.TransportError]) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc_type("boom", request=request)
+
+    return handler
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_is_unavailable(mocked: Callable[[Handler], ZoomProvider], status: int) -> None:
+    provider = mocked(answer(status, b"<html>Bad gateway</html>"))
+    with pytest.raises(ProviderUnavailable) as caught:
+        provider.get_meeting("at", "123")
+    assert caught.value.maybe_applied is True
+    assert not isinstance(caught.value, RateLimited)
+
+
+@pytest.mark.parametrize(
+    ("exc_type", "maybe_applied"),
+    [
+        (httpx.ConnectError, False),
+        (httpx.ConnectTimeout, False),
+        (httpx.PoolTimeout, False),
+        (httpx.ReadTimeout, True),
+        (httpx.WriteTimeout, True),
+        (httpx.RemoteProtocolError, True),
+        (httpx.ReadError, True),
+        (httpx.WriteError, True),
+    ],
+)
+def test_transport_errors_never_escape(
+    mocked: Callable[[Handler], ZoomProvider],
+    exc_type: type[httpx.TransportError],
+    maybe_applied: bool,
+) -> None:
+    provider = mocked(raising(exc_type))
+    with pytest.raises(ProviderUnavailable) as caught:
+        provider.create_meeting("at", REQUEST)
+    assert caught.value.maybe_applied is maybe_applied
+    assert isinstance(caught.value.__cause__, exc_type)
+    with pytest.raises(ProviderUnavailable):
+        provider.refresh("rt")
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [
+        ("30", T0 + timedelta(seconds=30)),
+        ("0", T0),
+        ("Tue, 11 Mar 2025 10:00:00 GMT", datetime(2025, 3, 11, 10, tzinfo=UTC)),
+        ("2025-03-11T00:00:00Z", datetime(2025, 3, 11, tzinfo=UTC)),
+        ("2025-03-11T09:00:00+09:00", datetime(2025, 3, 11, 0, tzinfo=UTC)),
+        ("soon", None),
+        ("", None),
+        ("-5", None),
+        ("1.5", None),
+        ("Tue, 99 Foo 2025", None),
+        (None, None),
+    ],
+)
+def test_429_retry_after_variants(
+    mocked: Callable[[Handler], ZoomProvider], retry_after: str | None, expected: datetime | None
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    body = {"code": 429, "message": "You have reached the maximum per-second rate limit."}
+    provider = mocked(answer(429, body, headers))
+    with pytest.raises(RateLimited) as caught:
+        provider.get_meeting("at", "123")
+    assert caught.value.retry_at == expected
+
+
+def test_daily_limit_message_means_next_utc_midnight(
+    mocked: Callable[[Handler], ZoomProvider], clock: ManualClock
+) -> None:
+    clock.set(datetime(2025, 3, 10, 23, 59, 30, tzinfo=UTC))
+    provider = mocked(answer(429, {"code": 429, "message": DAILY}, {"Retry-After": "1"}))
+    with pytest.raises(RateLimited) as caught:
+        provider.create_meeting("at", REQUEST)
+    assert caught.value.retry_at == datetime(2025, 3, 11, tzinfo=UTC)
+
+
+def test_429_with_garbage_body(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    with pytest.raises(RateLimited) as caught:
+        mocked(answer(429, b"<xml/>")).account("at")
+    assert caught.value.retry_at is None
+
+
+def test_retry_after_non_ascii_digits_are_garbage() -> None:
+    assert parse_retry_after("\uff11\uff12", T0) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, {"code": 124, "message": "Invalid access token."}),
+        (401, {"code": 124, "message": "Access token is expired."}),
+        (401, b"<html>Unauthorized</html>"),
+        (400, {"code": 124, "message": "Invalid access token."}),
+    ],
+)
+def test_401_and_code_124_are_auth_expired(
+    mocked: Callable[[Handler], ZoomProvider], status: int, body: object
+) -> None:
+    provider = mocked(answer(status, body))
+    with pytest.raises(AuthExpired):
+        provider.account("at")
+    with pytest.raises(AuthExpired):
+        provider.list_meetings("at")
+
+
+def test_invalid_grant_is_grant_revoked(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    provider = mocked(answer(400, {"reason": "Invalid Token!", "error": "invalid_grant"}))
+    with pytest.raises(GrantRevoked):
+        provider.refresh("rt")
+    with pytest.raises(GrantRevoked):
+        provider.exchange_code(code="c", code_verifier="v")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "Invalid client_id or client_secret", "error": "invalid_client"},
+        {"reason": "Bad request", "error": "invalid_request"},
+        b"<error>nope</error>",
+    ],
+)
+def test_other_token_errors_are_rejected(
+    mocked: Callable[[Handler], ZoomProvider], body: object
+) -> None:
+    with pytest.raises(ProviderRejected):
+        mocked(answer(400, body)).refresh("rt")
+
+
+def test_revoke_of_unknown_token_is_done(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    mocked(answer(400, {"reason": "Invalid Token!", "error": "invalid_request"})).revoke("t")
+    with pytest.raises(ProviderRejected):
+        mocked(answer(400, {"reason": "Invalid client", "error": "invalid_client"})).revoke("t")
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, {"code": 3001, "message": "Meeting 123 is not found or has expired."}),
+        (400, {"code": 3001, "message": "Meeting 123 is not found or has expired."}),
+        (404, {"code": 1001, "message": "Meeting does not exist."}),
+        (404, b""),
+        (400, {"code": 300, "message": "Meeting 123 is not found or has expired"}),
+    ],
+)
+def test_missing_meeting_is_gone(
+    mocked: Callable[[Handler], ZoomProvider], status: int, body: object
+) -> None:
+    provider = mocked(answer(status, body))
+    with pytest.raises(MeetingGone):
+        provider.get_meeting("at", "123")
+    with pytest.raises(MeetingGone):
+        provider.update_meeting("at", "123", REQUEST)
+    with pytest.raises(MeetingGone):
+        provider.start_url("at", "123")
+    assert provider.delete_meeting("at", "123") is False
+
+
+def test_xml_error_body_is_rejected_clearly(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    xml = b'<?xml version="1.0"?><error><code>300</code><message>Passcode</message></error>'
+    provider = mocked(answer(400, xml, {"Content-Type": "application/xml"}))
+    with pytest.raises(ProviderRejected) as caught:
+        provider.create_meeting("at", REQUEST)
+    assert "XML" in str(caught.value) and caught.value.status == 400
+
+
+@pytest.mark.parametrize("body", [b'{"id": 123, "join_url": "https://x', b"<meeting/>", b"[1, 2]"])
+def test_malformed_read_answer_is_rejected(
+    mocked: Callable[[Handler], ZoomProvider], body: bytes
+) -> None:
+    with pytest.raises(ProviderRejected):
+        mocked(answer(200, body)).get_meeting("at", "123")
+    with pytest.raises(ProviderRejected):
+        mocked(answer(200, body)).account("at")
+    with pytest.raises(ProviderRejected):
+        mocked(answer(200, body)).list_meetings("at")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": 85746065432, "join_url": "https://us05web.zoom.us/j/857',
+        json.dumps({"id": 85746065432, "topic": "Sync"}).encode(),
+        b"",
+        b"<ok/>",
+    ],
+)
+def test_unreadable_create_answer_may_have_applied(
+    mocked: Callable[[Handler], ZoomProvider], body: bytes
+) -> None:
+    with pytest.raises(ProviderUnavailable) as caught:
+        mocked(answer(201, body)).create_meeting("at", REQUEST)
+    assert caught.value.maybe_applied is True
+
+
+def test_unreadable_token_answer_may_have_applied(
+    mocked: Callable[[Handler], ZoomProvider],
+) -> None:
+    with pytest.raises(ProviderUnavailable) as caught:
+        mocked(answer(200, b'{"access_token": "at", "refr')).refresh("rt")
+    assert caught.value.maybe_applied is True
+
+
+def test_validation_error_keeps_code(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    body = {"code": 300, "message": "Validation Failed.", "errors": [{"field": "topic"}]}
+    with pytest.raises(ProviderRejected) as caught:
+        mocked(answer(400, body)).create_meeting("at", REQUEST)
+    assert (caught.value.code, caught.value.status) == (300, 400)
+
+
+def test_bad_meeting_id_never_reaches_zoom(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(204)
+
+    with pytest.raises(ProviderRejected):
+        mocked(handler).get_meeting("at", "../users/me")
+    assert calls == []
+
+
+def test_list_follows_next_page_token(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next_page_token")
+        seen.append(token)
+        assert request.url.params["type"] == "upcoming"
+        n = 1 if token is None else 2
+        item = {"id": 1000000000 + n, "join_url": f"https://z/j/{n}", "agenda": f"[meetlink:m{n}]"}
+        return httpx.Response(
+            200, json={"meetings": [item], "next_page_token": "p2" if n == 1 else ""}
+        )
+
+    found = mocked(handler).list_meetings("at")
+    assert [m.marker for m in found] == ["m1", "m2"]
+    assert seen == [None, "p2"]
