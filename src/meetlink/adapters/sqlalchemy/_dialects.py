@@ -28,14 +28,13 @@ def is_mysql(conn: Connection) -> bool:
 
 def _is_race(exc: DBAPIError) -> bool:
     orig = exc.orig
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is not None:
-        return sqlstate in _PG_RETRY
     errorname = getattr(orig, "sqlite_errorname", None)
     if errorname is not None:
         return errorname in _SQLITE_UNIQUE
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
-    return bool(args) and args[0] in _MYSQL_RETRY
+    if type(orig).__module__.split(".")[0] in ("pymysql", "MySQLdb", "mysql"):
+        args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
+        return bool(args) and args[0] in _MYSQL_RETRY
+    return getattr(orig, "sqlstate", None) in _PG_RETRY
 
 
 @contextmanager
@@ -78,12 +77,13 @@ def upsert(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[s
 
 def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert ``row`` unless its key exists (even concurrently); True when inserted."""
+    key = list(table.primary_key.columns)[0]
     if conn.dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(table).values(row).on_conflict_do_nothing()
-    elif conn.dialect.name == "sqlite":
-        stmt = sqlite.insert(table).values(row).on_conflict_do_nothing()
-    elif is_mysql(conn):
-        stmt = insert(table).values(row).prefix_with("IGNORE")
-    else:  # pragma: no cover
-        stmt = insert(table).values(row)
-    return conn.execute(stmt).rowcount == 1
+        pg = postgresql.insert(table).values(row).on_conflict_do_nothing().returning(key)
+        return conn.execute(pg).first() is not None
+    if conn.dialect.name == "sqlite":
+        lite = sqlite.insert(table).values(row).on_conflict_do_nothing().returning(key)
+        return conn.execute(lite).first() is not None
+    if is_mysql(conn):
+        return conn.execute(insert(table).values(row).prefix_with("IGNORE")).rowcount == 1
+    return conn.execute(insert(table).values(row)).rowcount == 1  # pragma: no cover
