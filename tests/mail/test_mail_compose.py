@@ -6,8 +6,10 @@ import re
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
-from mail_support import MakeContent, body, reparse
+from mail_support import MakeContent, body, build_content, reparse
 
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.domain.notification import MailKind
@@ -218,3 +220,19 @@ def test_icalendar_lines_folded_and_escaped(make_content: MakeContent) -> None:
 def test_no_start_url_anywhere(make_content: MakeContent) -> None:
     wire = JinjaMailComposer().compose(make_content()).as_bytes()
     assert b"/s/" not in wire and b"start_url" not in wire
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(max_size=120), description=st.text(max_size=200))
+def test_any_text_gives_a_valid_calendar(title: str, description: str) -> None:
+    content = build_content(title=title, description=description)
+    raw = _ics(JinjaMailComposer().compose(content))
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b""
+    for line in lines[:-1]:
+        assert len(line) <= 75
+        assert not re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", line)
+    (event,) = Calendar.from_ical(raw).walk("VEVENT")
+    newlines = title.replace("\r\n", "\n").replace("\r", "\n")
+    expected = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", newlines)
+    assert str(event["SUMMARY"]) == expected

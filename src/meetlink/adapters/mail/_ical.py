@@ -23,8 +23,16 @@ PRODID = "-//meetlink//meetlink//EN"
 _PARAM_UNSAFE = re.compile(r'[\x00-\x1f\x7f"]+')
 
 
+# TEXT values may hold no control character but HTAB (newlines are escaped as \n).
+_TEXT_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _param(value: str) -> str:
     return _PARAM_UNSAFE.sub(" ", value).strip()
+
+
+def _text(value: str) -> vText:
+    return vText(_TEXT_UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def _description(content: MailContent) -> str:
@@ -55,8 +63,8 @@ def build_calendar(content: MailContent, method: str) -> bytes:
     event.add("dtstamp", content.created_at.astimezone(UTC))
     event.add("dtstart", content.start.astimezone(UTC))
     event.add("dtend", content.end.astimezone(UTC))
-    event.add("summary", vText(content.title))
-    event.add("description", vText(_description(content)))
+    event.add("summary", _text(content.title))
+    event.add("description", _text(_description(content)))
     event.add("location", vText(content.join_url))
     event.add("url", vUri(content.join_url))
     event.add(

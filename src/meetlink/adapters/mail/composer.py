@@ -111,9 +111,10 @@ def _normal_locale(locale: str) -> str:
 
 
 def _text_cte(text: str, charset: str) -> str | None:
-    # UTF-8 Japanese goes out base64 rather than 8bit, so a relay without 8BITMIME cannot
-    # break it (RELIABILITY §6.4); ASCII and ISO-2022-JP are 7bit already (None = heuristics).
-    return "base64" if charset == "utf-8" and not text.isascii() else None
+    # Text whose encoded form is not 7-bit (UTF-8 Japanese) goes out base64 rather than 8bit,
+    # so a relay without 8BITMIME cannot break it (RELIABILITY §6.4); ASCII and ISO-2022-JP
+    # are 7-bit already (None lets the email package pick 7bit, or QP for long lines).
+    return None if text.encode(charset).isascii() else "base64"
 
 
 class JinjaMailComposer:
