@@ -296,3 +296,16 @@ def test_message_without_to_is_permanent(server: Controller) -> None:
 def test_starttls_and_ssl_together_is_refused() -> None:
     with pytest.raises(ValueError):
         SmtpMailer(starttls=True, ssl=True)
+
+
+def test_partial_refusal_is_permanent_so_no_duplicates(
+    server: Controller, handler: Handler, message: EmailMessage
+) -> None:
+    del message["To"]
+    message["To"] = "taro@example.jp, gone@example.jp"
+    handler.rcpt_replies["gone@example.jp"] = "550 No such user"
+    with pytest.raises(MailDeliveryFailed) as caught:
+        _mailer(server).send(message)
+    assert caught.value.permanent  # taro has it; a retry would send taro a second copy
+    (envelope,) = handler.received
+    assert envelope.rcpt_tos == ["taro@example.jp"]

@@ -168,13 +168,13 @@ class SmtpMailer:
     ) -> dict[str, tuple[int, bytes]]:
         smtp: smtplib.SMTP
         if self.ssl:
-            context = ssl_context()
+            context = _ssl_context()
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             if self.starttls:
-                smtp.starttls(context=ssl_context())
+                smtp.starttls(context=_ssl_context())
             if self.username is not None:
                 smtp.login(self.username, self._password or "")
             refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
@@ -207,7 +207,7 @@ class SmtpMailer:
         return text
 
 
-def ssl_context() -> ssl.SSLContext:
+def _ssl_context() -> ssl.SSLContext:
     """A verifying TLS context (a separate function so tests can substitute a trusted CA)."""
     return ssl.create_default_context()
 
