@@ -77,7 +77,7 @@ def upsert(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[s
 
 def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert ``row`` unless its key exists (even concurrently); True when inserted."""
-    key = list(table.primary_key.columns)[0]
+    key = next(iter(table.primary_key.columns))
     if conn.dialect.name == "postgresql":
         pg = postgresql.insert(table).values(row).on_conflict_do_nothing().returning(key)
         return conn.execute(pg).first() is not None
