@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import uuid
 from email.message import EmailMessage
 
@@ -18,12 +19,14 @@ from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, Participant
 from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
 from meetlink.domain.records import EventRecord
+from meetlink.errors import MailDeliveryFailed
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
 __all__ = ["MAIL_JOB", "Mailing", "message_from_payload"]
 
 MAIL_JOB = "mail"
+log = logging.getLogger("meetlink.mail")
 
 
 def message_from_payload(payload: dict[str, object]) -> EmailMessage:
@@ -117,7 +120,13 @@ class Mailing:
             message_id=message_id,
             created_at=now,
         )
-        message = ctx.composer.compose(content)
+        try:
+            message = ctx.composer.compose(content)
+        except MailDeliveryFailed as exc:
+            # Content no mail can carry (it passed Event validation, so this is rare): the
+            # change itself must not fail for one undeliverable mail.
+            log.error("mail %s to %s not composed: %s", kind.value, participant.email, exc)
+            return
         uow.jobs.ensure(
             kind=MAIL_JOB,
             key=message_id,

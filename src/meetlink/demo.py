@@ -1,0 +1,215 @@
+"""``meetlink demo``: the seed's whole story on the embedded defaults.
+
+SQLite file storage, the Zoom emulator served over real HTTP on 127.0.0.1 (OAuth, REST and
+webhooks go through sockets), mail captured as .eml files, and a manual clock so fourteen
+days of trial pass in a second. Every step checks what it claims and fails loudly if not.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import attrs
+
+from meetlink import ConferenceStatus, Event, MeetLink, Participant, Refusal, Source
+from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
+from meetlink.errors import AddonInactive, NotMeetingHost
+
+__all__ = ["run_demo"]
+
+START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+
+
+class DemoFailed(AssertionError):
+    """A step of the demo did not do what it says."""
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise DemoFailed(what)
+
+
+class _Story:
+    def __init__(self, ml: MeetLink, zoom: ZoomEmulator, clock: ManualClock, mail_dir: Path):
+        self.ml, self.zoom, self.clock, self.mail_dir = ml, zoom, clock, mail_dir
+        self.lines: list[str] = []
+
+    def say(self, rule: str, text: str) -> None:
+        self.lines.append(f"[{rule:>7}] {text}")
+
+    def link(self, user_id: str, zoom_user: ZoomUser) -> None:
+        request = self.ml.begin_link("acme", user_id)
+        params = self.zoom.consent(request.authorize_url, zoom_user)
+        link = self.ml.complete_link(params["state"], code=params.get("code"))
+        self.say("S10", f"{user_id} linked Zoom account {link.email} ({link.plan})")
+
+    def mails(self) -> list[str]:
+        found = []
+        for path in sorted(self.mail_dir.glob("*.eml")):
+            with path.open("rb") as fh:
+                message = BytesParser(policy=policy.default).parse(fh)
+            found.append(f"{message['To']} | {message['Subject']}")
+        return found
+
+    def deliver(self) -> int:
+        before = len(list(self.mail_dir.glob("*.eml")))
+        self.ml.run_pending()
+        return len(list(self.mail_dir.glob("*.eml"))) - before
+
+
+def _event(event_id: str, owner: str, title: str, start: datetime, **kw: object) -> Event:
+    return Event(
+        event_id,
+        "acme",
+        owner,
+        title,
+        start,
+        start + timedelta(minutes=30),
+        participants=(
+            Participant("bob@customer.example", "Bob"),
+            Participant("carol@customer.example", "Carol", locale="en"),
+        ),
+        web_meeting="zoom",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _tell(story: _Story) -> None:  # noqa: PLR0915 - one story, told in order
+    ml, zoom, clock = story.ml, story.zoom, story.clock
+    alice = zoom.add_user("alice@acme.example")
+    dave = zoom.add_user("dave@acme.example", plan="basic")
+
+    try:
+        ml.begin_link("acme", "alice")
+        raise DemoFailed("linking must need the add-on")
+    except AddonInactive:
+        story.say("S3", "before a trial or contract, linking is refused (add-on inactive)")
+    sub = ml.start_trial("acme")
+    story.say("S4", f"trial started, ends {sub.trial_ends_at:%Y-%m-%d}")
+
+    story.link("alice", alice)
+    _check(ml.web_meeting_available("acme", "alice"), "S11 section shown")
+    story.say("S11", "alice's event form shows the Web conference section")
+
+    tomorrow = clock.now() + timedelta(days=1, hours=1)
+    saved = ml.save_event(_event("ev-1", "alice", "Sales call with Customer", tomorrow))
+    conf = saved.conference
+    _check(conf is not None and conf.status is ConferenceStatus.ISSUED, "S1 URL issued")
+    assert conf is not None
+    story.say("S1/S12", f"event saved with a Zoom URL at once: {conf.join_url}")
+    story.say("S2", f"alice starts it from the event: {ml.start_url('ev-1', 'alice')[:48]}...")
+    try:
+        ml.start_url("ev-1", "bob")
+        raise DemoFailed("only the owner may start")
+    except NotMeetingHost:
+        story.say("S2", "bob (not the owner) gets no start URL")
+    sent = story.deliver()
+    _check(sent == 2, "S13 two invitations")
+    story.say("S13", f"{sent} invitations mailed with the URL and an iCalendar part")
+
+    refused = ml.save_event(_event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY"))
+    _check(refused.refusals == (Refusal.RECURRING,), "S17")
+    story.say("S17", "recurring event: no URL (refusal RECURRING)")
+    imported = ml.save_event(_event("ev-3", "alice", "Imported", tomorrow, source=Source.IMPORT))
+    _check(imported.refusals == (Refusal.SOURCE_NOT_ALLOWED,), "S18")
+    story.say("S18", "imported event: no URL (refusal SOURCE_NOT_ALLOWED)")
+
+    story.link("dave", dave)
+    long = _event("ev-4", "dave", "Long review", tomorrow)
+    long = attrs.evolve(long, end=long.start + timedelta(minutes=90))
+    notices = ml.save_event(long).notices
+    story.say("S22", f"dave's Basic Zoom account, 90 minutes: notices {[n.name for n in notices]}")
+
+    moved = tomorrow + timedelta(hours=3)
+    event = _event("ev-1", "alice", "Sales call with Customer", moved)
+    ml.save_event(event)
+    meeting = next(m for m in zoom.meetings() if str(m["id"]) == conf.meeting_id)
+    story.say("S1", f"rescheduled: Zoom meeting now starts {meeting['start_time']}")
+    story.say("S13", f"{story.deliver()} update mails sent")
+
+    zoom.fail_next(1, status=500, path="/v2/users/me/meetings")
+    pending = ml.save_event(_event("ev-5", "alice", "Demo while Zoom is down", tomorrow))
+    _check(pending.conference is not None, "pending conference")
+    assert pending.conference is not None
+    story.say("retry", f"Zoom answered 500: conference {pending.conference.status.name}")
+    clock.advance(timedelta(minutes=2))
+    ml.run_pending()
+    after = ml.conference("ev-5")
+    _check(after is not None and after.status is ConferenceStatus.ISSUED, "retried")
+    story.say("retry", "two minutes later run_pending() issued it: exactly one meeting")
+
+    clock.set(moved - timedelta(minutes=9))
+    reminders = ml.send_due_reminders()
+    story.say("S14", f"{reminders} reminders queued with the URL, {story.deliver()} mailed")
+
+    carol = "carol-user"
+    story.link(carol, alice)
+    _check(ml.link("alice") is None, "S9 takeover")
+    story.say("S9", "carol linked alice's Zoom account: alice was unlinked automatically")
+
+    ml.delete_event("ev-1", actor_id="bob")
+    _check(all(str(m["id"]) != conf.meeting_id for m in zoom.meetings()), "S19 deleted")
+    story.say("S19/S20", "bob deleted alice's event: its Zoom meeting is deleted too")
+    story.say("S13", f"{story.deliver()} cancellations mailed")
+
+    headers, body = zoom.remove_app(dave)
+    reply = ml.handle_webhook("zoom", headers, body)
+    _check(reply.status == 200 and ml.link("dave") is None, "S16")
+    story.say("S16", "dave pressed Remove App on Zoom: the signed webhook unlinked him")
+    kept = ml.conference("ev-4")
+    story.say("S15", f"dave's existing URL stays: {kept.status.name if kept else None}")
+
+    clock.set(START + timedelta(days=15))
+    _check(not ml.subscription("acme").active, "trial ended")
+    story.say("S4", f"day 15: {ml.subscription('acme').state.name}; no new URLs")
+    story.say("S5", f"contracted: {ml.contract('acme').state.name}")
+
+
+def run_demo(directory: str | None = None, *, verbose: bool = True) -> int:
+    """Run the story; returns 0 when every step did what it claims."""
+    with tempfile.TemporaryDirectory(prefix="meetlink-demo-") as scratch:
+        base = Path(directory) if directory else Path(scratch)
+        base.mkdir(parents=True, exist_ok=True)
+        mail_dir = base / "mail"
+        mail_dir.mkdir(exist_ok=True)
+        for old in mail_dir.glob("*.eml"):
+            old.unlink()
+        db = base / "meetlink.sqlite"
+        if db.exists():
+            db.unlink()
+        clock = ManualClock(START)
+        zoom = ZoomEmulator(clock=clock, seed=7)
+        with zoom.serve() as server:
+            provider = zoom.provider(clock=clock, base_url=server.base_url)
+            storage = SqlStorage(
+                f"sqlite:///{db}", encryption_keys=[generate_key()], create_schema=True
+            )
+            with MeetLink(
+                storage=storage,
+                providers=[provider],
+                mailer=DirectoryMailer(mail_dir),
+                composer=JinjaMailComposer(),
+                clock=clock,
+            ) as ml:
+                story = _Story(ml, zoom, clock, mail_dir)
+                print(f"meetlink demo: SQLite {db}, Zoom emulator {server.base_url}")
+                try:
+                    _tell(story)
+                finally:
+                    for line in story.lines if verbose else story.lines[-1:]:
+                        print(line)
+                    provider.close()
+                mails = story.mails()
+        print(f"{len(mails)} mails captured in {mail_dir if directory else '(temporary dir)'}")
+        if verbose:
+            for line in mails[:6]:
+                print(f"  {line}")
+    print("demo finished: every step did what it says")
+    return 0

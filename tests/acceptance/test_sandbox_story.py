@@ -1,0 +1,100 @@
+"""The seed story through the public test kit, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from meetlink import ConferenceStatus, Event, Participant
+from meetlink.testing import Sandbox
+from tests.acceptance.conftest import T0
+
+
+def _event(sb: Sandbox, event_id: str = "e1", owner: str = "alice") -> Event:
+    start = sb.clock.now() + timedelta(days=1)
+    return Event(
+        event_id,
+        "t1",
+        owner,
+        "Sales call 営業",
+        start,
+        start + timedelta(minutes=45),
+        participants=(Participant("bob@example.com", "Bob"), Participant("c@example.com")),
+        web_meeting="zoom",
+    )
+
+
+def test_link_issue_remind_delete(sandbox: Sandbox) -> None:
+    ml = sandbox.meetlink
+    ml.start_trial("t1")
+    link, user = sandbox.link_user("t1", "alice")
+    assert ml.link("alice") == link
+
+    saved = ml.save_event(_event(sandbox))
+    conf = saved.conference
+    assert conf is not None and conf.status is ConferenceStatus.ISSUED
+    [meeting] = sandbox.zoom.meetings(user)
+    assert str(meeting["id"]) == conf.meeting_id
+    assert meeting["join_url"] == conf.join_url
+    assert int(conf.meeting_id) > 2**31
+
+    ml.run_pending()
+    assert sorted(m["To"].addresses[0].addr_spec for m in sandbox.outbox) == [
+        "bob@example.com",
+        "c@example.com",
+    ]
+    for mail in sandbox.outbox:
+        assert conf.join_url in mail.get_body(("plain",)).get_content()
+        assert meeting["start_url"] not in mail.as_string()
+
+    sandbox.clock.advance(timedelta(days=1) - timedelta(minutes=5))
+    assert ml.send_due_reminders() == 2
+    assert ml.send_due_reminders() == 0
+
+    assert ml.delete_event("e1", actor_id="bob")
+    assert sandbox.zoom.meetings() == []
+    ml.run_pending()
+    assert len(sandbox.outbox) == 6  # 2 invitations, 2 reminders, 2 cancellations
+
+
+def test_remove_app_unlinks_and_detaches(sandbox: Sandbox) -> None:
+    ml = sandbox.meetlink
+    ml.contract("t1")
+    _, user = sandbox.link_user("t1", "alice")
+    ml.save_event(_event(sandbox))
+    headers, body = sandbox.zoom.remove_app(user)
+    assert ml.handle_webhook("zoom", headers, body).status == 200
+    assert ml.link("alice") is None
+    conf = ml.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.DETACHED
+    assert ml.handle_webhook("zoom", headers, body).status == 200  # replay: nothing changes
+
+
+def test_zoom_outage_then_retry_issues_exactly_one_meeting(sandbox: Sandbox) -> None:
+    ml = sandbox.meetlink
+    ml.start_trial("t1")
+    sandbox.link_user("t1", "alice")
+    sandbox.zoom.fail_next(1, status=0, path="/v2/users/me/meetings", method="POST")
+    saved = ml.save_event(_event(sandbox))
+    assert saved.conference is not None
+    assert saved.conference.status is ConferenceStatus.PENDING
+    assert len(sandbox.zoom.meetings()) == 1  # the lost create did land at Zoom
+    sandbox.clock.advance(timedelta(minutes=2))
+    ml.run_pending()
+    conf = ml.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.ISSUED
+    assert [str(m["id"]) for m in sandbox.zoom.meetings()] == [conf.meeting_id]
+
+
+def test_two_sandboxes_share_nothing() -> None:
+    with Sandbox(now=T0) as a, Sandbox(now=T0 + timedelta(days=3)) as b:
+        a.meetlink.start_trial("t1")
+        a.link_user("t1", "alice")
+        a.meetlink.save_event(_event(a))
+        a.meetlink.run_pending()
+        a.clock.advance(timedelta(hours=1))
+        assert b.meetlink.subscription("t1").active is False
+        assert b.meetlink.link("alice") is None
+        assert b.meetlink.conference("e1") is None
+        assert b.zoom.meetings() == [] and b.outbox == []
+        assert b.clock.now() == T0 + timedelta(days=3)
+        assert len(a.zoom.meetings()) == 1 and len(a.outbox) == 2
