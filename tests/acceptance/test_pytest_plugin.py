@@ -19,8 +19,9 @@ def test_host_flow(meetlink_sandbox, zoom_emulator, meetlink_clock):
     params = zoom_emulator.consent(request.authorize_url, user)
     ml.complete_link(params["state"], code=params["code"])
     start = meetlink_clock.now() + timedelta(days=1)
-    result = ml.save_event(Event("ev", "acme", "alice", "Call", start, start + timedelta(hours=1),
-                                 participants=(Participant("bob@example.com"),), web_meeting="zoom"))
+    event = Event("ev", "acme", "alice", "Call", start, start + timedelta(hours=1),
+                  participants=(Participant("bob@example.com"),), web_meeting="zoom")
+    result = ml.save_event(event)
     assert result.conference.status is ConferenceStatus.ISSUED
     assert len(zoom_emulator.meetings(user)) == 1
     ml.run_pending()

@@ -209,7 +209,7 @@ def test_s13_participant_changes_invite_and_cancel(linked: World) -> None:
     mails = {m["To"].addresses[0].addr_spec: m for m in linked.deliver()}
     assert set(mails) == {"dave@example.com", "carol@example.com"}
     methods = {
-        to: [p.get_param("method") for p in m.walk() if p.get_content_type() == "text/calendar"][0]
+        to: next(p.get_param("method") for p in m.walk() if p.get_content_type() == "text/calendar")
         for to, m in mails.items()
     }
     assert methods == {"dave@example.com": "REQUEST", "carol@example.com": "CANCEL"}
