@@ -12,7 +12,12 @@ import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ConsentBlocked, ConsentError, ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import (
+    ConsentBlocked,
+    ConsentError,
+    ZoomEmulator,
+    ZoomProvider,
+)
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.errors import (
@@ -192,9 +197,10 @@ def test_admin_approval_blocks_until_approved(
 
 def test_remove_app_revokes_and_signs(emulator: ZoomEmulator, provider: ZoomProvider) -> None:
     tokens = _link(emulator, provider)
+    other = _link(emulator, provider, "other@example.com")
     me = provider.account(tokens.access_token)
-    user = next(u for u in [emulator.add_user("x@example.com")] if u)  # another user keeps working
-    headers, body = emulator.remove_app(type(user)(me.external_account_id, me.email, me.account_id))
+    [user] = [u for u in emulator.users() if u.id == me.external_account_id]
+    headers, body = emulator.remove_app(user)
     payload = json.loads(body)["payload"]
     assert set(payload) == {
         "account_id",
@@ -203,15 +209,17 @@ def test_remove_app_revokes_and_signs(emulator: ZoomEmulator, provider: ZoomProv
         "deauthorization_time",
         "client_id",
     }
+    assert (
+        payload["user_id"] == me.external_account_id and payload["client_id"] == emulator.client_id
+    )
     assert payload["deauthorization_time"].endswith("Z")
     with pytest.raises(AuthExpired):
         provider.account(tokens.access_token)
     with pytest.raises(GrantRevoked):
         provider.refresh(tokens.refresh_token)
-    assert (
-        provider.parse_webhook(headers, body, emulator.clock.now()).external_account_id
-        == me.external_account_id
-    )
+    provider.account(other.access_token)  # other users keep their grants
+    message = provider.parse_webhook(headers, body, emulator.clock.now())
+    assert message.external_account_id == me.external_account_id
 
 
 # --- REST -------------------------------------------------------------------------------

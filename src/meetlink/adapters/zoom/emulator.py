@@ -133,6 +133,11 @@ class ZoomEmulator:
             self._state.users[user.id] = user
             return user
 
+    def users(self) -> list[ZoomUser]:
+        """Every user added so far, in order."""
+        with self._state.lock:
+            return list(self._state.users.values())
+
     def consent(self, authorize_url: str, user: ZoomUser, *, allow: bool = True) -> dict[str, str]:
         """``user`` signs in on Zoom's page and presses Allow (or Deny): the query parameters
         Zoom redirects back with. Raises :class:`ConsentError` for a request Zoom refuses on
