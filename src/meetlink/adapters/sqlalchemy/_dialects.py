@@ -37,6 +37,19 @@ def _is_race(exc: DBAPIError) -> bool:
     return getattr(orig, "sqlstate", None) in _PG_RETRY
 
 
+def _lost_race(exc: BaseException) -> bool:
+    """True when ``exc`` or an error it interrupted lost a race. (MariaDB rolls the whole
+    transaction back on a deadlock, so rolling back to the savepoint then fails too.)"""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and _is_race(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
     """Turn a lost uniqueness race into ConcurrentUpdate and any other database failure into
@@ -44,7 +57,7 @@ def translate_errors(action: str) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        if _is_race(exc):
+        if _lost_race(exc):
             raise ConcurrentUpdate(
                 f"{action}: another transaction changed the same rows first; retry"
             ) from exc
