@@ -1,0 +1,68 @@
+"""Shared set-up for the benchmarks: a MeetLink on SQLite + the in-process Zoom emulator."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from meetlink import Event, MeetLink, Participant
+from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.adapters.zoom import ZoomEmulator
+
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def build(
+    db_path: Path, *, latency: float = 0.0, **settings: object
+) -> tuple[MeetLink, ZoomEmulator, ManualClock]:
+    """A MeetLink on an SQLite file with alice linked, tenant t1 contracted."""
+    clock = ManualClock(T0)
+    zoom = ZoomEmulator(clock=clock, seed=1, latency=latency, daily_meeting_cap=10**9)
+    storage = SqlStorage(
+        f"sqlite:///{db_path}", encryption_keys=[generate_key()], create_schema=True
+    )
+    ml = MeetLink(
+        storage=storage,
+        providers=[zoom.provider(clock=clock)],
+        mailer=RecordingMailer(),
+        composer=JinjaMailComposer(),
+        clock=clock,
+        **settings,  # type: ignore[arg-type]
+    )
+    ml.contract("t1")
+    user = zoom.add_user("alice@example.com")
+    request = ml.begin_link("t1", "alice")
+    params = zoom.consent(request.authorize_url, user)
+    ml.complete_link(params["state"], code=params["code"])
+    return ml, zoom, clock
+
+
+def event(i: int, start: datetime, participants: int = 2) -> Event:
+    """Event number ``i``."""
+    return Event(
+        f"ev-{i}",
+        "t1",
+        "alice",
+        f"Meeting {i}",
+        start,
+        start + timedelta(minutes=30),
+        participants=tuple(Participant(f"p{j}@example.com") for j in range(participants)),
+        web_meeting="zoom",
+    )
+
+
+def best_of(repeats: int, run: Callable[[], float]) -> float:
+    """The median of ``repeats`` timings (seconds)."""
+    return statistics.median(run() for _ in range(repeats))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds ``fn`` took."""
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
