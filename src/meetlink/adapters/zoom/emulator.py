@@ -73,12 +73,12 @@ class ZoomEmulator:
             webhook_secret="",
             daily_cap=daily_meeting_cap,
             per_second=dict(DEFAULT_PER_SECOND if per_second is None else per_second),
+            latency=latency,
         )
         state = self._state
         state.client_id = client_id or state.token("", 16)[:22]
         state.client_secret = client_secret or state.token("", 24)
         state.webhook_secret = webhook_secret or state.token("", 16)[:22]
-        self.latency = latency
 
     def __repr__(self) -> str:
         return f"ZoomEmulator(users={len(self._state.users)}, meetings={len(self._state.meetings)})"
@@ -109,6 +109,15 @@ class ZoomEmulator:
     def requests(self) -> list[tuple[str, str]]:
         """Every request received so far, in order, as ``(method, path)``."""
         return self._state.requests
+
+    @property
+    def latency(self) -> float:
+        """Seconds slept per request (outside the lock); settable at any time."""
+        return self._state.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._state.latency = max(0.0, float(seconds))
 
     @property
     def clock(self) -> Clock:
@@ -231,12 +240,12 @@ class ZoomEmulator:
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process httpx transport serving both ``zoom.us`` and ``api.zoom.us`` paths."""
-        return EmulatorTransport(self._state, self.latency)
+        return EmulatorTransport(self._state)
 
     @contextmanager
     def serve(self) -> Iterator[EmulatorServer]:
         """This emulator over real HTTP on 127.0.0.1; yields an object with ``base_url``."""
-        with serve_state(self._state, self.latency) as server:
+        with serve_state(self._state) as server:
             yield server
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:

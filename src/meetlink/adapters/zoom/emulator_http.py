@@ -59,8 +59,9 @@ def _route(state: EmulatorState, request: Incoming) -> Reply:
     return Reply.json(404, {"code": 404, "message": "This API endpoint is not recognized."})
 
 
-def dispatch(state: EmulatorState, request: Incoming, *, latency: float = 0.0) -> Reply:
+def dispatch(state: EmulatorState, request: Incoming) -> Reply:
     """Record, apply any matching ``fail_next`` rule, and serve one request."""
+    latency = state.latency
     if latency > 0:
         time.sleep(latency)  # outside the lock: concurrent requests overlap, as with Zoom
     with state.lock:
@@ -89,19 +90,14 @@ class EmulatorTransport(httpx.BaseTransport):
     response lost after Zoom acted on the request).
     """
 
-    def __init__(self, state: EmulatorState, latency: float = 0.0) -> None:
+    def __init__(self, state: EmulatorState) -> None:
         self._state = state
-        self._latency = latency
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Serve ``request`` from the emulator."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
         target = request.url.raw_path.decode("ascii")
-        reply = dispatch(
-            self._state,
-            _incoming(request.method, target, headers, request.read()),
-            latency=self._latency,
-        )
+        reply = dispatch(self._state, _incoming(request.method, target, headers, request.read()))
         if reply.drop:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
@@ -117,11 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = dispatch(
-            self.server.state,
-            _incoming(self.command, self.path, headers, body),
-            latency=self.server.latency,
-        )
+        reply = dispatch(self.server.state, _incoming(self.command, self.path, headers, body))
         if reply.drop:
             self.close_connection = True  # the request was applied; the answer is lost
             return
@@ -141,10 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: EmulatorState, latency: float) -> None:
+    def __init__(self, state: EmulatorState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
-        self.latency = latency
 
 
 @attrs.frozen
@@ -157,9 +148,9 @@ class EmulatorServer:
 
 
 @contextmanager
-def serve_state(state: EmulatorState, latency: float = 0.0) -> Iterator[EmulatorServer]:
+def serve_state(state: EmulatorState) -> Iterator[EmulatorServer]:
     """Serve ``state`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
-    server = _Server(state, latency)
+    server = _Server(state)
     port = int(server.server_address[1])
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="zoom-emulator", daemon=True

@@ -147,6 +147,7 @@ class EmulatorState:
     redirect_uri: str
     webhook_secret: str
     daily_cap: int = 100
+    latency: float = 0.0
     per_second: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_PER_SECOND))
     lock: threading.RLock = attrs.field(factory=threading.RLock)
     requests: list[tuple[str, str]] = attrs.field(factory=list)
