@@ -163,3 +163,24 @@ def _run_threads(target: Callable[[], None], count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+
+
+def test_concurrent_replays_are_noted_once(storage: Storage) -> None:
+    """Scenario 28: the same delivery noted by 10 transactions at once: one True, no error."""
+    outcomes: queue.Queue[object] = queue.Queue()
+    barrier = threading.Barrier(10)
+
+    def note() -> None:
+        try:
+            barrier.wait(timeout=30)
+            with storage.unit_of_work() as uow:
+                fresh = uow.webhooks.record("zoom", "delivery-1", T0)
+                first = uow.reminders.record("e1", "a@example.com", T0)
+                uow.commit()
+            outcomes.put((fresh, first))
+        except BaseException as exc:
+            outcomes.put(exc)
+
+    _run_threads(note, 10)
+    results = [outcomes.get_nowait() for _ in range(outcomes.qsize())]
+    assert sorted(results, key=str) == [(False, False)] * 9 + [(True, True)]

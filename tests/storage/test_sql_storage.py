@@ -1,0 +1,52 @@
+"""SqlStorage wiring: host engines, closed units of work, bad input, bad URLs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key, upgrade
+from meetlink.errors import ConfigurationError, StorageError
+
+from .factories import link
+
+
+def test_a_host_engine_is_used_and_left_open(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/host.db")
+    upgrade(engine)
+    storage = SqlStorage(engine, encryption_keys=[generate_key()])
+    with storage.unit_of_work() as uow:
+        uow.links.add(link("l1"))
+        uow.commit()
+    storage.close()
+    with engine.connect() as conn:  # still usable by the host
+        assert conn.execute(text("SELECT count(*) FROM meetlink_links")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_repositories_refuse_to_work_outside_the_block() -> None:
+    storage = SqlStorage("sqlite://", encryption_keys=[generate_key()], create_schema=True)
+    uow = storage.unit_of_work()
+    with pytest.raises(StorageError, match="not open"):
+        uow.links.get("l1")
+    with uow:
+        assert uow.links.get("l1") is None
+    with pytest.raises(StorageError, match="not open"):
+        uow.events.get("e1")
+    storage.close()
+
+
+def test_naive_datetimes_are_refused() -> None:
+    storage = SqlStorage("sqlite://", encryption_keys=[generate_key()], create_schema=True)
+    with storage.unit_of_work() as uow, pytest.raises(StorageError):
+        uow.webhooks.record("zoom", "d", datetime(2026, 1, 1))
+    storage.close()
+
+
+def test_bad_urls_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="cannot be parsed"):
+        SqlStorage("not a url", encryption_keys=[generate_key()])
+    with pytest.raises(ConfigurationError, match="engine"):
+        SqlStorage("nosuchdb://x", encryption_keys=[generate_key()])
