@@ -23,7 +23,7 @@ from meetlink.domain.links import LinkRecord, UnlinkReason, violations
 from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.storage import Storage
 
-from .factories import T0, link
+from .factories import T0, link, tokens
 from .workers import claim_and_finish
 
 JOBS = 200
@@ -74,6 +74,7 @@ def test_processes_claim_each_job_exactly_once(
     claimed = [job_id for _, ids in outcomes for job_id in ids]
     assert len(claimed) == JOBS  # nobody got a job twice...
     assert set(claimed) == created  # ...and every job was handed out
+    assert sum(1 for _, ids in outcomes if ids) >= 2  # the workers really ran side by side
     with sql_storage.unit_of_work() as uow:
         assert uow.jobs.all() == []
 
@@ -184,3 +185,35 @@ def test_concurrent_replays_are_noted_once(storage: Storage) -> None:
     _run_threads(note, 10)
     results = [outcomes.get_nowait() for _ in range(outcomes.qsize())]
     assert sorted(results, key=str) == [(False, False)] * 9 + [(True, True)]
+
+
+def test_row_lock_makes_token_refresh_single_flight(storage: Storage) -> None:
+    """Scenario 4 (storage side): a second worker reading the link ``for_update`` waits for
+    the first one's refresh and then sees the new tokens and version."""
+    with storage.unit_of_work() as uow:
+        uow.links.add(link("l1"))
+        uow.commit()
+    locked = threading.Event()
+    seen: queue.Queue[object] = queue.Queue()
+
+    def second_worker() -> None:
+        locked.wait(timeout=30)
+        try:
+            with storage.unit_of_work() as uow:
+                record = uow.links.get("l1", for_update=True)
+                seen.put(None if record is None else record.token_version)
+        except BaseException as exc:
+            seen.put(exc)
+
+    other = threading.Thread(target=second_worker)
+    other.start()
+    with storage.unit_of_work() as uow:
+        first = uow.links.get("l1", for_update=True)
+        assert first is not None
+        locked.set()
+        other.join(timeout=0.5)
+        assert other.is_alive()  # still waiting for the row
+        assert uow.links.swap_tokens("l1", first.token_version, tokens(2))
+        uow.commit()
+    other.join(timeout=30)
+    assert seen.get_nowait() == first.token_version + 1
