@@ -74,7 +74,10 @@ def test_processes_claim_each_job_exactly_once(
     claimed = [job_id for _, ids in outcomes for job_id in ids]
     assert len(claimed) == JOBS  # nobody got a job twice...
     assert set(claimed) == created  # ...and every job was handed out
-    assert sum(1 for _, ids in outcomes if ids) >= 2  # the workers really ran side by side
+    if not database_url.startswith("sqlite"):
+        # Servers run the claimers side by side. (SQLite's busy handler is not fair: one
+        # process may take every turn, which is still correct, just not a race.)
+        assert sum(1 for _, ids in outcomes if ids) >= 2
     with sql_storage.unit_of_work() as uow:
         assert uow.jobs.all() == []
 
