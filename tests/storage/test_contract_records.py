@@ -190,6 +190,26 @@ def test_claim_retakes_jobs_whose_lease_expired(storage: Storage) -> None:
         assert retaken[0].lease_until == LEASE + timedelta(hours=1)
 
 
+def test_claim_job_takes_one_due_job_once(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        due = uow.jobs.ensure(kind="k", key="due", run_at=T0, payload={"n": 1}, now=T0)
+        later = uow.jobs.ensure(kind="k", key="later", run_at=T0 + timedelta(minutes=1),
+                                payload={}, now=T0)  # fmt: skip
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.claim_job(later.id, T0, LEASE) is None  # not due yet
+        assert uow.jobs.claim_job("no-such-job", T0, LEASE) is None
+        taken = uow.jobs.claim_job(due.id, T0, LEASE)
+        assert taken is not None and taken.id == due.id and taken.payload == {"n": 1}
+        assert taken.status is JobStatus.RUNNING and taken.lease_until == LEASE
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.claim_job(due.id, T0, LEASE) is None  # someone holds it
+        assert [j.key for j in uow.jobs.claim(T0, 10, LEASE)] == []
+        retaken = uow.jobs.claim_job(due.id, LEASE, LEASE + timedelta(hours=1))  # lease over
+        assert retaken is not None and retaken.lease_until == LEASE + timedelta(hours=1)
+
+
 def test_finish_removes_current_generation_only(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
         done = uow.jobs.ensure(kind="k", key="done", run_at=T0, payload={}, now=T0)

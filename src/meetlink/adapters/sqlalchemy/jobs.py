@@ -98,14 +98,31 @@ class SqlJobRepository(SqlRepository):
             self._replace(job)
         return job
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
-        """Take up to ``limit`` due jobs (pending and due, or running with an expired lease),
-        mark them running until ``lease_until``; earliest first. No job goes to two claimers."""
-        due = or_(
+    @staticmethod
+    def _due(now: datetime) -> Any:
+        return or_(
             and_(t.jobs.c.status == JobStatus.PENDING.value, t.jobs.c.run_at <= now),
             and_(t.jobs.c.status == JobStatus.RUNNING.value, t.jobs.c.lease_until <= now),
         )
-        query = select(t.jobs).where(due).order_by(*_ORDER).limit(limit)
+
+    def claim_job(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
+        """Take this one job if it is due and nobody holds it (a conditional UPDATE: of two
+        concurrent claimers only one sees a changed row)."""
+        with translate_errors("claiming a job"):
+            claimed = self._conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id, self._due(now))
+                .values(status=JobStatus.RUNNING.value, lease_until=lease_until)
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = self._conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).first()
+        return None if row is None else self._to_domain(row)
+
+    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
+        """Take up to ``limit`` due jobs (pending and due, or running with an expired lease),
+        mark them running until ``lease_until``; earliest first. No job goes to two claimers."""
+        query = select(t.jobs).where(self._due(now)).order_by(*_ORDER).limit(limit)
         if self._conn.dialect.name != "sqlite":
             query = query.with_for_update(skip_locked=True)
         with translate_errors("claiming jobs"):
