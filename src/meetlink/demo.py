@@ -81,7 +81,7 @@ def _event(event_id: str, owner: str, title: str, start: datetime, **kw: object)
     )
 
 
-def _tell(story: _Story) -> None:  # noqa: PLR0915 - one story, told in order
+def _tell(story: _Story) -> None:
     ml, zoom, clock = story.ml, story.zoom, story.clock
     alice = zoom.add_user("alice@acme.example")
     dave = zoom.add_user("dave@acme.example", plan="basic")

@@ -205,14 +205,45 @@ class WebhookLog(Protocol):
 class UnitOfWork(Protocol):
     """**Protocol:** one transaction over every repository."""
 
-    subscriptions: SubscriptionRepository
-    links: LinkRepository
-    auth_states: AuthStateRepository
-    events: EventRepository
-    conferences: ConferenceRepository
-    jobs: JobRepository
-    reminders: ReminderLog
-    webhooks: WebhookLog
+    @property
+    def subscriptions(self) -> SubscriptionRepository:
+        """The subscriptions of this unit of work."""
+        ...
+
+    @property
+    def links(self) -> LinkRepository:
+        """The links of this unit of work."""
+        ...
+
+    @property
+    def auth_states(self) -> AuthStateRepository:
+        """The auth states of this unit of work."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """The events of this unit of work."""
+        ...
+
+    @property
+    def conferences(self) -> ConferenceRepository:
+        """The conferences of this unit of work."""
+        ...
+
+    @property
+    def jobs(self) -> JobRepository:
+        """The jobs of this unit of work."""
+        ...
+
+    @property
+    def reminders(self) -> ReminderLog:
+        """The reminders of this unit of work."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookLog:
+        """The webhooks of this unit of work."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -45,7 +45,9 @@ class Sandbox:
             transport=self.zoom.transport(),
             clock=self.clock,
         )
-        self.storage = SqlStorage(database_url, encryption_keys=[generate_key()], create_schema=True)
+        self.storage = SqlStorage(
+            database_url, encryption_keys=[generate_key()], create_schema=True
+        )
         self.mailer = RecordingMailer()
         self.meetlink = MeetLink(
             storage=self.storage,
