@@ -126,6 +126,7 @@ def _tell(story: _Story) -> None:
     long = attrs.evolve(long, end=long.start + timedelta(minutes=90))
     notices = ml.save_event(long).notices
     story.say("S22", f"dave's Basic Zoom account, 90 minutes: notices {[n.name for n in notices]}")
+    story.say("S13", f"{story.deliver()} invitations mailed for dave's event")
 
     moved = tomorrow + timedelta(hours=3)
     event = _event("ev-1", "alice", "Sales call with Customer", moved)
