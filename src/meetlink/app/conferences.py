@@ -232,35 +232,45 @@ class Conferences:
 
     # -- doing (job handlers; the provider is called outside any unit of work) ----------
 
-    def run_sync(self, job: Job) -> None:
-        """Make the provider meeting match the event as stored now."""
+    def run_sync(self, job: Job) -> bool:
+        """Make the provider meeting match the event as stored now. True when the job was
+        finished here, in the same transaction that recorded the result."""
         for _ in range(3):  # a meeting deleted at the provider is re-created at once
-            if not self._sync_once(job.key):
-                return
+            finished = self._sync_once(job)
+            if finished is not None:
+                return finished
+        return False
 
-    def _sync_once(self, event_id: str) -> bool:
-        def load(
-            uow: UnitOfWork,
-        ) -> tuple[EventRecord | None, ConferenceRecord | None, LinkRecord | None]:
-            record, conf = uow.events.get(event_id), uow.conferences.get(event_id)
-            holder = None
-            if conf is not None:
-                holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
-            return record, conf, holder
-
-        record, conf, holder = self._ctx.read(load)
+    def _prepare(
+        self, uow: UnitOfWork, event_id: str
+    ) -> tuple[EventRecord | None, ConferenceRecord | None, LinkRecord | None, Step | None]:
+        record, conf = uow.events.get(event_id), uow.conferences.get(event_id)
         if record is None or conf is None:
+            return record, conf, None, None
+        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+        step = plan_sync(conf, terms_for(record.event), holder is not None)
+        if step is Step.CREATE:
+            # Intent first: from here on a lost answer is looked for before any new create.
+            uow.conferences.put(attrs.evolve(conf, maybe_created=True))
+        return record, conf, holder, step
+
+    def _sync_once(self, job: Job) -> bool | None:
+        """One pass; None: run again at once (the meeting vanished at the provider)."""
+        event_id = job.key
+        record, conf, holder, step = self._ctx.transaction(lambda uow: self._prepare(uow, event_id))
+        if record is None or conf is None or step is None:
             return False
         terms = terms_for(record.event)
-        step = plan_sync(conf, terms, holder is not None)
+        marker = conf.marker
         if step is Step.DETACH or step is Step.FORGET:
-            self._ctx.transaction(lambda uow: self._orphaned(uow, event_id, conf.marker))
+            self._ctx.transaction(lambda uow: self._orphaned(uow, event_id, marker))
             return False
         if step is Step.DONE:
-            self._ctx.transaction(lambda uow: self._store(uow, event_id, conf.marker, None, terms))
-            return False
+            return self._ctx.transaction(
+                lambda uow: self._store(uow, event_id, marker, None, terms, job)
+            )
         assert holder is not None
-        request = MeetingRequest(terms=terms, marker=conf.marker)
+        request = MeetingRequest(terms=terms, marker=marker)
         if step is Step.UPDATE:
             assert conf.meeting_id is not None
             meeting_id = conf.meeting_id
@@ -268,22 +278,22 @@ class Conferences:
                 self._tokens.call(holder, lambda p, t: p.update_meeting(t, meeting_id, request))
             except MeetingGone:
                 log.warning("event %s: meeting %s vanished; creating anew", event_id, meeting_id)
-                self._ctx.transaction(lambda uow: self._forget_meeting(uow, event_id, conf.marker))
-                return True
-            self._ctx.transaction(lambda uow: self._store(uow, event_id, conf.marker, None, terms))
-            return False
+                self._ctx.transaction(lambda uow: self._forget_meeting(uow, event_id, marker))
+                return None
+            return self._ctx.transaction(
+                lambda uow: self._store(uow, event_id, marker, None, terms, job)
+            )
         meeting = self._adopt(holder, conf, request) if step is Step.FIND_THEN_CREATE else None
         if meeting is None:
-            self._ctx.transaction(lambda uow: self._mark_creating(uow, event_id, conf.marker))
             meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
         stored = self._ctx.transaction(
-            lambda uow: self._store(uow, event_id, conf.marker, meeting, terms)
+            lambda uow: self._store(uow, event_id, marker, meeting, terms, job)
         )
         if not stored:
             # The event was deleted or its URL withdrawn while we created: undo (scenario 18).
             log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
             self._delete_meeting(holder, meeting.meeting_id)
-        return False
+        return stored
 
     def _adopt(
         self, holder: LinkRecord, conf: ConferenceRecord, request: MeetingRequest
@@ -298,11 +308,6 @@ class Conferences:
         kept = mine[0]
         self._tokens.call(holder, lambda p, t: p.update_meeting(t, kept.meeting_id, request))
         return kept
-
-    def _mark_creating(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
-        conf = uow.conferences.get(event_id)
-        if conf is not None and conf.marker == marker and not conf.maybe_created:
-            uow.conferences.put(attrs.evolve(conf, maybe_created=True))
 
     def _forget_meeting(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
         conf = uow.conferences.get(event_id)
@@ -325,9 +330,10 @@ class Conferences:
         marker: str,
         meeting: Meeting | None,
         terms: MeetingTerms,
+        job: Job | None = None,
     ) -> bool:
-        """Record what the provider now holds; False when the conference is no longer the
-        one the call was made for."""
+        """Record what the provider now holds (and finish ``job`` with it); False when the
+        conference is no longer the one the call was made for."""
         conf, record = uow.conferences.get(event_id), uow.events.get(event_id)
         if conf is None or record is None or conf.marker != marker:
             return False
@@ -345,6 +351,8 @@ class Conferences:
         uow.conferences.put(conf)
         record, conf = self._settle(uow, record, conf)
         uow.events.put(record)
+        if job is not None:
+            uow.jobs.finish(job.id, job.generation)
         return True
 
     def _orphaned(self, uow: UnitOfWork, event_id: str, marker: str) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import attrs
 
 from meetlink.adapters.clock import SystemClock
-from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences
+from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences, SavePlan
 from meetlink.app.context import AppContext
 from meetlink.app.linking import Linking
-from meetlink.app.mailing import MAIL_JOB, Mailing, message_from_payload
+from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.registry import ProviderRegistry
 from meetlink.app.runner import JobRunner
 from meetlink.app.settings import Settings
@@ -189,10 +189,15 @@ class MeetLink:
         """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
         if not isinstance(event, Event):
             raise InvalidEvent("event", "must be a meetlink.Event")
-        plan = self._ctx.transaction(lambda uow: self._conferences.plan_save(uow, event))
-        if self._ctx.settings.sync_inline:
-            for job in plan.jobs:
-                self._runner.run_now(job)
+        inline = self._ctx.settings.sync_inline
+
+        def work(uow: UnitOfWork) -> tuple[SavePlan, list[Job]]:
+            plan = self._conferences.plan_save(uow, event)
+            return plan, self._claim(uow, plan.jobs) if inline else []
+
+        plan, claimed = self._ctx.transaction(work)
+        for job in claimed:
+            self._runner.run_now(job, claimed=True)
         conference = self.conference(event.id)
         notices = list(plan.notices)
         if conference is not None and conference.status is ConferenceStatus.PENDING:
@@ -201,15 +206,24 @@ class MeetLink:
 
     def delete_event(self, event_id: str, *, actor_id: str | None = None) -> bool:
         """Forget the event and delete its meeting, whoever deletes it (S19, S20)."""
-        found, jobs = self._ctx.transaction(
-            lambda uow: self._conferences.delete_event(uow, event_id)
-        )
+        inline = self._ctx.settings.sync_inline
+
+        def work(uow: UnitOfWork) -> tuple[bool, list[Job]]:
+            found, jobs = self._conferences.delete_event(uow, event_id)
+            return found, self._claim(uow, jobs) if inline else []
+
+        found, claimed = self._ctx.transaction(work)
         if found:
             log.info("event %s deleted by %s", event_id, actor_id or "its owner")
-        if self._ctx.settings.sync_inline:
-            for job in jobs:
-                self._runner.run_now(job)
+        for job in claimed:
+            self._runner.run_now(job, claimed=True)
         return found
+
+    def _claim(self, uow: UnitOfWork, jobs: Iterable[Job]) -> list[Job]:
+        """Claim the jobs a change just asked for, in the same transaction, to run them now."""
+        now = self._ctx.clock.now()
+        lease = now + self._ctx.settings.job_lease
+        return [c for j in jobs if (c := uow.jobs.claim_job(j.id, now, lease)) is not None]
 
     def conference(self, event_id: str) -> Conference | None:
         """The event's conference (S12), or None."""
@@ -287,7 +301,7 @@ class MeetLink:
         return self._runner.run_pending(max_jobs)
 
     def _deliver(self, job: Job) -> None:
-        self._ctx.mailer.send(message_from_payload(job.payload))
+        self._mailing.deliver(job.payload)
 
     def failed_jobs(self) -> list[Job]:
         """Jobs that gave up after the retry policy (to show an operator)."""

@@ -1,16 +1,15 @@
 """Participant mail: deciding, composing and queueing it (S13, S14).
 
-Mail is composed when it is decided, inside the same unit of work as the change that owes it,
-and queued as a job; ``run_pending()`` delivers it. A resend keeps the Message-ID.
+Mail is decided inside the same unit of work as the change that owes it and queued as a job
+holding its content; ``run_pending()`` composes and delivers it. A resend keeps the Message-ID.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import uuid
-from email.message import EmailMessage
+from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -19,22 +18,13 @@ from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, Participant
 from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
 from meetlink.domain.records import EventRecord
-from meetlink.errors import MailDeliveryFailed
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["MAIL_JOB", "Mailing", "message_from_payload"]
+__all__ = ["MAIL_JOB", "Mailing", "content_from_payload", "content_to_payload"]
 
 MAIL_JOB = "mail"
 log = logging.getLogger("meetlink.mail")
-
-
-def message_from_payload(payload: dict[str, object]) -> EmailMessage:
-    """The queued message, parsed back."""
-    raw = str(payload["message"])
-    message = email.message_from_string(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 class Mailing:
@@ -120,17 +110,36 @@ class Mailing:
             message_id=message_id,
             created_at=now,
         )
-        try:
-            message = ctx.composer.compose(content)
-        except MailDeliveryFailed as exc:
-            # Content no mail can carry (it passed Event validation, so this is rare): the
-            # change itself must not fail for one undeliverable mail.
-            log.error("mail %s to %s not composed: %s", kind.value, participant.email, exc)
-            return
         uow.jobs.ensure(
-            kind=MAIL_JOB,
-            key=message_id,
-            run_at=now,
-            payload={"message": message.as_string(), "kind": kind.value, "to": participant.email},
-            now=now,
+            kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content), now=now
         )
+
+    def deliver(self, payload: dict[str, Any]) -> None:
+        """Compose the queued mail and hand it to the mailer (a job handler). Content no mail
+        can carry fails the job for good (recorded), never the change that owed it."""
+        message = self._ctx.composer.compose(content_from_payload(payload))
+        self._ctx.mailer.send(message)
+
+
+_DATES = ("start", "end", "created_at")
+
+
+def content_to_payload(content: MailContent) -> dict[str, Any]:
+    """A queued mail as JSON-compatible data (composed only when it is delivered, so the
+    request that caused it does not pay for templates; the Message-ID is fixed here)."""
+    data = attrs.asdict(content, recurse=False)
+    data["kind"] = content.kind.value
+    data["attendee_emails"] = list(content.attendee_emails)
+    for name in _DATES:
+        data[name] = getattr(content, name).isoformat()
+    return data
+
+
+def content_from_payload(payload: dict[str, Any]) -> MailContent:
+    """The queued mail, back as MailContent."""
+    data = dict(payload)
+    data["kind"] = MailKind(data["kind"])
+    data["attendee_emails"] = tuple(data["attendee_emails"])
+    for name in _DATES:
+        data[name] = datetime.fromisoformat(data[name])
+    return MailContent(**data)

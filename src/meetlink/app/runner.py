@@ -25,7 +25,7 @@ from meetlink.errors import (
 __all__ = ["JobRunner"]
 
 log = logging.getLogger("meetlink.jobs")
-Handler = Callable[[Job], None]
+Handler = Callable[[Job], bool | None]  # True: the handler finished the job itself
 FailureHook = Callable[[Job, str], None]
 
 
@@ -50,17 +50,18 @@ class JobRunner:
             done += sum(self.execute(job) for job in jobs)
         return done
 
-    def run_now(self, job: Job) -> bool:
-        """Claim ``job`` if nobody else has it, run it (and any newer generation of it that
-        arrived meanwhile); True when it completed."""
+    def run_now(self, job: Job, *, claimed: bool = False) -> bool:
+        """Run ``job`` now: claim it first unless ``claimed`` (someone else may hold it), and
+        run any newer generation of it that arrived meanwhile. True when it completed."""
         completed = False
+        current: Job | None = job if claimed else self._claim_one(job.id)
         for _ in range(3):
-            claimed = self._claim_one(job.id)
-            if claimed is None:
+            if current is None:
                 break
-            completed = self.execute(claimed)
+            completed = self.execute(current)
             if not completed:
                 break
+            current = self._claim_one(job.id)
         return completed
 
     def _claim(self, limit: int) -> list[Job]:
@@ -80,7 +81,7 @@ class JobRunner:
             self._fail(job, f"no handler for job kind {job.kind!r}")
             return False
         try:
-            handler(job)
+            finished = handler(job)
         except RateLimited as exc:
             self._retry(job, exc, exc.retry_at)
             return False
@@ -96,6 +97,7 @@ class JobRunner:
         except (GrantRevoked, NotLinked) as exc:
             # The link is gone (already recorded): the work for it stops.
             log.info("job %s/%s stopped: %s", job.kind, job.key, exc)
+            finished = False
         except ProviderError as exc:
             self._fail(job, f"{type(exc).__name__}: {exc}")
             return False
@@ -103,7 +105,8 @@ class JobRunner:
             log.exception("job %s/%s failed unexpectedly", job.kind, job.key)
             self._retry(job, exc, None)
             return False
-        self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
+        if not finished:
+            self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
         return True
 
     def _retry(self, job: Job, exc: BaseException, retry_at: datetime | None) -> None:

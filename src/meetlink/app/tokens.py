@@ -98,7 +98,10 @@ class TokenKeeper:
     def call(self, link: LinkRecord, action: Callable[[VideoProvider, str], T]) -> T:
         """Call ``action(provider, access_token)``; on AuthExpired refresh once and retry."""
         provider = self._ctx.providers.get(link.provider)
-        token = self.access_token(link.id)
+        if link.tokens is not None and not link.tokens.expired(self._ctx.clock.now()):
+            token = link.tokens.access_token  # just read with the link: no second read
+        else:
+            token = self.access_token(link.id)
         try:
             return action(provider, token)
         except AuthExpired:

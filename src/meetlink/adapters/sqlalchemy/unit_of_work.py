@@ -48,11 +48,19 @@ _ROTATE_BATCH = 200
 
 def _sqlite_immediate(engine: Engine) -> None:
     """Make pysqlite transactions real and start each with BEGIN IMMEDIATE (SQLAlchemy docs,
-    "Serializable isolation / Savepoints / Transactional DDL")."""
+    "Serializable isolation / Savepoints / Transactional DDL"). File databases use WAL with
+    synchronous=NORMAL: readers never block the writer, and a commit needs no fsync of the
+    main file (durable across a process crash; the last commits may be lost on power loss)."""
+    memory = _is_memory_sqlite(engine)
 
     @event.listens_for(engine, "connect")
     def _no_implicit_begin(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None  # pysqlite must not emit BEGIN on its own
+        if not memory:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Connection) -> None:
