@@ -39,9 +39,13 @@ class JobRunner:
         self._handlers = handlers
         self._on_failure = on_failure
 
-    def run_pending(self, max_jobs: int | None = None, batch: int = 20) -> int:
-        """Run every due job (or at most ``max_jobs``); returns how many completed."""
+    def run_pending(self, max_jobs: int | None = None) -> int:
+        """Run every due job (or at most ``max_jobs``); returns how many completed.
+
+        Jobs are claimed ``claim_batch`` at a time (setting, default 1): a worker never sits
+        on claimed work that an idle worker could be doing."""
         done = 0
+        batch = self._ctx.settings.claim_batch
         while max_jobs is None or done < max_jobs:
             limit = batch if max_jobs is None else min(batch, max_jobs - done)
             jobs = self._claim(limit)

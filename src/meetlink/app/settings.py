@@ -25,6 +25,7 @@ class Settings:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     link_state_ttl: timedelta = timedelta(minutes=10)
     job_lease: timedelta = timedelta(minutes=5)  # a claimed job is retaken after this
+    claim_batch: int = 1  # jobs a worker claims at once (1: fair spread over workers)
     organizer_email: str = "no-reply@meetlink.invalid"
     organizer_name: str = "meetlink"
     sync_inline: bool = True  # save_event calls the provider before returning (S11)

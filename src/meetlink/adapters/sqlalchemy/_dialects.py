@@ -3,11 +3,13 @@ and how a driver error maps onto meetlink's errors."""
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Executable, Table, insert
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -67,25 +69,38 @@ def translate_errors(action: str) -> Iterator[None]:
         raise StorageError(f"{action}: {type(exc).__name__}") from exc
 
 
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Executable:
+    """One compiled-once upsert per table and column set; values travel as parameters (so
+    SQLAlchemy's statement cache is hit instead of re-coercing every value)."""
+    changes = [name for name in columns if name not in keys]
+    if dialect == "postgresql":
+        pg = postgresql.insert(table)
+        return pg.on_conflict_do_update(
+            index_elements=list(keys), set_={name: pg.excluded[name] for name in changes}
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(table)
+        return lite.on_conflict_do_update(
+            index_elements=list(keys), set_={name: lite.excluded[name] for name in changes}
+        )
+    my = mysql.insert(table)
+    return my.on_duplicate_key_update({name: my.inserted[name] for name in changes})
+
+
 def upsert(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[str]) -> None:
     """Insert ``row`` or replace the non-key columns of the row with the same ``keys``."""
-    changes = {name: value for name, value in row.items() if name not in keys}
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(row)
-        conn.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=changes))
-    elif conn.dialect.name == "sqlite":
-        lite = sqlite.insert(table).values(row)
-        conn.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=changes))
-    elif is_mysql(conn):
-        my = mysql.insert(table).values(row)
-        conn.execute(my.on_duplicate_key_update(**changes))
-    else:  # pragma: no cover - other dialects are not supported, but stay correct
-        if conn.execute(
-            table.update()
-            .where(*(table.c[k] == row[k] for k in keys))
-            .values(changes)
-        ).rowcount == 0:  # fmt: skip
-            conn.execute(insert(table).values(row))
+    name = "mysql" if is_mysql(conn) else conn.dialect.name
+    if name in ("postgresql", "sqlite", "mysql"):
+        conn.execute(_upsert_statement(name, table, tuple(keys), tuple(sorted(row))), row)
+        return
+    changes = {column: value for column, value in row.items() if column not in keys}
+    if conn.execute(  # pragma: no cover - other dialects are not supported, but stay correct
+        table.update().where(*(table.c[k] == row[k] for k in keys)).values(changes)
+    ).rowcount == 0:  # fmt: skip
+        conn.execute(insert(table), row)  # pragma: no cover
 
 
 def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:

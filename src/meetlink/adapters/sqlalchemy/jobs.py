@@ -69,7 +69,7 @@ class SqlJobRepository(SqlRepository):
     def _replace(self, job: Job) -> None:
         row = self._to_row(job)
         del row["id"]
-        self._conn.execute(update(t.jobs).where(t.jobs.c.id == job.id).values(row))
+        self._conn.execute(update(t.jobs).where(t.jobs.c.id == job.id), row)
 
     def ensure(
         self, *, kind: str, key: str, run_at: datetime, payload: dict[str, Any], now: datetime
@@ -84,7 +84,7 @@ class SqlJobRepository(SqlRepository):
                     id=uuid.uuid4().hex, kind=kind, key=key, payload=payload, run_at=run_at,
                     created_at=now,
                 )  # fmt: skip
-                self._conn.execute(t.jobs.insert().values(self._to_row(job)))
+                self._conn.execute(t.jobs.insert(), self._to_row(job))
                 return job
             failed = existing.status is JobStatus.FAILED
             job = attrs.evolve(

@@ -121,7 +121,7 @@ class SqlLinkRepository(SqlRepository):
         usable (as with the in-memory store)."""
         row = self._to_row(record)
         with translate_errors("adding a link"), self._conn.begin_nested():
-            self._conn.execute(t.links.insert().values(row))
+            self._conn.execute(t.links.insert(), row)
 
     def update(self, record: LinkRecord) -> None:
         """Replace the stored link with the same id; ConcurrentUpdate if an active key is
