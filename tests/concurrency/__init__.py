@@ -1,0 +1,1 @@
+"""Concurrency tests through the public MeetLink facade, on real databases."""
