@@ -220,9 +220,9 @@ def test_finish_removes_current_generation_only(storage: Storage) -> None:
         uow.jobs.ensure(kind="k", key="asked", run_at=T0, payload={"v": 2}, now=T0)
         uow.commit()
     with storage.unit_of_work() as uow:
-        uow.jobs.finish(done.id, done.generation)
-        uow.jobs.finish(asked.id, asked.generation)  # an older generation
-        uow.jobs.finish("ghost", 0)
+        assert uow.jobs.finish(done.id, done.generation) is True
+        assert uow.jobs.finish(asked.id, asked.generation) is False  # an older generation
+        assert uow.jobs.finish("ghost", 0) is True
         uow.commit()
     with storage.unit_of_work() as uow:
         assert uow.jobs.get(done.id) is None

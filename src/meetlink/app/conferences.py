@@ -20,6 +20,7 @@ import attrs
 
 from meetlink.app.context import AppContext
 from meetlink.app.mailing import Mailing
+from meetlink.app.runner import AskedAgain
 from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.conference import (
     ConferenceRecord,
@@ -61,8 +62,11 @@ def _marker() -> str:
 class Conferences:
     """The conference use cases and the sync/delete job handlers."""
 
-    def __init__(self, ctx: AppContext, tokens: TokenKeeper, mailing: Mailing) -> None:
+    def __init__(
+        self, ctx: AppContext, tokens: TokenKeeper, mailing: Mailing, asked_again: AskedAgain
+    ) -> None:
         self._ctx = ctx
+        self.asked_again = asked_again
         self._tokens = tokens
         self._mailing = mailing
 
@@ -351,8 +355,8 @@ class Conferences:
         uow.conferences.put(conf)
         record, conf = self._settle(uow, record, conf)
         uow.events.put(record)
-        if job is not None:
-            uow.jobs.finish(job.id, job.generation)
+        if job is not None and not uow.jobs.finish(job.id, job.generation):
+            self.asked_again.add(job.id)
         return True
 
     def _orphaned(self, uow: UnitOfWork, event_id: str, marker: str) -> None:

@@ -16,7 +16,7 @@ from meetlink.app.context import AppContext
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.registry import ProviderRegistry
-from meetlink.app.runner import JobRunner
+from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
 from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.conference import Conference, ConferenceStatus
@@ -89,7 +89,8 @@ class MeetLink:
         self._tokens = TokenKeeper(self._ctx)
         self._mailing = Mailing(self._ctx)
         self._linking = Linking(self._ctx)
-        self._conferences = Conferences(self._ctx, self._tokens, self._mailing)
+        asked_again = AskedAgain()
+        self._conferences = Conferences(self._ctx, self._tokens, self._mailing, asked_again)
         self._runner = JobRunner(
             self._ctx,
             {
@@ -98,6 +99,7 @@ class MeetLink:
                 MAIL_JOB: self._deliver,
             },
             self._conferences.record_failure,
+            asked_again,
         )
         self._closed = False
 

@@ -8,6 +8,7 @@ Permanent failures are recorded (status FAILED, with the error), never dropped.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,22 +23,49 @@ from meetlink.errors import (
     RateLimited,
 )
 
-__all__ = ["JobRunner"]
+__all__ = ["AskedAgain", "JobRunner"]
 
 log = logging.getLogger("meetlink.jobs")
 Handler = Callable[[Job], bool | None]  # True: the handler finished the job itself
 FailureHook = Callable[[Job, str], None]
 
 
+class AskedAgain:
+    """Job ids whose finish found a newer generation (asked for again while running), so
+    the worker that ran them can run them again at once. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, job_id: str) -> None:
+        """Note that ``job_id`` is wanted again."""
+        with self._lock:
+            self._ids.add(job_id)
+
+    def take(self, job_id: str) -> bool:
+        """True (once) if ``job_id`` was noted."""
+        with self._lock:
+            if job_id in self._ids:
+                self._ids.discard(job_id)
+                return True
+            return False
+
+
 class JobRunner:
     """Runs jobs by kind."""
 
     def __init__(
-        self, ctx: AppContext, handlers: dict[str, Handler], on_failure: FailureHook
+        self,
+        ctx: AppContext,
+        handlers: dict[str, Handler],
+        on_failure: FailureHook,
+        asked_again: AskedAgain,
     ) -> None:
         self._ctx = ctx
         self._handlers = handlers
         self._on_failure = on_failure
+        self.asked_again = asked_again
 
     def run_pending(self, max_jobs: int | None = None) -> int:
         """Run every due job (or at most ``max_jobs``); returns how many completed.
@@ -63,8 +91,8 @@ class JobRunner:
             if current is None:
                 break
             completed = self.execute(current)
-            if not completed:
-                break
+            if not completed or not self.asked_again.take(job.id):
+                break  # done, or failed (retried later): no newer generation to run now
             current = self._claim_one(job.id)
         return completed
 
@@ -110,7 +138,9 @@ class JobRunner:
             self._retry(job, exc, None)
             return False
         if not finished:
-            self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
+            removed = self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
+            if not removed:
+                self.asked_again.add(job.id)
         return True
 
     def _retry(self, job: Job, exc: BaseException, retry_at: datetime | None) -> None:

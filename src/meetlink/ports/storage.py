@@ -160,9 +160,10 @@ class JobRepository(Protocol):
         expired lease), as :meth:`claim` would; None when it is not due or someone has it."""
         ...
 
-    def finish(self, job_id: str, generation: int) -> None:
+    def finish(self, job_id: str, generation: int) -> bool:
         """The work of ``generation`` is done: remove the job, unless it was asked for again
-        meanwhile (newer generation), in which case it becomes pending for another run."""
+        meanwhile (newer generation), in which case it becomes pending for another run.
+        True when the job is gone (removed now, or already), False when it runs again."""
         ...
 
     def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:

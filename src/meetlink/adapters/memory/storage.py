@@ -238,16 +238,17 @@ class _Jobs(_Repo):
             claimed.append(running)
         return claimed
 
-    def finish(self, job_id: str, generation: int) -> None:
+    def finish(self, job_id: str, generation: int) -> bool:
         job = self._t.jobs.get(job_id)
         if job is None:
-            return
+            return True
         if job.generation == generation:
             del self._t.jobs[job_id]
-        else:
-            self._t.jobs[job_id] = attrs.evolve(
-                job, status=JobStatus.PENDING, lease_until=None, attempts=0
-            )
+            return True
+        self._t.jobs[job_id] = attrs.evolve(
+            job, status=JobStatus.PENDING, lease_until=None, attempts=0
+        )
+        return False
 
     def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:
         job = self._t.jobs.get(job_id)

@@ -4,7 +4,6 @@ and how a driver error maps onto meetlink's errors."""
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any

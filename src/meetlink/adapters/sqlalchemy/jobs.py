@@ -140,18 +140,21 @@ class SqlJobRepository(SqlRepository):
             for row in rows
         ]
 
-    def finish(self, job_id: str, generation: int) -> None:
-        """Remove the job if ``generation`` is current; else make it pending for another run."""
+    def finish(self, job_id: str, generation: int) -> bool:
+        """Remove the job if ``generation`` is current (True); else make it pending for
+        another run (False). A job already gone counts as removed."""
         with translate_errors("finishing a job"):
             done = self._conn.execute(
                 delete(t.jobs).where(t.jobs.c.id == job_id, t.jobs.c.generation == generation)
             )
-            if done.rowcount == 0:
-                self._conn.execute(
-                    update(t.jobs)
-                    .where(t.jobs.c.id == job_id)
-                    .values(status=JobStatus.PENDING.value, lease_until=None, attempts=0)
-                )
+            if done.rowcount == 1:
+                return True
+            again = self._conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(status=JobStatus.PENDING.value, lease_until=None, attempts=0)
+            )
+            return again.rowcount == 0
 
     def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:
         """Back to pending at ``run_at`` (or earlier if it was asked for sooner meanwhile)."""
