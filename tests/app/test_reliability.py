@@ -215,3 +215,31 @@ def test_deleted_meeting_at_the_provider_is_recreated_on_edit(linked: World) -> 
     result = linked.meetlink.save_event(linked.event(title="New title"))
     assert result.conference.status is ConferenceStatus.ISSUED
     assert len(linked.zoom.live_meetings()) == 1
+
+
+def test_an_edit_made_during_the_inline_call_is_applied_before_save_returns(
+    linked: World,
+) -> None:
+    event = linked.event()
+    moved = event.start + timedelta(hours=4)
+    original_create = linked.zoom.create_meeting
+
+    def create_then_someone_edits(token: str, request: object) -> object:
+        meeting = original_create(token, request)  # type: ignore[arg-type]
+        linked.zoom.create_meeting = original_create  # type: ignore[method-assign]
+        # Another request edits the event while this one waits on Zoom: its own inline
+        # attempt finds the job busy and returns PENDING.
+        other = linked.meetlink.save_event(
+            attrs.evolve(event, start=moved, end=moved + timedelta(minutes=30))
+        )
+        assert other.conference.status is ConferenceStatus.PENDING
+        return meeting
+
+    linked.zoom.create_meeting = create_then_someone_edits  # type: ignore[method-assign]
+    result = linked.meetlink.save_event(event)
+    assert result.conference.status is ConferenceStatus.ISSUED
+    [meeting] = linked.zoom.live_meetings()
+    assert meeting["terms"].start == moved  # the newer edit won, without run_pending()
+    assert linked.meetlink.pending_jobs() == [] or all(
+        j.kind == "mail" for j in linked.meetlink.pending_jobs()
+    )
