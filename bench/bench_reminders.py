@@ -32,7 +32,7 @@ def fill(storage: SqlStorage, n: int) -> None:
         for i in range(n):
             due = i < 50
             when = T0 - timedelta(minutes=1) if due else T0 + timedelta(minutes=10 + i)
-            batch_e.append({**template_event, "id": f"ev-{i}", "remind_at": when})
+            batch_e.append({**template_event, "event_id": f"ev-{i}", "remind_at": when})
             batch_j.append({**template_job, "id": f"job-{i}", "key": f"k{i}", "run_at": when})
             if len(batch_e) == 20000:
                 conn.execute(events.insert(), batch_e)

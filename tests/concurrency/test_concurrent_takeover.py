@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from meetlink import ConcurrentUpdate, ConferenceStatus, Event, MeetLink
+from meetlink import ConferenceStatus, Event, MeetLink
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.testing import ZoomEmulator, ZoomUser
@@ -230,19 +230,10 @@ RIVALS = 12  # more than AppContext.transaction's 8 attempts
         pytest.param("mariadb", marks=pytest.mark.mariadb),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConcurrentUpdate,
-    reason="BUG: complete_link retries its link transaction only 8 times "
-    "(AppContext.transaction) and then lets ConcurrentUpdate ('...; retry') escape, after "
-    "the OAuth state was already consumed in an earlier transaction: a valid callback fails "
-    "and cannot be retried. Seen in the 20-caller races on PostgreSQL and MariaDB.",
-)
 def test_a_callback_that_keeps_losing_the_race_still_links(backend: str, tmp_path: Path) -> None:
-    """Rivals take the account over, one right after each of the victim's holder reads: the
-    victim's unique insert loses every attempt. Expected: the victim is linked in the end
-    (the callbacks are serialised or retried until they go through), or at least fails with
-    an error it can act on; actual: ConcurrentUpdate after 8 attempts, state consumed."""
+    """Rivals try to take the account over right after each of the victim's holder reads:
+    the callbacks for one account are serialised (a lock on the account's link rows), so the
+    victim is linked and every rival goes through after it."""
     require_server(backend)
     with private_database(backend, tmp_path) as url:
         key = generate_key()

@@ -107,9 +107,9 @@ def test_processes_drain_the_queue_once(
             assert meetings[conference.meeting_id]["topic"] == title
             assert meetings[conference.meeting_id]["host_id"] == zoom_user.id
         assert seen == set(meetings)
-        if database_url.startswith("postgresql"):
-            # PostgreSQL lets the runners work side by side. (SQLite serialises them; on
-            # MariaDB a claim locks every due row: see the xfail test below.)
+        if not database_url.startswith("sqlite"):
+            # PostgreSQL and MariaDB let the runners work side by side (SKIP LOCKED locks only
+            # the rows a claim returns); SQLite serialises them.
             assert sum(1 for n in per_runner if n) >= 2, per_runner
 
         print(
@@ -123,20 +123,7 @@ def test_processes_drain_the_queue_once(
     "backend",
     [
         pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param(
-            "mariadb",
-            marks=[
-                pytest.mark.mariadb,
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="BUG: SqlJobRepository.claim on MariaDB scans the whole jobs table "
-                    "(OR of two conditions + ORDER BY run_at, created_at, id: EXPLAIN shows "
-                    "type ALL, Using filesort), so its FOR UPDATE SKIP LOCKED locks every due "
-                    "row; a concurrent run_pending() skips them all and returns 0 while due "
-                    "jobs wait. Seen above: one of 4 runners did all 200 jobs.",
-                ),
-            ],
-        ),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
     ],
 )
 def test_run_pending_works_while_another_runner_claims(backend: str, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -45,6 +47,8 @@ class AppContext:
                 if attempt == attempts:
                     raise
                 log.debug("concurrent update; retrying unit of work (attempt %d)", attempt)
+                # Jittered pause so that racing writers do not collide again in lock-step.
+                time.sleep(random.uniform(0, 0.005 * attempt))
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[UnitOfWork], T]) -> T:

@@ -118,6 +118,9 @@ class Linking:
         )
 
         def work(uow: UnitOfWork) -> list[LinkRecord]:
+            # Serialise callbacks for the same account (S8/S9 under concurrency): the loser of
+            # a race waits for the winner's commit instead of failing on the unique index.
+            uow.links.lock_account(new.provider, new.external_account_id)
             by_user = uow.links.active_for_user(new.user_id, new.provider)
             by_account = uow.links.active_for_account(new.provider, new.external_account_id)
             plan = plan_link(new, by_user, by_account, now)

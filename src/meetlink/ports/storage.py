@@ -56,6 +56,12 @@ class LinkRepository(Protocol):
         """A link by id; ``for_update`` locks the row until the unit of work ends."""
         ...
 
+    def lock_account(self, provider: str, external_account_id: str) -> None:
+        """Hold a lock on the account's links until the unit of work ends, so that linking
+        one external account is serialised across transactions and processes. Call it first
+        in the unit of work."""
+        ...
+
     def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
         """The user's active link to ``provider``."""
         ...

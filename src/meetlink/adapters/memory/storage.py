@@ -84,6 +84,9 @@ class _Links(_Repo):
     def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
         return self._t.links.get(link_id)
 
+    def lock_account(self, provider: str, external_account_id: str) -> None:
+        """Nothing to do: a unit of work holds the storage lock."""
+
     def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
         for link in self._t.links.values():
             if link.active and link.user_id == user_id and link.provider == provider:

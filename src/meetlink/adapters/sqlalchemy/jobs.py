@@ -17,7 +17,7 @@ import attrs
 from sqlalchemy import Row, and_, delete, or_, select, update
 
 from meetlink.adapters.sqlalchemy import tables as t
-from meetlink.adapters.sqlalchemy._dialects import translate_errors
+from meetlink.adapters.sqlalchemy._dialects import is_mysql, translate_errors
 from meetlink.adapters.sqlalchemy.repositories import SqlRepository
 from meetlink.domain.records import Job, JobStatus
 
@@ -122,13 +122,40 @@ class SqlJobRepository(SqlRepository):
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
         """Take up to ``limit`` due jobs (pending and due, or running with an expired lease),
         mark them running until ``lease_until``; earliest first. No job goes to two claimers."""
-        query = select(t.jobs).where(self._due(now)).order_by(*_ORDER).limit(limit)
+        # Two index range scans, each in its index's order (status is fixed by equality, so
+        # ORDER BY the time column alone: MariaDB sorts "status, run_at" with a filesort), so
+        # that SKIP LOCKED locks only the rows returned; an OR or a sort would make InnoDB
+        # lock every due row and starve concurrent claimers.
+        c = t.jobs.c
+        pending = (
+            select(t.jobs)
+            .where(c.status == JobStatus.PENDING.value, c.run_at <= now)
+            .order_by(c.run_at)
+            .limit(limit)
+        )
+        expired = (
+            select(t.jobs)
+            .where(c.status == JobStatus.RUNNING.value, c.lease_until <= now)
+            .order_by(c.lease_until)
+            .limit(limit)
+        )
         if self._conn.dialect.name != "sqlite":
-            query = query.with_for_update(skip_locked=True)
+            pending = pending.with_for_update(skip_locked=True)
+            expired = expired.with_for_update(skip_locked=True)
+        if is_mysql(self._conn):
+            # InnoDB locks every row it reads: on a small or skewed table the optimizer may
+            # prefer a table scan, which would lock all due jobs. Read through the index.
+            pending = pending.with_hint(t.jobs, "FORCE INDEX (ix_meetlink_jobs_due)", "mysql")
+            pending = pending.with_hint(t.jobs, "FORCE INDEX (ix_meetlink_jobs_due)", "mariadb")
+            expired = expired.with_hint(t.jobs, "FORCE INDEX (ix_meetlink_jobs_lease)", "mysql")
+            expired = expired.with_hint(t.jobs, "FORCE INDEX (ix_meetlink_jobs_lease)", "mariadb")
         with translate_errors("claiming jobs"):
-            rows = self._conn.execute(query).all()
+            rows = list(self._conn.execute(pending).all())
+            if len(rows) < limit:
+                rows += self._conn.execute(expired.limit(limit - len(rows))).all()
             if not rows:
                 return []
+            rows.sort(key=lambda row: (row.run_at, row.created_at, row.id))
             ids = [row.id for row in rows]
             self._conn.execute(
                 update(t.jobs)

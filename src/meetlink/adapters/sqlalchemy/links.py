@@ -104,6 +104,21 @@ class SqlLinkRepository(SqlRepository):
         """A link by id; ``for_update`` locks the row until the unit of work ends."""
         return self._one(t.links.c.id == link_id, for_update=for_update)
 
+    def lock_account(self, provider: str, external_account_id: str) -> None:
+        """Lock every link row (active or not) of the account until the unit of work ends, so
+        that linking the same account is serialised (SQLite: BEGIN IMMEDIATE already is)."""
+        if self._conn.dialect.name == "sqlite":
+            return
+        query = (
+            select(t.links.c.id)
+            .where(
+                t.links.c.provider == provider, t.links.c.external_account_id == external_account_id
+            )
+            .with_for_update()
+        )
+        with translate_errors("locking an account's links"):
+            self._conn.execute(query).all()
+
     def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
         """The user's active link to ``provider``."""
         return self._one(t.links.c.provider == provider, t.links.c.active_user_id == user_id)

@@ -81,6 +81,12 @@ def _make_engine(url: str, options: Mapping[str, Any]) -> Engine:
         kwargs["connect_args"] = connect_args
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() in ("mysql", "mariadb"):
+            # InnoDB's default REPEATABLE READ takes next-key (gap) locks, so one worker's
+            # claim would hide every other due job from SKIP LOCKED; READ COMMITTED (as on
+            # PostgreSQL) locks only the rows a claim returns, and each statement sees the
+            # latest commits (what the account lock in complete_link relies on).
+            kwargs["isolation_level"] = "READ COMMITTED"
     kwargs.update(options)
     try:
         engine = create_engine(parsed, **kwargs)
