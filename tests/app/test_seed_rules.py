@@ -386,3 +386,38 @@ def test_s23_admin_approval_reported_by_the_provider(world: World) -> None:
     request = world.meetlink.begin_link("t1", "alice")
     with pytest.raises(AdminApprovalRequired):
         world.meetlink.complete_link(request.state, error="admin_approval_required")
+
+
+def test_s13_calendar_sequence_rises_across_cancel_and_reissue(linked: World) -> None:
+    def sequences(mails: list[object]) -> list[int]:
+        import icalendar
+
+        found = []
+        for mail in mails:
+            for part in mail.walk():  # type: ignore[attr-defined]
+                if part.get_content_type() == "text/calendar":
+                    cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+                    found.extend(int(e["SEQUENCE"]) for e in cal.walk("VEVENT"))
+                    break
+        return found
+
+    linked.meetlink.save_event(linked.event())
+    first = sequences(linked.deliver())
+    linked.meetlink.save_event(linked.event(web_meeting=None))  # unticked: cancellation
+    cancel = sequences(linked.deliver())
+    linked.meetlink.save_event(linked.event())  # ticked again: a new invitation
+    again = sequences(linked.deliver())
+    assert len(first) == len(cancel) == len(again) == 2
+    assert max(first) < min(cancel) < min(again)
+
+
+def test_settings_accept_day_and_minute_spellings() -> None:
+    from tests.app.conftest import make_world
+
+    w = make_world(trial_days=30, reminder_lead_minutes=15)
+    assert w.meetlink.settings.trial_length == timedelta(days=30)
+    assert w.meetlink.settings.reminder_lead == timedelta(minutes=15)
+    from meetlink import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="unknown setting"):
+        make_world(trial_lenght=timedelta(days=1))

@@ -60,7 +60,9 @@ class Mailing:
         planned = plan_mails(before, after)
         if not planned:
             return record, planned
-        sequence = record.sequence + 1 if before is not None else record.sequence
+        # Every mailing of the event's calendar entry gets a higher SEQUENCE than the last
+        # (an invitation after a cancellation must supersede it in the attendee's calendar).
+        sequence = record.sequence + 1
         record = attrs.evolve(record, sequence=sequence)
         by_email = {p.email: p for p in record.event.participants}
         if old_event is not None:

@@ -14,6 +14,11 @@ from meetlink.errors import ConfigurationError
 
 __all__ = ["Settings"]
 
+_ALIASES = {
+    "trial_days": ("trial_length", "days"),
+    "reminder_lead_minutes": ("reminder_lead", "minutes"),
+}
+
 
 @attrs.frozen(kw_only=True)
 class Settings:
@@ -32,7 +37,18 @@ class Settings:
 
     @classmethod
     def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
-        """Settings from keyword options, with a clear error for unknown names."""
+        """Settings from keyword options, with a clear error for unknown names.
+
+        Convenience spellings: ``trial_days`` (int) for ``trial_length``,
+        ``reminder_lead_minutes`` (int) for ``reminder_lead``; ``trial_length`` may also be
+        given in days and ``reminder_lead`` in minutes as plain numbers."""
+        for alias, (name, unit) in _ALIASES.items():
+            if alias in options:
+                options[name] = timedelta(**{unit: options.pop(alias)})
+        for name, unit in (("trial_length", "days"), ("reminder_lead", "minutes")):
+            value = options.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                options[name] = timedelta(**{unit: value})
         known = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
