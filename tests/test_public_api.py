@@ -16,6 +16,7 @@ CONTRACT = {
 }  # fmt: skip
 EXTENSIONS = {
     "AuthExpired", "ConcurrentUpdate", "ConfigurationError", "CredentialError", "GrantRevoked",
+    "HostNotice", "HostNoticeKind",
     "InvalidInput", "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone",
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",

@@ -10,7 +10,13 @@ from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
 from meetlink.domain.links import AccountLink, UnlinkReason
-from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.results import (
+    HostNotice,
+    HostNoticeKind,
+    LinkRequest,
+    SaveResult,
+    WebhookReply,
+)
 from meetlink.domain.retry import RetryPolicy
 from meetlink.domain.subscription import Subscription, SubscriptionState
 from meetlink.errors import (
@@ -57,6 +63,8 @@ __all__ = [
     "CredentialError",
     "Event",
     "GrantRevoked",
+    "HostNotice",
+    "HostNoticeKind",
     "InvalidEvent",
     "InvalidInput",
     "InvalidLinkState",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import attrs
 
-from meetlink import ConferenceStatus, Refusal
+from meetlink import ConferenceStatus, Refusal, RetryPolicy
 from meetlink.errors import (
     GrantRevoked,
     ProviderRejected,
@@ -241,3 +241,47 @@ def test_an_edit_made_during_the_inline_call_is_applied_before_save_returns(
     assert linked.meetlink.pending_jobs() == [] or all(
         j.kind == "mail" for j in linked.meetlink.pending_jobs()
     )
+
+
+def test_the_host_is_told_once_about_broken_removed_taken_over_links_and_failed_work() -> None:
+    from meetlink import HostNotice, HostNoticeKind
+
+    notices: list[HostNotice] = []
+    w = make_world(listener=notices.append, retry=RetryPolicy(max_attempts=2))
+    w.meetlink.start_trial("t1")
+    alice = w.zoom.add_account("alice@corp.example")
+    w.link("alice", alice)
+    w.link("bob", alice)  # S9: alice is taken over
+    assert [(n.kind, n.user_id) for n in notices] == [(HostNoticeKind.LINK_TAKEN_OVER, "alice")]
+
+    headers, body = w.zoom.deauthorization(alice)
+    w.meetlink.handle_webhook("zoom", headers, body)
+    w.meetlink.handle_webhook("zoom", headers, body)  # a replay: no second notice
+    assert [n.kind for n in notices[1:]] == [HostNoticeKind.LINK_REMOVED_AT_PROVIDER]
+
+    w.clock.advance(timedelta(minutes=1))
+    w.link("bob", alice)
+    w.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
+    w.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
+    w.meetlink.save_event(w.event(owner_id="bob"))
+    w.clock.advance(timedelta(minutes=5))
+    w.meetlink.run_pending()
+    w.meetlink.run_pending()
+    assert [(n.kind, n.event_id) for n in notices[2:]] == [(HostNoticeKind.WORK_FAILED, "e1")]
+
+    w.clock.advance(timedelta(hours=2))  # bob's token expired; Zoom refuses the refresh
+    w.zoom.fail_next(GrantRevoked("invalid_grant"), method="refresh")
+    w.meetlink.save_event(w.event("e2", owner_id="bob"))
+    assert [(n.kind, n.user_id) for n in notices[3:]] == [(HostNoticeKind.LINK_BROKEN, "bob")]
+
+
+def test_a_failing_listener_never_breaks_the_library() -> None:
+    def explode(notice: object) -> None:
+        raise RuntimeError("host bug")
+
+    w = make_world(listener=explode)
+    w.meetlink.start_trial("t1")
+    account = w.zoom.add_account("a@corp.example")
+    w.link("alice", account)
+    w.link("bob", account)
+    assert w.meetlink.link("bob") is not None

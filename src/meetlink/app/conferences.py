@@ -34,6 +34,7 @@ from meetlink.domain.event import Event
 from meetlink.domain.issuance import Notice, ProviderTraits, Refusal, decide
 from meetlink.domain.links import LinkRecord, UnlinkReason
 from meetlink.domain.records import EventRecord, Job
+from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.errors import MeetingGone
 from meetlink.ports.provider import Meeting, MeetingRequest
@@ -391,13 +392,25 @@ class Conferences:
         return self._tokens.call(holder, lambda p, t: p.delete_meeting(t, meeting_id))
 
     def record_failure(self, job: Job, error: str) -> None:
-        """A sync job gave up: keep the event, flag its conference (surfaced to the host)."""
-        if job.kind != SYNC_JOB:
-            return
+        """A job gave up: keep the event, flag its conference, tell the host once."""
 
-        def work(uow: UnitOfWork) -> None:
+        def work(uow: UnitOfWork) -> EventRecord | None:
+            if job.kind != SYNC_JOB:
+                return None
             conf = uow.conferences.get(job.key)
             if conf is not None:
                 uow.conferences.put(attrs.evolve(conf, failed=True, last_error=error))
+            return uow.events.get(job.key)
 
-        self._ctx.transaction(work)
+        record = self._ctx.transaction(work)
+        event = record.event if record is not None else None
+        self._ctx.notify(
+            HostNotice(
+                kind=HostNoticeKind.WORK_FAILED,
+                tenant_id=event.tenant_id if event else None,
+                user_id=event.owner_id if event else None,
+                provider=str(job.payload.get("provider")) if job.kind == DELETE_JOB else None,
+                event_id=event.id if event else job.payload.get("event_id"),
+                detail=f"{job.kind} job gave up: {error}"[:500],
+            )
+        )

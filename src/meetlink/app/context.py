@@ -12,6 +12,7 @@ import attrs
 
 from meetlink.app.registry import ProviderRegistry
 from meetlink.app.settings import Settings
+from meetlink.domain.results import HostNotice
 from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.clock import Clock
 from meetlink.ports.mailer import MailComposer, Mailer
@@ -33,6 +34,16 @@ class AppContext:
     composer: MailComposer
     clock: Clock
     settings: Settings
+    listener: Callable[[HostNotice], None] | None = None
+
+    def notify(self, notice: HostNotice) -> None:
+        """Tell the host (after a commit). A failing listener is logged, never propagated."""
+        if self.listener is None:
+            return
+        try:
+            self.listener(notice)
+        except Exception:
+            log.exception("the host's listener failed on %s", notice.kind.value)
 
     def transaction(self, work: Callable[[UnitOfWork], T], *, attempts: int = 8) -> T:
         """Run ``work`` in a unit of work and commit; retry the whole unit when a concurrent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -25,7 +25,7 @@ from meetlink.domain.issuance import Notice
 from meetlink.domain.links import AccountLink
 from meetlink.domain.notification import MailKind
 from meetlink.domain.records import Job, JobStatus
-from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.results import HostNotice, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import (
     Action,
     Subscription,
@@ -60,7 +60,9 @@ class MeetLink:
                  mailer=SmtpMailer(...))
 
     ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
-    :class:`~meetlink.app.settings.Settings` field may be passed as a keyword.
+    :class:`~meetlink.app.settings.Settings` field may be passed as a keyword. ``listener``,
+    if given, receives a :class:`HostNotice` once per event the host should surface (a link
+    broken or removed at the provider, taken over by another user, work that gave up).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class MeetLink:
         composer: MailComposer | None = None,
         clock: Clock | None = None,
         settings: Settings | None = None,
+        listener: Callable[[HostNotice], None] | None = None,
         **options: Any,
     ) -> None:
         if composer is None:
@@ -85,6 +88,7 @@ class MeetLink:
             composer=composer,
             clock=clock or SystemClock(),
             settings=Settings.from_options(settings, **options),
+            listener=listener,
         )
         self._tokens = TokenKeeper(self._ctx)
         self._mailing = Mailing(self._ctx)

@@ -20,7 +20,7 @@ from meetlink.app.conferences import SYNC_JOB
 from meetlink.app.context import AppContext
 from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
 from meetlink.domain.records import PendingAuth
-from meetlink.domain.results import LinkRequest, WebhookReply
+from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, WebhookReply
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.errors import (
     AddonInactive,
@@ -117,7 +117,10 @@ class Linking:
             tokens=tokens,
         )
 
+        ended_links: list[LinkRecord] = []
+
         def work(uow: UnitOfWork) -> list[LinkRecord]:
+            ended_links.clear()
             # Serialise callbacks for the same account (S8/S9 under concurrency): the loser of
             # a race waits for the winner's commit instead of failing on the unique index.
             uow.links.lock_account(new.provider, new.external_account_id)
@@ -126,6 +129,7 @@ class Linking:
             plan = plan_link(new, by_user, by_account, now)
             for ended in plan.ended:
                 uow.links.update(ended)
+                ended_links.append(ended)
             uow.links.add(plan.new)
             for ended in plan.ended:
                 account_lost(uow, ended.provider, ended.external_account_id)
@@ -135,6 +139,17 @@ class Linking:
                     != new.external_account_id]  # fmt: skip
 
         replaced = self._ctx.transaction(work)
+        for ended in ended_links:
+            if ended.unlink_reason is UnlinkReason.TAKEN_OVER:
+                self._ctx.notify(
+                    HostNotice(
+                        kind=HostNoticeKind.LINK_TAKEN_OVER,
+                        tenant_id=ended.tenant_id,
+                        user_id=ended.user_id,
+                        provider=ended.provider,
+                        detail=f"{ended.email} is now linked to another user",
+                    )
+                )
         for old in replaced:
             # The user moved to another account: the old grant is no longer wanted.
             self._revoke(old)
@@ -183,18 +198,29 @@ class Linking:
         if message.kind is WebhookKind.DEAUTHORIZED and message.external_account_id:
             account = message.external_account_id
 
-            def work(uow: UnitOfWork) -> None:
+            def work(uow: UnitOfWork) -> LinkRecord | None:
                 if not uow.webhooks.record(provider.key, message.delivery_key, now):
-                    return  # a replay changes nothing
+                    return None  # a replay changes nothing
                 link = uow.links.active_for_account(provider.key, account)
                 if link is None:
-                    return
+                    return None
                 if message.occurred_at is not None and link.linked_at > message.occurred_at:
-                    return  # sent before this link was made: it cannot be about it
+                    return None  # sent before this link was made: it cannot be about it
                 uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
                 account_lost(uow, link.provider, link.external_account_id)
+                return link
 
-            self._ctx.transaction(work)
+            removed = self._ctx.transaction(work)
+            if removed is not None:
+                self._ctx.notify(
+                    HostNotice(
+                        kind=HostNoticeKind.LINK_REMOVED_AT_PROVIDER,
+                        tenant_id=removed.tenant_id,
+                        user_id=removed.user_id,
+                        provider=removed.provider,
+                        detail="the app was removed at the provider",
+                    )
+                )
         return _reply(200, {"status": "ok"})
 
 

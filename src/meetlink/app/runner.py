@@ -15,6 +15,7 @@ from datetime import datetime
 from meetlink.app.context import AppContext
 from meetlink.domain.records import Job
 from meetlink.errors import (
+    CredentialError,
     GrantRevoked,
     MailDeliveryFailed,
     NotLinked,
@@ -130,7 +131,9 @@ class JobRunner:
             # The link is gone (already recorded): the work for it stops.
             log.info("job %s/%s stopped: %s", job.kind, job.key, exc)
             finished = False
-        except ProviderError as exc:
+        except (ProviderError, CredentialError) as exc:
+            # Retrying cannot help (a refused request, an unreadable stored credential):
+            # record it for this job only; the other jobs go on.
             self._fail(job, f"{type(exc).__name__}: {exc}")
             return False
         except Exception as exc:  # never drop a job on a bug: retry with backoff

@@ -1,9 +1,12 @@
 """Access tokens for provider calls: refresh single-flight per link, refresh-once-on-401.
 
-The new refresh token is stored (compare-and-swap on ``token_version``) before it is used.
-When a refresh answers invalid_grant, the stored row is read again: if a sibling process
-rotated the token meanwhile, its token is used; otherwise the link is broken
-(GRANT_REVOKED) and its account's conferences are handled as after any unlink.
+A refresh takes the link's row lock (``SELECT ... FOR UPDATE``; SQLite: the immediate
+transaction), re-checks the stored token (a sibling process may have refreshed it), posts the
+refresh while holding the lock and stores the rotated pair before using it. So one refresh
+request reaches the provider however many threads and processes find the token expired.
+invalid_grant under the lock means the grant is dead: the link ends (GRANT_REVOKED), its
+account's conferences are handled as after any unlink, and the host is told once.
+Tokens are refreshed a few minutes before they expire, so the lock is rarely needed.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from typing import TypeVar
 
 from meetlink.app.accounts import account_lost
 from meetlink.app.context import AppContext
-from meetlink.domain.links import LinkRecord, TokenSet, UnlinkReason
+from meetlink.domain.links import LinkRecord, UnlinkReason
+from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import AuthExpired, GrantRevoked, NotLinked
 from meetlink.ports.provider import VideoProvider
-from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["TokenKeeper"]
+__all__ = ["REFRESH_MARGIN", "TokenKeeper"]
+
+REFRESH_MARGIN = 300  # seconds before expiry at which a token is refreshed
 
 T = TypeVar("T")
 log = logging.getLogger("meetlink.tokens")
@@ -45,60 +50,60 @@ class TokenKeeper:
         return link
 
     def access_token(self, link_id: str, *, force_refresh: bool = False) -> str:
-        """A usable access token for the link, refreshing it first when it has expired
+        """A usable access token for the link, refreshing it first when it is about to expire
         (or when ``force_refresh``, after the provider refused it)."""
         link = self._load(link_id)
         assert link.tokens is not None
-        now = self._ctx.clock.now()
-        if not force_refresh and not link.tokens.expired(now):
+        if not force_refresh and not link.tokens.expired(self._ctx.clock.now(), REFRESH_MARGIN):
             return link.tokens.access_token
-        seen_version = link.token_version
-        with self._lock_for(link_id):
-            link = self._load(link_id)
-            assert link.tokens is not None
+        with self._lock_for(link_id):  # single flight inside this process
+            return self._refresh(link_id, link.token_version, force_refresh)
+
+    def _refresh(self, link_id: str, seen_version: int, force: bool) -> str:
+        """Refresh under the link's row lock (single flight across processes, RELIABILITY
+        1.4): re-check, POST the refresh holding the lock, store the new pair, commit."""
+        ctx = self._ctx
+        with ctx.storage.unit_of_work() as uow:
+            link = uow.links.get(link_id, for_update=True)
+            if link is None or not link.active or link.tokens is None:
+                raise NotLinked(f"link {link_id} is no longer active")
+            now = ctx.clock.now()
             if link.token_version != seen_version or (
-                not force_refresh and not link.tokens.expired(self._ctx.clock.now())
+                not force and not link.tokens.expired(now, REFRESH_MARGIN)
             ):
                 return link.tokens.access_token  # a sibling refreshed while we waited
-            return self._refresh(link).access_token
-
-    def _refresh(self, link: LinkRecord) -> TokenSet:
-        assert link.tokens is not None
-        provider = self._ctx.providers.get(link.provider)
-        try:
-            fresh = provider.refresh(link.tokens.refresh_token)
-        except GrantRevoked:
-            current = self._load(link.id)
-            if current.token_version != link.token_version and current.tokens is not None:
-                return current.tokens  # another process rotated it: use theirs (scenario 6)
-            self.break_link(link.id)
-            raise
-        swapped = self._ctx.transaction(
-            lambda uow: uow.links.swap_tokens(link.id, link.token_version, fresh)
-        )
-        if not swapped:
-            current = self._load(link.id)
-            assert current.tokens is not None
-            return current.tokens
-        return fresh
-
-    def break_link(self, link_id: str) -> None:
-        """The grant is gone (invalid_grant): end the link as GRANT_REVOKED."""
-
-        def work(uow: UnitOfWork) -> None:
-            link = uow.links.get(link_id, for_update=True)
-            if link is None or not link.active:
-                return
-            uow.links.update(link.ended(UnlinkReason.GRANT_REVOKED, self._ctx.clock.now()))
-            account_lost(uow, link.provider, link.external_account_id)
-
-        log.warning("link %s lost its grant at the provider; the user must link again", link_id)
-        self._ctx.transaction(work)
+            provider = ctx.providers.get(link.provider)
+            try:
+                fresh = provider.refresh(link.tokens.refresh_token)
+            except GrantRevoked:
+                # Under the lock, the stored refresh token is the one refused: the grant is
+                # dead (a lost refresh answer ends here too, scenario 5). Unlink, tell once.
+                uow.links.update(link.ended(UnlinkReason.GRANT_REVOKED, now))
+                account_lost(uow, link.provider, link.external_account_id)
+                uow.commit()
+                log.warning("link %s lost its grant at %s; the user must link again",
+                            link.id, link.provider)  # fmt: skip
+                ctx.notify(
+                    HostNotice(
+                        kind=HostNoticeKind.LINK_BROKEN,
+                        tenant_id=link.tenant_id,
+                        user_id=link.user_id,
+                        provider=link.provider,
+                        detail="the provider refused the grant; link the account again",
+                    )
+                )
+                raise
+            # The new refresh token is stored before the access token is used.
+            uow.links.swap_tokens(link.id, link.token_version, fresh)
+            uow.commit()
+            return fresh.access_token
 
     def call(self, link: LinkRecord, action: Callable[[VideoProvider, str], T]) -> T:
         """Call ``action(provider, access_token)``; on AuthExpired refresh once and retry."""
         provider = self._ctx.providers.get(link.provider)
-        if link.tokens is not None and not link.tokens.expired(self._ctx.clock.now()):
+        if link.tokens is not None and not link.tokens.expired(
+            self._ctx.clock.now(), REFRESH_MARGIN
+        ):
             token = link.tokens.access_token  # just read with the link: no second read
         else:
             token = self.access_token(link.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import attrs
@@ -9,7 +10,7 @@ import attrs
 from meetlink.domain.conference import Conference
 from meetlink.domain.issuance import Notice, Refusal
 
-__all__ = ["LinkRequest", "SaveResult", "WebhookReply"]
+__all__ = ["HostNotice", "HostNoticeKind", "LinkRequest", "SaveResult", "WebhookReply"]
 
 
 @attrs.frozen
@@ -39,3 +40,25 @@ class WebhookReply:
     status: int
     body: bytes
     content_type: str = "application/json"
+
+
+class HostNoticeKind(enum.Enum):
+    """Something the host product should tell a user or an operator about."""
+
+    LINK_BROKEN = "link_broken"  # the provider refused the grant: the user must link again
+    LINK_REMOVED_AT_PROVIDER = "link_removed_at_provider"  # "Remove App" (S16)
+    LINK_TAKEN_OVER = "link_taken_over"  # another user linked the same account (S9)
+    WORK_FAILED = "work_failed"  # a meeting or mail job gave up after its retries
+
+
+@attrs.frozen(kw_only=True)
+class HostNotice:
+    """Passed to the host's ``listener`` once per occurrence, after the change committed.
+    ``user_id``/``event_id`` say whom it concerns (None when not applicable)."""
+
+    kind: HostNoticeKind
+    tenant_id: str | None = None
+    user_id: str | None = None
+    provider: str | None = None
+    event_id: str | None = None
+    detail: str = ""
