@@ -285,3 +285,40 @@ def test_a_failing_listener_never_breaks_the_library() -> None:
     w.link("alice", account)
     w.link("bob", account)
     assert w.meetlink.link("bob") is not None
+
+
+def _idempotent_world() -> World:
+    from meetlink.ports.provider import Capabilities
+
+    w = make_world()
+    w.zoom._capabilities = Capabilities(display_name="Zoom", idempotent_create=True)
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    return w
+
+
+def test_idempotent_provider_adopts_a_lost_create_without_listing() -> None:
+    w = _idempotent_world()
+    w.zoom.fail_next(
+        ProviderUnavailable("lost", maybe_applied=True), method="create_meeting", apply=True
+    )
+    w.meetlink.save_event(w.event())
+    w.clock.advance(timedelta(minutes=1))
+    w.meetlink.run_pending()
+    conf = w.meetlink.conference("e1")
+    assert conf.status is ConferenceStatus.ISSUED
+    assert [m["id"] for m in w.zoom.live_meetings()] == [conf.meeting_id]
+    assert "list_meetings" not in w.zoom.calls
+
+
+def test_idempotent_provider_cleans_up_a_lost_create_after_delete() -> None:
+    w = _idempotent_world()
+    w.zoom.fail_next(
+        ProviderUnavailable("lost", maybe_applied=True), method="create_meeting", apply=True
+    )
+    w.meetlink.save_event(w.event())
+    w.meetlink.delete_event("e1")
+    w.clock.advance(timedelta(minutes=1))
+    w.meetlink.run_pending()
+    assert w.zoom.live_meetings() == []
+    assert "list_meetings" not in w.zoom.calls

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 
 import attrs
 
@@ -41,6 +42,13 @@ from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.ports.storage import UnitOfWork
 
 __all__ = ["DELETE_JOB", "SYNC_JOB", "Conferences", "SavePlan"]
+
+_PROBE_TERMS = MeetingTerms(
+    topic="meetlink cleanup",
+    start=datetime(2000, 1, 1, tzinfo=UTC),
+    duration_minutes=1,
+    timezone="UTC",
+)
 
 SYNC_JOB = "sync"
 DELETE_JOB = "delete"
@@ -303,9 +311,12 @@ class Conferences:
     def _adopt(
         self, holder: LinkRecord, conf: ConferenceRecord, request: MeetingRequest
     ) -> Meeting | None:
-        """After an unseen create, find the meeting(s) it made; keep one, delete the rest."""
-        meetings = self._tokens.call(holder, lambda p, t: p.list_meetings(t))
-        mine = [m for m in meetings if m.marker == conf.marker]
+        """After an unseen create, find the meeting(s) it made; keep one, delete the rest.
+        A provider with an idempotent create (keyed by the marker) needs no search: creating
+        again returns the meeting the lost call made."""
+        if self._idempotent(holder):
+            return None  # the create that follows is the adoption
+        mine = self._find(holder, conf.marker)
         for extra in mine[1:]:
             self._delete_meeting(holder, extra.meeting_id)
         if not mine:
@@ -313,6 +324,14 @@ class Conferences:
         kept = mine[0]
         self._tokens.call(holder, lambda p, t: p.update_meeting(t, kept.meeting_id, request))
         return kept
+
+    def _idempotent(self, holder: LinkRecord) -> bool:
+        return self._ctx.providers.get(holder.provider).capabilities.idempotent_create
+
+    def _find(self, holder: LinkRecord, marker: str) -> list[Meeting]:
+        """The account's meetings that carry ``marker`` (by listing them)."""
+        meetings = self._tokens.call(holder, lambda p, t: p.list_meetings(t))
+        return [m for m in meetings if m.marker == marker]
 
     def _forget_meeting(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
         conf = uow.conferences.get(event_id)
@@ -384,8 +403,16 @@ class Conferences:
         if meeting_id:
             self._delete_meeting(holder, str(meeting_id))
         if payload.get("maybe_created"):
-            for meeting in self._tokens.call(holder, lambda p, t: p.list_meetings(t)):
-                if meeting.marker == payload["marker"] and meeting.meeting_id != meeting_id:
+            marker = str(payload["marker"])
+            if self._idempotent(holder):
+                # Create-or-get by the marker yields the meeting a lost create made (or makes
+                # one); either way it is deleted next, so nothing is left behind.
+                probe = MeetingRequest(terms=_PROBE_TERMS, marker=marker)
+                found = [self._tokens.call(holder, lambda p, t: p.create_meeting(t, probe))]
+            else:
+                found = self._find(holder, marker)
+            for meeting in found:
+                if meeting.meeting_id != meeting_id:
                     self._delete_meeting(holder, meeting.meeting_id)
 
     def _delete_meeting(self, holder: LinkRecord, meeting_id: str) -> bool:

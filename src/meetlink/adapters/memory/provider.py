@@ -25,6 +25,7 @@ from meetlink.errors import (
     GrantRevoked,
     MeetingGone,
     ProviderError,
+    ProviderRejected,
     WebhookRejected,
 )
 from meetlink.ports.clock import Clock
@@ -200,6 +201,12 @@ class FakeVideoProvider:
         """Create a meeting."""
         acct = self._auth(access_token)
         failure = self._failure("create_meeting")
+        if self._capabilities.idempotent_create:  # create-or-get keyed by the marker (Teams)
+            for existing in self.meetings.values():
+                if existing["host"] == acct.id and existing["marker"] == request.marker:
+                    if failure is not None:
+                        raise failure[0]
+                    return self._meeting(str(existing["id"]))
         meeting_id = str(next(self._ids))
         if failure is None or failure[1]:
             self.meetings[meeting_id] = {
@@ -234,8 +241,11 @@ class FakeVideoProvider:
         return True
 
     def list_meetings(self, access_token: str) -> list[Meeting]:
-        """The account's meetings."""
+        """The account's meetings (refused when the create is idempotent, as Teams has no
+        listing of a user's online meetings)."""
         self._enter("list_meetings")
+        if self._capabilities.idempotent_create:
+            raise ProviderRejected("this provider cannot list meetings")
         acct = self._auth(access_token)
         return [self._meeting(m) for m, v in self.meetings.items() if v["host"] == acct.id]
 
