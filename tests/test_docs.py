@@ -15,6 +15,6 @@ def _python_blocks(name: str) -> list[str]:
 def test_testing_md_sandbox_example_runs() -> None:
     example = _python_blocks("testing.md")[0]
     namespace: dict[str, object] = {}
-    exec(compile(example, "docs/testing.md", "exec"), namespace)  # noqa: S102 - our own docs
+    exec(compile(example, "docs/testing.md", "exec"), namespace)  # our own docs
     sandbox = namespace["sb"]
     assert sandbox.outbox[0]["To"] == "bob@example.com"  # type: ignore[attr-defined]
