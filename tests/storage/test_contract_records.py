@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import attrs
+import pytest
 
 from meetlink.domain.conference import ConferenceStatus
-from meetlink.domain.records import JobStatus
+from meetlink.domain.records import Job, JobStatus
+from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.storage import Storage
 
 from .factories import T0, conference, event_record
@@ -318,3 +320,14 @@ def test_webhook_log_notes_each_delivery_once(storage: Storage) -> None:
         uow.commit()
     with storage.unit_of_work() as uow:
         assert uow.webhooks.record("zoom", "d-1", T0) is False
+
+
+def test_add_inserts_a_new_job_and_refuses_a_known_key(storage: Storage) -> None:
+    job = Job(id="job-add-1", kind="mail", key="<m1@x>", payload={"n": 1}, run_at=T0, created_at=T0)
+    with storage.unit_of_work() as uow:
+        uow.jobs.add(job)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.find("mail", "<m1@x>") == job
+        with pytest.raises(ConcurrentUpdate):
+            uow.jobs.add(attrs.evolve(job, id="job-add-2"))

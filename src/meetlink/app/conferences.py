@@ -165,7 +165,10 @@ class Conferences:
 
         if conf is not None and not sync:
             # No provider work: tell participants what changed (new/removed people, times).
-            record, conf = self._settle(uow, record, conf, old_event)
+            record, settled = self._settle(uow, record, conf, old_event)
+            if settled is not conf:
+                uow.conferences.put(settled)
+                conf = settled
 
         keep_reminder = old is not None and had is not None and old.event.start == event.start
         remind_at = None
@@ -191,15 +194,15 @@ class Conferences:
         conf: ConferenceRecord,
         old_event: Event | None = None,
     ) -> tuple[EventRecord, ConferenceRecord]:
+        """Queue the mails ``conf``'s participants are owed; returns the event record (new
+        SEQUENCE) and the conference (new mailed state). Stores neither: the caller does."""
         after = self._mailing.mailed_state(record.event, conf)
         if after is None or after == conf.mailed:
             return record, conf
         record, _ = self._mailing.settle(
             uow, record, conf, before=conf.mailed, after=after, old_event=old_event
         )
-        conf = attrs.evolve(conf, mailed=after)
-        uow.conferences.put(conf)
-        return record, conf
+        return record, attrs.evolve(conf, mailed=after)
 
     def remove(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
         """Drop the conference row and queue the deletion of its meeting (S19, S20)."""
@@ -372,9 +375,10 @@ class Conferences:
         conf = attrs.evolve(
             conf, status=ConferenceStatus.ISSUED, synced=terms, failed=False, last_error=None
         )
+        settled_record, conf = self._settle(uow, record, conf)
         uow.conferences.put(conf)
-        record, conf = self._settle(uow, record, conf)
-        uow.events.put(record)
+        if settled_record is not record:
+            uow.events.put(settled_record)
         if job is not None and not uow.jobs.finish(job.id, job.generation):
             self.asked_again.add(job.id)
         return True

@@ -17,7 +17,7 @@ from meetlink.app.context import AppContext
 from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, Participant
 from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
-from meetlink.domain.records import EventRecord
+from meetlink.domain.records import EventRecord, Job
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
@@ -112,8 +112,16 @@ class Mailing:
             message_id=message_id,
             created_at=now,
         )
-        uow.jobs.ensure(
-            kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content), now=now
+        # A fresh Message-ID is a fresh key: a plain insert, no merge needed.
+        uow.jobs.add(
+            Job(
+                id=uuid.uuid4().hex,
+                kind=MAIL_JOB,
+                key=message_id,
+                payload=content_to_payload(content),
+                run_at=now,
+                created_at=now,
+            )
         )
 
     def deliver(self, payload: dict[str, Any]) -> None:

@@ -155,6 +155,11 @@ class JobRepository(Protocol):
         min(its run_at, ``run_at``) (a failed one becomes pending with attempts 0)."""
         ...
 
+    def add(self, job: Job) -> None:
+        """Insert a job whose ``(kind, key)`` is new (e.g. a mail with a fresh Message-ID);
+        ConcurrentUpdate if it exists. Cheaper than :meth:`ensure` when no merge can occur."""
+        ...
+
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
         """Take up to ``limit`` due jobs (pending with run_at <= now, or running with an
         expired lease), mark them running until ``lease_until``, earliest first. Safe against

@@ -213,6 +213,11 @@ class _Jobs(_Repo):
         self._t.jobs[job.id] = job
         return job
 
+    def add(self, job: Job) -> None:
+        if job.id in self._t.jobs or self.find(job.kind, job.key) is not None:
+            raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
+        self._t.jobs[job.id] = job
+
     @staticmethod
     def _due(job: Job, now: datetime) -> bool:
         if job.status is JobStatus.PENDING:

@@ -98,6 +98,11 @@ class SqlJobRepository(SqlRepository):
             self._replace(job)
         return job
 
+    def add(self, job: Job) -> None:
+        """Insert a job whose (kind, key) is new; ConcurrentUpdate if it exists."""
+        with translate_errors("adding a job"):
+            self._conn.execute(t.jobs.insert(), self._to_row(job))
+
     @staticmethod
     def _due(now: datetime) -> Any:
         return or_(
