@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Row, and_, delete, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import is_mysql, translate_errors
@@ -24,6 +24,29 @@ from meetlink.domain.records import Job, JobStatus
 __all__ = ["SqlJobRepository"]
 
 _ORDER = (t.jobs.c.run_at, t.jobs.c.created_at, t.jobs.c.id)
+
+# Built once, executed with parameters (the hot path of every inline save).
+_CLAIM_ONE = (
+    update(t.jobs)
+    .where(
+        t.jobs.c.id == bindparam("job_id"),
+        or_(
+            and_(
+                t.jobs.c.status == JobStatus.PENDING.value,
+                t.jobs.c.run_at <= bindparam("now", type_=t.jobs.c.run_at.type),
+            ),
+            and_(
+                t.jobs.c.status == JobStatus.RUNNING.value,
+                t.jobs.c.lease_until <= bindparam("now", type_=t.jobs.c.run_at.type),
+            ),
+        ),
+    )
+    .values(
+        status=JobStatus.RUNNING.value,
+        lease_until=bindparam("lease", type_=t.jobs.c.lease_until.type),
+    )
+)
+_BY_ID = select(t.jobs).where(t.jobs.c.id == bindparam("job_id"))
 
 
 class SqlJobRepository(SqlRepository):
@@ -115,13 +138,12 @@ class SqlJobRepository(SqlRepository):
         concurrent claimers only one sees a changed row)."""
         with translate_errors("claiming a job"):
             claimed = self._conn.execute(
-                update(t.jobs)
-                .where(t.jobs.c.id == job_id, self._due(now))
-                .values(status=JobStatus.RUNNING.value, lease_until=lease_until)
+                _CLAIM_ONE,
+                {"job_id": job_id, "now": now, "lease": lease_until},
             )
             if claimed.rowcount != 1:
                 return None
-            row = self._conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).first()
+            row = self._conn.execute(_BY_ID, {"job_id": job_id}).first()
         return None if row is None else self._to_domain(row)
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
