@@ -137,3 +137,14 @@ def test_webhook_fuzz_only_clean_replies_and_no_change(
     reply = sb.meetlink.handle_webhook("zoom", headers, body)
     assert reply.status in {400, 401, 413}
     assert sb.meetlink.link("alice") is not None
+
+
+def test_pre_approval_pending_reads_as_admin_approval_required(sb: Sandbox) -> None:
+    from meetlink import AdminApprovalRequired
+
+    user = sb.zoom.add_user("carol@bigcorp.example", account_id="bigcorp2")
+    sb.zoom.require_admin_approval("bigcorp2")
+    request = sb.meetlink.begin_link("t1", "carol")
+    with pytest.raises(AdminApprovalRequired):
+        sb.zoom.consent(request.authorize_url, user)
+    assert sb.meetlink.link("carol") is None

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from meetlink.errors import AdminApprovalRequired
+
 from .emulator_state import (
     ACCESS_TOKEN_SECONDS,
     CODE_SECONDS,
@@ -55,9 +57,10 @@ class ConsentError(Exception):
     (4709), bad PKCE method): it shows an error page and never redirects back."""
 
 
-class ConsentBlocked(ConsentError):
+class ConsentBlocked(ConsentError, AdminApprovalRequired):
     """The user's account admin must pre-approve the app; Zoom keeps the user on its own page
-    and never redirects back to the app (FACTS.md §1.7)."""
+    and never redirects back to the app (FACTS.md §1.7). It is also meetlink's
+    :class:`~meetlink.errors.AdminApprovalRequired`, so a host test can expect either."""
 
 
 def _check(state: EmulatorState, params: Mapping[str, str]) -> None:
