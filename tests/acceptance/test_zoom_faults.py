@@ -133,3 +133,16 @@ def test_unlink_revokes_the_grant_at_zoom(sb: Sandbox) -> None:
     assert any(path == "/oauth/revoke" for _, path in sb.zoom.requests)
     result = sb.meetlink.save_event(_event(sb, "e2"))
     assert result.conference is None
+
+
+def test_saving_after_remove_app_without_its_webhook_explains_the_broken_link(sb: Sandbox) -> None:
+    from meetlink import Refusal
+
+    user = next(u for u in sb.zoom.users() if u.email == "alice@example.com")
+    sb.zoom.remove_app(user)  # the webhook never arrives: Zoom refuses the tokens
+    sb.clock.advance(timedelta(hours=2))
+    result = sb.meetlink.save_event(_event(sb))
+    assert result.conference is None
+    assert result.refusals == (Refusal.LINK_BROKEN,)
+    assert sb.meetlink.link("alice") is None
+    assert sb.zoom.meetings() == []

@@ -32,7 +32,7 @@ from meetlink.domain.conference import (
     terms_for,
 )
 from meetlink.domain.event import Event
-from meetlink.domain.issuance import Notice, ProviderTraits, Refusal, decide
+from meetlink.domain.issuance import Decision, Notice, ProviderTraits, Refusal, decide
 from meetlink.domain.links import LinkRecord, UnlinkReason
 from meetlink.domain.records import EventRecord, Job
 from meetlink.domain.results import HostNotice, HostNoticeKind
@@ -87,28 +87,7 @@ class Conferences:
         old = uow.events.get(event.id)
         conf = had = uow.conferences.get(event.id)
         provider = ctx.providers.find(event.web_meeting)
-        sub = uow.subscriptions.get(event.tenant_id) or SubscriptionRecord(
-            tenant_id=event.tenant_id
-        )
-        link = None
-        if provider is not None:
-            link = uow.links.active_for_user(event.owner_id, provider.key)
-        caps = provider.capabilities if provider is not None else None
-        decision = decide(
-            event,
-            addon_active=snapshot(sub, now).active,
-            linked=link is not None,
-            link_broken=link is None
-            and provider is not None
-            and self._grant_revoked(uow, event.owner_id, provider.key),
-            provider_known=provider is not None,
-            traits=ProviderTraits(
-                supports_recurring=caps.supports_recurring if caps else False,
-                free_plan_minutes=caps.free_plan_minutes if caps else None,
-                plan=link.plan if link else "licensed",
-            ),
-            policy=ctx.settings.policy,
-        )
+        decision, link = self.decide(uow, event)
         notices = list(decision.notices)
         record = EventRecord(
             event=event,
@@ -182,6 +161,34 @@ class Conferences:
             )
         refusals = decision.refusals if conf is None else ()
         return SavePlan(refusals, tuple(notices), tuple(jobs))
+
+    def decide(self, uow: UnitOfWork, event: Event) -> tuple[Decision, LinkRecord | None]:
+        """The issuance decision for ``event`` now (S3, S6, S11, S17, S18, S22), and the
+        owner's active link to the requested provider. Reads only."""
+        provider = self._ctx.providers.find(event.web_meeting)
+        sub = uow.subscriptions.get(event.tenant_id) or SubscriptionRecord(
+            tenant_id=event.tenant_id
+        )
+        link = None
+        if provider is not None:
+            link = uow.links.active_for_user(event.owner_id, provider.key)
+        caps = provider.capabilities if provider is not None else None
+        decision = decide(
+            event,
+            addon_active=snapshot(sub, self._ctx.clock.now()).active,
+            linked=link is not None,
+            link_broken=link is None
+            and provider is not None
+            and self._grant_revoked(uow, event.owner_id, provider.key),
+            provider_known=provider is not None,
+            traits=ProviderTraits(
+                supports_recurring=caps.supports_recurring if caps else False,
+                free_plan_minutes=caps.free_plan_minutes if caps else None,
+                plan=link.plan if link else "licensed",
+            ),
+            policy=self._ctx.settings.policy,
+        )
+        return decision, link
 
     def _grant_revoked(self, uow: UnitOfWork, user_id: str, provider: str) -> bool:
         history = [link for link in uow.links.history(user_id) if link.provider == provider]

@@ -205,10 +205,14 @@ class MeetLink:
         for job in claimed:
             self._runner.run_now(job, claimed=True)
         conference = self.conference(event.id)
+        refusals = plan.refusals
+        if conference is None and event.web_meeting is not None and not refusals:
+            # The inline attempt found the link gone (e.g. the grant was refused): say why.
+            refusals = self._ctx.read(lambda uow: self._conferences.decide(uow, event)[0]).refusals
         notices = list(plan.notices)
         if conference is not None and conference.status is ConferenceStatus.PENDING:
             notices.append(Notice.PROVIDER_PENDING)
-        return SaveResult(event.id, conference, plan.refusals, tuple(dict.fromkeys(notices)))
+        return SaveResult(event.id, conference, refusals, tuple(dict.fromkeys(notices)))
 
     def delete_event(self, event_id: str, *, actor_id: str | None = None) -> bool:
         """Forget the event and delete its meeting, whoever deletes it (S19, S20)."""
