@@ -171,6 +171,7 @@ class EmulatorState:
     deleted: dict[str, str] = attrs.field(factory=dict)  # meeting id -> join URL (joinable)
     monthly: dict[tuple[str, str], int] = attrs.field(factory=dict)  # (oid, YYYY-MM) -> n
     monthly_cap: int = 2000
+    passcodes: bool = False  # tenant policy: every meeting gets a passcode
     faults: list[Fault] = attrs.field(factory=list)
     latency: float = 0.0
 

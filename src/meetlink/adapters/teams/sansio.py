@@ -54,9 +54,7 @@ __all__ = [
 #: Delegated scopes meetlink asks for (FACTS.md §0.1, §1.2): bare names mean Graph.
 SCOPES = "openid profile offline_access User.Read OnlineMeetings.ReadWrite"
 _JSON = "application/json"
-_TIME = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.IGNORECASE
-)
+_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.IGNORECASE)
 _EPOCH_ZERO_YEAR = 1  # Graph sometimes answers 0001-01-01T00:00:00Z (FACTS.md §7.13)
 
 

@@ -1,0 +1,288 @@
+"""``TeamsEmulator``: a fake of Entra ID (v2.0 auth code + PKCE) and the Graph endpoints
+meetlink uses (``/v1.0/me``, ``/v1.0/me/onlineMeetings``), after FACTS.md §8.
+
+It runs in-process (:meth:`TeamsEmulator.transport`) or over loopback HTTP
+(:meth:`TeamsEmulator.serve`). All state is on the instance behind one lock; with a ``seed``
+every id, code and token repeats. Times follow the injected clock (code TTL, token expiry,
+refresh inactivity, meeting creation times).
+
+Wiring a provider to it::
+
+    teams = TeamsEmulator(clock=clock)
+    provider = teams.provider(clock=clock)       # or, by hand:
+    provider = TeamsProvider(client_id=teams.client_id, client_secret=teams.client_secret,
+                             redirect_uri=teams.redirect_uri, transport=teams.transport(),
+                             clock=clock)
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
+
+from meetlink.adapters.clock import SystemClock
+from meetlink.ports.clock import Clock
+
+from .emulator_http import EmulatorServer, EmulatorTransport, serve_state
+from .emulator_identity import REFRESH_FAULTS, ConsentBlocked, ConsentError, decide
+from .emulator_state import MSA_TENANT, EmulatorState, Fault, TeamsUser
+
+if TYPE_CHECKING:
+    from .provider import TeamsProvider
+
+__all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"]
+
+
+class TeamsEmulator:
+    """A fake Microsoft Teams (Entra ID + Graph) for tests and demos.
+
+    ``expires_in``: fixed access-token lifetime in seconds (None: random 3600-5400 like Entra).
+    ``invalid_client_status``: the HTTP status of ``invalid_client`` (400 or 401; unconfirmed).
+    ``passcodes``: every new meeting gets a passcode (a tenant policy); else only meetings
+    created with ``joinMeetingIdSettings.isPasscodeRequired``.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_uri: str = "http://127.0.0.1/meetlink/teams/callback",
+        expires_in: int | None = 3600,
+        invalid_client_status: int = 401,
+        passcodes: bool = False,
+        latency: float = 0.0,
+    ) -> None:
+        rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._state = EmulatorState(
+            clock=clock or SystemClock(),
+            rng=rng,
+            client_id="",
+            client_secret="",
+            redirect_uri=redirect_uri,
+            default_tenant="",
+            expires_in=expires_in,
+            invalid_client_status=invalid_client_status,
+            passcodes=passcodes,
+            latency=latency,
+        )
+        state = self._state
+        state.client_id = client_id or state.guid()
+        state.client_secret = client_secret or state.token("", 30)
+        state.default_tenant = state.guid()
+        state.tenant_domains["contoso.onmicrosoft.com"] = state.default_tenant
+
+    def __repr__(self) -> str:
+        state = self._state
+        return f"TeamsEmulator(users={len(state.users)}, meetings={len(state.meetings)})"
+
+    # --- the registered app ---------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        """The app (client) id."""
+        return self._state.client_id
+
+    @property
+    def client_secret(self) -> str:
+        """The app's client secret."""
+        return self._state.client_secret
+
+    @property
+    def redirect_uri(self) -> str:
+        """The registered redirect URI (matched exactly)."""
+        return self._state.redirect_uri
+
+    @property
+    def tenant_id(self) -> str:
+        """The default tenant's id (its domain is ``contoso.onmicrosoft.com``)."""
+        return self._state.default_tenant
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """Every request received so far, in order, as ``(method, raw path)``."""
+        return self._state.requests
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the emulator follows."""
+        return self._state.clock
+
+    # --- users and consent ----------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        *,
+        tenant_id: str | None = None,
+        mail: bool = True,
+        personal: bool = False,
+    ) -> TeamsUser:
+        """A work/school user (``email`` is the UPN) in the default or the given tenant.
+        ``mail=False``: Graph's ``mail`` is null. ``personal``: a Microsoft account (MSA)."""
+        with self._state.lock:
+            name = email.split("@", 1)[0].replace(".", " ").title()
+            user = TeamsUser(
+                id=self._state.guid(),
+                email=email,
+                tenant_id=MSA_TENANT if personal else (tenant_id or self._state.default_tenant),
+                display_name=name,
+                mail=email if mail else None,
+                personal=personal,
+            )
+            self._state.users[user.id] = user
+            return user
+
+    def users(self) -> list[TeamsUser]:
+        """Every user added so far, in order."""
+        with self._state.lock:
+            return list(self._state.users.values())
+
+    def consent(
+        self,
+        authorize_url: str,
+        user: TeamsUser,
+        *,
+        allow: bool = True,
+        decline: str = "cancel",
+        return_to_app: bool = False,
+    ) -> dict[str, str]:
+        """``user`` signs in on Entra's page and presses Accept (or Cancel): the query
+        parameters Entra redirects back with.
+
+        - Accept: ``{"code", "state"}``.
+        - Cancel (``decline="cancel"``): ``{"error": "access_denied", "error_subcode":
+          "cancel", "state"}``; ``decline="declined"``: ``access_denied`` with
+          ``error_description`` "AADSTS65004: User declined to consent ..." (FACTS.md §1.3
+          leaves open which one the plain user flow sends, so both are offered).
+        - User consent disabled in the tenant (:meth:`require_admin_consent`): Entra shows
+          "Need admin approval" (AADSTS90094) and does not redirect -> :class:`ConsentBlocked`.
+          ``return_to_app=True`` models "Return to the application without granting consent":
+          ``{"error": "access_denied", "error_subcode": "cancel", "state"}`` (UNCONFIRMED).
+        - A request Entra refuses on its own page -> :class:`ConsentError`.
+        """
+        parts = urlsplit(authorize_url)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        segment = unquote(parts.path.strip("/").split("/", 1)[0])
+        with self._state.lock:
+            self._state.requests.append(("GET", parts.path))
+            return decide(
+                self._state,
+                segment,
+                params,
+                user,
+                allow=allow,
+                decline=decline,
+                return_to_app=return_to_app,
+            )
+
+    def require_admin_consent(self, tenant_id: str | None = None) -> None:
+        """Turn user consent off in a tenant: users without a grant get "Need admin
+        approval" (FACTS.md §1.3; e.g. issue microsoft-graph-docs#10037)."""
+        with self._state.lock:
+            self._state.admin_only.add(tenant_id or self._state.default_tenant)
+
+    def grant_admin_consent(self, tenant_id: str | None = None) -> None:
+        """An admin consents for the whole tenant (what /adminconsent achieves)."""
+        with self._state.lock:
+            tenant = tenant_id or self._state.default_tenant
+            self._state.admin_only.discard(tenant)
+            self._state.consented.update(
+                u.id for u in self._state.users.values() if u.tenant_id == tenant
+            )
+
+    def revoke_consent(self, user: TeamsUser) -> None:
+        """The user removes the app (myapplications.microsoft.com): refreshes now fail with
+        invalid_grant AADSTS65001 ``consent_required``; access tokens already issued stay
+        valid at Graph until they expire (FACTS.md §4). Consenting again heals it."""
+        self.fail_refresh(user, 65001)
+
+    def fail_refresh(self, user: TeamsUser, aadsts: int) -> None:
+        """Every refresh of ``user`` fails with one of :data:`REFRESH_FAULTS` (65001 consent
+        revoked, 50173 tokens revoked, 50076 MFA, 53003 conditional access, 70043 sign-in
+        frequency, 700016 app removed from the tenant) until they consent again."""
+        if aadsts not in REFRESH_FAULTS:
+            raise ValueError(f"no scripted refresh fault AADSTS{aadsts}")
+        with self._state.lock:
+            self._state.refresh_faults[user.id] = aadsts
+            if aadsts in (65001, 700016):
+                self._state.consented.discard(user.id)
+
+    def forbid(self, user: TeamsUser) -> None:
+        """``user`` may not organise meetings (no licence, a guest): onlineMeetings calls
+        answer a bare 403 with an empty message (FACTS.md §2.7)."""
+        with self._state.lock:
+            self._state.unentitled.add(user.id)
+
+    # --- observation ----------------------------------------------------------------------
+
+    def meetings(self, user: TeamsUser | None = None) -> list[dict[str, Any]]:
+        """Meetings that exist now (all, or ``user``'s), as Graph's onlineMeeting JSON."""
+        with self._state.lock:
+            state = self._state
+            return [
+                copy.deepcopy(m)
+                for i, m in state.meetings.items()
+                if user is None or state.owners[i] == user.id
+            ]
+
+    def still_joinable(self, join_url: str) -> bool:
+        """Whether ``join_url`` still admits people: True for live meetings and, as in real
+        Teams, for deleted ones (FACTS.md §2.5, §7.1)."""
+        with self._state.lock:
+            live = any(m["joinWebUrl"] == join_url for m in self._state.meetings.values())
+            return live or join_url in self._state.deleted.values()
+
+    # --- faults and transports ------------------------------------------------------------
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: float | str | None = None,
+    ) -> None:
+        """The next ``count`` requests matching ``method`` (exact) and ``path`` (a prefix of
+        the raw path) fail with ``status`` and, when given, ``Retry-After`` (an integer, a
+        fraction such as 0.249, or any text). ``status=0`` applies the request, then drops
+        the connection (a lost answer)."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        header = None if retry_after is None else str(retry_after)
+        with self._state.lock:
+            self._state.faults.append(Fault(count, status, method, path, header))
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process httpx transport serving identity and Graph paths."""
+        return EmulatorTransport(self._state)
+
+    @contextmanager
+    def serve(self) -> Iterator[EmulatorServer]:
+        """This emulator over real HTTP on 127.0.0.1; yields an object with ``base_url``."""
+        with serve_state(self._state) as server:
+            yield server
+
+    def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> TeamsProvider:
+        """A :class:`TeamsProvider` registered as this emulator's app: in-process, or over
+        HTTP when ``base_url`` (from :meth:`serve`) is given."""
+        from .provider import TeamsProvider
+
+        common: dict[str, Any] = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_uri": self.redirect_uri,
+            "clock": clock or self._state.clock,
+        }
+        if base_url is not None:
+            return TeamsProvider(authority_base_url=base_url, graph_base_url=base_url, **common)
+        return TeamsProvider(transport=self.transport(), **common)

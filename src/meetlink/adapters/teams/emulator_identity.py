@@ -1,0 +1,389 @@
+"""The emulator's Entra ID side: /authorize (consent page and scripted outcomes) and /token
+(FACTS.md §1, §8 "Identity"). Handlers run with the state lock held.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from .emulator_state import (
+    CODE_SECONDS,
+    REFRESH_INACTIVE_SECONDS,
+    AccessToken,
+    AuthCode,
+    EmulatorState,
+    Incoming,
+    RefreshToken,
+    Reply,
+    TeamsUser,
+)
+
+__all__ = [
+    "REFRESH_FAULTS",
+    "ConsentBlocked",
+    "ConsentError",
+    "authorize_page",
+    "authorize_submit",
+    "decide",
+    "entra_error",
+    "token_endpoint",
+]
+
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+_GRAPH_SCOPES = (
+    "User.Read",
+    "OnlineMeetings.ReadWrite",
+    "OnlineMeetings.Read",
+    "Calendars.ReadWrite",
+)
+#: AADSTS code -> (error, suberror, description) for scripted refresh failures (FACTS.md §1.7).
+REFRESH_FAULTS: Mapping[int, tuple[str, str | None, str]] = {
+    65001: (
+        "invalid_grant",
+        "consent_required",
+        "The user or administrator has not consented to use the application with ID '{app}'."
+        " Send an interactive authorization request for this user and resource.",
+    ),
+    50173: (
+        "invalid_grant",
+        None,
+        "The provided grant has expired due to it being revoked, a fresh auth token is needed."
+        " The user might have changed or reset their password.",
+    ),
+    50076: (
+        "invalid_grant",
+        "basic_action",
+        "Due to a configuration change made by your administrator, or because you moved to a"
+        " new location, you must use multi-factor authentication to access '{app}'.",
+    ),
+    53003: ("invalid_grant", None, "Access has been blocked by Conditional Access policies."),
+    70043: (
+        "invalid_grant",
+        None,
+        "The refresh token has expired or is invalid due to sign-in frequency checks by"
+        " conditional access.",
+    ),
+    700016: (
+        "unauthorized_client",
+        None,
+        "Application with identifier '{app}' was not found in the directory.",
+    ),
+}
+_OAUTH_PARAMS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "response_mode",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "prompt",
+)
+
+
+class ConsentError(Exception):
+    """Entra's sign-in page refused the request itself (unknown app, redirect URI mismatch
+    AADSTS50011, personal account on ``organizations`` AADSTS500208, unknown tenant): it shows
+    an error page and never redirects back."""
+
+
+class ConsentBlocked(ConsentError):
+    """ "Need admin approval" (AADSTS90094): user consent is off in the user's tenant. Entra
+    keeps the user on its page; no redirect unless they choose to return to the app."""
+
+
+def entra_error(
+    state: EmulatorState, status: int, error: str, code: int, text: str, sub: str | None = None
+) -> Reply:
+    """Entra's token endpoint error JSON (FACTS.md §1.6)."""
+    now = state.now()
+    stamp = now.strftime("%Y-%m-%d %H:%M:%SZ")
+    trace, correlation = state.guid(), state.guid()
+    body: dict[str, Any] = {
+        "error": error,
+        "error_description": f"AADSTS{code}: {text.format(app=state.client_id)}\r\n"
+        f"Trace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {stamp}",
+        "error_codes": [code],
+        "timestamp": stamp,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    }
+    if sub:
+        body["suberror"] = sub
+    return Reply.json(status, body)
+
+
+def _check(state: EmulatorState, segment: str, params: Mapping[str, str], user: TeamsUser) -> None:
+    if params.get("client_id") != state.client_id:
+        raise ConsentError("AADSTS700016: application not found in the directory")
+    if params.get("redirect_uri") != state.redirect_uri:
+        raise ConsentError("AADSTS50011: the redirect URI does not match the application's")
+    if "code" not in params.get("response_type", "").split():
+        raise ConsentError("AADSTS900144: response_type must include 'code'")
+    method = params.get("code_challenge_method")
+    if method is not None and method not in ("S256", "plain"):
+        raise ConsentError("AADSTS501491: invalid code_challenge_method")
+    tenant = state.tenant_of_segment(segment)
+    lowered = segment.lower()
+    if lowered == "organizations" and user.personal:
+        raise ConsentError("AADSTS500208: personal accounts cannot sign in on this tenant")
+    if lowered == "consumers" and not user.personal:
+        raise ConsentError("AADSTS9002332: this application is for work or school accounts")
+    if tenant is not None and tenant != user.tenant_id:
+        raise ConsentError(f"AADSTS90002: the user is not in tenant {segment}")
+
+
+def decide(
+    state: EmulatorState,
+    segment: str,
+    params: Mapping[str, str],
+    user: TeamsUser,
+    *,
+    allow: bool,
+    decline: str = "cancel",
+    return_to_app: bool = False,
+) -> dict[str, str]:
+    """The user's choice on Entra's page: the query parameters of the redirect back."""
+    if user.id not in state.users:
+        raise ConsentError(f"unknown user {user.email}")
+    _check(state, segment, params, user)
+    result: dict[str, str]
+    if user.tenant_id in state.admin_only and user.id not in state.consented:
+        if not return_to_app:
+            raise ConsentBlocked("AADSTS90094: Need admin approval")
+        # UNCONFIRMED (FACTS.md §1.3): third-party code reports this redirect, with no code.
+        result = {"error": "access_denied", "error_subcode": "cancel"}
+    elif allow:
+        code = state.token("1.AQ", 60)
+        state.codes[code] = AuthCode(
+            user_id=user.id,
+            segment=segment.lower(),
+            redirect_uri=params["redirect_uri"],
+            scope=params.get("scope", ""),
+            challenge=params.get("code_challenge") or None,
+            method=params.get("code_challenge_method") or "plain",
+            nonce=params.get("nonce"),
+            expires_at=state.now() + timedelta(seconds=CODE_SECONDS),
+        )
+        state.consented.add(user.id)
+        state.refresh_faults.pop(user.id, None)
+        result = {"code": code}
+    elif decline == "declined":
+        result = {
+            "error": "access_denied",
+            "error_description": "AADSTS65004: User declined to consent to access the app.",
+        }
+    else:
+        result = {"error": "access_denied", "error_subcode": "cancel"}
+    if "state" in params:
+        result["state"] = params["state"]
+    return result
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>"
+    )
+
+
+def _form(segment: str, params: Mapping[str, str], users: list[TeamsUser], how: str) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{n}" value="{html.escape(params[n])}">'
+        for n in _OAUTH_PARAMS
+        if n in params
+    )
+    options = "".join(
+        f'<option value="{html.escape(u.id)}">{html.escape(u.email)}</option>' for u in users
+    )
+    action = f"/{html.escape(segment)}/oauth2/v2.0/authorize"
+    return (
+        f'<form id="{how}" method="post" action="{action}">{hidden}'
+        f'<input type="hidden" name="decision" value="{how}">'
+        f'<label>Signed in as <select name="user_id">{options}</select></label> '
+        f'<button type="submit">{how.title()}</button></form>'
+    )
+
+
+def authorize_page(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+    """GET /{tenant}/oauth2/v2.0/authorize: "Permissions requested" with Accept and Cancel."""
+    params = dict(request.query)
+    if params.get("client_id") != state.client_id or (
+        params.get("redirect_uri") != state.redirect_uri
+    ):
+        text = "<p>AADSTS50011: the redirect URI or application does not match.</p>"
+        return Reply.html(400, _page("Sign in to your account", text))
+    users = list(state.users.values())
+    text = (
+        "<p>meetlink needs permission to: sign you in, read your profile, and read and create"
+        " your online meetings (User.Read, OnlineMeetings.ReadWrite).</p>"
+        + _form(segment, params, users, "accept")
+        + _form(segment, params, users, "cancel")
+    )
+    return Reply.html(200, _page("Permissions requested", text))
+
+
+def authorize_submit(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+    """POST of the consent form: 302 to the redirect URI, or Entra's own error page."""
+    fields = request.form()
+    user = state.users.get(fields.get("user_id", ""))
+    if user is None:
+        return Reply.html(400, _page("Sign in to your account", "<p>Pick an account.</p>"))
+    params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
+    try:
+        result = decide(state, segment, params, user, allow=fields.get("decision") == "accept")
+    except ConsentBlocked:
+        text = "<p>AADSTS90094: meetlink needs permission to access resources in your"
+        text += " organization that only an admin can grant.</p>"
+        return Reply.html(403, _page("Need admin approval", text))
+    except ConsentError as exc:
+        return Reply.html(400, _page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
+    separator = "&" if "?" in params["redirect_uri"] else "?"
+    return Reply(302, b"", {"Location": params["redirect_uri"] + separator + urlencode(result)})
+
+
+def _client_secret(request: Incoming, fields: Mapping[str, str]) -> tuple[str | None, str | None]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+        cid, _, secret = decoded.partition(":")
+        return cid, secret
+    return fields.get("client_id"), fields.get("client_secret")
+
+
+def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
+    if code.challenge is None:
+        return True
+    if not verifier:
+        return False
+    if code.method == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        computed = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    else:
+        computed = verifier
+    return hmac.compare_digest(computed.encode("utf-8"), code.challenge.encode("utf-8"))
+
+
+def _issue(state: EmulatorState, user: TeamsUser, scope: str, nonce: str | None) -> Reply:
+    now = state.now()
+    asked = scope.split()
+    graph = sorted({s for s in asked if s in _GRAPH_SCOPES} | {"User.Read"})
+    lifetime = state.expires_in or state.rng.randint(3600, 5400)
+    claims = {
+        "aud": GRAPH_AUDIENCE,
+        "iss": f"https://sts.windows.net/{user.tenant_id}/",
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + lifetime,
+        "oid": user.id,
+        "tid": user.tenant_id,
+        "scp": " ".join(graph),
+        "upn": user.email,
+        "uti": state.token("", 16),
+    }
+    access = state.jwt(claims)
+    state.access[access] = AccessToken(
+        user_id=user.id, scopes=frozenset(graph), expires_at=now + timedelta(seconds=lifetime)
+    )
+    body: dict[str, Any] = {
+        "token_type": "Bearer",
+        "scope": " ".join([*graph, *(s for s in ("openid", "profile") if s in asked)]),
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access,
+    }
+    if "offline_access" in asked:
+        refresh = state.token("0.AQ", 90)
+        state.refresh[refresh] = RefreshToken(user_id=user.id, scope=scope, issued_at=now)
+        body["refresh_token"] = refresh
+    if "openid" in asked:
+        id_claims: dict[str, Any] = {
+            "aud": state.client_id,
+            "iss": f"https://login.microsoftonline.com/{user.tenant_id}/v2.0",
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + 3600,
+            "oid": user.id,
+            "tid": user.tenant_id,
+            "sub": state.token("", 24),
+            "preferred_username": user.email,
+            "name": user.display_name,
+        }
+        if nonce:
+            id_claims["nonce"] = nonce
+        body["id_token"] = state.jwt(id_claims)
+    return Reply.json(200, body, {"Cache-Control": "no-store"})
+
+
+def token_endpoint(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+    """POST /{tenant}/oauth2/v2.0/token: authorization_code and refresh_token grants."""
+    fields = request.form()
+    client_id, secret = _client_secret(request, fields)
+    if client_id != state.client_id:
+        return entra_error(state, 400, "unauthorized_client", 700016, REFRESH_FAULTS[700016][2])
+    if not secret:
+        text = "The request body must contain: 'client_assertion' or 'client_secret'."
+        return entra_error(state, state.invalid_client_status, "invalid_client", 7000218, text)
+    if not hmac.compare_digest(secret.encode(), state.client_secret.encode()):
+        text = "Invalid client secret provided."
+        return entra_error(state, state.invalid_client_status, "invalid_client", 7000215, text)
+    grant = fields.get("grant_type")
+    if grant == "authorization_code":
+        return _redeem(state, segment, fields)
+    if grant == "refresh_token":
+        return _refresh(state, fields)
+    text = f"The provided value for grant_type ({grant or ''}) is not supported."
+    return entra_error(state, 400, "unsupported_grant_type", 70003, text)
+
+
+def _redeem(state: EmulatorState, segment: str, fields: Mapping[str, str]) -> Reply:
+    raw = fields.get("code", "")
+    if raw in state.used_codes:
+        return entra_error(
+            state, 400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed."
+        )
+    code = state.codes.pop(raw, None)
+    if code is None:
+        return entra_error(state, 400, "invalid_grant", 9002313, "Invalid request.")
+    state.used_codes.add(raw)  # single use, even when the redemption fails
+    if state.now() >= code.expires_at:
+        text = "The provided authorization code or refresh token has expired due to inactivity."
+        return entra_error(state, 400, "invalid_grant", 70008, text)
+    if segment.lower() != code.segment:
+        text = "The authorization code was issued for a different tenant."
+        return entra_error(state, 400, "invalid_grant", 700005, text)
+    if fields.get("redirect_uri") != code.redirect_uri:
+        text = "The redirect URI does not match the one used for the authorization code."
+        return entra_error(state, 400, "invalid_request", 50011, text)
+    if not _pkce_ok(code, fields.get("code_verifier")):
+        text = "The Code_Verifier does not match the code_challenge supplied in the request."
+        return entra_error(state, 400, "invalid_grant", 501481, text)
+    return _issue(state, state.users[code.user_id], code.scope, code.nonce)
+
+
+def _refresh(state: EmulatorState, fields: Mapping[str, str]) -> Reply:
+    held = state.refresh.get(fields.get("refresh_token", ""))
+    if held is None or held.user_id not in state.users:
+        return entra_error(state, 400, "invalid_grant", 9002313, "Invalid request.")
+    fault = state.refresh_faults.get(held.user_id)
+    if fault is not None:
+        error, sub, text = REFRESH_FAULTS[fault]
+        return entra_error(state, 400, error, fault, text, sub)
+    if (state.now() - held.issued_at).total_seconds() > REFRESH_INACTIVE_SECONDS:
+        text = "The refresh token has expired due to inactivity. The token was inactive for"
+        text += " 90.00:00:00."
+        return entra_error(state, 400, "invalid_grant", 700082, text, "bad_token")
+    # Entra does not revoke the old refresh token on use (FACTS.md §1.5): it stays valid.
+    return _issue(state, state.users[held.user_id], fields.get("scope") or held.scope, None)
