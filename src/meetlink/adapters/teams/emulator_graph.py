@@ -37,7 +37,7 @@ _FILTER = re.compile(r"JoinWebUrl eq '(.*)'", re.IGNORECASE)
 def graph_error(state: EmulatorState, request: Incoming, status: int, code: str, msg: str) -> Reply:
     """Graph's OData error JSON with innerError (FACTS.md §2.8)."""
     inner = {
-        "date": state.now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": state.now().strftime("%Y-%m-%dT%H:%M:%SZ"),  # schema wants a zone
         "request-id": request.headers.get("x-emulator-request-id", ""),
         "client-request-id": request.headers.get("client-request-id", ""),
     }
