@@ -236,8 +236,8 @@ def test_retry_with_new_terms_patches_the_existing_meeting(target: TeamsTarget) 
 
 
 def test_same_marker_for_two_users_gives_two_meetings(target: TeamsTarget) -> None:
-    ann, ann_tokens = _link(target, "ann@contoso.com")
-    bob, bob_tokens = _link(target, "bob@contoso.com")
+    _, ann_tokens = _link(target, "ann@contoso.com")
+    _, bob_tokens = _link(target, "bob@contoso.com")
     one = target.provider.create_meeting(ann_tokens.access_token, _request(target, "shared"))
     two = target.provider.create_meeting(bob_tokens.access_token, _request(target, "shared"))
     assert one.meeting_id != two.meeting_id
