@@ -1,0 +1,108 @@
+"""TeamsProvider next to ZoomProvider in one MeetLink: linking through Entra, issuing a Teams
+meeting for an event, moving it, and a lost create adopted through createOrGet (no listing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from meetlink import Event, MeetLink
+from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
+from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+
+
+@pytest.fixture
+def app(clock: ManualClock) -> Iterator[tuple[MeetLink, TeamsEmulator]]:
+    zoom, teams = ZoomEmulator(clock=clock, seed=1), TeamsEmulator(clock=clock, seed=2)
+    storage = SqlStorage("sqlite://", encryption_keys=[generate_key()], create_schema=True)
+    with (
+        ZoomProvider(
+            client_id=zoom.client_id,
+            client_secret=zoom.client_secret,
+            redirect_uri=zoom.redirect_uri,
+            webhook_secrets=zoom.webhook_secret,
+            transport=zoom.transport(),
+            clock=clock,
+        ) as zoom_provider,
+        TeamsProvider(
+            client_id=teams.client_id,
+            client_secret=teams.client_secret,
+            redirect_uri=teams.redirect_uri,
+            tenant="organizations",
+            transport=teams.transport(),
+            clock=clock,
+        ) as teams_provider,
+    ):
+        meetlink = MeetLink(
+            storage=storage,
+            providers=[zoom_provider, teams_provider],
+            mailer=RecordingMailer(),
+            composer=JinjaMailComposer(),
+            clock=clock,
+        )
+        yield meetlink, teams
+    storage.close()
+
+
+def _event(clock: ManualClock, hours: int = 24, title: str = "Design review") -> Event:
+    start = clock.now() + timedelta(hours=hours)
+    return Event(
+        id="ev-1",
+        tenant_id="t1",
+        owner_id="alice",
+        title=title,
+        start=start,
+        end=start + timedelta(minutes=45),
+        web_meeting="teams",
+    )
+
+
+def _link(meetlink: MeetLink, teams: TeamsEmulator) -> None:
+    meetlink.start_trial("t1")
+    user = teams.add_user("alice@contoso.com")
+    request = meetlink.begin_link("t1", "alice", provider="teams")
+    params = teams.consent(request.authorize_url, user)
+    link = meetlink.complete_link(params["state"], code=params["code"])
+    assert link.provider == "teams" and link.email == "alice@contoso.com"
+    assert link.external_account_id == user.id
+
+
+def test_teams_meeting_for_an_event(
+    app: tuple[MeetLink, TeamsEmulator], clock: ManualClock
+) -> None:
+    meetlink, teams = app
+    _link(meetlink, teams)
+    meetlink.save_event(_event(clock))
+    meetlink.run_pending()
+    conference = meetlink.conference("ev-1")
+    assert conference is not None and conference.provider == "teams"
+    [meeting] = teams.meetings()
+    assert conference.join_url == meeting["joinWebUrl"]
+    meetlink.save_event(_event(clock, hours=48, title="Moved review"))
+    meetlink.run_pending()
+    [meeting] = teams.meetings()
+    assert meeting["subject"] == "Moved review"
+    assert meeting["startDateTime"].startswith(
+        (clock.now() + timedelta(hours=48)).strftime("%Y-%m-%dT%H")
+    )
+
+
+def test_lost_create_is_adopted_without_listing(
+    app: tuple[MeetLink, TeamsEmulator], clock: ManualClock
+) -> None:
+    meetlink, teams = app
+    _link(meetlink, teams)
+    teams.fail_next(status=0, method="POST", path="/v1.0/me/onlineMeetings/createOrGet")
+    meetlink.save_event(_event(clock))
+    for _ in range(5):
+        meetlink.run_pending()
+        clock.advance(timedelta(minutes=5))
+    conference = meetlink.conference("ev-1")
+    assert conference is not None and conference.join_url
+    assert len(teams.meetings()) == 1
+    assert not any(m == "GET" and p == "/v1.0/me/onlineMeetings" for m, p in teams.requests)
