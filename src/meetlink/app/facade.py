@@ -157,10 +157,20 @@ class MeetLink:
         return self._linking.begin(tenant_id, user_id, provider)
 
     def complete_link(
-        self, state: str, *, code: str | None = None, error: str | None = None
+        self,
+        state: str,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        error_subcode: str | None = None,
     ) -> AccountLink:
-        """Finish linking with the parameters the OAuth callback received."""
-        return self._linking.complete(state, code, error)
+        """Finish linking with the parameters the OAuth callback received (pass
+        ``error_description``/``error_subcode`` too when present: Microsoft says there
+        whether an administrator must approve the app)."""
+        return self._linking.complete(
+            state, code, error, detail=" ".join(filter(None, (error_description, error_subcode)))
+        )
 
     def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
         """The user's active link (S10: "Web conference integration: enabled")."""

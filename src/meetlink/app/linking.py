@@ -39,6 +39,10 @@ __all__ = ["Linking"]
 
 log = logging.getLogger("meetlink.linking")
 
+# Microsoft Entra codes in error_description meaning the same (shared/teams/FACTS.md 1.7):
+# AADSTS90094/90095 "Need admin approval", AADSTS65001 consent required by the tenant.
+_ADMIN_APPROVAL_CODES = ("AADSTS90094", "AADSTS90095", "AADSTS65001")
+
 # OAuth error codes meaning "an administrator must approve this app first" (S23).
 _ADMIN_APPROVAL_ERRORS = frozenset(
     {"admin_approval_required", "consent_required", "admin_consent_required"}
@@ -87,13 +91,18 @@ class Linking:
         url = provider.authorization_url(state=state, code_challenge=_challenge(verifier))
         return LinkRequest(authorize_url=url, state=state, expires_at=pending.expires_at)
 
-    def complete(self, state: str, code: str | None, error: str | None) -> AccountLink:
-        """Finish linking from the OAuth callback's parameters."""
+    def complete(
+        self, state: str, code: str | None, error: str | None, *, detail: str = ""
+    ) -> AccountLink:
+        """Finish linking from the OAuth callback's parameters (``detail``: the provider's
+        error description and subcode, where it sends them)."""
         now = self._ctx.clock.now()
         pending = self._ctx.transaction(lambda uow: uow.auth_states.take(state))
         if pending is None or pending.expires_at <= now:
             raise InvalidLinkState("unknown, expired or already used link state")
         if error is not None:
+            if any(code in detail for code in _ADMIN_APPROVAL_CODES):
+                raise AdminApprovalRequired("the account's administrator must approve the app")
             if error == "access_denied":
                 raise LinkDenied("the user denied the authorization")
             if error in _ADMIN_APPROVAL_ERRORS:

@@ -13,7 +13,8 @@ Importing this module is the only way the test kit pulls in httpx and SQLAlchemy
 """
 
 from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.teams import TeamsEmulator, TeamsUser
 from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
 from meetlink.testing.sandbox import Sandbox
 
-__all__ = ["ManualClock", "Sandbox", "ZoomEmulator", "ZoomUser"]
+__all__ = ["ManualClock", "Sandbox", "TeamsEmulator", "TeamsUser", "ZoomEmulator", "ZoomUser"]

@@ -11,9 +11,11 @@ from typing import Any
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
 from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider, ZoomUser
 from meetlink.app.facade import MeetLink
 from meetlink.domain.links import AccountLink
+from meetlink.ports.provider import VideoProvider
 
 __all__ = ["Sandbox"]
 
@@ -24,7 +26,8 @@ class Sandbox:
     Attributes: ``meetlink`` (the facade), ``zoom`` (the :class:`ZoomEmulator`), ``clock``
     (a :class:`ManualClock` that the emulator follows too), ``outbox`` (delivered
     ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to MeetLink
-    (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...).
+    (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True`` also
+    registers Microsoft Teams (key ``"teams"``) on a :class:`TeamsEmulator` (``teams``).
     """
 
     def __init__(
@@ -33,6 +36,7 @@ class Sandbox:
         now: datetime | None = None,
         database_url: str = "sqlite://",
         seed: int | None = None,
+        with_teams: bool = False,
         **settings: Any,
     ) -> None:
         self.clock = ManualClock(now)
@@ -45,13 +49,20 @@ class Sandbox:
             transport=self.zoom.transport(),
             clock=self.clock,
         )
+        providers: list[VideoProvider] = [self.provider]
+        self.teams: TeamsEmulator | None = None
+        self._teams_provider: TeamsProvider | None = None
+        if with_teams:  # R1: Microsoft Teams as the "teams" provider, on the same clock
+            self.teams = TeamsEmulator(clock=self.clock, seed=seed)
+            self._teams_provider = self.teams.provider(clock=self.clock)
+            providers.append(self._teams_provider)
         self.storage = SqlStorage(
             database_url, encryption_keys=[generate_key()], create_schema=True
         )
         self.mailer = RecordingMailer()
         self.meetlink = MeetLink(
             storage=self.storage,
-            providers=[self.provider],
+            providers=providers,
             mailer=self.mailer,
             composer=JinjaMailComposer(),
             clock=self.clock,
@@ -76,6 +87,8 @@ class Sandbox:
         """Release the storage and the emulator's resources."""
         self.meetlink.close()
         self.provider.close()
+        if self._teams_provider is not None:
+            self._teams_provider.close()
 
     def __enter__(self) -> Sandbox:
         return self
