@@ -29,7 +29,7 @@ import httpx
 from meetlink.adapters.clock import SystemClock
 from meetlink.ports.clock import Clock
 
-from .emulator_http import EmulatorServer, EmulatorTransport, serve_state
+from .emulator_http import EmulatorServer, in_process_transport, serve_state
 from .emulator_identity import REFRESH_FAULTS, ConsentBlocked, ConsentError, decide
 from .emulator_state import MSA_TENANT, EmulatorState, Fault, TeamsUser
 
@@ -264,7 +264,7 @@ class TeamsEmulator:
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process httpx transport serving identity and Graph paths."""
-        return EmulatorTransport(self._state)
+        return in_process_transport(self._state)
 
     @contextmanager
     def serve(self) -> Iterator[EmulatorServer]:

@@ -9,21 +9,20 @@ so one transport or one server stands in for ``login.microsoftonline.com`` and
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
-import httpx
+
+from meetlink.adapters.loopback import Dispatch, EmulatorServer, LoopbackTransport, serve
 
 from .emulator_graph import graph_error, handle_graph
 from .emulator_identity import authorize_page, authorize_submit, entra_error, token_endpoint
 from .emulator_state import EmulatorState, Fault, Incoming, Reply
 
-__all__ = ["EmulatorServer", "EmulatorTransport", "dispatch", "serve_state"]
+__all__ = ["EmulatorServer", "dispatch", "in_process_transport", "serve_state"]
 
 _IDENTITY = re.compile(r"/([^/]+)/oauth2/v2\.0/(authorize|token)")
 _REQUEST_ID = "x-emulator-request-id"
@@ -102,79 +101,21 @@ def _incoming(method: str, target: str, headers: dict[str, str], body: bytes) ->
     return Incoming(method.upper(), parts.path or "/", query, headers, body)
 
 
-class EmulatorTransport(httpx.BaseTransport):
-    """An in-process httpx transport over one emulator. A status-0 fault applies the request,
-    then raises ``httpx.RemoteProtocolError`` (a response lost after Microsoft acted)."""
+def _dispatch_raw(state: EmulatorState) -> Dispatch:
+    def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        return dispatch(state, _incoming(method, target, headers, body))
 
-    def __init__(self, state: EmulatorState) -> None:
-        self._state = state
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Serve ``request`` from the emulator."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
-        target = request.url.raw_path.decode("ascii")
-        reply = dispatch(self._state, _incoming(request.method, target, headers, request.read()))
-        if reply.drop:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
-        return httpx.Response(reply.status, headers=dict(reply.headers), content=reply.body)
+    return handle
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = dispatch(self.server.state, _incoming(self.command, self.path, headers, body))
-        if reply.drop:
-            self.close_connection = True  # the request was applied; the answer is lost
-            return
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silent: requests are in ``TeamsEmulator.requests``."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: EmulatorState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-
-@attrs.frozen
-class EmulatorServer:
-    """A running loopback server: ``base_url`` serves both identity and Graph paths."""
-
-    base_url: str
-    host: str
-    port: int
+def in_process_transport(state: EmulatorState) -> LoopbackTransport:
+    """An in-process httpx transport over ``state`` (a status-0 fault applies the request,
+    then raises ``httpx.RemoteProtocolError``)."""
+    return LoopbackTransport(_dispatch_raw(state))
 
 
 @contextmanager
 def serve_state(state: EmulatorState) -> Iterator[EmulatorServer]:
     """Serve ``state`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
-    server = _Server(state)
-    port = int(server.server_address[1])
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="teams-emulator", daemon=True
-    )
-    thread.start()
-    try:
-        yield EmulatorServer(base_url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(_dispatch_raw(state), name="teams-emulator") as server:
+        yield server

@@ -31,7 +31,7 @@ import httpx
 from meetlink.adapters.clock import SystemClock
 from meetlink.ports.clock import Clock
 
-from .emulator_http import EmulatorServer, EmulatorTransport, serve_state
+from .emulator_http import EmulatorServer, in_process_transport, serve_state
 from .emulator_oauth import ConsentBlocked, ConsentError, decide
 from .emulator_state import DEFAULT_PER_SECOND, EmulatorState, Fault, ZoomUser
 from .webhooks import sign_webhook
@@ -240,7 +240,7 @@ class ZoomEmulator:
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process httpx transport serving both ``zoom.us`` and ``api.zoom.us`` paths."""
-        return EmulatorTransport(self._state)
+        return in_process_transport(self._state)
 
     @contextmanager
     def serve(self) -> Iterator[EmulatorServer]:
