@@ -65,3 +65,58 @@ def test_create_schema_matches_the_migrations_too(fresh_database_url: str) -> No
     finally:
         engine.dispose()
     assert _differences(fresh_database_url) == []
+
+
+def _host_metadata(with_meetlink: bool) -> Any:
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    host = MetaData()
+    Table("host_events", host, Column("id", Integer, primary_key=True), Column("title", String(80)))
+    if with_meetlink:
+        for table in metadata.tables.values():
+            table.to_metadata(host)
+    return host
+
+
+def _host_differences(url: str, host: Any, include_name: Any) -> list[Any]:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_name}
+            )
+            return list(compare_metadata(context, host))
+    finally:
+        engine.dispose()
+
+
+def test_a_host_that_includes_meetlink_metadata_sees_no_difference(
+    fresh_database_url: str,
+) -> None:
+    """Scenario 38: a host autogenerate over its tables plus ``meetlink.metadata`` is empty."""
+    upgrade(fresh_database_url)
+    host = _host_metadata(with_meetlink=True)
+    engine = create_engine(fresh_database_url, poolclass=pool.NullPool)
+    host.tables["host_events"].create(engine)
+    engine.dispose()
+
+    def skip_version_table(name: str | None, type_: str, parent_names: Any) -> bool:
+        return not (type_ == "table" and name == VERSION_TABLE)
+
+    assert _host_differences(fresh_database_url, host, skip_version_table) == []
+
+
+def test_a_host_that_excludes_meetlink_never_drops_its_tables(fresh_database_url: str) -> None:
+    """Scenario 38: with ``include_name=exclude_meetlink`` a host autogenerate that does not
+    know meetlink's tables proposes no DROP of them (without it, it would)."""
+    from meetlink.adapters.sqlalchemy import exclude_meetlink
+
+    upgrade(fresh_database_url)
+    host = _host_metadata(with_meetlink=False)
+    engine = create_engine(fresh_database_url, poolclass=pool.NullPool)
+    host.tables["host_events"].create(engine)
+    engine.dispose()
+    assert _host_differences(fresh_database_url, host, exclude_meetlink) == []
+    unfiltered = _host_differences(fresh_database_url, host, lambda *args: True)
+    dropped = {d[1].name for d in unfiltered if d[0] == "remove_table"}
+    assert {name for name in metadata.tables} <= dropped

@@ -14,8 +14,16 @@ Wiring::
 """
 
 from meetlink.adapters.sqlalchemy.crypto import generate_key
-from meetlink.adapters.sqlalchemy.migrate import downgrade, upgrade
+from meetlink.adapters.sqlalchemy.migrate import downgrade, exclude_meetlink, upgrade
 from meetlink.adapters.sqlalchemy.tables import metadata
 from meetlink.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 
-__all__ = ["SqlStorage", "SqlUnitOfWork", "downgrade", "generate_key", "metadata", "upgrade"]
+__all__ = [
+    "SqlStorage",
+    "SqlUnitOfWork",
+    "downgrade",
+    "exclude_meetlink",
+    "generate_key",
+    "metadata",
+    "upgrade",
+]

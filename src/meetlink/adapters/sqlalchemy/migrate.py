@@ -10,6 +10,7 @@ collides with the host's ``alembic_version``::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,9 +18,8 @@ from sqlalchemy import Engine, create_engine, pool
 
 from meetlink.errors import StorageError
 
-__all__ = ["MIGRATIONS", "alembic_config", "downgrade", "upgrade"]
-
-#: The directory of the shipped Alembic environment (``script_location``).
+__all__ = ["MIGRATIONS", "alembic_config", "downgrade", "exclude_meetlink", "upgrade"]
+__all__ = ["MIGRATIONS", "alembic_config", "downgrade", "exclude_meetlink", "upgrade"]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -57,3 +57,15 @@ def upgrade(url: str | Engine, revision: str = "head") -> None:
 def downgrade(url: str | Engine, revision: str) -> None:
     """Downgrade the meetlink tables at ``url`` to ``revision`` (``"base"`` drops them all)."""
     _run(url, revision, upgrading=False)
+
+
+def exclude_meetlink(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For a host's Alembic ``include_name`` when meetlink's tables are migrated by
+    ``meetlink migrate`` rather than by the host: autogenerate then neither creates nor drops
+    ``meetlink_*`` tables (or meetlink's version table).
+
+        context.configure(..., include_name=exclude_meetlink)
+    """
+    if type_ == "table" and name is not None:
+        return not name.startswith("meetlink_")
+    return True
