@@ -19,7 +19,8 @@ from sqlalchemy import Engine, create_engine, pool
 from meetlink.errors import StorageError
 
 __all__ = ["MIGRATIONS", "alembic_config", "downgrade", "exclude_meetlink", "upgrade"]
-__all__ = ["MIGRATIONS", "alembic_config", "downgrade", "exclude_meetlink", "upgrade"]
+
+#: The directory of the shipped Alembic environment (``script_location``).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
