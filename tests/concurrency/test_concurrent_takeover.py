@@ -174,8 +174,8 @@ class _RacingStorage:
         self._inner = inner
         self._hook = after_holder_read
 
-    def unit_of_work(self) -> _RacingUnitOfWork:
-        return _RacingUnitOfWork(self._inner.unit_of_work(), self._hook)
+    def unit_of_work(self, *, read_only: bool = False) -> _RacingUnitOfWork:
+        return _RacingUnitOfWork(self._inner.unit_of_work(read_only=read_only), self._hook)
 
     def close(self) -> None:
         self._inner.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meetlink.domain.conference import (
@@ -237,12 +237,10 @@ def test_no_change_sends_nothing(state: MailedState) -> None:
 
 
 @settings(max_examples=100)
-@given(before=mailed_states(), after=mailed_states())
-def test_reordering_participants_alone_sends_nothing(
-    before: MailedState, after: MailedState
-) -> None:
-    assume(not what_changed(before, after))
-    reordered = attrs.evolve(after, emails=tuple(reversed(before.emails)))
+@given(before=mailed_states())
+def test_reordering_participants_alone_sends_nothing(before: MailedState) -> None:
+    # Built from ``before`` (not filtered from two random states: that starved Hypothesis).
+    reordered = attrs.evolve(before, emails=tuple(reversed(before.emails)))
     assert plan_mails(before, reordered) == []
 
 

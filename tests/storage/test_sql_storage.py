@@ -50,3 +50,36 @@ def test_bad_urls_are_configuration_errors() -> None:
         SqlStorage("not a url", encryption_keys=[generate_key()])
     with pytest.raises(ConfigurationError, match="engine"):
         SqlStorage("nosuchdb://x", encryption_keys=[generate_key()])
+
+
+def test_a_read_only_unit_of_work_does_not_block_a_writer_on_sqlite(tmp_path: object) -> None:
+    """WAL + a plain BEGIN for reads: a writer in another connection proceeds while a read is
+    open (BEGIN IMMEDIATE for the read would make the writer wait for the busy timeout)."""
+    import threading
+    from pathlib import Path
+
+    from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+    from meetlink.domain.subscription import SubscriptionRecord
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'ro.db'}"
+    key = generate_key()
+    reader = SqlStorage(url, encryption_keys=[key], create_schema=True)
+    writer = SqlStorage(url, encryption_keys=[key], engine_options={"connect_args": {"timeout": 1}})
+    try:
+        done = threading.Event()
+        with reader.unit_of_work(read_only=True) as uow:
+            assert uow.subscriptions.get("t1") is None
+
+            def write() -> None:
+                with writer.unit_of_work() as w:
+                    w.subscriptions.put(SubscriptionRecord(tenant_id="t1"))
+                    w.commit()
+                done.set()
+
+            thread = threading.Thread(target=write)
+            thread.start()
+            assert done.wait(timeout=5), "the writer was blocked by a read-only unit of work"
+            thread.join()
+    finally:
+        reader.close()
+        writer.close()

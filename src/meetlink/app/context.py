@@ -64,5 +64,5 @@ class AppContext:
 
     def read(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a unit of work that changes nothing."""
-        with self.storage.unit_of_work() as uow:
+        with self.storage.unit_of_work(read_only=True) as uow:
             return work(uow)

@@ -278,8 +278,9 @@ class UnitOfWork(Protocol):
 class Storage(Protocol):
     """**Protocol:** where units of work come from."""
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work (use it as a context manager)."""
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work (use it as a context manager). ``read_only`` promises that it
+        will not write, so the store may take lighter locks."""
         ...
 
     def close(self) -> None:

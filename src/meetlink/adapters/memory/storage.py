@@ -55,8 +55,8 @@ class InMemoryStorage:
         self._lock = threading.Lock()
         self._tables = _Tables()
 
-    def unit_of_work(self) -> InMemoryUnitOfWork:
-        """A new unit of work."""
+    def unit_of_work(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
+        """A new unit of work (``read_only`` changes nothing here)."""
         return InMemoryUnitOfWork(self)
 
     def close(self) -> None:

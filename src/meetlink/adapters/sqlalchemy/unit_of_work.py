@@ -43,6 +43,7 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 log = logging.getLogger(__name__)
 
 _SQLITE_BUSY_SECONDS = 30.0
+_READ_ONLY = "meetlink_read_only"
 _ROTATE_BATCH = 200
 
 
@@ -64,7 +65,9 @@ def _sqlite_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work takes no write lock: in WAL mode it never blocks writers.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _make_engine(url: str, options: Mapping[str, Any]) -> Engine:
@@ -133,9 +136,10 @@ class SqlStorage:
         if create_schema:
             self.create_schema()
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        """A new unit of work (use it as a context manager)."""
-        return SqlUnitOfWork(self)
+    def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A new unit of work (use it as a context manager). ``read_only``: it will not
+        write (on SQLite it then starts with a plain BEGIN, taking no write lock)."""
+        return SqlUnitOfWork(self, read_only=read_only)
 
     def close(self) -> None:
         """Release pooled connections (an engine passed in by the host stays usable)."""
@@ -195,8 +199,9 @@ class SqlStorage:
 class SqlUnitOfWork:
     """One database transaction over every repository; rolls back unless committed."""
 
-    def __init__(self, storage: SqlStorage) -> None:
+    def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
         self._storage = storage
+        self._read_only = read_only
         self.cipher = storage.cipher
         self._conn: Connection | None = None
         self._tx: Transaction | None = None
@@ -226,6 +231,8 @@ class SqlUnitOfWork:
         try:
             with translate_errors("opening a connection"):
                 self._conn = self._storage.engine.connect()
+                if self._read_only:
+                    self._conn = self._conn.execution_options(**{_READ_ONLY: True})
                 self._tx = self._conn.begin()
         except BaseException:
             self._close()
