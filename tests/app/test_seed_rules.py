@@ -425,3 +425,17 @@ def test_settings_accept_day_and_minute_spellings() -> None:
 
     with pytest.raises(ConfigurationError, match="unknown setting"):
         make_world(trial_lenght=timedelta(days=1))
+
+
+def test_purge_forgets_old_logs_but_keeps_replays_detectable(linked: World) -> None:
+    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    headers, body = linked.zoom.deauthorization(account)
+    assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
+    linked.meetlink.begin_link("t1", "bob")  # a state that will expire
+    linked.clock.advance(timedelta(days=31))
+    assert linked.meetlink.purge() == 2  # the delivery and the expired state
+    assert linked.meetlink.purge() == 0
+    from meetlink import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        linked.meetlink.purge(keep=timedelta(minutes=1))

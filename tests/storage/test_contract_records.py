@@ -331,3 +331,21 @@ def test_add_inserts_a_new_job_and_refuses_a_known_key(storage: Storage) -> None
         assert uow.jobs.find("mail", "<m1@x>") == job
         with pytest.raises(ConcurrentUpdate):
             uow.jobs.add(attrs.evolve(job, id="job-add-2"))
+
+
+def test_purging_the_reminder_and_webhook_logs(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        assert uow.reminders.record("e1", "a@example.com", T0)
+        assert uow.reminders.record("e2", "a@example.com", T0 + timedelta(days=2))
+        assert uow.webhooks.record("zoom", "old", T0)
+        assert uow.webhooks.record("zoom", "new", T0 + timedelta(days=2))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reminders.purge(T0 + timedelta(days=1)) == 1
+        assert uow.webhooks.purge(T0 + timedelta(days=1)) == 1
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.reminders.record("e1", "a@example.com", T0)  # forgotten: new again
+        assert not uow.reminders.record("e2", "a@example.com", T0 + timedelta(days=2))
+        assert uow.webhooks.record("zoom", "old", T0)
+        assert not uow.webhooks.record("zoom", "new", T0 + timedelta(days=2))

@@ -320,6 +320,24 @@ class MeetLink:
         """Do all due work (provider retries, deletions, mail); returns jobs completed."""
         return self._runner.run_pending(max_jobs)
 
+    def purge(self, keep: timedelta = timedelta(days=30)) -> int:
+        """Maintenance: forget what no rule needs any more (returns rows removed): OAuth
+        states that expired, webhook deliveries older than ``keep`` (a replay that old is
+        refused by its timestamp anyway) and reminder records of event times older than
+        ``keep``. Run it daily, for example."""
+        now = self._ctx.clock.now()
+        if keep < timedelta(hours=1):
+            raise InvalidInput("keep: at least one hour (webhook replays must stay detectable)")
+
+        def work(uow: UnitOfWork) -> int:
+            return (
+                uow.auth_states.purge(now)
+                + uow.webhooks.purge(now - keep)
+                + uow.reminders.purge(now - keep)
+            )
+
+        return self._ctx.transaction(work)
+
     def _deliver(self, job: Job) -> None:
         self._mailing.deliver(job.payload)
 

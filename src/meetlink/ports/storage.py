@@ -205,12 +205,20 @@ class ReminderLog(Protocol):
         """Note the reminder; False when it was already noted."""
         ...
 
+    def purge(self, before: datetime) -> int:
+        """Forget reminders for event times before ``before``; returns how many."""
+        ...
+
 
 class WebhookLog(Protocol):
     """**Protocol:** webhook deliveries already handled (replays change nothing)."""
 
     def record(self, provider: str, delivery_key: str, received_at: datetime) -> bool:
         """Note the delivery; False when it was already noted."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Forget deliveries received before ``before``; returns how many."""
         ...
 
 

@@ -33,7 +33,7 @@ class _Tables:
     conferences: dict[str, ConferenceRecord] = attrs.Factory(dict)
     jobs: dict[str, Job] = attrs.Factory(dict)
     reminders: set[tuple[str, str, datetime]] = attrs.Factory(set)
-    webhooks: set[tuple[str, str]] = attrs.Factory(set)
+    webhooks: dict[tuple[str, str], datetime] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -44,7 +44,7 @@ class _Tables:
             dict(self.conferences),
             dict(self.jobs),
             set(self.reminders),
-            set(self.webhooks),
+            dict(self.webhooks),
         )
 
 
@@ -298,14 +298,25 @@ class _Reminders(_Repo):
         self._t.reminders.add(key)
         return True
 
+    def purge(self, before: datetime) -> int:
+        old = {key for key in self._t.reminders if key[2] < before}
+        self._t.reminders -= old
+        return len(old)
+
 
 class _Webhooks(_Repo):
     def record(self, provider: str, delivery_key: str, received_at: datetime) -> bool:
         key = (provider, delivery_key)
         if key in self._t.webhooks:
             return False
-        self._t.webhooks.add(key)
+        self._t.webhooks[key] = received_at
         return True
+
+    def purge(self, before: datetime) -> int:
+        old = [key for key, at in self._t.webhooks.items() if at < before]
+        for key in old:
+            del self._t.webhooks[key]
+        return len(old)
 
 
 class InMemoryUnitOfWork:

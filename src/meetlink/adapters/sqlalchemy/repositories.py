@@ -309,6 +309,12 @@ class SqlReminderLog(SqlRepository):
         with translate_errors("recording a reminder"):
             return insert_ignore(self._conn, t.reminders, row)
 
+    def purge(self, before: datetime) -> int:
+        """Forget reminders for event times before ``before`` (maintenance; a scan)."""
+        with translate_errors("purging reminders"):
+            done = self._conn.execute(delete(t.reminders).where(t.reminders.c.start < before))
+        return int(done.rowcount)
+
 
 class SqlWebhookLog(SqlRepository):
     """Webhook deliveries handled, unique per (provider, delivery key)."""
@@ -322,3 +328,10 @@ class SqlWebhookLog(SqlRepository):
         }
         with translate_errors("recording a webhook delivery"):
             return insert_ignore(self._conn, t.webhook_deliveries, row)
+
+    def purge(self, before: datetime) -> int:
+        """Forget deliveries received before ``before`` (index range on received_at)."""
+        table = t.webhook_deliveries
+        with translate_errors("purging webhook deliveries"):
+            done = self._conn.execute(delete(table).where(table.c.received_at < before))
+        return int(done.rowcount)
