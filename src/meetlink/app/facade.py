@@ -18,6 +18,7 @@ from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.registry import ProviderRegistry
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
+from meetlink.app.sync import MeetingSync
 from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event
@@ -94,15 +95,16 @@ class MeetLink:
         self._mailing = Mailing(self._ctx)
         self._linking = Linking(self._ctx)
         asked_again = AskedAgain()
-        self._conferences = Conferences(self._ctx, self._tokens, self._mailing, asked_again)
+        self._conferences = Conferences(self._ctx, self._mailing)
+        sync = MeetingSync(self._ctx, self._tokens, self._conferences, asked_again)
         self._runner = JobRunner(
             self._ctx,
             {
-                SYNC_JOB: self._conferences.run_sync,
-                DELETE_JOB: self._conferences.run_delete,
+                SYNC_JOB: sync.run_sync,
+                DELETE_JOB: sync.run_delete,
                 MAIL_JOB: self._deliver,
             },
-            self._conferences.record_failure,
+            sync.record_failure,
             asked_again,
         )
         self._closed = False
