@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from meetlink import ConferenceStatus, Event, MeetLink, Participant, Refusal, Source
+from meetlink import ConferenceStatus, Event, HostNotice, MeetLink, Participant, Refusal, Source
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
@@ -40,6 +40,13 @@ class _Story:
     def __init__(self, ml: MeetLink, zoom: ZoomEmulator, clock: ManualClock, mail_dir: Path):
         self.ml, self.zoom, self.clock, self.mail_dir = ml, zoom, clock, mail_dir
         self.lines: list[str] = []
+        self.received: list[HostNotice] = []
+
+    def notices(self) -> str:
+        """The host notices received since the last call, as text."""
+        told = [f"{n.kind.name} for {n.user_id}" for n in self.received]
+        self.received.clear()
+        return ", ".join(told) or "nothing"
 
     def say(self, rule: str, text: str) -> None:
         self.lines.append(f"[{rule:>7}] {text}")
@@ -154,6 +161,7 @@ def _tell(story: _Story) -> None:
     story.link(carol, alice)
     _check(ml.link("alice") is None, "S9 takeover")
     story.say("S9", "carol linked alice's Zoom account: alice was unlinked automatically")
+    story.say("notice", f"the host was told: {story.notices()}")
 
     ml.delete_event("ev-1", actor_id="bob")
     _check(all(str(m["id"]) != conf.meeting_id for m in zoom.meetings()), "S19 deleted")
@@ -164,6 +172,7 @@ def _tell(story: _Story) -> None:
     reply = ml.handle_webhook("zoom", headers, body)
     _check(reply.status == 200 and ml.link("dave") is None, "S16")
     story.say("S16", "dave pressed Remove App on Zoom: the signed webhook unlinked him")
+    story.say("notice", f"the host was told: {story.notices()}")
     kept = ml.conference("ev-4")
     story.say("S15", f"dave's existing URL stays: {kept.status.name if kept else None}")
 
@@ -198,6 +207,7 @@ def run_demo(directory: str | None = None, *, verbose: bool = True) -> int:
                 mailer=DirectoryMailer(mail_dir),
                 composer=JinjaMailComposer(),
                 clock=clock,
+                listener=lambda notice: story.received.append(notice),
             ) as ml:
                 story = _Story(ml, zoom, clock, mail_dir)
                 print(f"meetlink demo: SQLite {db}, Zoom emulator {server.base_url}")
