@@ -13,6 +13,7 @@ import uuid
 
 import attrs
 
+from meetlink.app.accounts import DELETE_JOB, queue_meeting_delete
 from meetlink.app.context import AppContext
 from meetlink.app.mailing import Mailing
 from meetlink.domain.conference import (
@@ -30,7 +31,6 @@ from meetlink.ports.storage import UnitOfWork
 __all__ = ["DELETE_JOB", "SYNC_JOB", "Conferences", "SavePlan", "new_marker"]
 
 SYNC_JOB = "sync"
-DELETE_JOB = "delete"
 log = logging.getLogger("meetlink.conferences")
 
 
@@ -92,7 +92,9 @@ class Conferences:
                 sync = conf.status is ConferenceStatus.PENDING or conf.synced != terms
             elif decision.issue and link is not None:
                 # S21, done for the user: the owner linked another account; issue anew there.
+                # The old meeting is deleted if its account is ever linked again.
                 log.info("event %s: re-issuing its meeting on the owner's new link", event.id)
+                self.queue_delete(uow, conf)
                 conf = ConferenceRecord(
                     event_id=event.id,
                     provider=link.provider,
@@ -190,31 +192,13 @@ class Conferences:
     def remove(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
         """Drop the conference row and queue the deletion of its meeting (S19, S20)."""
         uow.conferences.delete(conf.event_id)
-        if conf.meeting_id is None and not conf.maybe_created:
-            return []
-        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
-        if holder is None:
-            log.info(
-                "event %s: meeting %s is detached; no link can delete it",
-                conf.event_id,
-                conf.meeting_id,
-            )
-            return []
-        now = self._ctx.clock.now()
-        job = uow.jobs.ensure(
-            kind=DELETE_JOB,
-            key=f"{conf.provider}:{conf.marker}",
-            run_at=now,
-            payload={
-                "provider": conf.provider,
-                "account": conf.external_account_id,
-                "meeting_id": conf.meeting_id,
-                "marker": conf.marker,
-                "maybe_created": conf.maybe_created,
-            },
-            now=now,
-        )
-        return [job]
+        return self.queue_delete(uow, conf)
+
+    def queue_delete(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
+        """Queue the deletion of ``conf``'s meeting, if it has (or may have) one. A detached
+        meeting's deletion waits (parked) until a link holds its account again."""
+        job = queue_meeting_delete(uow, conf, self._ctx.clock.now())
+        return [] if job is None else [job]
 
     def delete_event(self, uow: UnitOfWork, event_id: str) -> tuple[bool, list[Job]]:
         """Forget the event; its meeting goes too, and participants get a cancellation."""

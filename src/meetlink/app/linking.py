@@ -15,7 +15,7 @@ import logging
 import secrets
 import uuid
 
-from meetlink.app.accounts import account_lost, account_regained
+from meetlink.app.accounts import account_lost, account_regained, wake_parked_deletes
 from meetlink.app.conferences import SYNC_JOB
 from meetlink.app.context import AppContext
 from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
@@ -141,9 +141,10 @@ class Linking:
                 ended_links.append(ended)
             uow.links.add(plan.new)
             for ended in plan.ended:
-                account_lost(uow, ended.provider, ended.external_account_id)
+                account_lost(uow, ended.provider, ended.external_account_id, now)
             for event_id in account_regained(uow, new.provider, new.external_account_id):
                 uow.jobs.ensure(kind=SYNC_JOB, key=event_id, run_at=now, payload={}, now=now)
+            wake_parked_deletes(uow, new.provider, new.external_account_id, now)
             return [e for e in (by_user,) if e is not None and e.external_account_id
                     != new.external_account_id]  # fmt: skip
 
@@ -174,7 +175,7 @@ class Linking:
             if link is None:
                 return None
             uow.links.update(link.ended(UnlinkReason.USER, now))
-            account_lost(uow, link.provider, link.external_account_id)
+            account_lost(uow, link.provider, link.external_account_id, now)
             return link
 
         link = self._ctx.transaction(work)
@@ -216,7 +217,7 @@ class Linking:
                 if message.occurred_at is not None and link.linked_at > message.occurred_at:
                     return None  # sent before this link was made: it cannot be about it
                 uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
-                account_lost(uow, link.provider, link.external_account_id)
+                account_lost(uow, link.provider, link.external_account_id, now)
                 return link
 
             removed = self._ctx.transaction(work)

@@ -24,11 +24,21 @@ from meetlink.errors import (
     RateLimited,
 )
 
-__all__ = ["AskedAgain", "JobRunner"]
+__all__ = ["AskedAgain", "JobRunner", "Parked"]
 
 log = logging.getLogger("meetlink.jobs")
 Handler = Callable[[Job], bool | None]  # True: the handler finished the job itself
 FailureHook = Callable[[Job, str], None]
+
+
+class Parked(Exception):
+    """Raised by a handler whose job must wait for something outside meetlink (a link to the
+    meeting's account to come back): the job is kept, not counted as an attempt, and runs
+    again at ``until`` (or sooner, when what it waits for happens)."""
+
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.until = until
 
 
 class AskedAgain:
@@ -115,6 +125,15 @@ class JobRunner:
             return False
         try:
             finished = handler(job)
+        except Parked as parked:
+            until, reason = parked.until, f"parked: {parked}"
+            log.info("job %s/%s %s, until %s", job.kind, job.key, reason, until)
+            self._ctx.transaction(
+                lambda uow: uow.jobs.retry(
+                    job.id, run_at=until, attempts=job.attempts, error=reason
+                )
+            )
+            return False
         except RateLimited as exc:
             self._retry(job, exc, exc.retry_at)
             return False

@@ -10,13 +10,13 @@ that lands after its event was deleted or its URL withdrawn is deleted again (co
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 
 from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences, new_marker
 from meetlink.app.context import AppContext
-from meetlink.app.runner import AskedAgain
+from meetlink.app.runner import AskedAgain, Parked
 from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.conference import (
     ConferenceRecord,
@@ -29,11 +29,14 @@ from meetlink.domain.conference import (
 from meetlink.domain.links import LinkRecord
 from meetlink.domain.records import EventRecord, Job
 from meetlink.domain.results import HostNotice, HostNoticeKind
-from meetlink.errors import MeetingGone
+from meetlink.errors import GrantRevoked, MeetingGone, NotLinked
 from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["MeetingSync"]
+__all__ = ["PARK", "MeetingSync"]
+
+#: How long a delete waits for its account to be linked again before looking once more.
+PARK = timedelta(days=1)
 
 log = logging.getLogger("meetlink.sync")
 
@@ -209,13 +212,21 @@ class MeetingSync:
             uow.conferences.put(attrs.evolve(conf, status=ConferenceStatus.DETACHED))
 
     def run_delete(self, job: Job) -> None:
-        """Delete a withdrawn meeting at the provider (404 counts as done)."""
+        """Delete a withdrawn meeting at the provider (404 counts as done). While no link
+        holds the meeting's account the job is parked, not dropped: relinking that account
+        wakes it (no orphan when the user comes back)."""
         payload = job.payload
         provider, account = str(payload["provider"]), str(payload["account"])
         holder = self._ctx.read(lambda uow: uow.links.active_for_account(provider, account))
         if holder is None:
-            log.info("delete of meeting %s abandoned: no link holds it", payload["meeting_id"])
-            return
+            raise Parked("no link holds the meeting's account", self._ctx.clock.now() + PARK)
+        try:
+            self._delete(holder, job)
+        except (GrantRevoked, NotLinked) as exc:
+            raise Parked(f"the link was lost: {exc}", self._ctx.clock.now() + PARK) from exc
+
+    def _delete(self, holder: LinkRecord, job: Job) -> None:
+        payload = job.payload
         meeting_id = payload.get("meeting_id")
         if meeting_id:
             self._delete_meeting(holder, str(meeting_id))

@@ -79,7 +79,7 @@ class TokenKeeper:
                 # Under the lock, the stored refresh token is the one refused: the grant is
                 # dead (a lost refresh answer ends here too, scenario 5). Unlink, tell once.
                 uow.links.update(link.ended(UnlinkReason.GRANT_REVOKED, now))
-                account_lost(uow, link.provider, link.external_account_id)
+                account_lost(uow, link.provider, link.external_account_id, now)
                 uow.commit()
                 log.warning("link %s lost its grant at %s; the user must link again",
                             link.id, link.provider)  # fmt: skip
