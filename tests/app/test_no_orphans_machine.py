@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from meetlink import ConferenceStatus, Event
-from meetlink.errors import ProviderError, ProviderUnavailable, RateLimited
+from meetlink.errors import GrantRevoked, ProviderError, ProviderUnavailable, RateLimited
 from tests.app.conftest import make_world
 
 EVENTS = ("e1", "e2", "e3")
@@ -69,6 +69,28 @@ class NoOrphans(RuleBasedStateMachine):
         self.linked = False
 
     @rule()
+    def remove_app_at_the_provider(self) -> None:
+        headers, body = self.w.zoom.deauthorization(self.account)
+        assert self.w.meetlink.handle_webhook("zoom", headers, body).status == 200
+        self.w.zoom.revoke_account(self.account)
+        self.linked = False
+
+    @rule()
+    def grant_refused_at_next_refresh(self) -> None:
+        self.w.zoom.fail_next(GrantRevoked("invalid_grant"), method="refresh")
+        self.w.clock.advance(timedelta(hours=2))  # the access token expires: next call refreshes
+
+    @rule()
+    def bob_takes_the_account_over(self) -> None:
+        """S9: bob links alice's account; alice's meetings stay manageable through bob."""
+        self.w.clock.advance(timedelta(seconds=1))
+        try:
+            self.w.link("bob", self.account)
+        except ProviderError:
+            return
+        self.linked = False  # alice lost it
+
+    @rule()
     def link_again(self) -> None:
         """The user links the same account again (it may fail while the provider is down)."""
         self.w.clock.advance(timedelta(seconds=1))
@@ -99,8 +121,9 @@ class NoOrphans(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.w.zoom._failures.clear()
-        if not self.linked:
+        if self.w.meetlink.link("alice") is None:
             self.link_again()
+        assert self.w.meetlink.link("alice") is not None
         # An unlink drops conferences that were never issued (API: their pending work stops);
         # the user edits such events again once linked, as the seed says (S21).
         for event_id, event in self.saved.items():
