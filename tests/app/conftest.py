@@ -15,6 +15,7 @@ from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.memory.provider import FakeAccount, FakeVideoProvider
 from meetlink.adapters.memory.storage import InMemoryStorage
 from meetlink.ports.provider import Capabilities
+from meetlink.ports.storage import Storage
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
@@ -55,14 +56,15 @@ class World:
         return self.mailer.outbox[before:]
 
 
-def make_world(**settings: Any) -> World:
+def make_world(*, storage: Storage | None = None, **settings: Any) -> World:
+    """A MeetLink on the fakes (in-memory storage unless ``storage`` is given)."""
     clock = ManualClock(T0)
     zoom = FakeVideoProvider(
         clock, key="zoom", capabilities=Capabilities(display_name="Zoom", free_plan_minutes=40)
     )
     mailer = RecordingMailer()
     ml = MeetLink(
-        storage=InMemoryStorage(),
+        storage=storage if storage is not None else InMemoryStorage(),
         providers=[zoom],
         mailer=mailer,
         composer=JinjaMailComposer(),

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from meetlink import ConferenceStatus, Event
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.errors import GrantRevoked, ProviderError, ProviderUnavailable, RateLimited
+from meetlink.ports.storage import Storage
 from tests.app.conftest import make_world
 
 EVENTS = ("e1", "e2", "e3")
@@ -20,9 +22,13 @@ METHODS = ("create_meeting", "update_meeting", "delete_meeting", "list_meetings"
 
 
 class NoOrphans(RuleBasedStateMachine):
+    def make_storage(self) -> Storage | None:
+        """In-memory storage (None); the SQL variant below overrides this."""
+        return None
+
     def __init__(self) -> None:
         super().__init__()
-        self.w = make_world()
+        self.w = make_world(storage=self.make_storage())
         self.w.meetlink.contract("t1")
         self.account = self.w.zoom.add_account("alice@corp.example")
         self.w.link("alice", self.account)
@@ -150,3 +156,15 @@ class NoOrphans(RuleBasedStateMachine):
 
 TestNoOrphans = NoOrphans.TestCase
 TestNoOrphans.settings = settings(max_examples=120, stateful_step_count=30)
+
+
+class NoOrphansOnSql(NoOrphans):
+    """The same machine on the SQL adapter (SQLite in memory): same guarantees."""
+
+    def make_storage(self) -> Storage | None:
+        return SqlStorage("sqlite://", encryption_keys=[_KEY], create_schema=True)
+
+
+_KEY = generate_key()
+TestNoOrphansOnSql = NoOrphansOnSql.TestCase
+TestNoOrphansOnSql.settings = settings(max_examples=40, stateful_step_count=30)
