@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import icalendar
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -34,6 +35,7 @@ class NoOrphans(RuleBasedStateMachine):
         self.w.link("alice", self.account)
         self.linked = True
         self.saved: dict[str, Event] = {}
+        self.deleted: set[str] = set()
 
     @rule(
         event_id=st.sampled_from(EVENTS),
@@ -42,6 +44,8 @@ class NoOrphans(RuleBasedStateMachine):
         title=st.sampled_from(["Call", "Review", "Sync"]),
     )
     def save(self, event_id: str, hours: int, ticked: bool, title: str) -> None:
+        if event_id in self.deleted:
+            return  # a host never reuses an event id (its calendar UID derives from it)
         start = self.w.clock.now() + timedelta(hours=hours)
         event = self.w.event(
             event_id,
@@ -58,7 +62,8 @@ class NoOrphans(RuleBasedStateMachine):
     @rule(event_id=st.sampled_from(EVENTS))
     def delete(self, event_id: str) -> None:
         assert self.w.meetlink.delete_event(event_id) == (event_id in self.saved)
-        self.saved.pop(event_id, None)
+        if self.saved.pop(event_id, None) is not None:
+            self.deleted.add(event_id)
 
     @rule(method=st.sampled_from(METHODS), applied=st.booleans(), limited=st.booleans())
     def provider_fails_next(self, method: str | None, applied: bool, limited: bool) -> None:
@@ -151,7 +156,39 @@ class NoOrphans(RuleBasedStateMachine):
         for meeting_id, event in pointed.items():
             terms = live[meeting_id]["terms"]
             assert (terms.start, terms.topic) == (event.start, event.title)
+        self.calendars_agree()
         self.w.meetlink.close()
+
+    def calendars_agree(self) -> None:
+        """S13: in each participant's calendar (the mail with the highest SEQUENCE per event),
+        a live event with a URL shows its final time and URL; a deleted or unticked event that
+        was ever sent is cancelled."""
+        latest: dict[tuple[str, str], tuple[int, str, object, object]] = {}
+        for mail in self.w.mailer.outbox:
+            for part in mail.walk():
+                if part.get_content_type() != "text/calendar":
+                    continue
+                calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+                vevent = next(iter(calendar.walk("VEVENT")))
+                key = (str(vevent["UID"]).split("@")[0], mail["To"].addresses[0].addr_spec)
+                seen = (
+                    int(vevent["SEQUENCE"]),
+                    str(calendar["METHOD"]),
+                    vevent["DTSTART"].dt,
+                    str(vevent.get("URL", "")),
+                )
+                assert key not in latest or latest[key][0] != seen[0], ("SEQUENCE reused", key)
+                if key not in latest or latest[key][0] < seen[0]:
+                    latest[key] = seen
+                break
+        for (event_id, _), (_, method, start, url) in latest.items():
+            event = self.saved.get(event_id)
+            conf = self.w.meetlink.conference(event_id) if event else None
+            if conf is None:
+                assert method == "CANCEL", (event_id, method)
+            else:
+                assert method == "REQUEST", (event_id, method)
+                assert (start, url) == (event.start, conf.join_url), (event_id, start, url)
 
 
 TestNoOrphans = NoOrphans.TestCase

@@ -60,9 +60,12 @@ class Mailing:
         planned = plan_mails(before, after)
         if not planned:
             return record, planned
-        # Every mailing of the event's calendar entry gets a higher SEQUENCE than the last
-        # (an invitation after a cancellation must supersede it in the attendee's calendar).
-        sequence = record.sequence + 1
+        # The first mailing of an event's calendar entry is SEQUENCE 0; every later one is
+        # higher than the last (an invitation after a cancellation must supersede it). With
+        # nothing mailed before and SEQUENCE still 0, nothing was ever mailed: any mailing
+        # after the first has a ``before`` (its conference remembers it) or raised SEQUENCE.
+        first = before is None and record.sequence == 0
+        sequence = 0 if first else record.sequence + 1
         record = attrs.evolve(record, sequence=sequence)
         by_email = {p.email: p for p in record.event.participants}
         if old_event is not None:
