@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from meetlink import ConferenceStatus, Event, Participant
 from meetlink.testing import Sandbox
 from tests.acceptance.conftest import T0
@@ -98,3 +100,37 @@ def test_two_sandboxes_share_nothing() -> None:
         assert b.zoom.meetings() == [] and b.outbox == []
         assert b.clock.now() == T0 + timedelta(days=3)
         assert len(a.zoom.meetings()) == 1 and len(a.outbox) == 2
+
+
+@pytest.mark.parametrize(
+    ("backend", "plain_url"),
+    [
+        pytest.param("postgresql", "postgresql://postgres@127.0.0.1:5432/test", id="postgresql"),
+        pytest.param("mariadb", "mariadb://root@127.0.0.1:3306/test", id="mariadb"),
+    ],
+)
+def test_sandboxes_on_one_server_are_private_and_leave_nothing(
+    backend: str, plain_url: str
+) -> None:
+    """A plain server URL (no driver named) works; each sandbox gets a private schema or
+    database on it, dropped on close, so runs never see each other's rows."""
+    from sqlalchemy import create_engine, inspect, pool
+
+    from tests.storage.dbservers import require_server
+
+    require_server(backend)
+    with Sandbox(now=T0, database_url=plain_url) as a, Sandbox(now=T0, database_url=plain_url) as b:
+        assert a.database_url != b.database_url
+        a.meetlink.start_trial("t1")
+        a.link_user("t1", "alice")
+        assert b.meetlink.link("alice") is None
+        b.meetlink.start_trial("t1")  # would raise TrialUnavailable if b saw a's rows
+        private = a.database_url
+    from meetlink.adapters.sqlalchemy.unit_of_work import normalize_url
+
+    engine = create_engine(normalize_url(plain_url), poolclass=pool.NullPool)
+    try:
+        names = inspect(engine).get_schema_names()
+    finally:
+        engine.dispose()
+    assert not [n for n in names if n.startswith("meetlink_sb_") and n in private]

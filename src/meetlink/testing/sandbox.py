@@ -3,6 +3,7 @@ mailer and a manual clock shared by all of them."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
 from types import TracebackType
@@ -16,6 +17,7 @@ from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider, ZoomUser
 from meetlink.app.facade import MeetLink
 from meetlink.domain.links import AccountLink
 from meetlink.ports.provider import VideoProvider
+from meetlink.testing.databases import private_database
 
 __all__ = ["Sandbox"]
 
@@ -28,6 +30,8 @@ class Sandbox:
     ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to MeetLink
     (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True`` also
     registers Microsoft Teams (key ``"teams"``) on a :class:`TeamsEmulator` (``teams``).
+    On PostgreSQL or MariaDB the sandbox works in a private schema or database of the server
+    at ``database_url``, dropped by :meth:`close` (``isolate=False`` uses the URL as given).
     """
 
     def __init__(
@@ -37,37 +41,46 @@ class Sandbox:
         database_url: str = "sqlite://",
         seed: int | None = None,
         with_teams: bool = False,
+        isolate: bool = True,
         **settings: Any,
     ) -> None:
-        self.clock = ManualClock(now)
-        self.zoom = ZoomEmulator(clock=self.clock, seed=seed)
-        self.provider = ZoomProvider(
-            client_id=self.zoom.client_id,
-            client_secret=self.zoom.client_secret,
-            redirect_uri=self.zoom.redirect_uri,
-            webhook_secrets=self.zoom.webhook_secret,
-            transport=self.zoom.transport(),
-            clock=self.clock,
-        )
-        providers: list[VideoProvider] = [self.provider]
-        self.teams: TeamsEmulator | None = None
-        self._teams_provider: TeamsProvider | None = None
-        if with_teams:  # R1: Microsoft Teams as the "teams" provider, on the same clock
-            self.teams = TeamsEmulator(clock=self.clock, seed=seed)
-            self._teams_provider = self.teams.provider(clock=self.clock)
-            providers.append(self._teams_provider)
-        self.storage = SqlStorage(
-            database_url, encryption_keys=[generate_key()], create_schema=True
-        )
-        self.mailer = RecordingMailer()
-        self.meetlink = MeetLink(
-            storage=self.storage,
-            providers=providers,
-            mailer=self.mailer,
-            composer=JinjaMailComposer(),
-            clock=self.clock,
-            **settings,
-        )
+        self._stack = ExitStack()
+        try:
+            if isolate:  # a private schema/database on a shared server, dropped on close
+                database_url = self._stack.enter_context(private_database(database_url))
+            self.database_url = database_url
+            self.clock = ManualClock(now)
+            self.zoom = ZoomEmulator(clock=self.clock, seed=seed)
+            self.provider = ZoomProvider(
+                client_id=self.zoom.client_id,
+                client_secret=self.zoom.client_secret,
+                redirect_uri=self.zoom.redirect_uri,
+                webhook_secrets=self.zoom.webhook_secret,
+                transport=self.zoom.transport(),
+                clock=self.clock,
+            )
+            providers: list[VideoProvider] = [self.provider]
+            self.teams: TeamsEmulator | None = None
+            self._teams_provider: TeamsProvider | None = None
+            if with_teams:  # R1: Microsoft Teams as the "teams" provider, on the same clock
+                self.teams = TeamsEmulator(clock=self.clock, seed=seed)
+                self._teams_provider = self.teams.provider(clock=self.clock)
+                providers.append(self._teams_provider)
+            self.storage = SqlStorage(
+                database_url, encryption_keys=[generate_key()], create_schema=True
+            )
+            self.mailer = RecordingMailer()
+            self.meetlink = MeetLink(
+                storage=self.storage,
+                providers=providers,
+                mailer=self.mailer,
+                composer=JinjaMailComposer(),
+                clock=self.clock,
+                **settings,
+            )
+        except BaseException:
+            self._stack.close()
+            raise
 
     @property
     def outbox(self) -> list[EmailMessage]:
@@ -84,11 +97,13 @@ class Sandbox:
         return self.meetlink.complete_link(params["state"], code=params["code"]), user
 
     def close(self) -> None:
-        """Release the storage and the emulator's resources."""
+        """Release the storage and the emulator's resources (and drop the private schema or
+        database on a server)."""
         self.meetlink.close()
         self.provider.close()
         if self._teams_provider is not None:
             self._teams_provider.close()
+        self._stack.close()
 
     def __enter__(self) -> Sandbox:
         return self

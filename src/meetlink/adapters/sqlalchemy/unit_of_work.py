@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Transaction, create_engine, event, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from meetlink.adapters.sqlalchemy import tables as t
@@ -70,11 +70,27 @@ def _sqlite_immediate(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _make_engine(url: str, options: Mapping[str, Any]) -> Engine:
+# The drivers meetlink installs, for URLs that name only the database.
+_DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def normalize_url(url: str) -> URL:
+    """``url`` parsed, with meetlink's driver filled in when the URL names none
+    (``postgresql://`` -> psycopg 3, ``mysql://``/``mariadb://`` -> PyMySQL)."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # an ArgumentError; never echo the URL (it may hold a password)
         raise ConfigurationError("the storage URL cannot be parsed") from exc
+    driver = _DEFAULT_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def _make_engine(url: str, options: Mapping[str, Any]) -> Engine:
+    parsed = normalize_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_SECONDS}
