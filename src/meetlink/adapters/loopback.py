@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 import httpx
 
-__all__ = ["Dispatch", "EmulatorServer", "LoopbackTransport", "Served", "serve"]
+__all__ = ["Dispatch", "EmulatorServer", "LoopbackTransport", "Served", "serve", "split_target"]
 
 
 class Served(Protocol):
@@ -38,6 +39,12 @@ class Served(Protocol):
 #: ``dispatch(method, target, headers, body)``: ``target`` is the path with its query string,
 #: header names are lower-case.
 Dispatch = Callable[[str, str, dict[str, str], bytes], Served]
+
+
+def split_target(target: str) -> tuple[str, dict[str, str]]:
+    """A request target split into its path and its query parameters."""
+    parts = urlsplit(target)
+    return parts.path or "/", dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 class LoopbackTransport(httpx.BaseTransport):

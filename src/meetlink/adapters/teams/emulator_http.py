@@ -12,11 +12,17 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 import attrs
 
-from meetlink.adapters.loopback import Dispatch, EmulatorServer, LoopbackTransport, serve
+from meetlink.adapters.loopback import (
+    Dispatch,
+    EmulatorServer,
+    LoopbackTransport,
+    serve,
+    split_target,
+)
 
 from .emulator_graph import graph_error, handle_graph
 from .emulator_identity import authorize_page, authorize_submit, entra_error, token_endpoint
@@ -96,9 +102,8 @@ def dispatch(state: EmulatorState, request: Incoming) -> Reply:
 
 
 def _incoming(method: str, target: str, headers: dict[str, str], body: bytes) -> Incoming:
-    parts = urlsplit(target)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return Incoming(method.upper(), parts.path or "/", query, headers, body)
+    path, query = split_target(target)
+    return Incoming(method.upper(), path, query, headers, body)
 
 
 def _dispatch_raw(state: EmulatorState) -> Dispatch:

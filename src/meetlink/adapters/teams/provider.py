@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
 from meetlink.adapters.clock import SystemClock
+from meetlink.adapters.http import send
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ProviderRejected, ProviderUnavailable, WebhookRejected
+from meetlink.errors import ProviderRejected, WebhookRejected
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -52,7 +52,6 @@ TEAMS_CAPABILITIES = Capabilities(
     admin_approval_redirects=True,
 )
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 Parse = Callable[[int, Mapping[str, str], bytes, datetime], _T]
 
 
@@ -288,20 +287,15 @@ class TeamsProvider:
         return self._account_tenant
 
     def _call(self, request: sansio.GraphRequest, parse: Parse[_T]) -> _T:
-        path = urlsplit(request.url).path
-        try:
-            response = self._http.request(
-                request.method, request.url, headers=dict(request.headers), content=request.body
-            )
-        except httpx.HTTPError as exc:
-            sent = not isinstance(exc, _NOT_SENT)
-            _log.debug("teams %s %s: %s", request.method, path, type(exc).__name__)
-            raise ProviderUnavailable(
-                f"Microsoft {request.method} {path}: {type(exc).__name__}"
-                + (" after the request was sent" if sent else " before the request was sent"),
-                maybe_applied=sent,
-            ) from exc
-        _log.debug("teams %s %s -> %s", request.method, path, response.status_code)
+        response = send(
+            self._http,
+            method=request.method,
+            url=request.url,
+            headers=request.headers,
+            body=request.body,
+            provider_name="Microsoft",
+            log=_log,
+        )
         return parse(response.status_code, response.headers, response.content, self._clock.now())
 
 

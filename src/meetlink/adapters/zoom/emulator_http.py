@@ -10,11 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from meetlink.adapters.loopback import Dispatch, EmulatorServer, LoopbackTransport, serve
+from meetlink.adapters.loopback import (
+    Dispatch,
+    EmulatorServer,
+    LoopbackTransport,
+    serve,
+    split_target,
+)
 
 from .emulator_api import handle_api
 from .emulator_oauth import authorize_page, authorize_submit, revoke_endpoint, token_endpoint
@@ -77,9 +82,8 @@ def dispatch(state: EmulatorState, request: Incoming) -> Reply:
 
 
 def _incoming(method: str, target: str, headers: dict[str, str], body: bytes) -> Incoming:
-    parts = urlsplit(target)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return Incoming(method.upper(), parts.path or "/", query, headers, body)
+    path, query = split_target(target)
+    return Incoming(method.upper(), path, query, headers, body)
 
 
 def _dispatch_raw(state: EmulatorState) -> Dispatch:

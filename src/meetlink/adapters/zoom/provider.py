@@ -12,13 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from meetlink.adapters.clock import SystemClock
+from meetlink.adapters.http import send
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ProviderUnavailable
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -47,7 +46,6 @@ ZOOM_CAPABILITIES = Capabilities(
 )
 
 # Connect failures never reached Zoom; anything after the request was sent may have run.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class ZoomProvider:
@@ -214,20 +212,15 @@ class ZoomProvider:
         request: sansio.ZoomRequest,
         parse: Callable[[int, Mapping[str, str], bytes, datetime], _T],
     ) -> _T:
-        path = urlsplit(request.url).path
-        try:
-            response = self._http.request(
-                request.method, request.url, headers=dict(request.headers), content=request.body
-            )
-        except httpx.HTTPError as exc:
-            sent = not isinstance(exc, _NOT_SENT)
-            _log.debug("zoom %s %s: %s", request.method, path, type(exc).__name__)
-            raise ProviderUnavailable(
-                f"Zoom {request.method} {path}: {type(exc).__name__}"
-                + (" after the request was sent" if sent else " before the request was sent"),
-                maybe_applied=sent,
-            ) from exc
-        _log.debug("zoom %s %s -> %s", request.method, path, response.status_code)
+        response = send(
+            self._http,
+            method=request.method,
+            url=request.url,
+            headers=request.headers,
+            body=request.body,
+            provider_name="Zoom",
+            log=_log,
+        )
         return parse(response.status_code, response.headers, response.content, self._clock.now())
 
 
