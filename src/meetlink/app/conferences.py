@@ -81,7 +81,7 @@ class Conferences:
             event.web_meeting != conf.provider or decision.withdraws or provider is None
         ):
             jobs.extend(self.remove(uow, conf))
-            record, _ = self._mailing.settle(
+            record = self._mailing.settle(
                 uow, record, None, before=conf.mailed, after=None, old_event=old_event
             )
             conf = None
@@ -184,7 +184,7 @@ class Conferences:
         after = self._mailing.mailed_state(record.event, conf)
         if after is None or after == conf.mailed:
             return record, conf
-        record, _ = self._mailing.settle(
+        record = self._mailing.settle(
             uow, record, conf, before=conf.mailed, after=after, old_event=old_event
         )
         return record, attrs.evolve(conf, mailed=after)

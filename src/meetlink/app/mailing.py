@@ -16,7 +16,7 @@ import attrs
 from meetlink.app.context import AppContext
 from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, Participant
-from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
+from meetlink.domain.notification import MailKind, plan_mails
 from meetlink.domain.records import EventRecord, Job
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
@@ -54,12 +54,12 @@ class Mailing:
         before: MailedState | None,
         after: MailedState | None,
         old_event: Event | None = None,
-    ) -> tuple[EventRecord, list[PlannedMail]]:
+    ) -> EventRecord:
         """Queue the mails that move participants from ``before`` to ``after``; returns the
-        event record with its new SEQUENCE (the caller stores it) and the planned mails."""
+        event record with its new SEQUENCE (the caller stores it)."""
         planned = plan_mails(before, after)
         if not planned:
-            return record, planned
+            return record
         # The first mailing of an event's calendar entry is SEQUENCE 0; every later one is
         # higher than the last (an invitation after a cancellation must supersede it). With
         # nothing mailed before and SEQUENCE still 0, nothing was ever mailed: any mailing
@@ -76,7 +76,7 @@ class Mailing:
             assert state is not None
             participant = by_email.get(mail.email, Participant(mail.email))
             self.queue(uow, record.event, conf, mail.kind, participant, state, sequence)
-        return record, planned
+        return record
 
     def queue(
         self,
