@@ -21,6 +21,7 @@ EXTENSIONS = {
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",
+    "MeetingInProgress", "UnsupportedAccount",
 }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ from meetlink.errors import (
     LinkError,
     MailDeliveryFailed,
     MeetingGone,
+    MeetingInProgress,
     MeetLinkError,
     NoConference,
     NotLinked,
@@ -48,6 +49,7 @@ from meetlink.errors import (
     TrialUnavailable,
     UnknownEvent,
     UnknownProvider,
+    UnsupportedAccount,
     WebhookRejected,
 )
 
@@ -77,6 +79,7 @@ __all__ = [
     "MeetLink",
     "MeetLinkError",
     "MeetingGone",
+    "MeetingInProgress",
     "NoConference",
     "NotLinked",
     "NotMeetingHost",
@@ -100,6 +103,7 @@ __all__ = [
     "UnknownEvent",
     "UnknownProvider",
     "UnlinkReason",
+    "UnsupportedAccount",
     "WebhookRejected",
     "WebhookReply",
 ]

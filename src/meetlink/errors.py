@@ -15,6 +15,7 @@ The tree::
     │   ├── InvalidLinkState                             unknown, expired or reused OAuth state
     │   ├── LinkDenied                                   the user pressed Deny
     │   ├── AdminApprovalRequired                        Zoom Pre-Approval pending (S23)
+    │   ├── UnsupportedAccount                           the account cannot host meetings
     │   └── NotLinked                                    the user has no active link
     ├── NotMeetingHost               (also PermissionError) start URL for a non-owner (S2)
     ├── UnknownEvent                 (also LookupError)
@@ -27,6 +28,7 @@ The tree::
     └── ProviderError                                    translated at the adapter boundary
         ├── ProviderUnavailable                          5xx, timeouts, dropped connections (retry)
         │   └── RateLimited                              429; ``retry_at`` says when
+        │       └── MeetingInProgress                    delete after the meeting ends
         ├── AuthExpired                                  401 / code 124: refresh and retry once
         ├── GrantRevoked                                 invalid_grant: the link is broken
         ├── MeetingGone                                  404 / code 3001: counts as deleted
@@ -57,6 +59,7 @@ __all__ = [
     "MailDeliveryFailed",
     "MeetLinkError",
     "MeetingGone",
+    "MeetingInProgress",
     "NoConference",
     "NotLinked",
     "NotMeetingHost",
@@ -69,6 +72,7 @@ __all__ = [
     "TrialUnavailable",
     "UnknownEvent",
     "UnknownProvider",
+    "UnsupportedAccount",
     "WebhookRejected",
 ]
 
@@ -131,7 +135,18 @@ class LinkDenied(LinkError):
 
 
 class AdminApprovalRequired(LinkError):
-    """The provider account's admin must approve the app first (Zoom Pre-Approval, S23)."""
+    """The provider account's admin must approve the app first (Zoom Pre-Approval, S23;
+    Microsoft "Need admin approval"). ``admin_consent_url``: where an administrator can
+    approve the app for the whole organisation, when the provider has such a page."""
+
+    def __init__(self, message: str, *, admin_consent_url: str | None = None) -> None:
+        super().__init__(message)
+        self.admin_consent_url = admin_consent_url
+
+
+class UnsupportedAccount(LinkError):
+    """The account signed in at the provider cannot host meetings through meetlink (e.g. a
+    personal Microsoft account for Teams); the user must link another kind of account."""
 
 
 class NotLinked(LinkError):
@@ -195,11 +210,17 @@ class ProviderUnavailable(ProviderError):
 
 
 class RateLimited(ProviderUnavailable):
-    """The provider answered 429; do not call again before ``retry_at`` (aware UTC)."""
+    """The provider said to wait (429, or a subclass's reason); do not call again before
+    ``retry_at`` (aware UTC; None: back off as usual)."""
 
     def __init__(self, message: str, *, retry_at: datetime | None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class MeetingInProgress(RateLimited):
+    """The meeting is running now and the provider refuses to delete it (Zoom code 3002):
+    wait, and delete it after it ends. ``retry_at`` is its scheduled end when known."""
 
 
 class AuthExpired(ProviderError):

@@ -19,7 +19,7 @@ from meetlink.ports.storage import Storage
 from tests.app.conftest import make_world
 
 EVENTS = ("e1", "e2", "e3")
-METHODS = ("create_meeting", "update_meeting", "delete_meeting", "list_meetings", None)
+METHODS = ("create_meeting", "update_meeting", "delete_meeting", "find_by_marker", None)
 
 
 class NoOrphans(RuleBasedStateMachine):

@@ -141,8 +141,7 @@ def test_expired_access_token_is_auth_expired(target: TeamsTarget) -> None:
 def test_revoke_is_a_documented_no_op(target: TeamsTarget) -> None:
     _, tokens = _link(target)
     before = len(target.emulator.requests)
-    target.provider.revoke(tokens.access_token)
-    target.provider.revoke(tokens.refresh_token)
+    target.provider.revoke(tokens)
     assert len(target.emulator.requests) == before  # nothing to call at Entra
     assert target.provider.account(tokens.access_token).email == "host@contoso.com"
 

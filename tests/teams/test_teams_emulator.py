@@ -166,7 +166,12 @@ def test_decline_styles(teams: TeamsEmulator) -> None:
     user = teams.add_user("ann@contoso.com")
     url = teams.provider().authorization_url(state="s", code_challenge="c")
     cancel = teams.consent(url, user, allow=False)
-    assert cancel == {"error": "access_denied", "error_subcode": "cancel", "state": "s"}
+    assert cancel == {
+        "error": "access_denied",
+        "error_subcode": "cancel",
+        "error_description": "AADSTS65004: User declined to consent to access the app.",
+        "state": "s",
+    }
     declined = teams.consent(url, user, allow=False, decline="declined")
     assert declined["error"] == "access_denied"
     assert declined["error_description"].startswith("AADSTS65004")

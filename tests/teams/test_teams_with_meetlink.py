@@ -1,5 +1,6 @@
 """TeamsProvider next to ZoomProvider in one MeetLink: linking through Entra, issuing a Teams
-meeting for an event, moving it, and a lost create adopted through createOrGet (no listing)."""
+meeting for an event, moving it, a lost create adopted through createOrGet (no listing) or
+cleaned up without a PATCH, consent errors read by the adapter, and personal accounts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from meetlink import Event, MeetLink
+from meetlink import AdminApprovalRequired, Event, LinkDenied, MeetLink, UnsupportedAccount
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
@@ -106,3 +107,94 @@ def test_lost_create_is_adopted_without_listing(
     assert conference is not None and conference.join_url
     assert len(teams.meetings()) == 1
     assert not any(m == "GET" and p == "/v1.0/me/onlineMeetings" for m, p in teams.requests)
+
+
+def test_cleanup_of_a_lost_create_neither_patches_nor_invents(
+    app: tuple[MeetLink, TeamsEmulator], clock: ManualClock
+) -> None:
+    meetlink, teams = app
+    _link(meetlink, teams)
+    teams.fail_next(status=0, method="POST", path="/v1.0/me/onlineMeetings/createOrGet")
+    meetlink.save_event(_event(clock))  # the create landed, its answer was lost
+    assert meetlink.delete_event("ev-1")
+    meetlink.run_pending()
+    assert teams.meetings() == []
+    calls = [(m, p.rsplit("/", 1)[-1]) for m, p in teams.requests if p.startswith("/v1.0/me/o")]
+    # the lost create, one createOrGet on the same externalId to find it, then its DELETE
+    assert [m for m, _ in calls] == ["POST", "POST", "DELETE"]
+    assert not any(m == "PATCH" for m, _ in teams.requests)
+
+
+def test_create_refused_for_good_leaves_nothing_to_look_for(
+    app: tuple[MeetLink, TeamsEmulator], clock: ManualClock
+) -> None:
+    meetlink, teams = app
+    _link(meetlink, teams)
+    teams.fail_next(status=403, method="POST", path="/v1.0/me/onlineMeetings/createOrGet")
+    result = meetlink.save_event(_event(clock))
+    assert result.conference is not None and result.conference.join_url is None
+    before = len(teams.requests)
+    assert meetlink.delete_event("ev-1")
+    meetlink.run_pending()
+    assert teams.requests[before:] == []  # no createOrGet made just to delete it
+    assert teams.meetings() == []
+
+
+def test_return_from_need_admin_approval_is_admin_approval_required(
+    app: tuple[MeetLink, TeamsEmulator],
+) -> None:
+    meetlink, teams = app
+    meetlink.start_trial("t1")
+    teams.require_admin_consent()
+    user = teams.add_user("alice@contoso.com")
+    request = meetlink.begin_link("t1", "alice", provider="teams")
+    back = teams.consent(request.authorize_url, user, return_to_app=True)
+    with pytest.raises(AdminApprovalRequired) as caught:
+        meetlink.complete_link(
+            back["state"], error=back["error"], error_subcode=back.get("error_subcode")
+        )
+    admin_url = caught.value.admin_consent_url
+    assert admin_url is not None
+    teams.admin_consent(admin_url, teams.add_user("it@contoso.com", admin=True))
+    request = meetlink.begin_link("t1", "alice", provider="teams")
+    params = teams.consent(request.authorize_url, user)
+    assert meetlink.complete_link(params["state"], code=params["code"]).provider == "teams"
+
+
+def test_declined_consent_is_link_denied(app: tuple[MeetLink, TeamsEmulator]) -> None:
+    meetlink, teams = app
+    meetlink.start_trial("t1")
+    user = teams.add_user("alice@contoso.com")
+    request = meetlink.begin_link("t1", "alice", provider="teams")
+    back = teams.consent(request.authorize_url, user, allow=False)
+    with pytest.raises(LinkDenied):
+        meetlink.complete_link(
+            back["state"],
+            error=back["error"],
+            error_description=back.get("error_description"),
+            error_subcode=back.get("error_subcode"),
+        )
+
+
+def test_personal_account_cannot_link_on_common(clock: ManualClock) -> None:
+    teams = TeamsEmulator(clock=clock, seed=3)
+    storage = SqlStorage("sqlite://", encryption_keys=[generate_key()], create_schema=True)
+    with TeamsProvider(
+        client_id=teams.client_id,
+        client_secret=teams.client_secret,
+        redirect_uri=teams.redirect_uri,
+        tenant="common",
+        transport=teams.transport(),
+        clock=clock,
+    ) as provider:
+        meetlink = MeetLink(
+            storage=storage, providers=[provider], mailer=RecordingMailer(), clock=clock
+        )
+        meetlink.start_trial("t1")
+        msa = teams.add_user("me@outlook.com", personal=True)
+        request = meetlink.begin_link("t1", "alice", provider="teams")
+        params = teams.consent(request.authorize_url, msa)
+        with pytest.raises(UnsupportedAccount):
+            meetlink.complete_link(params["state"], code=params["code"])
+        assert meetlink.link("alice", "teams") is None
+    storage.close()

@@ -38,6 +38,8 @@ def _response_schemas(method: str, path: str, status: int) -> tuple[str, ...]:
         return ()
     if re.fullmatch(r"/v2/users/[^/]+/meetings", path):
         return ("meetings_list_response",)
+    if re.fullmatch(r"/v2/users/[^/]+/settings", path):
+        return ("user_settings_response",)
     if re.fullmatch(r"/v2/users/[^/]+", path):
         return ("user_get_response",)
     if re.fullmatch(r"/v2/meetings/\d+", path):

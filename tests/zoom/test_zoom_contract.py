@@ -12,8 +12,11 @@ import pytest
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.errors import (
+    AdminApprovalRequired,
     AuthExpired,
     GrantRevoked,
+    LinkDenied,
+    LinkError,
     MeetingGone,
     ProviderError,
     ProviderUnavailable,
@@ -119,7 +122,7 @@ def test_expired_access_token_is_auth_expired(target: Target) -> None:
 
 def test_revoke_kills_the_grant(target: Target) -> None:
     _, tokens = _link(target)
-    target.provider.revoke(tokens.access_token)
+    target.provider.revoke(tokens)
     with pytest.raises(AuthExpired):
         target.provider.account(tokens.access_token)
     with pytest.raises(GrantRevoked):
@@ -168,6 +171,18 @@ def test_lost_create_is_maybe_applied_and_found_by_marker(target: Target) -> Non
     assert target.live_meeting_count(account) == 1
     found = [m for m in target.provider.list_meetings(tokens.access_token) if m.marker == "mk-lost"]
     assert len(found) == 1
+    [by_marker] = target.provider.find_by_marker(tokens.access_token, "mk-lost")
+    assert by_marker.meeting_id == found[0].meeting_id
+    assert target.provider.find_by_marker(tokens.access_token, "mk-other") == []
+
+
+def test_callback_errors_are_typed(target: Target) -> None:
+    denied = target.provider.link_error(error="access_denied")
+    assert isinstance(denied, LinkDenied)
+    admin = target.provider.link_error(error="admin_approval_required")
+    assert isinstance(admin, AdminApprovalRequired)
+    other = target.provider.link_error(error="server_error", description="busy")
+    assert type(other) is LinkError and "server_error" in str(other)
 
 
 def test_deauthorization_webhook(target: Target) -> None:

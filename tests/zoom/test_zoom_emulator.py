@@ -442,6 +442,7 @@ def test_requests_are_recorded(
     assert emulator.requests == [
         ("GET", "/oauth/authorize"),
         ("POST", "/oauth/token"),
+        ("GET", "/v2/users/me/settings"),
         ("POST", "/v2/users/me/meetings"),
         ("DELETE", f"/v2/meetings/{made.meeting_id}"),
     ]
@@ -499,3 +500,104 @@ def test_users_me_shape(emulator: ZoomEmulator, provider: ZoomProvider) -> None:
         ).json()
     check("user_get_response", me)
     assert me["type"] == 2 and me["status"] == "active" and isinstance(me["pmi"], int)
+
+
+def test_user_settings_shape_and_passcode_policy(
+    emulator: ZoomEmulator, provider: ZoomProvider
+) -> None:
+    tokens = _link(emulator, provider)
+    [user] = emulator.users()
+    auth = {"Authorization": f"Bearer {tokens.access_token}"}
+    with _raw(emulator) as client:  # checked against Spec-2023b's "User settings" schema
+        plain = client.get("/v2/users/me/settings", headers=auth).json()
+        emulator.set_passcode_policy(user.account_id, length=8, have_number=True)
+        strict = client.get("/v2/users/me/settings", headers=auth).json()
+    assert plain["schedule_meeting"]["meeting_password_requirement"]["length"] == 0
+    policy = strict["schedule_meeting"]["meeting_password_requirement"]
+    assert policy["length"] == 8 and policy["have_number"] is True
+    assert strict["schedule_meeting"]["require_password_for_scheduling_new_meetings"] is True
+    with pytest.raises(ValueError, match="unknown passcode rule"):
+        emulator.set_passcode_policy(user.account_id, lenght=8)
+
+
+def test_passcode_breaking_the_policy_is_refused_in_xml(
+    emulator: ZoomEmulator, provider: ZoomProvider
+) -> None:
+    tokens = _link(emulator, provider)
+    [user] = emulator.users()
+    emulator.set_passcode_policy(user.account_id, length=6, have_letter=True)
+    auth = {"Authorization": f"Bearer {tokens.access_token}"}
+    body = {"topic": "T", "type": 2, "password": "12345"}
+    with httpx.Client(transport=emulator.transport()) as client:
+        reply = client.post("https://api.zoom.us/v2/users/me/meetings", json=body, headers=auth)
+    assert reply.status_code == 400 and reply.headers["content-type"].startswith("application/xml")
+    text = reply.text
+    assert (
+        text.startswith("<?xml")
+        and "<code>300</code>" in text
+        and "<field>password</field>" in text
+    )
+    assert "at least 6 characters" in text and "at least 1 letter" in text
+    assert emulator.meetings() == []
+
+
+def test_missing_scope_answers_4711(emulator: ZoomEmulator, provider: ZoomProvider) -> None:
+    emulator.scopes = emulator.scopes - {"meeting:read:list_meetings"}
+    tokens = _link(emulator, provider)
+    auth = {"Authorization": f"Bearer {tokens.access_token}"}
+    with _raw(emulator) as client:
+        reply = client.get("/v2/users/me/meetings", headers=auth)
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "code": 4711,
+        "message": "Invalid access token, does not contain scopes:"
+        "[meeting:read:list_meetings:admin, meeting:read:list_meetings].",
+    }
+    assert "meeting:read:list_meetings" not in tokens.scope.split()
+
+
+def test_deleting_a_started_meeting_answers_3002(
+    emulator: ZoomEmulator, provider: ZoomProvider, clock: ManualClock
+) -> None:
+    tokens = _link(emulator, provider)
+    made = provider.create_meeting(tokens.access_token, _req(clock))
+    emulator.start_meeting(made.meeting_id)
+    auth = {"Authorization": f"Bearer {tokens.access_token}"}
+    with _raw(emulator) as client:
+        assert client.get(f"/v2/meetings/{made.meeting_id}", headers=auth).json()["status"] == (
+            "started"
+        )
+        reply = client.delete(f"/v2/meetings/{made.meeting_id}", headers=auth)
+        assert reply.status_code == 400 and reply.json()["code"] == 3002
+        emulator.end_meeting(made.meeting_id)
+        assert client.delete(f"/v2/meetings/{made.meeting_id}", headers=auth).status_code == 204
+    with pytest.raises(KeyError):
+        emulator.start_meeting(made.meeting_id)
+
+
+def test_revoke_takes_a_live_access_token_only(
+    emulator: ZoomEmulator, provider: ZoomProvider, clock: ManualClock
+) -> None:
+    tokens = _link(emulator, provider)
+    basic = base64.b64encode(f"{emulator.client_id}:{emulator.client_secret}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}"}
+    with httpx.Client(transport=emulator.transport(), base_url="https://zoom.us") as client:
+        by_refresh = client.post(
+            "/oauth/revoke", data={"token": tokens.refresh_token}, headers=headers
+        )
+        assert by_refresh.status_code == 400 and by_refresh.json()["reason"] == "Invalid Token!"
+        provider.account(tokens.access_token)  # nothing was revoked
+        ok = client.post("/oauth/revoke", data={"token": tokens.access_token}, headers=headers)
+        assert ok.json() == {"status": "success"}
+    with pytest.raises(GrantRevoked):
+        provider.refresh(tokens.refresh_token)
+
+
+def test_daily_cap_message_names_the_cap(
+    emulator: ZoomEmulator, provider: ZoomProvider, clock: ManualClock
+) -> None:
+    emulator.daily_meeting_cap = 1
+    tokens = _link(emulator, provider)
+    provider.create_meeting(tokens.access_token, _req(clock, "a"))
+    with pytest.raises(RateLimited, match=r"daily rate limit \(1\)"):
+        provider.create_meeting(tokens.access_token, _req(clock, "b"))

@@ -13,6 +13,7 @@ from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.adapters.zoom.failures import parse_retry_after
 from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.links import TokenSet
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -196,10 +197,16 @@ def test_other_token_errors_are_rejected(
         mocked(answer(400, body)).refresh("rt")
 
 
-def test_revoke_of_unknown_token_is_done(mocked: Callable[[Handler], ZoomProvider]) -> None:
-    mocked(answer(400, {"reason": "Invalid Token!", "error": "invalid_request"})).revoke("t")
+def test_revoke_invalid_token_is_not_a_silent_success(
+    mocked: Callable[[Handler], ZoomProvider],
+) -> None:
+    tokens = TokenSet(access_token="t", refresh_token="r", expires_at=T0 + timedelta(hours=1))
+    invalid = answer(400, {"reason": "Invalid Token!", "error": "invalid_request"})
+    with pytest.raises(ProviderRejected, match="may still be authorised") as caught:
+        mocked(invalid).revoke(tokens)
+    assert caught.value.code == "invalid_token"
     with pytest.raises(ProviderRejected):
-        mocked(answer(400, {"reason": "Invalid client", "error": "invalid_client"})).revoke("t")
+        mocked(answer(400, {"reason": "Invalid client", "error": "invalid_client"})).revoke(tokens)
 
 
 @pytest.mark.parametrize(
@@ -225,12 +232,36 @@ def test_missing_meeting_is_gone(
     assert provider.delete_meeting("at", "123") is False
 
 
-def test_xml_error_body_is_rejected_clearly(mocked: Callable[[Handler], ZoomProvider]) -> None:
-    xml = b'<?xml version="1.0"?><error><code>300</code><message>Passcode</message></error>'
-    provider = mocked(answer(400, xml, {"Content-Type": "application/xml"}))
+#: A passcode-policy refusal as Zoom sends it (licht1stein/pyzoom#70, FACTS.md §3.3).
+POLICY_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><result><code>300</code>'
+    b"<message>Validation Failed.</message><errors><field>password</field><message>Password"
+    b" provided does not match the password requirement settings set for this account."
+    b"</message></errors></result>"
+)
+
+
+def test_xml_error_body_is_read(mocked: Callable[[Handler], ZoomProvider]) -> None:
+    provider = mocked(answer(400, POLICY_XML, {"Content-Type": "application/xml"}))
     with pytest.raises(ProviderRejected) as caught:
         provider.create_meeting("at", REQUEST)
-    assert "XML" in str(caught.value) and caught.value.status == 400
+    assert (caught.value.code, caught.value.status) == (300, 400)
+    assert "Validation Failed. password: Password provided does not match" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Bad gateway</body></html",  # not well formed
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><result><code>&a;</code></result>',
+    ],
+)
+def test_unreadable_or_dtd_xml_is_rejected_without_parsing(
+    mocked: Callable[[Handler], ZoomProvider], body: bytes
+) -> None:
+    with pytest.raises(ProviderRejected) as caught:
+        mocked(answer(400, body)).delete_meeting("at", "123")
+    assert "XML" in str(caught.value) and caught.value.code is None
 
 
 @pytest.mark.parametrize("body", [b'{"id": 123, "join_url": "https://x', b"<meeting/>", b"[1, 2]"])

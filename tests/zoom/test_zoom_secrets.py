@@ -93,7 +93,7 @@ def test_no_secret_in_logs_or_errors(
         expect_error(provider.account, fresh.access_token)
         clock.advance(timedelta(hours=2))
         expect_error(provider.account, fresh.access_token)
-        provider.revoke(tokens.access_token)
+        provider.revoke(fresh)
         errors.append(repr(tokens) + repr(fresh))
 
     logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)

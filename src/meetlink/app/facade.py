@@ -171,7 +171,7 @@ class MeetLink:
         ``error_description``/``error_subcode`` too when present: Microsoft says there
         whether an administrator must approve the app)."""
         return self._linking.complete(
-            state, code, error, detail=" ".join(filter(None, (error_description, error_subcode)))
+            state, code, error, error_description=error_description, error_subcode=error_subcode
         )
 
     def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:

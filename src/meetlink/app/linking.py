@@ -24,10 +24,7 @@ from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, Web
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.errors import (
     AddonInactive,
-    AdminApprovalRequired,
     InvalidLinkState,
-    LinkDenied,
-    LinkError,
     MeetLinkError,
     UnknownProvider,
     WebhookRejected,
@@ -38,15 +35,6 @@ from meetlink.ports.storage import UnitOfWork
 __all__ = ["Linking"]
 
 log = logging.getLogger("meetlink.linking")
-
-# Microsoft Entra codes in error_description meaning the same (shared/teams/FACTS.md 1.7):
-# AADSTS90094/90095 "Need admin approval", AADSTS65001 consent required by the tenant.
-_ADMIN_APPROVAL_CODES = ("AADSTS90094", "AADSTS90095", "AADSTS65001")
-
-# OAuth error codes meaning "an administrator must approve this app first" (S23).
-_ADMIN_APPROVAL_ERRORS = frozenset(
-    {"admin_approval_required", "consent_required", "admin_consent_required"}
-)
 
 
 def _challenge(verifier: str) -> str:
@@ -92,25 +80,27 @@ class Linking:
         return LinkRequest(authorize_url=url, state=state, expires_at=pending.expires_at)
 
     def complete(
-        self, state: str, code: str | None, error: str | None, *, detail: str = ""
+        self,
+        state: str,
+        code: str | None,
+        error: str | None,
+        *,
+        error_description: str | None = None,
+        error_subcode: str | None = None,
     ) -> AccountLink:
-        """Finish linking from the OAuth callback's parameters (``detail``: the provider's
-        error description and subcode, where it sends them)."""
+        """Finish linking from the OAuth callback's parameters. An ``error`` becomes the
+        provider adapter's typed LinkError (it reads its own codes, e.g. AADSTS)."""
         now = self._ctx.clock.now()
         pending = self._ctx.transaction(lambda uow: uow.auth_states.take(state))
         if pending is None or pending.expires_at <= now:
             raise InvalidLinkState("unknown, expired or already used link state")
+        provider = self._ctx.providers.get(pending.provider)
         if error is not None:
-            if any(code in detail for code in _ADMIN_APPROVAL_CODES):
-                raise AdminApprovalRequired("the account's administrator must approve the app")
-            if error == "access_denied":
-                raise LinkDenied("the user denied the authorization")
-            if error in _ADMIN_APPROVAL_ERRORS:
-                raise AdminApprovalRequired("the account's administrator must approve the app")
-            raise LinkError(f"the provider refused the authorization: {error[:100]}")
+            raise provider.link_error(
+                error=error, description=error_description, subcode=error_subcode
+            )
         if not code:
             raise InvalidLinkState("the callback carried neither a code nor an error")
-        provider = self._ctx.providers.get(pending.provider)
         tokens = provider.exchange_code(code=code, code_verifier=pending.code_verifier)
         account = provider.account(tokens.access_token)
         new = LinkRecord(
@@ -188,7 +178,7 @@ class Linking:
         if link.tokens is None:
             return
         try:
-            self._ctx.providers.get(link.provider).revoke(link.tokens.refresh_token)
+            self._ctx.providers.get(link.provider).revoke(link.tokens)
         except MeetLinkError as exc:
             log.warning("revoking link %s at %s failed: %s", link.id, link.provider, exc)
 

@@ -1,16 +1,17 @@
 """Carrying conference decisions to the provider: the sync and delete job handlers.
 
 The sync job always reads the latest event, so a stale update never overwrites a newer one.
-Zoom has no idempotency key: before each create the row is marked ``maybe_created``; a retry
-after an unseen answer first lists the account's meetings and adopts the one carrying the
-conference's marker (a provider with an idempotent create is simply asked again). A create
-that lands after its event was deleted or its URL withdrawn is deleted again (compensation).
+Zoom has no idempotency key: before each create the row is marked ``maybe_created`` (cleared
+again when the create surely did not land); a retry after an unseen answer first asks the
+provider for the meetings carrying the conference's marker and adopts one (a provider with an
+idempotent create is simply asked again). A create that lands after its event was deleted or
+its URL withdrawn is deleted again (compensation).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import attrs
 
@@ -29,7 +30,13 @@ from meetlink.domain.conference import (
 from meetlink.domain.links import LinkRecord
 from meetlink.domain.records import EventRecord, Job
 from meetlink.domain.results import HostNotice, HostNoticeKind
-from meetlink.errors import GrantRevoked, MeetingGone, NotLinked
+from meetlink.errors import (
+    GrantRevoked,
+    MeetingGone,
+    NotLinked,
+    ProviderError,
+    ProviderUnavailable,
+)
 from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.ports.storage import UnitOfWork
 
@@ -39,14 +46,6 @@ __all__ = ["PARK", "MeetingSync"]
 PARK = timedelta(days=1)
 
 log = logging.getLogger("meetlink.sync")
-
-# Terms for a create-or-get whose only purpose is to find (then delete) a lost meeting.
-_PROBE_TERMS = MeetingTerms(
-    topic="meetlink cleanup",
-    start=datetime(2000, 1, 1, tzinfo=UTC),
-    duration_minutes=1,
-    timezone="UTC",
-)
 
 
 class MeetingSync:
@@ -117,7 +116,14 @@ class MeetingSync:
             )
         meeting = self._adopt(holder, conf, request) if step is Step.FIND_THEN_CREATE else None
         if meeting is None:
-            meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
+            try:
+                meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
+            except ProviderError as exc:
+                if step is Step.CREATE and not _maybe_applied(exc):
+                    # No earlier doubt and this create surely did not land: nothing to look
+                    # for later (a cleanup would otherwise probe the provider for nothing).
+                    self._ctx.transaction(lambda uow: self._not_created(uow, event_id, marker))
+                raise
         stored = self._ctx.transaction(
             lambda uow: self._store(uow, event_id, marker, meeting, terms, job)
         )
@@ -148,9 +154,13 @@ class MeetingSync:
         return self._ctx.providers.get(holder.provider).capabilities.idempotent_create
 
     def _find(self, holder: LinkRecord, marker: str) -> list[Meeting]:
-        """The account's meetings that carry ``marker`` (by listing them)."""
-        meetings = self._tokens.call(holder, lambda p, t: p.list_meetings(t))
-        return [m for m in meetings if m.marker == marker]
+        """The account's meetings that carry ``marker`` (the provider knows how to look)."""
+        return self._tokens.call(holder, lambda p, t: p.find_by_marker(t, marker))
+
+    def _not_created(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
+        conf = uow.conferences.get(event_id)
+        if conf is not None and conf.marker == marker and conf.maybe_created:
+            uow.conferences.put(attrs.evolve(conf, maybe_created=False))
 
     def _forget_meeting(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
         conf = uow.conferences.get(event_id)
@@ -231,15 +241,9 @@ class MeetingSync:
         if meeting_id:
             self._delete_meeting(holder, str(meeting_id))
         if payload.get("maybe_created"):
-            marker = str(payload["marker"])
-            if self._idempotent(holder):
-                # Create-or-get by the marker yields the meeting a lost create made (or makes
-                # one); either way it is deleted next, so nothing is left behind.
-                probe = MeetingRequest(terms=_PROBE_TERMS, marker=marker)
-                found = [self._tokens.call(holder, lambda p, t: p.create_meeting(t, probe))]
-            else:
-                found = self._find(holder, marker)
-            for meeting in found:
+            # A create whose answer was lost may have made a meeting: the provider looks it
+            # up by the marker (Teams: createOrGet on the same externalId returns it as is).
+            for meeting in self._find(holder, str(payload["marker"])):
                 if meeting.meeting_id != meeting_id:
                     self._delete_meeting(holder, meeting.meeting_id)
 
@@ -269,3 +273,8 @@ class MeetingSync:
                 detail=f"{job.kind} job gave up: {error}"[:500],
             )
         )
+
+
+def _maybe_applied(exc: ProviderError) -> bool:
+    """Whether the failed call may have taken effect at the provider anyway."""
+    return isinstance(exc, ProviderUnavailable) and exc.maybe_applied

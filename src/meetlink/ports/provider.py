@@ -17,6 +17,7 @@ import attrs
 
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
+from meetlink.errors import LinkError
 
 __all__ = [
     "Capabilities",
@@ -126,8 +127,18 @@ class VideoProvider(Protocol):
         """New tokens (the refresh token rotates: store the new one before using it)."""
         ...
 
-    def revoke(self, token: str) -> None:
-        """Revoke the grant (best effort for the caller)."""
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """The typed error for an OAuth callback that carried ``error`` (and the provider's
+        ``error_description`` / ``error_subcode``): LinkDenied, AdminApprovalRequired, or
+        LinkError. Each adapter reads its own provider's codes (Microsoft AADSTS...)."""
+        ...
+
+    def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the grant, with the token the provider documents for it. Raises a
+        ProviderError when the provider did not confirm (the caller treats it as best
+        effort and tells the operator); an already dead grant counts as revoked."""
         ...
 
     def account(self, access_token: str) -> ProviderAccount:
@@ -152,6 +163,12 @@ class VideoProvider(Protocol):
 
     def list_meetings(self, access_token: str) -> list[Meeting]:
         """The account's upcoming meetings (to find a lost create by its marker)."""
+        ...
+
+    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
+        """The meetings a create carrying ``marker`` made, to delete them after a create
+        whose answer was lost. Providers that can only look a meeting up by creating it
+        (Teams createOrGet) say so in their docs: the caller deletes what this returns."""
         ...
 
     def start_url(self, access_token: str, meeting_id: str) -> str:

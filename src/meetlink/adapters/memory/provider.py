@@ -19,10 +19,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import attrs
 
+from meetlink.adapters.oauth_callback import oauth_link_error
 from meetlink.domain.links import TokenSet
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
+    LinkError,
     MeetingGone,
     ProviderError,
     ProviderRejected,
@@ -183,10 +185,19 @@ class FakeVideoProvider:
                 return self._new_grant(grant.account)
         raise GrantRevoked("invalid_grant")
 
-    def revoke(self, token: str) -> None:
-        """Kill the grant holding ``token``."""
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """The plain OAuth reading of a callback error."""
+        return oauth_link_error(error, provider_name=self._capabilities.display_name)
+
+    def revoke(self, tokens: TokenSet) -> None:
+        """Kill the grant holding ``tokens``."""
         self._enter("revoke")
-        self._grants = [g for g in self._grants if token not in (g.access_token, g.refresh_token)]
+        held = (tokens.access_token, tokens.refresh_token)
+        self._grants = [
+            g for g in self._grants if g.access_token not in held and g.refresh_token not in held
+        ]
 
     def account(self, access_token: str) -> ProviderAccount:
         """Who the token belongs to."""
@@ -248,6 +259,16 @@ class FakeVideoProvider:
             raise ProviderRejected("this provider cannot list meetings")
         acct = self._auth(access_token)
         return [self._meeting(m) for m, v in self.meetings.items() if v["host"] == acct.id]
+
+    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
+        """The account's meetings carrying ``marker``."""
+        self._enter("find_by_marker")
+        acct = self._auth(access_token)
+        return [
+            self._meeting(m)
+            for m, v in self.meetings.items()
+            if v["host"] == acct.id and v["marker"] == marker
+        ]
 
     def start_url(self, access_token: str, meeting_id: str) -> str:
         """A fresh start URL."""

@@ -7,6 +7,7 @@ Importing this package imports httpx; ``import meetlink`` never does (compositio
 
 from __future__ import annotations
 
+from .certificate import ClientCertificate
 from .emulator import ConsentBlocked, ConsentError, EmulatorServer, TeamsEmulator
 from .emulator_state import TeamsUser
 from .provider import TEAMS_CAPABILITIES, TeamsProvider
@@ -15,6 +16,7 @@ from .sansio import SCOPES
 __all__ = [
     "SCOPES",
     "TEAMS_CAPABILITIES",
+    "ClientCertificate",
     "ConsentBlocked",
     "ConsentError",
     "EmulatorServer",

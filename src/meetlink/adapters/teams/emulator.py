@@ -21,17 +21,21 @@ import copy
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
 from meetlink.adapters.clock import SystemClock
+from meetlink.adapters.emulator_front import EmulatorFront
 from meetlink.ports.clock import Clock
 
+from .emulator_admin import decide_admin
+from .emulator_clients import register_certificate
 from .emulator_http import EmulatorServer, in_process_transport, serve_state
 from .emulator_identity import REFRESH_FAULTS, ConsentBlocked, ConsentError, decide
-from .emulator_state import MSA_TENANT, EmulatorState, Fault, TeamsUser
+from .emulator_state import MSA_TENANT, EmulatorState, Fault, RefreshFault, TeamsUser
 
 if TYPE_CHECKING:
     from .provider import TeamsProvider
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"]
 
 
-class TeamsEmulator:
+class TeamsEmulator(EmulatorFront):
     """A fake Microsoft Teams (Entra ID + Graph) for tests and demos.
 
     ``expires_in``: fixed access-token lifetime in seconds (None: random 3600-5400 like Entra).
@@ -62,7 +66,7 @@ class TeamsEmulator:
         latency: float = 0.0,
     ) -> None:
         rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
-        self._state = EmulatorState(
+        self._state: EmulatorState = EmulatorState(
             clock=clock or SystemClock(),
             rng=rng,
             client_id="",
@@ -107,14 +111,21 @@ class TeamsEmulator:
         return self._state.default_tenant
 
     @property
-    def requests(self) -> list[tuple[str, str]]:
-        """Every request received so far, in order, as ``(method, raw path)``."""
-        return self._state.requests
+    def revocation_delay(self) -> timedelta:
+        """How long a revoked grant (:meth:`revoke_consent`, :meth:`fail_refresh`) keeps
+        refreshing before Entra notices (FACTS.md §4: it lags by minutes). Default 0."""
+        return self._state.revocation_delay
 
-    @property
-    def clock(self) -> Clock:
-        """The clock the emulator follows."""
-        return self._state.clock
+    @revocation_delay.setter
+    def revocation_delay(self, delay: timedelta) -> None:
+        with self._state.lock:
+            self._state.revocation_delay = delay
+
+    def register_certificate(self, certificate_pem: bytes) -> None:
+        """Upload a certificate to the app registration: token requests may then
+        authenticate with a client assertion signed by its key instead of the secret."""
+        with self._state.lock:
+            register_certificate(self._state, certificate_pem)
 
     # --- users and consent ----------------------------------------------------------------
 
@@ -125,9 +136,11 @@ class TeamsEmulator:
         tenant_id: str | None = None,
         mail: bool = True,
         personal: bool = False,
+        admin: bool = False,
     ) -> TeamsUser:
         """A work/school user (``email`` is the UPN) in the default or the given tenant.
-        ``mail=False``: Graph's ``mail`` is null. ``personal``: a Microsoft account (MSA)."""
+        ``mail=False``: Graph's ``mail`` is null. ``personal``: a Microsoft account (MSA),
+        which Graph refuses on onlineMeetings. ``admin``: may grant admin consent."""
         with self._state.lock:
             name = email.split("@", 1)[0].replace(".", " ").title()
             user = TeamsUser(
@@ -137,6 +150,7 @@ class TeamsEmulator:
                 display_name=name,
                 mail=email if mail else None,
                 personal=personal,
+                admin=admin and not personal,
             )
             self._state.users[user.id] = user
             return user
@@ -193,28 +207,44 @@ class TeamsEmulator:
     def grant_admin_consent(self, tenant_id: str | None = None) -> None:
         """An admin consents for the whole tenant (what /adminconsent achieves)."""
         with self._state.lock:
-            tenant = tenant_id or self._state.default_tenant
-            self._state.admin_only.discard(tenant)
-            self._state.consented.update(
-                u.id for u in self._state.users.values() if u.tenant_id == tenant
-            )
+            self._state.admin_consented.add(tenant_id or self._state.default_tenant)
+
+    def admin_consent(
+        self, admin_consent_url: str, admin: TeamsUser, *, allow: bool = True
+    ) -> dict[str, str]:
+        """``admin`` opens the admin consent URL and presses Accept (or Cancel) for the
+        organisation: the query parameters Entra redirects back with (``admin_consent``,
+        ``tenant``, ``scope``, ``state``; or ``error=access_denied`` with AADSTS65004).
+        Raises :class:`ConsentError` for what Entra refuses on its own page (a
+        non-administrator: AADSTS90094; ``/common``)."""
+        parts = urlsplit(admin_consent_url)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        segment = unquote(parts.path.strip("/").split("/", 1)[0])
+        with self._state.lock:
+            self._state.requests.append(("GET", parts.path))
+            return decide_admin(self._state, segment, params, admin, allow=allow)
 
     def revoke_consent(self, user: TeamsUser) -> None:
-        """The user removes the app (myapplications.microsoft.com): refreshes now fail with
-        invalid_grant AADSTS65001 ``consent_required``; access tokens already issued stay
-        valid at Graph until they expire (FACTS.md §4). Consenting again heals it."""
+        """The user removes the app (myapplications.microsoft.com): once
+        :attr:`revocation_delay` has passed, refreshes fail with invalid_grant AADSTS65001
+        ``consent_required``; access tokens already issued stay valid at Graph until they
+        expire (FACTS.md §4). Consenting again heals it."""
         self.fail_refresh(user, 65001)
 
     def fail_refresh(self, user: TeamsUser, aadsts: int) -> None:
         """Every refresh of ``user`` fails with one of :data:`REFRESH_FAULTS` (65001 consent
         revoked, 50173 tokens revoked, 50076 MFA, 53003 conditional access, 70043 sign-in
-        frequency, 700016 app removed from the tenant) until they consent again."""
+        frequency, 700016 app removed from the tenant) from :attr:`revocation_delay` on,
+        until they consent again."""
         if aadsts not in REFRESH_FAULTS:
             raise ValueError(f"no scripted refresh fault AADSTS{aadsts}")
         with self._state.lock:
-            self._state.refresh_faults[user.id] = aadsts
+            state = self._state
+            state.refresh_faults[user.id] = RefreshFault(
+                aadsts, state.now() + state.revocation_delay
+            )
             if aadsts in (65001, 700016):
-                self._state.consented.discard(user.id)
+                state.consented.discard(user.id)
 
     def forbid(self, user: TeamsUser) -> None:
         """``user`` may not organise meetings (no licence, a guest): onlineMeetings calls

@@ -110,6 +110,9 @@ def handle_graph(state: EmulatorState, request: Incoming) -> Reply:
     user = _authenticate(state, request, "OnlineMeetings.ReadWrite")
     if isinstance(user, Reply):
         return user
+    if user.personal:  # FACTS.md §2.7: not supported for personal accounts (docs#7782: 400)
+        text = "Error authenticating with resource"
+        return graph_error(state, request, 400, "AuthenticationError", text)
     if user.id in state.unentitled:
         return graph_error(state, request, 403, "Forbidden", "")  # FACTS.md §2.7: bare 403
     rest = path[len(_MEETINGS) :]

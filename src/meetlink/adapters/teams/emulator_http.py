@@ -24,6 +24,7 @@ from meetlink.adapters.loopback import (
     split_target,
 )
 
+from .emulator_admin import admin_consent_page, admin_consent_submit
 from .emulator_graph import graph_error, handle_graph
 from .emulator_identity import authorize_page, authorize_submit, entra_error, token_endpoint
 from .emulator_state import EmulatorState, Fault, Incoming, Reply
@@ -31,6 +32,7 @@ from .emulator_state import EmulatorState, Fault, Incoming, Reply
 __all__ = ["EmulatorServer", "dispatch", "in_process_transport", "serve_state"]
 
 _IDENTITY = re.compile(r"/([^/]+)/oauth2/v2\.0/(authorize|token)")
+_ADMIN_CONSENT = re.compile(r"/([^/]+)/(?:v2\.0/)?adminconsent")
 _REQUEST_ID = "x-emulator-request-id"
 
 
@@ -62,6 +64,12 @@ def _route(state: EmulatorState, request: Incoming) -> Reply:
             return authorize_page(state, segment, request)
         if endpoint == "authorize" and request.method == "POST":
             return authorize_submit(state, segment, request)
+    found = _ADMIN_CONSENT.fullmatch(request.path)
+    if found is not None and request.method in ("GET", "POST"):
+        segment = unquote(found.group(1))
+        if request.method == "GET":
+            return admin_consent_page(state, segment, request)
+        return admin_consent_submit(state, segment, request)
     return Reply.html(404, "<!DOCTYPE html><title>404</title><p>Not found.</p>")
 
 

@@ -8,14 +8,14 @@ import base64
 import hashlib
 import hmac
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from .emulator_clients import ClientRefusal, authenticate_client
 from .emulator_state import (
     CODE_SECONDS,
-    REFRESH_INACTIVE_SECONDS,
     AccessToken,
     AuthCode,
     EmulatorState,
@@ -26,13 +26,18 @@ from .emulator_state import (
 )
 
 __all__ = [
+    "DECLINED",
     "REFRESH_FAULTS",
     "ConsentBlocked",
     "ConsentError",
     "authorize_page",
     "authorize_submit",
+    "check_app",
+    "consent_form",
     "decide",
     "entra_error",
+    "page",
+    "redirect",
     "token_endpoint",
 ]
 
@@ -76,6 +81,8 @@ REFRESH_FAULTS: Mapping[int, tuple[str, str | None, str]] = {
         "Application with identifier '{app}' was not found in the directory.",
     ),
 }
+#: What Entra says when a user declines consent (FACTS.md §1.3, §1.7).
+DECLINED = "AADSTS65004: User declined to consent to access the app."
 _OAUTH_PARAMS = (
     "client_id",
     "response_type",
@@ -123,11 +130,16 @@ def entra_error(
     return Reply.json(status, body)
 
 
-def _check(state: EmulatorState, segment: str, params: Mapping[str, str], user: TeamsUser) -> None:
+def check_app(state: EmulatorState, params: Mapping[str, str]) -> None:
+    """The sign-in page's own refusals about the app: unknown client, wrong redirect URI."""
     if params.get("client_id") != state.client_id:
         raise ConsentError("AADSTS700016: application not found in the directory")
     if params.get("redirect_uri") != state.redirect_uri:
         raise ConsentError("AADSTS50011: the redirect URI does not match the application's")
+
+
+def _check(state: EmulatorState, segment: str, params: Mapping[str, str], user: TeamsUser) -> None:
+    check_app(state, params)
     if "code" not in params.get("response_type", "").split():
         raise ConsentError("AADSTS900144: response_type must include 'code'")
     method = params.get("code_challenge_method")
@@ -158,7 +170,12 @@ def decide(
         raise ConsentError(f"unknown user {user.email}")
     _check(state, segment, params, user)
     result: dict[str, str]
-    if user.tenant_id in state.admin_only and user.id not in state.consented:
+    tenant = user.tenant_id
+    if (
+        tenant in state.admin_only
+        and tenant not in state.admin_consented
+        and user.id not in state.consented
+    ):
         if not return_to_app:
             raise ConsentBlocked("AADSTS90094: Need admin approval")
         # UNCONFIRMED (FACTS.md §1.3): third-party code reports this redirect, with no code.
@@ -179,18 +196,17 @@ def decide(
         state.refresh_faults.pop(user.id, None)
         result = {"code": code}
     elif decline == "declined":
-        result = {
-            "error": "access_denied",
-            "error_description": "AADSTS65004: User declined to consent to access the app.",
-        }
-    else:
+        result = {"error": "access_denied", "error_description": DECLINED}
+    else:  # Cancel on the consent prompt: MSAL's "cancel" sub-code and the decline code
         result = {"error": "access_denied", "error_subcode": "cancel"}
+        result["error_description"] = DECLINED
     if "state" in params:
         result["state"] = params["state"]
     return result
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
+    """A minimal HTML page of the sign-in site."""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
@@ -198,22 +214,34 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _form(segment: str, params: Mapping[str, str], users: list[TeamsUser], how: str) -> str:
+def consent_form(
+    action: str,
+    params: Mapping[str, str],
+    names: Sequence[str],
+    users: list[TeamsUser],
+    how: str,
+) -> str:
+    """A form that posts the request's ``names`` parameters back with the user's choice."""
     hidden = "".join(
         f'<input type="hidden" name="{n}" value="{html.escape(params[n])}">'
-        for n in _OAUTH_PARAMS
+        for n in names
         if n in params
     )
     options = "".join(
         f'<option value="{html.escape(u.id)}">{html.escape(u.email)}</option>' for u in users
     )
-    action = f"/{html.escape(segment)}/oauth2/v2.0/authorize"
     return (
-        f'<form id="{how}" method="post" action="{action}">{hidden}'
+        f'<form id="{how}" method="post" action="{html.escape(action)}">{hidden}'
         f'<input type="hidden" name="decision" value="{how}">'
         f'<label>Signed in as <select name="user_id">{options}</select></label> '
         f'<button type="submit">{how.title()}</button></form>'
     )
+
+
+def redirect(redirect_uri: str, result: Mapping[str, str]) -> Reply:
+    """The 302 back to the app with ``result`` in the query."""
+    separator = "&" if "?" in redirect_uri else "?"
+    return Reply(302, b"", {"Location": redirect_uri + separator + urlencode(result)})
 
 
 def authorize_page(state: EmulatorState, segment: str, request: Incoming) -> Reply:
@@ -223,15 +251,16 @@ def authorize_page(state: EmulatorState, segment: str, request: Incoming) -> Rep
         params.get("redirect_uri") != state.redirect_uri
     ):
         text = "<p>AADSTS50011: the redirect URI or application does not match.</p>"
-        return Reply.html(400, _page("Sign in to your account", text))
+        return Reply.html(400, page("Sign in to your account", text))
     users = list(state.users.values())
+    action = f"/{segment}/oauth2/v2.0/authorize"
     text = (
         "<p>meetlink needs permission to: sign you in, read your profile, and read and create"
         " your online meetings (User.Read, OnlineMeetings.ReadWrite).</p>"
-        + _form(segment, params, users, "accept")
-        + _form(segment, params, users, "cancel")
+        + consent_form(action, params, _OAUTH_PARAMS, users, "accept")
+        + consent_form(action, params, _OAUTH_PARAMS, users, "cancel")
     )
-    return Reply.html(200, _page("Permissions requested", text))
+    return Reply.html(200, page("Permissions requested", text))
 
 
 def authorize_submit(state: EmulatorState, segment: str, request: Incoming) -> Reply:
@@ -239,30 +268,17 @@ def authorize_submit(state: EmulatorState, segment: str, request: Incoming) -> R
     fields = request.form()
     user = state.users.get(fields.get("user_id", ""))
     if user is None:
-        return Reply.html(400, _page("Sign in to your account", "<p>Pick an account.</p>"))
+        return Reply.html(400, page("Sign in to your account", "<p>Pick an account.</p>"))
     params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
     try:
         result = decide(state, segment, params, user, allow=fields.get("decision") == "accept")
     except ConsentBlocked:
         text = "<p>AADSTS90094: meetlink needs permission to access resources in your"
         text += " organization that only an admin can grant.</p>"
-        return Reply.html(403, _page("Need admin approval", text))
+        return Reply.html(403, page("Need admin approval", text))
     except ConsentError as exc:
-        return Reply.html(400, _page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
-    separator = "&" if "?" in params["redirect_uri"] else "?"
-    return Reply(302, b"", {"Location": params["redirect_uri"] + separator + urlencode(result)})
-
-
-def _client_secret(request: Incoming, fields: Mapping[str, str]) -> tuple[str | None, str | None]:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None, None
-        cid, _, secret = decoded.partition(":")
-        return cid, secret
-    return fields.get("client_id"), fields.get("client_secret")
+        return Reply.html(400, page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
+    return redirect(params["redirect_uri"], result)
 
 
 def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
@@ -307,7 +323,7 @@ def _issue(state: EmulatorState, user: TeamsUser, scope: str, nonce: str | None)
     }
     if "offline_access" in asked:
         refresh = state.token("0.AQ", 90)
-        state.refresh[refresh] = RefreshToken(user_id=user.id, scope=scope, issued_at=now)
+        state.refresh[refresh] = RefreshToken(user_id=user.id, scope=scope, last_used=now)
         body["refresh_token"] = refresh
     if "openid" in asked:
         id_claims: dict[str, Any] = {
@@ -330,15 +346,12 @@ def _issue(state: EmulatorState, user: TeamsUser, scope: str, nonce: str | None)
 def token_endpoint(state: EmulatorState, segment: str, request: Incoming) -> Reply:
     """POST /{tenant}/oauth2/v2.0/token: authorization_code and refresh_token grants."""
     fields = request.form()
-    client_id, secret = _client_secret(request, fields)
+    try:
+        client_id = authenticate_client(state, segment, request, fields)
+    except ClientRefusal as refused:
+        return entra_error(state, refused.status, refused.error, refused.code, refused.text)
     if client_id != state.client_id:
         return entra_error(state, 400, "unauthorized_client", 700016, REFRESH_FAULTS[700016][2])
-    if not secret:
-        text = "The request body must contain: 'client_assertion' or 'client_secret'."
-        return entra_error(state, state.invalid_client_status, "invalid_client", 7000218, text)
-    if not hmac.compare_digest(secret.encode(), state.client_secret.encode()):
-        text = "Invalid client secret provided."
-        return entra_error(state, state.invalid_client_status, "invalid_client", 7000215, text)
     grant = fields.get("grant_type")
     if grant == "authorization_code":
         return _redeem(state, segment, fields)
@@ -377,13 +390,19 @@ def _refresh(state: EmulatorState, fields: Mapping[str, str]) -> Reply:
     held = state.refresh.get(fields.get("refresh_token", ""))
     if held is None or held.user_id not in state.users:
         return entra_error(state, 400, "invalid_grant", 9002313, "Invalid request.")
+    now = state.now()
     fault = state.refresh_faults.get(held.user_id)
-    if fault is not None:
-        error, sub, text = REFRESH_FAULTS[fault]
-        return entra_error(state, 400, error, fault, text, sub)
-    if (state.now() - held.issued_at).total_seconds() > REFRESH_INACTIVE_SECONDS:
+    if fault is not None and now >= fault.effective_at:  # revocation lags (FACTS.md §4)
+        error, sub, text = REFRESH_FAULTS[fault.code]
+        return entra_error(state, 400, error, fault.code, text, sub)
+    idle = now - held.last_used
+    if idle >= state.refresh_idle:
+        seconds = int(state.refresh_idle.total_seconds())
+        span = f"{seconds // 86400}.{seconds % 86400 // 3600:02d}:{seconds % 3600 // 60:02d}:00"
         text = "The refresh token has expired due to inactivity. The token was inactive for"
-        text += " 90.00:00:00."
+        text += f" {span}."
         return entra_error(state, 400, "invalid_grant", 700082, text, "bad_token")
-    # Entra does not revoke the old refresh token on use (FACTS.md §1.5): it stays valid.
+    # Entra does not revoke the old refresh token on use (FACTS.md §1.5): it stays valid,
+    # and its idle window starts again.
+    held.last_used = now
     return _issue(state, state.users[held.user_id], fields.get("scope") or held.scope, None)

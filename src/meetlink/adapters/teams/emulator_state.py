@@ -13,7 +13,7 @@ import random
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +23,8 @@ from meetlink.ports.clock import Clock
 
 __all__ = [
     "CODE_SECONDS",
-    "REFRESH_INACTIVE_SECONDS",
+    "MSA_TENANT",
+    "REFRESH_TOKEN_IDLE",
     "AccessToken",
     "AuthCode",
     "EmulatorState",
@@ -35,14 +36,15 @@ __all__ = [
 ]
 
 CODE_SECONDS = 600  # FACTS.md §1.2: codes "typically expire after about 10 minutes"
-REFRESH_INACTIVE_SECONDS = 90 * 86400  # FACTS.md §1.5: 90-day inactivity window
+REFRESH_TOKEN_IDLE = timedelta(days=90)  # FACTS.md §1.5: a 90-day inactivity window
 MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 @attrs.frozen
 class TeamsUser:
     """A user of the emulated Entra tenant. ``id`` is the object id (oid) = Graph user id;
-    ``mail`` may be None (Graph's ``mail`` is nullable; the UPN is always set)."""
+    ``mail`` may be None (Graph's ``mail`` is nullable; the UPN is always set). ``admin``:
+    may grant admin consent for the tenant (``/adminconsent``)."""
 
     id: str
     email: str
@@ -50,6 +52,7 @@ class TeamsUser:
     display_name: str
     mail: str | None
     personal: bool = False
+    admin: bool = False
 
 
 @attrs.frozen
@@ -117,11 +120,21 @@ class AccessToken:
 
 @attrs.define
 class RefreshToken:
-    """An issued refresh token; Entra does not revoke the old one on rotation."""
+    """An issued refresh token; Entra does not revoke the old one on rotation, so it may be
+    used again: ``last_used`` (its issue, then each use) starts its idle window."""
 
     user_id: str
     scope: str
-    issued_at: datetime
+    last_used: datetime
+
+
+@attrs.frozen
+class RefreshFault:
+    """A scripted refresh failure (AADSTS ``code``) that takes effect at ``effective_at``
+    (revocation is not immediate at Microsoft, FACTS.md §4)."""
+
+    code: int
+    effective_at: datetime
 
 
 @attrs.define
@@ -159,7 +172,11 @@ class EmulatorState:
     users: dict[str, TeamsUser] = attrs.field(factory=dict)
     consented: set[str] = attrs.field(factory=set)  # user ids with a delegated grant
     admin_only: set[str] = attrs.field(factory=set)  # tenants where users cannot consent
-    refresh_faults: dict[str, int] = attrs.field(factory=dict)  # user id -> AADSTS code
+    admin_consented: set[str] = attrs.field(factory=set)  # tenants an admin consented for
+    refresh_faults: dict[str, RefreshFault] = attrs.field(factory=dict)  # by user id
+    refresh_idle: timedelta = REFRESH_TOKEN_IDLE
+    revocation_delay: timedelta = timedelta(0)
+    certificates: dict[str, bytes] = attrs.field(factory=dict)  # thumbprint -> public key PEM
     unentitled: set[str] = attrs.field(factory=set)  # user ids that get a bare 403
     codes: dict[str, AuthCode] = attrs.field(factory=dict)
     used_codes: set[str] = attrs.field(factory=set)

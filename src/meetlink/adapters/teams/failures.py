@@ -7,6 +7,7 @@ The table (FACTS.md §1.6, §1.7, §2.8, §2.9, §4)::
     429, or 503 with Retry-After      -> RateLimited(retry_at; None when Retry-After is absent)
     5xx                               -> ProviderUnavailable (maybe_applied=True)
     Graph 401                         -> AuthExpired
+    Graph AuthenticationError (400)   -> ProviderRejected: a personal Microsoft account
     token endpoint invalid_grant, or  -> GrantRevoked (65001 consent_required, 50173, 700082,
       a "reconnect" AADSTS code          70008, 54005, 501481, MFA/CA codes, 700016, ...)
     token endpoint temporarily_unavailable / server_error -> ProviderUnavailable
@@ -150,6 +151,13 @@ def graph_failure(
         )
     if status == 401:
         return AuthExpired(f"Microsoft Graph refused the access token for {what}: {detail}")
+    if code == "AuthenticationError":  # FACTS.md §2.7: a personal account's token
+        return ProviderRejected(
+            f"Microsoft Graph {what}: {detail}; personal Microsoft accounts cannot host Teams"
+            " meetings (link a work or school account)",
+            code=code,
+            status=status,
+        )
     if meeting and status == 404:
         return MeetingGone(f"Microsoft Graph {what}: the meeting does not exist ({detail})")
     return ProviderRejected(

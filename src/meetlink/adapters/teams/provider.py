@@ -23,7 +23,13 @@ import httpx
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.http import send
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ProviderRejected, WebhookRejected
+from meetlink.errors import (
+    ConfigurationError,
+    LinkError,
+    ProviderRejected,
+    UnsupportedAccount,
+    WebhookRejected,
+)
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -33,14 +39,17 @@ from meetlink.ports.provider import (
     WebhookMessage,
 )
 
-from . import sansio
+from . import consent, sansio
+from .certificate import ClientCertificate
 
-__all__ = ["TEAMS_CAPABILITIES", "TeamsProvider"]
+__all__ = ["PERSONAL_ACCOUNTS_TENANT", "TEAMS_CAPABILITIES", "TeamsProvider"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _TENANT_CACHE = 1024
 _MULTI_TENANT = frozenset({"organizations", "common", "consumers"})
+#: The tenant id of personal Microsoft accounts (FACTS.md §1.9).
+PERSONAL_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 TEAMS_CAPABILITIES = Capabilities(
     display_name="Microsoft Teams",
@@ -60,7 +69,11 @@ class TeamsProvider:
     :class:`~meetlink.ports.provider.VideoProvider`.
 
     ``tenant`` is the authority segment: ``"organizations"`` (any work/school tenant; the
-    default; personal accounts cannot own onlineMeetings) or one tenant's GUID or domain.
+    default; personal accounts cannot own onlineMeetings) or one tenant's GUID or domain;
+    with ``"common"`` a personal account can sign in, and linking it raises
+    :class:`~meetlink.errors.UnsupportedAccount`. The app authenticates with
+    ``client_secret`` or with ``client_certificate`` (a certificate registered on the app
+    and its key: each token request then carries a signed client assertion).
     ``authority_base_url`` stands for ``https://login.microsoftonline.com`` and
     ``graph_base_url`` for ``https://graph.microsoft.com``. ``account_tenant_id`` is the last
     resort for :meth:`account` when neither the id_token nor the access token told the tenant.
@@ -72,8 +85,9 @@ class TeamsProvider:
         self,
         *,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None = None,
         redirect_uri: str,
+        client_certificate: ClientCertificate | None = None,
         tenant: str = "organizations",
         authority_base_url: str = "https://login.microsoftonline.com",
         graph_base_url: str = "https://graph.microsoft.com",
@@ -84,8 +98,11 @@ class TeamsProvider:
         clock: Clock | None = None,
         timeout: float = 10.0,
     ) -> None:
+        if (client_secret is None) == (client_certificate is None):
+            raise ConfigurationError("TeamsProvider needs a client_secret or a client_certificate")
         self._client_id = client_id
         self._client_secret = client_secret
+        self._certificate = client_certificate
         self._redirect_uri = redirect_uri
         self._tenant = tenant
         self._authority = authority_base_url.rstrip("/")
@@ -149,13 +166,35 @@ class TeamsProvider:
             scope=self._scope,
         )
 
+    def admin_consent_url(self, *, state: str | None = None) -> str:
+        """Where an administrator approves the app for their whole organisation (Entra's
+        ``/adminconsent``, FACTS.md §1.8). Entra sends the administrator back to the
+        redirect URI with ``admin_consent=True&tenant=...&state=...`` (never trust that
+        ``tenant`` for authorization); the users can then link."""
+        return consent.admin_consent_url(
+            self._authority,
+            self._tenant,
+            client_id=self._client_id,
+            redirect_uri=self._redirect_uri,
+            scope=self._scope,
+            state=state,
+        )
+
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """Read Entra's callback error: AADSTS65004 -> LinkDenied; "Need admin approval"
+        (AADSTS90094/90095/65001, or a bare ``cancel`` sub-code: the way back from that
+        page) -> AdminApprovalRequired carrying :meth:`admin_consent_url`."""
+        return consent.link_error(error, description, subcode, admin_url=self.admin_consent_url())
+
     def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
         """Trade an authorization code for tokens. invalid_grant -> GrantRevoked."""
         request = sansio.exchange_request(
             self._authority,
             self._tenant,
             client_id=self._client_id,
-            client_secret=self._client_secret,
+            **self._credential(),
             redirect_uri=self._redirect_uri,
             code=code,
             code_verifier=code_verifier,
@@ -171,7 +210,7 @@ class TeamsProvider:
             self._authority,
             self._tenant,
             client_id=self._client_id,
-            client_secret=self._client_secret,
+            **self._credential(),
             refresh_token=refresh_token,
             scope=self._scope,
         )
@@ -185,19 +224,25 @@ class TeamsProvider:
 
         return self._remember(self._call(request, parse))
 
-    def revoke(self, token: str) -> None:
+    def revoke(self, tokens: TokenSet) -> None:
         """A documented no-op. The identity platform has no per-grant revoke endpoint for
         delegated tokens (FACTS.md §4): the user removes the app at myapplications.microsoft.com
         or an admin deletes the grant. meetlink drops the tokens; an access token already
         issued stays usable at Graph until it expires (60-90 minutes)."""
-        digest = _digest(token)
+        digest = _digest(tokens.access_token)
         with self._tenants_lock:
             self._tenants.pop(digest, None)
 
     def account(self, access_token: str) -> ProviderAccount:
         """GET /v1.0/me; ``account_id`` is the tenant (id_token ``tid``, else the access
-        token's ``tid`` claim, else ``account_tenant_id``/a fixed tenant segment)."""
+        token's ``tid`` claim, else ``account_tenant_id``/a fixed tenant segment). A personal
+        Microsoft account raises UnsupportedAccount: Graph refuses it onlineMeetings."""
         tenant = self._tenant_of(access_token)
+        if tenant == PERSONAL_ACCOUNTS_TENANT:
+            raise UnsupportedAccount(
+                "a personal Microsoft account cannot host Teams meetings; link a work or"
+                " school account"
+            )
 
         def parse(
             status: int, headers: Mapping[str, str], body: bytes, now: datetime
@@ -251,6 +296,15 @@ class TeamsProvider:
             code="list_unsupported",
         )
 
+    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
+        """createOrGet with the marker as ``externalId`` and nothing else: a meeting a lost
+        create made comes back untouched (200; no PATCH). Graph has no read-only lookup by
+        externalId, so when that create never landed this makes one (201; now, one hour,
+        no subject, never shared), which the caller deletes at once."""
+        built = sansio.find_request(self._graph, access_token, marker)
+        meeting, _created = self._call(built, sansio.parse_create_or_get)
+        return [meeting]
+
     def start_url(self, access_token: str, meeting_id: str) -> str:
         """Teams has no separate host start URL: the organizer joins with the join URL (read
         fresh from Graph; capabilities.host_start_url is False)."""
@@ -263,6 +317,18 @@ class TeamsProvider:
         raise WebhookRejected(400, "Microsoft Teams sends no webhooks to meetlink")
 
     # --- internals ------------------------------------------------------------------------
+
+    def _credential(self) -> dict[str, str]:
+        """The app's proof for one token request: its secret, or a fresh client assertion
+        signed with its certificate (audience: the token endpoint)."""
+        if self._certificate is None:
+            return {"client_secret": self._client_secret or ""}
+        audience = sansio.token_url(self._authority, self._tenant)
+        now = self._clock.now()
+        assertion = self._certificate.assertion(
+            client_id=self._client_id, audience=audience, now=now
+        )
+        return {"client_assertion": assertion}
 
     def _patch(self, access_token: str, meeting_id: str, request: MeetingRequest) -> Meeting:
         built = sansio.update_meeting_request(self._graph, access_token, meeting_id, request)

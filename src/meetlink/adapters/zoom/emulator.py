@@ -29,10 +29,12 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from meetlink.adapters.clock import SystemClock
+from meetlink.adapters.emulator_front import EmulatorFront
 from meetlink.ports.clock import Clock
 
 from .emulator_http import EmulatorServer, in_process_transport, serve_state
 from .emulator_oauth import ConsentBlocked, ConsentError, decide
+from .emulator_settings import POLICY_FIELDS
 from .emulator_state import DEFAULT_PER_SECOND, EmulatorState, Fault, ZoomUser
 from .webhooks import sign_webhook
 
@@ -42,12 +44,13 @@ if TYPE_CHECKING:
 __all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser"]
 
 
-class ZoomEmulator:
+class ZoomEmulator(EmulatorFront):
     """A fake Zoom for tests, demos and benchmarks (like moto for AWS).
 
     ``latency`` seconds are slept per request (outside the lock). ``daily_meeting_cap`` is
     Zoom's per-user create+update limit per UTC day (100); ``per_second`` maps a rate-limit
     label ("Light", "Medium") to requests per second per account (default: generous).
+    ``latency``, ``daily_meeting_cap``, ``refresh_token_idle`` and ``scopes`` are settable.
     """
 
     def __init__(
@@ -64,7 +67,7 @@ class ZoomEmulator:
         per_second: Mapping[str, int] | None = None,
     ) -> None:
         rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
-        self._state = EmulatorState(
+        self._state: EmulatorState = EmulatorState(
             clock=clock or SystemClock(),
             rng=rng,
             client_id="",
@@ -106,23 +109,27 @@ class ZoomEmulator:
         return self._state.webhook_secret
 
     @property
-    def requests(self) -> list[tuple[str, str]]:
-        """Every request received so far, in order, as ``(method, path)``."""
-        return self._state.requests
+    def daily_meeting_cap(self) -> int:
+        """Create+update requests per user per UTC day (Zoom: 100); past it, 429 until the
+        next 00:00 UTC. Settable at any time."""
+        return self._state.daily_cap
+
+    @daily_meeting_cap.setter
+    def daily_meeting_cap(self, cap: int) -> None:
+        with self._state.lock:
+            self._state.daily_cap = max(0, int(cap))
 
     @property
-    def latency(self) -> float:
-        """Seconds slept per request (outside the lock); settable at any time."""
-        return self._state.latency
+    def scopes(self) -> frozenset[str]:
+        """The scopes configured on the app (granular, e.g. ``meeting:delete:meeting``).
+        Tokens carry the scopes of their consent: a change applies to the next link; calls
+        a token's scopes do not cover answer 400 code 4711."""
+        return self._state.scopes
 
-    @latency.setter
-    def latency(self, seconds: float) -> None:
-        self._state.latency = max(0.0, float(seconds))
-
-    @property
-    def clock(self) -> Clock:
-        """The clock the emulator follows."""
-        return self._state.clock
+    @scopes.setter
+    def scopes(self, scopes: frozenset[str] | set[str]) -> None:
+        with self._state.lock:
+            self._state.scopes = frozenset(scopes)
 
     # --- users and consent ----------------------------------------------------------------
 
@@ -166,6 +173,36 @@ class ZoomEmulator:
         """The account's admin pre-approves the app."""
         with self._state.lock:
             self._state.approved.add(account_id)
+
+    def set_passcode_policy(self, account_id: str, **rules: bool | int) -> None:
+        """The account's minimum passcode requirements, with Zoom's field names (``length``,
+        ``have_letter``, ``have_number``, ``have_special_character``,
+        ``have_upper_and_lower_characters``, ``only_allow_numeric``,
+        ``consecutive_characters_length``): the user settings report them, and a create or
+        update whose passcode breaks them gets Zoom's XML 400 (FACTS.md §3.3)."""
+        unknown = set(rules) - set(POLICY_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown passcode rule(s): {', '.join(sorted(unknown))}")
+        with self._state.lock:
+            self._state.passcode_policies[account_id] = dict(rules)
+
+    # --- meetings in progress -------------------------------------------------------------
+
+    def start_meeting(self, meeting_id: int | str) -> None:
+        """The host starts the meeting: its status is "started" and Zoom refuses to delete
+        it (400, code 3002) until it ends."""
+        self._set_status(meeting_id, "started")
+
+    def end_meeting(self, meeting_id: int | str) -> None:
+        """The meeting ends: back to "waiting" (a scheduled meeting can be started again)."""
+        self._set_status(meeting_id, "waiting")
+
+    def _set_status(self, meeting_id: int | str, status: str) -> None:
+        with self._state.lock:
+            meeting = self._state.meetings.get(int(meeting_id))
+            if meeting is None:
+                raise KeyError(f"no meeting {meeting_id}")
+            meeting["status"] = status
 
     # --- observation ----------------------------------------------------------------------
 

@@ -7,29 +7,45 @@ has the shape of Zoom's OpenAPI schemas (Spec-2023b).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from datetime import UTC
 from typing import Any
 
 from .emulator_meetings import list_meetings, meeting_changes, new_meeting, zoom_time
+from .emulator_settings import passcode_refusal, settings_json
 from .emulator_state import DAILY_LIMIT_MESSAGE, EmulatorState, Incoming, Reply, ZoomUser
 
 __all__ = ["handle_api"]
 
 _USER_PATH = re.compile(r"/v2/users/([^/]+)")
 _USER_MEETINGS = re.compile(r"/v2/users/([^/]+)/meetings")
+_USER_SETTINGS = re.compile(r"/v2/users/([^/]+)/settings")
 _MEETING_PATH = re.compile(r"/v2/meetings/([^/]+)")
 _PER_SECOND_MESSAGE = (
     "You have reached the maximum per-second rate limit for this API. Try again later."
 )
+#: The granular scope each operation needs (FACTS.md §1.6); the message also names the
+#: ``:admin`` variant, as Zoom's does.
+_SCOPES = {
+    ("GET", "user"): "user:read:user",
+    ("GET", "settings"): "user:read:settings",
+    ("POST", "meetings"): "meeting:write:meeting",
+    ("GET", "meetings"): "meeting:read:list_meetings",
+    ("GET", "meeting"): "meeting:read:meeting",
+    ("PATCH", "meeting"): "meeting:update:meeting",
+    ("DELETE", "meeting"): "meeting:delete:meeting",
+}
 
 
 def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
     return Reply.json(status, {"code": code, "message": message, **extra})
 
 
-def _authenticate(state: EmulatorState, request: Incoming) -> ZoomUser | Reply:
+def _authenticate(
+    state: EmulatorState, request: Incoming
+) -> tuple[ZoomUser, frozenset[str]] | Reply:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     held = state.access.get(token)
@@ -37,7 +53,16 @@ def _authenticate(state: EmulatorState, request: Incoming) -> ZoomUser | Reply:
         return _error(401, 124, "Invalid access token.")
     if state.now() >= held.expires_at:
         return _error(401, 124, "Access token is expired.")
-    return state.users[held.user_id]
+    return state.users[held.user_id], held.scopes
+
+
+def _scoped(scopes: frozenset[str], method: str, resource: str) -> Reply | None:
+    """Zoom's 4711 when the token lacks the operation's scope (FACTS.md §1.6, §9)."""
+    needed = _SCOPES.get((method, resource))
+    if needed is None or needed in scopes:
+        return None
+    message = f"Invalid access token, does not contain scopes:[{needed}:admin, {needed}]."
+    return _error(400, 4711, message)
 
 
 def _per_second(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
@@ -72,7 +97,8 @@ def _daily(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
         "X-RateLimit-Limit": str(state.daily_cap),
         "X-RateLimit-Remaining": "0",
     }
-    return Reply.json(429, {"code": 429, "message": DAILY_LIMIT_MESSAGE}, headers)
+    message = DAILY_LIMIT_MESSAGE.format(cap=state.daily_cap)
+    return Reply.json(429, {"code": 429, "message": message}, headers)
 
 
 def _count(state: EmulatorState, user: ZoomUser) -> None:
@@ -115,35 +141,64 @@ def _own(user: ZoomUser, who: str) -> bool:
     return who in ("me", user.id, user.email)
 
 
+def _resource(method: str, path: str) -> tuple[str, str] | None:
+    """Which operation ``method path`` is: (resource kind, the id in the path)."""
+    if match := _USER_MEETINGS.fullmatch(path):
+        return ("meetings", match[1]) if method in ("GET", "POST") else None
+    if match := _USER_SETTINGS.fullmatch(path):
+        return ("settings", match[1]) if method == "GET" else None
+    if match := _USER_PATH.fullmatch(path):
+        return ("user", match[1]) if method == "GET" else None
+    if (match := _MEETING_PATH.fullmatch(path)) and method in ("GET", "PATCH", "DELETE"):
+        return "meeting", match[1]
+    return None
+
+
 def handle_api(state: EmulatorState, request: Incoming) -> Reply:
     """Serve one /v2 request."""
-    user = _authenticate(state, request)
-    if isinstance(user, Reply):
-        return user
+    known = _authenticate(state, request)
+    if isinstance(known, Reply):
+        return known
+    user, scopes = known
     method, path = request.method, request.path.rstrip("/")
-    if match := _USER_MEETINGS.fullmatch(path):
-        if not _own(user, match.group(1)):
-            return _error(
-                404, 1001, f"User {match.group(1)} not exist or not belong to this account."
-            )
-        if method == "POST":
-            return _create(state, user, request)
-        if method == "GET":
-            return _per_second(state, user, "Medium") or list_meetings(state, user, request.query)
-    elif match := _USER_PATH.fullmatch(path):
-        if method == "GET":
-            if not _own(user, match.group(1)):
-                return _error(404, 1001, f"User does not exist: {match.group(1)}.")
-            return _per_second(state, user, "Light") or Reply.json(200, _user_json(state, user))
-    elif (match := _MEETING_PATH.fullmatch(path)) and method in ("GET", "PATCH", "DELETE"):
-        return _per_second(state, user, "Light") or _meeting(state, user, request, match[1])
-    return _error(404, 404, "This API endpoint is not recognized.")
+    found = _resource(method, path)
+    if found is None:
+        return _error(404, 404, "This API endpoint is not recognized.")
+    kind, ident = found
+    refused = _scoped(scopes, method, kind)
+    if refused is not None:
+        return refused
+    if kind == "meeting":
+        return _per_second(state, user, "Light") or _meeting(state, user, request, ident)
+    if not _own(user, ident):
+        if kind == "user":
+            return _error(404, 1001, f"User does not exist: {ident}.")
+        return _error(404, 1001, f"User {ident} not exist or not belong to this account.")
+    if kind == "meetings" and method == "POST":
+        return _create(state, user, request)
+    if kind == "meetings":
+        return _per_second(state, user, "Medium") or list_meetings(state, user, request.query)
+    if kind == "settings":
+        return _per_second(state, user, "Medium") or Reply.json(200, settings_json(state, user))
+    return _per_second(state, user, "Light") or Reply.json(200, _user_json(state, user))
+
+
+def _password(body: bytes) -> object:
+    """The ``password`` a create/update body sends, if it parses."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return data.get("password") if isinstance(data, dict) else None
 
 
 def _create(state: EmulatorState, user: ZoomUser, request: Incoming) -> Reply:
     limited = _per_second(state, user, "Medium") or _daily(state, user, "Medium")
     if limited:
         return limited
+    refused = passcode_refusal(state, user, _password(request.body))
+    if refused is not None:
+        return refused
     made = new_meeting(state, user, request.body)
     if isinstance(made, Reply):
         return made
@@ -164,11 +219,16 @@ def _meeting(state: EmulatorState, user: ZoomUser, request: Incoming, raw_id: st
     if meeting["host_id"] != user.id:
         return _error(400, 3003, "You are not the meeting host.")
     if request.method == "DELETE":
+        if meeting.get("status") == "started":  # FACTS.md §4.4: 3002, in progress
+            return _error(400, 3002, f"Meeting {raw_id} is in progress and cannot be deleted.")
         del state.meetings[meeting["id"]]
         return Reply(204)
     limited = _daily(state, user, "Light")
     if limited:
         return limited
+    refused = passcode_refusal(state, user, _password(request.body))
+    if refused is not None:
+        return refused
     changes = meeting_changes(state, user, request.body, meeting)
     if isinstance(changes, Reply):
         return changes

@@ -22,6 +22,7 @@ from .emulator_state import (
     AuthCode,
     EmulatorState,
     Incoming,
+    RefreshGrant,
     Reply,
     ZoomUser,
 )
@@ -194,12 +195,17 @@ def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
     return hmac.compare_digest(computed.encode("utf-8"), code.challenge.encode("utf-8"))
 
 
-def _issue(state: EmulatorState, user_id: str, grant_id: int) -> Reply:
+def _issue(state: EmulatorState, user_id: str, grant_id: int, scopes: frozenset[str]) -> Reply:
+    now = state.now()
     access = state.token("zat_", 48)
     refresh = state.token("zrt_", 48)
-    expires = state.now() + timedelta(seconds=ACCESS_TOKEN_SECONDS)
-    state.access[access] = AccessToken(user_id=user_id, grant_id=grant_id, expires_at=expires)
-    state.refresh[refresh] = (user_id, grant_id)
+    expires = now + timedelta(seconds=ACCESS_TOKEN_SECONDS)
+    state.access[access] = AccessToken(
+        user_id=user_id, grant_id=grant_id, expires_at=expires, scopes=scopes
+    )
+    state.refresh[refresh] = RefreshGrant(
+        user_id=user_id, grant_id=grant_id, scopes=scopes, issued_at=now
+    )
     return Reply.json(
         200,
         {
@@ -207,8 +213,7 @@ def _issue(state: EmulatorState, user_id: str, grant_id: int) -> Reply:
             "token_type": "bearer",
             "refresh_token": refresh,
             "expires_in": ACCESS_TOKEN_SECONDS - 1,
-            "scope": "meeting:read:meeting meeting:write:meeting meeting:update:meeting "
-            "meeting:delete:meeting meeting:read:list_meetings user:read:user",
+            "scope": " ".join(sorted(scopes)),
             "api_url": "https://api.zoom.us",
         },
     )
@@ -230,26 +235,27 @@ def token_endpoint(state: EmulatorState, request: Incoming) -> Reply:
             return _oauth_error("invalid_grant", "Invalid code_verifier")
         grant_id = state.next_grant
         state.next_grant += 1
-        return _issue(state, code.user_id, grant_id)
+        # The token carries the scopes the app has now (changing them needs a new consent).
+        return _issue(state, code.user_id, grant_id, state.scopes)
     if grant_type == "refresh_token":
         held = state.refresh.pop(fields.get("refresh_token", ""), None)  # rotation: dies now
-        if held is None:
-            return _oauth_error("invalid_grant", "Invalid Token!")
-        return _issue(state, held[0], held[1])
+        if held is None or state.now() - held.issued_at >= state.refresh_idle:
+            return _oauth_error("invalid_grant", "Invalid Token!")  # unknown, used or idle
+        return _issue(state, held.user_id, held.grant_id, held.scopes)
     if not grant_type:
         return _oauth_error("invalid_request", "Missing grant type")
     return _oauth_error("unsupported_grant_type", "Grant type is not supported")
 
 
 def revoke_endpoint(state: EmulatorState, request: Incoming) -> Reply:
-    """POST /oauth/revoke: kills the whole grant of the given access or refresh token."""
+    """POST /oauth/revoke with a live access token, as Zoom documents it (FACTS.md §1.5):
+    the whole grant dies (its access and refresh tokens). Anything else (a refresh token,
+    an expired or unknown access token) is "Invalid Token!" and revokes nothing; what Zoom
+    does there is unconfirmed, so the emulator takes the strict reading."""
     if not _client_ok(state, request):
         return _oauth_error("invalid_client", "Invalid client_id or client_secret")
-    token = request.form().get("token", "")
-    if token in state.access:
-        state.revoke_grant(state.access[token].grant_id)
-    elif token in state.refresh:
-        state.revoke_grant(state.refresh[token][1])
-    else:
+    held = state.access.get(request.form().get("token", ""))
+    if held is None or state.now() >= held.expires_at:
         return _oauth_error("invalid_request", "Invalid Token!")
+    state.revoke_grant(held.grant_id)
     return Reply.json(200, {"status": "success"})

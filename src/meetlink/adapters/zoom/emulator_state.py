@@ -12,7 +12,7 @@ import json
 import random
 import threading
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,24 +22,42 @@ from meetlink.ports.clock import Clock
 
 __all__ = [
     "ACCESS_TOKEN_SECONDS",
+    "APP_SCOPES",
     "CODE_SECONDS",
     "DAILY_LIMIT_MESSAGE",
     "DEFAULT_PER_SECOND",
+    "REFRESH_TOKEN_IDLE",
     "AccessToken",
     "AuthCode",
     "EmulatorState",
     "Fault",
     "Incoming",
+    "RefreshGrant",
     "Reply",
     "ZoomUser",
 ]
 
 CODE_SECONDS = 300  # FACTS.md §1.2: codes expire in 5 minutes
 ACCESS_TOKEN_SECONDS = 3600  # FACTS.md §1.3: 1 hour (reported as expires_in 3599)
-#: FACTS.md §5.3, verbatim.
+#: Refresh tokens left unused this long die (API.md "Additions"; Zoom's own lifetime is
+#: disputed, FACTS.md §1.4: its skill docs say ~90 days, so the emulator models 90).
+REFRESH_TOKEN_IDLE = timedelta(days=90)
+#: FACTS.md §5.3, verbatim but for the cap, which the emulator lets a test set.
 DAILY_LIMIT_MESSAGE = (
-    "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests "
+    "You have exceeded the daily rate limit ({cap}) of Meeting Create/Update API requests "
     "permitted for this particular user. You may resume these requests at GMT 00:00:00."
+)
+#: The granular scopes of the emulated app (FACTS.md §1.6), all granted by default.
+APP_SCOPES = frozenset(
+    {
+        "meeting:read:meeting",
+        "meeting:write:meeting",
+        "meeting:update:meeting",
+        "meeting:delete:meeting",
+        "meeting:read:list_meetings",
+        "user:read:user",
+        "user:read:settings",
+    }
 )
 #: Per-second requests per account and rate-limit label. Zoom's Business+ numbers are 80
 #: (Light) and 60 (Medium); the defaults are higher so that tests and benchmarks never trip
@@ -71,6 +89,11 @@ class Reply:
         """A JSON reply."""
         merged = {"Content-Type": "application/json;charset=UTF-8", **(headers or {})}
         return cls(status, json.dumps(data).encode("utf-8"), merged)
+
+    @classmethod
+    def xml(cls, status: int, text: str) -> Reply:
+        """An XML answer (Zoom sends some errors as XML, FACTS.md §3.3)."""
+        return cls(status, text.encode("utf-8"), {"Content-Type": "application/xml;charset=UTF-8"})
 
     @classmethod
     def html(cls, status: int, text: str) -> Reply:
@@ -112,11 +135,23 @@ class AuthCode:
 
 @attrs.define
 class AccessToken:
-    """An access token and the grant it belongs to."""
+    """An access token, the grant it belongs to and the scopes it carries."""
 
     user_id: str
     grant_id: int
     expires_at: datetime
+    scopes: frozenset[str] = APP_SCOPES
+
+
+@attrs.define
+class RefreshGrant:
+    """A refresh token: whose, which grant, its scopes, and when it was issued (a rotated
+    token is used once, so that is also when it was last used)."""
+
+    user_id: str
+    grant_id: int
+    scopes: frozenset[str]
+    issued_at: datetime
 
 
 @attrs.define
@@ -148,6 +183,8 @@ class EmulatorState:
     webhook_secret: str
     daily_cap: int = 100
     latency: float = 0.0
+    refresh_idle: timedelta = REFRESH_TOKEN_IDLE
+    scopes: frozenset[str] = APP_SCOPES
     per_second: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_PER_SECOND))
     lock: threading.RLock = attrs.field(factory=threading.RLock)
     requests: list[tuple[str, str]] = attrs.field(factory=list)
@@ -156,7 +193,8 @@ class EmulatorState:
     approved: set[str] = attrs.field(factory=set)
     codes: dict[str, AuthCode] = attrs.field(factory=dict)
     access: dict[str, AccessToken] = attrs.field(factory=dict)
-    refresh: dict[str, tuple[str, int]] = attrs.field(factory=dict)  # token -> (user, grant)
+    refresh: dict[str, RefreshGrant] = attrs.field(factory=dict)
+    passcode_policies: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # account id ->
     next_grant: int = 1
     meetings: dict[int, dict[str, Any]] = attrs.field(factory=dict)
     daily: dict[tuple[str, date], int] = attrs.field(factory=dict)
@@ -181,14 +219,14 @@ class EmulatorState:
         """Kill every access and refresh token of one grant."""
         for key in [k for k, v in self.access.items() if v.grant_id == grant_id]:
             del self.access[key]
-        for key in [k for k, v in self.refresh.items() if v[1] == grant_id]:
+        for key in [k for k, v in self.refresh.items() if v.grant_id == grant_id]:
             del self.refresh[key]
 
     def revoke_user(self, user_id: str) -> None:
         """Kill every token and pending code of one user (Remove App)."""
         for key in [k for k, v in self.access.items() if v.user_id == user_id]:
             del self.access[key]
-        for key in [k for k, v in self.refresh.items() if v[0] == user_id]:
+        for key in [k for k, v in self.refresh.items() if v.user_id == user_id]:
             del self.refresh[key]
         for key in [k for k, v in self.codes.items() if v.user_id == user_id]:
             del self.codes[key]

@@ -4,11 +4,16 @@ The table (FACTS.md §1.4, §4.1, §5.3, §5.4)::
 
     5xx                              -> ProviderUnavailable (maybe_applied=True: it may have run)
     429                              -> RateLimited(retry_at from Retry-After or the daily message)
+    code 4711 (token lacks a scope)  -> ProviderRejected(4711): add the scope, then link again
     401, or code 124                 -> AuthExpired
     token endpoint error=invalid_grant -> GrantRevoked
     404 / code 3001 (meeting calls)  -> MeetingGone
+    code 3002 (meeting calls)        -> MeetingInProgress: delete it after it ends
     anything else                    -> ProviderRejected(code, status)
 
+Error bodies are JSON ``{"code", "message", "errors": [...]}`` or, in some cases (a passcode
+that breaks the account policy, FACTS.md §3.3), the same fields in XML
+(``<result><code>300</code><message>...</message><errors><field>...``): both are read.
 Messages quote Zoom's own error text (which never echoes credentials) and never a token.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +31,7 @@ from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
     MeetingGone,
+    MeetingInProgress,
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
@@ -42,8 +49,10 @@ __all__ = [
 
 #: The per-user create/update cap message (FACTS.md §5.3); it resumes "at GMT 00:00:00".
 DAILY_LIMIT_PATTERN = re.compile(r"daily rate limit.*GMT 00:00:00", re.IGNORECASE | re.DOTALL)
-_MESSAGE_LIMIT = 200
+_MESSAGE_LIMIT = 300
 _NOT_FOUND = re.compile(r"not found or has expired", re.IGNORECASE)
+_MISSING_SCOPE = re.compile(r"does not contain scopes", re.IGNORECASE)
+_XML_LIMIT = 64 * 1024
 
 
 def decode_json(body: bytes, *, status: int, what: str) -> Any:
@@ -88,19 +97,51 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _xml_fields(body: bytes) -> dict[str, Any] | None:
+    """Zoom's XML error (``<result><code/><message/><errors>...``) as the JSON shape."""
+    head = body[:1024].lower()
+    if len(body) > _XML_LIMIT or b"<!doctype" in head or b"<!entity" in body.lower():
+        return None  # no DTDs: nothing to expand
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    code = (root.findtext("code") or "").strip()
+    errors = [
+        {"field": (item.findtext("field") or "").strip(), "message": item.findtext("message")}
+        for item in root.iter("errors")
+    ]
+    return {
+        "code": int(code) if code.isdigit() else code or None,
+        "message": (root.findtext("message") or "").strip(),
+        "errors": errors,
+    }
+
+
 def _error_fields(body: bytes) -> tuple[Any, str]:
-    """Zoom's ``(code, message)`` from an error body, tolerating anything."""
+    """Zoom's ``(code, message)`` from a JSON or XML error body, tolerating anything; a
+    validation failure's ``errors`` (field: message) are added to the message."""
+    data: Any
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return None, ""
+        data = _xml_fields(body) if body.lstrip().startswith(b"<") else None
     if not isinstance(data, dict):
         return None, ""
     code = data.get("code", data.get("error"))
     message = data.get("message", data.get("reason", ""))
     if not isinstance(code, str | int) or isinstance(code, bool):
         code = None
-    return code, (message if isinstance(message, str) else "")[:_MESSAGE_LIMIT]
+    text = message if isinstance(message, str) else ""
+    details = data.get("errors")
+    if isinstance(details, list):
+        parts = [
+            f"{item.get('field') or '?'}: {item.get('message')}"
+            for item in details
+            if isinstance(item, dict) and isinstance(item.get("message"), str)
+        ]
+        text = " ".join([text, *parts]).strip()
+    return code, text[:_MESSAGE_LIMIT]
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -138,11 +179,24 @@ def api_failure(
         return ProviderUnavailable(
             f"Zoom {what} failed with HTTP {status}: {detail}", maybe_applied=True
         )
+    if code == 4711 or (code == 4700 and _MISSING_SCOPE.search(message)):
+        # A new token will not help until the app has the scope (FACTS.md §1.6, §10.8).
+        return ProviderRejected(
+            f"Zoom refused {what}: the access token lacks a scope ({detail}); add the scope"
+            " to the app in the Zoom App Marketplace, then the user links Zoom again",
+            code=code,
+            status=status,
+        )
     if status == 401 or code == 124:
         return AuthExpired(f"Zoom refused the access token for {what}: {detail}")
     gone = status == 404 or code == 3001 or (code == 300 and bool(_NOT_FOUND.search(message)))
     if meeting and gone:
         return MeetingGone(f"Zoom {what}: the meeting does not exist: {detail}")
+    if meeting and code == 3002:
+        return MeetingInProgress(
+            f"Zoom {what}: the meeting is in progress ({detail}); it can be deleted after it ends",
+            retry_at=None,
+        )
     if code is None and body.strip() and not message:
         kind = "an XML" if body.lstrip().startswith(b"<") else "a non-JSON"
         return ProviderRejected(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TypeVar
 
@@ -17,7 +17,15 @@ import httpx
 
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.http import send
+from meetlink.adapters.oauth_callback import oauth_link_error
 from meetlink.domain.links import TokenSet
+from meetlink.errors import (
+    GrantRevoked,
+    LinkError,
+    MeetingInProgress,
+    ProviderError,
+    ProviderRejected,
+)
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -34,6 +42,8 @@ __all__ = ["ZOOM_CAPABILITIES", "ZoomProvider"]
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _MAX_PAGES = 50
+_EXPIRY_MARGIN = 60  # seconds: an access token this close to expiry is refreshed to revoke
+_IN_PROGRESS_RECHECK = timedelta(minutes=10)  # a meeting past its scheduled end is asked later
 
 ZOOM_CAPABILITIES = Capabilities(
     display_name="Zoom",
@@ -150,10 +160,26 @@ class ZoomProvider:
         )
         return self._call(request, sansio.parse_tokens)
 
-    def revoke(self, token: str) -> None:
-        """Revoke the grant; an unknown or already revoked token counts as done."""
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """Zoom redirects back only with OAuth's plain ``error`` (``access_denied`` when the
+        user declines; Pre-Approval keeps the user on Zoom's page, S23)."""
+        return oauth_link_error(error, provider_name="Zoom")
+
+    def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the grant with its access token, as Zoom documents (FACTS.md §1.5). An
+        expired access token is first refreshed (Zoom would not know it); a refresh refused
+        as invalid_grant means the grant is already dead. "Invalid Token!" from the revoke
+        endpoint raises ProviderRejected: nothing was revoked."""
+        access = tokens.access_token
+        if tokens.expired(self._clock.now(), _EXPIRY_MARGIN):
+            try:
+                access = self.refresh(tokens.refresh_token).access_token
+            except GrantRevoked:
+                return
         request = sansio.revoke_request(
-            self._oauth, client_id=self._client_id, client_secret=self._client_secret, token=token
+            self._oauth, client_id=self._client_id, client_secret=self._client_secret, token=access
         )
         self._call(request, sansio.parse_revoked)
 
@@ -162,8 +188,11 @@ class ZoomProvider:
         return self._call(sansio.me_request(self._api, access_token), sansio.parse_account)
 
     def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
-        """Create a scheduled meeting carrying ``request.marker`` in its agenda."""
-        built = sansio.create_meeting_request(self._api, access_token, request)
+        """Create a scheduled meeting carrying ``request.marker`` in its agenda, with a
+        passcode that meets the account's passcode policy (read from the user's settings
+        first; when the token may not read settings, a strong default is sent)."""
+        passcode = sansio.generate_passcode(self._passcode_policy(access_token))
+        built = sansio.create_meeting_request(self._api, access_token, request, passcode=passcode)
         return self._call(built, sansio.parse_created)
 
     def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
@@ -177,9 +206,15 @@ class ZoomProvider:
         return self._call(built, sansio.parse_meeting)
 
     def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
-        """Delete the meeting; False when it was already gone (404 / 3001)."""
+        """Delete the meeting; False when it was already gone (404 / 3001). A meeting in
+        progress (3002) raises MeetingInProgress with ``retry_at`` at its scheduled end."""
         built = sansio.delete_meeting_request(self._api, access_token, meeting_id)
-        return self._call(built, sansio.parse_deleted)
+        try:
+            return self._call(built, sansio.parse_deleted)
+        except MeetingInProgress as exc:
+            raise MeetingInProgress(
+                str(exc), retry_at=self._after_end(access_token, meeting_id)
+            ) from exc
 
     def list_meetings(self, access_token: str) -> list[Meeting]:
         """Every upcoming meeting of the token's user (all pages)."""
@@ -194,6 +229,10 @@ class ZoomProvider:
             page_token = next_token
         return found
 
+    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
+        """The upcoming meetings whose agenda carries ``marker`` (by listing them)."""
+        return [m for m in self.list_meetings(access_token) if m.marker == marker]
+
     def start_url(self, access_token: str, meeting_id: str) -> str:
         """A fresh host start URL (GET the meeting; Zoom's start URLs expire in 2 hours)."""
         built = sansio.get_meeting_request(self._api, access_token, meeting_id)
@@ -204,6 +243,29 @@ class ZoomProvider:
     ) -> WebhookMessage:
         """Verify (any configured secret) and parse a Zoom webhook request."""
         return sansio.parse_webhook(headers, body, now, self._webhook_secrets)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _passcode_policy(self, access_token: str) -> sansio.PasscodePolicy | None:
+        try:
+            return self._call(sansio.settings_request(self._api, access_token),
+                              sansio.parse_passcode_policy)  # fmt: skip
+        except ProviderRejected as exc:  # e.g. no settings scope (4711): use the default
+            _log.info("Zoom passcode policy unreadable (%s); sending a default passcode", exc)
+            return None
+
+    def _after_end(self, access_token: str, meeting_id: str) -> datetime:
+        """When to ask again to delete a running meeting: its scheduled end, or a little
+        later when it has overrun (or cannot be read)."""
+        later = self._clock.now() + _IN_PROGRESS_RECHECK
+        try:
+            meeting = self.get_meeting(access_token, meeting_id)
+        except ProviderError:  # gone meanwhile, or unreadable: ask again a little later
+            return later
+        if meeting.start is None or meeting.duration_minutes is None:
+            return later
+        end = meeting.start + timedelta(minutes=meeting.duration_minutes)
+        return max(end, later)
 
     # --- transport ------------------------------------------------------------------------
 

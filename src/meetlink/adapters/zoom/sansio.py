@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,10 +24,11 @@ from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
 from .failures import api_failure, decode_json, token_failure
+from .passcodes import PasscodePolicy, passcode_for
 from .webhooks import parse_webhook, sign_webhook, url_validation_reply
 
 __all__ = [
-    "PASSCODE_ALPHABET",
+    "PasscodePolicy",
     "ZoomRequest",
     "authorization_url",
     "create_meeting_request",
@@ -47,21 +47,19 @@ __all__ = [
     "parse_meeting",
     "parse_meeting_page",
     "parse_no_content",
+    "parse_passcode_policy",
     "parse_revoked",
     "parse_start_url",
     "parse_tokens",
     "parse_webhook",
     "refresh_request",
     "revoke_request",
+    "settings_request",
     "sign_webhook",
     "update_meeting_request",
     "url_validation_reply",
 ]
 
-#: Characters Zoom allows in a passcode (FACTS.md §3.2) minus the symbols: alphanumerics pass
-#: the most account passcode policies.
-PASSCODE_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-PASSCODE_LENGTH = 10
 _MARKER = re.compile(r"\[meetlink:([^\]\r\n]{1,100})\]")
 _MEETING_ID = re.compile(r"[0-9]{1,20}")
 _JSON = "application/json"
@@ -145,7 +143,8 @@ def refresh_request(
 def revoke_request(
     oauth_base: str, *, client_id: str, client_secret: str, token: str
 ) -> ZoomRequest:
-    """POST /oauth/revoke with the token in the form body (never in the URL)."""
+    """POST /oauth/revoke for an access token, as Zoom documents it (FACTS.md §1.5), with
+    the token in the form body (never in the URL)."""
     return _form(oauth_base, "/oauth/revoke", (client_id, client_secret), {"token": token})
 
 
@@ -174,11 +173,18 @@ def parse_tokens(status: int, headers: Mapping[str, str], body: bytes, now: date
 
 
 def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
-    """A revoke answer. An unknown or already revoked token counts as revoked."""
+    """A revoke answer: ``{"status": "success"}``. "Invalid Token!" is not taken for a
+    success: Zoom did not revoke anything, so the app may still be authorised."""
     if status == 200:
         return
     if status == 400 and b"invalid token" in body.lower():
-        return
+        raise ProviderRejected(
+            "Zoom did not accept the token to revoke ('Invalid Token!'): the app may still be"
+            " authorised on the user's Zoom account; they can remove it in the Zoom App"
+            " Marketplace (Manage > Added Apps)",
+            code="invalid_token",
+            status=status,
+        )
     raise token_failure(status, headers, body, now=now, what="token revoke")
 
 
@@ -205,12 +211,23 @@ def me_request(api_base: str, token: str) -> ZoomRequest:
     return _api("GET", api_base, "/users/me", token)
 
 
-def generate_passcode() -> str:
-    """A random passcode: 10 chars of Zoom's allowed set, with letters and digits."""
-    while True:
-        code = "".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(PASSCODE_LENGTH))
-        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
-            return code
+def settings_request(api_base: str, token: str) -> ZoomRequest:
+    """GET /v2/users/me/settings (its ``schedule_meeting`` holds the passcode policy)."""
+    return _api("GET", api_base, "/users/me/settings", token)
+
+
+def parse_passcode_policy(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime
+) -> PasscodePolicy:
+    """The account's passcode policy from GET /v2/users/me/settings."""
+    if status != 200:
+        raise api_failure(status, headers, body, now=now, what="get user settings")
+    return PasscodePolicy.from_settings(decode_json(body, status=status, what="user settings"))
+
+
+def generate_passcode(policy: PasscodePolicy | None = None) -> str:
+    """A random 10-character passcode that ``policy`` (default: none) accepts."""
+    return passcode_for(policy or PasscodePolicy())
 
 
 def _agenda(text: str, marker: str) -> str:

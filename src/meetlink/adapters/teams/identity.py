@@ -1,0 +1,218 @@
+"""The Microsoft identity platform v2.0 without I/O: the authorize URL, token requests (with
+a client secret or a certificate-signed assertion) and token answers (FACTS.md §1).
+
+:class:`GraphRequest` and :class:`Tokens` live here and are re-exported by :mod:`.sansio`,
+which adds the Graph side.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import attrs
+
+from meetlink.domain.links import TokenSet
+from meetlink.errors import ProviderUnavailable
+
+from .certificate import ASSERTION_TYPE
+from .failures import token_failure
+
+__all__ = [
+    "SCOPES",
+    "GraphRequest",
+    "Tokens",
+    "authorization_url",
+    "exchange_request",
+    "jwt_claims",
+    "parse_tokens",
+    "refresh_request",
+    "token_url",
+]
+
+#: Delegated scopes meetlink asks for (FACTS.md §0.1, §1.2): bare names mean Graph.
+SCOPES = "openid profile offline_access User.Read OnlineMeetings.ReadWrite"
+_JSON = "application/json"
+
+
+@attrs.frozen
+class GraphRequest:
+    """One HTTP request to Entra ID or Graph. Headers and body hold secrets: not in repr."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    body: bytes = attrs.field(default=b"", repr=False)
+
+
+@attrs.frozen
+class Tokens:
+    """A token endpoint answer: the :class:`TokenSet` plus the tenant from the id_token."""
+
+    token_set: TokenSet
+    tenant_id: str | None = None
+
+
+# --- identity platform ------------------------------------------------------------------
+
+
+def _authority(authority: str, tenant: str) -> str:
+    return f"{authority.rstrip('/')}/{quote(tenant, safe='')}/oauth2/v2.0"
+
+
+def authorization_url(
+    authority: str,
+    tenant: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    code_challenge: str,
+    scope: str = SCOPES,
+    prompt: str | None = None,
+) -> str:
+    """The /authorize URL (auth code + PKCE S256, ``response_mode=query``)."""
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "response_mode": "query",
+        "scope": scope,
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    if prompt:
+        params["prompt"] = prompt
+    return f"{_authority(authority, tenant)}/authorize?{urlencode(params, quote_via=quote)}"
+
+
+def token_url(authority: str, tenant: str) -> str:
+    """The token endpoint (also the ``aud`` of a certificate client assertion)."""
+    return f"{_authority(authority, tenant)}/token"
+
+
+def _token_form(
+    authority: str,
+    tenant: str,
+    fields: dict[str, str],
+    client_secret: str | None,
+    client_assertion: str | None,
+) -> GraphRequest:
+    """A token request; the app proves itself with a certificate-signed assertion when
+    given one, else with the client secret (both in the body, FACTS.md §1.4)."""
+    if client_assertion:
+        fields |= {"client_assertion_type": ASSERTION_TYPE, "client_assertion": client_assertion}
+    else:
+        fields["client_secret"] = client_secret or ""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": _JSON}
+    return GraphRequest("POST", token_url(authority, tenant), headers, urlencode(fields).encode())
+
+
+def exchange_request(
+    authority: str,
+    tenant: str,
+    *,
+    client_id: str,
+    client_secret: str | None = None,
+    client_assertion: str | None = None,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+    scope: str = SCOPES,
+) -> GraphRequest:
+    """POST /token, grant_type=authorization_code; the client credential goes in the body."""
+    return _token_form(
+        authority,
+        tenant,
+        {
+            "client_id": client_id,
+            "scope": scope,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "grant_type": "authorization_code",
+            "code_verifier": code_verifier,
+        },
+        client_secret,
+        client_assertion,
+    )
+
+
+def refresh_request(
+    authority: str,
+    tenant: str,
+    *,
+    client_id: str,
+    client_secret: str | None = None,
+    client_assertion: str | None = None,
+    refresh_token: str,
+    scope: str = SCOPES,
+) -> GraphRequest:
+    """POST /token, grant_type=refresh_token (Entra answers with a new refresh token)."""
+    return _token_form(
+        authority,
+        tenant,
+        {
+            "client_id": client_id,
+            "scope": scope,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        },
+        client_secret,
+        client_assertion,
+    )
+
+
+def jwt_claims(token: object) -> dict[str, Any]:
+    """The payload of a JWT, **unverified**; {} when it is not one. Used only for the id_token
+    received straight from the token endpoint over TLS (OIDC Core §3.1.3.7 allows TLS server
+    validation in place of the signature there) and for the ``tid`` of an access token."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        return {}
+    payload = token.split(".")[1]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def parse_tokens(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    *,
+    previous_refresh_token: str | None = None,
+) -> Tokens:
+    """A token endpoint answer. Without a new refresh token (it should always come with
+    ``offline_access``), ``previous_refresh_token`` is kept."""
+    if status != 200:
+        raise token_failure(status, headers, body, now=now, what="token request")
+    try:
+        data = json.loads(body.decode("utf-8"))
+        access = data["access_token"]
+        refresh = data.get("refresh_token") or previous_refresh_token
+        expires_in = int(data.get("expires_in", 3599))
+        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
+            raise TypeError("token fields are not strings")
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ProviderUnavailable(
+            "Entra ID token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
+        ) from exc
+    scope = data.get("scope")
+    tid = jwt_claims(data.get("id_token")).get("tid")
+    return Tokens(
+        token_set=TokenSet(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=now + timedelta(seconds=max(expires_in, 0)),
+            scope=scope if isinstance(scope, str) else "",
+        ),
+        tenant_id=tid if isinstance(tid, str) and tid else None,
+    )
