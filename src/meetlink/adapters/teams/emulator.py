@@ -4,7 +4,9 @@ meetlink uses (``/v1.0/me``, ``/v1.0/me/onlineMeetings``), after FACTS.md §8.
 It runs in-process (:meth:`TeamsEmulator.transport`) or over loopback HTTP
 (:meth:`TeamsEmulator.serve`). All state is on the instance behind one lock; with a ``seed``
 every id, code and token repeats. Times follow the injected clock (code TTL, token expiry,
-refresh inactivity, meeting creation times).
+refresh inactivity, revocation delay, meeting creation times). Besides the user flow it
+serves admin consent (``/{tenant}/v2.0/adminconsent``), certificate client assertions
+(:meth:`TeamsEmulator.register_certificate`), and Graph's refusal of personal accounts.
 
 Wiring a provider to it::
 
@@ -174,9 +176,10 @@ class TeamsEmulator(EmulatorFront):
 
         - Accept: ``{"code", "state"}``.
         - Cancel (``decline="cancel"``): ``{"error": "access_denied", "error_subcode":
-          "cancel", "state"}``; ``decline="declined"``: ``access_denied`` with
-          ``error_description`` "AADSTS65004: User declined to consent ..." (FACTS.md §1.3
-          leaves open which one the plain user flow sends, so both are offered).
+          "cancel", "error_description": "AADSTS65004: User declined to consent ...",
+          "state"}``; ``decline="declined"``: the same without the sub-code (FACTS.md §1.3
+          leaves open which form the plain user flow sends, so both are offered; both carry
+          the decline code, which sets them apart from the way back below).
         - User consent disabled in the tenant (:meth:`require_admin_consent`): Entra shows
           "Need admin approval" (AADSTS90094) and does not redirect -> :class:`ConsentBlocked`.
           ``return_to_app=True`` models "Return to the application without granting consent":

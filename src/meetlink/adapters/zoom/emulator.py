@@ -4,7 +4,9 @@ It implements the checklist of FACTS.md §9 (see docs in the methods below) and 
 in-process (:meth:`ZoomEmulator.transport`, an httpx transport) or as a real HTTP server on
 loopback (:meth:`ZoomEmulator.serve`). All state is on the instance behind one lock; with a
 ``seed`` every id, code and token repeats from run to run. Times follow the injected clock
-(codes, token expiry, the daily cap's UTC day and webhook timestamps).
+(codes, token expiry, idle refresh tokens, the daily cap's UTC day and webhook timestamps).
+Beyond the checklist: the app's scopes (4711), the account passcode policy in the user
+settings (a breaking passcode is refused in XML) and meetings in progress (3002 on delete).
 
 Wiring a provider to it::
 
