@@ -78,8 +78,11 @@ def test_rotation_keeps_every_row_readable(schema: str, key: str) -> None:
         assert uow.auth_states.take("s1") == pending("s1")
     rotated.close()
     stale = SqlStorage(schema, encryption_keys=[key])
-    with stale.unit_of_work() as uow, pytest.raises(CredentialError):
-        uow.links.get("l2")
+    with stale.unit_of_work() as uow:
+        unread = uow.links.get("l2")
+        assert unread is not None and unread.tokens is None
+        with pytest.raises(CredentialError):
+            unread.readable_tokens()
     stale.close()
 
 
@@ -101,8 +104,10 @@ def test_wrong_key_names_the_problem(schema: str, key: str) -> None:
     _store_some(schema, [key]).close()
     wrong = SqlStorage(schema, encryption_keys=[generate_key()])
     with wrong.unit_of_work() as uow:
+        unread = uow.links.get("l1")  # the link reads; only its tokens do not
+        assert unread is not None and unread.tokens is None and unread.user_id == "u1"
         with pytest.raises(CredentialError) as info:
-            uow.links.get("l1")
+            unread.readable_tokens()
         message = str(info.value)
         assert "link l1" in message and "key" in message
         assert not any(secret in message for secret in SECRETS)
@@ -119,8 +124,10 @@ def test_ciphertext_copied_to_another_row_is_rejected(schema: str, key: str) -> 
         stolen = conn.execute(select(t.links.c.tokens).where(t.links.c.id == "l1")).scalar_one()
         conn.execute(update(t.links).where(t.links.c.id == "l2").values(tokens=stolen))
     with storage.unit_of_work() as uow:
+        moved = uow.links.get("l2")
+        assert moved is not None and moved.tokens is None
         with pytest.raises(CredentialError, match="another row") as info:
-            uow.links.get("l2")
+            moved.readable_tokens()
         assert not any(secret in str(info.value) for secret in SECRETS)
         first = uow.links.get("l1")
         assert first is not None and first.tokens == tokens(1)
@@ -131,8 +138,11 @@ def test_tampered_ciphertext_is_rejected(schema: str, key: str) -> None:
     storage = _store_some(schema, [key])
     with storage.engine.begin() as conn:
         conn.execute(update(t.links).where(t.links.c.id == "l1").values(tokens="gAAAAAB-junk"))
-    with storage.unit_of_work() as uow, pytest.raises(CredentialError, match="cannot be decrypted"):
-        uow.links.get("l1")
+    with storage.unit_of_work() as uow:
+        tampered = uow.links.get("l1")
+        assert tampered is not None
+        with pytest.raises(CredentialError, match="cannot be decrypted"):
+            tampered.readable_tokens()
     storage.close()
 
 

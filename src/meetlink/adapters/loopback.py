@@ -65,13 +65,53 @@ class LoopbackTransport(httpx.BaseTransport):
         return httpx.Response(reply.status, headers=dict(reply.headers), content=reply.body)
 
 
+#: The largest request body the servers read (no provider request comes near it).
+MAX_REQUEST_BODY = 1024 * 1024
+
+
+def _content_length(values: list[str]) -> int:
+    """The one Content-Length of a request (RFC 9110 8.6), or ValueError saying why not."""
+    if not values:
+        return 0
+    if len(set(v.strip() for v in values)) != 1:
+        raise ValueError("conflicting Content-Length headers")
+    value = values[0].strip()
+    if not value.isascii() or not value.isdigit():
+        raise ValueError("Content-Length is not a number")
+    return int(value)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Every answer has a status line, also to a bad or version-less ("GET /") request line:
+    # the standard library would answer those as HTTP/0.9, with no status line at all.
+    default_request_version = "HTTP/1.0"
+    timeout = 30  # seconds a client may stall mid-request before its connection is dropped
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering why it cannot be read."""
+        if "Transfer-Encoding" in self.headers:
+            self.send_error(501, "Transfer-Encoding is not supported; send Content-Length")
+            return None
+        try:
+            length = _content_length(self.headers.get_all("Content-Length") or [])
+        except ValueError as why:
+            self.send_error(400, str(why))
+            return None
+        if length > MAX_REQUEST_BODY:
+            self.send_error(413, f"request body larger than {MAX_REQUEST_BODY} bytes")
+            return None
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.send_error(400, "request body shorter than its Content-Length")
+            return None
+        return body
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._read_body()
+        if body is None:
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = self.server.dispatch(self.command, self.path, headers, body)
         if reply.drop:

@@ -6,6 +6,8 @@ first and fall back to this table for the plain OAuth values.
 
 from __future__ import annotations
 
+import re
+
 from meetlink.errors import AdminApprovalRequired, LinkDenied, LinkError
 
 __all__ = ["ADMIN_APPROVAL_ERRORS", "oauth_link_error"]
@@ -14,15 +16,19 @@ __all__ = ["ADMIN_APPROVAL_ERRORS", "oauth_link_error"]
 ADMIN_APPROVAL_ERRORS = frozenset(
     {"admin_approval_required", "consent_required", "admin_consent_required"}
 )
+# An error code as RFC 6749 spells them. The value comes from the callback's query string
+# (anyone can put CR/LF or HTML there): anything else is not repeated in the message.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def oauth_link_error(error: str, *, provider_name: str) -> LinkError:
     """``access_denied`` -> LinkDenied; an admin-approval value -> AdminApprovalRequired;
-    anything else -> LinkError naming the value (cut to 100 characters)."""
+    anything else -> LinkError naming the value when it looks like an OAuth error code."""
     if error == "access_denied":
         return LinkDenied(f"the user denied the authorization at {provider_name}")
     if error in ADMIN_APPROVAL_ERRORS:
         return AdminApprovalRequired(
             f"the {provider_name} account's administrator must approve the app"
         )
-    return LinkError(f"{provider_name} refused the authorization: {error[:100]}")
+    shown = error if _ERROR_CODE.fullmatch(error) else "an unrecognised error"
+    return LinkError(f"{provider_name} refused the authorization: {shown}")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -19,7 +19,9 @@ from meetlink.app.registry import ProviderRegistry
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
 from meetlink.app.sync import MeetingSync
+from meetlink.app.tenancy import check_event_owner, event_of_tenant
 from meetlink.app.tokens import TokenKeeper
+from meetlink.app.validation import HeaderInput, checked
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import Notice
@@ -35,8 +37,6 @@ from meetlink.domain.subscription import (
     snapshot,
 )
 from meetlink.errors import (
-    InvalidEvent,
-    InvalidInput,
     NoConference,
     NotMeetingHost,
     UnknownEvent,
@@ -122,7 +122,6 @@ class MeetLink:
     # -- add-on contract (S3-S5) ------------------------------------------------------
 
     def _subscription(self, tenant_id: str, action: Action | None) -> Subscription:
-        _check_id("tenant_id", tenant_id)
         now = self._ctx.clock.now()
 
         def work(uow: UnitOfWork) -> Subscription:
@@ -134,30 +133,34 @@ class MeetLink:
 
         return self._ctx.transaction(work)
 
+    @checked
     def subscription(self, tenant_id: str) -> Subscription:
         """The tenant's add-on state now."""
         return self._subscription(tenant_id, None)
 
+    @checked
     def start_trial(self, tenant_id: str) -> Subscription:
         """Start the 14-day trial (S4); a tenant gets one (else TrialUnavailable)."""
         return self._subscription(tenant_id, Action.START_TRIAL)
 
+    @checked
     def contract(self, tenant_id: str) -> Subscription:
         """Contract the add-on (S5); idempotent."""
         return self._subscription(tenant_id, Action.CONTRACT)
 
+    @checked
     def cancel_contract(self, tenant_id: str) -> Subscription:
         """End the contract (CONTRACTED -> CANCELLED, else InvalidTransition)."""
         return self._subscription(tenant_id, Action.CANCEL)
 
     # -- linking (S6-S10, S15, S16, S23, S24) ---------------------------------------------
 
+    @checked
     def begin_link(self, tenant_id: str, user_id: str, provider: str = "zoom") -> LinkRequest:
         """The provider's authorization URL for this user (state + PKCE)."""
-        _check_id("tenant_id", tenant_id)
-        _check_id("user_id", user_id)
         return self._linking.begin(tenant_id, user_id, provider)
 
+    @checked
     def complete_link(
         self,
         state: str,
@@ -166,31 +169,45 @@ class MeetLink:
         error: str | None = None,
         error_description: str | None = None,
         error_subcode: str | None = None,
+        user_id: str | None = None,
+        tenant_id: str | None = None,
     ) -> AccountLink:
         """Finish linking with the parameters the OAuth callback received (pass
         ``error_description``/``error_subcode`` too when present: Microsoft says there
-        whether an administrator must approve the app)."""
+        whether an administrator must approve the app). ``user_id``/``tenant_id``: who the
+        host's session says is signed in; a state begun by anyone else raises
+        InvalidLinkState and changes nothing (RFC 9700: the state is bound to the user)."""
         return self._linking.complete(
-            state, code, error, error_description=error_description, error_subcode=error_subcode
+            state,
+            code,
+            error,
+            error_description=error_description,
+            error_subcode=error_subcode,
+            user_id=user_id,
+            tenant_id=tenant_id,
         )
 
+    @checked
     def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
         """The user's active link (S10: "Web conference integration: enabled")."""
         record = self._ctx.read(lambda uow: uow.links.active_for_user(user_id, provider))
         return record.public() if record is not None else None
 
+    @checked
     def unlink(self, user_id: str, provider: str = "zoom") -> bool:
         """Unlink (S15); False when there was nothing to unlink."""
         return self._linking.unlink(user_id, provider)
 
-    def handle_webhook(
-        self, provider: str, headers: Mapping[str, str], body: bytes
-    ) -> WebhookReply:
-        """Answer a provider webhook (signature checked; S16 deauthorization unlinks)."""
-        return self._linking.webhook(provider, dict(headers), bytes(body))
+    @checked
+    def handle_webhook(self, provider: str, headers: HeaderInput, body: bytes) -> WebhookReply:
+        """Answer a provider webhook (signature checked; S16 deauthorization unlinks).
+        ``headers``: a mapping, ASGI's byte pairs or a WSGI environ; ``body``: the raw bytes."""
+        # ``checked`` has already turned the headers into {lower-case name: value}.
+        return self._linking.webhook(provider, cast(dict[str, str], headers), body)
 
     # -- events (S1, S2, S11-S14, S17-S22) ------------------------------------------------
 
+    @checked
     def web_meeting_available(self, tenant_id: str, user_id: str, provider: str = "zoom") -> bool:
         """Whether the event form shows the "Web conference" section (S11)."""
 
@@ -203,13 +220,13 @@ class MeetLink:
 
         return self._ctx.read(work)
 
+    @checked
     def save_event(self, event: Event) -> SaveResult:
         """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
-        if not isinstance(event, Event):
-            raise InvalidEvent("event", "must be a meetlink.Event")
         inline = self._ctx.settings.sync_inline
 
         def work(uow: UnitOfWork) -> tuple[SavePlan, list[Job]]:
+            check_event_owner(uow.events.get(event.id), event)  # an id is its tenant's
             plan = self._conferences.plan_save(uow, event)
             return plan, self._claim(uow, plan.jobs) if inline else []
 
@@ -226,11 +243,16 @@ class MeetLink:
             notices.append(Notice.PROVIDER_PENDING)
         return SaveResult(event.id, conference, refusals, tuple(dict.fromkeys(notices)))
 
-    def delete_event(self, event_id: str, *, actor_id: str | None = None) -> bool:
-        """Forget the event and delete its meeting, whoever deletes it (S19, S20)."""
+    @checked
+    def delete_event(
+        self, event_id: str, *, actor_id: str | None = None, tenant_id: str | None = None
+    ) -> bool:
+        """Forget the event and delete its meeting, whoever deletes it (S19, S20). With
+        ``tenant_id``, an event of another tenant is UnknownEvent."""
         inline = self._ctx.settings.sync_inline
 
         def work(uow: UnitOfWork) -> tuple[bool, list[Job]]:
+            event_of_tenant(uow, event_id, tenant_id)
             found, jobs = self._conferences.delete_event(uow, event_id)
             return found, self._claim(uow, jobs) if inline else []
 
@@ -247,21 +269,31 @@ class MeetLink:
         lease = now + self._ctx.settings.job_lease
         return [c for j in jobs if (c := uow.jobs.claim_job(j.id, now, lease)) is not None]
 
-    def conference(self, event_id: str) -> Conference | None:
-        """The event's conference (S12), or None."""
-        record = self._ctx.read(lambda uow: uow.conferences.get(event_id))
+    @checked
+    def conference(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:
+        """The event's conference (S12), or None. With ``tenant_id``, an event of another
+        tenant is UnknownEvent."""
+
+        def work(uow: UnitOfWork) -> Any:
+            event_of_tenant(uow, event_id, tenant_id)
+            return uow.conferences.get(event_id)
+
+        record = self._ctx.read(work)
         return record.public() if record is not None else None
 
-    def event(self, event_id: str) -> Event | None:
-        """The event as meetlink stored it, or None."""
-        record = self._ctx.read(lambda uow: uow.events.get(event_id))
+    @checked
+    def event(self, event_id: str, *, tenant_id: str | None = None) -> Event | None:
+        """The event as meetlink stored it, or None (another tenant's: UnknownEvent)."""
+        record = self._ctx.read(lambda uow: event_of_tenant(uow, event_id, tenant_id))
         return record.event if record is not None else None
 
-    def start_url(self, event_id: str, user_id: str) -> str:
-        """A fresh host start URL, for the event owner only (S2). Never stored, never mailed."""
+    @checked
+    def start_url(self, event_id: str, user_id: str, *, tenant_id: str | None = None) -> str:
+        """A fresh host start URL, for the event owner only (S2). Never stored, never mailed.
+        With ``tenant_id``, an event of another tenant is UnknownEvent."""
 
         def work(uow: UnitOfWork) -> tuple[Any, Any, Any]:
-            record = uow.events.get(event_id)
+            record = event_of_tenant(uow, event_id, tenant_id)
             conf = uow.conferences.get(event_id)
             holder = None
             if conf is not None:
@@ -280,6 +312,7 @@ class MeetLink:
         meeting_id = conf.meeting_id
         return self._tokens.call(holder, lambda p, t: p.start_url(t, meeting_id))
 
+    @checked
     def send_due_reminders(self) -> int:
         """Queue one reminder per participant of each event starting soon (S14)."""
         now = self._ctx.clock.now()
@@ -318,18 +351,18 @@ class MeetLink:
 
     # -- background work ----------------------------------------------------------------
 
+    @checked
     def run_pending(self, max_jobs: int | None = None) -> int:
         """Do all due work (provider retries, deletions, mail); returns jobs completed."""
         return self._runner.run_pending(max_jobs)
 
+    @checked
     def purge(self, keep: timedelta = timedelta(days=30)) -> int:
         """Maintenance: forget what no rule needs any more (returns rows removed): OAuth
         states that expired, webhook deliveries older than ``keep`` (a replay that old is
         refused by its timestamp anyway) and reminder records of event times older than
         ``keep``. Run it daily, for example."""
         now = self._ctx.clock.now()
-        if keep < timedelta(hours=1):
-            raise InvalidInput("keep: at least one hour (webhook replays must stay detectable)")
 
         def work(uow: UnitOfWork) -> int:
             return (
@@ -343,12 +376,14 @@ class MeetLink:
     def _deliver(self, job: Job) -> None:
         self._mailing.deliver(job.payload)
 
+    @checked
     def failed_jobs(self) -> list[Job]:
         """Jobs that gave up after the retry policy (to show an operator)."""
         return [
             j for j in self._ctx.read(lambda uow: uow.jobs.all()) if j.status is JobStatus.FAILED
         ]
 
+    @checked
     def pending_jobs(self) -> list[Job]:
         """Jobs still to run (pending or running)."""
         return [
@@ -376,8 +411,3 @@ class MeetLink:
 
 
 _MINUTE = timedelta(minutes=1)
-
-
-def _check_id(name: str, value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{name}: must be a non-empty string")

@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import uuid
+from collections.abc import Iterable
 
 from meetlink.app.accounts import account_lost, account_regained, wake_parked_deletes
 from meetlink.app.conferences import SYNC_JOB
@@ -24,6 +25,7 @@ from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, Web
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.errors import (
     AddonInactive,
+    GrantRevoked,
     InvalidLinkState,
     MeetLinkError,
     UnknownProvider,
@@ -87,11 +89,27 @@ class Linking:
         *,
         error_description: str | None = None,
         error_subcode: str | None = None,
+        user_id: str | None = None,
+        tenant_id: str | None = None,
     ) -> AccountLink:
         """Finish linking from the OAuth callback's parameters. An ``error`` becomes the
-        provider adapter's typed LinkError (it reads its own codes, e.g. AADSTS)."""
+        provider adapter's typed LinkError (it reads its own codes, e.g. AADSTS).
+        ``user_id``/``tenant_id``, when given, must be who began the link (RFC 9700 4.7: the
+        state is bound to the user agent's session), else InvalidLinkState and nothing
+        changes."""
         now = self._ctx.clock.now()
-        pending = self._ctx.transaction(lambda uow: uow.auth_states.take(state))
+
+        def take(uow: UnitOfWork) -> PendingAuth | None:
+            pending = uow.auth_states.take(state)
+            if pending is not None and (
+                (user_id is not None and pending.user_id != user_id)
+                or (tenant_id is not None and pending.tenant_id != tenant_id)
+            ):
+                # Raising rolls the take back: the state stays for the user who began it.
+                raise InvalidLinkState("this link was started by another user")
+            return pending
+
+        pending = self._ctx.transaction(take)
         if pending is None or pending.expires_at <= now:
             raise InvalidLinkState("unknown, expired or already used link state")
         provider = self._ctx.providers.get(pending.provider)
@@ -101,7 +119,15 @@ class Linking:
             )
         if not code:
             raise InvalidLinkState("the callback carried neither a code nor an error")
-        tokens = provider.exchange_code(code=code, code_verifier=pending.code_verifier)
+        try:
+            tokens = provider.exchange_code(code=code, code_verifier=pending.code_verifier)
+        except GrantRevoked:
+            # invalid_grant here is about the code, not a link: expired, used, or issued for
+            # another state (PKCE mismatch: a code injected into this callback).
+            raise InvalidLinkState(
+                "the provider refused the authorization code (expired, already used, or "
+                "issued for another link); link again"
+            ) from None
         account = provider.account(tokens.access_token)
         new = LinkRecord(
             id=uuid.uuid4().hex,
@@ -117,15 +143,18 @@ class Linking:
         )
 
         ended_links: list[LinkRecord] = []
+        unread: dict[str, LinkRecord] = {}
 
         def work(uow: UnitOfWork) -> list[LinkRecord]:
             ended_links.clear()
+            unread.clear()
             # Serialise callbacks for the same account (S8/S9 under concurrency): the loser of
             # a race waits for the winner's commit instead of failing on the unique index.
             uow.links.lock_account(new.provider, new.external_account_id)
             by_user = uow.links.active_for_user(new.user_id, new.provider)
             by_account = uow.links.active_for_account(new.provider, new.external_account_id)
             plan = plan_link(new, by_user, by_account, now)
+            unread.update({e.id: e for e in (by_user, by_account) if e and e.credential_error})
             for ended in plan.ended:
                 uow.links.update(ended)
                 ended_links.append(ended)
@@ -139,6 +168,7 @@ class Linking:
                     != new.external_account_id]  # fmt: skip
 
         replaced = self._ctx.transaction(work)
+        self._forgotten_unread(unread.values())
         for ended in ended_links:
             if ended.unlink_reason is UnlinkReason.TAKEN_OVER:
                 self._ctx.notify(
@@ -171,11 +201,37 @@ class Linking:
         link = self._ctx.transaction(work)
         if link is None:
             return False
+        self._forgotten_unread([link])
         self._revoke(link)
         return True
 
+    def _forgotten_unread(self, links: Iterable[LinkRecord]) -> None:
+        """Say so when a link ended with tokens no configured key could read: they were
+        forgotten unread and nothing was revoked at the provider (the grant lives on there
+        until the user removes the app or it expires)."""
+        for link in links:
+            if link.credential_error is None:
+                continue
+            log.warning(
+                "link %s ended with unreadable tokens (%s): forgotten without a revoke at %s",
+                link.id,
+                link.credential_error,
+                link.provider,
+            )
+            self._ctx.notify(
+                HostNotice(
+                    kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
+                    tenant_id=link.tenant_id,
+                    user_id=link.user_id,
+                    provider=link.provider,
+                    detail="the link's stored tokens could not be decrypted with the configured "
+                    "encryption keys; the link ended without revoking its grant (check "
+                    "encryption_keys)",
+                )
+            )
+
     def _revoke(self, link: LinkRecord) -> None:
-        if link.tokens is None:
+        if link.tokens is None:  # none kept, or unreadable (said by _forgotten_unread)
             return
         try:
             self._ctx.providers.get(link.provider).revoke(link.tokens)
@@ -212,6 +268,7 @@ class Linking:
 
             removed = self._ctx.transaction(work)
             if removed is not None:
+                self._forgotten_unread([removed])
                 self._ctx.notify(
                     HostNotice(
                         kind=HostNoticeKind.LINK_REMOVED_AT_PROVIDER,

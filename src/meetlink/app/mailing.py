@@ -2,6 +2,14 @@
 
 Mail is decided inside the same unit of work as the change that owes it and queued as a job
 holding its content; ``run_pending()`` composes and delivers it. A resend keeps the Message-ID.
+
+Work per event is linear in its participants: each participant gets one mail, and each mail
+lists a bounded set of attendees in its iCalendar part: every participant when the event has
+at most :data:`MAX_LISTED_ATTENDEES`, else only the recipient (the organizer is always there).
+So a mail job holds at most that many addresses; the full list is stored once, with the event.
+
+Addresses with an internationalised domain go out with its IDNA (A-label, ``xn--``) form, which
+every mail server takes; a UTF-8 local part (RFC 6531) needs a server with SMTPUTF8.
 """
 
 from __future__ import annotations
@@ -21,9 +29,19 @@ from meetlink.domain.records import EventRecord, Job
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["MAIL_JOB", "Mailing", "content_from_payload", "content_to_payload"]
+__all__ = [
+    "MAIL_JOB",
+    "MAX_LISTED_ATTENDEES",
+    "Mailing",
+    "content_from_payload",
+    "content_to_payload",
+    "listed_attendees",
+    "mail_address",
+]
 
 MAIL_JOB = "mail"
+#: Events with more participants list only the recipient as attendee in each invitation.
+MAX_LISTED_ATTENDEES = 50
 log = logging.getLogger("meetlink.mail")
 
 
@@ -95,7 +113,7 @@ class Mailing:
         message_id = f"<{uuid.uuid4().hex}@meetlink>"
         content = MailContent(
             kind=kind,
-            to_email=participant.email,
+            to_email=mail_address(participant.email),
             to_name=participant.name,
             locale=participant.locale,
             event_id=event.id,
@@ -111,7 +129,7 @@ class Mailing:
             passcode=state.passcode,
             organizer_email=ctx.settings.organizer_email,
             organizer_name=ctx.settings.organizer_name,
-            attendee_emails=tuple(p.email for p in event.participants) or (participant.email,),
+            attendee_emails=listed_attendees(event, participant),
             message_id=message_id,
             created_at=now,
         )
@@ -132,6 +150,23 @@ class Mailing:
         can carry fails the job for good (recorded), never the change that owed it."""
         message = self._ctx.composer.compose(content_from_payload(payload))
         self._ctx.mailer.send(message)
+
+
+def listed_attendees(event: Event, recipient: Participant) -> tuple[str, ...]:
+    """The attendees one participant's mail lists: everyone when the event has at most
+    :data:`MAX_LISTED_ATTENDEES` participants, else the recipient alone (bounded work and
+    storage per mail; a calendar needs the recipient's own ATTENDEE line)."""
+    if 0 < len(event.participants) <= MAX_LISTED_ATTENDEES:
+        return tuple(mail_address(p.email) for p in event.participants)
+    return (mail_address(recipient.email),)
+
+
+def mail_address(email: str) -> str:
+    """``email`` with its domain in IDNA (A-label) form, as mail servers take it."""
+    local, _, domain = email.rpartition("@")
+    if domain.isascii():
+        return email
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
 _DATES = ("start", "end", "created_at")

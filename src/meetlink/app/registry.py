@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-from meetlink.errors import UnknownProvider
+from meetlink.errors import ConfigurationError, UnknownProvider
 from meetlink.ports.provider import VideoProvider
 
 __all__ = ["ProviderRegistry"]
@@ -15,11 +15,24 @@ class ProviderRegistry:
     """The providers a MeetLink instance can use."""
 
     def __init__(self, providers: Mapping[str, VideoProvider] | Iterable[VideoProvider]) -> None:
-        self._by_key: dict[str, VideoProvider]
+        if not isinstance(providers, Iterable):
+            raise ConfigurationError("providers: a list of providers (or a mapping by key)")
         if isinstance(providers, Mapping):
-            self._by_key = dict(providers)
+            pairs = list(providers.items())
         else:
-            self._by_key = {p.key: p for p in providers}
+            pairs = [(getattr(p, "key", None), p) for p in providers]
+        self._by_key: dict[str, VideoProvider] = {}
+        for key, provider in pairs:
+            if not isinstance(key, str) or not key.strip():
+                raise ConfigurationError(f"a provider needs a non-empty string key, not {key!r}")
+            if getattr(provider, "key", key) != key:
+                raise ConfigurationError(
+                    f"provider {provider.key!r} is registered under another key, {key!r}"
+                )
+            if key in self._by_key:
+                # Two providers under one key: links and meetings would reach either one.
+                raise ConfigurationError(f"two providers are registered under the key {key!r}")
+            self._by_key[key] = provider
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key

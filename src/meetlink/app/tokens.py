@@ -45,7 +45,8 @@ class TokenKeeper:
 
     def _load(self, link_id: str) -> LinkRecord:
         link = self._ctx.read(lambda uow: uow.links.get(link_id))
-        if link is None or not link.active or link.tokens is None:
+        # readable_tokens(): CredentialError when a wrong key hides them (jobs retry later).
+        if link is None or not link.active or link.readable_tokens() is None:
             raise NotLinked(f"link {link_id} is no longer active")
         return link
 
@@ -65,16 +66,17 @@ class TokenKeeper:
         ctx = self._ctx
         with ctx.storage.unit_of_work() as uow:
             link = uow.links.get(link_id, for_update=True)
-            if link is None or not link.active or link.tokens is None:
+            tokens = None if link is None or not link.active else link.readable_tokens()
+            if link is None or tokens is None:
                 raise NotLinked(f"link {link_id} is no longer active")
             now = ctx.clock.now()
             if link.token_version != seen_version or (
-                not force and not link.tokens.expired(now, REFRESH_MARGIN)
+                not force and not tokens.expired(now, REFRESH_MARGIN)
             ):
-                return link.tokens.access_token  # a sibling refreshed while we waited
+                return tokens.access_token  # a sibling refreshed while we waited
             provider = ctx.providers.get(link.provider)
             try:
-                fresh = provider.refresh(link.tokens.refresh_token)
+                fresh = provider.refresh(tokens.refresh_token)
             except GrantRevoked:
                 # Under the lock, the stored refresh token is the one refused: the grant is
                 # dead (a lost refresh answer ends here too, scenario 5). Unlink, tell once.

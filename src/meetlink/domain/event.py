@@ -3,23 +3,78 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
+import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from meetlink.errors import InvalidEvent
 
-__all__ = ["LOCALES", "Event", "Participant", "Source", "Span"]
+__all__ = ["LOCALES", "Event", "Participant", "Source", "Span", "is_iana_timezone"]
 
 LOCALES = ("ja", "en")
 
 # Deliberately strict and header-safe: no whitespace, no CR/LF, one "@", a dotted domain.
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# RFC 6531/6532 (SMTPUTF8) adds UTF-8 to the local part, and IDNA (RFC 5890) to the domain:
+# printable non-ASCII characters are accepted there (never spaces, controls, format
+# characters such as U+202E, or lone surrogates), and each domain label must have an IDNA
+# (A-label) form of at most 63 octets.
+_LOCAL_ASCII = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")
+_LABEL_ASCII = re.compile(r"[A-Za-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: An address is at most 254 octets (RFC 5321 path limit, UTF-8 octets under RFC 6531).
+MAX_EMAIL_OCTETS = 254
+# Names the zoneinfo search path holds that are not IANA zones a user can live in: the
+# system's own "localtime" link, tzcode's "posixrules", and "Factory" ("local time zone must
+# be set"), plus the "posix/" and "right/" copies of the database.
+_NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
+@functools.cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
+
+
+def is_iana_timezone(name: object) -> bool:
+    """Whether ``name`` is a time zone of the IANA database (``"Asia/Tokyo"``, ``"UTC"``),
+    not a file that merely sits beside them (``"localtime"``, ``"Factory"``, ``"posix/..."``)."""
+    return isinstance(name, str) and name in _iana_names()
+
+
+def _is_email(value: str) -> bool:
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_EMAIL_OCTETS or value.count("@") != 1:
+        return False
+    local, domain = value.split("@")
+    if not local or not all(_LOCAL_ASCII.match(c) or _unicode_char(c) for c in local):
+        return False
+    labels = domain.split(".")
+    return len(labels) >= 2 and all(_is_label(label) for label in labels)
+
+
+def _unicode_char(char: str) -> bool:
+    # str.isprintable() is False for controls, format characters, separators, surrogates,
+    # private-use and unassigned code points.
+    return ord(char) > 0x7F and char.isprintable()
+
+
+def _is_label(label: str) -> bool:
+    if _LABEL_ASCII.fullmatch(label):
+        return len(label) <= 63
+    if not label or not all(c == "-" or c.isalnum() or _unicode_char(c) for c in label):
+        return False
+    try:
+        encoded = label.encode("idna")
+    except UnicodeError:
+        return False
+    return 0 < len(encoded) <= 63
 
 
 class Span(enum.Enum):
@@ -41,8 +96,8 @@ class Source(enum.Enum):
 
 
 def _check_email(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value):
-        raise InvalidEvent("participants.email", f"not a valid email address: {value!r}")
+    if not isinstance(value, str) or not _is_email(value):
+        raise InvalidEvent("participants.email", f"not a valid email address: {value!r:.80}")
 
 
 def _check_locale(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -115,14 +170,17 @@ class Event:
                 raise InvalidEvent(name, "must be a datetime")
             if value.tzinfo is None or value.utcoffset() is None:
                 raise InvalidEvent(name, "must be timezone-aware")
+        for name in ("start", "end"):
+            try:
+                getattr(self, name).astimezone(UTC)
+            except OverflowError:
+                raise InvalidEvent(name, "is out of range in UTC (past year 9999)") from None
         if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise InvalidEvent("end", "must be after start")
         if not isinstance(self.timezone, str) or not self.timezone:
             raise InvalidEvent("timezone", "must be an IANA timezone name")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InvalidEvent("timezone", f"unknown IANA timezone {self.timezone!r}") from exc
+        if not is_iana_timezone(self.timezone):
+            raise InvalidEvent("timezone", f"unknown IANA timezone {self.timezone!r:.80}")
         if not isinstance(self.span, Span):
             raise InvalidEvent("span", "must be a Span")
         if not isinstance(self.source, Source):

@@ -15,6 +15,8 @@ from datetime import datetime
 
 import attrs
 
+from meetlink.errors import CredentialError
+
 __all__ = [
     "AccountLink",
     "LinkPlan",
@@ -65,7 +67,13 @@ class AccountLink:
 
 @attrs.frozen(kw_only=True)
 class LinkRecord:
-    """A link as storage keeps it, active or historical."""
+    """A link as storage keeps it, active or historical.
+
+    ``credential_error`` says why the store could not read the stored tokens (a wrong or
+    missing encryption key); ``tokens`` is then None. Everything else of the link reads fine,
+    so it can still be unlinked, replaced or removed (the tokens are then forgotten unread);
+    only a call that needs the tokens fails, through :meth:`readable_tokens`.
+    """
 
     id: str
     user_id: str
@@ -82,6 +90,13 @@ class LinkRecord:
     unlinked_at: datetime | None = None
     unlink_reason: UnlinkReason | None = None
     reauth_required: bool = False
+    credential_error: str | None = None
+
+    def readable_tokens(self) -> TokenSet | None:
+        """The tokens; :class:`CredentialError` when the store could not read them."""
+        if self.credential_error is not None:
+            raise CredentialError(self.credential_error)
+        return self.tokens
 
     def public(self) -> AccountLink:
         """The host-facing view."""
@@ -96,8 +111,15 @@ class LinkRecord:
         )
 
     def ended(self, reason: UnlinkReason, now: datetime) -> LinkRecord:
-        """This link, made inactive; tokens are forgotten."""
-        return attrs.evolve(self, active=False, unlinked_at=now, unlink_reason=reason, tokens=None)
+        """This link, made inactive; tokens are forgotten (readable or not)."""
+        return attrs.evolve(
+            self,
+            active=False,
+            unlinked_at=now,
+            unlink_reason=reason,
+            tokens=None,
+            credential_error=None,
+        )
 
 
 @attrs.frozen

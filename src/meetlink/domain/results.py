@@ -49,6 +49,9 @@ class HostNoticeKind(enum.Enum):
     LINK_REMOVED_AT_PROVIDER = "link_removed_at_provider"  # "Remove App" (S16)
     LINK_TAKEN_OVER = "link_taken_over"  # another user linked the same account (S9)
     WORK_FAILED = "work_failed"  # a meeting or mail job gave up after its retries
+    # Stored tokens could not be decrypted (a wrong or missing encryption key): an operator
+    # should check ``encryption_keys``. Unlinking still worked; nothing was revoked.
+    CREDENTIALS_UNREADABLE = "credentials_unreadable"
 
 
 @attrs.frozen(kw_only=True)

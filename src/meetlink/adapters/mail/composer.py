@@ -81,6 +81,11 @@ def _address(name: str, email: str, field: str) -> Address:
     if not email or _NOT_IN_URI.search(email):
         raise _refuse(field, "is empty or contains whitespace or control characters")
     try:
+        local, _, domain = email.rpartition("@")
+        if not local.isascii():
+            # RFC 6531 (SMTPUTF8): the email package refuses to parse a UTF-8 local part but
+            # writes one given as parts; mailers send it with SMTPUTF8 (utf8 policy).
+            return Address(display_name=_one_line(name), username=local, domain=domain)
         return Address(display_name=_one_line(name), addr_spec=email)
     except (ValueError, IndexError) as exc:
         raise _refuse(field, "is not a valid mail address") from exc

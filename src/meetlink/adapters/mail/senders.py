@@ -39,9 +39,16 @@ def _addresses(message: EmailMessage, name: str) -> list[str]:
 
 
 def _serialize(message: EmailMessage) -> bytes:
-    """The wire form (CRLF); a message the generator cannot write is a permanent failure."""
+    """The wire form (CRLF); a message the generator cannot write is a permanent failure.
+    A message to or from a UTF-8 address is written as SMTPUTF8 (RFC 6532) would carry it,
+    as ``smtplib`` does when it sends one."""
+    international = not all(
+        address.isascii()
+        for name in ("From", "To", "Sender")
+        for address in _addresses(message, name)
+    )
     try:
-        return message.as_bytes(policy=policy.SMTP)
+        return message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
     except (ValueError, TypeError, LookupError) as exc:
         raise MailDeliveryFailed(
             f"message cannot be serialized: {type(exc).__name__}", permanent=True

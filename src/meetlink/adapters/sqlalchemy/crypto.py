@@ -35,7 +35,12 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def _fernet(key: str | bytes, position: int) -> Fernet:
+def _fernet(key: object, position: int) -> Fernet:
+    if not isinstance(key, str | bytes):
+        raise ConfigurationError(
+            f"encryption key #{position} is a {type(key).__name__}, not a key: pass strings "
+            "made by meetlink.adapters.sqlalchemy.generate_key()"
+        )
     raw = key.encode("ascii", "replace") if isinstance(key, str) else key
     try:
         decoded = base64.urlsafe_b64decode(raw)
@@ -53,7 +58,7 @@ class TokenCipher:
     """Encrypts small JSON documents bound to a row; the first key encrypts, all decrypt."""
 
     def __init__(self, keys: Sequence[str | bytes] | None) -> None:
-        if keys is None or isinstance(keys, str | bytes) or len(keys) == 0:
+        if not isinstance(keys, Sequence) or isinstance(keys, str | bytes) or len(keys) == 0:
             raise ConfigurationError(
                 "encryption_keys is required: OAuth tokens are encrypted at rest; pass a list "
                 "of keys (newest first), e.g. [meetlink.adapters.sqlalchemy.generate_key()]"

@@ -18,7 +18,7 @@ from meetlink.adapters.sqlalchemy._dialects import translate_errors, upsert
 from meetlink.adapters.sqlalchemy.repositories import SqlRepository, dump_time, load_time
 from meetlink.domain.links import LinkRecord, TokenSet, UnlinkReason
 from meetlink.domain.records import PendingAuth
-from meetlink.errors import StorageError
+from meetlink.errors import CredentialError, StorageError
 
 __all__ = ["SqlAuthStateRepository", "SqlLinkRepository"]
 
@@ -74,6 +74,12 @@ class SqlLinkRepository(SqlRepository):
         }
 
     def _to_domain(self, row: Row[Any]) -> LinkRecord:
+        # Unreadable tokens (a wrong key) do not make the link unreadable: it can still be
+        # unlinked, replaced or removed; a call that needs them raises (readable_tokens).
+        try:
+            tokens, problem = self._open(row.id, row.tokens), None
+        except CredentialError as exc:
+            tokens, problem = None, str(exc)
         return LinkRecord(
             id=row.id,
             user_id=row.user_id,
@@ -84,12 +90,13 @@ class SqlLinkRepository(SqlRepository):
             email=row.email,
             plan=row.plan,
             linked_at=row.linked_at,
-            tokens=self._open(row.id, row.tokens),
+            tokens=tokens,
             token_version=row.token_version,
             active=bool(row.active),
             unlinked_at=row.unlinked_at,
             unlink_reason=None if row.unlink_reason is None else UnlinkReason(row.unlink_reason),
             reauth_required=bool(row.reauth_required),
+            credential_error=problem,
         )
 
     def _one(self, *criteria: Any, for_update: bool = False) -> LinkRecord | None:
@@ -143,6 +150,8 @@ class SqlLinkRepository(SqlRepository):
         taken, StorageError if there is no such link."""
         row = self._to_row(record)
         del row["id"]
+        if record.credential_error is not None:
+            del row["tokens"]  # still unread: keep the ciphertext for when the key is back
         with translate_errors("updating a link"), self._conn.begin_nested():
             result = self._conn.execute(
                 update(t.links).where(t.links.c.id == record.id).values(row)

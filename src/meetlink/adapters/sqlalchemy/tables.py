@@ -6,7 +6,9 @@ produce exactly this metadata). Everything here is portable across SQLite, Postg
 MariaDB/MySQL:
 
 - datetimes are stored as UTC and always read back aware (:class:`UtcDateTime`);
-- JSON is stored as text and (de)serialised by the repositories (explicit mapping);
+- JSON is stored as text and (de)serialised by the repositories (explicit mapping); JSON
+  columns that grow with the participants are MEDIUMTEXT on MariaDB/MySQL (TEXT stops at
+  64 KB there; 2,000 participants need more);
 - indexed strings stay at 191 characters or less (utf8mb4 index limits on MariaDB);
 - MariaDB tables use the binary ``utf8mb4_bin`` collation, because provider account ids and
   webhook keys are case-sensitive;
@@ -68,6 +70,8 @@ _ID = 64  # our own ids (uuid hex) and hashes
 _KEY = 191  # host ids, provider account ids, keys: indexable in utf8mb4
 _PROVIDER = 32
 _STATUS = 32
+#: JSON that grows with an event's participants: TEXT, but MEDIUMTEXT (16 MB) on MariaDB.
+_JSON_LIST = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 # MariaDB/MySQL: InnoDB, utf8mb4, case-sensitive comparisons.
 _MYSQL: dict[str, Any] = {
@@ -185,7 +189,7 @@ events = Table(
     Column("span", String(_STATUS), nullable=False),
     Column("recurrence", Text(), nullable=True),
     Column("source", String(_STATUS), nullable=False),
-    Column("participants", Text(), nullable=False),  # JSON list of {email, name, locale}
+    Column("participants", _JSON_LIST, nullable=False),  # JSON list of {email, name, locale}
     Column("web_meeting", String(_PROVIDER), nullable=True),
     Column("description", Text(), nullable=False),
     Column("sequence", Integer(), nullable=False),
@@ -209,7 +213,7 @@ conferences = Table(
     Column("passcode", String(64), nullable=True),
     Column("synced", Text(), nullable=True),  # JSON MeetingTerms
     Column("maybe_created", Boolean(), nullable=False),
-    Column("mailed", Text(), nullable=True),  # JSON MailedState
+    Column("mailed", _JSON_LIST, nullable=True),  # JSON MailedState
     Column("failed", Boolean(), nullable=False),
     Column("last_error", Text(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -224,7 +228,7 @@ jobs = Table(
     Column("id", String(_ID), nullable=False),
     Column("kind", String(64), nullable=False),
     Column("key", String(_KEY), nullable=False),
-    Column("payload", Text(), nullable=False),  # JSON object
+    Column("payload", _JSON_LIST, nullable=False),  # JSON object
     Column("status", String(_STATUS), nullable=False),
     Column("run_at", UtcDateTime(), nullable=False),
     Column("attempts", Integer(), nullable=False),

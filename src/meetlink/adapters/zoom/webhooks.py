@@ -7,7 +7,11 @@ app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Veri
 - signature or timestamp header missing -> 401; timestamp not a number -> 400;
 - timestamp more than :data:`TOLERANCE_SECONDS` away from ``now`` -> 401 (replay window);
 - no configured secret matches (several are accepted, for rotation) -> 401;
-- signed but not a JSON object with a string ``event`` -> 400.
+- signed but not a JSON object with a string ``event`` (or nested too deep to read) -> 400.
+
+Replay keys: a delivery is known by what it says happened and when. A deauthorization
+without ``deauthorization_time`` or ``event_ts`` is known by its signed request timestamp
+(which also dates it), so a second genuine removal after a relink is not taken for a replay.
 """
 
 from __future__ import annotations
@@ -90,9 +94,16 @@ def _verified(
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebhookRejected(400, "webhook body is not JSON") from exc
+    except RecursionError:  # arrays or objects nested ~1,000 deep: no webhook looks like that
+        raise WebhookRejected(400, "webhook body is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise WebhookRejected(400, "webhook body has no event name")
     return secret, data
+
+
+def _sent_at(headers: Mapping[str, str]) -> datetime:
+    """The signed ``x-zm-request-timestamp`` (already checked to be Unix seconds)."""
+    return datetime.fromtimestamp(int(_lower(headers)["x-zm-request-timestamp"].strip()), UTC)
 
 
 def _time(value: object) -> datetime | None:
@@ -139,11 +150,15 @@ def parse_webhook(
         if not isinstance(user_id, str) or not user_id:
             raise WebhookRejected(400, "app_deauthorized without payload.user_id")
         when = payload.get("deauthorization_time")
+        dated = when if when is not None else event_ts
+        sent_at = _sent_at(headers)
         return WebhookMessage(
             kind=WebhookKind.DEAUTHORIZED,
-            delivery_key=_key(event, user_id, when if when is not None else event_ts),
+            # Undated by Zoom: the signed send time tells two removals apart (a replay
+            # repeats it) and dates the removal (never applied to a later link).
+            delivery_key=_key(event, user_id, dated if dated is not None else sent_at),
             external_account_id=user_id,
-            occurred_at=_time(when) or _time(event_ts),
+            occurred_at=_time(when) or _time(event_ts) or sent_at,
         )
     return WebhookMessage(
         kind=WebhookKind.OTHER,

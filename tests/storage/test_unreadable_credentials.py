@@ -1,0 +1,130 @@
+"""A key mistake is recoverable (issue 14, item 3): with a wrong encryption key deployed, a
+user can still unlink, relink and be removed by the provider's deauthorization; the old
+tokens are forgotten unread, nothing is revoked, the log and a host notice say so. On SQLite,
+PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import attrs
+import pytest
+from sqlalchemy import delete, select
+
+from meetlink import MeetLink
+from meetlink.adapters.mail import JinjaMailComposer
+from meetlink.adapters.memory.provider import FakeAccount
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key, metadata
+from meetlink.adapters.sqlalchemy import tables as t
+from meetlink.domain.results import HostNotice, HostNoticeKind
+from meetlink.errors import CredentialError
+from tests.app.conftest import World, make_world
+
+
+@attrs.define
+class KeyMistake:
+    """alice linked under the right key (``right``); ``wrong`` is a MeetLink on the same
+    database, provider, mailer and clock, deployed with another key."""
+
+    right: World
+    wrong: MeetLink
+    notices: list[HostNotice]
+    storages: list[SqlStorage]
+    account: FakeAccount
+
+    def stored_tokens(self) -> list[str | None]:
+        with self.storages[0].engine.connect() as conn:
+            query = select(t.links.c.tokens).order_by(t.links.c.linked_at)
+            return list(conn.execute(query).scalars())
+
+    def revokes(self) -> int:
+        return sum(1 for method in self.right.zoom.calls if method == "revoke")
+
+
+@pytest.fixture
+def mistake(database_url: str) -> Iterator[KeyMistake]:
+    right_storage = SqlStorage(database_url, encryption_keys=[generate_key()], create_schema=True)
+    with right_storage.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
+    world = make_world(storage=right_storage)
+    world.meetlink.start_trial("t1")
+    account = world.zoom.add_account("alice@corp.example")
+    world.link("alice", account)
+    notices: list[HostNotice] = []
+    wrong_storage = SqlStorage(database_url, encryption_keys=[generate_key()])
+    wrong = MeetLink(
+        storage=wrong_storage,
+        providers=[world.zoom],
+        mailer=world.mailer,
+        composer=JinjaMailComposer(),
+        clock=world.clock,
+        listener=notices.append,
+    )
+    yield KeyMistake(world, wrong, notices, [right_storage, wrong_storage], account)
+    wrong.close()
+    world.meetlink.close()
+
+
+def _unreadable_notice(mistake: KeyMistake) -> None:
+    kinds = [n.kind for n in mistake.notices]
+    assert kinds.count(HostNoticeKind.CREDENTIALS_UNREADABLE) == 1
+    notice = next(n for n in mistake.notices if n.kind is HostNoticeKind.CREDENTIALS_UNREADABLE)
+    assert (notice.tenant_id, notice.user_id, notice.provider) == ("t1", "alice", "zoom")
+    assert "encryption_keys" in notice.detail
+
+
+def test_unlink_works_without_reading_the_tokens(
+    mistake: KeyMistake, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = mistake.wrong.link("alice")  # the link itself reads fine
+    assert link is not None and link.email == "alice@corp.example"
+    with caplog.at_level(logging.WARNING, logger="meetlink"):
+        assert mistake.wrong.unlink("alice") is True
+    assert mistake.wrong.link("alice") is None
+    assert mistake.stored_tokens() == [None]  # forgotten
+    assert mistake.revokes() == 0  # nothing to revoke with
+    _unreadable_notice(mistake)
+    assert any("unreadable tokens" in r.getMessage() for r in caplog.records)
+
+
+def test_relink_works_and_the_new_tokens_are_readable(mistake: KeyMistake) -> None:
+    other = mistake.right.zoom.add_account("alice.new@corp.example")
+    request = mistake.wrong.begin_link("t1", "alice")
+    params = mistake.right.zoom.authorize(request.authorize_url, other)
+    link = mistake.wrong.complete_link(params["state"], code=params["code"], user_id="alice")
+    assert link.external_account_id == other.id
+    assert mistake.revokes() == 0
+    _unreadable_notice(mistake)
+    old, new = mistake.stored_tokens()
+    assert old is None and new is not None
+    # The new link's tokens are written under the key now deployed, and work.
+    assert mistake.wrong.save_event(mistake.right.event("e1")).conference is not None
+
+
+def test_a_takeover_works_too(mistake: KeyMistake) -> None:
+    request = mistake.wrong.begin_link("t1", "bob")
+    params = mistake.right.zoom.authorize(request.authorize_url, mistake.account)
+    assert mistake.wrong.complete_link(params["state"], code=params["code"]).user_id == "bob"
+    assert mistake.wrong.link("alice") is None
+    _unreadable_notice(mistake)
+
+
+def test_deauthorization_works_and_answers_200(mistake: KeyMistake) -> None:
+    headers, body = mistake.right.zoom.deauthorization(mistake.account)
+    reply = mistake.wrong.handle_webhook("zoom", headers, body)
+    assert reply.status == 200
+    assert mistake.wrong.link("alice") is None
+    _unreadable_notice(mistake)
+
+
+def test_calls_that_need_the_tokens_say_credential_error_and_keep_them(
+    mistake: KeyMistake,
+) -> None:
+    right, wrong = mistake.right, mistake.wrong
+    right.meetlink.save_event(right.event("e1"))
+    with pytest.raises(CredentialError):
+        wrong.start_url("e1", "alice")
+    # Nothing was overwritten: with the right key back, the link works as before.
+    assert right.meetlink.start_url("e1", "alice").startswith("https://")
