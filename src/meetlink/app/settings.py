@@ -20,12 +20,17 @@ _ALIASES = {
 }
 
 
+def _not_negative(instance: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise ConfigurationError(f"{attribute.name}: must be a timedelta of zero or more")
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Tunable behaviour. Pass any field as a keyword to ``MeetLink`` or ``Sandbox``."""
 
-    trial_length: timedelta = DEFAULT_TRIAL  # S4: 14 days
-    reminder_lead: timedelta = timedelta(minutes=10)  # S14
+    trial_length: timedelta = attrs.field(default=DEFAULT_TRIAL, validator=_not_negative)  # S4
+    reminder_lead: timedelta = attrs.field(default=timedelta(minutes=10), validator=_not_negative)
     policy: IssuancePolicy = attrs.field(factory=IssuancePolicy.seed)  # S17, S18
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     link_state_ttl: timedelta = timedelta(minutes=10)
