@@ -171,14 +171,10 @@ class Linking:
         self._forgotten_unread(unread.values())
         for ended in ended_links:
             if ended.unlink_reason is UnlinkReason.TAKEN_OVER:
-                self._ctx.notify(
-                    HostNotice(
-                        kind=HostNoticeKind.LINK_TAKEN_OVER,
-                        tenant_id=ended.tenant_id,
-                        user_id=ended.user_id,
-                        provider=ended.provider,
-                        detail=f"{ended.email} is now linked to another user",
-                    )
+                self._tell(
+                    HostNoticeKind.LINK_TAKEN_OVER,
+                    ended,
+                    f"{ended.email} is now linked to another user",
                 )
         for old in replaced:
             # The user moved to another account: the old grant is no longer wanted.
@@ -218,17 +214,24 @@ class Linking:
                 link.credential_error,
                 link.provider,
             )
-            self._ctx.notify(
-                HostNotice(
-                    kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
-                    tenant_id=link.tenant_id,
-                    user_id=link.user_id,
-                    provider=link.provider,
-                    detail="the link's stored tokens could not be decrypted with the configured "
-                    "encryption keys; the link ended without revoking its grant (check "
-                    "encryption_keys)",
-                )
+            self._tell(
+                HostNoticeKind.CREDENTIALS_UNREADABLE,
+                link,
+                "the link's stored tokens could not be decrypted with the configured encryption "
+                "keys; the link ended without revoking its grant (check encryption_keys)",
             )
+
+    def _tell(self, kind: HostNoticeKind, link: LinkRecord, detail: str) -> None:
+        """Notify the host about ``link``'s user."""
+        self._ctx.notify(
+            HostNotice(
+                kind=kind,
+                tenant_id=link.tenant_id,
+                user_id=link.user_id,
+                provider=link.provider,
+                detail=detail,
+            )
+        )
 
     def _revoke(self, link: LinkRecord) -> None:
         if link.tokens is None:  # none kept, or unreadable (said by _forgotten_unread)
@@ -269,14 +272,10 @@ class Linking:
             removed = self._ctx.transaction(work)
             if removed is not None:
                 self._forgotten_unread([removed])
-                self._ctx.notify(
-                    HostNotice(
-                        kind=HostNoticeKind.LINK_REMOVED_AT_PROVIDER,
-                        tenant_id=removed.tenant_id,
-                        user_id=removed.user_id,
-                        provider=removed.provider,
-                        detail="the app was removed at the provider",
-                    )
+                self._tell(
+                    HostNoticeKind.LINK_REMOVED_AT_PROVIDER,
+                    removed,
+                    "the app was removed at the provider",
                 )
         return _reply(200, {"status": "ok"})
 

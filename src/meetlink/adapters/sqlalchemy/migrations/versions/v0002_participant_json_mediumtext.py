@@ -29,31 +29,18 @@ _COLUMNS = (
 )
 
 
-def _on_mysql() -> bool:
-    return op.get_context().dialect.name in ("mysql", "mariadb")
+def _alter(to: sa.types.TypeEngine[str], existing: sa.types.TypeEngine[str]) -> None:
+    if op.get_context().dialect.name not in ("mysql", "mariadb"):
+        return  # TEXT is unbounded enough on PostgreSQL and SQLite
+    for table, column, nullable in _COLUMNS:
+        op.alter_column(table, column, type_=to, existing_type=existing, existing_nullable=nullable)
 
 
 def upgrade() -> None:
     """TEXT -> MEDIUMTEXT on MariaDB/MySQL."""
-    if _on_mysql():
-        for table, column, nullable in _COLUMNS:
-            op.alter_column(
-                table,
-                column,
-                type_=mysql.MEDIUMTEXT(),
-                existing_type=sa.Text(),
-                existing_nullable=nullable,
-            )
+    _alter(mysql.MEDIUMTEXT(), sa.Text())
 
 
 def downgrade() -> None:
     """MEDIUMTEXT -> TEXT on MariaDB/MySQL (fails if a value no longer fits)."""
-    if _on_mysql():
-        for table, column, nullable in _COLUMNS:
-            op.alter_column(
-                table,
-                column,
-                type_=sa.Text(),
-                existing_type=mysql.MEDIUMTEXT(),
-                existing_nullable=nullable,
-            )
+    _alter(sa.Text(), mysql.MEDIUMTEXT())
