@@ -35,7 +35,7 @@ class KeyMistake:
 
     def stored_tokens(self) -> list[str | None]:
         with self.storages[0].engine.connect() as conn:
-            query = select(t.links.c.tokens).order_by(t.links.c.linked_at)
+            query = select(t.links.c.tokens).order_by(t.links.c.active)  # ended links first
             return list(conn.execute(query).scalars())
 
     def revokes(self) -> int:
