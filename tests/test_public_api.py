@@ -16,8 +16,8 @@ CONTRACT = {
 }  # fmt: skip
 EXTENSIONS = {
     "AuthExpired", "ConcurrentUpdate", "ConfigurationError", "CredentialError", "GrantRevoked",
-    "HostNotice", "HostNoticeKind",
-    "InvalidInput", "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone",
+    "HostNotice", "HostNoticeKind", "InvalidInput", "InvalidSetting",
+    "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone",
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",

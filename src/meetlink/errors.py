@@ -6,6 +6,7 @@ The tree::
     ├── InvalidInput                 (also ValueError)   a bad argument to the facade
     │   └── InvalidEvent                                 bad Event input; names the field
     ├── ConfigurationError           (also ValueError)   bad settings, missing/wrong keys
+    │   └── InvalidSetting           (also InvalidInput) a setting of the wrong type or range
     ├── UnknownProvider              (also LookupError)  provider key nobody registered
     ├── SubscriptionError
     │   ├── TrialUnavailable                             a tenant gets one trial (S4)
@@ -53,6 +54,7 @@ __all__ = [
     "InvalidEvent",
     "InvalidInput",
     "InvalidLinkState",
+    "InvalidSetting",
     "InvalidTransition",
     "LinkDenied",
     "LinkError",
@@ -95,6 +97,14 @@ class InvalidEvent(InvalidInput):
 
 class ConfigurationError(MeetLinkError, ValueError):
     """The library was wired or configured wrongly (a missing key, a bad setting)."""
+
+
+class InvalidSetting(ConfigurationError, InvalidInput):
+    """A setting has the wrong type or an impossible value; ``setting`` names it."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"setting {setting}: {message}")
+        self.setting = setting
 
 
 class UnknownProvider(MeetLinkError, LookupError):

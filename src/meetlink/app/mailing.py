@@ -129,6 +129,8 @@ class Mailing:
             passcode=state.passcode,
             organizer_email=ctx.settings.organizer_email,
             organizer_name=ctx.settings.organizer_name,
+            mail_from=ctx.settings.mail_from,
+            reply_to=ctx.settings.reply_to,
             attendee_emails=listed_attendees(event, participant),
             message_id=message_id,
             created_at=now,

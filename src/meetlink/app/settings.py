@@ -1,8 +1,18 @@
-"""Settings of a MeetLink instance (all have working defaults)."""
+"""Settings of a MeetLink instance (all have working defaults).
+
+Every setting is checked when the settings are made, by its declared type: a wrong type
+(``reminder_lead="10"``, ``sync_inline="no"``), a negative duration or a malformed address
+raises :class:`~meetlink.errors.InvalidSetting` naming the setting, so a mistake shows at
+start-up instead of inside a later ``save_event``.
+"""
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 import attrs
@@ -10,7 +20,7 @@ import attrs
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.retry import RetryPolicy
 from meetlink.domain.subscription import DEFAULT_TRIAL
-from meetlink.errors import ConfigurationError
+from meetlink.errors import ConfigurationError, InvalidSetting
 
 __all__ = ["Settings"]
 
@@ -18,19 +28,22 @@ _ALIASES = {
     "trial_days": ("trial_length", "days"),
     "reminder_lead_minutes": ("reminder_lead", "minutes"),
 }
-
-
-def _not_negative(instance: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
-    if not isinstance(value, timedelta) or value < timedelta(0):
-        raise ConfigurationError(f"{attribute.name}: must be a timedelta of zero or more")
+#: Durations that must be longer than zero (the others may be zero, never negative).
+_POSITIVE = frozenset({"trial_length", "link_state_ttl", "job_lease"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @attrs.frozen(kw_only=True)
 class Settings:
-    """Tunable behaviour. Pass any field as a keyword to ``MeetLink`` or ``Sandbox``."""
+    """Tunable behaviour. Pass any field as a keyword to ``MeetLink`` or ``Sandbox``.
 
-    trial_length: timedelta = attrs.field(default=DEFAULT_TRIAL, validator=_not_negative)  # S4
-    reminder_lead: timedelta = attrs.field(default=timedelta(minutes=10), validator=_not_negative)
+    ``mail_from``: the ``From`` of participant mail, ``"Name <address>"`` or an address
+    (default: ``organizer_name <organizer_email>``); ``reply_to``: an address for replies
+    (default: none)."""
+
+    # Types and ranges are checked in __attrs_post_init__ (negative durations included).
+    trial_length: timedelta = DEFAULT_TRIAL  # S4: 14 days
+    reminder_lead: timedelta = timedelta(minutes=10)  # S14
     policy: IssuancePolicy = attrs.field(factory=IssuancePolicy.seed)  # S17, S18
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     link_state_ttl: timedelta = timedelta(minutes=10)
@@ -38,7 +51,30 @@ class Settings:
     claim_batch: int = 1  # jobs a worker claims at once (1: fair spread over workers)
     organizer_email: str = "no-reply@meetlink.invalid"
     organizer_name: str = "meetlink"
+    mail_from: str | None = None
+    reply_to: str | None = None
     sync_inline: bool = True  # save_event calls the provider before returning (S11)
+
+    def __attrs_post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for field in attrs.fields(type(self)):
+            _check(field.name, getattr(self, field.name), hints[field.name])
+        if self.claim_batch < 1:
+            raise InvalidSetting("claim_batch", "must be at least 1")
+        _check_address("organizer_email", self.organizer_email, display_name=False)
+        if _CONTROL.search(self.organizer_name):
+            raise InvalidSetting("organizer_name", "must be one line of text")
+        for name in ("mail_from", "reply_to"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_address(name, value, display_name=True)
+
+    @property
+    def sender(self) -> str:
+        """The ``From`` of participant mail: ``mail_from``, else the organizer."""
+        if self.mail_from is not None:
+            return self.mail_from
+        return f"{self.organizer_name} <{self.organizer_email}>"
 
     @classmethod
     def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
@@ -49,19 +85,71 @@ class Settings:
         given in days and ``reminder_lead`` in minutes as plain numbers."""
         for alias, (name, unit) in _ALIASES.items():
             if alias in options:
-                options[name] = timedelta(**{unit: options.pop(alias)})
+                options[name] = _duration(alias, options.pop(alias), unit)
         for name, unit in (("trial_length", "days"), ("reminder_lead", "minutes")):
             value = options.get(name)
             if isinstance(value, int | float) and not isinstance(value, bool):
-                options[name] = timedelta(**{unit: value})
+                options[name] = _duration(name, value, unit)
         known = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
             raise ConfigurationError(
                 f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
-        base = base or cls()
-        try:
-            return attrs.evolve(base, **options)
-        except TypeError as exc:
-            raise ConfigurationError(str(exc)) from exc
+        if base is not None and not isinstance(base, cls):
+            raise InvalidSetting("settings", f"must be a meetlink.Settings, not {_kind(base)}")
+        return attrs.evolve(base or cls(), **options)
+
+
+def _duration(name: str, value: Any, unit: str) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidSetting(name, f"must be a number of {unit}, not {_kind(value)}")
+    try:
+        return timedelta(**{unit: value})
+    except (OverflowError, ValueError) as exc:
+        raise InvalidSetting(name, f"{value!r} {unit} is out of range") from exc
+
+
+def _kind(value: object) -> str:
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _allowed(hint: Any) -> tuple[type, ...]:
+    """The runtime classes a type hint admits (``X | None`` -> (X, NoneType))."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return tuple(c for arg in typing.get_args(hint) for c in _allowed(arg))
+    if hint is None:
+        return (type(None),)
+    if hint is Any:
+        return (object,)
+    if typing.get_origin(hint) is typing.Literal:
+        return tuple({type(arg) for arg in typing.get_args(hint)})
+    return (typing.get_origin(hint) or hint,)
+
+
+def _check(name: str, value: Any, hint: Any) -> None:
+    allowed = _allowed(hint)
+    # bool is an int in Python: a flag is no count, and a count is no flag.
+    wrong_bool = isinstance(value, bool) and bool not in allowed
+    if wrong_bool or not isinstance(value, allowed):
+        expected = " or ".join("None" if c is type(None) else c.__name__ for c in allowed)
+        raise InvalidSetting(name, f"must be {expected}, not {_kind(value)}")
+    if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise InvalidSetting(name, "must not be negative")
+        if name in _POSITIVE and value == timedelta(0):
+            raise InvalidSetting(name, "must be longer than zero")
+
+
+def _check_address(name: str, value: str, *, display_name: bool) -> None:
+    shown, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if (
+        _CONTROL.search(value)
+        or not local
+        or not domain
+        or (shown and not display_name)
+        or any(c.isspace() for c in address)
+    ):
+        what = "a mail address" + (' or "Name <address>"' if display_name else "")
+        raise InvalidSetting(name, f"must be {what}, not {value!r}"[:160])

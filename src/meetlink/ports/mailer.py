@@ -38,6 +38,8 @@ class MailContent:
     attendee_emails: tuple[str, ...]  # every participant, for the iCalendar ATTENDEE lines
     message_id: str  # stable per mail: a resend keeps it
     created_at: datetime  # DTSTAMP
+    mail_from: str | None = None  # From, "Name <address>"; None: the composer's own sender
+    reply_to: str | None = None  # Reply-To, when replies should go elsewhere
 
 
 class MailComposer(Protocol):

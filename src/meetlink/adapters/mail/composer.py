@@ -91,6 +91,16 @@ def _address(name: str, email: str, field: str) -> Address:
         raise _refuse(field, "is not a valid mail address") from exc
 
 
+def _one_address(value: str, field: str) -> Address:
+    """``"Name <address>"`` or a bare address, as one header address."""
+    if _LINE_BREAKERS.search(value):
+        raise _refuse(field, "contains line breaks or control characters")
+    name, addr = parseaddr(value)
+    if "@" not in addr:
+        raise _refuse(field, "is not a valid mail address")
+    return _address(name, addr, field)
+
+
 def _check_content(content: MailContent) -> None:
     url = content.join_url
     if _NOT_IN_URI.search(url) or not url.lower().startswith(("https://", "http://")):
@@ -135,7 +145,7 @@ class JinjaMailComposer:
     def __init__(
         self,
         *,
-        sender: str = "meetlink <no-reply@meetlink.invalid>",
+        sender: str | None = None,
         template_dirs: Sequence[str | Path] = (),
         charset: str = "utf-8",
     ) -> None:
@@ -144,13 +154,14 @@ class JinjaMailComposer:
         except LookupError as exc:
             raise ConfigurationError(f"unknown mail charset {charset!r}") from exc
         self._charset = _MIME_CHARSETS.get(codec, charset.lower())
-        name, addr = parseaddr(sender)
-        if not addr or _LINE_BREAKERS.search(sender):
-            raise ConfigurationError(f"sender must be one mail address, got {sender!r}")
-        try:
-            self._sender = Address(display_name=name, addr_spec=addr)
-        except (ValueError, IndexError) as exc:
-            raise ConfigurationError(f"sender must be one mail address, got {sender!r}") from exc
+        self._sender: Address | None = None
+        if sender is not None:
+            try:
+                self._sender = _one_address(sender, "sender")
+            except MailDeliveryFailed as exc:
+                raise ConfigurationError(
+                    f"sender must be one mail address, got {sender!r}"
+                ) from exc
         loaders: list[jinja2.BaseLoader] = [
             jinja2.FileSystemLoader([str(d) for d in template_dirs])
         ]
@@ -171,7 +182,8 @@ class JinjaMailComposer:
         )
 
     def __repr__(self) -> str:
-        return f"JinjaMailComposer(sender={str(self._sender)!r}, charset={self._charset!r})"
+        sender = None if self._sender is None else str(self._sender)
+        return f"JinjaMailComposer(sender={sender!r}, charset={self._charset!r})"
 
     def compose(self, content: MailContent) -> EmailMessage:
         """The complete message for ``content``, ready for a ``Mailer``.
@@ -183,7 +195,9 @@ class JinjaMailComposer:
         subject, text, html = self._render(content, locale)
 
         msg = EmailMessage(policy=policy.SMTP)
-        msg["From"] = self._sender
+        msg["From"] = self._from(content)
+        if content.reply_to:
+            msg["Reply-To"] = _one_address(content.reply_to, "reply_to")
         msg["To"] = _address(content.to_name, content.to_email, "to_email")
         msg["Subject"] = subject
         msg["Date"] = content.created_at
@@ -209,6 +223,14 @@ class JinjaMailComposer:
             )
             msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
         return msg
+
+    def _from(self, content: MailContent) -> Address:
+        """The ``mail_from`` setting, else the composer's ``sender``, else the organizer."""
+        if content.mail_from:
+            return _one_address(content.mail_from, "mail_from")
+        if self._sender is not None:
+            return self._sender
+        return _address(content.organizer_name, content.organizer_email, "organizer_email")
 
     def _message_id(self, message_id: str) -> str:
         value = message_id.strip()

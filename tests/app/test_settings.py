@@ -1,0 +1,115 @@
+"""Settings are checked by type when a MeetLink is made; the sender and reply-to of
+participant mail are settings; a participant without a name still gets a greeting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from meetlink import ConfigurationError, InvalidInput, InvalidSetting, Participant, Settings
+from meetlink.domain.retry import RetryPolicy
+from tests.app.conftest import World, make_world
+
+BAD_SETTINGS = [
+    ("reminder_lead", "10"),
+    ("reminder_lead", timedelta(minutes=-5)),
+    ("reminder_lead", None),
+    ("trial_length", "14"),
+    ("trial_length", timedelta(0)),
+    ("trial_days", "14"),
+    ("reminder_lead_minutes", True),
+    ("sync_inline", "no"),
+    ("sync_inline", 0),
+    ("claim_batch", True),
+    ("claim_batch", 0),
+    ("claim_batch", 1.5),
+    ("job_lease", 300),
+    ("job_lease", timedelta(0)),
+    ("link_state_ttl", timedelta(seconds=-1)),
+    ("retry", {"first": 1}),
+    ("policy", "seed"),
+    ("organizer_email", "not an address"),
+    ("organizer_email", "Cal <cal@example.com>"),
+    ("organizer_name", "Cal\r\nBcc: x@evil.example"),
+    ("mail_from", "nobody"),
+    ("mail_from", "cal@example.com\nBcc: x@evil.example"),
+    ("mail_from", 42),
+    ("reply_to", "two words@example.com"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS)
+def test_a_wrong_setting_is_refused_at_construction_naming_it(name: str, value: Any) -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(**{name: value})
+    assert name in str(caught.value)
+    assert caught.value.setting == name
+    # One error, both ways a host may look for it.
+    assert isinstance(caught.value, InvalidInput)
+    assert isinstance(caught.value, ConfigurationError)
+
+
+def test_settings_objects_are_checked_too() -> None:
+    with pytest.raises(InvalidSetting, match="sync_inline"):
+        Settings(sync_inline="no")  # type: ignore[arg-type]
+    with pytest.raises(InvalidSetting, match="settings"):
+        make_world(settings={"sync_inline": False})
+
+
+def test_good_settings_pass_and_numbers_still_mean_minutes_and_days() -> None:
+    w = make_world(
+        reminder_lead=15,
+        trial_days=30,
+        sync_inline=False,
+        claim_batch=4,
+        retry=RetryPolicy(first=timedelta(seconds=10)),
+        reminder_lead_minutes=0,
+        mail_from="Example Calendar <calendar@example.com>",
+        reply_to="help@example.com",
+    )
+    settings = w.meetlink.settings
+    assert settings.reminder_lead == timedelta(0)  # the alias is applied last
+    assert settings.trial_length == timedelta(days=30)
+    assert settings.sender == "Example Calendar <calendar@example.com>"
+    assert make_world().meetlink.settings.sender == "meetlink <no-reply@meetlink.invalid>"
+
+
+def _mails(linked: World, participants: tuple[Participant, ...]) -> list[Any]:
+    linked.meetlink.save_event(linked.event(participants=participants))
+    return linked.deliver()
+
+
+def test_mail_from_and_reply_to_are_the_headers_of_participant_mail() -> None:
+    w = make_world(mail_from="Example Calendar <calendar@example.com>", reply_to="help@example.com")
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    (mail,) = _mails(w, (Participant("bob@example.com", "Bob"),))
+    assert mail["From"] == "Example Calendar <calendar@example.com>"
+    assert mail["Reply-To"] == "help@example.com"
+
+
+def test_without_mail_from_the_sender_is_the_organizer() -> None:
+    w = make_world(organizer_email="calendar@example.com", organizer_name="Example Calendar")
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    (mail,) = _mails(w, (Participant("bob@example.com"),))
+    assert mail["From"] == "Example Calendar <calendar@example.com>"
+    assert mail["Reply-To"] is None
+
+
+@pytest.mark.parametrize(("locale", "greeting"), [("en", "Hello,"), ("ja", "ご参加者様")])
+def test_a_participant_without_a_name_is_greeted_all_the_same(
+    linked: World, locale: str, greeting: str
+) -> None:
+    named = Participant("carol@example.com", "Carol", locale=locale)
+    nameless = Participant("bob@example.com", locale=locale)
+    mails = {m["To"]: m for m in _mails(linked, (nameless, named))}
+    text = mails["bob@example.com"].get_body(("plain",)).get_content()
+    html = mails["bob@example.com"].get_body(("html",)).get_content()
+    assert text.splitlines()[0] == greeting
+    assert f"<p>{greeting}</p>" in html
+    assert not text.startswith(",") and "<p>,</p>" not in html
+    carol = mails["Carol <carol@example.com>"].get_body(("plain",)).get_content()
+    assert carol.splitlines()[0] == ("Carol," if locale == "en" else "Carol 様")
