@@ -14,16 +14,26 @@ Wiring::
 """
 
 from meetlink.adapters.sqlalchemy.crypto import generate_key
-from meetlink.adapters.sqlalchemy.migrate import downgrade, exclude_meetlink, upgrade
+from meetlink.adapters.sqlalchemy.migrate import (
+    current_revision,
+    downgrade,
+    exclude_meetlink,
+    ignore_meetlink_version,
+    migrate_to,
+    upgrade,
+)
 from meetlink.adapters.sqlalchemy.tables import metadata
 from meetlink.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 
 __all__ = [
     "SqlStorage",
     "SqlUnitOfWork",
+    "current_revision",
     "downgrade",
     "exclude_meetlink",
     "generate_key",
+    "ignore_meetlink_version",
     "metadata",
+    "migrate_to",
     "upgrade",
 ]

@@ -20,6 +20,9 @@ __all__ = ["insert_ignore", "is_mysql", "translate_errors", "upsert"]
 _PG_RETRY = {"23505", "40001", "40P01", "55P03"}  # unique, serialization, deadlock, lock
 _MYSQL_RETRY = {1062, 1213, 1205}  # duplicate key, deadlock, lock wait timeout
 _SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
+# "No such table / column": the schema is missing or older than the code.
+_PG_MISSING = {"42P01", "42703"}  # undefined_table, undefined_column
+_MYSQL_MISSING = {1146, 1054}  # ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR
 
 
 def is_mysql(conn: Connection) -> bool:
@@ -36,6 +39,21 @@ def _is_race(exc: DBAPIError) -> bool:
         args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
         return bool(args) and args[0] in _MYSQL_RETRY
     return getattr(orig, "sqlstate", None) in _PG_RETRY
+
+
+def _missing_table(exc: DBAPIError) -> bool:
+    """True when the database says a table (or column) does not exist: the schema was never
+    migrated, or is older than this version of meetlink."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_MISSING:
+        return True
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
+    if type(orig).__module__.split(".")[0] in ("pymysql", "MySQLdb", "mysql"):
+        return bool(args) and args[0] in _MYSQL_MISSING
+    text = str(args[0]) if args else ""
+    return getattr(orig, "sqlite_errorname", None) == "SQLITE_ERROR" and text.startswith(
+        ("no such table", "no such column")
+    )
 
 
 def _lost_race(exc: BaseException) -> bool:
@@ -61,6 +79,12 @@ def translate_errors(action: str) -> Iterator[None]:
         if _lost_race(exc):
             raise ConcurrentUpdate(
                 f"{action}: another transaction changed the same rows first; retry"
+            ) from exc
+        if _missing_table(exc):
+            raise StorageError(
+                f"{action}: meetlink's tables are missing or out of date; run "
+                "`meetlink migrate DATABASE_URL` (or pass create_schema=True to SqlStorage "
+                "in tests)"
             ) from exc
         kind = "constraint violated" if isinstance(exc, IntegrityError) else "database error"
         raise StorageError(f"{action}: {kind} ({type(exc.orig).__name__})") from exc

@@ -14,11 +14,24 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, pool
 
-from meetlink.errors import StorageError
+from meetlink.adapters.sqlalchemy.tables import VERSION_TABLE
+from meetlink.adapters.sqlalchemy.unit_of_work import normalize_url
+from meetlink.errors import MeetLinkError, StorageError
 
-__all__ = ["MIGRATIONS", "alembic_config", "downgrade", "exclude_meetlink", "upgrade"]
+__all__ = [
+    "MIGRATIONS",
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "exclude_meetlink",
+    "ignore_meetlink_version",
+    "migrate_to",
+    "upgrade",
+]
 
 #: The directory of the shipped Alembic environment (``script_location``).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,8 +45,21 @@ def alembic_config() -> Config:
     return config
 
 
+def _engine(url: str | Engine) -> Engine:
+    """The host's engine, or one for ``url`` read as :class:`SqlStorage` reads it
+    (``postgresql://`` and ``mysql://`` get meetlink's drivers)."""
+    if isinstance(url, Engine):
+        return url
+    try:
+        return create_engine(normalize_url(url), poolclass=pool.NullPool)
+    except MeetLinkError:
+        raise
+    except Exception as exc:  # a missing driver; never echo the URL (it may hold a password)
+        raise StorageError("cannot open the database (is its driver installed?)") from exc
+
+
 def _run(url: str | Engine, revision: str, upgrading: bool) -> None:
-    engine = url if isinstance(url, Engine) else create_engine(url, poolclass=pool.NullPool)
+    engine = _engine(url)
     config = alembic_config()
     try:
         with engine.begin() as connection:
@@ -58,6 +84,59 @@ def upgrade(url: str | Engine, revision: str = "head") -> None:
 def downgrade(url: str | Engine, revision: str) -> None:
     """Downgrade the meetlink tables at ``url`` to ``revision`` (``"base"`` drops them all)."""
     _run(url, revision, upgrading=False)
+
+
+def current_revision(url: str | Engine) -> str | None:
+    """The revision meetlink's tables are at (None: never migrated, or downgraded to base)."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
+    except Exception as exc:
+        raise StorageError("cannot reach the database to read meetlink's revision") from exc
+    finally:
+        if engine is not url:
+            engine.dispose()
+
+
+def migrate_to(url: str | Engine, revision: str = "head") -> str:
+    """Move meetlink's tables to ``revision``, upgrading or downgrading as needed
+    (``"base"`` drops them all); returns ``"upgrade"``, ``"downgrade"`` or ``"none"``."""
+    if revision.startswith(("-", "+")):  # relative steps: Alembic resolves them
+        (downgrade if revision.startswith("-") else upgrade)(url, revision)
+        return "downgrade" if revision.startswith("-") else "upgrade"
+    current = current_revision(url)
+    script = ScriptDirectory.from_config(alembic_config())
+    try:
+        target = script.get_revision(revision) if revision != "base" else None
+    except Exception as exc:  # alembic's CommandError / ResolutionError: an unknown revision
+        raise StorageError(f"unknown meetlink revision {revision!r}") from exc
+    target_id = None if target is None else target.revision
+    if target_id == current:
+        return "none"
+    below = (
+        set()
+        if current is None
+        else {r.revision for r in script.iterate_revisions(current, "base")}
+    )
+    if target_id is None or target_id in below:
+        downgrade(url, revision)
+        return "downgrade"
+    upgrade(url, revision)
+    return "upgrade"
+
+
+def ignore_meetlink_version(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For a host's Alembic ``include_name`` when the host includes
+    :data:`~meetlink.adapters.sqlalchemy.metadata` in its ``target_metadata`` and meetlink's
+    tables were made by ``meetlink migrate``: autogenerate then ignores meetlink's own version
+    table (``meetlink_alembic_version``), which no metadata describes, instead of proposing to
+    drop it.
+
+        context.configure(..., include_name=ignore_meetlink_version)
+    """
+    return not (type_ == "table" and name == VERSION_TABLE)
 
 
 def exclude_meetlink(name: str | None, type_: str, parent_names: Any) -> bool:
