@@ -119,6 +119,11 @@ class MeetLink:
         """The clock this instance reads."""
         return self._ctx.clock
 
+    @property
+    def provider_keys(self) -> tuple[str, ...]:
+        """The keys of the registered providers (e.g. ``("teams", "zoom")``)."""
+        return self._ctx.providers.keys()
+
     # -- add-on contract (S3-S5) ------------------------------------------------------
 
     def _subscription(self, tenant_id: str, action: Action | None) -> Subscription:
@@ -393,10 +398,15 @@ class MeetLink:
         ]
 
     def close(self) -> None:
-        """Release the storage."""
-        if not self._closed:
-            self._closed = True
+        """Release what this instance holds: the storage's connections and the providers'
+        HTTP clients (a client the host passed to a provider stays open). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
             self._ctx.storage.close()
+        finally:
+            self._ctx.providers.close()
 
     def __enter__(self) -> MeetLink:
         return self

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable, Mapping
 
 from meetlink.errors import ConfigurationError, UnknownProvider
 from meetlink.ports.provider import VideoProvider
 
 __all__ = ["ProviderRegistry"]
+
+log = logging.getLogger("meetlink")
 
 
 class ProviderRegistry:
@@ -48,6 +51,17 @@ class ProviderRegistry:
         except KeyError:
             close = difflib.get_close_matches(key, self._by_key, n=3)
             raise UnknownProvider(key, tuple(close) or self.keys()) from None
+
+    def close(self) -> None:
+        """Close every provider that has a ``close()`` (their HTTP clients); one that
+        fails to close is logged and the others are still closed."""
+        for key, provider in self._by_key.items():
+            close = getattr(provider, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    log.warning("closing provider %r failed", key, exc_info=True)
 
     def find(self, key: str | None) -> VideoProvider | None:
         """The provider for ``key`` or None."""
