@@ -133,8 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, dispatch: Dispatch) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, dispatch: Dispatch, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.dispatch = dispatch
 
 
@@ -148,9 +148,10 @@ class EmulatorServer:
 
 
 @contextmanager
-def serve(dispatch: Dispatch, *, name: str) -> Iterator[EmulatorServer]:
-    """Serve ``dispatch`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
-    server = _Server(dispatch)
+def serve(dispatch: Dispatch, *, name: str, port: int = 0) -> Iterator[EmulatorServer]:
+    """Serve ``dispatch`` over HTTP on 127.0.0.1 until the block ends, on ``port`` (0: a
+    free one)."""
+    server = _Server(dispatch, port)
     port = int(server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=name, daemon=True)
     thread.start()

@@ -163,6 +163,7 @@ class JobRunner:
             removed = self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
             if not removed:
                 self.asked_again.add(job.id)
+        log.info("job %s/%s done", job.kind, job.key)
         return True
 
     def _retry(self, job: Job, exc: BaseException, retry_at: datetime | None) -> None:

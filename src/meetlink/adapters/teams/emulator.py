@@ -234,6 +234,11 @@ class TeamsEmulator(EmulatorFront):
         expire (FACTS.md §4). Consenting again heals it."""
         self.fail_refresh(user, 65001)
 
+    def remove_app(self, user: TeamsUser) -> None:
+        """The user removes the app (the Zoom emulator's ``remove_app``): Microsoft sends no
+        webhook, so this returns None; the link's next refresh fails (:meth:`revoke_consent`)."""
+        self.revoke_consent(user)
+
     def fail_refresh(self, user: TeamsUser, aadsts: int) -> None:
         """Every refresh of ``user`` fails with one of :data:`REFRESH_FAULTS` (65001 consent
         revoked, 50173 tokens revoked, 50076 MFA, 53003 conditional access, 70043 sign-in
@@ -300,9 +305,26 @@ class TeamsEmulator(EmulatorFront):
         return in_process_transport(self._state)
 
     @contextmanager
-    def serve(self) -> Iterator[EmulatorServer]:
-        """This emulator over real HTTP on 127.0.0.1; yields an object with ``base_url``."""
-        with serve_state(self._state) as server:
+    def serve(
+        self, *, port: int = 0, control: bool = False, webhook_url: str | None = None
+    ) -> Iterator[EmulatorServer]:
+        """This emulator over real HTTP on 127.0.0.1 (``port`` 0: a free one); yields an
+        object with ``base_url``. ``control``: also serve the ``/_emulator/*`` endpoints
+        (:mod:`meetlink.adapters.emulator_control`; Microsoft sends no webhooks, so
+        ``webhook_url`` is unused)."""
+        wrap = None
+        if control:
+            from meetlink.adapters.emulator_control import EmulatorControl
+
+            app = {
+                "provider": "teams",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "redirect_uri": self.redirect_uri,
+                "tenant_id": self.tenant_id,
+            }
+            wrap = EmulatorControl(self, app=app, webhook_url=webhook_url).wrap
+        with serve_state(self._state, port=port, wrap=wrap) as server:
             yield server
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> TeamsProvider:

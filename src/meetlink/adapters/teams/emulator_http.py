@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote
 
@@ -128,7 +128,11 @@ def in_process_transport(state: EmulatorState) -> LoopbackTransport:
 
 
 @contextmanager
-def serve_state(state: EmulatorState) -> Iterator[EmulatorServer]:
-    """Serve ``state`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
-    with serve(_dispatch_raw(state), name="teams-emulator") as server:
+def serve_state(
+    state: EmulatorState, *, port: int = 0, wrap: Callable[[Dispatch], Dispatch] | None = None
+) -> Iterator[EmulatorServer]:
+    """Serve ``state`` over HTTP on 127.0.0.1 until the block ends, on ``port`` (0: a free
+    one); ``wrap`` may put other paths in front (the control endpoints)."""
+    dispatch = _dispatch_raw(state)
+    with serve(wrap(dispatch) if wrap else dispatch, name="teams-emulator", port=port) as server:
         yield server

@@ -282,9 +282,25 @@ class ZoomEmulator(EmulatorFront):
         return in_process_transport(self._state)
 
     @contextmanager
-    def serve(self) -> Iterator[EmulatorServer]:
-        """This emulator over real HTTP on 127.0.0.1; yields an object with ``base_url``."""
-        with serve_state(self._state) as server:
+    def serve(
+        self, *, port: int = 0, control: bool = False, webhook_url: str | None = None
+    ) -> Iterator[EmulatorServer]:
+        """This emulator over real HTTP on 127.0.0.1 (``port`` 0: a free one); yields an
+        object with ``base_url``. ``control``: also serve the ``/_emulator/*`` endpoints
+        (:mod:`meetlink.adapters.emulator_control`), which POST webhooks to ``webhook_url``."""
+        wrap = None
+        if control:
+            from meetlink.adapters.emulator_control import EmulatorControl
+
+            app = {
+                "provider": "zoom",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "redirect_uri": self.redirect_uri,
+                "webhook_secret": self.webhook_secret,
+            }
+            wrap = EmulatorControl(self, app=app, webhook_url=webhook_url).wrap
+        with serve_state(self._state, port=port, wrap=wrap) as server:
             yield server
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:

@@ -1,0 +1,216 @@
+"""Control endpoints of a served emulator (``serve(control=True)``, ``meetlink emulator``):
+what a developer does by hand on the provider's side while building a host against it.
+
+All under ``/_emulator/`` (never recorded in the emulator's ``requests``), JSON in and out:
+
+=========================  =================================================================
+``GET  /_emulator``          the registered app (client id and secret, redirect URI...)
+``GET  /_emulator/users``    the provider's users; ``POST`` ``{"email": ...}`` adds one
+``POST /_emulator/remove-app``  ``{"email": ...}``: the user removes the app at the provider;
+                             Zoom's signed ``app_deauthorized`` webhook is POSTed to the
+                             webhook URL (or returned, when none is set)
+``POST /_emulator/webhook``  ``{"event": ..., "payload": {...}}``: any signed webhook, sent
+                             the same way (providers that sign webhooks only)
+``POST /_emulator/fail-next``  ``fail_next``'s keyword arguments (``count``, ``status``,
+                             ``method``, ``path``, ``retry_after``)
+``GET  /_emulator/meetings`` the meetings that exist now (``?email=`` for one user's)
+``GET  /_emulator/requests`` every request served so far, in order
+=========================  =================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+import httpx
+
+from meetlink.adapters.loopback import Dispatch, Served, split_target
+
+__all__ = ["PREFIX", "ControlledEmulator", "EmulatorControl"]
+
+PREFIX = "/_emulator"
+_FAIL_NEXT_ARGS = frozenset({"count", "status", "method", "path", "retry_after"})
+_FORWARD_TIMEOUT = 10.0
+
+
+class ControlledEmulator(Protocol):
+    """**Protocol:** the emulator surface the control endpoints use."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def client_secret(self) -> str: ...
+
+    @property
+    def redirect_uri(self) -> str: ...
+
+    @property
+    def requests(self) -> list[tuple[str, str]]: ...
+
+    def users(self) -> list[Any]: ...
+
+    def add_user(self, email: str) -> Any: ...
+
+    def meetings(self, user: Any = None) -> list[dict[str, Any]]: ...
+
+    @property
+    def fail_next(self) -> Callable[..., None]: ...
+
+    def remove_app(self, user: Any) -> tuple[dict[str, str], bytes] | None: ...
+
+
+@attrs.frozen
+class _Answer:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = attrs.field(
+        factory=lambda: {"Content-Type": "application/json; charset=utf-8"}
+    )
+    drop: bool = False
+
+
+def _json(status: int, data: Any) -> _Answer:
+    return _Answer(status, json.dumps(data, indent=1).encode("utf-8"))
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class EmulatorControl:
+    """The ``/_emulator/*`` endpoints in front of one emulator's dispatch.
+
+    ``app`` is what ``GET /_emulator`` shows (the registered app); ``webhook_url`` is where
+    webhooks are POSTed (the host's webhook route)."""
+
+    def __init__(
+        self,
+        emulator: ControlledEmulator,
+        *,
+        app: Mapping[str, str],
+        webhook_url: str | None = None,
+        forward: Callable[[str, Mapping[str, str], bytes], httpx.Response] | None = None,
+    ) -> None:
+        self._emulator = emulator
+        self._app = dict(app)
+        self._webhook_url = webhook_url
+        self._forward = forward or _post
+
+    def wrap(self, dispatch: Dispatch) -> Dispatch:
+        """``dispatch`` with the control endpoints in front of it."""
+
+        def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Served:
+            path, query = split_target(target)
+            if path != PREFIX and not path.startswith(PREFIX + "/"):
+                return dispatch(method, target, headers, body)
+            try:
+                return self._route(method.upper(), path[len(PREFIX) :] or "/", query, body)
+            except _BadRequest as exc:
+                return _json(exc.status, {"error": str(exc)})
+
+        return handle
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Answer:
+        routes: dict[tuple[str, str], Callable[[], _Answer]] = {
+            ("GET", "/"): lambda: _json(200, {**self._app, "webhook_url": self._webhook_url}),
+            ("GET", "/users"): lambda: _json(200, [_plain(u) for u in self._emulator.users()]),
+            ("POST", "/users"): lambda: self._add_user(_fields(body)),
+            ("POST", "/remove-app"): lambda: self._remove_app(_fields(body)),
+            ("POST", "/webhook"): lambda: self._webhook(_fields(body)),
+            ("POST", "/fail-next"): lambda: self._fail_next(_fields(body)),
+            ("GET", "/meetings"): lambda: self._meetings(query.get("email")),
+            ("GET", "/requests"): lambda: _json(
+                200, [{"method": m, "path": p} for m, p in list(self._emulator.requests)]
+            ),
+        }
+        action = routes.get((method, path.rstrip("/") or "/"))
+        if action is None:
+            known = ", ".join(f"{m} {PREFIX}{p}" for m, p in routes)
+            raise _BadRequest(404, f"no control endpoint {method} {PREFIX}{path}; known: {known}")
+        return action()
+
+    def _user(self, email: Any) -> Any:
+        if not isinstance(email, str) or not email:
+            raise _BadRequest(400, 'send {"email": "..."}')
+        found = [u for u in self._emulator.users() if u.email.lower() == email.lower()]
+        if not found:
+            raise _BadRequest(404, f"no user {email!r}; add one with POST {PREFIX}/users")
+        return found[0]
+
+    def _add_user(self, fields: dict[str, Any]) -> _Answer:
+        email = fields.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise _BadRequest(400, 'send {"email": "someone@example.com"}')
+        return _json(201, _plain(self._emulator.add_user(email)))
+
+    def _remove_app(self, fields: dict[str, Any]) -> _Answer:
+        user = self._user(fields.get("email"))
+        signed = self._emulator.remove_app(user)
+        if signed is None:
+            note = "this provider sends no webhook: the link's next token refresh fails"
+            return _json(200, {"removed": user.email, "webhook": None, "note": note})
+        return self._send(signed, {"removed": user.email})
+
+    def _webhook(self, fields: dict[str, Any]) -> _Answer:
+        sign = getattr(self._emulator, "webhook", None)
+        if not callable(sign):
+            raise _BadRequest(404, "this provider sends no webhooks")
+        event, payload = fields.get("event"), fields.get("payload", {})
+        if not isinstance(event, str) or not isinstance(payload, dict):
+            raise _BadRequest(400, 'send {"event": "...", "payload": {...}}')
+        return self._send(sign(event, payload), {"event": event})
+
+    def _send(self, signed: tuple[dict[str, str], bytes], done: dict[str, Any]) -> _Answer:
+        headers, body = signed
+        if self._webhook_url is None:  # nowhere to send it: hand it over instead
+            webhook: dict[str, Any] = {"url": None, "headers": headers, "body": body.decode()}
+            return _json(200, {**done, "webhook": webhook})
+        try:
+            answer = self._forward(self._webhook_url, headers, body)
+        except httpx.HTTPError as exc:
+            error = f"could not POST the webhook to {self._webhook_url}: {type(exc).__name__}"
+            return _json(502, {**done, "webhook": {"url": self._webhook_url, "error": error}})
+        webhook = {
+            "url": self._webhook_url,
+            "status": answer.status_code,
+            "answer": answer.text[:2000],
+        }
+        return _json(200, {**done, "webhook": webhook})
+
+    def _fail_next(self, fields: dict[str, Any]) -> _Answer:
+        unknown = sorted(set(fields) - _FAIL_NEXT_ARGS)
+        if unknown:
+            raise _BadRequest(400, f"unknown fail-next argument(s): {', '.join(unknown)}")
+        try:
+            self._emulator.fail_next(**fields)
+        except (TypeError, ValueError) as exc:
+            raise _BadRequest(400, f"fail-next: {exc}") from exc
+        return _json(200, {"armed": fields})
+
+    def _meetings(self, email: str | None) -> _Answer:
+        user = None if email is None else self._user(email)
+        return _json(200, self._emulator.meetings(user))
+
+
+def _fields(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise _BadRequest(400, "the body must be a JSON object") from exc
+    if not isinstance(data, dict):
+        raise _BadRequest(400, "the body must be a JSON object")
+    return data
+
+
+def _plain(user: Any) -> dict[str, Any]:
+    return attrs.asdict(user) if attrs.has(type(user)) else {"email": user.email}
+
+
+def _post(url: str, headers: Mapping[str, str], body: bytes) -> httpx.Response:
+    return httpx.post(url, headers=dict(headers), content=body, timeout=_FORWARD_TIMEOUT)

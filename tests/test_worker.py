@@ -1,0 +1,197 @@
+"""``meetlink worker --app MODULE:ATTR``: a real subprocess against a SQLite file and the Zoom
+emulator over loopback. ``--once`` drains what is due and exits 0; SIGTERM or SIGINT in the
+middle of a job lets that job finish, starts no other, and exits 0; each job's outcome is
+logged. The ``Worker`` class underneath, in-process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+
+from meetlink import ConferenceStatus, Event, MeetLink, Participant
+from meetlink.adapters.mail import DirectoryMailer
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.domain.records import JobStatus
+from meetlink.testing import Sandbox, ZoomEmulator
+from meetlink.worker import Step, Worker
+
+HOST_APP = '''
+import os
+from meetlink import MeetLink
+from meetlink.adapters.mail import DirectoryMailer
+from meetlink.adapters.sqlalchemy import SqlStorage
+from meetlink.adapters.zoom import ZoomProvider
+
+def build_meetlink():
+    """The host's factory, as ``--app hostapp:build_meetlink`` names it."""
+    base = os.environ["ZOOM_BASE_URL"]
+    return MeetLink(
+        storage=SqlStorage(os.environ["DATABASE_URL"], encryption_keys=[os.environ["KEY"]]),
+        providers=[ZoomProvider(
+            client_id=os.environ["ZOOM_CLIENT_ID"],
+            client_secret=os.environ["ZOOM_CLIENT_SECRET"],
+            redirect_uri=os.environ["ZOOM_REDIRECT_URI"],
+            oauth_base_url=base, api_base_url=base,
+        )],
+        mailer=DirectoryMailer(os.environ["MAIL_DIR"]),
+    )
+
+not_a_meetlink = 42
+'''
+
+
+@attrs.define
+class Deployment:
+    """The host's database and mail directory, Zoom served over loopback, and a MeetLink
+    of the host's web process (which leaves provider work to the worker)."""
+
+    meetlink: MeetLink
+    zoom: ZoomEmulator
+    env: dict[str, str]
+    mail_dir: Path
+    directory: Path
+
+    def worker(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "meetlink.cli", "worker", "--app", *args],
+            cwd=self.directory,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def save(self, event_id: str) -> None:
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+        self.meetlink.save_event(
+            Event(
+                event_id, "t1", "alice", "Planning", start, start + timedelta(minutes=30),
+                participants=(Participant("bob@example.com"), Participant("carol@example.com")),
+                web_meeting="zoom",
+            )
+        )  # fmt: skip
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    (tmp_path / "hostapp.py").write_text(textwrap.dedent(HOST_APP))
+    key, url, mail_dir = generate_key(), f"sqlite:///{tmp_path / 'host.db'}", tmp_path / "mail"
+    zoom = ZoomEmulator()
+    alice = zoom.add_user("alice@corp.example")
+    with zoom.serve() as server:
+        provider = zoom.provider(base_url=server.base_url)
+        storage = SqlStorage(url, encryption_keys=[key], create_schema=True)
+        with MeetLink(
+            storage=storage,
+            providers=[provider],
+            mailer=DirectoryMailer(mail_dir),
+            sync_inline=False,
+        ) as ml:
+            ml.contract("t1")
+            request = ml.begin_link("t1", "alice")
+            params = zoom.consent(request.authorize_url, alice)
+            ml.complete_link(params["state"], code=params["code"])
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "KEY": key,
+                "MAIL_DIR": str(mail_dir),
+                "ZOOM_BASE_URL": server.base_url,
+                "ZOOM_CLIENT_ID": zoom.client_id,
+                "ZOOM_CLIENT_SECRET": zoom.client_secret,
+                "ZOOM_REDIRECT_URI": zoom.redirect_uri,
+            }
+            yield Deployment(ml, zoom, env, mail_dir, tmp_path)
+
+
+def test_once_drains_the_due_work_logs_each_job_and_exits_0(deployment: Deployment) -> None:
+    deployment.save("e1")
+    worker = deployment.worker("hostapp:build_meetlink", "--once")
+    _out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err
+    conference = deployment.meetlink.conference("e1")
+    assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert len(list(deployment.mail_dir.glob("*.eml"))) == 2
+    assert "job sync/e1 done" in err
+    assert err.count("job mail/") == 2
+    assert "worker stopped" in err
+    assert deployment.meetlink.pending_jobs() == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_lets_the_job_at_hand_finish_then_exits_0(
+    deployment: Deployment, signum: signal.Signals
+) -> None:
+    deployment.zoom.latency = 1.5  # the create takes long enough to be interrupted
+    deployment.save("e1")
+    worker = deployment.worker("hostapp:build_meetlink", "--interval", "0.2")
+    deadline = time.monotonic() + 60
+    while not any(j.status is JobStatus.RUNNING for j in deployment.meetlink.pending_jobs()):
+        assert worker.poll() is None and time.monotonic() < deadline, worker.communicate()
+        time.sleep(0.02)
+    signalled = time.monotonic()
+    worker.send_signal(signum)
+    _out, err = worker.communicate(timeout=60)
+    shutdown = time.monotonic() - signalled
+    print(f"\nworker exit {shutdown:.2f}s after {signum.name} (Zoom answering in 1.5s)")
+    assert worker.returncode == 0, err
+    assert f"{signum.name}: finishing the job at hand" in err
+    assert "job sync/e1 done" in err  # the job at hand finished...
+    conference = deployment.meetlink.conference("e1")
+    assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert "job mail/" not in err  # ...and no other job was started
+    assert list(deployment.mail_dir.glob("*.eml")) == []
+    assert len(deployment.meetlink.pending_jobs()) == 2  # the invitations wait
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("hostapp", "MODULE:ATTR"),
+        ("no_such_module:app", "cannot import 'no_such_module'"),
+        ("hostapp:nothing", "has no attribute 'nothing'"),
+        ("hostapp:not_a_meetlink", "expected a MeetLink or a factory of one, got int"),
+    ],
+)
+def test_a_wrong_app_is_a_usage_error(deployment: Deployment, target: str, says: str) -> None:
+    worker = deployment.worker(target, "--once")
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 2
+    assert says in err and "Traceback" not in err
+
+
+def test_the_worker_stops_between_jobs_and_survives_a_failing_pass() -> None:
+    with Sandbox() as sb:
+        ran: list[str] = []
+        failures = iter([True, False])
+
+        def flaky() -> int:
+            if next(failures, False):
+                from meetlink import StorageError
+
+                raise StorageError("database unreachable")
+            return 0
+
+        def job() -> int:
+            ran.append("job")
+            if len(ran) == 3:
+                worker.stop()  # asked to stop during the third job
+            return 1
+
+        worker = Worker(
+            sb.meetlink, interval=0.01, steps=[Step("flaky", flaky), Step("job", job, repeat=True)]
+        )
+        worker.run()
+        assert ran == ["job", "job", "job"]  # the third finished, no fourth started
+        with pytest.raises(ValueError):
+            Worker(sb.meetlink, interval=0)
