@@ -1,0 +1,207 @@
+"""``AsyncMeetLink``: the MeetLink facade for asyncio hosts (FastAPI, Starlette, aiohttp...).
+
+Every facade method is a coroutine with the same arguments, results and errors. The work
+runs on a **bounded thread pool** owned by the wrapper (``max_workers``, default 8): the
+event loop never waits on Zoom, Microsoft or the database, and at most ``max_workers``
+facade calls run at once (others queue). A cancelled await does not stop a call already
+running in its thread: the call finishes (so the database stays consistent) and its result
+is dropped.
+
+    async with AsyncMeetLink(meetlink) as aml:
+        result = await aml.save_event(event)
+
+``aclose()`` waits for running calls, then closes the wrapped MeetLink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from meetlink.app.facade import MeetLink
+from meetlink.app.settings import Settings
+from meetlink.domain.conference import Conference
+from meetlink.domain.event import Event
+from meetlink.domain.links import AccountLink
+from meetlink.domain.records import Job
+from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.subscription import Subscription
+from meetlink.errors import ConfigurationError
+from meetlink.ports.clock import Clock
+
+__all__ = ["AsyncMeetLink"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Threads per AsyncMeetLink unless told otherwise.
+DEFAULT_WORKERS = 8
+
+
+class AsyncMeetLink:
+    """Coroutines over a :class:`~meetlink.MeetLink` (see the module docstring).
+
+    Methods the facade gains later are served too (as coroutines, through ``__getattr__``);
+    the ones below are typed."""
+
+    def __init__(self, meetlink: MeetLink, *, max_workers: int = DEFAULT_WORKERS) -> None:
+        if not isinstance(meetlink, MeetLink):
+            raise ConfigurationError("AsyncMeetLink wraps a meetlink.MeetLink")
+        if max_workers < 1:
+            raise ConfigurationError("max_workers must be at least 1")
+        self.meetlink = meetlink
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="meetlink-aio")
+        self._closed = False
+
+    async def _run(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._closed:
+            raise ConfigurationError("this AsyncMeetLink is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(call, *args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.meetlink, name)  # AttributeError as usual
+        if name.startswith("_") or not callable(found):
+            return found
+
+        @functools.wraps(found)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._run(found, *args, **kwargs)
+
+        return call
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self.meetlink.settings
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the wrapped MeetLink reads."""
+        return self.meetlink.clock
+
+    @property
+    def provider_keys(self) -> tuple[str, ...]:
+        """The keys of the registered providers."""
+        return self.meetlink.provider_keys
+
+    # -- add-on contract -------------------------------------------------------------------
+
+    async def subscription(self, tenant_id: str) -> Subscription:
+        """:meth:`MeetLink.subscription`."""
+        return await self._run(self.meetlink.subscription, tenant_id)
+
+    async def start_trial(self, tenant_id: str) -> Subscription:
+        """:meth:`MeetLink.start_trial`."""
+        return await self._run(self.meetlink.start_trial, tenant_id)
+
+    async def contract(self, tenant_id: str) -> Subscription:
+        """:meth:`MeetLink.contract`."""
+        return await self._run(self.meetlink.contract, tenant_id)
+
+    async def cancel_contract(self, tenant_id: str) -> Subscription:
+        """:meth:`MeetLink.cancel_contract`."""
+        return await self._run(self.meetlink.cancel_contract, tenant_id)
+
+    # -- linking ---------------------------------------------------------------------------
+
+    async def begin_link(
+        self, tenant_id: str, user_id: str, provider: str = "zoom", **options: Any
+    ) -> LinkRequest:
+        """:meth:`MeetLink.begin_link`."""
+        return await self._run(self.meetlink.begin_link, tenant_id, user_id, provider, **options)
+
+    async def complete_link(self, state: str, **options: Any) -> AccountLink:
+        """:meth:`MeetLink.complete_link` (``code``, ``error``, ``user_id``...)."""
+        return await self._run(self.meetlink.complete_link, state, **options)
+
+    async def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
+        """:meth:`MeetLink.link`."""
+        return await self._run(self.meetlink.link, user_id, provider)
+
+    async def unlink(self, user_id: str, provider: str = "zoom") -> bool:
+        """:meth:`MeetLink.unlink`."""
+        return await self._run(self.meetlink.unlink, user_id, provider)
+
+    async def handle_webhook(
+        self, provider: str, headers: Mapping[str, str], body: bytes
+    ) -> WebhookReply:
+        """:meth:`MeetLink.handle_webhook`."""
+        return await self._run(self.meetlink.handle_webhook, provider, headers, body)
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def web_meeting_available(
+        self, tenant_id: str, user_id: str, provider: str = "zoom"
+    ) -> bool:
+        """:meth:`MeetLink.web_meeting_available`."""
+        return await self._run(self.meetlink.web_meeting_available, tenant_id, user_id, provider)
+
+    async def save_event(self, event: Event) -> SaveResult:
+        """:meth:`MeetLink.save_event` (the provider call runs off the event loop)."""
+        return await self._run(self.meetlink.save_event, event)
+
+    async def delete_event(self, event_id: str, **options: Any) -> bool:
+        """:meth:`MeetLink.delete_event` (``actor_id``...)."""
+        return await self._run(self.meetlink.delete_event, event_id, **options)
+
+    async def conference(self, event_id: str, **options: Any) -> Conference | None:
+        """:meth:`MeetLink.conference`."""
+        return await self._run(self.meetlink.conference, event_id, **options)
+
+    async def event(self, event_id: str, **options: Any) -> Event | None:
+        """:meth:`MeetLink.event`."""
+        return await self._run(self.meetlink.event, event_id, **options)
+
+    async def start_url(self, event_id: str, user_id: str, **options: Any) -> str:
+        """:meth:`MeetLink.start_url`."""
+        return await self._run(self.meetlink.start_url, event_id, user_id, **options)
+
+    async def send_due_reminders(self) -> int:
+        """:meth:`MeetLink.send_due_reminders`."""
+        return await self._run(self.meetlink.send_due_reminders)
+
+    # -- background work -------------------------------------------------------------------
+
+    async def run_pending(self, max_jobs: int | None = None) -> int:
+        """:meth:`MeetLink.run_pending`."""
+        return await self._run(self.meetlink.run_pending, max_jobs)
+
+    async def purge(self, keep: timedelta = timedelta(days=30)) -> int:
+        """:meth:`MeetLink.purge`."""
+        return await self._run(self.meetlink.purge, keep)
+
+    async def failed_jobs(self) -> list[Job]:
+        """:meth:`MeetLink.failed_jobs`."""
+        return await self._run(self.meetlink.failed_jobs)
+
+    async def pending_jobs(self) -> list[Job]:
+        """:meth:`MeetLink.pending_jobs`."""
+        return await self._run(self.meetlink.pending_jobs)
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Wait for running calls, then close the wrapped MeetLink. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, functools.partial(self._pool.shutdown, wait=True))
+        await loop.run_in_executor(None, self.meetlink.close)
+
+    async def __aenter__(self) -> AsyncMeetLink:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,186 @@
+"""The ready-made host routes (Flask blueprint, Starlette routes over MeetLink and over
+AsyncMeetLink) against the Zoom emulator: every outcome of ``complete_link`` and
+``handle_webhook`` becomes a redirect with a reason or a 4xx/503, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from meetlink.testing import Sandbox, ZoomUser
+
+from .hosts import REDIRECT_TO, Host, flask_host, starlette_host
+
+T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+CALLBACK = "/meetlink/zoom/callback"
+WEBHOOK = "/meetlink/zoom/webhook"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(now=T0, seed=3) as sb:
+        sb.meetlink.start_trial("t1")
+        yield sb
+
+
+@pytest.fixture(params=["flask", "starlette", "starlette-async"])
+def host(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Host]:
+    if request.param == "flask":
+        maker = flask_host(sandbox.meetlink)
+    else:
+        maker = starlette_host(sandbox.meetlink, use_async=request.param == "starlette-async")
+    with maker as made:
+        made.session.user = ("t1", "alice")
+        yield made
+
+
+def _consent(
+    sb: Sandbox, user_id: str = "alice", **consent: bool
+) -> tuple[dict[str, str], ZoomUser]:
+    zoom_user = sb.zoom.add_user(f"{user_id}@corp.example")
+    request = sb.meetlink.begin_link("t1", user_id)
+    return sb.zoom.consent(request.authorize_url, zoom_user, **consent), zoom_user
+
+
+def _outcome(host: Host, query: dict[str, str]) -> str:
+    """The callback's redirect reason (and that it went back to the host's page)."""
+    reply = host.get(f"{CALLBACK}?{urlencode(query)}")
+    assert reply.status == 303, reply
+    assert reply.location is not None
+    target = urlsplit(reply.location)
+    assert target.path == "/settings"
+    params = parse_qs(target.query)
+    assert params["tab"] == ["video"] and params["provider"] == ["zoom"]
+    return params["meetlink"][0]
+
+
+def test_the_callback_links_the_signed_in_user_and_goes_back(host: Host, sandbox: Sandbox) -> None:
+    params, zoom_user = _consent(sandbox)
+    assert _outcome(host, params) == "linked"
+    link = sandbox.meetlink.link("alice")
+    assert link is not None and link.email == zoom_user.email
+    assert _outcome(host, params) == "expired"  # the same callback again: state used
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({}, 400),  # no state: nobody came from a link
+        ({"code": "abc"}, 400),
+        ({"state": "x" * 5000}, 400),
+        ({"state": "a\x00b"}, 400),
+    ],
+)
+def test_a_callback_without_a_usable_state_is_400(
+    host: Host, query: dict[str, str], status: int
+) -> None:
+    reply = host.get(f"{CALLBACK}?{urlencode(query)}")
+    assert reply.status == status and reply.location is None
+
+
+def test_an_unknown_provider_is_404(host: Host) -> None:
+    assert host.get("/meetlink/skype/callback?state=abc").status == 404
+    assert host.post("/meetlink/skype/webhook", {}, b"{}").status == 404
+
+
+def test_each_refusal_goes_back_with_its_reason(host: Host, sandbox: Sandbox) -> None:
+    denied, _ = _consent(sandbox, allow=False)
+    assert _outcome(host, denied) == "denied"
+
+    params, _ = _consent(sandbox)
+    approval = {"state": params["state"], "error": "admin_approval_required"}
+    assert _outcome(host, approval) == "admin_approval_required"
+
+    assert _outcome(host, {"state": "never-issued", "code": "x"}) == "expired"
+
+    params, _ = _consent(sandbox)
+    assert _outcome(host, {"state": params["state"], "error": "server_error"}) == "rejected"
+
+
+def test_a_reused_code_and_a_zoom_outage_go_back_with_a_reason(
+    host: Host, sandbox: Sandbox
+) -> None:
+    used, _ = _consent(sandbox)
+    assert _outcome(host, used) == "linked"
+    again = sandbox.meetlink.begin_link("t1", "alice")  # a new state, the old code
+    assert _outcome(host, {"state": again.state, "code": used["code"]}) == "rejected"
+
+    params, _ = _consent(sandbox, "bob")
+    host.session.user = ("t1", "bob")
+    sandbox.zoom.fail_next(status=503, path="/oauth/token")
+    assert _outcome(host, params) == "unavailable"
+
+
+def test_the_callback_only_completes_for_who_began_it(host: Host, sandbox: Sandbox) -> None:
+    params, _ = _consent(sandbox, "mallory")  # mallory's link URL, opened by alice
+    assert _outcome(host, params) == "expired"
+    assert sandbox.meetlink.link("alice") is None and sandbox.meetlink.link("mallory") is None
+
+    host.session.user = None  # nobody signed in: nothing happens, the state is kept
+    assert _outcome(host, params) == "not_signed_in"
+
+    host.session.user = ("t1", "mallory")  # the state still works for mallory
+    assert _outcome(host, params) == "linked"
+    assert sandbox.meetlink.link("mallory") is not None
+
+
+def test_a_database_outage_is_no_500(host: Host, sandbox: Sandbox) -> None:
+    params, _ = _consent(sandbox)
+    headers, body = sandbox.zoom.webhook("endpoint.url_validation", {"plainToken": "abc"})
+    sandbox.storage.drop_schema()  # every query now fails
+    assert _outcome(host, params) == "unavailable"
+    assert host.post(WEBHOOK, headers, body).status == 200  # answered without the database
+    headers, body = sandbox.zoom.webhook("app_deauthorized", {"user_id": "u", "account_id": "a"})
+    assert host.post(WEBHOOK, headers, body).status == 503  # Zoom delivers it again later
+
+
+def test_the_webhook_unlinks_on_remove_app_and_answers_validation(
+    host: Host, sandbox: Sandbox
+) -> None:
+    params, zoom_user = _consent(sandbox)
+    assert _outcome(host, params) == "linked"
+
+    headers, body = sandbox.zoom.webhook("endpoint.url_validation", {"plainToken": "abc"})
+    reply = host.post(WEBHOOK, headers, body)
+    assert reply.status == 200 and reply.content_type.startswith("application/json")
+    assert json.loads(reply.text)["plainToken"] == "abc"
+
+    headers, body = sandbox.zoom.remove_app(zoom_user)
+    assert host.post(WEBHOOK, headers, body).status == 200
+    assert sandbox.meetlink.link("alice") is None
+
+
+def test_forged_malformed_and_oversized_webhooks_are_refused(host: Host, sandbox: Sandbox) -> None:
+    headers, body = sandbox.zoom.webhook("endpoint.url_validation", {"plainToken": "abc"})
+    assert host.post(WEBHOOK, headers, body + b" ").status == 401  # the signature no longer fits
+    forged = {**headers, "x-zm-request-timestamp": str(int((T0 - timedelta(hours=1)).timestamp()))}
+    assert host.post(WEBHOOK, forged, body).status == 401  # stale
+    assert host.post(WEBHOOK, {"content-type": "application/json"}, b"{").status in (400, 401)
+    big = {"content-type": "application/json", "content-length": str(2 << 20)}
+    assert host.post(WEBHOOK, big, b"x" * (2 << 20)).status == 413
+
+
+def test_redirect_to_may_be_computed_from_the_request(sandbox: Sandbox) -> None:
+    from flask import Flask
+
+    from meetlink.integrations.flask import blueprint
+
+    app = Flask(__name__)
+    app.register_blueprint(
+        blueprint(
+            sandbox.meetlink,
+            url_prefix="/hooks/",
+            current_user=lambda request: ("t1", request.args.get("as", "alice")),
+            redirect_to=lambda request: f"https://app.example.com/u/{request.args['as']}",
+        )
+    )
+    params, _ = _consent(sandbox)
+    reply = app.test_client().get(f"/hooks/zoom/callback?{urlencode({**params, 'as': 'alice'})}")
+    assert reply.headers["Location"] == (
+        "https://app.example.com/u/alice?meetlink=linked&provider=zoom"
+    )
+    assert REDIRECT_TO.startswith("/")
