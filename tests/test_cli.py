@@ -50,3 +50,17 @@ def test_migrate_creates_the_tables(tmp_path: Path) -> None:
         assert "meetlink_events" in sa.inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_every_option_has_help_text() -> None:
+    import argparse
+
+    from meetlink.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"demo", "migrate", "keygen", "emulator", "worker"}
+    for name, sub in [("meetlink", parser), *commands.choices.items()]:
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                assert action.help, f"{name} {action.option_strings or action.dest}"

@@ -6,20 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, pool
 
 from meetlink import MeetLink, StorageError
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, current_revision, generate_key, metadata
 from meetlink.cli import main
-
-
-def _tables(url: str) -> set[str]:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+from tests.storage.test_migrations import _tables
 
 
 def _plain(url: str) -> str:

@@ -86,19 +86,27 @@ class _BadRequest(Exception):
 class EmulatorControl:
     """The ``/_emulator/*`` endpoints in front of one emulator's dispatch.
 
-    ``app`` is what ``GET /_emulator`` shows (the registered app); ``webhook_url`` is where
-    webhooks are POSTed (the host's webhook route)."""
+    ``GET /_emulator`` shows the registered app (``provider``, client id and secret, redirect
+    URI, and ``extra`` such as Zoom's webhook secret); ``webhook_url`` is where webhooks are
+    POSTed (the host's webhook route)."""
 
     def __init__(
         self,
         emulator: ControlledEmulator,
         *,
-        app: Mapping[str, str],
+        provider: str,
+        extra: Mapping[str, str] | None = None,
         webhook_url: str | None = None,
         forward: Callable[[str, Mapping[str, str], bytes], httpx.Response] | None = None,
     ) -> None:
         self._emulator = emulator
-        self._app = dict(app)
+        self._app = {
+            "provider": provider,
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+            "redirect_uri": emulator.redirect_uri,
+            **(extra or {}),
+        }
         self._webhook_url = webhook_url
         self._forward = forward or _post
 

@@ -316,14 +316,10 @@ class TeamsEmulator(EmulatorFront):
         if control:
             from meetlink.adapters.emulator_control import EmulatorControl
 
-            app = {
-                "provider": "teams",
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "redirect_uri": self.redirect_uri,
-                "tenant_id": self.tenant_id,
-            }
-            wrap = EmulatorControl(self, app=app, webhook_url=webhook_url).wrap
+            control_api = EmulatorControl(
+                self, provider="teams", extra={"tenant_id": self.tenant_id}, webhook_url=webhook_url
+            )
+            wrap = control_api.wrap
         with serve_state(self._state, port=port, wrap=wrap) as server:
             yield server
 

@@ -292,14 +292,13 @@ class ZoomEmulator(EmulatorFront):
         if control:
             from meetlink.adapters.emulator_control import EmulatorControl
 
-            app = {
-                "provider": "zoom",
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "redirect_uri": self.redirect_uri,
-                "webhook_secret": self.webhook_secret,
-            }
-            wrap = EmulatorControl(self, app=app, webhook_url=webhook_url).wrap
+            control_api = EmulatorControl(
+                self,
+                provider="zoom",
+                extra={"webhook_secret": self.webhook_secret},
+                webhook_url=webhook_url,
+            )
+            wrap = control_api.wrap
         with serve_state(self._state, port=port, wrap=wrap) as server:
             yield server
 
