@@ -45,15 +45,21 @@ def test_close_closes_the_providers_clients_but_not_the_hosts(
     teams_transport = RecordingTransport(teams.transport())
     host_client = httpx.Client(transport=zoom.transport())
     common = {"client_id": "id", "client_secret": "secret", "redirect_uri": "http://h/cb"}
-    providers = {
-        "broken": Unclosable(),
-        "zoom": ZoomProvider(transport=zoom_transport, **common),
-        "teams": TeamsProvider(transport=teams_transport, **common),
-        "zoom-host": ZoomProvider(client=host_client, **common),
-    }
+    providers = [
+        Unclosable(),
+        ZoomProvider(transport=zoom_transport, **common),
+        TeamsProvider(transport=teams_transport, **common),
+    ]
     storage = SqlStorage("sqlite://", encryption_keys=[generate_key()], create_schema=True)
     ml = MeetLink(storage=storage, providers=providers, mailer=RecordingMailer())  # type: ignore[arg-type]
-    assert ml.provider_keys == ("broken", "teams", "zoom", "zoom-host")
+    assert ml.provider_keys == ("broken", "teams", "zoom")
+    other_storage = SqlStorage("sqlite://", encryption_keys=[generate_key()])
+    hosts = MeetLink(
+        storage=other_storage,
+        providers=[ZoomProvider(client=host_client, **common)],
+        mailer=RecordingMailer(),
+    )
+    hosts.close()
     ml.close()
     assert zoom_transport.closed and teams_transport.closed
     assert not host_client.is_closed
