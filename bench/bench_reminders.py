@@ -16,9 +16,14 @@ import sqlalchemy as sa
 
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.sqlalchemy.tables import metadata
+from meetlink.app.queue import JobQueue
+from meetlink.domain.jobs import JobRequest
+from meetlink.domain.retry import RetryPolicy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import T0
+
+QUEUE = JobQueue(RetryPolicy(), timedelta(minutes=5))
 
 
 def fill(storage: SqlStorage, n: int) -> None:
@@ -59,9 +64,8 @@ def seed_templates(storage: SqlStorage) -> None:
 
     with storage.unit_of_work() as uow:
         uow.events.put(EventRecord(event=event(-1, T0 + timedelta(days=400)), updated_at=T0))
-        uow.jobs.ensure(
-            kind="sync", key="template", run_at=T0 + timedelta(days=400), payload={}, now=T0
-        )
+        request = JobRequest(kind="sync", key="template", run_at=T0 + timedelta(days=400))
+        QUEUE.ask(uow, request, T0)
         uow.commit()
 
 
@@ -82,7 +86,7 @@ def measure(n: int, directory: Path) -> tuple[float, float]:
             assert len(due) == 50
         with storage.unit_of_work() as uow:
             t = time.perf_counter()
-            claimed = uow.jobs.claim(T0, 100, T0 + timedelta(minutes=5))
+            claimed = QUEUE.claim(uow, T0, 100)
             timings_j.append(time.perf_counter() - t)
             assert len(claimed) == 50
             uow.rollback()

@@ -16,7 +16,7 @@ CONTRACT = {
 }  # fmt: skip
 EXTENSIONS = {
     "AuthExpired", "ConcurrentUpdate", "ConfigurationError", "CredentialError", "GrantRevoked",
-    "HostNotice", "HostNoticeKind", "InvalidInput", "InvalidSetting",
+    "HostNotice", "HostNoticeKind", "IllegalMove", "InvalidInput", "InvalidSetting",
     "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone",
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",

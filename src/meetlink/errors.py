@@ -12,6 +12,7 @@ The tree::
     │   ├── TrialUnavailable                             a tenant gets one trial (S4)
     │   └── InvalidTransition                            e.g. cancel without contract
     ├── AddonInactive                                    add-on not in trial/contract (S3-S5)
+    ├── IllegalMove                  (also RuntimeError) a lifecycle move its table forbids (a bug)
     ├── LinkError
     │   ├── InvalidLinkState                             unknown, expired or reused OAuth state
     │   ├── LinkDenied                                   the user pressed Deny
@@ -51,6 +52,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialError",
     "GrantRevoked",
+    "IllegalMove",
     "InvalidEvent",
     "InvalidInput",
     "InvalidLinkState",
@@ -130,6 +132,11 @@ class InvalidTransition(SubscriptionError):
 
 class AddonInactive(MeetLinkError):
     """The tenant's web conference add-on is neither in trial nor contracted (S3-S5)."""
+
+
+class IllegalMove(MeetLinkError, RuntimeError):
+    """A conference or job lifecycle was asked for a move its transition table does not
+    allow: a bug in meetlink, never bad input (the message names the stage and the move)."""
 
 
 class LinkError(MeetLinkError):

@@ -70,7 +70,7 @@ class ZoomNoOrphans(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             ml = self.sb.meetlink
-            self.sb.zoom._state.faults.clear()
+            self.sb.zoom.clear_faults()
             if ml.link("alice") is None:
                 self.link_again()
             assert ml.link("alice") is not None

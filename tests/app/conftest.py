@@ -56,11 +56,15 @@ class World:
         return self.mailer.outbox[before:]
 
 
-def make_world(*, storage: Storage | None = None, **settings: Any) -> World:
+def make_world(
+    *, storage: Storage | None = None, capabilities: Capabilities | None = None, **settings: Any
+) -> World:
     """A MeetLink on the fakes (in-memory storage unless ``storage`` is given)."""
     clock = ManualClock(T0)
     zoom = FakeVideoProvider(
-        clock, key="zoom", capabilities=Capabilities(display_name="Zoom", free_plan_minutes=40)
+        clock,
+        key="zoom",
+        capabilities=capabilities or Capabilities(display_name="Zoom", free_plan_minutes=40),
     )
     mailer = RecordingMailer()
     ml = MeetLink(

@@ -89,7 +89,8 @@ def test_rate_limit_retry_time_is_honoured(linked: World) -> None:
 def test_permanent_rejection_is_recorded_and_the_event_kept(linked: World) -> None:
     linked.zoom.fail_next(ProviderRejected("bad request", code=300), method="create_meeting")
     result = linked.meetlink.save_event(linked.event())
-    assert result.conference.status is ConferenceStatus.PENDING
+    assert result.conference.status is ConferenceStatus.FAILED  # API "Additions"
+    assert "bad request" in (result.conference.error or "")
     [failed] = linked.meetlink.failed_jobs()
     assert "bad request" in (failed.last_error or "")
     assert linked.meetlink.event("e1") is not None
@@ -151,7 +152,7 @@ def test_unlink_drops_a_never_issued_conference(linked: World) -> None:
 
 def test_takeover_keeps_meetings_manageable(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
     linked.link("bob", account)
     assert linked.meetlink.link("alice") is None
     later = linked.clock.now() + timedelta(days=3)
@@ -290,8 +291,7 @@ def test_a_failing_listener_never_breaks_the_library() -> None:
 def _idempotent_world() -> World:
     from meetlink.ports.provider import Capabilities
 
-    w = make_world()
-    w.zoom._capabilities = Capabilities(display_name="Zoom", idempotent_create=True)
+    w = make_world(capabilities=Capabilities(display_name="Zoom", idempotent_create=True))
     w.meetlink.start_trial("t1")
     w.link("alice", w.zoom.add_account("alice@corp.example"))
     return w

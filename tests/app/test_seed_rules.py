@@ -101,9 +101,7 @@ def test_s7_linking_another_account_replaces_the_users_link(linked: World) -> No
 
 def test_s8_s9_s24_linking_an_account_held_by_another_user_moves_it(linked: World) -> None:
     alice_account = linked.meetlink.link("alice")
-    shared = next(
-        a for a in linked.zoom._accounts.values() if a.id == alice_account.external_account_id
-    )
+    shared = linked.zoom.find_account(alice_account.external_account_id)
     linked.link("bob", shared)
     assert linked.meetlink.link("alice") is None
     assert linked.meetlink.link("bob").external_account_id == shared.id
@@ -258,7 +256,7 @@ def test_s15_unlink_keeps_existing_urls_and_refuses_new_ones(linked: World) -> N
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
     account_id = linked.meetlink.link("alice").external_account_id
-    account = linked.zoom._accounts[account_id]
+    account = linked.zoom.find_account(account_id)
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body)
     assert reply.status == 200
@@ -267,7 +265,7 @@ def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
 
 
 def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) -> None:
-    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.clock.advance(timedelta(minutes=5))
@@ -277,7 +275,7 @@ def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) 
 
 
 def test_s16_forged_webhook_changes_nothing(linked: World) -> None:
-    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body + b" ")
     assert reply.status == 401
@@ -365,7 +363,7 @@ def test_s21_after_relinking_another_account_an_edit_reissues(linked: World) -> 
 
 def test_s21_relinking_the_same_account_reattaches_its_meetings(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
     linked.meetlink.unlink("alice")
     linked.link("alice", account)
     assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
@@ -428,7 +426,7 @@ def test_settings_accept_day_and_minute_spellings() -> None:
 
 
 def test_purge_forgets_old_logs_but_keeps_replays_detectable(linked: World) -> None:
-    account = linked.zoom._accounts[linked.meetlink.link("alice").external_account_id]
+    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.meetlink.begin_link("t1", "bob")  # a state that will expire

@@ -46,19 +46,19 @@ def conference(**overrides: Any) -> ConferenceRecord:
 
 # (manageable, meeting_id, maybe_created, synced) -> step
 SYNC_TABLE: list[tuple[bool, str | None, bool, MeetingTerms | None, Step]] = [
-    # No active link holds the account: drop what was never issued, detach what was.
-    (False, None, False, None, Step.FORGET),
-    (False, None, False, TERMS, Step.FORGET),
-    (False, None, False, OTHER_TERMS, Step.FORGET),
-    (False, None, True, None, Step.FORGET),
-    (False, None, True, TERMS, Step.FORGET),
-    (False, None, True, OTHER_TERMS, Step.FORGET),
-    (False, "m1", False, None, Step.DETACH),
-    (False, "m1", False, TERMS, Step.DETACH),
-    (False, "m1", False, OTHER_TERMS, Step.DETACH),
-    (False, "m1", True, None, Step.DETACH),
-    (False, "m1", True, TERMS, Step.DETACH),
-    (False, "m1", True, OTHER_TERMS, Step.DETACH),
+    # No active link holds the account: the lifecycle's account-lost move applies.
+    (False, None, False, None, Step.LOST),
+    (False, None, False, TERMS, Step.LOST),
+    (False, None, False, OTHER_TERMS, Step.LOST),
+    (False, None, True, None, Step.LOST),
+    (False, None, True, TERMS, Step.LOST),
+    (False, None, True, OTHER_TERMS, Step.LOST),
+    (False, "m1", False, None, Step.LOST),
+    (False, "m1", False, TERMS, Step.LOST),
+    (False, "m1", False, OTHER_TERMS, Step.LOST),
+    (False, "m1", True, None, Step.LOST),
+    (False, "m1", True, TERMS, Step.LOST),
+    (False, "m1", True, OTHER_TERMS, Step.LOST),
     # Manageable, no meeting yet: create, or first look for a create that may have landed.
     (True, None, False, None, Step.CREATE),
     (True, None, False, TERMS, Step.CREATE),
@@ -88,6 +88,12 @@ def test_plan_sync_truth_table(
 ) -> None:
     record = conference(meeting_id=meeting_id, maybe_created=maybe_created, synced=synced)
     assert plan_sync(record, TERMS, manageable) is step
+
+
+@pytest.mark.parametrize("manageable", [True, False])
+def test_a_failed_conference_waits_for_retry_or_a_new_save(manageable: bool) -> None:
+    record = conference(status=ConferenceStatus.FAILED, maybe_created=True)
+    assert plan_sync(record, TERMS, manageable) is Step.DONE
 
 
 def test_sync_table_covers_every_combination() -> None:

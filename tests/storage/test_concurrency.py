@@ -19,12 +19,13 @@ import pytest
 from sqlalchemy import delete
 
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key, metadata
+from meetlink.domain.jobs import JobRequest
 from meetlink.domain.links import LinkRecord, UnlinkReason, violations
 from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.storage import Storage
 
 from .factories import T0, link, tokens
-from .workers import claim_and_finish
+from .workers import QUEUE, claim_and_finish
 
 JOBS = 200
 PROCESSES = 4
@@ -49,9 +50,11 @@ def test_processes_claim_each_job_exactly_once(
     now = datetime.now(UTC) - timedelta(minutes=1)
     with sql_storage.unit_of_work() as uow:
         created = {
-            uow.jobs.ensure(
-                kind="work", key=str(n), run_at=now + timedelta(microseconds=n), payload={"n": n},
-                now=now,
+            QUEUE.ask(
+                uow,
+                JobRequest(kind="work", key=str(n), run_at=now + timedelta(microseconds=n),
+                           payload={"n": n}),
+                now,
             ).id
             for n in range(JOBS)
         }  # fmt: skip
@@ -142,14 +145,14 @@ def test_in_memory_sqlite_serves_many_threads(memory_sql: SqlStorage) -> None:
     now = datetime.now(UTC)
     with memory_sql.unit_of_work() as uow:
         for n in range(60):
-            uow.jobs.ensure(kind="work", key=str(n), run_at=now, payload={}, now=now)
+            QUEUE.ask(uow, JobRequest(kind="work", key=str(n), run_at=now), now)
         uow.commit()
     claimed: queue.Queue[str] = queue.Queue()
 
     def claimer() -> None:
         while True:
             with memory_sql.unit_of_work() as uow:
-                jobs = uow.jobs.claim(now, 2, now + timedelta(minutes=5))
+                jobs = QUEUE.claim(uow, now, 2)
                 uow.commit()
             if not jobs:
                 return

@@ -10,12 +10,14 @@ from datetime import timedelta
 import attrs
 import pytest
 
+from meetlink.domain.jobs import JobRequest
 from meetlink.domain.links import UnlinkReason
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
 from meetlink.errors import ConcurrentUpdate, StorageError
 from meetlink.ports.storage import Storage
 
 from .factories import T0, event_record, link, pending, tokens
+from .workers import QUEUE
 
 
 class Boom(Exception):
@@ -265,7 +267,7 @@ def test_commit_is_atomic_when_a_failure_interrupts(storage: Storage) -> None:
     with pytest.raises(Boom), storage.unit_of_work() as uow:
         uow.events.put(event_record("e1"))
         uow.links.add(link("l1"))
-        uow.jobs.ensure(kind="sync", key="e1", run_at=T0, payload={"e": "e1"}, now=T0)
+        QUEUE.ask(uow, JobRequest(kind="sync", key="e1", run_at=T0, payload={"e": "e1"}), T0)
         uow.reminders.record("e1", "a@example.com", T0)
         raise Boom
     with storage.unit_of_work() as uow:

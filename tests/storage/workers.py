@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from meetlink.adapters.sqlalchemy import SqlStorage
+from meetlink.app.queue import JobQueue
+from meetlink.domain.retry import RetryPolicy
 from meetlink.errors import ConcurrentUpdate
+
+#: The job rules through the port, as run_pending applies them.
+QUEUE = JobQueue(RetryPolicy(), timedelta(minutes=10))
 
 
 def claim_and_finish(url: str, key: str, barrier: Any, results: Any, batch: int = 3) -> None:
@@ -20,7 +25,7 @@ def claim_and_finish(url: str, key: str, barrier: Any, results: Any, batch: int 
             now = datetime.now(UTC)
             try:
                 with storage.unit_of_work() as uow:
-                    jobs = uow.jobs.claim(now, batch, now + timedelta(minutes=10))
+                    jobs = QUEUE.claim(uow, now, batch)
                     uow.commit()
             except ConcurrentUpdate:
                 continue
@@ -29,7 +34,7 @@ def claim_and_finish(url: str, key: str, barrier: Any, results: Any, batch: int 
             for job in jobs:
                 claimed.append(job.id)
                 with storage.unit_of_work() as uow:
-                    uow.jobs.finish(job.id, job.generation)
+                    QUEUE.finish(uow, job.id, job.generation)
                     uow.commit()
         results.put(("ok", claimed))
     except BaseException as exc:

@@ -326,7 +326,7 @@ def test_list_follows_next_page_token(mocked: Callable[[Handler], ZoomProvider])
     def handler(request: httpx.Request) -> httpx.Response:
         token = request.url.params.get("next_page_token")
         seen.append(token)
-        assert request.url.params["type"] == "upcoming"
+        assert request.url.params["type"] == "scheduled"  # meetings whose time passed too
         n = 1 if token is None else 2
         item = {"id": 1000000000 + n, "join_url": f"https://z/j/{n}", "agenda": f"[meetlink:m{n}]"}
         return httpx.Response(

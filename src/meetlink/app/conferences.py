@@ -10,37 +10,37 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 import attrs
 
-from meetlink.app.accounts import DELETE_JOB, queue_meeting_delete
 from meetlink.app.context import AppContext
-from meetlink.app.mailing import Mailing
-from meetlink.domain.conference import (
-    ConferenceRecord,
-    ConferenceStatus,
-    terms_for,
-)
+from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
+from meetlink.app.tenancy import check_event_owner
+from meetlink.domain import lifecycle as lc
+from meetlink.domain.conference import ConferenceRecord, terms_for
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import Decision, Notice, ProviderTraits, Refusal, decide
 from meetlink.domain.links import LinkRecord, UnlinkReason
 from meetlink.domain.records import EventRecord, Job
+from meetlink.domain.results import HostNotice
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.ports.storage import UnitOfWork
 
 __all__ = ["DELETE_JOB", "SYNC_JOB", "Conferences", "SavePlan", "new_marker"]
 
-SYNC_JOB = "sync"
 log = logging.getLogger("meetlink.conferences")
 
 
 @attrs.frozen
 class SavePlan:
-    """What one save decided: the reasons and notices, and the jobs to try at once."""
+    """What one save decided: the reasons and notices, the jobs to try at once, and the
+    host notices to send once it committed."""
 
     refusals: tuple[Refusal, ...]
     notices: tuple[Notice, ...]
     jobs: tuple[Job, ...]
+    host_notices: tuple[HostNotice, ...] = ()
 
 
 def new_marker() -> str:
@@ -51,16 +51,16 @@ def new_marker() -> str:
 class Conferences:
     """The conference decisions made inside a unit of work."""
 
-    def __init__(self, ctx: AppContext, mailing: Mailing) -> None:
+    def __init__(self, ctx: AppContext, moves: ConferenceMoves) -> None:
         self._ctx = ctx
-        self._mailing = mailing
-
-    # -- deciding (inside one unit of work) ---------------------------------------------
+        self._moves = moves
 
     def plan_save(self, uow: UnitOfWork, event: Event) -> SavePlan:
-        """Store ``event`` and decide its conference (S11, S17, S18, S21, S22)."""
+        """Store ``event`` and decide its conference (S11, S17, S18, S21, S22). The event's
+        row is locked first: a concurrent save of the same event waits for this one."""
         ctx, now = self._ctx, self._ctx.clock.now()
-        old = uow.events.get(event.id)
+        old = uow.events.get(event.id, for_update=True)
+        check_event_owner(old, event)  # an id belongs to the tenant that first saved it
         conf = had = uow.conferences.get(event.id)
         provider = ctx.providers.find(event.web_meeting)
         decision, link = self.decide(uow, event)
@@ -73,56 +73,28 @@ class Conferences:
         )
         old_event = old.event if old else None
         jobs: list[Job] = []
-        sync = False
-        terms = terms_for(event)
+        host_notices: list[HostNotice] = []
+
+        def move(happening: lc.Happening) -> None:
+            nonlocal record, conf
+            applied = self._moves.apply(uow, record, conf, happening, old_event=old_event)
+            record, conf = applied.event, applied.conference
+            jobs.extend(applied.jobs)
+            host_notices.extend(applied.notices)
 
         # Only the event itself withdraws a URL (unticked, or no longer allowed: S17, S18).
         if conf is not None and (
             event.web_meeting != conf.provider or decision.withdraws or provider is None
         ):
-            jobs.extend(self.remove(uow, conf))
-            record = self._mailing.settle(
-                uow, record, None, before=conf.mailed, after=None, old_event=old_event
-            )
-            conf = None
-
+            move(lc.Withdrawn())
         if conf is not None:
-            holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
-            if holder is not None:
-                sync = conf.status is ConferenceStatus.PENDING or conf.synced != terms
-            elif decision.issue and link is not None:
-                # S21, done for the user: the owner linked another account; issue anew there.
-                # The old meeting is deleted if its account is ever linked again.
-                log.info("event %s: re-issuing its meeting on the owner's new link", event.id)
-                self.queue_delete(uow, conf)
-                conf = ConferenceRecord(
-                    event_id=event.id,
-                    provider=link.provider,
-                    external_account_id=link.external_account_id,
-                    marker=new_marker(),
-                    mailed=conf.mailed,
-                    created_at=now,
-                )
-                uow.conferences.put(conf)
-                sync = True
-            else:
-                notices.append(Notice.CONFERENCE_DETACHED)
-                if conf.synced != terms:
-                    notices.append(Notice.LINK_REQUIRED_TO_UPDATE)
+            self._follow(uow, conf, event, decision, link, move, notices)
         elif event.web_meeting is not None and decision.issue and link is not None:
-            conf = ConferenceRecord(
-                event_id=event.id,
-                provider=link.provider,
-                external_account_id=link.external_account_id,
-                marker=new_marker(),
-                created_at=now,
-            )
-            uow.conferences.put(conf)
-            sync = True
+            move(self._requested(event, link))
 
-        if conf is not None and not sync:
+        if conf is not None and not any(job.kind == SYNC_JOB for job in jobs):
             # No provider work: tell participants what changed (new/removed people, times).
-            record, settled = self.settle(uow, record, conf, old_event)
+            record, settled = self._moves.settle(uow, record, conf, old_event)
             if settled is not conf:
                 uow.conferences.put(settled)
                 conf = settled
@@ -132,13 +104,56 @@ class Conferences:
         if conf is not None:
             lead = ctx.settings.reminder_lead
             remind_at = old.remind_at if keep_reminder and old else event.start - lead
-        uow.events.put(attrs.evolve(record, remind_at=remind_at))
-        if sync:
-            jobs.append(
-                uow.jobs.ensure(kind=SYNC_JOB, key=event.id, run_at=now, payload={}, now=now)
-            )
+        record = attrs.evolve(record, remind_at=remind_at)
+        if old is None:
+            uow.events.add(record)  # a concurrent first save of the id: retried, then locked
+        else:
+            uow.events.put(record)
         refusals = decision.refusals if conf is None else ()
-        return SavePlan(refusals, tuple(notices), tuple(jobs))
+        return SavePlan(refusals, tuple(notices), tuple(jobs), tuple(host_notices))
+
+    def _follow(
+        self,
+        uow: UnitOfWork,
+        conf: ConferenceRecord,
+        event: Event,
+        decision: Decision,
+        link: LinkRecord | None,
+        move: Callable[[lc.Happening], None],
+        notices: list[Notice],
+    ) -> None:
+        """An existing conference follows its saved event."""
+        stage = lc.stage_of(conf)
+        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+        if stage is lc.Stage.FAILED:
+            if decision.issue and link is not None:
+                move(self._requested(event, link))  # saved again: a fresh start
+        elif holder is not None:
+            if stage is lc.Stage.DETACHED:
+                move(lc.AccountRegained())
+            elif stage is not lc.Stage.ISSUED or conf.synced != terms_for(event):
+                move(lc.Changed())
+        elif stage is lc.Stage.DETACHED and decision.issue and link is not None:
+            # S21, done for the user: the owner linked another account; issue anew there.
+            # The old URL stays until the new one is issued.
+            log.info("event %s: re-issuing its meeting on the owner's new link", event.id)
+            move(lc.Reissue(provider=link.provider, external_account_id=link.external_account_id,
+                            marker=new_marker()))  # fmt: skip
+        elif stage in (lc.Stage.PENDING, lc.Stage.REISSUING, lc.Stage.ISSUED):
+            move(lc.AccountLost())  # its account lost its link (the sync job would find it)
+        else:
+            notices.append(Notice.CONFERENCE_DETACHED)
+            if conf.synced != terms_for(event):
+                notices.append(Notice.LINK_REQUIRED_TO_UPDATE)
+
+    @staticmethod
+    def _requested(event: Event, link: LinkRecord) -> lc.Requested:
+        return lc.Requested(
+            event_id=event.id,
+            provider=link.provider,
+            external_account_id=link.external_account_id,
+            marker=new_marker(),
+        )
 
     def decide(self, uow: UnitOfWork, event: Event) -> tuple[Decision, LinkRecord | None]:
         """The issuance decision for ``event`` now (S3, S6, S11, S17, S18, S22), and the
@@ -172,43 +187,14 @@ class Conferences:
         history = [link for link in uow.links.history(user_id) if link.provider == provider]
         return bool(history) and history[-1].unlink_reason is UnlinkReason.GRANT_REVOKED
 
-    def settle(
-        self,
-        uow: UnitOfWork,
-        record: EventRecord,
-        conf: ConferenceRecord,
-        old_event: Event | None = None,
-    ) -> tuple[EventRecord, ConferenceRecord]:
-        """Queue the mails ``conf``'s participants are owed; returns the event record (new
-        SEQUENCE) and the conference (new mailed state). Stores neither: the caller does."""
-        after = self._mailing.mailed_state(record.event, conf)
-        if after is None or after == conf.mailed:
-            return record, conf
-        record = self._mailing.settle(
-            uow, record, conf, before=conf.mailed, after=after, old_event=old_event
-        )
-        return record, attrs.evolve(conf, mailed=after)
-
-    def remove(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
-        """Drop the conference row and queue the deletion of its meeting (S19, S20)."""
-        uow.conferences.delete(conf.event_id)
-        return self.queue_delete(uow, conf)
-
-    def queue_delete(self, uow: UnitOfWork, conf: ConferenceRecord) -> list[Job]:
-        """Queue the deletion of ``conf``'s meeting, if it has (or may have) one. A detached
-        meeting's deletion waits (parked) until a link holds its account again."""
-        job = queue_meeting_delete(uow, conf, self._ctx.clock.now())
-        return [] if job is None else [job]
-
     def delete_event(self, uow: UnitOfWork, event_id: str) -> tuple[bool, list[Job]]:
         """Forget the event; its meeting goes too, and participants get a cancellation."""
-        record = uow.events.get(event_id)
+        record = uow.events.get(event_id, for_update=True)
         if record is None:
             return False, []
         conf = uow.conferences.get(event_id)
         jobs: list[Job] = []
         if conf is not None:
-            jobs = self.remove(uow, conf)
-            self._mailing.settle(uow, record, None, before=conf.mailed, after=None)
+            jobs = list(self._moves.apply(uow, record, conf, lc.Withdrawn()).jobs)
         uow.events.delete(event_id)
         return True, jobs

@@ -62,6 +62,20 @@ class AppContext:
                 time.sleep(random.uniform(0, 0.005 * attempt))
         raise AssertionError("unreachable")
 
+    def transaction_notifying(self, work: Callable[[UnitOfWork, list[HostNotice]], T]) -> T:
+        """:meth:`transaction`, where ``work`` also collects host notices; they are sent
+        once the unit of work committed (never for a unit that was rolled back)."""
+        notices: list[HostNotice] = []
+
+        def run(uow: UnitOfWork) -> T:
+            notices.clear()
+            return work(uow, notices)
+
+        result = self.transaction(run)
+        for notice in notices:
+            self.notify(notice)
+        return result
+
     def read(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a unit of work that changes nothing."""
         with self.storage.unit_of_work(read_only=True) as uow:

@@ -11,15 +11,17 @@ from typing import Any, cast
 import attrs
 
 from meetlink.adapters.clock import SystemClock
-from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences, SavePlan
+from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
+from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
+from meetlink.app.queue import JobQueue
 from meetlink.app.registry import ProviderRegistry
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
 from meetlink.app.sync import MeetingSync
-from meetlink.app.tenancy import check_event_owner, event_of_tenant
+from meetlink.app.tenancy import event_of_tenant
 from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked
 from meetlink.domain.conference import Conference, ConferenceStatus
@@ -91,20 +93,20 @@ class MeetLink:
             settings=Settings.from_options(settings, **options),
             listener=listener,
         )
-        self._tokens = TokenKeeper(self._ctx)
+        settings = self._ctx.settings
+        self._queue = JobQueue(settings.retry, settings.job_lease)
         self._mailing = Mailing(self._ctx)
-        self._linking = Linking(self._ctx)
+        moves = ConferenceMoves(self._ctx, self._mailing, self._queue)
+        self._tokens = TokenKeeper(self._ctx, moves)
+        self._linking = Linking(self._ctx, moves)
         asked_again = AskedAgain()
-        self._conferences = Conferences(self._ctx, self._mailing)
-        sync = MeetingSync(self._ctx, self._tokens, self._conferences, asked_again)
+        self._conferences = Conferences(self._ctx, moves)
+        sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
         self._runner = JobRunner(
             self._ctx,
-            {
-                SYNC_JOB: sync.run_sync,
-                DELETE_JOB: sync.run_delete,
-                MAIL_JOB: self._deliver,
-            },
-            sync.record_failure,
+            self._queue,
+            {SYNC_JOB: sync.run_sync, DELETE_JOB: sync.run_delete, MAIL_JOB: self._deliver},
+            {SYNC_JOB: sync.on_outcome},
             asked_again,
         )
         self._closed = False
@@ -230,12 +232,12 @@ class MeetLink:
         """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
         inline = self._ctx.settings.sync_inline
 
-        def work(uow: UnitOfWork) -> tuple[SavePlan, list[Job]]:
-            check_event_owner(uow.events.get(event.id), event)  # an id is its tenant's
+        def work(uow: UnitOfWork, out: list[HostNotice]) -> tuple[SavePlan, list[Job]]:
             plan = self._conferences.plan_save(uow, event)
+            out.extend(plan.host_notices)
             return plan, self._claim(uow, plan.jobs) if inline else []
 
-        plan, claimed = self._ctx.transaction(work)
+        plan, claimed = self._ctx.transaction_notifying(work)
         for job in claimed:
             self._runner.run_now(job, claimed=True)
         conference = self.conference(event.id)
@@ -247,6 +249,16 @@ class MeetLink:
         if conference is not None and conference.status is ConferenceStatus.PENDING:
             notices.append(Notice.PROVIDER_PENDING)
         return SaveResult(event.id, conference, refusals, tuple(dict.fromkeys(notices)))
+
+    @checked
+    def retry(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:
+        """Run the event's FAILED or PENDING conference work again now, inline like
+        ``save_event`` (a wait the provider asked for is still honoured). UnknownEvent for
+        an unknown id (or, with ``tenant_id``, another tenant's)."""
+        record = self._ctx.read(lambda uow: event_of_tenant(uow, event_id, tenant_id))
+        if record is None:
+            raise UnknownEvent(f"no event {event_id!r}")
+        return self.save_event(record.event).conference
 
     @checked
     def delete_event(
@@ -271,20 +283,23 @@ class MeetLink:
     def _claim(self, uow: UnitOfWork, jobs: Iterable[Job]) -> list[Job]:
         """Claim the jobs a change just asked for, in the same transaction, to run them now."""
         now = self._ctx.clock.now()
-        lease = now + self._ctx.settings.job_lease
-        return [c for j in jobs if (c := uow.jobs.claim_job(j.id, now, lease)) is not None]
+        return [c for j in jobs if (c := self._queue.claim_job(uow, j.id, now)) is not None]
 
     @checked
     def conference(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:
-        """The event's conference (S12), or None. With ``tenant_id``, an event of another
-        tenant is UnknownEvent."""
+        """The event's conference (S12), or None; ``next_attempt_at`` comes from its work.
+        With ``tenant_id``, an event of another tenant is UnknownEvent."""
 
-        def work(uow: UnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> Conference | None:
             event_of_tenant(uow, event_id, tenant_id)
-            return uow.conferences.get(event_id)
+            record = uow.conferences.get(event_id)
+            if record is None:
+                return None
+            job = uow.jobs.find(SYNC_JOB, event_id)
+            waiting = job is not None and job.status is JobStatus.PENDING
+            return record.public(next_attempt_at=job.run_at if waiting and job else None)
 
-        record = self._ctx.read(work)
-        return record.public() if record is not None else None
+        return self._ctx.read(work)
 
     @checked
     def event(self, event_id: str, *, tenant_id: str | None = None) -> Event | None:
@@ -382,20 +397,24 @@ class MeetLink:
         self._mailing.deliver(job.payload)
 
     @checked
-    def failed_jobs(self) -> list[Job]:
-        """Jobs that gave up after the retry policy (to show an operator)."""
-        return [
-            j for j in self._ctx.read(lambda uow: uow.jobs.all()) if j.status is JobStatus.FAILED
-        ]
+    def failed_jobs(self, *, limit: int = 100, after: Job | None = None) -> list[Job]:
+        """Jobs that gave up (to show an operator), by ``(run_at, id)``: up to ``limit``,
+        after the job ``after`` (pass the last one of a page to get the next page)."""
+        return self._ctx.read(lambda uow: uow.jobs.page(JobStatus.FAILED, limit=limit,
+                                                        after=after))  # fmt: skip
 
     @checked
-    def pending_jobs(self) -> list[Job]:
-        """Jobs still to run (pending or running)."""
-        return [
-            j
-            for j in self._ctx.read(lambda uow: uow.jobs.all())
-            if j.status is not JobStatus.FAILED
-        ]
+    def pending_jobs(self, *, limit: int = 100, after: Job | None = None) -> list[Job]:
+        """Jobs still to run (pending or running), paged like :meth:`failed_jobs`."""
+
+        def work(uow: UnitOfWork) -> list[Job]:
+            found = [
+                *uow.jobs.page(JobStatus.PENDING, limit=limit, after=after),
+                *uow.jobs.page(JobStatus.RUNNING, limit=limit, after=after),
+            ]
+            return sorted(found, key=lambda job: (job.run_at, job.id))[:limit]
+
+        return self._ctx.read(work)
 
     def close(self) -> None:
         """Release what this instance holds: the storage's connections and the providers'

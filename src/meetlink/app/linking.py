@@ -16,9 +16,8 @@ import secrets
 import uuid
 from collections.abc import Iterable
 
-from meetlink.app.accounts import account_lost, account_regained, wake_parked_deletes
-from meetlink.app.conferences import SYNC_JOB
 from meetlink.app.context import AppContext
+from meetlink.app.moves import ConferenceMoves
 from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
 from meetlink.domain.records import PendingAuth
 from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, WebhookReply
@@ -47,8 +46,9 @@ def _challenge(verifier: str) -> str:
 class Linking:
     """Link, unlink, and provider webhooks."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, moves: ConferenceMoves) -> None:
         self._ctx = ctx
+        self._moves = moves
 
     def addon_active(self, uow: UnitOfWork, tenant_id: str) -> bool:
         """Whether the tenant's add-on is active now."""
@@ -160,10 +160,8 @@ class Linking:
                 ended_links.append(ended)
             uow.links.add(plan.new)
             for ended in plan.ended:
-                account_lost(uow, ended.provider, ended.external_account_id, now)
-            for event_id in account_regained(uow, new.provider, new.external_account_id):
-                uow.jobs.ensure(kind=SYNC_JOB, key=event_id, run_at=now, payload={}, now=now)
-            wake_parked_deletes(uow, new.provider, new.external_account_id, now)
+                self._moves.account_lost(uow, ended.provider, ended.external_account_id)
+            self._moves.account_regained(uow, new.provider, new.external_account_id)
             return [e for e in (by_user,) if e is not None and e.external_account_id
                     != new.external_account_id]  # fmt: skip
 
@@ -191,7 +189,7 @@ class Linking:
             if link is None:
                 return None
             uow.links.update(link.ended(UnlinkReason.USER, now))
-            account_lost(uow, link.provider, link.external_account_id, now)
+            self._moves.account_lost(uow, link.provider, link.external_account_id)
             return link
 
         link = self._ctx.transaction(work)
@@ -266,7 +264,7 @@ class Linking:
                 if message.occurred_at is not None and link.linked_at > message.occurred_at:
                     return None  # sent before this link was made: it cannot be about it
                 uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
-                account_lost(uow, link.provider, link.external_account_id, now)
+                self._moves.account_lost(uow, link.provider, link.external_account_id)
                 return link
 
             removed = self._ctx.transaction(work)

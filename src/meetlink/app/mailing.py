@@ -24,8 +24,9 @@ import attrs
 from meetlink.app.context import AppContext
 from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, Participant
+from meetlink.domain.jobs import JobRequest, ask
 from meetlink.domain.notification import MailKind, plan_mails
-from meetlink.domain.records import EventRecord, Job
+from meetlink.domain.records import EventRecord
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
@@ -52,12 +53,14 @@ class Mailing:
         self._ctx = ctx
 
     def mailed_state(self, event: Event, conf: ConferenceRecord | None) -> MailedState | None:
-        """What participants should know now (None: no URL to tell)."""
-        if conf is None or conf.join_url is None:
+        """What participants should know now: the conference's public URL (a kept one while
+        its replacement is pending); None when there is no URL to tell."""
+        view = None if conf is None else conf.public()
+        if view is None or view.join_url is None:
             return None
         return MailedState(
-            join_url=conf.join_url,
-            passcode=conf.passcode,
+            join_url=view.join_url,
+            passcode=view.passcode,
             start=event.start,
             end=event.end,
             emails=tuple(p.email for p in event.participants),
@@ -135,17 +138,11 @@ class Mailing:
             message_id=message_id,
             created_at=now,
         )
-        # A fresh Message-ID is a fresh key: a plain insert, no merge needed.
-        uow.jobs.add(
-            Job(
-                id=uuid.uuid4().hex,
-                kind=MAIL_JOB,
-                key=message_id,
-                payload=content_to_payload(content),
-                run_at=now,
-                created_at=now,
-            )
+        # A fresh Message-ID is a fresh key: a plain insert, no merge to look for.
+        request = JobRequest(
+            kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content)
         )
+        uow.jobs.add(ask(None, request, now=now, new_id=uuid.uuid4().hex))
 
     def deliver(self, payload: dict[str, Any]) -> None:
         """Compose the queued mail and hand it to the mailer (a job handler). Content no mail

@@ -1,8 +1,10 @@
-"""The job runner behind ``run_pending()``: claim due jobs, run them, retry or record failure.
+"""The job runner behind ``run_pending()``: claim due jobs, run them, then retry, wait, park
+or record the failure (the rules: :mod:`meetlink.domain.jobs`).
 
 Safe from several threads and processes: claiming is atomic in storage (SKIP LOCKED or an
 immediate transaction), a claimed job is leased and retaken only after its lease expires.
-Permanent failures are recorded (status FAILED, with the error), never dropped.
+A wait the provider asked for (429, a daily cap) is not an attempt. Permanent failures are
+recorded (status FAILED, with the error), never dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from meetlink.app.context import AppContext
-from meetlink.domain.records import Job
+from meetlink.app.queue import JobQueue
+from meetlink.domain.records import Job, JobStatus
+from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import (
     CredentialError,
     GrantRevoked,
@@ -23,12 +27,14 @@ from meetlink.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["AskedAgain", "JobRunner", "Parked"]
+__all__ = ["AskedAgain", "JobRunner", "OutcomeHook", "Parked"]
 
 log = logging.getLogger("meetlink.jobs")
 Handler = Callable[[Job], bool | None]  # True: the handler finished the job itself
-FailureHook = Callable[[Job, str], None]
+#: (unit of work, the job after the run, error, refused for good, notices to send).
+OutcomeHook = Callable[[UnitOfWork, Job, str, bool, list[HostNotice]], None]
 
 
 class Parked(Exception):
@@ -64,18 +70,22 @@ class AskedAgain:
 
 
 class JobRunner:
-    """Runs jobs by kind."""
+    """Runs jobs by kind, and settles each run in one unit of work: the job's next state
+    (:mod:`meetlink.domain.jobs`) with what its kind records about the outcome (``hooks``:
+    the sync job's conference moves), host notices after the commit."""
 
     def __init__(
         self,
         ctx: AppContext,
+        queue: JobQueue,
         handlers: dict[str, Handler],
-        on_failure: FailureHook,
+        hooks: dict[str, OutcomeHook],
         asked_again: AskedAgain,
     ) -> None:
         self._ctx = ctx
+        self._queue = queue
         self._handlers = handlers
-        self._on_failure = on_failure
+        self._hooks = hooks
         self.asked_again = asked_again
 
     def run_pending(self, max_jobs: int | None = None) -> int:
@@ -87,8 +97,8 @@ class JobRunner:
         batch = self._ctx.settings.claim_batch
         while max_jobs is None or done < max_jobs:
             limit = batch if max_jobs is None else min(batch, max_jobs - done)
-            jobs = self._claim(limit)
-            if not jobs:
+            jobs, more = self._claim(limit)
+            if not jobs and not more:
                 break
             done += sum(self.execute(job) for job in jobs)
         return done
@@ -107,81 +117,143 @@ class JobRunner:
             current = self._claim_one(job.id)
         return completed
 
-    def _claim(self, limit: int) -> list[Job]:
+    def _claim(self, limit: int) -> tuple[list[Job], bool]:
+        """Claimed jobs, and whether due jobs were seen (some may have been deferred)."""
         now = self._ctx.clock.now()
-        lease = now + self._ctx.settings.job_lease
-        return self._ctx.transaction(lambda uow: uow.jobs.claim(now, limit, lease))
+
+        def work(uow: UnitOfWork) -> tuple[list[Job], bool]:
+            due = uow.jobs.due(now, limit)
+            return [j for j in (self._queue.take(uow, job, now) for job in due) if j], bool(due)
+
+        return self._ctx.transaction(work)
 
     def _claim_one(self, job_id: str) -> Job | None:
         now = self._ctx.clock.now()
-        lease = now + self._ctx.settings.job_lease
-        return self._ctx.transaction(lambda uow: uow.jobs.claim_job(job_id, now, lease))
+        return self._ctx.transaction(lambda uow: self._queue.claim_job(uow, job_id, now))
 
     def execute(self, job: Job) -> bool:
         """Run one claimed job; True when it completed (and was removed)."""
         handler = self._handlers.get(job.kind)
         if handler is None:
-            self._fail(job, f"no handler for job kind {job.kind!r}")
+            self._settle(job, f"no handler for job kind {job.kind!r}", _GIVE_UP, refused=True)
             return False
         try:
             finished = handler(job)
         except Parked as parked:
-            until, reason = parked.until, f"parked: {parked}"
-            log.info("job %s/%s %s, until %s", job.kind, job.key, reason, until)
-            self._ctx.transaction(
-                lambda uow: uow.jobs.retry(
-                    job.id, run_at=until, attempts=job.attempts, error=reason
-                )
-            )
+            until = parked.until
+            log.info("job %s/%s parked (%s) until %s", job.kind, job.key, parked, until)
+            self._settle(job, str(parked), lambda q, u, j, e, now: q.park(u, j, e, until))
             return False
         except RateLimited as exc:
-            self._retry(job, exc, exc.retry_at)
+            # A wait the provider asked for: not an attempt (API "Additions").
+            retry_at = exc.retry_at
+            self._settle(
+                job, _describe(exc), lambda q, u, j, e, now: q.wait(u, j, e, now, retry_at)
+            )
+            return False
+        except CredentialError as exc:
+            # A key is missing or wrong: nothing to retry until the operator fixes it; the
+            # job waits (not an attempt) and looks again, and the operator is told once.
+            self._settle(job, _describe(exc), _KEY_WAIT, credential=True)
             return False
         except ProviderUnavailable as exc:
-            self._retry(job, exc, None)
+            self._settle(job, _describe(exc), _RETRY)
             return False
         except MailDeliveryFailed as exc:
-            if exc.permanent:
-                self._fail(job, f"{type(exc).__name__}: {exc}")
-            else:
-                self._retry(job, exc, None)
+            self._settle(job, _describe(exc), _GIVE_UP if exc.permanent else _RETRY,
+                         refused=exc.permanent)  # fmt: skip
             return False
         except (GrantRevoked, NotLinked) as exc:
             # The link is gone (already recorded): the work for it stops.
             log.info("job %s/%s stopped: %s", job.kind, job.key, exc)
             finished = False
-        except (ProviderError, CredentialError) as exc:
-            # Retrying cannot help (a refused request, an unreadable stored credential):
-            # record it for this job only; the other jobs go on.
-            self._fail(job, f"{type(exc).__name__}: {exc}")
+        except ProviderError as exc:
+            # Retrying cannot help (a refused request): record it for this job only.
+            self._settle(job, _describe(exc), _GIVE_UP, refused=True)
             return False
         except Exception as exc:  # never drop a job on a bug: retry with backoff
             log.exception("job %s/%s failed unexpectedly", job.kind, job.key)
-            self._retry(job, exc, None)
+            self._settle(job, _describe(exc), _RETRY)
             return False
         if not finished:
-            removed = self._ctx.transaction(lambda uow: uow.jobs.finish(job.id, job.generation))
+            removed = self._ctx.transaction(
+                lambda uow: self._queue.finish(uow, job.id, job.generation)
+            )
             if not removed:
                 self.asked_again.add(job.id)
         log.info("job %s/%s done", job.kind, job.key)
         return True
 
-    def _retry(self, job: Job, exc: BaseException, retry_at: datetime | None) -> None:
-        attempts = job.attempts + 1
-        error = f"{type(exc).__name__}: {exc}"
-        policy = self._ctx.settings.retry
-        if policy.exhausted(attempts):
-            self._fail(job, error, attempts)
-            return
+    def _settle(
+        self,
+        job: Job,
+        error: str,
+        change: _Change,
+        *,
+        refused: bool = False,
+        credential: bool = False,
+    ) -> None:
+        """Record one run's outcome: the job's next state, and what its kind records."""
         now = self._ctx.clock.now()
-        run_at = policy.next_run(now, attempts, retry_at)
-        log.info("job %s/%s: %s; retry at %s", job.kind, job.key, error, run_at.isoformat())
-        self._ctx.transaction(
-            lambda uow: uow.jobs.retry(job.id, run_at=run_at, attempts=attempts, error=error)
-        )
 
-    def _fail(self, job: Job, error: str, attempts: int | None = None) -> None:
-        log.error("job %s/%s failed for good: %s", job.kind, job.key, error)
-        count = attempts if attempts is not None else job.attempts + 1
-        self._ctx.transaction(lambda uow: uow.jobs.fail(job.id, attempts=count, error=error))
-        self._on_failure(job, error)
+        def work(uow: UnitOfWork, notices: list[HostNotice]) -> None:
+            stored = self._queue.running(uow, job.id)
+            if stored is None:
+                return  # finished or failed by a worker that took over its lease
+            after = change(self._queue, uow, stored, error, now)
+            if after.status is JobStatus.FAILED:
+                log.error("job %s/%s failed for good: %s", job.kind, job.key, error)
+            else:
+                log.info("job %s/%s: %s; again at %s", job.kind, job.key, error,
+                         after.run_at.isoformat())  # fmt: skip
+            hook = self._hooks.get(job.kind)
+            if hook is not None:
+                hook(uow, after, error, refused, notices)
+            elif after.status is JobStatus.FAILED:
+                notices.append(_gave_up(after, error))
+            if credential and not (stored.last_error or "").startswith("CredentialError"):
+                notices.append(_credentials_unreadable(after, error))
+
+        self._ctx.transaction_notifying(work)
+
+
+_Change = Callable[[JobQueue, UnitOfWork, Job, str, datetime], Job]
+
+
+def _retry(q: JobQueue, uow: UnitOfWork, job: Job, error: str, now: datetime) -> Job:
+    return q.retry(uow, job, error, now)
+
+
+def _give_up(q: JobQueue, uow: UnitOfWork, job: Job, error: str, now: datetime) -> Job:
+    return q.give_up(uow, job, error)
+
+
+def _key_wait(q: JobQueue, uow: UnitOfWork, job: Job, error: str, now: datetime) -> Job:
+    return q.park(uow, job, error, q.backoff(now, job.waits + 1))
+
+
+_RETRY, _GIVE_UP, _KEY_WAIT = _retry, _give_up, _key_wait
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _gave_up(job: Job, error: str) -> HostNotice:
+    return HostNotice(
+        kind=HostNoticeKind.WORK_FAILED,
+        provider=job.provider,
+        event_id=job.payload.get("event_id"),
+        detail=f"{job.kind} job gave up: {error}"[:500],
+    )
+
+
+def _credentials_unreadable(job: Job, error: str) -> HostNotice:
+    return HostNotice(
+        kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
+        provider=job.provider,
+        detail=(
+            f"{job.kind} job waits: stored credentials cannot be decrypted (an encryption key"
+            f" is missing or wrong); it is retried once the key is back. {error}"
+        )[:500],
+    )

@@ -1,11 +1,13 @@
 """Carrying conference decisions to the provider: the sync and delete job handlers.
 
 The sync job always reads the latest event, so a stale update never overwrites a newer one.
-Zoom has no idempotency key: before each create the row is marked ``maybe_created`` (cleared
-again when the create surely did not land); a retry after an unseen answer first asks the
-provider for the meetings carrying the conference's marker and adopts one (a provider with an
-idempotent create is simply asked again). A create that lands after its event was deleted or
-its URL withdrawn is deleted again (compensation).
+Every state change is a lifecycle move (:mod:`meetlink.app.moves`), made in a unit of work
+that holds the event's row lock; the provider is called between units of work, never inside
+one. Zoom has no idempotency key: before a create the conference records the intent
+(maybe-created); a retry after an unseen answer first looks for the meeting carrying the
+conference's marker (in a listing that includes meetings whose time has passed) and adopts
+it. No meeting is created for an event that is over. A create that lands after its event
+was deleted or its URL withdrawn is deleted again (compensation, through a delete job).
 """
 
 from __future__ import annotations
@@ -15,28 +17,24 @@ from datetime import timedelta
 
 import attrs
 
-from meetlink.app.conferences import DELETE_JOB, SYNC_JOB, Conferences, new_marker
+from meetlink.app.conferences import new_marker
 from meetlink.app.context import AppContext
+from meetlink.app.moves import ConferenceMoves, delete_request
+from meetlink.app.queue import JobQueue
 from meetlink.app.runner import AskedAgain, Parked
 from meetlink.app.tokens import TokenKeeper
+from meetlink.domain import lifecycle as lc
 from meetlink.domain.conference import (
     ConferenceRecord,
-    ConferenceStatus,
-    MeetingTerms,
     Step,
     plan_sync,
     terms_for,
 )
+from meetlink.domain.event import Event
 from meetlink.domain.links import LinkRecord
-from meetlink.domain.records import EventRecord, Job
-from meetlink.domain.results import HostNotice, HostNoticeKind
-from meetlink.errors import (
-    GrantRevoked,
-    MeetingGone,
-    NotLinked,
-    ProviderError,
-    ProviderUnavailable,
-)
+from meetlink.domain.records import EventRecord, Job, JobStatus
+from meetlink.domain.results import HostNotice
+from meetlink.errors import GrantRevoked, MeetingGone, NotLinked, ProviderError, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.ports.storage import UnitOfWork
 
@@ -48,6 +46,16 @@ PARK = timedelta(days=1)
 log = logging.getLogger("meetlink.sync")
 
 
+@attrs.frozen
+class _Work:
+    """What one pass of the sync job must do, read under the event's lock."""
+
+    step: Step
+    event: Event
+    conf: ConferenceRecord
+    holder: LinkRecord
+
+
 class MeetingSync:
     """The job handlers that call the provider (outside any unit of work)."""
 
@@ -55,13 +63,17 @@ class MeetingSync:
         self,
         ctx: AppContext,
         tokens: TokenKeeper,
-        conferences: Conferences,
+        moves: ConferenceMoves,
+        queue: JobQueue,
         asked_again: AskedAgain,
     ) -> None:
         self._ctx = ctx
         self._tokens = tokens
-        self._conferences = conferences
+        self._moves = moves
+        self._queue = queue
         self.asked_again = asked_again
+
+    # -- the sync job ------------------------------------------------------------------
 
     def run_sync(self, job: Job) -> bool:
         """Make the provider meeting match the event as stored now. True when the job was
@@ -72,66 +84,152 @@ class MeetingSync:
                 return finished
         return False
 
-    def _prepare(
-        self, uow: UnitOfWork, event_id: str
-    ) -> tuple[EventRecord | None, ConferenceRecord | None, LinkRecord | None, Step | None]:
-        record, conf = uow.events.get(event_id), uow.conferences.get(event_id)
+    def _move(
+        self,
+        event_id: str,
+        marker: str,
+        happening: lc.Happening,
+        job: Job | None = None,
+    ) -> bool:
+        """Apply ``happening`` to the event's conference if it is still the one the work
+        was for (same marker); finish ``job`` in the same unit of work. False otherwise."""
+
+        def work(uow: UnitOfWork, notices: list[HostNotice]) -> bool:
+            record = uow.events.get(event_id, for_update=True)
+            conf = uow.conferences.get(event_id)
+            if record is None or conf is None or conf.marker != marker:
+                return False
+            self._apply(uow, record, conf, happening, notices)
+            if job is not None and not self._queue.finish(uow, job.id, job.generation):
+                self.asked_again.add(job.id)
+            return True
+
+        return self._ctx.transaction_notifying(work)
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord,
+        happening: lc.Happening,
+        notices: list[HostNotice],
+    ) -> ConferenceRecord | None:
+        applied = self._moves.apply(uow, record, conf, happening)
+        if applied.event is not record:
+            uow.events.put(applied.event)
+        notices.extend(applied.notices)
+        return applied.conference
+
+    def _prepare(self, uow: UnitOfWork, event_id: str, notices: list[HostNotice]) -> _Work | None:
+        record = uow.events.get(event_id, for_update=True)
+        conf = uow.conferences.get(event_id)
         if record is None or conf is None:
-            return record, conf, None, None
+            return None
         holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
         step = plan_sync(conf, terms_for(record.event), holder is not None)
+        if step is Step.LOST:
+            self._apply(uow, record, conf, lc.AccountLost(), notices)
+            return None
+        if lc.stage_of(conf) is lc.Stage.DETACHED and holder is not None:
+            regained = self._apply(uow, record, conf, lc.AccountRegained(), notices)
+            assert regained is not None
+            conf = regained
+        if step is Step.DONE or holder is None:
+            return None
         if step is Step.CREATE:
+            if self._over(record.event):
+                self._apply(uow, record, conf, lc.EventEnded(), notices)
+                return None
             # Intent first: from here on a lost answer is looked for before any new create.
-            uow.conferences.put(attrs.evolve(conf, maybe_created=True))
-        return record, conf, holder, step
+            conf = self._apply(uow, record, conf, lc.Creating(), notices)
+            assert conf is not None
+        return _Work(step, record.event, conf, holder)
+
+    def _over(self, event: Event) -> bool:
+        return event.end <= self._ctx.clock.now()
 
     def _sync_once(self, job: Job) -> bool | None:
         """One pass; None: run again at once (the meeting vanished at the provider)."""
         event_id = job.key
-        record, conf, holder, step = self._ctx.transaction(lambda uow: self._prepare(uow, event_id))
-        if record is None or conf is None or step is None:
+        work = self._ctx.transaction_notifying(lambda uow, out: self._prepare(uow, event_id, out))
+        if work is None:
             return False
-        terms = terms_for(record.event)
-        marker = conf.marker
-        if step is Step.DETACH or step is Step.FORGET:
-            self._ctx.transaction(lambda uow: self._orphaned(uow, event_id, marker))
-            return False
-        if step is Step.DONE:
-            return self._ctx.transaction(
-                lambda uow: self._store(uow, event_id, marker, None, terms, job)
-            )
-        assert holder is not None
-        request = MeetingRequest(terms=terms, marker=marker)
-        if step is Step.UPDATE:
+        conf, holder = work.conf, work.holder
+        terms = terms_for(work.event)
+        request = MeetingRequest(terms=terms, marker=conf.marker)
+        if work.step is Step.UPDATE:
             assert conf.meeting_id is not None
             meeting_id = conf.meeting_id
             try:
                 self._tokens.call(holder, lambda p, t: p.update_meeting(t, meeting_id, request))
             except MeetingGone:
                 log.warning("event %s: meeting %s vanished; creating anew", event_id, meeting_id)
-                self._ctx.transaction(lambda uow: self._forget_meeting(uow, event_id, marker))
+                self._move(event_id, conf.marker, lc.MeetingVanished(marker=new_marker()))
                 return None
-            return self._ctx.transaction(
-                lambda uow: self._store(uow, event_id, marker, None, terms, job)
-            )
-        meeting = self._adopt(holder, conf, request) if step is Step.FIND_THEN_CREATE else None
+            self._move(event_id, conf.marker, lc.Updated(terms=terms), job)
+            return True
+        # A create that lands unseen leaves nothing to find only on a plain CREATE, or after
+        # a search found nothing (a create-or-get provider searches by creating).
+        meeting, known_absent = None, work.step is Step.CREATE
+        if work.step is Step.FIND_THEN_CREATE:
+            meeting = self._adopt(holder, conf, request)
+            if meeting is None and not self._idempotent(holder):
+                known_absent = True
+                if self._over(work.event):
+                    self._move(event_id, conf.marker, lc.Failed(error=lc.ENDED_ERROR,
+                                                                known_absent=True))  # fmt: skip
+                    self._move(event_id, conf.marker, lc.EventEnded())
+                    return False
         if meeting is None:
             try:
                 meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
             except ProviderError as exc:
-                if step is Step.CREATE and not _maybe_applied(exc):
-                    # No earlier doubt and this create surely did not land: nothing to look
-                    # for later (a cleanup would otherwise probe the provider for nothing).
-                    self._ctx.transaction(lambda uow: self._not_created(uow, event_id, marker))
+                if known_absent and not _maybe_applied(exc):
+                    failed = lc.Failed(error=_describe(exc), known_absent=True)
+                    self._move(event_id, conf.marker, failed)
                 raise
-        stored = self._ctx.transaction(
-            lambda uow: self._store(uow, event_id, marker, meeting, terms, job)
+        created = lc.Created(
+            meeting_id=meeting.meeting_id,
+            join_url=meeting.join_url,
+            passcode=meeting.passcode,
+            terms=terms,
         )
-        if not stored:
-            # The event was deleted or its URL withdrawn while we created: undo (scenario 18).
-            log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
-            self._delete_meeting(holder, meeting.meeting_id)
-        return stored
+        if self._store_created(event_id, conf.marker, created, job):
+            return True
+        # The event was deleted or its URL withdrawn while we created (scenario 18): the
+        # meeting goes through a delete job, retried until the provider confirms.
+        log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
+        # Exactly this meeting (its own job: a conference may still use the marker).
+        effect = lc.DeleteMeeting(
+            provider=holder.provider,
+            external_account_id=holder.external_account_id,
+            meeting_id=meeting.meeting_id,
+            marker=conf.marker,
+            maybe_created=False,
+        )
+        now = self._ctx.clock.now()
+        undo = delete_request(effect, now, key=f"{effect.provider}:{meeting.meeting_id}")
+        self._ctx.transaction(lambda uow: self._queue.ask(uow, undo, now))
+        return False
+
+    def _store_created(self, event_id: str, marker: str, created: lc.Created, job: Job) -> bool:
+        """Record the new meeting; False when the conference no longer wants it."""
+
+        def work(uow: UnitOfWork, notices: list[HostNotice]) -> bool:
+            record = uow.events.get(event_id, for_update=True)
+            conf = uow.conferences.get(event_id)
+            if record is None or conf is None or conf.marker != marker:
+                return False
+            if lc.stage_of(conf) not in (lc.Stage.PENDING, lc.Stage.REISSUING):
+                if conf.meeting_id != created.meeting_id:
+                    return False  # a retaken job issued another meeting first: ours goes
+            else:
+                self._apply(uow, record, conf, created, notices)
+            if not self._queue.finish(uow, job.id, job.generation):
+                self.asked_again.add(job.id)
+            return True
+
+        return self._ctx.transaction_notifying(work)
 
     def _adopt(
         self, holder: LinkRecord, conf: ConferenceRecord, request: MeetingRequest
@@ -154,72 +252,11 @@ class MeetingSync:
         return self._ctx.providers.get(holder.provider).capabilities.idempotent_create
 
     def _find(self, holder: LinkRecord, marker: str) -> list[Meeting]:
-        """The account's meetings that carry ``marker`` (the provider knows how to look)."""
+        """The account's meetings that carry ``marker``, those whose time has passed too (the
+        provider knows how to look)."""
         return self._tokens.call(holder, lambda p, t: p.find_by_marker(t, marker))
 
-    def _not_created(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
-        conf = uow.conferences.get(event_id)
-        if conf is not None and conf.marker == marker and conf.maybe_created:
-            uow.conferences.put(attrs.evolve(conf, maybe_created=False))
-
-    def _forget_meeting(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
-        conf = uow.conferences.get(event_id)
-        if conf is not None and conf.marker == marker:
-            uow.conferences.put(
-                attrs.evolve(
-                    conf,
-                    meeting_id=None,
-                    status=ConferenceStatus.PENDING,
-                    synced=None,
-                    maybe_created=False,
-                    marker=new_marker(),
-                )
-            )
-
-    def _store(
-        self,
-        uow: UnitOfWork,
-        event_id: str,
-        marker: str,
-        meeting: Meeting | None,
-        terms: MeetingTerms,
-        job: Job | None = None,
-    ) -> bool:
-        """Record what the provider now holds (and finish ``job`` with it); False when the
-        conference is no longer the one the call was made for."""
-        conf, record = uow.conferences.get(event_id), uow.events.get(event_id)
-        if conf is None or record is None or conf.marker != marker:
-            return False
-        if meeting is not None:
-            conf = attrs.evolve(
-                conf,
-                meeting_id=meeting.meeting_id,
-                join_url=meeting.join_url,
-                passcode=meeting.passcode,
-                maybe_created=False,
-            )
-        conf = attrs.evolve(
-            conf, status=ConferenceStatus.ISSUED, synced=terms, failed=False, last_error=None
-        )
-        settled_record, conf = self._conferences.settle(uow, record, conf)
-        uow.conferences.put(conf)
-        if settled_record is not record:
-            uow.events.put(settled_record)
-        if job is not None and not uow.jobs.finish(job.id, job.generation):
-            self.asked_again.add(job.id)
-        return True
-
-    def _orphaned(self, uow: UnitOfWork, event_id: str, marker: str) -> None:
-        """No link holds the conference's account: detach it, or drop it if never issued."""
-        conf = uow.conferences.get(event_id)
-        if conf is None or conf.marker != marker:
-            return
-        if uow.links.active_for_account(conf.provider, conf.external_account_id) is not None:
-            return
-        if conf.meeting_id is None:
-            uow.conferences.delete(event_id)
-        else:
-            uow.conferences.put(attrs.evolve(conf, status=ConferenceStatus.DETACHED))
+    # -- the delete job ----------------------------------------------------------------
 
     def run_delete(self, job: Job) -> None:
         """Delete a withdrawn meeting at the provider (404 counts as done). While no link
@@ -250,31 +287,34 @@ class MeetingSync:
     def _delete_meeting(self, holder: LinkRecord, meeting_id: str) -> bool:
         return self._tokens.call(holder, lambda p, t: p.delete_meeting(t, meeting_id))
 
-    def record_failure(self, job: Job, error: str) -> None:
-        """A job gave up: keep the event, flag its conference, tell the host once."""
+    # -- outcomes --------------------------------------------------------------------
 
-        def work(uow: UnitOfWork) -> EventRecord | None:
-            if job.kind != SYNC_JOB:
-                return None
-            conf = uow.conferences.get(job.key)
-            if conf is not None:
-                uow.conferences.put(attrs.evolve(conf, failed=True, last_error=error))
-            return uow.events.get(job.key)
-
-        record = self._ctx.transaction(work)
-        event = record.event if record is not None else None
-        self._ctx.notify(
-            HostNotice(
-                kind=HostNoticeKind.WORK_FAILED,
-                tenant_id=event.tenant_id if event else None,
-                user_id=event.owner_id if event else None,
-                provider=str(job.payload.get("provider")) if job.kind == DELETE_JOB else None,
-                event_id=event.id if event else job.payload.get("event_id"),
-                detail=f"{job.kind} job gave up: {error}"[:500],
-            )
-        )
+    def on_outcome(
+        self,
+        uow: UnitOfWork,
+        job: Job,
+        error: str,
+        refused: bool,
+        notices: list[HostNotice],
+    ) -> None:
+        """A sync job's attempt failed (``job`` as stored after it): the conference records
+        why, and becomes FAILED when the job gave up (same unit of work)."""
+        happening: lc.Happening
+        if job.status is JobStatus.FAILED:
+            happening = lc.Refused(error=error) if refused else lc.GaveUp(error=error)
+        else:
+            happening = lc.Failed(error=error)
+        record = uow.events.get(job.key, for_update=True)
+        conf = uow.conferences.get(job.key)
+        if record is not None and lc.allows(conf, happening):
+            assert conf is not None
+            self._apply(uow, record, conf, happening, notices)
 
 
 def _maybe_applied(exc: ProviderError) -> bool:
     """Whether the failed call may have taken effect at the provider anyway."""
     return isinstance(exc, ProviderUnavailable) and exc.maybe_applied
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -36,6 +36,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from meetlink.domain.event import Event, Participant
 from meetlink.domain.issuance import IssuancePolicy
+from meetlink.domain.records import Job
 from meetlink.errors import InvalidEvent, InvalidInput, InvalidLinkState
 
 __all__ = [
@@ -69,6 +70,7 @@ _MAX_CODE = 8_192
 _MAX_ERROR = 256
 _MAX_ERROR_DESCRIPTION = 4_096
 _MAX_KEEP = timedelta(days=36_500)
+_MAX_PAGE = 1_000
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -157,6 +159,22 @@ def count(name: str, value: object) -> int | None:
         raise _invalid(name, f"must be a whole number or None, not {_kind(value)}")
     if value < 0:
         raise _invalid(name, "must not be negative")
+    return value
+
+
+def page_size(name: str, value: object) -> int:
+    """How many items a page holds: a whole number from 1 to 1,000."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(name, f"must be a whole number, not {_kind(value)}")
+    if not 1 <= value <= _MAX_PAGE:
+        raise _invalid(name, f"must be from 1 to {_MAX_PAGE:,}")
+    return value
+
+
+def page_cursor(name: str, value: object) -> Job | None:
+    """None, or the last job of the page before (paging resumes after it)."""
+    if value is not None and not isinstance(value, Job):
+        raise _invalid(name, f"must be a Job from the page before or None, not {_kind(value)}")
     return value
 
 
@@ -272,6 +290,8 @@ RULES: dict[str, Rule] = {
     "headers": webhook_headers,
     "body": webhook_body,
     "max_jobs": count,
+    "limit": page_size,
+    "after": page_cursor,
     "keep": keep_window,
     "policy": issuance_policy,
 }

@@ -7,6 +7,8 @@ keeps it manageable). With no such link it is DETACHED: the URL stays, nothing c
 Deleting a meeting is not a conference state: when the URL is withdrawn or the event deleted,
 the conference row goes at once and a self-contained delete job (provider, account, meeting id,
 marker) carries the deletion to the provider until it confirms (S19, S20).
+
+How a conference moves between its states is one table: :mod:`meetlink.domain.lifecycle`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "Conference",
     "ConferenceRecord",
     "ConferenceStatus",
+    "KeptMeeting",
     "MailedState",
     "MeetingTerms",
     "Step",
@@ -41,11 +44,15 @@ class ConferenceStatus(enum.Enum):
     PENDING = "pending"  # requested; the provider has not confirmed yet (join_url None)
     ISSUED = "issued"  # the meeting exists and reflects the event
     DETACHED = "detached"  # the URL exists but no active link can manage it any more
+    FAILED = "failed"  # refused for good, gave up, or the event ended first; see ``error``
 
 
 @attrs.frozen
 class Conference:
-    """The public view of an event's conference. Never carries the host start URL."""
+    """The public view of an event's conference. Never carries the host start URL.
+
+    ``error`` says in plain words why it is FAILED, or why the last attempt failed (never a
+    token or secret); ``next_attempt_at`` is when a PENDING conference's work runs again."""
 
     event_id: str
     provider: str
@@ -54,6 +61,8 @@ class Conference:
     join_url: str | None
     passcode: str | None
     external_account_id: str
+    error: str | None = attrs.field(default=None, kw_only=True)
+    next_attempt_at: datetime | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -90,8 +99,26 @@ class MailedState:
 
 
 @attrs.frozen(kw_only=True)
+class KeptMeeting:
+    """The issued meeting participants hold while its replacement is being issued on the
+    owner's other account (S21): its URL stays the event's URL until the replacement is
+    ISSUED, then it is deleted (or it stays, if the replacement cannot complete)."""
+
+    provider: str
+    external_account_id: str
+    meeting_id: str
+    join_url: str
+    passcode: str | None
+    marker: str
+    synced: MeetingTerms | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ConferenceRecord:
-    """A conference as storage keeps it (one per event)."""
+    """A conference as storage keeps it (one per event).
+
+    The provider, account, marker and meeting fields describe the meeting the work is about;
+    ``kept`` (only while a replacement is PENDING) the issued meeting participants hold."""
 
     event_id: str
     provider: str
@@ -104,12 +131,28 @@ class ConferenceRecord:
     synced: MeetingTerms | None = None  # what the provider meeting says now, as far as we know
     maybe_created: bool = False  # a create may have happened without our seeing the answer
     mailed: MailedState | None = None
-    failed: bool = False
-    last_error: str | None = None
+    error: str | None = None
+    kept: KeptMeeting | None = None
     created_at: datetime
 
-    def public(self) -> Conference:
-        """The host-facing view."""
+    def public(self, next_attempt_at: datetime | None = None) -> Conference:
+        """The host-facing view (``next_attempt_at``: when its pending work runs again).
+        While a replacement is pending, participants still hold the kept meeting: the view
+        shows it, DETACHED."""
+        kept = self.kept
+        if kept is not None:
+            return Conference(
+                event_id=self.event_id,
+                provider=kept.provider,
+                status=ConferenceStatus.DETACHED,
+                meeting_id=kept.meeting_id,
+                join_url=kept.join_url,
+                passcode=kept.passcode,
+                external_account_id=kept.external_account_id,
+                error=self.error,
+                next_attempt_at=next_attempt_at,
+            )
+        pending = self.status is ConferenceStatus.PENDING
         return Conference(
             event_id=self.event_id,
             provider=self.provider,
@@ -118,6 +161,8 @@ class ConferenceRecord:
             join_url=self.join_url,
             passcode=self.passcode,
             external_account_id=self.external_account_id,
+            error=self.error,
+            next_attempt_at=next_attempt_at if pending else None,
         )
 
 
@@ -127,15 +172,17 @@ class Step(enum.Enum):
     CREATE = "create"
     FIND_THEN_CREATE = "find_then_create"  # an earlier create may have landed: adopt it
     UPDATE = "update"
-    DETACH = "detach"  # issued, but no link holds the account any more
-    FORGET = "forget"  # never issued and no link can issue it: drop the row
+    LOST = "lost"  # no active link holds the account: the account-lost move applies
     DONE = "done"
 
 
 def plan_sync(record: ConferenceRecord, terms: MeetingTerms, manageable: bool) -> Step:
-    """What the sync job must do so the provider meeting matches ``terms``."""
+    """What the sync job must do so the provider meeting matches ``terms``. A FAILED
+    conference waits for ``retry()`` or a new save; nothing runs for it on its own."""
+    if record.status is ConferenceStatus.FAILED:
+        return Step.DONE
     if not manageable:
-        return Step.FORGET if record.meeting_id is None else Step.DETACH
+        return Step.LOST
     if record.meeting_id is None:
         return Step.FIND_THEN_CREATE if record.maybe_created else Step.CREATE
     if record.synced != terms:

@@ -91,6 +91,8 @@ class LinkRecord:
     unlink_reason: UnlinkReason | None = None
     reauth_required: bool = False
     credential_error: str | None = None
+    # Single-flight token refresh across processes: set while one worker refreshes (DESIGN 4).
+    refresh_lease_until: datetime | None = None
 
     def readable_tokens(self) -> TokenSet | None:
         """The tokens; :class:`CredentialError` when the store could not read them."""
@@ -111,7 +113,8 @@ class LinkRecord:
         )
 
     def ended(self, reason: UnlinkReason, now: datetime) -> LinkRecord:
-        """This link, made inactive; tokens are forgotten (readable or not)."""
+        """This link, made inactive; tokens are forgotten (readable or not). A grant the
+        provider refused needs the user to link again (``reauth_required``)."""
         return attrs.evolve(
             self,
             active=False,
@@ -119,7 +122,22 @@ class LinkRecord:
             unlink_reason=reason,
             tokens=None,
             credential_error=None,
+            refresh_lease_until=None,
+            reauth_required=reason is UnlinkReason.GRANT_REVOKED,
         )
+
+    def refresh_claimable(self, now: datetime) -> bool:
+        """Whether a worker may take the refresh lease now (nobody holds it, or its holder
+        ran out of time: it died or hangs)."""
+        return self.active and (self.refresh_lease_until is None or self.refresh_lease_until <= now)
+
+    def lease_refresh(self, until: datetime) -> LinkRecord:
+        """This link with the refresh lease held until ``until``."""
+        return attrs.evolve(self, refresh_lease_until=until)
+
+    def release_refresh(self) -> LinkRecord:
+        """This link with the refresh lease let go (the refresh failed; tokens unchanged)."""
+        return attrs.evolve(self, refresh_lease_until=None)
 
 
 @attrs.frozen

@@ -50,11 +50,15 @@ class JobStatus(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class Job:
-    """A unit of background work (provider sync/delete, mail delivery).
+    """A unit of background work (provider sync/delete, mail delivery); its rules are in
+    :mod:`meetlink.domain.jobs`.
 
     ``(kind, key)`` is unique: asking for the same work again merges into one job and bumps
     ``generation``, so a worker that finishes an older generation leaves the job to run again.
-    ``payload`` is JSON-compatible.
+    ``payload`` is JSON-compatible. ``provider``/``account``: the provider account the job
+    calls (None for mail), so one account's waits never hold up another's work.
+    ``attempts`` counts failed tries; ``waits`` counts waits that are not attempts (a rate
+    limit, a link or a key to come back).
     """
 
     id: str
@@ -64,7 +68,10 @@ class Job:
     status: JobStatus = JobStatus.PENDING
     run_at: datetime
     attempts: int = 0
+    waits: int = 0
     generation: int = 0
     last_error: str | None = None
     lease_until: datetime | None = None
+    provider: str | None = None
+    account: str | None = None
     created_at: datetime

@@ -50,7 +50,8 @@ class HostNoticeKind(enum.Enum):
     LINK_TAKEN_OVER = "link_taken_over"  # another user linked the same account (S9)
     WORK_FAILED = "work_failed"  # a meeting or mail job gave up after its retries
     # Stored tokens could not be decrypted (a wrong or missing encryption key): an operator
-    # should check ``encryption_keys``. Unlinking still worked; nothing was revoked.
+    # should check ``encryption_keys``. Unlinking still worked; nothing was revoked; jobs that
+    # need the tokens wait and are retried once the key is back.
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
 
 

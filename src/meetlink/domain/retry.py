@@ -14,13 +14,17 @@ __all__ = ["RetryPolicy"]
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """Backoff from ``first`` (at most 1 minute) doubling up to ``cap`` (at most 15 minutes)
-    by default; ``max_attempts`` then the job is recorded as failed, never dropped."""
+    by default; ``max_attempts`` then the job is recorded as failed, never dropped.
+
+    A wait the provider asks for (429, a daily cap) is not an attempt: the job runs at the
+    provider's time, and the jobs of one waiting account run ``release_spacing`` apart."""
 
     first: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(minutes=15)
     max_attempts: int = 20
     jitter: float = 0.2  # +/- fraction of the delay
     provider_cap: timedelta = timedelta(hours=25)  # a provider retry time beyond this is clamped
+    release_spacing: timedelta = timedelta(seconds=1)  # between one waiting account's jobs
 
     def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
         """The pause after ``attempts`` failed tries (1 = the first failure)."""

@@ -162,7 +162,8 @@ class VideoProvider(Protocol):
         ...
 
     def list_meetings(self, access_token: str) -> list[Meeting]:
-        """The account's upcoming meetings (to find a lost create by its marker)."""
+        """The account's meetings, those whose time has passed included as long as the
+        provider keeps them (to find a lost create by its marker, however late)."""
         ...
 
     def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.jobs import AccountWait
 from meetlink.domain.links import LinkRecord, TokenSet
-from meetlink.domain.records import EventRecord, Job, PendingAuth
+from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
 from meetlink.domain.subscription import SubscriptionRecord
 
 __all__ = [
@@ -79,8 +80,9 @@ class LinkRepository(Protocol):
         ...
 
     def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
-        """Store ``tokens`` and bump ``token_version`` only if it still equals
-        ``expected_version`` and the link is active; False otherwise (compare-and-swap)."""
+        """Store ``tokens``, bump ``token_version`` and let go of the refresh lease, only if
+        the version still equals ``expected_version`` and the link is active; False
+        otherwise (compare-and-swap)."""
         ...
 
     def history(self, user_id: str) -> list[LinkRecord]:
@@ -105,10 +107,19 @@ class AuthStateRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    """**Protocol:** events as meetlink keeps them."""
+    """**Protocol:** events as meetlink keeps them.
 
-    def get(self, event_id: str) -> EventRecord | None:
-        """The event, or None."""
+    An event's row is the lock of everything about its conference: a unit of work that reads
+    and then changes the conference or what participants were mailed reads the event
+    ``for_update`` first (two concurrent saves then run one after the other)."""
+
+    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
+        """The event, or None; ``for_update`` locks its row until the unit of work ends."""
+        ...
+
+    def add(self, record: EventRecord) -> None:
+        """Insert a new event; ConcurrentUpdate if one with that id exists (a concurrent
+        first save won: the unit of work is retried and finds it)."""
         ...
 
     def put(self, record: EventRecord) -> None:
@@ -145,56 +156,61 @@ class ConferenceRepository(Protocol):
 
 
 class JobRepository(Protocol):
-    """**Protocol:** background work with retries."""
+    """**Protocol:** background work, persisted. The rules (merge by generation, claim,
+    lease, retry, wait, park) are :mod:`meetlink.domain.jobs`, applied by the app; the store
+    keeps what they return. Every query here is an index lookup or range, never a scan of
+    the table (``all`` excepted: inspection and tests only)."""
 
-    def ensure(
-        self, *, kind: str, key: str, run_at: datetime, payload: dict[str, Any], now: datetime
-    ) -> Job:
-        """Ask for the work ``(kind, key)``. A new job is inserted; an existing one (pending,
-        running or failed) gets ``generation + 1``, the new payload, ``run_at`` =
-        min(its run_at, ``run_at``) (a failed one becomes pending with attempts 0)."""
+    def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
+        """A job by id; ``for_update`` locks its row until the unit of work ends."""
+        ...
+
+    def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
+        """The job for ``(kind, key)``, if any (``for_update``: locked)."""
         ...
 
     def add(self, job: Job) -> None:
-        """Insert a job whose ``(kind, key)`` is new (e.g. a mail with a fresh Message-ID);
-        ConcurrentUpdate if it exists. Cheaper than :meth:`ensure` when no merge can occur."""
+        """Insert a new job; ConcurrentUpdate if its id or ``(kind, key)`` exists."""
         ...
 
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
-        """Take up to ``limit`` due jobs (pending with run_at <= now, or running with an
-        expired lease), mark them running until ``lease_until``, earliest first. Safe against
-        concurrent claimers: no job is handed to two (SKIP LOCKED / immediate transaction)."""
+    def put(self, job: Job) -> None:
+        """Replace the stored job with the same id."""
         ...
 
-    def claim_job(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
-        """Take this one job if it is due (pending with run_at <= now, or running with an
-        expired lease), as :meth:`claim` would; None when it is not due or someone has it."""
+    def remove(self, job_id: str) -> None:
+        """Forget the job (nothing happens when it is gone already)."""
         ...
 
-    def finish(self, job_id: str, generation: int) -> bool:
-        """The work of ``generation`` is done: remove the job, unless it was asked for again
-        meanwhile (newer generation), in which case it becomes pending for another run.
-        True when the job is gone (removed now, or already), False when it runs again."""
+    def due(self, now: datetime, limit: int) -> list[Job]:
+        """Up to ``limit`` jobs a worker may take at ``now`` (pending with run_at <= now, or
+        running with an expired lease), earliest first, locked against concurrent claimers
+        (SKIP LOCKED / an immediate transaction): no job is handed to two of them."""
         ...
 
-    def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:
-        """Put the job back to pending at ``run_at`` after a failed attempt."""
+    def for_account(
+        self, provider: str, account: str, *, kind: str, after: datetime, limit: int
+    ) -> list[Job]:
+        """Pending jobs of ``kind`` on one provider account that run after ``after`` (e.g.
+        parked deletions), earliest first."""
         ...
 
-    def fail(self, job_id: str, *, attempts: int, error: str) -> None:
-        """Record that the job gave up; it stays as FAILED."""
-        ...
-
-    def get(self, job_id: str) -> Job | None:
-        """A job by id."""
-        ...
-
-    def find(self, kind: str, key: str) -> Job | None:
-        """The job for ``(kind, key)``, if any."""
+    def page(self, status: JobStatus, *, limit: int, after: Job | None = None) -> list[Job]:
+        """Up to ``limit`` jobs in ``status`` ordered by ``(run_at, id)``, after the cursor
+        job ``after`` (keyset paging)."""
         ...
 
     def all(self) -> list[Job]:
-        """Every job, by run_at (for inspection and tests)."""
+        """Every job, by run_at (inspection and tests; a scan)."""
+        ...
+
+    def account_wait(
+        self, provider: str, account: str, *, for_update: bool = False
+    ) -> AccountWait | None:
+        """The wait a provider account asked for, if any."""
+        ...
+
+    def put_account_wait(self, wait: AccountWait) -> None:
+        """Insert or replace the account's wait."""
         ...
 
 

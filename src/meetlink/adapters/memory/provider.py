@@ -124,6 +124,15 @@ class FakeVideoProvider:
         """Make the next call (of ``method``, or any) raise ``error``."""
         self._failures.append((method, error, apply))
 
+    def clear_failures(self) -> None:
+        """Forget every ``fail_next`` not used yet."""
+        with self._lock:
+            self._failures.clear()
+
+    def find_account(self, account_id: str) -> FakeAccount:
+        """The account with that id (a link's ``external_account_id``); KeyError if none."""
+        return self._accounts[account_id]
+
     def revoke_account(self, account: FakeAccount) -> None:
         """The account holder removes the app: every grant of the account dies."""
         self._grants = [g for g in self._grants if g.account.id != account.id]

@@ -8,14 +8,13 @@ several threads. Each unit of work edits copies of the tables and swaps them in 
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import datetime
 from types import TracebackType
-from typing import Any
 
 import attrs
 
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.jobs import AccountWait, is_due
 from meetlink.domain.links import LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
 from meetlink.domain.subscription import SubscriptionRecord
@@ -34,6 +33,8 @@ class _Tables:
     jobs: dict[str, Job] = attrs.Factory(dict)
     reminders: set[tuple[str, str, datetime]] = attrs.Factory(set)
     webhooks: dict[tuple[str, str], datetime] = attrs.Factory(dict)
+    job_keys: dict[tuple[str, str], str] = attrs.Factory(dict)  # (kind, key) -> id
+    account_waits: dict[tuple[str, str], AccountWait] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -45,6 +46,8 @@ class _Tables:
             dict(self.jobs),
             set(self.reminders),
             dict(self.webhooks),
+            dict(self.job_keys),
+            dict(self.account_waits),
         )
 
 
@@ -131,7 +134,7 @@ class _Links(_Repo):
         if link is None or not link.active or link.token_version != expected_version:
             return False
         self._t.links[link_id] = attrs.evolve(
-            link, tokens=tokens, token_version=expected_version + 1
+            link, tokens=tokens, token_version=expected_version + 1, refresh_lease_until=None
         )
         return True
 
@@ -157,8 +160,13 @@ class _AuthStates(_Repo):
 
 
 class _Events(_Repo):
-    def get(self, event_id: str) -> EventRecord | None:
+    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
         return self._t.events.get(event_id)
+
+    def add(self, record: EventRecord) -> None:
+        if record.event.id in self._t.events:
+            raise ConcurrentUpdate(f"event {record.event.id} exists")
+        self._t.events[record.event.id] = record
 
     def put(self, record: EventRecord) -> None:
         self._t.events[record.event.id] = record
@@ -191,103 +199,69 @@ class _Conferences(_Repo):
 
 
 class _Jobs(_Repo):
-    def ensure(
-        self, *, kind: str, key: str, run_at: datetime, payload: dict[str, Any], now: datetime
-    ) -> Job:
-        existing = self.find(kind, key)
-        if existing is None:
-            job = Job(
-                id=uuid.uuid4().hex, kind=kind, key=key, payload=payload, run_at=run_at,
-                created_at=now,
-            )  # fmt: skip
-        else:
-            failed = existing.status is JobStatus.FAILED
-            job = attrs.evolve(
-                existing,
-                payload=payload,
-                generation=existing.generation + 1,
-                run_at=run_at if failed else min(existing.run_at, run_at),
-                status=JobStatus.PENDING if failed else existing.status,
-                attempts=0 if failed else existing.attempts,
-            )
-        self._t.jobs[job.id] = job
-        return job
+    """Jobs by id, with the (kind, key) index the SQL table has."""
 
-    def add(self, job: Job) -> None:
-        if job.id in self._t.jobs or self.find(job.kind, job.key) is not None:
-            raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
-        self._t.jobs[job.id] = job
-
-    @staticmethod
-    def _due(job: Job, now: datetime) -> bool:
-        if job.status is JobStatus.PENDING:
-            return job.run_at <= now
-        return (
-            job.status is JobStatus.RUNNING
-            and job.lease_until is not None
-            and job.lease_until <= now
-        )
-
-    def claim_job(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
-        job = self._t.jobs.get(job_id)
-        if job is None or not self._due(job, now):
-            return None
-        running = attrs.evolve(job, status=JobStatus.RUNNING, lease_until=lease_until)
-        self._t.jobs[job_id] = running
-        return running
-
-    def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Job]:
-        due = [j for j in self._t.jobs.values() if self._due(j, now)]
-        due.sort(key=lambda j: (j.run_at, j.created_at, j.id))
-        claimed = []
-        for job in due[:limit]:
-            running = attrs.evolve(job, status=JobStatus.RUNNING, lease_until=lease_until)
-            self._t.jobs[job.id] = running
-            claimed.append(running)
-        return claimed
-
-    def finish(self, job_id: str, generation: int) -> bool:
-        job = self._t.jobs.get(job_id)
-        if job is None:
-            return True
-        if job.generation == generation:
-            del self._t.jobs[job_id]
-            return True
-        self._t.jobs[job_id] = attrs.evolve(
-            job, status=JobStatus.PENDING, lease_until=None, attempts=0
-        )
-        return False
-
-    def retry(self, job_id: str, *, run_at: datetime, attempts: int, error: str) -> None:
-        job = self._t.jobs.get(job_id)
-        if job is not None:
-            self._t.jobs[job_id] = attrs.evolve(
-                job,
-                status=JobStatus.PENDING,
-                run_at=run_at if job.status is JobStatus.RUNNING else min(run_at, job.run_at),
-                attempts=attempts,
-                last_error=error,
-                lease_until=None,
-            )
-
-    def fail(self, job_id: str, *, attempts: int, error: str) -> None:
-        job = self._t.jobs.get(job_id)
-        if job is not None:
-            self._t.jobs[job_id] = attrs.evolve(
-                job, status=JobStatus.FAILED, attempts=attempts, last_error=error, lease_until=None
-            )
-
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
         return self._t.jobs.get(job_id)
 
-    def find(self, kind: str, key: str) -> Job | None:
-        for job in self._t.jobs.values():
-            if job.kind == kind and job.key == key:
-                return job
-        return None
+    def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
+        job_id = self._t.job_keys.get((kind, key))
+        return None if job_id is None else self._t.jobs[job_id]
+
+    def add(self, job: Job) -> None:
+        if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+            raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
+        self._t.jobs[job.id] = job
+        self._t.job_keys[(job.kind, job.key)] = job.id
+
+    def put(self, job: Job) -> None:
+        if job.id not in self._t.jobs:
+            raise StorageError(f"no job {job.id}")
+        self._t.jobs[job.id] = job
+
+    def remove(self, job_id: str) -> None:
+        job = self._t.jobs.pop(job_id, None)
+        if job is not None:
+            del self._t.job_keys[(job.kind, job.key)]
+
+    def due(self, now: datetime, limit: int) -> list[Job]:
+        return sorted((j for j in self._t.jobs.values() if is_due(j, now)), key=_by_time)[:limit]
+
+    def for_account(
+        self, provider: str, account: str, *, kind: str, after: datetime, limit: int
+    ) -> list[Job]:
+        found = [
+            j
+            for j in self._t.jobs.values()
+            if (j.provider, j.account, j.kind) == (provider, account, kind)
+            and j.status is JobStatus.PENDING
+            and j.run_at > after
+        ]
+        return sorted(found, key=_by_time)[:limit]
+
+    def page(self, status: JobStatus, *, limit: int, after: Job | None = None) -> list[Job]:
+        cursor = None if after is None else (after.run_at, after.id)
+        found = [
+            j
+            for j in self._t.jobs.values()
+            if j.status is status and (cursor is None or (j.run_at, j.id) > cursor)
+        ]
+        return sorted(found, key=lambda j: (j.run_at, j.id))[:limit]
 
     def all(self) -> list[Job]:
-        return sorted(self._t.jobs.values(), key=lambda j: (j.run_at, j.created_at, j.id))
+        return sorted(self._t.jobs.values(), key=_by_time)
+
+    def account_wait(
+        self, provider: str, account: str, *, for_update: bool = False
+    ) -> AccountWait | None:
+        return self._t.account_waits.get((provider, account))
+
+    def put_account_wait(self, wait: AccountWait) -> None:
+        self._t.account_waits[(wait.provider, wait.account)] = wait
+
+
+def _by_time(job: Job) -> tuple[datetime, datetime, str]:
+    return (job.run_at, job.created_at, job.id)
 
 
 class _Reminders(_Repo):

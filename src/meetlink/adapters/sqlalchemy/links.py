@@ -69,6 +69,7 @@ class SqlLinkRepository(SqlRepository):
             "unlinked_at": record.unlinked_at,
             "unlink_reason": None if record.unlink_reason is None else record.unlink_reason.value,
             "reauth_required": record.reauth_required,
+            "refresh_lease_until": record.refresh_lease_until,
             "active_user_id": record.user_id if record.active else None,
             "active_account_id": record.external_account_id if record.active else None,
         }
@@ -97,6 +98,7 @@ class SqlLinkRepository(SqlRepository):
             unlink_reason=None if row.unlink_reason is None else UnlinkReason(row.unlink_reason),
             reauth_required=bool(row.reauth_required),
             credential_error=problem,
+            refresh_lease_until=row.refresh_lease_until,
         )
 
     def _one(self, *criteria: Any, for_update: bool = False) -> LinkRecord | None:
@@ -168,7 +170,11 @@ class SqlLinkRepository(SqlRepository):
                 t.links.c.token_version == expected_version,
                 t.links.c.active.is_(True),
             )
-            .values(tokens=self._seal(link_id, tokens), token_version=expected_version + 1)
+            .values(
+                tokens=self._seal(link_id, tokens),
+                token_version=expected_version + 1,
+                refresh_lease_until=None,
+            )
         )
         with translate_errors("swapping link tokens"):
             return self._conn.execute(query).rowcount == 1

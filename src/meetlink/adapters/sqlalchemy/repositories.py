@@ -11,11 +11,18 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from sqlalchemy import Connection, Row, delete, select
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import insert_ignore, translate_errors, upsert
-from meetlink.domain.conference import ConferenceRecord, ConferenceStatus, MailedState, MeetingTerms
+from meetlink.domain.conference import (
+    ConferenceRecord,
+    ConferenceStatus,
+    KeptMeeting,
+    MailedState,
+    MeetingTerms,
+)
 from meetlink.domain.event import Event, Participant, Source, Span
 from meetlink.domain.records import EventRecord
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
@@ -147,13 +154,20 @@ class SqlEventRepository(SqlRepository):
             event=event, sequence=row.sequence, remind_at=row.remind_at, updated_at=row.updated_at
         )
 
-    def get(self, event_id: str) -> EventRecord | None:
-        """The event, or None."""
+    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
+        """The event, or None (``for_update``: its row locked until the unit of work ends;
+        SQLite: the BEGIN IMMEDIATE lock already serialises writers)."""
+        query = select(t.events).where(t.events.c.event_id == event_id)
+        if for_update:
+            query = query.with_for_update()
         with translate_errors("reading an event"):
-            row = self._conn.execute(
-                select(t.events).where(t.events.c.event_id == event_id)
-            ).first()
+            row = self._conn.execute(query).first()
         return None if row is None else self._to_domain(row)
+
+    def add(self, record: EventRecord) -> None:
+        """Insert a new event; ConcurrentUpdate when the id exists."""
+        with translate_errors("adding an event"):
+            self._conn.execute(t.events.insert(), self._to_row(record))
 
     def put(self, record: EventRecord) -> None:
         """Insert or replace the event with the same id."""
@@ -184,18 +198,7 @@ class SqlConferenceRepository(SqlRepository):
 
     @staticmethod
     def _to_row(record: ConferenceRecord) -> dict[str, Any]:
-        synced = None
-        if record.synced is not None:
-            terms = record.synced
-            synced = json.dumps(
-                {
-                    "topic": terms.topic,
-                    "start": dump_time(terms.start),
-                    "duration_minutes": terms.duration_minutes,
-                    "timezone": terms.timezone,
-                    "agenda": terms.agenda,
-                }
-            )
+        synced = None if record.synced is None else json.dumps(_dump_terms(record.synced))
         mailed = None
         if record.mailed is not None:
             state = record.mailed
@@ -220,23 +223,14 @@ class SqlConferenceRepository(SqlRepository):
             "synced": synced,
             "maybe_created": record.maybe_created,
             "mailed": mailed,
-            "failed": record.failed,
-            "last_error": record.last_error,
+            "last_error": record.error,
+            "kept": None if record.kept is None else _dump_kept(record.kept),
             "created_at": record.created_at,
         }
 
     @staticmethod
     def _to_domain(row: Row[Any]) -> ConferenceRecord:
-        synced = None
-        if row.synced is not None:
-            terms = json.loads(row.synced)
-            synced = MeetingTerms(
-                topic=terms["topic"],
-                start=load_time(terms["start"]),
-                duration_minutes=terms["duration_minutes"],
-                timezone=terms["timezone"],
-                agenda=terms["agenda"],
-            )
+        synced = None if row.synced is None else _load_terms(json.loads(row.synced))
         mailed = None
         if row.mailed is not None:
             state = json.loads(row.mailed)
@@ -259,8 +253,8 @@ class SqlConferenceRepository(SqlRepository):
             synced=synced,
             maybe_created=bool(row.maybe_created),
             mailed=mailed,
-            failed=bool(row.failed),
-            last_error=row.last_error,
+            error=row.last_error,
+            kept=None if row.kept is None else _load_kept(json.loads(row.kept)),
             created_at=row.created_at,
         )
 
@@ -298,6 +292,37 @@ class SqlConferenceRepository(SqlRepository):
         with translate_errors("listing conferences by account"):
             rows = self._conn.execute(query).all()
         return [self._to_domain(row) for row in rows]
+
+
+def _dump_terms(terms: MeetingTerms) -> dict[str, Any]:
+    return {
+        "topic": terms.topic,
+        "start": dump_time(terms.start),
+        "duration_minutes": terms.duration_minutes,
+        "timezone": terms.timezone,
+        "agenda": terms.agenda,
+    }
+
+
+def _load_terms(data: dict[str, Any]) -> MeetingTerms:
+    return MeetingTerms(
+        topic=data["topic"],
+        start=load_time(data["start"]),
+        duration_minutes=data["duration_minutes"],
+        timezone=data["timezone"],
+        agenda=data["agenda"],
+    )
+
+
+def _dump_kept(kept: KeptMeeting) -> str:
+    data = attrs.asdict(kept, recurse=False)
+    data["synced"] = None if kept.synced is None else _dump_terms(kept.synced)
+    return json.dumps(data)
+
+
+def _load_kept(data: dict[str, Any]) -> KeptMeeting:
+    synced = data.pop("synced")
+    return KeptMeeting(**data, synced=None if synced is None else _load_terms(synced))
 
 
 class SqlReminderLog(SqlRepository):

@@ -41,6 +41,7 @@ from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 __all__ = [
     "VERSION_TABLE",
     "UtcDateTime",
+    "account_waits",
     "auth_states",
     "conferences",
     "events",
@@ -149,6 +150,8 @@ links = Table(
     Column("unlinked_at", UtcDateTime(), nullable=True),
     Column("unlink_reason", String(_STATUS), nullable=True),
     Column("reauth_required", Boolean(), nullable=False),
+    # While a worker refreshes the tokens (single flight across processes, no lock held).
+    Column("refresh_lease_until", UtcDateTime(), nullable=True),
     # S7/S8: copies of user_id / external_account_id while active, NULL otherwise.
     Column("active_user_id", String(_KEY), nullable=True),
     Column("active_account_id", String(_KEY), nullable=True),
@@ -214,8 +217,8 @@ conferences = Table(
     Column("synced", Text(), nullable=True),  # JSON MeetingTerms
     Column("maybe_created", Boolean(), nullable=False),
     Column("mailed", _JSON_LIST, nullable=True),  # JSON MailedState
-    Column("failed", Boolean(), nullable=False),
     Column("last_error", Text(), nullable=True),
+    Column("kept", Text(), nullable=True),  # JSON KeptMeeting, while a replacement is pending
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("event_id"),
     Index("ix_meetlink_conferences_account", "provider", "external_account_id"),
@@ -232,14 +235,31 @@ jobs = Table(
     Column("status", String(_STATUS), nullable=False),
     Column("run_at", UtcDateTime(), nullable=False),
     Column("attempts", Integer(), nullable=False),
+    Column("waits", Integer(), nullable=False, server_default="0"),
     Column("generation", Integer(), nullable=False),
     Column("last_error", Text(), nullable=True),
     Column("lease_until", UtcDateTime(), nullable=True),
+    # The provider account a job calls (NULL for mail): its waits, parked deletions.
+    Column("provider", String(_PROVIDER), nullable=True),
+    Column("account", String(_KEY), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("kind", "key", name="uq_meetlink_jobs_kind_key"),
     Index("ix_meetlink_jobs_due", "status", "run_at"),
     Index("ix_meetlink_jobs_lease", "status", "lease_until"),
+    Index("ix_meetlink_jobs_account", "provider", "account", "run_at"),
+    **_MYSQL,
+)
+
+account_waits = Table(
+    "meetlink_account_waits",
+    metadata,
+    # A provider account that asked to wait (429, a daily cap): its jobs run from next_slot.
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("account", String(_KEY), nullable=False),
+    Column("until", UtcDateTime(), nullable=False),
+    Column("next_slot", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("provider", "account"),
     **_MYSQL,
 )
 

@@ -53,6 +53,9 @@ class ZoomEmulator(EmulatorFront):
     Zoom's per-user create+update limit per UTC day (100); ``per_second`` maps a rate-limit
     label ("Light", "Medium") to requests per second per account (default: generous).
     ``latency``, ``daily_meeting_cap``, ``refresh_token_idle`` and ``scopes`` are settable.
+    Without a ``clock`` the emulator follows the clock of the first provider made with one
+    (:meth:`provider`), else the system clock: Zoom's days, codes and tokens then pass as
+    meetlink's time does.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class ZoomEmulator(EmulatorFront):
         per_second: Mapping[str, int] | None = None,
     ) -> None:
         rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._clock_given = clock is not None
         self._state: EmulatorState = EmulatorState(
             clock=clock or SystemClock(),
             rng=rng,
@@ -277,6 +281,16 @@ class ZoomEmulator(EmulatorFront):
         with self._state.lock:
             self._state.faults.append(Fault(count, status, method, path, retry_after))
 
+    def clear_faults(self) -> None:
+        """Forget every ``fail_next`` rule not used up yet (Zoom is healthy again)."""
+        with self._state.lock:
+            self._state.faults.clear()
+
+    def pending_faults(self) -> int:
+        """How many requests the ``fail_next`` rules will still fail."""
+        with self._state.lock:
+            return sum(fault.remaining for fault in self._state.faults)
+
     def transport(self) -> httpx.BaseTransport:
         """An in-process httpx transport serving both ``zoom.us`` and ``api.zoom.us`` paths."""
         return in_process_transport(self._state)
@@ -307,6 +321,9 @@ class ZoomEmulator(EmulatorFront):
         HTTP when ``base_url`` (from :meth:`serve`) is given."""
         from .provider import ZoomProvider
 
+        if clock is not None and not self._clock_given:
+            self._state.clock = clock  # one time for Zoom and meetlink (see the class doc)
+            self._clock_given = True
         common: dict[str, Any] = {
             "client_id": self.client_id,
             "client_secret": self.client_secret,

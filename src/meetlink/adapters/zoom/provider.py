@@ -217,7 +217,7 @@ class ZoomProvider:
             ) from exc
 
     def list_meetings(self, access_token: str) -> list[Meeting]:
-        """Every upcoming meeting of the token's user (all pages)."""
+        """Every unexpired meeting of the token's user, past ones too (all pages)."""
         found: list[Meeting] = []
         page_token: str | None = None
         for _ in range(_MAX_PAGES):
@@ -230,7 +230,8 @@ class ZoomProvider:
         return found
 
     def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
-        """The upcoming meetings whose agenda carries ``marker`` (by listing them)."""
+        """The meetings whose agenda carries ``marker`` (by listing them: every unexpired
+        one, those whose time has passed too)."""
         return [m for m in self.list_meetings(access_token) if m.marker == marker]
 
     def start_url(self, access_token: str, meeting_id: str) -> str:

@@ -280,8 +280,10 @@ def delete_meeting_request(api_base: str, token: str, meeting_id: str) -> ZoomRe
 
 
 def list_meetings_request(api_base: str, token: str, page_token: str | None = None) -> ZoomRequest:
-    """GET /v2/users/me/meetings?type=upcoming (one page)."""
-    query: dict[str, str] = {"type": "upcoming", "page_size": "300"}
+    """GET /v2/users/me/meetings?type=scheduled (one page): every unexpired meeting, those
+    whose time has passed too (``upcoming`` leaves them out, so a create whose answer was
+    lost would not be found once its meeting's time is over)."""
+    query: dict[str, str] = {"type": "scheduled", "page_size": "300"}
     if page_token:
         query["next_page_token"] = page_token
     return _api("GET", api_base, f"/users/me/meetings?{urlencode(query)}", token)

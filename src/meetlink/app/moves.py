@@ -1,0 +1,202 @@
+"""Moving conferences through their lifecycle (:mod:`meetlink.domain.lifecycle`) and
+performing the effects it returns, in the caller's unit of work: the sync and delete jobs it
+asks for, the mails it owes, the notices for the host (sent by the caller after commit).
+
+Every change of a conference's state goes through :meth:`ConferenceMoves.apply`; what happens
+when an external account loses or regains its active link is here too (one rule for the
+unlink, Remove App, refused grants, takeovers and the sync job that finds the link gone).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from meetlink.app.context import AppContext
+from meetlink.app.mailing import Mailing
+from meetlink.app.queue import JobQueue
+from meetlink.domain import lifecycle as lc
+from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.event import Event
+from meetlink.domain.jobs import JobRequest
+from meetlink.domain.records import EventRecord, Job
+from meetlink.domain.results import HostNotice, HostNoticeKind
+from meetlink.ports.storage import UnitOfWork
+
+__all__ = ["DELETE_JOB", "SYNC_JOB", "Applied", "ConferenceMoves", "delete_request"]
+
+SYNC_JOB = "sync"  # key: the event id; makes the provider meeting match the event
+DELETE_JOB = "delete"  # key: provider:marker; a self-contained meeting deletion
+
+
+@attrs.frozen
+class Applied:
+    """What one move left: the conference (None: forgotten), the event record (with a new
+    SEQUENCE when mail was queued), the jobs asked for, and notices to send after commit."""
+
+    conference: ConferenceRecord | None
+    event: EventRecord
+    jobs: tuple[Job, ...] = ()
+    notices: tuple[HostNotice, ...] = ()
+
+
+def delete_request(
+    effect: lc.DeleteMeeting, now: datetime, *, key: str | None = None
+) -> JobRequest:
+    """The self-contained deletion job for ``effect`` (it runs while a link holds the
+    account, parked until then); one per conference marker unless ``key`` says otherwise."""
+    return JobRequest(
+        kind=DELETE_JOB,
+        key=key or f"{effect.provider}:{effect.marker}",
+        run_at=now,
+        payload={
+            "provider": effect.provider,
+            "account": effect.external_account_id,
+            "meeting_id": effect.meeting_id,
+            "marker": effect.marker,
+            "maybe_created": effect.maybe_created,
+        },
+        provider=effect.provider,
+        account=effect.external_account_id,
+    )
+
+
+class ConferenceMoves:
+    """Applies lifecycle happenings and performs their effects."""
+
+    def __init__(self, ctx: AppContext, mailing: Mailing, queue: JobQueue) -> None:
+        self._ctx = ctx
+        self._mailing = mailing
+        self._queue = queue
+
+    def apply(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord | None,
+        happening: lc.Happening,
+        *,
+        old_event: Event | None = None,
+    ) -> Applied:
+        """Move ``conf`` (of ``record``'s event) by ``happening``; store the conference and
+        queue what the move owes. The event record is returned, not stored."""
+        now = self._ctx.clock.now()
+        outcome = lc.advance(conf, happening, now)
+        after = outcome.record
+        jobs: list[Job] = []
+        notices: list[HostNotice] = []
+        for effect in outcome.effects:
+            if isinstance(effect, lc.Sync):
+                assert after is not None
+                jobs.append(self._queue.ask(uow, self.sync_request(after, now), now))
+            elif isinstance(effect, lc.DeleteMeeting):
+                jobs.append(self._queue.ask(uow, delete_request(effect, now), now))
+            elif isinstance(effect, lc.Mail):
+                assert after is not None
+                record, after = self.settle(uow, record, after, old_event)
+            elif isinstance(effect, lc.Cancel):
+                assert conf is not None
+                record = self._mailing.settle(
+                    uow, record, None, before=conf.mailed, after=None, old_event=old_event
+                )
+            else:
+                notices.append(self._work_failed(record.event, effect.error))
+        if after is not None:
+            uow.conferences.put(after)
+        elif conf is not None:
+            uow.conferences.delete(conf.event_id)
+        return Applied(after, record, tuple(jobs), tuple(notices))
+
+    def apply_stored(
+        self,
+        uow: UnitOfWork,
+        event_id: str,
+        happening: lc.Happening,
+        *,
+        on_account: tuple[str, str] | None = None,
+    ) -> Applied | None:
+        """Lock the event, read its conference as stored, apply ``happening`` and store what
+        changed. None (nothing done): no such event, or its conference is no longer on
+        ``on_account`` (provider, account) when that is given."""
+        record = uow.events.get(event_id, for_update=True)
+        if record is None:
+            return None
+        conf = uow.conferences.get(event_id)
+        if on_account is not None and (
+            conf is None or (conf.provider, conf.external_account_id) != on_account
+        ):
+            return None
+        applied = self.apply(uow, record, conf, happening)
+        if applied.event is not record:
+            uow.events.put(applied.event)
+        return applied
+
+    def settle(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord,
+        old_event: Event | None = None,
+    ) -> tuple[EventRecord, ConferenceRecord]:
+        """Queue the mails ``conf``'s participants are owed; returns the event record (new
+        SEQUENCE) and the conference (new mailed state). Stores neither: the caller does."""
+        after = self._mailing.mailed_state(record.event, conf)
+        if after is None or after == conf.mailed:
+            return record, conf
+        record = self._mailing.settle(
+            uow, record, conf, before=conf.mailed, after=after, old_event=old_event
+        )
+        return record, attrs.evolve(conf, mailed=after)
+
+    @staticmethod
+    def sync_request(conf: ConferenceRecord, now: datetime) -> JobRequest:
+        """The event's sync job, on the account its work is about."""
+        return JobRequest(
+            kind=SYNC_JOB,
+            key=conf.event_id,
+            run_at=now,
+            provider=conf.provider,
+            account=conf.external_account_id,
+        )
+
+    def _work_failed(self, event: Event, error: str) -> HostNotice:
+        return HostNotice(
+            kind=HostNoticeKind.WORK_FAILED,
+            tenant_id=event.tenant_id,
+            user_id=event.owner_id,
+            event_id=event.id,
+            detail=f"the event's meeting could not be made or changed: {error}"[:500],
+        )
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def account_lost(self, uow: UnitOfWork, provider: str, account: str) -> list[HostNotice]:
+        """No active link holds the account any more: its issued conferences are DETACHED
+        (the URL stays), its pending ones stop (a meeting a lost create may have made is
+        queued for deletion, parked until the account is linked again)."""
+        if uow.links.active_for_account(provider, account) is not None:
+            return []  # someone still holds it (a takeover): everything stays manageable
+        notices: list[HostNotice] = []
+        for conf in uow.conferences.by_account(provider, account):
+            applied = self.apply_stored(
+                uow, conf.event_id, lc.AccountLost(), on_account=(provider, account)
+            )
+            if applied is not None:
+                notices.extend(applied.notices)
+        return notices
+
+    def account_regained(self, uow: UnitOfWork, provider: str, account: str) -> int:
+        """An active link holds the account again: its DETACHED conferences are ISSUED and
+        catch up with their events; deletions parked for it run now. Returns the number
+        of conferences regained."""
+        now = self._ctx.clock.now()
+        regained = 0
+        for conf in uow.conferences.by_account(provider, account):
+            if lc.stage_of(conf) is lc.Stage.DETACHED:
+                applied = self.apply_stored(
+                    uow, conf.event_id, lc.AccountRegained(), on_account=(provider, account)
+                )
+                regained += applied is not None
+        self._queue.wake(uow, provider, account, DELETE_JOB, now)
+        return regained

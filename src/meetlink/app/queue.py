@@ -1,0 +1,136 @@
+"""The job rules (:mod:`meetlink.domain.jobs`) applied through the storage port, inside the
+caller's unit of work. Stores persist; every decision is the domain's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from meetlink.domain import jobs as rules
+from meetlink.domain.jobs import JobRequest
+from meetlink.domain.records import Job, JobStatus
+from meetlink.domain.retry import RetryPolicy
+from meetlink.ports.storage import UnitOfWork
+
+__all__ = ["JobQueue"]
+
+_WAKE_BATCH = 500
+
+
+class JobQueue:
+    """Asks for, claims and settles jobs in a unit of work."""
+
+    def __init__(self, policy: RetryPolicy, lease: timedelta) -> None:
+        self._policy = policy
+        self._lease = lease
+
+    def ask(self, uow: UnitOfWork, request: JobRequest, now: datetime) -> Job:
+        """Ask for the work ``request`` names: a new job, or merged into the existing one."""
+        existing = uow.jobs.find(request.kind, request.key, for_update=True)
+        job = rules.ask(existing, request, now=now, new_id=uuid.uuid4().hex)
+        if existing is None:
+            uow.jobs.add(job)
+        else:
+            uow.jobs.put(job)
+        return job
+
+    def claim(self, uow: UnitOfWork, now: datetime, limit: int) -> list[Job]:
+        """Take up to ``limit`` due jobs (a job whose account waits is deferred instead)."""
+        taken = [self.take(uow, job, now) for job in uow.jobs.due(now, limit)]
+        return [job for job in taken if job is not None]
+
+    def claim_job(self, uow: UnitOfWork, job_id: str, now: datetime) -> Job | None:
+        """Take this one job if it is due and its account does not wait; else None."""
+        job = uow.jobs.get(job_id, for_update=True)
+        if job is None or not rules.is_due(job, now):
+            return None
+        return self.take(uow, job, now)
+
+    def take(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
+        """Lease ``job`` (due, read from storage) to this worker; None when its account
+        waits (then the job is deferred to the account's next turn instead)."""
+        if job.provider is not None and job.account is not None:
+            wait = uow.jobs.account_wait(job.provider, job.account, for_update=True)
+            if wait is not None and wait.holds(now):
+                # The account asked to wait: no call before then; queue up for a turn.
+                turn, wait = rules.take_slot(wait, self._policy.release_spacing)
+                uow.jobs.put_account_wait(wait)
+                uow.jobs.put(rules.defer(job, turn))
+                return None
+        claimed = rules.claim(job, now, now + self._lease)
+        uow.jobs.put(claimed)
+        return claimed
+
+    def finish(self, uow: UnitOfWork, job_id: str, generation: int) -> bool:
+        """The work of ``generation`` is done. True when the job is gone; False when it was
+        asked for again meanwhile and runs again."""
+        job = uow.jobs.get(job_id, for_update=True)
+        if job is None or job.status is JobStatus.FAILED:
+            return True
+        after = rules.finish(job, generation)
+        if after is None:
+            uow.jobs.remove(job_id)
+            return True
+        uow.jobs.put(after)
+        return False
+
+    def running(self, uow: UnitOfWork, job_id: str) -> Job | None:
+        """The job as stored now, locked, if a worker still holds it."""
+        job = uow.jobs.get(job_id, for_update=True)
+        return job if job is not None and job.status is JobStatus.RUNNING else None
+
+    def retry(
+        self,
+        uow: UnitOfWork,
+        job: Job,
+        error: str,
+        now: datetime,
+        retry_at: datetime | None = None,
+    ) -> Job:
+        """A failed attempt (FAILED once the attempts are spent)."""
+        after = rules.retry(job, error=error, now=now, policy=self._policy, retry_at=retry_at)
+        uow.jobs.put(after)
+        return after
+
+    def wait(
+        self, uow: UnitOfWork, job: Job, error: str, now: datetime, until: datetime | None
+    ) -> Job:
+        """The provider asked to wait (until ``until``, or a backoff when it named no time):
+        not an attempt. The job's account waits with it, and its jobs take turns after."""
+        until = self._policy.next_run(now, job.waits + 1, until)
+        if job.provider is not None and job.account is not None:
+            held = uow.jobs.account_wait(job.provider, job.account, for_update=True)
+            held = rules.hold(held, job.provider, job.account, until)
+            until, held = rules.take_slot(held, self._policy.release_spacing)
+            uow.jobs.put_account_wait(held)
+        after = rules.wait(job, error=error, until=until)
+        uow.jobs.put(after)
+        return after
+
+    def backoff(self, now: datetime, tries: int) -> datetime:
+        """When to look again after ``tries`` fruitless tries (the retry policy's backoff)."""
+        return self._policy.next_run(now, tries)
+
+    def park(self, uow: UnitOfWork, job: Job, reason: str, until: datetime) -> Job:
+        """Wait for something outside meetlink, until ``until`` or woken."""
+        after = rules.park(job, reason=reason, until=until)
+        uow.jobs.put(after)
+        return after
+
+    def give_up(self, uow: UnitOfWork, job: Job, error: str) -> Job:
+        """Retrying cannot help: FAILED, recorded."""
+        after = rules.give_up(job, error)
+        uow.jobs.put(after)
+        return after
+
+    def wake(self, uow: UnitOfWork, provider: str, account: str, kind: str, now: datetime) -> int:
+        """Jobs of ``kind`` parked on the account run now; returns how many."""
+        woken = 0
+        while True:
+            parked = uow.jobs.for_account(provider, account, kind=kind, after=now,
+                                          limit=_WAKE_BATCH)  # fmt: skip
+            for job in parked:
+                uow.jobs.put(rules.wake(job, now))
+            woken += len(parked)
+            if len(parked) < _WAKE_BATCH:
+                return woken

@@ -1,0 +1,44 @@
+"""Work that cannot finish: a refused token after a fresh refresh, an event that ended before
+its meeting could be created (the conference becomes FAILED, never half-done)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from meetlink import ConferenceStatus, HostNotice, HostNoticeKind
+from meetlink.errors import AuthExpired
+from tests.app.conftest import make_world
+
+
+def test_a_second_401_after_a_fresh_refresh_ends_the_link_and_tells_the_host() -> None:
+    notices: list[HostNotice] = []
+    w = make_world(listener=notices.append)
+    w.meetlink.contract("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    w.meetlink.save_event(w.event())
+    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
+    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")  # the fresh token too
+    w.meetlink.save_event(w.event(title="Renamed"))
+    assert w.meetlink.link("alice") is None  # the user must link again
+    assert [(n.kind, n.user_id) for n in notices] == [(HostNoticeKind.LINK_BROKEN, "alice")]
+    assert w.meetlink.failed_jobs() == []  # nothing "failed for good" while the link looked fine
+    assert w.zoom.calls.count("refresh") == 1  # no loop
+    conf = w.meetlink.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.DETACHED
+
+
+def test_no_meeting_is_created_for_an_event_that_already_ended() -> None:
+    notices: list[HostNotice] = []
+    w = make_world(listener=notices.append, sync_inline=False)
+    w.meetlink.contract("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    start = w.clock.now() + timedelta(hours=1)
+    w.meetlink.save_event(w.event(start=start, end=start + timedelta(minutes=30)))
+    w.clock.advance(timedelta(hours=3))  # a long outage of the workers
+    w.meetlink.run_pending()
+    assert w.zoom.live_meetings() == []
+    conf = w.meetlink.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.FAILED
+    assert conf.error is not None and "ended" in conf.error
+    assert w.meetlink.pending_jobs() == []
+    assert [(n.kind, n.event_id) for n in notices] == [(HostNoticeKind.WORK_FAILED, "e1")]

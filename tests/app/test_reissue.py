@@ -1,0 +1,83 @@
+"""S21 re-issue on the owner's other account, and what happens when it cannot complete: an
+issued URL is withdrawn only by its event (API "Additions")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from meetlink import ConferenceStatus
+from meetlink.errors import ProviderUnavailable
+from tests.app.conftest import World
+
+
+def _latest_calendar_urls(world: World) -> dict[str, tuple[str, str]]:
+    """Each participant's latest calendar entry for e1: (METHOD, URL)."""
+    import icalendar
+
+    latest: dict[str, tuple[int, str, str]] = {}
+    for mail in world.mailer.outbox:
+        for part in mail.walk():
+            if part.get_content_type() != "text/calendar":
+                continue
+            calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+            vevent = next(iter(calendar.walk("VEVENT")))
+            who = mail["To"].addresses[0].addr_spec
+            seen = (int(vevent["SEQUENCE"]), str(calendar["METHOD"]), str(vevent.get("URL", "")))
+            if who not in latest or latest[who][0] < seen[0]:
+                latest[who] = seen
+    return {who: (method, url) for who, (_, method, url) in latest.items()}
+
+
+def test_a_reissue_that_cannot_complete_keeps_the_issued_url(linked: World) -> None:
+    ml = linked.meetlink
+    first = ml.save_event(linked.event()).conference
+    assert first is not None and first.status is ConferenceStatus.ISSUED
+    old_url = first.join_url
+    linked.deliver()
+    ml.unlink("alice")
+    assert ml.conference("e1").status is ConferenceStatus.DETACHED
+    other = linked.zoom.add_account("alice@other.example")
+    linked.link("alice", other)
+    linked.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
+    ml.save_event(linked.event(title="Renamed"))  # S21: re-issued on the new account
+    ml.unlink("alice")  # ...which is lost before the create succeeds
+    linked.clock.advance(timedelta(hours=1))
+    linked.deliver()
+    conf = ml.conference("e1")
+    assert conf is not None, "the issued URL was dropped without a cancellation"
+    assert conf.status is ConferenceStatus.DETACHED
+    assert conf.join_url == old_url
+    # The old account comes back: its meeting is kept (it is the URL participants hold).
+    linked.clock.advance(timedelta(days=2))
+    linked.link("alice", linked.zoom.find_account(first.external_account_id))
+    linked.clock.advance(timedelta(days=1))
+    linked.deliver()
+    conf = ml.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.ISSUED
+    assert conf.join_url == old_url
+    assert [m["join_url"] for m in linked.zoom.live_meetings()] == [old_url]
+    assert set(_latest_calendar_urls(linked).values()) == {("REQUEST", old_url)}
+
+
+def test_a_reissue_that_completes_replaces_the_url_and_deletes_the_old_meeting(
+    linked: World,
+) -> None:
+    ml = linked.meetlink
+    first = ml.save_event(linked.event()).conference
+    assert first is not None
+    linked.deliver()
+    ml.unlink("alice")
+    other = linked.zoom.add_account("alice@other.example")
+    linked.link("alice", other)
+    second = ml.save_event(linked.event(title="Renamed")).conference
+    assert second is not None and second.status is ConferenceStatus.ISSUED
+    assert second.join_url != first.join_url
+    assert second.external_account_id == other.id
+    linked.deliver()
+    assert set(_latest_calendar_urls(linked).values()) == {("REQUEST", second.join_url)}
+    # The old meeting goes once its account is linked again (by anyone).
+    old = linked.zoom.find_account(first.external_account_id)
+    linked.link("bob", old)
+    linked.clock.advance(timedelta(minutes=1))
+    linked.deliver()
+    assert [m["join_url"] for m in linked.zoom.live_meetings()] == [second.join_url]

@@ -1,0 +1,253 @@
+"""Job contract: the job rules (domain/jobs.py) applied through the storage port by the app's
+JobQueue, and the port's indexed queries. Every test runs against InMemoryStorage and
+SqlStorage on SQLite, PostgreSQL and MariaDB, so both stores persist the same rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from meetlink.app.queue import JobQueue
+from meetlink.domain.jobs import AccountWait, JobRequest, ask
+from meetlink.domain.records import Job, JobStatus
+from meetlink.domain.retry import RetryPolicy
+from meetlink.errors import ConcurrentUpdate
+from meetlink.ports.storage import Storage, UnitOfWork
+
+from .factories import T0
+
+LEASE = timedelta(minutes=5)
+QUEUE = JobQueue(RetryPolicy(jitter=0.0), LEASE)
+
+
+def _ask(uow: UnitOfWork, key: str, run_at: datetime = T0, kind: str = "k", **fields: Any) -> Job:
+    return QUEUE.ask(uow, JobRequest(kind=kind, key=key, run_at=run_at, **fields), T0)
+
+
+def test_ask_inserts_then_merges_by_generation(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        job = _ask(uow, "e1", kind="sync", payload={"v": 1})
+        assert (job.generation, job.status, job.attempts) == (0, JobStatus.PENDING, 0)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(job.id) == job
+        later = _ask(uow, "e1", T0 + timedelta(hours=1), kind="sync", payload={"v": 2})
+        assert later.id == job.id
+        assert (later.generation, later.payload, later.run_at) == (1, {"v": 2}, T0)
+        sooner = _ask(uow, "e1", T0 - timedelta(hours=1), kind="sync", payload={"v": 3})
+        assert (sooner.generation, sooner.run_at) == (2, T0 - timedelta(hours=1))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.find("sync", "e1") == sooner
+        assert uow.jobs.find("sync", "e2") is None
+        assert uow.jobs.find("mail", "e1") is None
+
+
+def test_ask_restarts_a_failed_job_and_keeps_a_running_one(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        failed = _ask(uow, "f")
+        running = _ask(uow, "r")
+        QUEUE.claim(uow, T0, 10)
+        QUEUE.give_up(uow, uow.jobs.get(failed.id), "gave up")  # type: ignore[arg-type]
+        uow.commit()
+    later = T0 + timedelta(hours=2)
+    with storage.unit_of_work() as uow:
+        again = QUEUE.ask(uow, JobRequest(kind="k", key="f", run_at=later, payload={"n": 1}), later)
+        assert (again.status, again.attempts, again.run_at, again.generation) == (
+            JobStatus.PENDING, 0, later, 1,
+        )  # fmt: skip
+        busy = QUEUE.ask(uow, JobRequest(kind="k", key="r", run_at=later, payload={"n": 1}), later)
+        assert (busy.status, busy.lease_until, busy.run_at, busy.generation) == (
+            JobStatus.RUNNING, T0 + LEASE, T0, 1,
+        )  # fmt: skip
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(failed.id) == again
+        assert uow.jobs.get(running.id) == busy
+
+
+def test_claim_takes_due_jobs_earliest_first(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        for key, minutes in (("c", -1), ("a", -10), ("future", 5), ("b", -5), ("edge", 0)):
+            _ask(uow, key, T0 + timedelta(minutes=minutes), payload={"key": key})
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        claimed = QUEUE.claim(uow, T0, 3)
+        assert [j.key for j in claimed] == ["a", "b", "c"]
+        assert all(j.status is JobStatus.RUNNING and j.lease_until == T0 + LEASE for j in claimed)
+        assert [j.payload for j in claimed] == [{"key": "a"}, {"key": "b"}, {"key": "c"}]
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert [j.key for j in QUEUE.claim(uow, T0, 10)] == ["edge"]
+        assert QUEUE.claim(uow, T0, 10) == []
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.find("k", "a") == claimed[0]
+
+
+def test_claim_retakes_jobs_whose_lease_expired(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        job = _ask(uow, "1")
+        QUEUE.claim(uow, T0, 1)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert QUEUE.claim(uow, T0 + LEASE - timedelta(seconds=1), 10) == []
+        retaken = QUEUE.claim(uow, T0 + LEASE, 10)
+        assert [j.id for j in retaken] == [job.id]
+        assert retaken[0].lease_until == T0 + LEASE + LEASE
+
+
+def test_claim_job_takes_one_due_job_once(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        due = _ask(uow, "due", payload={"n": 1})
+        later = _ask(uow, "later", T0 + timedelta(minutes=1))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert QUEUE.claim_job(uow, later.id, T0) is None  # not due yet
+        assert QUEUE.claim_job(uow, "no-such-job", T0) is None
+        taken = QUEUE.claim_job(uow, due.id, T0)
+        assert taken is not None and taken.id == due.id and taken.payload == {"n": 1}
+        assert taken.status is JobStatus.RUNNING and taken.lease_until == T0 + LEASE
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert QUEUE.claim_job(uow, due.id, T0) is None  # someone holds it
+        assert [j.key for j in QUEUE.claim(uow, T0, 10)] == []
+        retaken = QUEUE.claim_job(uow, due.id, T0 + LEASE)  # its lease is over
+        assert retaken is not None and retaken.lease_until == T0 + LEASE + LEASE
+
+
+def test_finish_removes_the_current_generation_only(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        done = _ask(uow, "done")
+        asked = _ask(uow, "asked")
+        QUEUE.claim(uow, T0, 10)
+        QUEUE.retry(uow, uow.jobs.get(asked.id), "x", T0)  # type: ignore[arg-type]
+        QUEUE.claim(uow, T0 + timedelta(hours=1), 10)
+        _ask(uow, "asked", payload={"v": 2})
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert QUEUE.finish(uow, done.id, done.generation) is True
+        assert QUEUE.finish(uow, asked.id, asked.generation) is False  # an older generation
+        assert QUEUE.finish(uow, "ghost", 0) is True
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(done.id) is None
+        again = uow.jobs.get(asked.id)
+        assert again is not None
+        assert (again.status, again.attempts, again.lease_until, again.generation) == (
+            JobStatus.PENDING, 0, None, 1,
+        )  # fmt: skip
+        assert again.payload == {"v": 2}
+
+
+def test_retry_backs_off_then_gives_up(storage: Storage) -> None:
+    queue = JobQueue(RetryPolicy(jitter=0.0, max_attempts=2), LEASE)
+    with storage.unit_of_work() as uow:
+        job = _ask(uow, "1")
+        [running] = queue.claim(uow, T0, 1)
+        retried = queue.retry(uow, running, "503", T0)
+        uow.commit()
+    assert (retried.status, retried.run_at, retried.attempts, retried.last_error) == (
+        JobStatus.PENDING, T0 + timedelta(seconds=30), 1, "503",
+    )  # fmt: skip
+    with storage.unit_of_work() as uow:
+        [running] = queue.claim(uow, retried.run_at, 1)
+        failed = queue.retry(uow, running, "503 again", retried.run_at)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(job.id) == failed
+        assert (failed.status, failed.attempts, failed.lease_until) == (JobStatus.FAILED, 2, None)
+        assert queue.claim(uow, T0 + timedelta(days=1), 10) == []
+
+
+def test_a_wait_is_not_an_attempt_and_holds_the_account(storage: Storage) -> None:
+    account = {"provider": "zoom", "account": "acct-1"}
+    until = T0 + timedelta(hours=10)
+    with storage.unit_of_work() as uow:
+        first = _ask(uow, "1", **account)
+        second = _ask(uow, "2", T0 + timedelta(seconds=1), **account)
+        other = _ask(uow, "3", T0 + timedelta(seconds=2), provider="zoom", account="acct-2")
+        [running] = QUEUE.claim(uow, T0, 1)
+        waited = QUEUE.wait(uow, running, "429", T0, until)
+        uow.commit()
+    assert (waited.attempts, waited.waits, waited.run_at) == (0, 1, until)
+    later = T0 + timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        # The same account's job is deferred to the next turn, the other account runs.
+        assert [j.id for j in QUEUE.claim(uow, later, 10)] == [other.id]
+        deferred = uow.jobs.get(second.id)
+        assert deferred is not None
+        assert (deferred.status, deferred.run_at, deferred.attempts, deferred.waits) == (
+            JobStatus.PENDING, until + timedelta(seconds=1), 0, 0,
+        )  # fmt: skip
+        wait = uow.jobs.account_wait("zoom", "acct-1")
+        assert wait == AccountWait(provider="zoom", account="acct-1", until=until,
+                                   next_slot=until + timedelta(seconds=2))  # fmt: skip
+        assert QUEUE.finish(uow, other.id, other.generation)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        # At the reset the waiting jobs come one per turn: no stampede.
+        assert [j.id for j in QUEUE.claim(uow, until, 10)] == [first.id]
+        assert QUEUE.claim(uow, until + timedelta(seconds=1), 10)[0].id == second.id
+
+
+def test_park_and_wake_by_account(storage: Storage) -> None:
+    far = T0 + timedelta(days=1)
+    with storage.unit_of_work() as uow:
+        jobs = [_ask(uow, f"d{n}", kind="delete", provider="zoom", account="acct-1") for n in "ab"]
+        elsewhere = _ask(uow, "dc", kind="delete", provider="zoom", account="acct-2")
+        for job in QUEUE.claim(uow, T0, 10):
+            QUEUE.park(uow, job, "no link", far)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        parked = uow.jobs.for_account("zoom", "acct-1", kind="delete", after=T0, limit=10)
+        assert {j.id for j in parked} == {j.id for j in jobs}
+        assert all(j.waits == 1 and j.attempts == 0 for j in parked)
+        assert QUEUE.wake(uow, "zoom", "acct-1", "delete", T0) == 2
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert {j.id for j in QUEUE.claim(uow, T0, 10)} == {j.id for j in jobs}
+        assert uow.jobs.get(elsewhere.id).run_at == far  # type: ignore[union-attr]
+
+
+def test_pages_of_jobs_by_status(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        made = [_ask(uow, f"j{n}", T0 + timedelta(minutes=n % 3)) for n in range(7)]
+        uow.commit()
+    expected = sorted(made, key=lambda j: (j.run_at, j.id))
+    seen: list[Job] = []
+    with storage.unit_of_work() as uow:
+        page = uow.jobs.page(JobStatus.PENDING, limit=3)
+        while page:
+            seen += page
+            page = uow.jobs.page(JobStatus.PENDING, limit=3, after=page[-1])
+        assert uow.jobs.page(JobStatus.FAILED, limit=3) == []
+    assert seen == expected
+
+
+def test_jobs_all_by_run_at_and_payload_round_trips(storage: Storage) -> None:
+    payload = {"meeting_id": "89012345678", "n": 2**40, "nested": {"l": [1, "ja: 会議"]}}
+    with storage.unit_of_work() as uow:
+        _ask(uow, "2", T0 + timedelta(minutes=2))
+        _ask(uow, "1", T0 + timedelta(minutes=1), payload=payload)
+        _ask(uow, "3", T0 + timedelta(minutes=3), kind="j")
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert [j.key for j in uow.jobs.all()] == ["1", "2", "3"]
+        assert uow.jobs.all()[0].payload == payload
+        assert uow.jobs.get("ghost") is None
+
+
+def test_add_inserts_a_new_job_and_refuses_a_known_key(storage: Storage) -> None:
+    request = JobRequest(kind="mail", key="<m1@x>", run_at=T0, payload={"n": 1})
+    job = ask(None, request, now=T0, new_id="job-add-1")
+    with storage.unit_of_work() as uow:
+        uow.jobs.add(job)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.find("mail", "<m1@x>") == job
+        with pytest.raises(ConcurrentUpdate):
+            uow.jobs.add(attrs.evolve(job, id="job-add-2"))
