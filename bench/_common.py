@@ -13,14 +13,16 @@ from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.ports.mailer import Mailer
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def build(
-    db_path: Path, *, latency: float = 0.0, **settings: object
+    db_path: Path, *, latency: float = 0.0, mailer: Mailer | None = None, **settings: object
 ) -> tuple[MeetLink, ZoomEmulator, ManualClock]:
-    """A MeetLink on an SQLite file with alice linked, tenant t1 contracted."""
+    """A MeetLink on an SQLite file with alice linked, tenant t1 contracted (``mailer``:
+    an in-memory outbox by default)."""
     clock = ManualClock(T0)
     zoom = ZoomEmulator(clock=clock, seed=1, latency=latency, daily_meeting_cap=10**9)
     storage = SqlStorage(
@@ -29,7 +31,7 @@ def build(
     ml = MeetLink(
         storage=storage,
         providers=[zoom.provider(clock=clock)],
-        mailer=RecordingMailer(),
+        mailer=mailer or RecordingMailer(),
         composer=JinjaMailComposer(),
         clock=clock,
         **settings,  # type: ignore[arg-type]

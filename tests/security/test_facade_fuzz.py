@@ -125,7 +125,10 @@ def test_every_public_method_is_checked() -> None:
         for name in _public_methods()
         if not getattr(getattr(MeetLink, name), "__meetlink_checked__", False)
     ]
-    assert unchecked == []
+    assert unchecked == [], (
+        "decorate them with meetlink.app.validation.checked (and give any new parameter "
+        "name a rule in validation.RULES)"
+    )
 
 
 @st.composite
