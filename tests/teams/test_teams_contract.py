@@ -55,7 +55,8 @@ def test_key_and_capabilities(target: TeamsTarget) -> None:
     assert caps.display_name == "Microsoft Teams"
     assert caps.idempotent_create is True and caps.host_start_url is False
     assert caps.free_plan_minutes is None and caps.deauthorization_webhook is False
-    assert caps.supports_recurring is False and caps.admin_approval_redirects is True
+    assert caps.supports_recurring is True and caps.admin_approval_redirects is True
+    assert caps.recurrence is None  # an onlineMeeting carries no schedule of occurrences
 
 
 def test_authorization_url_carries_state_challenge_and_scopes(target: TeamsTarget) -> None:

@@ -167,7 +167,8 @@ def test_capabilities_are_data() -> None:
     assert ZOOM_CAPABILITIES.free_plan_minutes == 40
     assert ZOOM_CAPABILITIES.idempotent_create is False
     assert ZOOM_CAPABILITIES.host_start_url and ZOOM_CAPABILITIES.deauthorization_webhook
-    assert not ZOOM_CAPABILITIES.supports_recurring
+    assert ZOOM_CAPABILITIES.supports_recurring  # R2: one type 8/3 meeting per series
+    assert ZOOM_CAPABILITIES.recurrence is not None
     assert not ZOOM_CAPABILITIES.admin_approval_redirects
     with ZoomProvider(
         client_id="c", client_secret="sekrit-1", redirect_uri="https://a/cb"

@@ -16,6 +16,7 @@ import attrs
 
 from meetlink.app.context import AppContext
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
+from meetlink.app.policies import recurrence_expressible, tenant_policy
 from meetlink.app.tenancy import check_event_owner
 from meetlink.domain import lifecycle as lc
 from meetlink.domain.conference import ConferenceRecord, terms_for
@@ -41,6 +42,11 @@ class SavePlan:
     notices: tuple[Notice, ...]
     jobs: tuple[Job, ...]
     host_notices: tuple[HostNotice, ...] = ()
+
+
+def _schedule(event: Event) -> tuple[object, ...]:
+    """When an event's occurrences take place (a change re-plans its reminders, R2)."""
+    return (event.start, event.end, event.recurrence, event.exdates, event.moved)
 
 
 def new_marker() -> str:
@@ -99,7 +105,9 @@ class Conferences:
                 uow.conferences.put(settled)
                 conf = settled
 
-        keep_reminder = old is not None and had is not None and old.event.start == event.start
+        keep_reminder = (
+            old is not None and had is not None and _schedule(old.event) == _schedule(event)
+        )
         remind_at = None
         if conf is not None:
             lead = ctx.settings.reminder_lead
@@ -178,8 +186,9 @@ class Conferences:
                 supports_recurring=caps.supports_recurring if caps else False,
                 free_plan_minutes=caps.free_plan_minutes if caps else None,
                 plan=link.plan if link else "licensed",
+                recurrence_expressible=recurrence_expressible(event, caps),
             ),
-            policy=self._ctx.settings.policy,
+            policy=tenant_policy(uow, self._ctx, event.tenant_id),  # R2, R3
         )
         return decision, link
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, cast
-
-import attrs
 
 from meetlink.adapters.clock import SystemClock
 from meetlink.app.conferences import Conferences, SavePlan
@@ -16,8 +14,10 @@ from meetlink.app.context import AppContext
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
+from meetlink.app.policies import Policies, event_allowed, tenant_policy
 from meetlink.app.queue import JobQueue
 from meetlink.app.registry import ProviderRegistry
+from meetlink.app.reminders import Reminders
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
 from meetlink.app.sync import MeetingSync
@@ -26,9 +26,8 @@ from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event
-from meetlink.domain.issuance import Notice
+from meetlink.domain.issuance import IssuancePolicy, Notice
 from meetlink.domain.links import AccountLink
-from meetlink.domain.notification import MailKind
 from meetlink.domain.records import Job, JobStatus
 from meetlink.domain.results import HostNotice, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import (
@@ -99,8 +98,10 @@ class MeetLink:
         moves = ConferenceMoves(self._ctx, self._mailing, self._queue)
         self._tokens = TokenKeeper(self._ctx, moves)
         self._linking = Linking(self._ctx, moves)
+        self._policies = Policies(self._ctx)
         asked_again = AskedAgain()
         self._conferences = Conferences(self._ctx, moves)
+        self._reminders = Reminders(self._ctx, self._mailing)
         sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
         self._runner = JobRunner(
             self._ctx,
@@ -212,17 +213,39 @@ class MeetLink:
         # ``checked`` has already turned the headers into {lower-case name: value}.
         return self._linking.webhook(provider, cast(dict[str, str], headers), body)
 
+    # -- per-tenant issuance policy (R2, R3) ----------------------------------------------
+
+    @checked
+    def set_policy(self, tenant_id: str, policy: IssuancePolicy | None) -> None:
+        """Store the tenant's own issuance policy (e.g. ``IssuancePolicy.roadmap()`` to turn
+        R2/R3 on); None returns the tenant to the ``policy`` setting."""
+        self._policies.set(tenant_id, policy)
+
+    @checked
+    def policy(self, tenant_id: str) -> IssuancePolicy:
+        """The issuance policy in force for the tenant (its own, else the setting)."""
+        return self._policies.get(tenant_id)
+
     # -- events (S1, S2, S11-S14, S17-S22) ------------------------------------------------
 
     @checked
-    def web_meeting_available(self, tenant_id: str, user_id: str, provider: str = "zoom") -> bool:
-        """Whether the event form shows the "Web conference" section (S11)."""
+    def web_meeting_available(
+        self, tenant_id: str, user_id: str, provider: str = "zoom", *, event: Event | None = None
+    ) -> bool:
+        """Whether the event form shows the "Web conference" section (S11). With ``event``
+        (the form's current values), also whether the tenant's policy lets that event get a
+        URL (its span, recurrence and source: S17, S18, R2, R3)."""
+        found = self._ctx.providers.find(provider)
 
         def work(uow: UnitOfWork) -> bool:
-            return (
-                provider in self._ctx.providers
-                and self._linking.addon_active(uow, tenant_id)
-                and uow.links.active_for_user(user_id, provider) is not None
+            if found is None or not self._linking.addon_active(uow, tenant_id):
+                return False
+            if uow.links.active_for_user(user_id, provider) is None:
+                return False
+            if event is None:
+                return True
+            return event_allowed(
+                tenant_policy(uow, self._ctx, tenant_id), event, found.capabilities
             )
 
         return self._ctx.read(work)
@@ -333,41 +356,10 @@ class MeetLink:
         return self._tokens.call(holder, lambda p, t: p.start_url(t, meeting_id))
 
     @checked
+    @checked
     def send_due_reminders(self) -> int:
-        """Queue one reminder per participant of each event starting soon (S14)."""
-        now = self._ctx.clock.now()
-        total = 0
-        while True:
-            queued, more = self._ctx.transaction(lambda uow: self._remind(uow, now))
-            total += queued
-            if not more:
-                return total
-
-    def _remind(self, uow: UnitOfWork, now: datetime) -> tuple[int, bool]:
-        batch = 200
-        due = uow.events.due_reminders(now, batch)
-        queued = 0
-        for record in due:
-            event = record.event
-            conf = uow.conferences.get(event.id)
-            usable = conf is not None and conf.join_url is not None
-            if event.end <= now or conf is None:
-                uow.events.put(attrs.evolve(record, remind_at=None))
-                continue
-            if not usable or conf.status is ConferenceStatus.PENDING:
-                # No URL yet: look again in a minute (until the event ends).
-                uow.events.put(attrs.evolve(record, remind_at=now + _MINUTE))
-                continue
-            state = self._mailing.mailed_state(event, conf)
-            assert state is not None
-            for participant in event.participants:
-                if uow.reminders.record(event.id, participant.email, event.start):
-                    self._mailing.queue(
-                        uow, event, conf, MailKind.REMINDER, participant, state, record.sequence
-                    )
-                    queued += 1
-            uow.events.put(attrs.evolve(record, remind_at=None))
-        return queued, len(due) == batch
+        """Queue one reminder per participant of each occurrence starting soon (S14, R2)."""
+        return self._reminders.send_due()
 
     # -- background work ----------------------------------------------------------------
 
@@ -437,6 +429,3 @@ class MeetLink:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-_MINUTE = timedelta(minutes=1)

@@ -23,7 +23,7 @@ import attrs
 
 from meetlink.app.context import AppContext
 from meetlink.domain.conference import ConferenceRecord, MailedState
-from meetlink.domain.event import Event, Participant
+from meetlink.domain.event import Event, MovedOccurrence, Participant, Span
 from meetlink.domain.jobs import JobRequest, ask
 from meetlink.domain.notification import MailKind, plan_mails
 from meetlink.domain.records import EventRecord
@@ -64,6 +64,10 @@ class Mailing:
             start=event.start,
             end=event.end,
             emails=tuple(p.email for p in event.participants),
+            recurrence=event.recurrence,
+            exdates=event.exdates,
+            moved=event.moved,
+            all_day=event.span is Span.ALL_DAY,
         )
 
     def settle(
@@ -125,6 +129,10 @@ class Mailing:
             title=event.title,
             start=state.start,
             end=state.end,
+            recurrence=state.recurrence,
+            exdates=state.exdates,
+            moved=state.moved,
+            all_day=state.all_day,
             timezone=event.timezone,
             description=event.description,
             provider_name=provider.capabilities.display_name if provider else "Web meeting",
@@ -179,6 +187,10 @@ def content_to_payload(content: MailContent) -> dict[str, Any]:
     data["attendee_emails"] = list(content.attendee_emails)
     for name in _DATES:
         data[name] = getattr(content, name).isoformat()
+    data["exdates"] = [d.isoformat() for d in content.exdates]
+    data["moved"] = [
+        [m.recurrence_id.isoformat(), m.start.isoformat(), m.end.isoformat()] for m in content.moved
+    ]
     return data
 
 
@@ -189,4 +201,8 @@ def content_from_payload(payload: dict[str, Any]) -> MailContent:
     data["attendee_emails"] = tuple(data["attendee_emails"])
     for name in _DATES:
         data[name] = datetime.fromisoformat(data[name])
+    data["exdates"] = tuple(datetime.fromisoformat(d) for d in data.get("exdates", ()))
+    data["moved"] = tuple(
+        MovedOccurrence(*(datetime.fromisoformat(t) for t in m)) for m in data.get("moved", ())
+    )
     return MailContent(**data)

@@ -254,6 +254,9 @@ def event(name: str, value: object) -> Event:
     )
     if value.recurrence is not None:
         _text("recurrence", value.recurrence, limit=MAX_RECURRENCE, error=InvalidEvent)
+        from meetlink.adapters.series import check_recurrence  # lazy: dateutil
+
+        check_recurrence(value)  # R2: an RRULE meetlink can expand
     if value.web_meeting is not None:
         _text("web_meeting", value.web_meeting, limit=MAX_PROVIDER_KEY, error=InvalidEvent)
     for field in ("start", "end"):
@@ -295,8 +298,9 @@ RULES: dict[str, Rule] = {
     "keep": keep_window,
     "policy": issuance_policy,
 }
-#: Parameters that are optional keywords of the session (``None``: not given).
-_OPTIONAL_IDS = ("tenant_id", "user_id")
+#: Parameters that may be None where their default is None (``None``: not given): the
+#: session's optional ids, and the event form ``web_meeting_available`` may be asked about.
+_OPTIONAL_IDS = ("tenant_id", "user_id", "event")
 
 
 def checked(method: Callable[P, R]) -> Callable[P, R]:

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import attrs
 
-from meetlink.domain.event import Event
+from meetlink.domain.event import Event, MovedOccurrence
 
 __all__ = [
     "AGENDA_LIMIT",
@@ -74,6 +74,11 @@ class MeetingTerms:
     duration_minutes: int
     timezone: str
     agenda: str = ""
+    # R2: a recurring event's rule, skipped and moved occurrences (``start`` is the first
+    # occurrence and ``duration_minutes`` the length of one).
+    recurrence: str | None = None
+    exdates: tuple[datetime, ...] = ()
+    moved: tuple[MovedOccurrence, ...] = ()
 
 
 def terms_for(event: Event) -> MeetingTerms:
@@ -84,6 +89,9 @@ def terms_for(event: Event) -> MeetingTerms:
         duration_minutes=event.duration_minutes,
         timezone=event.timezone,
         agenda=event.description[:AGENDA_LIMIT],
+        recurrence=event.recurrence,
+        exdates=event.exdates,
+        moved=event.moved,
     )
 
 
@@ -96,6 +104,16 @@ class MailedState:
     start: datetime
     end: datetime
     emails: tuple[str, ...]
+    # R2: the series and the day form participants were told (a change is a new SEQUENCE).
+    recurrence: str | None = None
+    exdates: tuple[datetime, ...] = ()
+    moved: tuple[MovedOccurrence, ...] = ()
+    all_day: bool = False
+
+    @property
+    def schedule(self) -> tuple[object, ...]:
+        """Everything about when the meeting takes place (a change owes an update)."""
+        return (self.start, self.end, self.recurrence, self.exdates, self.moved, self.all_day)
 
 
 @attrs.frozen(kw_only=True)

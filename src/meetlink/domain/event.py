@@ -14,7 +14,15 @@ import attrs
 
 from meetlink.errors import InvalidEvent
 
-__all__ = ["LOCALES", "Event", "Participant", "Source", "Span", "is_iana_timezone"]
+__all__ = [
+    "LOCALES",
+    "Event",
+    "MovedOccurrence",
+    "Participant",
+    "Source",
+    "Span",
+    "is_iana_timezone",
+]
 
 LOCALES = ("ja", "en")
 
@@ -131,12 +139,63 @@ def _participants(value: object) -> tuple[Participant, ...]:
     return items
 
 
+def _aware(field: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidEvent(field, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidEvent(field, "must be timezone-aware")
+    return value
+
+
+@attrs.frozen
+class MovedOccurrence:
+    """One occurrence of a recurring event moved to another time (an iCalendar override
+    with ``RECURRENCE-ID``): ``recurrence_id`` is the start the rule gives that occurrence,
+    ``start``/``end`` where it takes place instead."""
+
+    recurrence_id: datetime
+    start: datetime
+    end: datetime
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("recurrence_id", "start", "end"):
+            _aware(f"moved.{name}", getattr(self, name))
+        if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
+            raise InvalidEvent("moved.end", "must be after start")
+
+
+def _exdates(value: object) -> tuple[datetime, ...]:
+    if isinstance(value, datetime):
+        value = (value,)
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise InvalidEvent("exdates", "must be a sequence of datetimes")
+    items = [_aware("exdates", item) for item in value]
+    # One entry per instant, in time order: equal sets of skipped dates compare equal.
+    unique = {item.astimezone(UTC): item for item in items}
+    return tuple(unique[key] for key in sorted(unique))
+
+
+def _moved(value: object) -> tuple[MovedOccurrence, ...]:
+    if isinstance(value, MovedOccurrence):
+        value = (value,)
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise InvalidEvent("moved", "must be a sequence of MovedOccurrence")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, MovedOccurrence):
+            raise InvalidEvent("moved", f"not a MovedOccurrence: {item!r}")
+    return tuple(sorted(items, key=lambda m: m.recurrence_id.astimezone(UTC)))
+
+
 @attrs.frozen(kw_only=False)
 class Event:
     """A calendar event of the host product.
 
     ``web_meeting`` is the provider key when the "Issue URL" box is ticked (S11), else None.
-    Invalid input raises :class:`InvalidEvent` naming the field.
+    A recurring event (``recurrence``, an RFC 5545 RRULE) may skip occurrences (``exdates``:
+    the starts the rule gives them, iCalendar EXDATE) and move single ones (``moved``, each an
+    iCalendar RECURRENCE-ID override). Invalid input raises :class:`InvalidEvent` naming the
+    field.
     """
 
     id: str
@@ -154,6 +213,8 @@ class Event:
     )
     web_meeting: str | None = attrs.field(default=None, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+    exdates: tuple[datetime, ...] = attrs.field(default=(), converter=_exdates, kw_only=True)
+    moved: tuple[MovedOccurrence, ...] = attrs.field(default=(), converter=_moved, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         for name in ("id", "tenant_id", "owner_id", "title"):
@@ -165,11 +226,7 @@ class Event:
         if _CONTROL.search(self.title):
             raise InvalidEvent("title", "must not contain control characters (CR/LF...)")
         for name in ("start", "end"):
-            value = getattr(self, name)
-            if not isinstance(value, datetime):
-                raise InvalidEvent(name, "must be a datetime")
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise InvalidEvent(name, "must be timezone-aware")
+            _aware(name, getattr(self, name))
         for name in ("start", "end"):
             try:
                 getattr(self, name).astimezone(UTC)
@@ -195,9 +252,25 @@ class Event:
             raise InvalidEvent("web_meeting", "must be a provider key or None")
         if not isinstance(self.description, str):
             raise InvalidEvent("description", "must be a string")
+        self._check_exceptions()
         emails = [p.email.lower() for p in self.participants]
         if len(set(emails)) != len(emails):
             raise InvalidEvent("participants", "the same email appears twice")
+
+    def _check_exceptions(self) -> None:
+        if (self.exdates or self.moved) and self.recurrence is None:
+            raise InvalidEvent("exdates" if self.exdates else "moved", "only for a recurring event")
+        skipped = {d.astimezone(UTC) for d in self.exdates}
+        ids = [m.recurrence_id.astimezone(UTC) for m in self.moved]
+        if len(set(ids)) != len(ids):
+            raise InvalidEvent("moved", "the same occurrence is moved twice")
+        if skipped & set(ids):
+            raise InvalidEvent("moved", "an occurrence cannot be both skipped and moved")
+
+    @property
+    def recurring(self) -> bool:
+        """True for a recurring event (it has an RRULE)."""
+        return self.recurrence is not None
 
     @property
     def duration(self) -> timedelta:

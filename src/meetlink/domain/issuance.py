@@ -50,6 +50,9 @@ class Notice(enum.Enum):
     PROVIDER_PENDING = "provider_pending"  # the provider did not answer yet; retried later
     CONFERENCE_DETACHED = "conference_detached"  # the URL stays but nothing can update it
     LINK_REQUIRED_TO_UPDATE = "link_required_to_update"  # changes not sent: no link holds it
+    # R2: the provider cannot schedule this recurrence (e.g. an open-ended rule on Zoom): its
+    # one meeting has no fixed times (Zoom type 3); the URL still works for every occurrence.
+    RECURRENCE_NOT_EXPRESSIBLE = "recurrence_not_expressible"
 
 
 @attrs.frozen(kw_only=True)
@@ -82,6 +85,7 @@ class ProviderTraits:
     supports_recurring: bool = True
     free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22); None: no limit
     plan: str = "licensed"
+    recurrence_expressible: bool = True  # the provider can schedule this event's rule (R2)
 
 
 @attrs.frozen
@@ -143,4 +147,6 @@ def decide(
     limit = traits.free_plan_minutes
     if traits.plan == "basic" and limit is not None and event.duration > timedelta(minutes=limit):
         notices.append(Notice.FREE_PLAN_TIME_LIMIT)  # S22
+    if event.recurrence is not None and not traits.recurrence_expressible:
+        notices.append(Notice.RECURRENCE_NOT_EXPRESSIBLE)  # R2: a meeting without fixed times
     return Decision(tuple(refusals), tuple(notices))

@@ -43,8 +43,8 @@ def plan_mails(before: MailedState | None, after: MailedState | None) -> list[Pl
     mails: list[PlannedMail] = []
     if after is not None:
         changed = before is not None and (
-            (before.join_url, before.passcode, before.start, before.end)
-            != (after.join_url, after.passcode, after.start, after.end)
+            (before.join_url, before.passcode, before.schedule)
+            != (after.join_url, after.passcode, after.schedule)
         )
         for email in new:
             if email.lower() not in old_keys:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import attrs
 
+from meetlink.domain.event import MovedOccurrence
 from meetlink.domain.notification import MailKind
 
 __all__ = ["MailComposer", "MailContent", "Mailer"]
@@ -40,6 +41,11 @@ class MailContent:
     created_at: datetime  # DTSTAMP
     mail_from: str | None = None  # From, "Name <address>"; None: the composer's own sender
     reply_to: str | None = None  # Reply-To, when replies should go elsewhere
+    # R2: a series (RRULE, skipped and moved occurrences) and all-day dates (VALUE=DATE).
+    recurrence: str | None = None
+    exdates: tuple[datetime, ...] = ()
+    moved: tuple[MovedOccurrence, ...] = ()
+    all_day: bool = False
 
 
 class MailComposer(Protocol):

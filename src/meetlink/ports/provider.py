@@ -17,6 +17,7 @@ import attrs
 
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
+from meetlink.domain.recurrence import RecurrenceLimits
 from meetlink.errors import LinkError
 
 __all__ = [
@@ -39,8 +40,13 @@ class Capabilities:
     host_start_url: bool = True  # Zoom: a separate, short-lived start_url
     free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22)
     deauthorization_webhook: bool = True  # Zoom app_deauthorized (S16); Teams: none
-    supports_recurring: bool = False  # what this adapter implements today
+    supports_recurring: bool = False  # one meeting for a whole series (R2)
     admin_approval_redirects: bool = False  # True: the provider redirects back with an error
+    # What the provider's recurring meeting with fixed times can express (Zoom type 8);
+    # None: its meeting carries no schedule of occurrences (Teams: one online meeting whose
+    # URL serves every occurrence). A rule beyond the limits gets a meeting without fixed
+    # times and Notice.RECURRENCE_NOT_EXPRESSIBLE.
+    recurrence: RecurrenceLimits | None = None
 
 
 @attrs.frozen(kw_only=True)

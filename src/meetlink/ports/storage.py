@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Protocol
 
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait
 from meetlink.domain.links import LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
@@ -27,6 +28,7 @@ __all__ = [
     "EventRepository",
     "JobRepository",
     "LinkRepository",
+    "PolicyRepository",
     "ReminderLog",
     "Storage",
     "SubscriptionRepository",
@@ -44,6 +46,22 @@ class SubscriptionRepository(Protocol):
 
     def put(self, record: SubscriptionRecord) -> None:
         """Insert or replace the tenant's record."""
+        ...
+
+
+class PolicyRepository(Protocol):
+    """**Protocol:** a tenant's own issuance policy (R2, R3)."""
+
+    def get(self, tenant_id: str) -> IssuancePolicy | None:
+        """The tenant's policy, or None (the installation's ``policy`` setting applies)."""
+        ...
+
+    def put(self, tenant_id: str, policy: IssuancePolicy) -> None:
+        """Insert or replace the tenant's policy."""
+        ...
+
+    def delete(self, tenant_id: str) -> bool:
+        """Forget the tenant's policy; False when it had none."""
         ...
 
 
@@ -249,6 +267,11 @@ class UnitOfWork(Protocol):
     @property
     def links(self) -> LinkRepository:
         """The links of this unit of work."""
+        ...
+
+    @property
+    def policies(self) -> PolicyRepository:
+        """The tenants' issuance policies of this unit of work."""
         ...
 
     @property

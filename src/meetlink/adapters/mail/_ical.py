@@ -9,10 +9,13 @@ The caller (the composer) has already checked that every URI and address is a si
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, vCalAddress, vText, vUri
 
+from meetlink.adapters.mail._when import all_day_dates
+from meetlink.adapters.series import calendar_rule
 from meetlink.ports.mailer import MailContent
 
 __all__ = ["PRODID", "build_calendar"]
@@ -46,23 +49,46 @@ def _description(content: MailContent) -> str:
     return f"{text}\n\n{join}" if text else join
 
 
-def build_calendar(content: MailContent, method: str) -> bytes:
-    """The serialized VCALENDAR for ``content`` with ``METHOD:method`` (REQUEST or CANCEL).
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
-    UID stays the event's; SEQUENCE is the application's (an update or cancel raises it); the
-    recipient is always listed as an ATTENDEE, so a participant who was removed and gets a
-    CANCEL finds themselves in it (RFC 5546 §3.2.5)."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", method)
 
+class _Times:
+    """How times are written: UTC for a one-off timed event; local time with TZID (and a
+    VTIMEZONE) for a series, so clients repeat it at the same local time across
+    daylight-saving changes; DATE values for an all-day event (RFC 5545 §3.3.4, §3.8.2.4)."""
+
+    def __init__(self, content: MailContent) -> None:
+        self.zone = _zone(content.timezone)
+        self.all_day = content.all_day
+        self.series = content.recurrence is not None
+
+    def value(self, moment: datetime) -> date | datetime:
+        """``moment`` as a DTSTART-like value."""
+        if self.all_day:
+            return moment.astimezone(self.zone).date()
+        return moment.astimezone(self.zone if self.series else UTC)
+
+    def span(self, start: datetime, end: datetime) -> tuple[date | datetime, date | datetime]:
+        """DTSTART and DTEND (an all-day DTEND is the day after the last, exclusive)."""
+        if self.all_day:
+            return all_day_dates(start, end, self.zone)
+        return self.value(start), self.value(end)
+
+
+def _vevent(
+    content: MailContent, method: str, times: _Times, start: datetime, end: datetime
+) -> Event:
     event = Event()
     event.add("uid", content.uid)
     event.add("sequence", content.sequence)
     event.add("dtstamp", content.created_at.astimezone(UTC))
-    event.add("dtstart", content.start.astimezone(UTC))
-    event.add("dtend", content.end.astimezone(UTC))
+    dtstart, dtend = times.span(start, end)
+    event.add("dtstart", dtstart)
+    event.add("dtend", dtend)
     event.add("summary", _text(content.title))
     event.add("description", _text(_description(content)))
     event.add("location", vText(content.join_url))
@@ -91,6 +117,35 @@ def build_calendar(content: MailContent, method: str) -> bytes:
 
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
-    cal.add_component(event)
+    return event
+
+
+def build_calendar(content: MailContent, method: str) -> bytes:
+    """The serialized VCALENDAR for ``content`` with ``METHOD:method`` (REQUEST or CANCEL).
+
+    UID stays the event's; SEQUENCE is the application's (an update or cancel raises it); the
+    recipient is always listed as an ATTENDEE, so a participant who was removed and gets a
+    CANCEL finds themselves in it (RFC 5546 §3.2.5). A series carries its RRULE and EXDATE
+    in the master VEVENT and one VEVENT per moved occurrence (same UID and SEQUENCE, with
+    RECURRENCE-ID), as RFC 5545 §3.8.4.4 lays out; a CANCEL of the UID cancels them all."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", method)
+
+    times = _Times(content)
+    master = _vevent(content, method, times, content.start, content.end)
+    cal.add_component(master)
+    if content.recurrence is not None:
+        master.add("rrule", calendar_rule(content.recurrence, times.zone, all_day=content.all_day))
+        if content.exdates:
+            master.add("exdate", [times.value(d) for d in content.exdates])
+        if method == "REQUEST":
+            for moved in content.moved:
+                override = _vevent(content, method, times, moved.start, moved.end)
+                override.add("recurrence-id", times.value(moved.recurrence_id))
+                cal.add_component(override)
+    if times.series and not times.all_day:
+        cal.add_missing_timezones()  # the VTIMEZONE the TZIDs name
     result: bytes = cal.to_ical()
     return result

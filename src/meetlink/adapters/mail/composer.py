@@ -40,7 +40,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from meetlink.adapters.mail._ical import build_calendar
-from meetlink.adapters.mail._when import describe_when
+from meetlink.adapters.mail._repeat import describe_repeat
+from meetlink.adapters.mail._when import describe_when, display_zone
 from meetlink.domain.notification import MailKind
 from meetlink.errors import ConfigurationError, MailDeliveryFailed
 from meetlink.ports.mailer import MailContent
@@ -259,7 +260,19 @@ class JinjaMailComposer:
         if locale != "ja":
             range_sep = " - "
         when = describe_when(
-            content.start, content.end, content.timezone, locale, range_sep=range_sep
+            content.start,
+            content.end,
+            content.timezone,
+            locale,
+            range_sep=range_sep,
+            all_day=content.all_day,
+        )
+        repeats = describe_repeat(
+            content.recurrence,
+            content.exdates,
+            content.moved,
+            display_zone(content.timezone),
+            locale,
         )
         context: dict[str, Any] = {
             "kind": content.kind.value,
@@ -268,6 +281,7 @@ class JinjaMailComposer:
             "to_email": content.to_email,
             "title": content.title,
             "when": when.when,
+            "repeats": repeats,
             "start_text": when.start_text,
             "end_text": when.end_text,
             "timezone": when.timezone,

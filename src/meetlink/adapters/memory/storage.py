@@ -14,6 +14,7 @@ from types import TracebackType
 import attrs
 
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
 from meetlink.domain.links import LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
@@ -35,6 +36,7 @@ class _Tables:
     webhooks: dict[tuple[str, str], datetime] = attrs.Factory(dict)
     job_keys: dict[tuple[str, str], str] = attrs.Factory(dict)  # (kind, key) -> id
     account_waits: dict[tuple[str, str], AccountWait] = attrs.Factory(dict)
+    policies: dict[str, IssuancePolicy] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -48,6 +50,7 @@ class _Tables:
             dict(self.webhooks),
             dict(self.job_keys),
             dict(self.account_waits),
+            dict(self.policies),
         )
 
 
@@ -81,6 +84,17 @@ class _Subscriptions(_Repo):
 
     def put(self, record: SubscriptionRecord) -> None:
         self._t.subscriptions[record.tenant_id] = record
+
+
+class _Policies(_Repo):
+    def get(self, tenant_id: str) -> IssuancePolicy | None:
+        return self._t.policies.get(tenant_id)
+
+    def put(self, tenant_id: str, policy: IssuancePolicy) -> None:
+        self._t.policies[tenant_id] = policy
+
+    def delete(self, tenant_id: str) -> bool:
+        return self._t.policies.pop(tenant_id, None) is not None
 
 
 class _Links(_Repo):
@@ -301,6 +315,7 @@ class InMemoryUnitOfWork:
         self.tables = _Tables()
         self.subscriptions = _Subscriptions(self)
         self.links = _Links(self)
+        self.policies = _Policies(self)
         self.auth_states = _AuthStates(self)
         self.events = _Events(self)
         self.conferences = _Conferences(self)

@@ -1,4 +1,5 @@
-"""SQL repositories for subscriptions, events, conferences, reminders and webhook deliveries.
+"""SQL repositories for subscriptions, tenant policies, events, conferences, reminders and
+webhook deliveries.
 
 Each repository maps rows to domain records explicitly (``_to_row`` / ``_to_domain``) and
 works on the connection of its unit of work; nothing here commits.
@@ -23,7 +24,8 @@ from meetlink.domain.conference import (
     MailedState,
     MeetingTerms,
 )
-from meetlink.domain.event import Event, Participant, Source, Span
+from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
+from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.records import EventRecord
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SqlConferenceRepository",
     "SqlEventRepository",
+    "SqlPolicyRepository",
     "SqlReminderLog",
     "SqlSubscriptionRepository",
     "SqlWebhookLog",
@@ -54,6 +57,42 @@ def dump_time(value: datetime) -> str:
 def load_time(value: str) -> datetime:
     """The datetime written by :func:`dump_time`."""
     return datetime.fromisoformat(value)
+
+
+def dump_exceptions(
+    exdates: tuple[datetime, ...], moved: tuple[MovedOccurrence, ...]
+) -> tuple[str | None, str | None]:
+    """A series' skipped and moved occurrences as JSON texts (None when there are none)."""
+    skipped = json.dumps([dump_time(d) for d in exdates]) if exdates else None
+    shifted = None
+    if moved:
+        shifted = json.dumps(
+            [
+                {
+                    "recurrence_id": dump_time(m.recurrence_id),
+                    "start": dump_time(m.start),
+                    "end": dump_time(m.end),
+                }
+                for m in moved
+            ]
+        )
+    return skipped, shifted
+
+
+def load_exceptions(
+    exdates: str | None, moved: str | None
+) -> tuple[tuple[datetime, ...], tuple[MovedOccurrence, ...]]:
+    """The skipped and moved occurrences written by :func:`dump_exceptions`."""
+    skipped = tuple(load_time(d) for d in json.loads(exdates)) if exdates else ()
+    shifted: tuple[MovedOccurrence, ...] = ()
+    if moved:
+        shifted = tuple(
+            MovedOccurrence(
+                load_time(m["recurrence_id"]), load_time(m["start"]), load_time(m["end"])
+            )
+            for m in json.loads(moved)
+        )
+    return skipped, shifted
 
 
 class SqlRepository:
@@ -106,13 +145,57 @@ class SqlSubscriptionRepository(SqlRepository):
             upsert(self._conn, t.subscriptions, self._to_row(record), ["tenant_id"])
 
 
+class SqlPolicyRepository(SqlRepository):
+    """Tenants' own issuance policies in ``meetlink_policies`` (as JSON)."""
+
+    @staticmethod
+    def _to_row(tenant_id: str, policy: IssuancePolicy) -> dict[str, Any]:
+        data = {
+            "spans": sorted(s.value for s in policy.spans),
+            "sources": sorted(s.value for s in policy.sources),
+            "allow_recurring": policy.allow_recurring,
+        }
+        return {"tenant_id": tenant_id, "policy": json.dumps(data)}
+
+    @staticmethod
+    def _to_domain(row: Row[Any]) -> IssuancePolicy:
+        data = json.loads(row.policy)
+        return IssuancePolicy(
+            spans=frozenset(Span(s) for s in data["spans"]),
+            sources=frozenset(Source(s) for s in data["sources"]),
+            allow_recurring=bool(data["allow_recurring"]),
+        )
+
+    def get(self, tenant_id: str) -> IssuancePolicy | None:
+        """The tenant's policy, or None."""
+        with translate_errors("reading a tenant policy"):
+            row = self._conn.execute(
+                select(t.policies).where(t.policies.c.tenant_id == tenant_id)
+            ).first()
+        return None if row is None else self._to_domain(row)
+
+    def put(self, tenant_id: str, policy: IssuancePolicy) -> None:
+        """Insert or replace the tenant's policy."""
+        with translate_errors("storing a tenant policy"):
+            upsert(self._conn, t.policies, self._to_row(tenant_id, policy), ["tenant_id"])
+
+    def delete(self, tenant_id: str) -> bool:
+        """Forget the tenant's policy; False when it had none."""
+        with translate_errors("deleting a tenant policy"):
+            done = self._conn.execute(delete(t.policies).where(t.policies.c.tenant_id == tenant_id))
+        return done.rowcount == 1
+
+
 class SqlEventRepository(SqlRepository):
     """Events in ``meetlink_events`` (participants as a JSON list)."""
 
     @staticmethod
     def _to_row(record: EventRecord) -> dict[str, Any]:
         event = record.event
+        exdates, moved = dump_exceptions(event.exdates, event.moved)
         return {
+            "exdates": exdates,
+            "moved": moved,
             "event_id": event.id,
             "tenant_id": event.tenant_id,
             "owner_id": event.owner_id,
@@ -135,6 +218,7 @@ class SqlEventRepository(SqlRepository):
 
     @staticmethod
     def _to_domain(row: Row[Any]) -> EventRecord:
+        exdates, moved = load_exceptions(row.exdates, row.moved)
         event = Event(
             row.event_id,
             row.tenant_id,
@@ -149,6 +233,8 @@ class SqlEventRepository(SqlRepository):
             participants=tuple(Participant(**p) for p in json.loads(row.participants)),
             web_meeting=row.web_meeting,
             description=row.description,
+            exdates=exdates,
+            moved=moved,
         )
         return EventRecord(
             event=event, sequence=row.sequence, remind_at=row.remind_at, updated_at=row.updated_at
@@ -202,6 +288,7 @@ class SqlConferenceRepository(SqlRepository):
         mailed = None
         if record.mailed is not None:
             state = record.mailed
+            exdates, moved = dump_exceptions(state.exdates, state.moved)
             mailed = json.dumps(
                 {
                     "join_url": state.join_url,
@@ -209,6 +296,10 @@ class SqlConferenceRepository(SqlRepository):
                     "start": dump_time(state.start),
                     "end": dump_time(state.end),
                     "emails": list(state.emails),
+                    "recurrence": state.recurrence,
+                    "exdates": exdates,
+                    "moved": moved,
+                    "all_day": state.all_day,
                 }
             )
         return {
@@ -234,12 +325,17 @@ class SqlConferenceRepository(SqlRepository):
         mailed = None
         if row.mailed is not None:
             state = json.loads(row.mailed)
+            exdates, moved = load_exceptions(state.get("exdates"), state.get("moved"))
             mailed = MailedState(
                 join_url=state["join_url"],
                 passcode=state["passcode"],
                 start=load_time(state["start"]),
                 end=load_time(state["end"]),
                 emails=tuple(state["emails"]),
+                recurrence=state.get("recurrence"),
+                exdates=exdates,
+                moved=moved,
+                all_day=bool(state.get("all_day", False)),
             )
         return ConferenceRecord(
             event_id=row.event_id,
@@ -295,22 +391,30 @@ class SqlConferenceRepository(SqlRepository):
 
 
 def _dump_terms(terms: MeetingTerms) -> dict[str, Any]:
+    exdates, moved = dump_exceptions(terms.exdates, terms.moved)
     return {
         "topic": terms.topic,
         "start": dump_time(terms.start),
         "duration_minutes": terms.duration_minutes,
         "timezone": terms.timezone,
         "agenda": terms.agenda,
+        "recurrence": terms.recurrence,
+        "exdates": exdates,
+        "moved": moved,
     }
 
 
 def _load_terms(data: dict[str, Any]) -> MeetingTerms:
+    exdates, moved = load_exceptions(data.get("exdates"), data.get("moved"))
     return MeetingTerms(
         topic=data["topic"],
         start=load_time(data["start"]),
         duration_minutes=data["duration_minutes"],
         timezone=data["timezone"],
         agenda=data["agenda"],
+        recurrence=data.get("recurrence"),
+        exdates=exdates,
+        moved=moved,
     )
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "jobs",
     "links",
     "metadata",
+    "policies",
     "reminders",
     "subscriptions",
     "webhook_deliveries",
@@ -198,6 +199,8 @@ events = Table(
     Column("sequence", Integer(), nullable=False),
     Column("remind_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("exdates", Text(), nullable=True),  # JSON list of ISO times (R2: skipped)
+    Column("moved", Text(), nullable=True),  # JSON list of {recurrence_id, start, end}
     PrimaryKeyConstraint("event_id"),
     Index("ix_meetlink_events_remind_at", "remind_at"),
     **_MYSQL,
@@ -270,6 +273,15 @@ reminders = Table(
     Column("email", String(_KEY), nullable=False),  # lower-cased (hashed if longer than 191)
     Column("start", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("event_id", "email", "start"),
+    **_MYSQL,
+)
+
+policies = Table(
+    "meetlink_policies",
+    metadata,
+    Column("tenant_id", String(_KEY), nullable=False),
+    Column("policy", Text(), nullable=False),  # JSON {spans, sources, allow_recurring}
+    PrimaryKeyConstraint("tenant_id"),
     **_MYSQL,
 )
 

@@ -32,6 +32,7 @@ from meetlink.adapters.sqlalchemy.links import SqlAuthStateRepository, SqlLinkRe
 from meetlink.adapters.sqlalchemy.repositories import (
     SqlConferenceRepository,
     SqlEventRepository,
+    SqlPolicyRepository,
     SqlReminderLog,
     SqlSubscriptionRepository,
     SqlWebhookLog,
@@ -224,6 +225,7 @@ class SqlUnitOfWork:
         self._locked = False
         self.subscriptions = SqlSubscriptionRepository(self)
         self.links = SqlLinkRepository(self)
+        self.policies = SqlPolicyRepository(self)
         self.auth_states = SqlAuthStateRepository(self)
         self.events = SqlEventRepository(self)
         self.conferences = SqlConferenceRepository(self)

@@ -57,7 +57,7 @@ TEAMS_CAPABILITIES = Capabilities(
     host_start_url=False,  # the organizer joins with the join URL
     free_plan_minutes=None,
     deauthorization_webhook=False,  # revocation shows up as invalid_grant on refresh
-    supports_recurring=False,
+    supports_recurring=True,  # R2: one online meeting (one join URL) for the whole series
     admin_approval_redirects=True,
 )
 

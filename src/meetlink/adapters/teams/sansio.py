@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from meetlink.domain.conference import TOPIC_LIMIT
+from meetlink.adapters.series import Series
+from meetlink.domain.conference import TOPIC_LIMIT, MeetingTerms
 from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
@@ -48,6 +49,7 @@ __all__ = [
     "jwt_claims",
     "me_request",
     "meeting_from_json",
+    "meeting_span",
     "meeting_terms_differ",
     "parse_account",
     "parse_create_or_get",
@@ -96,10 +98,24 @@ def graph_time(value: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}{fraction}Z"
 
 
+def meeting_span(terms: MeetingTerms) -> tuple[datetime, datetime]:
+    """The start and end the online meeting gets. An onlineMeeting has no recurrence (CSDL
+    extract: only startDateTime/endDateTime), so a series is ONE meeting whose join URL
+    serves every occurrence: it spans from the first occurrence to the end of the last one
+    when the series ends, else it holds the first occurrence's times. A period or all-day
+    event spans its whole length."""
+    end = terms.start + timedelta(minutes=terms.duration_minutes)
+    if terms.recurrence is not None:
+        last = Series.of_terms(terms).last()
+        if last is not None and last.end > end:
+            end = last.end
+    return terms.start, end
+
+
 def update_body(request: MeetingRequest) -> dict[str, Any]:
     """subject plus start and end together (Graph wants the pair, FACTS.md §2.4)."""
     terms = request.terms
-    end = terms.start + timedelta(minutes=terms.duration_minutes)
+    _, end = meeting_span(terms)
     return {
         "subject": terms.topic[:TOPIC_LIMIT],
         "startDateTime": graph_time(terms.start),
@@ -211,10 +227,11 @@ def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
 def meeting_terms_differ(meeting: Meeting, request: MeetingRequest) -> bool:
     """Whether an existing meeting (createOrGet 200) must be PATCHed to say ``request``."""
     terms = request.terms
+    start, end = meeting_span(terms)
     return (
         meeting.topic != terms.topic[:TOPIC_LIMIT]
-        or meeting.start != terms.start.astimezone(UTC)
-        or meeting.duration_minutes != terms.duration_minutes
+        or meeting.start != start.astimezone(UTC)
+        or meeting.duration_minutes != round((end - start).total_seconds() / 60)
     )
 
 

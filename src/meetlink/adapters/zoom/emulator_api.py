@@ -13,7 +13,15 @@ import time
 from datetime import UTC
 from typing import Any
 
-from .emulator_meetings import list_meetings, meeting_changes, new_meeting, zoom_time
+from .emulator_meetings import (
+    apply_changes,
+    change_occurrence,
+    list_meetings,
+    meeting_changes,
+    new_meeting,
+    upcoming_occurrences,
+    zoom_time,
+)
 from .emulator_settings import passcode_refusal, settings_json
 from .emulator_state import DAILY_LIMIT_MESSAGE, EmulatorState, Incoming, Reply, ZoomUser
 
@@ -215,17 +223,25 @@ def _meeting(state: EmulatorState, user: ZoomUser, request: Incoming, raw_id: st
         if meeting["host_id"] != user.id:
             return _error(400, 3000, "Cannot access meeting information.")
         meeting["start_url"] = f"https://us05web.zoom.us/s/{raw_id}?zak={state.token('eyJ', 30)}"
-        return Reply.json(200, meeting)
+        if request.query.get("show_previous_occurrences") == "true":
+            return Reply.json(200, meeting)
+        return Reply.json(200, upcoming_occurrences(meeting, state.now()))
     if meeting["host_id"] != user.id:
         return _error(400, 3003, "You are not the meeting host.")
-    if request.method == "DELETE":
+    occurrence = request.query.get("occurrence_id")
+    if request.method == "DELETE" and occurrence is None:
         if meeting.get("status") == "started":  # FACTS.md §4.4: 3002, in progress
             return _error(400, 3002, f"Meeting {raw_id} is in progress and cannot be deleted.")
         del state.meetings[meeting["id"]]
         return Reply(204)
-    limited = _daily(state, user, "Light")
+    limited = None if request.method == "DELETE" else _daily(state, user, "Light")
     if limited:
         return limited
+    if occurrence is not None:
+        done = change_occurrence(state, meeting, occurrence, request.method, request.body)
+        if done.status == 204 and request.method == "PATCH":
+            _count(state, user)
+        return done
     refused = passcode_refusal(state, user, _password(request.body))
     if refused is not None:
         return refused
@@ -233,5 +249,5 @@ def _meeting(state: EmulatorState, user: ZoomUser, request: Incoming, raw_id: st
     if isinstance(changes, Reply):
         return changes
     _count(state, user)
-    meeting.update(changes)
+    apply_changes(meeting, changes)
     return Reply(204)

@@ -1,8 +1,14 @@
 """Meeting bodies in the emulator: validation, the 201/GET shape, list pages (FACTS.md §3, §4).
 
 Validation follows Zoom's limits: ``topic`` <= 200, ``agenda`` <= 2000, ``password`` <= 10
-characters of ``[a-zA-Z0-9@-_*!]``, known ``type`` and IANA ``timezone``; failures answer
-400 ``{"code": 300, "message": "Validation Failed.", "errors": [...]}``.
+characters of ``[a-zA-Z0-9@-_*!]``, known ``type`` and IANA ``timezone``, and a type 8
+``recurrence`` within §3.2 (intervals <= 90 days / 12 weeks / 3 months, ``end_times`` <= 60
+as in Spec-2023b, never both ends); failures answer 400 ``{"code": 300, "message":
+"Validation Failed.", "errors": [...]}``.
+
+Recurring meetings: type 8 lists its ``occurrences`` (epoch-ms ``occurrence_id``, start,
+duration, ``status: "available"``), laid out anew whenever the series' time or recurrence
+changes; type 3 (no fixed time) has neither ``start_time`` nor occurrences.
 """
 
 from __future__ import annotations
@@ -15,8 +21,17 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .emulator_state import EmulatorState, Reply, ZoomUser
+from .recurrence import occurrence_id, rule_of, zoom_time
 
-__all__ = ["list_meetings", "meeting_changes", "new_meeting", "zoom_time"]
+__all__ = [
+    "apply_changes",
+    "change_occurrence",
+    "list_meetings",
+    "meeting_changes",
+    "new_meeting",
+    "upcoming_occurrences",
+    "zoom_time",
+]
 
 _PASSWORD = re.compile(r"[a-zA-Z0-9@\-_*!]{1,10}")
 _TYPES = (1, 2, 3, 8)
@@ -40,9 +55,7 @@ _DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def zoom_time(when: datetime) -> str:
-    """A UTC time as Zoom writes it: ``2022-03-25T07:29:29Z``."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+_MAX_INTERVAL = {1: 90, 2: 12, 3: 3}  # FACTS.md §3.2 (days, weeks, months)
 
 
 def _invalid(errors: list[dict[str, str]]) -> Reply:
@@ -126,7 +139,110 @@ def _validate(body: bytes, current: Mapping[str, Any] | None) -> dict[str, Any] 
             accepted["settings"] = data["settings"]
         else:
             bad("settings")
+    if "recurrence" in data:
+        for field in _recurrence_errors(data["recurrence"]):
+            bad(f"recurrence.{field}")
+        accepted["recurrence"] = data["recurrence"]
     return _invalid(errors) if errors else accepted
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _recurrence_errors(value: object) -> list[str]:
+    """The fields of a ``recurrence`` object Zoom would refuse (FACTS.md §3.2)."""
+    if not isinstance(value, dict):
+        return ["type"]
+    errors: list[str] = []
+    kind = _int(value.get("type"))
+    if kind not in _MAX_INTERVAL:
+        return ["type"]
+    interval = value.get("repeat_interval", 1)
+    if _int(interval) is None or not 1 <= interval <= _MAX_INTERVAL[kind]:
+        errors.append("repeat_interval")
+    if "end_times" in value and "end_date_time" in value:
+        errors.append("end_date_time")  # "Cannot be used with end_times"
+    times = value.get("end_times", 1)
+    if _int(times) is None or not 1 <= times <= 60:
+        errors.append("end_times")
+    if "end_date_time" in value and _start(value["end_date_time"], "UTC") is None:
+        errors.append("end_date_time")
+    if kind == 2:
+        days = value.get("weekly_days")  # a string "1,3"; Cal.com sends an int (§3.4)
+        text = str(days) if _int(days) is not None else days
+        names = text.split(",") if isinstance(text, str) else []
+        if not names or any(d not in ("1", "2", "3", "4", "5", "6", "7") for d in names):
+            errors.append("weekly_days")
+    if kind == 3:
+        if "monthly_week" in value or "monthly_week_day" in value:
+            if value.get("monthly_week") not in (-1, 1, 2, 3, 4):
+                errors.append("monthly_week")
+            if value.get("monthly_week_day") not in range(1, 8):
+                errors.append("monthly_week_day")
+        elif _int(value.get("monthly_day", 1)) not in range(1, 32):
+            errors.append("monthly_day")
+    return errors
+
+
+def _lay_out(meeting: dict[str, Any]) -> None:
+    """Give a type 8 meeting its occurrences (and drop what other types do not have)."""
+    kind = meeting.get("type")
+    if kind != 8:
+        meeting.pop("recurrence", None)
+        meeting.pop("occurrences", None)
+        if kind == 3:
+            meeting.pop("start_time", None)  # no fixed time
+        return
+    recurrence = dict(meeting.get("recurrence") or {"type": 1})
+    if "end_date_time" not in recurrence:
+        recurrence.setdefault("end_times", 1)  # Zoom's default: one occurrence
+    recurrence.setdefault("repeat_interval", 1)
+    meeting["recurrence"] = recurrence
+    start = _start(meeting["start_time"], "UTC")
+    assert start is not None
+    rule = rule_of(recurrence, start, meeting["timezone"])
+    meeting["occurrences"] = [
+        {
+            "occurrence_id": occurrence_id(moment),
+            "start_time": zoom_time(moment),
+            "duration": meeting["duration"],
+            "status": "available",
+        }
+        for moment in rule
+    ]
+
+
+def upcoming_occurrences(meeting: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The Get-meeting answer: past occurrences are left out, as Zoom does unless asked for
+    ``show_previous_occurrences``."""
+    if "occurrences" not in meeting:
+        return meeting
+    shown = dict(meeting)
+    shown["occurrences"] = [o for o in meeting["occurrences"] if _upcoming(o, now)]
+    return shown
+
+
+def change_occurrence(
+    state: EmulatorState, meeting: dict[str, Any], oid: str, method: str, body: bytes
+) -> Reply:
+    """``DELETE`` or ``PATCH /meetings/{id}?occurrence_id=``: drop one occurrence, or change
+    its start and duration (§4.3: the occurrence keeps its id)."""
+    found = [o for o in meeting.get("occurrences", []) if o["occurrence_id"] == oid]
+    if not found:
+        return Reply.json(400, {"code": 3000, "message": "Invalid occurrence_id."})
+    if method == "DELETE":
+        meeting["occurrences"].remove(found[0])
+        return Reply(204)
+    fields = _validate(body, meeting)
+    if isinstance(fields, Reply):
+        return fields
+    if "start_time" in fields:
+        found[0]["start_time"] = fields["start_time"]
+    if "duration" in fields:
+        found[0]["duration"] = fields["duration"]
+    meeting["occurrences"].sort(key=lambda o: (o["start_time"], o["occurrence_id"]))
+    return Reply(204)
 
 
 def new_meeting(state: EmulatorState, user: ZoomUser, body: bytes) -> dict[str, Any] | Reply:
@@ -166,6 +282,9 @@ def new_meeting(state: EmulatorState, user: ZoomUser, body: bytes) -> dict[str, 
     if kind != 1:  # instant meetings have no start time (FACTS.md §3.3)
         meeting["start_time"] = fields.get("start_time", zoom_time(now))
         meeting["duration"] = fields.get("duration", 60)
+    if kind == 8:
+        meeting["recurrence"] = fields.get("recurrence")
+    _lay_out(meeting)
     return meeting
 
 
@@ -185,7 +304,27 @@ def meeting_changes(
     return fields
 
 
+def apply_changes(meeting: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Apply a PATCH; a change of the series' time, type or recurrence lays its occurrences
+    out anew (earlier per-occurrence changes are gone)."""
+    schedule = ("type", "start_time", "duration", "timezone", "recurrence")
+    relay = any(k in changes and changes[k] != meeting.get(k) for k in schedule)
+    if (
+        changes.get("type") in (2, 8)
+        and "start_time" not in meeting
+        and "start_time" not in changes
+    ):
+        changes["start_time"] = meeting["created_at"]
+    meeting.update(changes)
+    if relay or meeting.get("type") != 8:
+        _lay_out(meeting)
+
+
 def _upcoming(meeting: Mapping[str, Any], now: datetime) -> bool:
+    """Not over yet: a type 3 meeting never is; a type 8 one until its last occurrence."""
+    occurrences = meeting.get("occurrences")
+    if occurrences:
+        return any(_upcoming(o, now) for o in occurrences)
     start = meeting.get("start_time")
     if not isinstance(start, str):
         return True

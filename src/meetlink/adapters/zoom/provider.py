@@ -36,6 +36,7 @@ from meetlink.ports.provider import (
 )
 
 from . import sansio
+from .recurrence import ZOOM_RECURRENCE
 
 __all__ = ["ZOOM_CAPABILITIES", "ZoomProvider"]
 
@@ -51,8 +52,9 @@ ZOOM_CAPABILITIES = Capabilities(
     host_start_url=True,
     free_plan_minutes=40,
     deauthorization_webhook=True,
-    supports_recurring=False,
+    supports_recurring=True,  # R2: one type 8 (or type 3) meeting per series
     admin_approval_redirects=False,
+    recurrence=ZOOM_RECURRENCE,
 )
 
 # Connect failures never reached Zoom; anything after the request was sent may have run.
@@ -188,17 +190,39 @@ class ZoomProvider:
         return self._call(sansio.me_request(self._api, access_token), sansio.parse_account)
 
     def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
-        """Create a scheduled meeting carrying ``request.marker`` in its agenda, with a
-        passcode that meets the account's passcode policy (read from the user's settings
-        first; when the token may not read settings, a strong default is sent)."""
+        """Create a meeting carrying ``request.marker`` in its agenda (type 2, or 8/3 for a
+        series; skipped and moved occurrences are then changed one by one), with a passcode
+        that meets the account's passcode policy (read from the user's settings first; when
+        the token may not read settings, a strong default is sent)."""
         passcode = sansio.generate_passcode(self._passcode_policy(access_token))
         built = sansio.create_meeting_request(self._api, access_token, request, passcode=passcode)
-        return self._call(built, sansio.parse_created)
+        meeting, data = self._call(built, sansio.parse_created_json)
+        self._fix_occurrences(access_token, meeting.meeting_id, request, data)
+        return meeting
 
     def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
-        """PATCH the meeting to say ``request.terms``. Missing meeting -> MeetingGone."""
+        """PATCH the meeting to say ``request.terms``. Missing meeting -> MeetingGone.
+        A series PATCH lays its occurrences out anew, so skipped and moved ones are
+        changed again after it (each occurrence change is one more request)."""
         built = sansio.update_meeting_request(self._api, access_token, meeting_id, request)
         self._call(built, _no_content("update meeting"))
+        self._fix_occurrences(access_token, meeting_id, request, None)
+
+    def _fix_occurrences(
+        self,
+        access_token: str,
+        meeting_id: str,
+        request: MeetingRequest,
+        data: Mapping[str, object] | None,
+    ) -> None:
+        terms = request.terms
+        if terms.recurrence is None or not (terms.exdates or terms.moved):
+            return
+        if data is None:
+            built = sansio.get_meeting_request(self._api, access_token, meeting_id)
+            data = self._call(built, sansio.parse_meeting_json)[1]
+        for change in sansio.occurrence_requests(self._api, access_token, meeting_id, terms, data):
+            self._call(change, _no_content("change an occurrence"))
 
     def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
         """The meeting as Zoom has it now. Missing meeting -> MeetingGone."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,13 +19,14 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from meetlink.domain.conference import AGENDA_LIMIT, TOPIC_LIMIT
+from meetlink.domain.conference import AGENDA_LIMIT, TOPIC_LIMIT, MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
 from .failures import api_failure, decode_json, token_failure
 from .passcodes import PasscodePolicy, passcode_for
+from .recurrence import occurrence_id, recurrence_object, zoom_time
 from .webhooks import parse_webhook, sign_webhook, url_validation_reply
 
 __all__ = [
@@ -41,10 +43,13 @@ __all__ = [
     "me_request",
     "meeting_body",
     "meeting_from_json",
+    "occurrence_requests",
     "parse_account",
     "parse_created",
+    "parse_created_json",
     "parse_deleted",
     "parse_meeting",
+    "parse_meeting_json",
     "parse_meeting_page",
     "parse_no_content",
     "parse_passcode_policy",
@@ -239,17 +244,61 @@ def _agenda(text: str, marker: str) -> str:
 
 
 def meeting_body(request: MeetingRequest) -> dict[str, Any]:
-    """Zoom's meeting fields for ``request`` (type 2, UTC ``Z`` start plus ``timezone``)."""
+    """Zoom's meeting fields for ``request``: type 2 (scheduled) for a one-off event, also a
+    period or all-day one (one meeting covering the span: its ``duration`` is the span);
+    type 8 (recurring, fixed time) with ``recurrence`` for a series Zoom can express, else
+    type 3 (recurring, no fixed time: no ``start_time``). Start in UTC ``Z`` plus
+    ``timezone`` (a series repeats in that timezone's local time)."""
     terms = request.terms
-    start = terms.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
+    body: dict[str, Any] = {
         "topic": terms.topic[:TOPIC_LIMIT],
         "type": 2,
-        "start_time": start,
+        "start_time": zoom_time(terms.start),
         "timezone": terms.timezone,
         "duration": terms.duration_minutes,
         "agenda": _agenda(terms.agenda, request.marker),
     }
+    if terms.recurrence is not None:
+        recurrence = recurrence_object(terms)
+        if recurrence is None:
+            body["type"] = 3
+            del body["start_time"]
+        else:
+            body["type"] = 8
+            body["recurrence"] = recurrence
+    return body
+
+
+def occurrence_requests(
+    api_base: str, token: str, meeting_id: str, terms: MeetingTerms, meeting: Mapping[str, Any]
+) -> list[ZoomRequest]:
+    """The occurrence changes that make a type 8 ``meeting`` (Get-meeting JSON) skip and move
+    the occurrences ``terms`` skip and move: ``DELETE ?occurrence_id=`` per skipped one
+    still listed, ``PATCH ?occurrence_id=`` (start and duration) per moved one that is not
+    there yet. Nothing for other types: a type 3 meeting has no occurrences to change (its
+    URL works whenever the occurrence takes place)."""
+    if meeting.get("type") != 8:
+        return []
+    listed: dict[str, Mapping[str, Any]] = {}
+    for item in meeting.get("occurrences") or []:
+        if isinstance(item, dict) and isinstance(item.get("occurrence_id"), str):
+            listed[item["occurrence_id"]] = item
+    path = _meeting_path(meeting_id)
+    requests: list[ZoomRequest] = []
+    for skipped in terms.exdates:
+        oid = occurrence_id(skipped)
+        if oid in listed:
+            query = urlencode({"occurrence_id": oid})
+            requests.append(_api("DELETE", api_base, f"{path}?{query}", token))
+    for moved in terms.moved:
+        oid = occurrence_id(moved.recurrence_id)
+        current = listed.get(oid)
+        minutes = max(1, math.ceil((moved.end - moved.start) / timedelta(minutes=1)))
+        wanted = {"start_time": zoom_time(moved.start), "duration": minutes}
+        if current is not None and any(current.get(k) != v for k, v in wanted.items()):
+            query = urlencode({"occurrence_id": oid})
+            requests.append(_api("PATCH", api_base, f"{path}?{query}", token, wanted))
+    return requests
 
 
 def create_meeting_request(
@@ -347,15 +396,19 @@ def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
     )
 
 
-def parse_created(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
-    """The 201 answer to a create. Unreadable success -> ProviderUnavailable(maybe_applied)."""
+def parse_created_json(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime
+) -> tuple[Meeting, dict[str, Any]]:
+    """The 201 answer to a create, as a :class:`Meeting` and the JSON it came from (a type
+    8 meeting lists its ``occurrences`` there). Unreadable success ->
+    ProviderUnavailable(maybe_applied)."""
     if status not in (200, 201):
         raise api_failure(status, headers, body, now=now, what="create meeting")
     try:
         data = json.loads(body.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        return meeting_from_json(data)
+        return meeting_from_json(data), data
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProviderUnavailable(
             f"Zoom created a meeting (HTTP {status}) but its answer is unreadable; it may exist",
@@ -363,17 +416,29 @@ def parse_created(status: int, headers: Mapping[str, str], body: bytes, now: dat
         ) from exc
 
 
-def parse_meeting(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
-    """GET /v2/meetings/{id}. 404 / 3001 -> MeetingGone."""
+def parse_created(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
+    """The 201 answer to a create. Unreadable success -> ProviderUnavailable(maybe_applied)."""
+    return parse_created_json(status, headers, body, now)[0]
+
+
+def parse_meeting_json(
+    status: int, headers: Mapping[str, str], body: bytes, now: datetime
+) -> tuple[Meeting, dict[str, Any]]:
+    """GET /v2/meetings/{id} as a :class:`Meeting` and its JSON. 404 / 3001 -> MeetingGone."""
     if status != 200:
         raise api_failure(status, headers, body, now=now, what="get meeting", meeting=True)
     data = decode_json(body, status=status, what="get meeting")
     try:
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        return meeting_from_json(data)
+        return meeting_from_json(data), data
     except ValueError as exc:
         raise ProviderRejected(f"Zoom meeting answer is incomplete: {exc}", status=status) from exc
+
+
+def parse_meeting(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> Meeting:
+    """GET /v2/meetings/{id}. 404 / 3001 -> MeetingGone."""
+    return parse_meeting_json(status, headers, body, now)[0]
 
 
 def parse_start_url(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> str:

@@ -1,0 +1,291 @@
+"""An event's occurrences, computed with python-dateutil (RFC 5545 RRULE expansion) and the
+``icalendar`` package (RRULE parsing): never by hand.
+
+Occurrences are expanded in the event's own timezone, so a weekly 10:00 meeting stays at
+10:00 local time across daylight-saving changes (its UTC time moves). A local time that a
+clock change skips is read with the offset before the change, as RFC 5545 §3.3.5 says.
+
+Every expansion here is bounded: callers ask for the occurrences from a moment on and stop
+reading when they have what they need; counting stops at a cap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+from dateutil.rrule import rrule, rrulestr
+from icalendar import vRecur
+
+from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.event import Event, MovedOccurrence
+from meetlink.domain.recurrence import Occurrence, RecurrenceLimits
+from meetlink.errors import InvalidEvent
+
+__all__ = ["COUNT_CAP", "WEEKDAYS", "Series", "calendar_rule", "check_recurrence", "rule_parts"]
+
+#: Counting occurrences stops here: a longer series counts as open-ended.
+COUNT_CAP = 5000
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_KNOWN = {
+    "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
+    "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+}  # fmt: skip
+# Rules that repeat within minutes would make every reminder pass expand thousands of
+# occurrences; no calendar event repeats that often.
+_FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+_SIMPLE = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "WKST"}
+
+
+def rule_parts(text: str) -> Mapping[str, list[Any]]:
+    """The parts of an RRULE (``FREQ`` -> ``["WEEKLY"]``...), parsed by ``icalendar``.
+    Raises InvalidEvent naming ``recurrence``."""
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[6:]
+    try:
+        parts = vRecur.from_ical(body)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise InvalidEvent("recurrence", f"not an RFC 5545 RRULE: {exc}") from exc
+    keys = {k.upper() for k in parts}
+    if "FREQ" not in keys or len(parts["FREQ"]) != 1:
+        raise InvalidEvent("recurrence", "an RRULE needs exactly one FREQ")
+    if keys - _KNOWN:
+        raise InvalidEvent(
+            "recurrence", f"unknown RRULE part(s): {', '.join(sorted(keys - _KNOWN))}"
+        )
+    if {"COUNT", "UNTIL"} <= keys:
+        raise InvalidEvent("recurrence", "COUNT and UNTIL cannot both be given (RFC 5545)")
+    if str(parts["FREQ"][0]).upper() not in _FREQS:
+        raise InvalidEvent("recurrence", f"FREQ must be one of {', '.join(_FREQS)}")
+    return {str(k).upper(): list(v) for k, v in parts.items()}
+
+
+def _until_utc(value: object, zone: ZoneInfo) -> datetime:
+    """UNTIL as an aware UTC instant: a date means the end of that day and a floating time
+    the event's timezone (RFC 5545 wants UTC here; hosts do not always send it)."""
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return local.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(23, 59, 59), zone).astimezone(UTC)
+    raise InvalidEvent("recurrence", "UNTIL is not a date or date-time")
+
+
+def calendar_rule(text: str, zone: ZoneInfo, *, all_day: bool) -> dict[str, list[Any]]:
+    """The RRULE parts to write into an invitation: UNTIL in UTC for timed events (RFC 5545
+    §3.3.10: DTSTART has a TZID), a DATE for all-day ones (DTSTART is a DATE)."""
+    parts = dict(rule_parts(text))
+    if "UNTIL" in parts:
+        until = _until_utc(parts["UNTIL"][0], zone)
+        parts["UNTIL"] = [until.astimezone(zone).date() if all_day else until]
+    return parts
+
+
+def _build_rule(text: str, start: datetime) -> rrule:
+    parts = dict(rule_parts(text))
+    assert isinstance(start.tzinfo, ZoneInfo)
+    if "UNTIL" in parts:
+        parts["UNTIL"] = [_until_utc(parts["UNTIL"][0], start.tzinfo)]
+    normal = vRecur(parts).to_ical().decode("ascii")  # type: ignore[no-untyped-call]
+    try:
+        built = rrulestr(normal, dtstart=start, forceset=False)
+    except (ValueError, TypeError) as exc:
+        raise InvalidEvent("recurrence", f"not an RFC 5545 RRULE: {exc}") from exc
+    assert isinstance(built, rrule)
+    return built
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+@attrs.frozen
+class Series:
+    """The occurrences of one event (or of the meeting terms derived from it)."""
+
+    start: datetime  # local, in ``zone``
+    wall: timedelta  # wall-clock length of one occurrence
+    zone: ZoneInfo
+    recurrence: str | None
+    exdates: tuple[datetime, ...] = ()
+    moved: tuple[MovedOccurrence, ...] = ()
+
+    @classmethod
+    def of_event(cls, event: Event) -> Series:
+        """The series of ``event``."""
+        zone = ZoneInfo(event.timezone)
+        start, end = event.start.astimezone(zone), event.end.astimezone(zone)
+        return cls(
+            start,
+            end.replace(tzinfo=None) - start.replace(tzinfo=None),
+            zone,
+            event.recurrence,
+            event.exdates,
+            event.moved,
+        )
+
+    @classmethod
+    def of_terms(cls, terms: MeetingTerms) -> Series:
+        """The series a provider meeting with ``terms`` must follow."""
+        zone = ZoneInfo(terms.timezone)
+        return cls(
+            terms.start.astimezone(zone),
+            timedelta(minutes=terms.duration_minutes),
+            zone,
+            terms.recurrence,
+            terms.exdates,
+            terms.moved,
+        )
+
+    # -- the rule ----------------------------------------------------------------------------
+
+    def rule(self) -> rrule | None:
+        """The dateutil rule (None for a one-off event)."""
+        return None if self.recurrence is None else _build_rule(self.recurrence, self.start)
+
+    def parts(self) -> Mapping[str, list[Any]]:
+        """The parsed RRULE parts (empty for a one-off event)."""
+        return {} if self.recurrence is None else rule_parts(self.recurrence)
+
+    def _end_of(self, start: datetime) -> datetime:
+        local = start.astimezone(self.zone).replace(tzinfo=None) + self.wall
+        return local.replace(tzinfo=self.zone)
+
+    # -- occurrences ------------------------------------------------------------------------
+
+    def _ruled(self, since: datetime | None) -> Iterator[Occurrence]:
+        """Occurrences the rule gives (skipped and moved ones left out), from ``since`` on."""
+        rule = self.rule()
+        if rule is None:
+            yield Occurrence(self.start, self.start, self._end_of(self.start))
+            return
+        skipped = {_utc(d) for d in self.exdates} | {_utc(m.recurrence_id) for m in self.moved}
+        # Anything starting more than one occurrence length (plus a DST hour) before
+        # ``since`` is over by then: start the expansion there.
+        after = None if since is None else since - self.wall - timedelta(hours=2)
+        found: Iterator[datetime] = iter(rule)
+        if after is not None and after >= self.start:
+            found = rule.xafter(after, inc=True)
+        elif not self.synchronised():
+            # RFC 5545 leaves a start the rule does not give undefined; calendar clients
+            # (and meetlink) take it as one more occurrence.
+            found = itertools.chain([self.start], found)
+        for start in found:
+            if _utc(start) not in skipped:
+                yield Occurrence(start, start, self._end_of(start))
+
+    def _moved(self) -> list[Occurrence]:
+        return sorted(
+            (Occurrence(m.recurrence_id, m.start, m.end) for m in self.moved),
+            key=lambda o: _utc(o.start),
+        )
+
+    def occurrences(self, since: datetime | None = None) -> Iterator[Occurrence]:
+        """Occurrences in start order; with ``since``, only those not over by then."""
+        merged = heapq.merge(self._ruled(since), self._moved(), key=lambda o: _utc(o.start))
+        for occurrence in merged:
+            if since is None or _utc(occurrence.end) > since:
+                yield occurrence
+
+    def count(self, cap: int = COUNT_CAP) -> int | None:
+        """How many occurrences the rule gives (skips not subtracted); None when it never
+        ends or gives more than ``cap``."""
+        rule = self.rule()
+        if rule is None:
+            return 1
+        parts = self.parts()
+        if "COUNT" not in parts and "UNTIL" not in parts:
+            return None
+        counted = sum(1 for _ in itertools.islice(rule, cap + 1))
+        return None if counted > cap else counted
+
+    def last(self) -> Occurrence | None:
+        """The last occurrence of a series that ends (None when open-ended or longer than
+        :data:`COUNT_CAP`)."""
+        if self.count() is None:
+            return None
+        latest: Occurrence | None = None
+        for occurrence in self.occurrences():
+            if latest is None or _utc(occurrence.end) > _utc(latest.end):
+                latest = occurrence
+        return latest
+
+    def synchronised(self) -> bool:
+        """True when the event's start is the rule's first occurrence (RFC 5545 wants it)."""
+        rule = self.rule()
+        first = next(iter(rule), None) if rule is not None else self.start
+        return first is not None and _utc(first) == _utc(self.start)
+
+    def ruled_starts(self, limit: int = COUNT_CAP) -> list[datetime]:
+        """The starts the rule gives (skips and moves not applied), at most ``limit``."""
+        rule = self.rule()
+        return [self.start] if rule is None else list(itertools.islice(rule, limit))
+
+    # -- what a provider can express ---------------------------------------------------------
+
+    def fits(self, limits: RecurrenceLimits) -> bool:
+        """Whether a provider with ``limits`` can carry this rule as a fixed-time series."""
+        parts = {k.upper(): v for k, v in self.parts().items()}
+        if not parts:
+            return True
+        freq = str(parts["FREQ"][0]).upper()
+        most = limits.max_interval(freq)
+        interval = int(parts.get("INTERVAL", [1])[0])
+        if most is None or not 1 <= interval <= most or set(parts) - _SIMPLE:
+            return False
+        if not self.synchronised():
+            return False
+        if "COUNT" in parts or "UNTIL" in parts:
+            if self.count(cap=limits.max_occurrences or COUNT_CAP) is None:
+                return False  # more occurrences than the provider schedules
+        elif limits.requires_end:
+            return False
+        days = [_weekday(str(d)) for d in parts.get("BYDAY", [])]
+        month_days = [int(d) for d in parts.get("BYMONTHDAY", [])]
+        if freq == "DAILY":
+            return not days and not month_days
+        if freq == "WEEKLY":
+            if month_days or any(n is not None for n, _ in days):
+                return False
+            names = [d for _, d in days] or [WEEKDAYS[self.start.weekday()]]
+            wkst = str(parts.get("WKST", ["MO"])[0]).upper()
+            return interval == 1 or _same_weeks(names, wkst, limits.week_start)
+        # MONTHLY: one day of the month, or one weekday of one week.
+        if month_days and days:
+            return False
+        if days:
+            ordinal = days[0][0]
+            return len(days) == 1 and ordinal in limits.monthly_week_ordinals
+        day = month_days[0] if month_days else self.start.day
+        return len(month_days) <= 1 and 1 <= day <= limits.max_month_day
+
+
+def _weekday(value: str) -> tuple[int | None, str]:
+    """``"-1FR"`` -> ``(-1, "FR")``; ``"MO"`` -> ``(None, "MO")``."""
+    value = value.upper()
+    name, number = value[-2:], value[:-2]
+    return (int(number) if number not in ("", "+") else None), name
+
+
+def _same_weeks(days: Sequence[str], wkst: str, provider_start: str) -> bool:
+    """True when weeks starting on ``wkst`` and on ``provider_start`` put ``days`` into the
+    same groups: the days all lie on one side of the two week boundaries."""
+    a, b = WEEKDAYS.index(wkst), WEEKDAYS.index(provider_start)
+    if a == b:
+        return True
+    arc = {(a + i) % 7 for i in range((b - a) % 7)}
+    chosen = {WEEKDAYS.index(d) for d in days}
+    return chosen <= arc or not (chosen & arc)
+
+
+def check_recurrence(event: Event) -> None:
+    """Raise InvalidEvent (naming ``recurrence``) when the event's RRULE is not one
+    meetlink can expand."""
+    if event.recurrence is not None:
+        Series.of_event(event).rule()
