@@ -17,7 +17,7 @@ CONTRACT = {
 EXTENSIONS = {
     "AuthExpired", "ConcurrentUpdate", "ConfigurationError", "CredentialError", "GrantRevoked",
     "HostNotice", "HostNoticeKind", "IllegalMove", "InvalidInput", "InvalidSetting",
-    "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone",
+    "IssuancePolicy", "LinkError", "MailDeliveryFailed", "MeetingGone", "MovedOccurrence",
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",

@@ -7,7 +7,7 @@ host's composition root (or lazily), and the test kit lives in :mod:`meetlink.te
 from meetlink.app.facade import MeetLink
 from meetlink.app.settings import Settings
 from meetlink.domain.conference import Conference, ConferenceStatus
-from meetlink.domain.event import Event, Participant, Source, Span
+from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
 from meetlink.domain.links import AccountLink, UnlinkReason
 from meetlink.domain.results import (
@@ -84,6 +84,7 @@ __all__ = [
     "MeetLinkError",
     "MeetingGone",
     "MeetingInProgress",
+    "MovedOccurrence",
     "NoConference",
     "NotLinked",
     "NotMeetingHost",

@@ -284,3 +284,69 @@ def test_duration_is_elapsed_time_across_a_dst_change() -> None:
     )
     assert event.duration == timedelta(hours=1)
     assert event.duration_minutes == 60
+
+
+# -- R2: skipped and moved occurrences ----------------------------------------------------
+
+
+def test_series_exceptions_are_keyword_fields_with_defaults() -> None:
+    from meetlink import MovedOccurrence
+
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    plain = Event("e", "t", "o", "x", start, start + timedelta(hours=1))
+    assert plain.exdates == () and plain.moved == ()
+    week = timedelta(days=7)
+    moved = MovedOccurrence(
+        start + week, start + week + timedelta(hours=2), start + week + timedelta(hours=3)
+    )
+    series = Event(
+        "e", "t", "o", "x", start, start + timedelta(hours=1),
+        recurrence="FREQ=WEEKLY;COUNT=5",
+        exdates=[start + 3 * week, start + 2 * week, start + 2 * week],
+        moved=[moved],
+    )  # fmt: skip
+    assert series.exdates == (start + 2 * week, start + 3 * week)  # ordered, once each
+    assert series.moved == (moved,) and series.recurring
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"exdates": (datetime(2026, 12, 14, 10),)}, "exdates"),
+        ({"exdates": ("2026-12-14",)}, "exdates"),
+        ({"moved": ("x",)}, "moved"),
+    ],
+)
+def test_series_exceptions_are_checked(fields: dict[str, object], field: str) -> None:
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    with pytest.raises(InvalidEvent, match=field):
+        Event(
+            "e", "t", "o", "x", start, start + timedelta(hours=1), recurrence="FREQ=DAILY", **fields
+        )  # type: ignore[arg-type]
+
+
+def test_series_exceptions_need_a_recurrence_and_do_not_contradict() -> None:
+    from meetlink import MovedOccurrence
+
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    day = timedelta(days=1)
+    with pytest.raises(InvalidEvent, match="exdates"):
+        Event("e", "t", "o", "x", start, end, exdates=(start + day,))
+    moved = MovedOccurrence(start + day, start + day, end + day)
+    with pytest.raises(InvalidEvent, match="moved"):
+        Event(
+            "e",
+            "t",
+            "o",
+            "x",
+            start,
+            end,
+            recurrence="FREQ=DAILY",
+            exdates=(start + day,),
+            moved=(moved,),
+        )
+    with pytest.raises(InvalidEvent, match="moved"):
+        Event("e", "t", "o", "x", start, end, recurrence="FREQ=DAILY", moved=(moved, moved))
+    with pytest.raises(InvalidEvent, match=r"moved\.end"):
+        MovedOccurrence(start, end, start)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import UTC
 
 import attrs
 
@@ -111,7 +112,9 @@ class Conferences:
         remind_at = None
         if conf is not None:
             lead = ctx.settings.reminder_lead
-            remind_at = old.remind_at if keep_reminder and old else event.start - lead
+            # In UTC: wall-clock arithmetic would be off by an hour across a DST change.
+            start = event.start.astimezone(UTC)
+            remind_at = old.remind_at if keep_reminder and old else start - lead
         record = attrs.evolve(record, remind_at=remind_at)
         if old is None:
             uow.events.add(record)  # a concurrent first save of the id: retried, then locked

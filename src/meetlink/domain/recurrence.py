@@ -85,7 +85,9 @@ def plan_reminders(
     for occurrence in occurrences:
         if occurrence.end.astimezone(UTC) <= now:
             continue  # over: its reminder is no use any more
-        remind_at = occurrence.start - lead
+        # In UTC: aware arithmetic in a zone is wall-clock arithmetic, which is wrong by an
+        # hour when a daylight-saving change falls inside the lead.
+        remind_at = occurrence.start.astimezone(UTC) - lead
         if remind_at > now:
             return ReminderPlan(tuple(due), remind_at)
         due.append(occurrence)
