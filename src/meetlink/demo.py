@@ -15,7 +15,16 @@ from pathlib import Path
 
 import attrs
 
-from meetlink import ConferenceStatus, Event, HostNotice, MeetLink, Participant, Refusal, Source
+from meetlink import (
+    ConferenceStatus,
+    Event,
+    HostNotice,
+    IssuancePolicy,
+    MeetLink,
+    Participant,
+    Refusal,
+    Source,
+)
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
@@ -63,6 +72,20 @@ class _Story:
             with path.open("rb") as fh:
                 message = BytesParser(policy=policy.default).parse(fh)
             found.append(f"{message['To']} | {message['Subject']}")
+        return found
+
+    def calendar_of(self, to: str, title: str) -> str:
+        """The iCalendar text of the last delivered mail to ``to`` about ``title``."""
+        found = ""
+        for path in sorted(self.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            with path.open("rb") as fh:
+                message = BytesParser(policy=policy.default).parse(fh)
+            for part in message.walk():
+                if part.get_content_type() != "text/calendar" or to not in str(message["To"]):
+                    continue
+                text = part.get_content()
+                if f"SUMMARY:{title}" in text:
+                    found = text
         return found
 
     def deliver(self) -> int:
@@ -127,6 +150,34 @@ def _tell(story: _Story) -> None:
     imported = ml.save_event(_event("ev-3", "alice", "Imported", tomorrow, source=Source.IMPORT))
     _check(imported.refusals == (Refusal.SOURCE_NOT_ALLOWED,), "S18")
     story.say("S18", "imported event: no URL (refusal SOURCE_NOT_ALLOWED)")
+
+    ml.set_policy("acme", IssuancePolicy.roadmap())
+    _check(ml.policy("acme") == IssuancePolicy.roadmap(), "R2/R3 policy stored")
+    story.say("R2/R3", "acme turns the roadmap on: set_policy('acme', IssuancePolicy.roadmap())")
+    weekly = ml.save_event(
+        _event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY;COUNT=8")
+    ).conference
+    _check(weekly is not None and weekly.status is ConferenceStatus.ISSUED, "R2 weekly issued")
+    assert weekly is not None
+    series = next(m for m in zoom.meetings() if str(m["id"]) == weekly.meeting_id)
+    _check(series["type"] == 8 and len(series["occurrences"]) == 8, "R2 one type 8 meeting")
+    story.say(
+        "R2",
+        f"the weekly event is ONE Zoom meeting (type 8, {len(series['occurrences'])} "
+        f"occurrences, recurrence {series['recurrence']}): {weekly.join_url}",
+    )
+    story.say("R2", f"{story.deliver()} invitations mailed; Bob's iCalendar part:")
+    ics = story.calendar_of("bob@customer.example", "Weekly")
+    _check("RRULE:FREQ=WEEKLY;COUNT=8" in ics, "R2 invitation carries the RRULE")
+    vevent = ics[ics.index("BEGIN:VEVENT") :].splitlines()
+    for line in vevent:
+        if line.split(":")[0].split(";")[0] in ("DTSTART", "DTEND", "RRULE", "SEQUENCE", "URL"):
+            story.say("R2", f"    {line}")
+    poll = ml.save_event(
+        _event("ev-7", "alice", "Kick-off", tomorrow, source=Source.SCHEDULING_POLL)
+    )
+    _check(poll.conference is not None and not poll.refusals, "R3 poll issued")
+    story.say("R3", f"a date fixed by a scheduling poll gets its URL; {story.deliver()} mailed")
 
     story.link("dave", dave)
     long = _event("ev-4", "dave", "Long review", tomorrow)

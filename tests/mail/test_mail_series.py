@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,15 +194,5 @@ def test_expanded_invitation_dates_match_meetlinks_occurrences(
         recurrence=rule,
     )
     ruled = Series.of_event(plain).ruled_starts()
-    event = Event(
-        "p",
-        "t1",
-        "alice",
-        "Series",
-        start,
-        start + timedelta(hours=1),
-        timezone=zone,
-        recurrence=rule,
-        exdates=(ruled[skip],),
-    )
+    event = attrs.evolve(plain, exdates=(ruled[skip],))
     assert _expand(_ics(_content(event))) == [o.start for o in Series.of_event(event).occurrences()]

@@ -9,6 +9,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import attrs
 
@@ -127,16 +128,24 @@ class Participant:
     locale: str = attrs.field(default="ja", validator=_check_locale)
 
 
-def _participants(value: object) -> tuple[Participant, ...]:
-    if isinstance(value, Participant):
+_T = TypeVar("_T")
+
+
+def _sequence_of(kind: type[_T], field: str, value: object) -> tuple[_T, ...]:
+    """``value`` (one item or an iterable of them) as a tuple of ``kind``."""
+    if isinstance(value, kind):
         return (value,)
     if not isinstance(value, Iterable) or isinstance(value, str):
-        raise InvalidEvent("participants", "must be a sequence of Participant")
+        raise InvalidEvent(field, f"must be a sequence of {kind.__name__}")
     items = tuple(value)
     for item in items:
-        if not isinstance(item, Participant):
-            raise InvalidEvent("participants", f"not a Participant: {item!r}")
+        if not isinstance(item, kind):
+            raise InvalidEvent(field, f"not a {kind.__name__}: {item!r}")
     return items
+
+
+def _participants(value: object) -> tuple[Participant, ...]:
+    return _sequence_of(Participant, "participants", value)
 
 
 def _aware(field: str, value: object) -> datetime:
@@ -176,14 +185,7 @@ def _exdates(value: object) -> tuple[datetime, ...]:
 
 
 def _moved(value: object) -> tuple[MovedOccurrence, ...]:
-    if isinstance(value, MovedOccurrence):
-        value = (value,)
-    if not isinstance(value, Iterable) or isinstance(value, str):
-        raise InvalidEvent("moved", "must be a sequence of MovedOccurrence")
-    items = list(value)
-    for item in items:
-        if not isinstance(item, MovedOccurrence):
-            raise InvalidEvent("moved", f"not a MovedOccurrence: {item!r}")
+    items = _sequence_of(MovedOccurrence, "moved", value)
     return tuple(sorted(items, key=lambda m: m.recurrence_id.astimezone(UTC)))
 
 
