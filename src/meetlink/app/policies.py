@@ -12,7 +12,6 @@ import attrs
 from meetlink.app.context import AppContext
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy, ProviderTraits, decide
-from meetlink.errors import InvalidInput
 from meetlink.ports.provider import Capabilities
 from meetlink.ports.storage import UnitOfWork
 
@@ -61,8 +60,6 @@ class Policies:
     def set(self, tenant_id: str, policy: IssuancePolicy | None) -> None:
         """Store the tenant's own policy; None returns it to the ``policy`` setting. New
         saves follow it; URLs already issued stay until their event is saved again."""
-        if policy is not None and not isinstance(policy, IssuancePolicy):
-            raise InvalidInput("policy: must be an IssuancePolicy or None")
 
         def work(uow: UnitOfWork) -> None:
             if policy is None:
