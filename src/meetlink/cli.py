@@ -33,9 +33,29 @@ class UsageError(Exception):
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.web:
+        return _web_demo(args)
     from meetlink.demo import run_demo
 
     return run_demo(args.dir, verbose=not args.quiet)
+
+
+def _web_demo(args: argparse.Namespace) -> int:
+    try:
+        import flask  # noqa: F401  (the web extra)
+    except ImportError:
+        print(
+            "meetlink demo --web needs Flask: pip install 'meetlink[web]' "
+            "(from a clone: pip install -e '.[web]')",
+            file=sys.stderr,
+        )
+        return 1
+    from meetlink.webdemo.server import PortUnavailable, run_web_demo
+
+    try:
+        return run_web_demo(args.dir, port=args.port, seconds=args.seconds)
+    except PortUnavailable as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -213,6 +233,24 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: a temporary directory, deleted at the end)",
     )
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the reference host web app on 127.0.0.1 instead (needs the web extra); "
+        "Ctrl-C or SIGTERM stops it",
+    )
+    demo.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="with --web: the port (default 8000; 0: a free one)",
+    )
+    demo.add_argument(
+        "--seconds",
+        type=float,
+        default=0,
+        help="with --web: stop after this long (default: never)",
+    )
     demo.set_defaults(func=_demo)
 
     migrate = sub.add_parser(

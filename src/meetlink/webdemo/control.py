@@ -1,0 +1,64 @@
+"""What the demo's operator does on the providers' side, through the served emulators'
+``/_emulator`` control endpoints (:mod:`meetlink.adapters.emulator_control`), over HTTP like
+any other client of ``meetlink emulator``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = ["MEETING_FIELDS", "EmulatorController"]
+
+#: What the operator page shows of a provider's meeting. Deliberately not ``start_url``
+#: (a host-only secret: whoever opens it starts the meeting as its host) nor passwords.
+MEETING_FIELDS = ("id", "topic", "subject", "start_time", "startDateTime", "duration", "type")
+
+
+class EmulatorController:
+    """One served emulator's control endpoints (``base_url`` is the emulator's)."""
+
+    def __init__(self, provider: str, base_url: str, *, timeout: float = 15.0) -> None:
+        self.provider = provider
+        self.base_url = base_url
+        self._http = httpx.Client(base_url=f"{base_url}/_emulator", timeout=timeout)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self._http.request(method, path, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """The next ``count`` matching requests fail with ``status``."""
+        fields: dict[str, Any] = {"count": count, "status": status}
+        fields.update(
+            {
+                key: value
+                for key, value in (("method", method), ("path", path), ("retry_after", retry_after))
+                if value is not None
+            }
+        )
+        self._call("POST", "/fail-next", json=fields)
+
+    def remove_app(self, email: str) -> dict[str, Any]:
+        """The user presses "Remove App" at the provider (S16); Zoom then POSTs the signed
+        deauthorization webhook to the demo's webhook route. Returns the control answer."""
+        answer: dict[str, Any] = self._call("POST", "/remove-app", json={"email": email})
+        return answer
+
+    def meetings(self) -> list[dict[str, Any]]:
+        """The meetings that exist at the provider now, reduced to :data:`MEETING_FIELDS`."""
+        found = self._call("GET", "/meetings")
+        return [{k: m[k] for k in MEETING_FIELDS if k in m} for m in found]
