@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -35,9 +36,11 @@ class Browser:
         self.keep()
 
     def keep(self) -> None:
-        """Remember the current page when the demo served it."""
-        if self.url.startswith(self.demo.base_url):
-            self.pages.append((self.url, str(self.driver.page_source)))
+        """Remember the current page when the demo served it (not the browser's own
+        error page for an address it could not reach)."""
+        source = str(self.driver.page_source)
+        if self.url.startswith(self.demo.base_url) and 'id="worker-note"' in source:
+            self.pages.append((self.url, source))
 
     def shot(self, name: str) -> Path:
         """Screenshot of the current page, numbered in story order."""
@@ -70,13 +73,26 @@ class Browser:
         return bool(self.driver.find_elements(By.ID, element_id))
 
     def click(self, element_id: str) -> None:
-        """Click the element (a button submits its form and the next page loads)."""
+        """Click a button or link that loads another page, and wait for that page."""
+        self.navigate(lambda: self.find(element_id).click())
+
+    def toggle(self, element_id: str) -> None:
+        """Click something that stays on the page (a checkbox, the "+" menu)."""
         self.find(element_id).click()
-        self.keep()
 
     def button(self, text: str) -> None:
-        """Click the button whose text is ``text``."""
-        self.driver.find_element(By.XPATH, f'//button[normalize-space()="{text}"]').click()
+        """Click the button whose text is ``text`` (it loads another page)."""
+        path = f'//button[normalize-space()="{text}"]'
+        self.navigate(lambda: self.driver.find_element(By.XPATH, path).click())
+
+    def navigate(self, action: Callable[[], None]) -> None:
+        """Do ``action`` (which loads another page) and wait until that page is loaded."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        action()
+        self.wait_for(lambda: _replaced(old), 30)
+        self.wait_for(
+            lambda: self.driver.execute_script("return document.readyState") == "complete"
+        )
         self.keep()
 
     def fill(self, element_id: str, value: str) -> None:
@@ -106,22 +122,19 @@ class Browser:
 
     def post(self, path: str) -> None:
         """Submit a POST to ``path`` that no page offers (a hand-made request)."""
-        self.driver.execute_script(
+        script = (
             "const f = document.createElement('form'); f.method = 'post';"
-            "f.action = arguments[0]; document.body.appendChild(f); f.submit();",
-            path,
+            "f.action = arguments[0]; document.body.appendChild(f); f.submit();"
         )
-        self.wait_for(lambda: self.url.endswith(path))
-        self.keep()
+        self.navigate(lambda: self.driver.execute_script(script, path))
 
     def consent(self, form_id: str, email: str) -> None:
         """On a provider's consent page: sign in as ``email`` in the form ``form_id``
         (Zoom's allow/deny, Entra's accept/cancel) and press its button."""
         form = self.driver.find_element(By.ID, form_id)
         Select(form.find_element(By.TAG_NAME, "select")).select_by_visible_text(email)
-        form.find_element(By.TAG_NAME, "button").click()
+        self.navigate(lambda: form.find_element(By.TAG_NAME, "button").click())
         self.wait_for(lambda: self.url.startswith(self.demo.base_url))
-        self.keep()
 
     def wait_for(self, condition: Callable[[], bool], seconds: float = 20.0) -> None:
         """Poll ``condition`` until it holds (bounded)."""
@@ -141,3 +154,14 @@ class Browser:
             return condition(self.text())
 
         self.wait_for(loaded, seconds)
+
+
+def _replaced(old: Any) -> bool:
+    """Whether the page that held ``old`` is gone (a new one is loading or loaded)."""
+    try:
+        old.tag_name  # noqa: B018  (touching it is the question)
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException:  # the document is changing under the driver: ask again
+        return False
+    return False

@@ -54,6 +54,6 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         process = _run("demo", "--web", "--port", str(port))
-        out, err = process.communicate(timeout=60)
+        _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err

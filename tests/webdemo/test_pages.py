@@ -265,3 +265,29 @@ def test_the_operator_sees_jobs_notices_and_meetings(visitor: Visitor) -> None:
     assert "start_url" not in page and "zak=" not in page
     answer = visitor.post("/operator/teams/remove-app", {"email": BOB})
     assert "it sends no webhook" in answer.text
+
+
+def test_a_refused_creation_fails_until_retried(visitor: Visitor) -> None:
+    _linked_event(visitor)
+    visitor.sign_in_as("admin")
+    visitor.post("/operator/zoom/fail", {"mode": "refuse"})
+    visitor.sign_in_as("alice")
+    form = _event_form("Refused", _tomorrow(visitor.demo), issue_url="yes")
+    page = visitor.post("/events/new", form)
+    assert "Failed" in page.text and 'id="failed-note"' in page.text
+    assert "HTTP 400" in page.text and 'id="retry"' in page.text  # why, in plain words
+    event_id = str(page.url).rsplit("/", 1)[1]
+    page = visitor.post(f"/events/{event_id}/retry")
+    assert "URL issued" in page.text and 'id="retry"' not in page.text
+
+
+def test_a_pending_conference_says_when_the_worker_tries_again(visitor: Visitor) -> None:
+    _linked_event(visitor)
+    visitor.sign_in_as("admin")
+    visitor.post("/operator/zoom/fail", {"mode": "down"})
+    visitor.sign_in_as("alice")
+    page = visitor.post(
+        "/events/new", _event_form("Down", _tomorrow(visitor.demo), issue_url="yes")
+    )
+    assert "Being issued" in page.text and "tries again at" in page.text
+    assert "HTTP 503" in page.text

@@ -77,7 +77,10 @@ def test_the_seeds_own_japanese_labels() -> None:
     assert ja("Unlink {provider}").format(provider="Zoom") == "Zoomとの連携を解除する"
     assert ja("Web conference integration") == "Web会議連携" and ja("enabled") == "有効"
     assert ja("Issue URL") == "URLを発行する" and ja("Web conference") == "Web会議"
-    assert ja("Start trial") == "トライアル開始" and ja("Free trial of apps") == "アプリの無料トライアル"
+    assert (
+        ja("Start trial") == "トライアル開始"
+        and ja("Free trial of apps") == "アプリの無料トライアル"
+    )
     assert ja("Change contract") == "契約内容を変更する"
     assert ja("Confirm the application") == "申し込みを確定する"
     assert Translator("en").gettext("TRIAL_ENDED") == "trial ended"

@@ -228,8 +228,8 @@ JA: dict[str, str] = {
     "Deleted “{title}”; its meeting URL is deleted too.": "「{title}」を削除しました。"
     "Web会議のURLも削除されました。",
     "Deleted “{title}”.": "「{title}」を削除しました。",
-    "The retry failed: the worker keeps trying.": "再試行に失敗しました。ワーカーが引き続き"
-    "再試行します。",
+    "The retry did not issue the URL yet: see why below.": "再試行してもまだURLは発行されて"
+    "いません。理由は下に表示されています。",
     # inbox (S13, S14)
     "Every mail meetlink sent, as the participants received it (captured, nothing leaves "
     "this machine).": "meetlinkが送ったすべてのメールを、参加者が受け取ったとおりに表示します"
@@ -257,6 +257,7 @@ JA: dict[str, str] = {
     "進めると、再試行・リマインダー・トライアル終了を待たずに確認できます。",
     "At the providers (emulators)": "サービス側(エミュレーター)",
     "Fail the next meeting creation (500)": "次の会議作成を失敗させる(500)",
+    "Refuse the next meeting creation for good (400)": "次の会議作成を拒否させる(400)",
     "Down for the next 5 requests (503)": "次の5リクエストを停止させる(503)",
     "Rate-limit the next request (429)": "次のリクエストをレート制限する(429)",
     "User at {provider}": "{provider}のユーザー",

@@ -41,6 +41,7 @@ def provider_name(key: str) -> str:
 
 @bp.post("/session/user")
 def switch_user() -> Any:
+    """The header's user switcher."""
     user = user_by_id(request.form.get("user"))
     if user is not None:
         session["user"] = user.id
@@ -49,6 +50,7 @@ def switch_user() -> Any:
 
 @bp.post("/session/lang")
 def switch_language() -> Any:
+    """The header's language buttons."""
     if request.form.get("lang") in LANGUAGES:
         session["lang"] = request.form["lang"]
     return go(request.form.get("next") or "/")
@@ -56,6 +58,7 @@ def switch_language() -> Any:
 
 @bp.get("/settings")
 def settings() -> Any:
+    """Personal settings: each service's status, link and unlink (S10, S15)."""
     web, me = demo(), signed_in()
     outcome = OUTCOMES.get(request.args.get("meetlink", ""))
     provider = request.args.get("provider", "")
@@ -82,6 +85,7 @@ def settings() -> Any:
 
 @bp.post("/settings/<provider>/link")
 def link(provider: str) -> Any:
+    """ "Link with ...": to the provider's authorization page."""
     web, me = demo(), signed_in()
     try:
         started = web.meetlink.begin_link(TENANT, me.id, provider)
@@ -97,6 +101,7 @@ def link(provider: str) -> Any:
 
 @bp.post("/settings/<provider>/unlink")
 def unlink(provider: str) -> Any:
+    """ "Unlink ..." (S15)."""
     web, me = demo(), signed_in()
     if provider in web.meetlink.provider_keys and web.meetlink.unlink(me.id, provider):
         note("Unlinked {provider}.", "ok", provider=provider_name(provider))
@@ -105,6 +110,7 @@ def unlink(provider: str) -> Any:
 
 @bp.get("/apps/web-conference")
 def addon() -> Any:
+    """The "+" menu's page of the add-on, with "Start trial" (S4)."""
     return page(
         "addon.html",
         "Free trial of apps",
@@ -115,6 +121,7 @@ def addon() -> Any:
 
 @bp.post("/apps/web-conference/trial")
 def start_trial() -> Any:
+    """Start the company's one trial (S4)."""
     try:
         demo().meetlink.start_trial(TENANT)
     except TrialUnavailable:
@@ -127,6 +134,7 @@ def start_trial() -> Any:
 
 @bp.get("/admin/contract")
 def contract_page() -> Any:
+    """Admin settings: change contract (S5)."""
     require_admin()
     return page(
         "contract.html", "Change contract", subscription=demo().meetlink.subscription(TENANT)
@@ -135,6 +143,7 @@ def contract_page() -> Any:
 
 @bp.post("/admin/contract")
 def change_contract() -> Any:
+    """Contract the add-on, or cancel the contract (S5)."""
     require_admin()
     ml = demo().meetlink
     wanted = request.form.get("web_conference") == "yes"

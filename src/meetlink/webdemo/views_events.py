@@ -23,7 +23,7 @@ from meetlink import (
 )
 
 from .app import demo, fail, go, note, page, signed_in
-from .forms import TIMEZONE, EventForm, FormError
+from .forms import EventForm, FormError
 from .runtime import TENANT, user_by_id
 from .views_account import provider_name
 
@@ -52,11 +52,13 @@ NOTICES = {
 
 @bp.get("/")
 def home() -> Any:
+    """The calendar is the home page."""
     return go("/calendar")
 
 
 @bp.get("/calendar")
 def calendar() -> Any:
+    """Every event of the company, soonest first, with its conference status."""
     web = demo()
     rows = [(e, web.meetlink.conference(e.id, tenant_id=TENANT)) for e in web.calendar.all()]
     return page("calendar.html", "Calendar", rows=rows, user_by_id=user_by_id)
@@ -89,29 +91,31 @@ def _form_page(
         owner_is_me=owner_id == me.id,
         offers=_offers(owner_id, current),
         provider_name=provider_name,
-        conference=demo().meetlink.conference(event.id, tenant_id=TENANT) if event else None,
         error=error,
-        timezone=TIMEZONE,
     )
 
 
 @bp.get("/events/new")
 def new_event() -> Any:
+    """The empty event form."""
     return _form_page(EventForm.blank(demo().clock.now()), None, None)
 
 
 @bp.get("/events/<event_id>/edit")
 def edit_event(event_id: str) -> Any:
+    """The event form filled with the event."""
     return _form_page(EventForm.of(_event(event_id)), _event(event_id), None)
 
 
 @bp.post("/events/new")
 def create_event() -> Any:
+    """Save a new event (issuing its URL when asked and allowed)."""
     return _save(None)
 
 
 @bp.post("/events/<event_id>/edit")
 def update_event(event_id: str) -> Any:
+    """Save the edited event: the meeting follows (S1, S13)."""
     return _save(_event(event_id))
 
 
@@ -160,6 +164,7 @@ def _event(event_id: str) -> Event:
 
 @bp.get("/events/<event_id>")
 def show_event(event_id: str) -> Any:
+    """The event detail: the URL, the status, start, retry, edit, delete (S2, S12)."""
     web, me = demo(), signed_in()
     event = _event(event_id)
     conference = web.meetlink.conference(event_id, tenant_id=TENANT)
@@ -171,12 +176,9 @@ def show_event(event_id: str) -> Any:
         owner_is_me=event.owner_id == me.id,
         conference=conference,
         can_start=event.owner_id == me.id and _startable(conference),
-        can_retry=_retry_supported()
-        and conference is not None
-        and conference.status.name in ("PENDING", "FAILED"),
+        can_retry=conference is not None
+        and conference.status in (ConferenceStatus.PENDING, ConferenceStatus.FAILED),
         provider_name=provider_name,
-        next_attempt=getattr(conference, "next_attempt_at", None),
-        error_text=getattr(conference, "error", None),
     )
 
 
@@ -184,12 +186,9 @@ def _startable(conference: Conference | None) -> bool:
     return conference is not None and conference.status is ConferenceStatus.ISSUED
 
 
-def _retry_supported() -> bool:
-    return callable(getattr(demo().meetlink, "retry", None))
-
-
 @bp.post("/events/<event_id>/start")
 def start_meeting(event_id: str) -> Any:
+    """The owner's start: a 303 to a freshly fetched start URL (S2)."""
     me = signed_in()
     _event(event_id)
     try:
@@ -210,6 +209,7 @@ def start_meeting(event_id: str) -> Any:
 
 @bp.post("/events/<event_id>/delete")
 def delete_event(event_id: str) -> Any:
+    """Delete the event, by anyone of the company; its meeting goes too (S19, S20)."""
     web, me = demo(), signed_in()
     event = _event(event_id)
     had_url = web.meetlink.conference(event_id, tenant_id=TENANT) is not None
@@ -222,12 +222,12 @@ def delete_event(event_id: str) -> Any:
 
 @bp.post("/events/<event_id>/retry")
 def retry(event_id: str) -> Any:
+    """Run the conference's pending or failed work again now."""
     _event(event_id)
-    again = getattr(demo().meetlink, "retry", None)
-    if not callable(again):
-        fail(404, "There is no such page.")
     try:
-        again(event_id, tenant_id=TENANT)
-    except MeetLinkError:
-        note("The retry failed: the worker keeps trying.", "error")
+        conference = demo().meetlink.retry(event_id, tenant_id=TENANT)
+    except MeetLinkError:  # the provider still does not answer: the job stays scheduled
+        conference = None
+    if conference is None or conference.status is not ConferenceStatus.ISSUED:
+        note("The retry did not issue the URL yet: see why below.", "error")
     return go(f"/events/{event_id}")

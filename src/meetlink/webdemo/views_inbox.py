@@ -18,6 +18,7 @@ KINDS = {"REQUEST": "Invitation or update", "CANCEL": "Cancellation", None: "Rem
 
 @bp.get("/inbox")
 def inbox() -> Any:
+    """Every captured mail (or one recipient's), newest first."""
     box = MailBox(demo().mail_dir)
     recipient = request.args.get("to") or None
     return page(
@@ -32,6 +33,7 @@ def inbox() -> Any:
 
 @bp.get("/inbox/<name>")
 def mail(name: str) -> Any:
+    """One mail: headers, text, HTML and the invitation's details."""
     detail = MailBox(demo().mail_dir).detail(name)
     if detail is None:
         fail(404, "There is no such mail.")

@@ -23,12 +23,14 @@ STEPS = {
     "1d": timedelta(days=1),
     "15d": timedelta(days=15),
 }
-#: The failure buttons: ``fail_next`` arguments per provider and mode. "create" fails the
-#: next meeting creation once (the worker's retry then succeeds), "down" the next five
-#: requests of any kind, "limit" answers the next request with a rate limit.
+#: The failure buttons: ``fail_next`` arguments per mode. "create" fails the next meeting
+#: creation once (PENDING: a retry then succeeds), "refuse" refuses it for good (FAILED
+#: until someone retries), "down" fails the next five requests of any kind, "limit"
+#: answers the next request with a rate limit.
 _CREATE_PATHS = {"zoom": "/v2/users/me/meetings", "teams": "/v1.0/me/onlineMeetings"}
 FAILURES: dict[str, dict[str, Any]] = {
     "create": {"count": 1, "status": 500, "method": "POST"},
+    "refuse": {"count": 1, "status": 400, "method": "POST"},
     "down": {"count": 5, "status": 503},
     "limit": {"count": 1, "status": 429, "retry_after": 60},
 }
@@ -36,6 +38,7 @@ FAILURES: dict[str, dict[str, Any]] = {
 
 @bp.get("/operator")
 def operator() -> Any:
+    """The operator's page."""
     require_admin()
     web = demo()
     meetings: dict[str, list[dict[str, Any]] | None] = {}
@@ -59,6 +62,7 @@ def operator() -> Any:
 
 @bp.post("/operator/time")
 def travel() -> Any:
+    """Move the demo clock forward."""
     require_admin()
     step = STEPS.get(request.form.get("step", ""))
     if step is not None:
@@ -69,13 +73,14 @@ def travel() -> Any:
 
 @bp.post("/operator/<provider>/fail")
 def make_fail(provider: str) -> Any:
+    """Make the provider fail its next requests."""
     require_admin()
     control = demo().controls.get(provider)
     mode = request.form.get("mode", "")
     if control is None or mode not in FAILURES:
         return go("/operator")
     arguments = dict(FAILURES[mode])
-    if mode == "create":
+    if mode in ("create", "refuse"):
         arguments["path"] = _CREATE_PATHS[provider]
     control.fail_next(**arguments)
     note("{provider} will fail as asked.", "ok", provider=provider_name(provider))
@@ -84,6 +89,7 @@ def make_fail(provider: str) -> Any:
 
 @bp.post("/operator/<provider>/remove-app")
 def remove_app(provider: str) -> Any:
+    """A user presses "Remove App" at the provider (S16)."""
     require_admin()
     control = demo().controls.get(provider)
     email = request.form.get("email", "")
