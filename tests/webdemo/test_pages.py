@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meetlink import ConferenceStatus
+from meetlink import ConferenceStatus, IssuancePolicy
 from meetlink.webdemo.runtime import WebDemo
 
 from .test_browser_story import TOKEN_PATTERNS
@@ -229,11 +229,22 @@ def test_a_refused_form_comes_back_with_the_input(visitor: Visitor) -> None:
     assert visitor.demo.calendar.all() == []
 
 
-def test_rules_that_refuse_a_url_are_told(visitor: Visitor) -> None:
+def test_rules_that_refuse_a_url_are_told_and_the_admin_can_lift_them(visitor: Visitor) -> None:
     _linked_event(visitor)
     weekly = _event_form("Weekly", _tomorrow(visitor.demo), issue_url="yes", repeat="weekly")
     answer = visitor.post("/events/new", weekly)
     assert "No URL: URLs are not issued for recurring events." in answer.text
+    assert "URL issued" not in answer.text
+    visitor.sign_in_as("admin")  # R2: the roadmap's rules for this company
+    assert 'id="roadmap" name="roadmap" value="yes">' in visitor.get("/admin/contract").text
+    visitor.post("/admin/policy", {"roadmap": "yes"})
+    assert 'value="yes" checked>' in visitor.get("/admin/contract").text
+    visitor.sign_in_as("alice")
+    answer = visitor.post("/events/new", weekly)
+    assert "URL issued" in answer.text and "Every week" in answer.text
+    visitor.sign_in_as("admin")
+    visitor.post("/admin/policy", {})
+    assert visitor.demo.meetlink.policy("acme") == IssuancePolicy.seed()
 
 
 def test_the_reminder_reaches_the_inbox(visitor: Visitor) -> None:

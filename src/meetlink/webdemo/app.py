@@ -20,7 +20,17 @@ from meetlink.integrations.flask import blueprint
 from .i18n import LANGUAGES, Translator, preferred_language
 from .runtime import TENANT, USERS, DemoUser, WebDemo, user_by_id
 
-__all__ = ["create_app", "demo", "note", "page", "require_admin", "signed_in", "to_local_path"]
+__all__ = [
+    "create_app",
+    "demo",
+    "fail",
+    "go",
+    "note",
+    "page",
+    "require_admin",
+    "signed_in",
+    "to_local_path",
+]
 
 _EXTENSION = "meetlink_webdemo"
 

@@ -32,25 +32,10 @@ class EmulatorController:
         answer.raise_for_status()
         return answer.json()
 
-    def fail_next(
-        self,
-        count: int = 1,
-        *,
-        status: int = 500,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        """The next ``count`` matching requests fail with ``status``."""
-        fields: dict[str, Any] = {"count": count, "status": status}
-        fields.update(
-            {
-                key: value
-                for key, value in (("method", method), ("path", path), ("retry_after", retry_after))
-                if value is not None
-            }
-        )
-        self._call("POST", "/fail-next", json=fields)
+    def fail_next(self, **arguments: Any) -> None:
+        """The next matching requests fail: ``fail_next``'s keyword arguments (``count``,
+        ``status``, ``method``, ``path``, ``retry_after``)."""
+        self._call("POST", "/fail-next", json=arguments)
 
     def remove_app(self, email: str) -> dict[str, Any]:
         """The user presses "Remove App" at the provider (S16); Zoom then POSTs the signed

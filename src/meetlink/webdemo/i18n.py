@@ -107,6 +107,10 @@ JA: dict[str, str] = {
     "Web conference integration is contracted.": "Web会議連携を契約しました。",
     "The Web conference integration contract is cancelled.": "Web会議連携の契約を解除しました。",
     "Nothing changed.": "変更はありません。",
+    "URL issuance": "URLの発行",
+    "Also issue URLs for recurring, multi-day and all-day events (roadmap)": "繰り返し、"
+    "期間指定、終日の予定にもWeb会議のURLを発行する(ロードマップ)",
+    "The URL issuance rules are saved.": "URLの発行ルールを保存しました。",
     # personal settings (S6-S10, S15)
     "enabled": "有効",
     "disabled": "無効",

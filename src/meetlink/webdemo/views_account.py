@@ -7,7 +7,13 @@ from typing import Any
 
 from flask import Blueprint, redirect, request, session
 
-from meetlink import AddonInactive, MeetLinkError, SubscriptionState, TrialUnavailable
+from meetlink import (
+    AddonInactive,
+    IssuancePolicy,
+    MeetLinkError,
+    SubscriptionState,
+    TrialUnavailable,
+)
 
 from .app import demo, go, note, page, require_admin, signed_in
 from .i18n import LANGUAGES
@@ -136,8 +142,12 @@ def start_trial() -> Any:
 def contract_page() -> Any:
     """Admin settings: change contract (S5)."""
     require_admin()
+    ml = demo().meetlink
     return page(
-        "contract.html", "Change contract", subscription=demo().meetlink.subscription(TENANT)
+        "contract.html",
+        "Change contract",
+        subscription=ml.subscription(TENANT),
+        roadmap=ml.policy(TENANT) == IssuancePolicy.roadmap(),
     )
 
 
@@ -156,4 +166,15 @@ def change_contract() -> Any:
         note("The Web conference integration contract is cancelled.", "ok")
     else:
         note("Nothing changed.")
+    return go("/admin/contract")
+
+
+@bp.post("/admin/policy")
+def change_policy() -> Any:
+    """Turn the roadmap's issuance on or off for the company (R2, R3): URLs for recurring,
+    multi-day and all-day events too; off returns to the seed's rules (S17, S18)."""
+    require_admin()
+    wanted = request.form.get("roadmap") == "yes"
+    demo().meetlink.set_policy(TENANT, IssuancePolicy.roadmap() if wanted else None)
+    note("The URL issuance rules are saved.", "ok")
     return go("/admin/contract")
