@@ -10,11 +10,10 @@ import signal
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -35,25 +34,9 @@ __all__ = ["PortUnavailable", "open_web_demo", "run_web_demo"]
 #: Seconds between the worker's passes (mail delivery, retries, reminders).
 WORKER_INTERVAL = 1.0
 
-_WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 
 class PortUnavailable(Exception):
     """The demo cannot listen on the port asked for."""
-
-
-class _LateApp:
-    """The WSGI app, set once everything is wired: the server binds first because the
-    emulators need its port for their redirect URIs and webhook URL."""
-
-    def __init__(self) -> None:
-        self.app: _WSGI | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if self.app is None:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"starting"]
-        return self.app(environ, start_response)
 
 
 def _listen(port: int) -> socket.socket:
@@ -93,12 +76,10 @@ def open_web_demo(
     temporary directory, deleted at the end); ``port`` 0 takes a free one."""
     with ExitStack() as stack:
         base = _fresh_directory(stack, directory)
-        late = _LateApp()
+        # Bound first: the emulators need the port for their redirect URIs and webhook URL
+        # (and Werkzeug would end the process itself on a port in use).
         listening = stack.enter_context(_listen(port))
-        # Werkzeug ends the process itself on a port in use: it gets a bound socket.
-        server = make_server("127.0.0.1", 0, late, threaded=True, fd=listening.fileno())
-        stack.callback(server.server_close)
-        base_url = f"http://127.0.0.1:{server.port}"
+        base_url = f"http://127.0.0.1:{listening.getsockname()[1]}"
         clock = TravelClock()
         zoom = ZoomEmulator(clock=clock, redirect_uri=f"{base_url}/meetlink/zoom/callback")
         teams = TeamsEmulator(clock=clock, redirect_uri=f"{base_url}/meetlink/teams/callback")
@@ -149,7 +130,9 @@ def open_web_demo(
         working.start()
         stack.callback(working.join, 30)
         stack.callback(worker.stop)
-        late.app = create_app(web_demo)
+        app = create_app(web_demo)
+        server = make_server("127.0.0.1", 0, app, threaded=True, fd=listening.fileno())
+        stack.callback(server.server_close)
         serving = threading.Thread(target=server.serve_forever, name="meetlink-web", daemon=True)
         serving.start()
         stack.callback(serving.join, 30)
