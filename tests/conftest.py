@@ -5,8 +5,15 @@ cannot fail on a draw it never made before."""
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
+from email.message import EmailMessage
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from meetlink.testing.mailcheck import recording_deliveries, wire_bytes
+from tests.mail import postal_mime
 
 settings.register_profile(
     "meetlink",
@@ -15,3 +22,50 @@ settings.register_profile(
     derandomize=os.environ.get("CI") == "true",
 )
 settings.load_profile("meetlink")
+
+
+# --- every mail the suite delivers, read by an independent parser -------------------------
+# The meetlink plugin (meetlink_check_mail in pyproject.toml) decodes each test's delivered
+# mail with the standard library's two decoders at teardown. Here every distinct mail of the
+# whole run also goes through postal-mime (tests/mail/node) in one Node process at the end;
+# a difference fails the run.
+
+_SESSION_MAIL = pytest.StashKey[tuple[ExitStack, list[EmailMessage]]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    stack = ExitStack()
+    session.stash[_SESSION_MAIL] = (stack, stack.enter_context(recording_deliveries()))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stack, delivered = session.stash[_SESSION_MAIL]
+    stack.close()
+    distinct = list({wire_bytes(m): m for m in delivered}.values())
+    if not distinct:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    missing = postal_mime.missing()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            _fail_run(session, reporter, [f"postal-mime is required under CI: {missing}"])
+        elif reporter is not None:
+            reporter.write_line(f"delivered mail not read by postal-mime: {missing}")
+        return
+    problems = postal_mime.check(distinct)
+    if problems:
+        _fail_run(session, reporter, problems)
+    elif reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(
+            f"postal-mime read all {len(distinct)} distinct delivered mails as sent"
+        )
+
+
+def _fail_run(session: pytest.Session, reporter: Any, lines: list[str]) -> None:
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "delivered mail read differently by postal-mime", red=True)
+        for line in lines:
+            reporter.write_line(line)

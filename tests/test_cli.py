@@ -19,7 +19,32 @@ def test_demo_tells_the_whole_story_and_exits_0(
     for rule in ("S1/S12", "S2", "S3", "S4", "S5", "S9", "S10", "S13", "S14", "S16", "S17"):
         assert f"{rule}]" in out, rule
     assert "demo finished: every step did what it says" in out
+    assert "each read back by two parsers as sent" in out
     assert len(list((tmp_path / "mail").glob("*.eml"))) >= 10
+
+
+def test_demo_fails_when_a_mail_reads_back_differently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A composer whose Subject loses its spaces on the wire, as the email package's own
+    # folding did (RFC 2047 6.2): the demo must notice from the .eml files alone.
+    from email import policy
+    from email.headerregistry import HeaderRegistry, UnstructuredHeader
+    from email.policy import Policy
+
+    from meetlink import demo
+    from meetlink.adapters.mail import composer
+
+    class SpaceDropping(UnstructuredHeader):
+        def fold(self, *, policy: Policy) -> str:
+            return f"{self.name}: {str(self).replace(' ', '')}{policy.linesep}"
+
+    registry = HeaderRegistry()
+    registry.map_to_type("subject", SpaceDropping)
+    lossy = policy.SMTP.clone(header_factory=registry)
+    monkeypatch.setattr(composer, "header_policy", lambda charset: lossy)
+    with pytest.raises(demo.DemoFailed, match="reads back as sent"):
+        demo.run_demo(str(tmp_path), verbose=False)
 
 
 def test_help_and_keygen(capsys: pytest.CaptureFixture[str]) -> None:

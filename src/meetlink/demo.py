@@ -2,7 +2,9 @@
 
 SQLite file storage, the Zoom emulator served over real HTTP on 127.0.0.1 (OAuth, REST and
 webhooks go through sockets), mail captured as .eml files, and a manual clock so fourteen
-days of trial pass in a second. Every step checks what it claims and fails loudly if not.
+days of trial pass in a second. Every step checks what it claims and fails loudly if not;
+every captured mail is read back from its file by two parsers and must show exactly the text
+that was sent (:func:`meetlink.testing.mailcheck.mail_problems`), its event's title included.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -30,6 +33,8 @@ from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
 from meetlink.errors import AddonInactive, NotMeetingHost
+from meetlink.ports.mailer import MailContent
+from meetlink.testing.mailcheck import mail_problems
 
 __all__ = ["run_demo"]
 
@@ -45,9 +50,45 @@ def _check(condition: bool, what: str) -> None:
         raise DemoFailed(what)
 
 
+class _Capture:
+    """The demo's mail: composed by :class:`JinjaMailComposer` and written as .eml files
+    (both ports in one), remembering each message and its event's title, so that
+    :meth:`check` can read every file back."""
+
+    def __init__(self, directory: Path) -> None:
+        self.composer = JinjaMailComposer()
+        self.files = DirectoryMailer(directory)
+        self.titles: dict[str, str] = {}
+        self.sent: list[EmailMessage] = []
+        self.checked = 0
+
+    def compose(self, content: MailContent) -> EmailMessage:
+        message = self.composer.compose(content)
+        self.titles[str(message["Message-ID"])] = content.title
+        return message
+
+    def send(self, message: EmailMessage) -> None:
+        self.files.send(message)
+        self.sent.append(message)
+
+    def check(self) -> None:
+        """Every .eml file written since the last call reads back as sent in two parsers,
+        its Subject holding its event's title."""
+        for message in self.sent[self.checked :]:
+            wire = (self.files.path / self.files.file_name(message)).read_bytes()
+            problems = mail_problems(message, wire)
+            name = message["Message-ID"]
+            _check(not problems, f"S13 mail {name} reads back as sent: {problems}")
+            subject = str(BytesParser(policy=policy.default).parsebytes(wire)["Subject"])
+            title = self.titles[str(name)]
+            _check(title in subject, f"S13 mail {name}: {title!r} in Subject {subject!r}")
+        self.checked = len(self.sent)
+
+
 class _Story:
-    def __init__(self, ml: MeetLink, zoom: ZoomEmulator, clock: ManualClock, mail_dir: Path):
-        self.ml, self.zoom, self.clock, self.mail_dir = ml, zoom, clock, mail_dir
+    def __init__(self, ml: MeetLink, zoom: ZoomEmulator, clock: ManualClock, mailer: _Capture):
+        self.ml, self.zoom, self.clock, self.mailer = ml, zoom, clock, mailer
+        self.mail_dir = mailer.files.path
         self.lines: list[str] = []
         self.received: list[HostNotice] = []
 
@@ -89,9 +130,10 @@ class _Story:
         return found
 
     def deliver(self) -> int:
-        before = len(list(self.mail_dir.glob("*.eml")))
+        before = len(self.mailer.sent)
         self.ml.run_pending()
-        return len(list(self.mail_dir.glob("*.eml"))) - before
+        self.mailer.check()
+        return len(self.mailer.sent) - before
 
 
 def _event(event_id: str, owner: str, title: str, start: datetime, **kw: object) -> Event:
@@ -246,6 +288,7 @@ def run_demo(directory: str | None = None, *, verbose: bool = True) -> int:
         if db.exists():
             db.unlink()
         clock = ManualClock(START)
+        mailer = _Capture(mail_dir)
         zoom = ZoomEmulator(clock=clock, seed=7)
         with zoom.serve() as server:
             provider = zoom.provider(clock=clock, base_url=server.base_url)
@@ -255,21 +298,23 @@ def run_demo(directory: str | None = None, *, verbose: bool = True) -> int:
             with MeetLink(
                 storage=storage,
                 providers=[provider],
-                mailer=DirectoryMailer(mail_dir),
-                composer=JinjaMailComposer(),
+                mailer=mailer,
+                composer=mailer,
                 clock=clock,
                 listener=lambda notice: story.received.append(notice),
             ) as ml:
-                story = _Story(ml, zoom, clock, mail_dir)
+                story = _Story(ml, zoom, clock, mailer)
                 print(f"meetlink demo: SQLite {db}, Zoom emulator {server.base_url}")
                 try:
                     _tell(story)
+                    mailer.check()  # mail delivered by run_pending() outside deliver() too
                 finally:
                     for line in story.lines if verbose else story.lines[-1:]:
                         print(line)
                     provider.close()
                 mails = story.mails()
-        print(f"{len(mails)} mails captured in {mail_dir if directory else '(temporary dir)'}")
+        where = mail_dir if directory else "(temporary dir)"
+        print(f"{len(mails)} mails captured in {where}, each read back by two parsers as sent")
         if verbose:
             for line in mails[:6]:
                 print(f"  {line}")

@@ -37,3 +37,56 @@ def test_plugin_fixtures_work_in_a_host_project(
     pytester.makepyfile(test_host=HOST_TEST.replace("EXPECTATION", expectation))
     result = pytester.runpytest_subprocess("-q")
     result.assert_outcomes(passed=passed, failed=failed)
+
+
+MAIL_TEST = """
+from email import policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+
+import pytest
+
+
+class SpaceDropping(UnstructuredHeader):
+    def fold(self, *, policy):
+        return f"{self.name}: {str(self).replace(' ', '')}{policy.linesep}"
+
+
+def lossy():
+    registry = HeaderRegistry()
+    registry.map_to_type("subject", SpaceDropping)
+    message = EmailMessage(policy=policy.SMTP.clone(header_factory=registry))
+    message["To"] = "bob@example.com"
+    message["Subject"] = "Zoom is down"
+    message.set_content("body")
+    return message
+
+
+def test_lossy_mail(meetlink_sandbox):
+    meetlink_sandbox.mailer.send(lossy())
+
+
+@pytest.mark.meetlink_unchecked_mail
+def test_lossy_mail_on_purpose(meetlink_sandbox):
+    meetlink_sandbox.mailer.send(lossy())
+"""
+
+
+@pytest.mark.parametrize("how", ["ini", "option"])
+def test_mail_check_fails_a_test_whose_mail_reads_back_differently(
+    pytester: pytest.Pytester, how: str
+) -> None:
+    pytester.makepyfile(test_host=HOST_TEST.replace("EXPECTATION", "True"), test_mail=MAIL_TEST)
+    if how == "ini":
+        pytester.makeini("[pytest]\nmeetlink_check_mail = true\n")
+    option = ["--meetlink-check-mail"] if how == "option" else []
+    result = pytester.runpytest_subprocess("-q", *option)
+    # The host's own flow passes the check; the lossy mail errors at teardown unless the
+    # test opted out.
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_lossy_mail *",
+            "*subject: policy.default reads 'Zoomisdown', sent 'Zoom is down'*",
+        ]
+    )

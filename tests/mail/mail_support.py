@@ -6,12 +6,16 @@ another directory's conftest when the whole suite runs."""
 from __future__ import annotations
 
 import email
+import string
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from typing import Any
 
+from hypothesis import strategies as st
+
+from meetlink.adapters.mail._headers import JIS_TO_CP932
 from meetlink.domain.notification import MailKind
 from meetlink.ports.mailer import MailContent
 
@@ -60,3 +64,57 @@ def body(message: EmailMessage, subtype: str) -> str:
             assert isinstance(content, str)
             return content
     raise AssertionError(f"no text/{subtype} part")
+
+
+# The subject each template renders around the title, for the default start (10:00 in Tokyo).
+JA_START, EN_START = "2026年12月1日(火) 10:00", "Tue, 1 Dec 2026 10:00"
+SUBJECTS = {
+    ("ja", MailKind.INVITATION): ("【会議のご案内】", f"（{JA_START}）"),
+    ("ja", MailKind.UPDATE): ("【変更】", f"（{JA_START}）"),
+    ("ja", MailKind.CANCELLATION): ("【中止】", f"（{JA_START}）"),
+    ("ja", MailKind.REMINDER): ("【まもなく開始】", f"（{JA_START}）"),
+    ("en", MailKind.INVITATION): ("Invitation: ", f" ({EN_START})"),
+    ("en", MailKind.UPDATE): ("Updated: ", f" ({EN_START})"),
+    ("en", MailKind.CANCELLATION): ("Cancelled: ", f" ({EN_START})"),
+    ("en", MailKind.REMINDER): ("Starting soon: ", f" ({EN_START})"),
+}
+CHARSETS = ("utf-8", "iso-2022-jp")
+COMBINATIONS = [(k, loc, cs) for (loc, k) in SUBJECTS for cs in CHARSETS]
+
+# Pieces that have broken mail headers somewhere: encoded-word look-alikes, specials, emoji
+# (one with ZWJ), full-width punctuation, the JIS characters clients map differently, text
+# ISO-2022-JP cannot carry, other scripts, Unicode spaces.
+SPECIALS = [
+    "=?",
+    "?=",
+    "=?utf-8?q?a=0D=0ABcc:_x@evil.example?=",
+    '"',
+    "\\",
+    "<a@b>",
+    ",",
+    ";",
+    "(c)",
+    "😀",
+    "👨\u200d👩\u200d👧",
+    "（）【】「」！？：、。",
+    "～",
+    *JIS_TO_CP932,
+    "髙橋",
+    "①",
+    "ﾃｽﾄ",
+    "Café",
+    "한국어",
+    "العربية",
+    "\u3000",
+    "\u00a0",
+    "_",
+]
+_ANY_CHAR = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+PIECES = st.one_of(
+    st.text(_ANY_CHAR, min_size=1, max_size=12),
+    st.text("定例会議予算山田太郎の件", min_size=1, max_size=30),
+    st.text(string.ascii_letters + string.digits, min_size=1, max_size=120),
+    st.text(" ", min_size=1, max_size=6),
+    st.sampled_from(SPECIALS),
+)
+TEXTS = st.lists(PIECES, max_size=12).map("".join)

@@ -18,8 +18,13 @@ alternative as MS-OXCMAIL §2.1.3.3.8.2 describes) shows Accept/Decline; clients
 that only look at attachments (older Apple Mail, many mobile apps) still get a file to import.
 The MIME ``method`` always equals the iCalendar ``METHOD``: a mismatch is rejected by Exchange.
 
+Headers (RFC 2047): Subject and display names decode to exactly the rendered text in every
+client, in UTF-8 or (the ``iso-2022-jp`` option) ISO-2022-JP; ``_headers`` says why the
+email package's default folding is not used for them.
+
 Security (RELIABILITY §6): headers are set only through :mod:`email`'s policy-based API
-(``policy.SMTP``), which refuses CR/LF, and every header-bound value is cleaned first; the HTML
+(``policy.SMTP`` settings), which refuses CR/LF, and every header-bound value is cleaned first;
+values are literal text (an encoded word in a title is not decoded into a line break); the HTML
 templates are autoescaped (``*.html.j2`` included), text templates are not; templates run in
 Jinja2's sandbox because hosts may override them.
 """
@@ -29,7 +34,6 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Sequence
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -39,6 +43,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from meetlink.adapters.mail._headers import header_policy
 from meetlink.adapters.mail._ical import build_calendar
 from meetlink.adapters.mail._repeat import describe_repeat
 from meetlink.adapters.mail._when import describe_when, display_zone
@@ -58,6 +63,9 @@ _FALLBACK_LOCALE = "en"
 # Anything that could end a header line or confuse a reader: C0/C1 controls, DEL, Unicode line
 # and paragraph separators. Replaced by one space (S32).
 _LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# A space and any white space after it: one space in a display name (see _display_name).
+_SPACES = re.compile(r" \s+")
+_NAME_MAX = 100
 # A URI or address may not contain whitespace or controls at all.
 _NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
@@ -69,6 +77,16 @@ _MIME_CHARSETS = {"utf-8": "utf-8", "iso2022_jp": "iso-2022-jp"}
 def _one_line(value: str) -> str:
     """``value`` with every line break and control character collapsed to a space."""
     return _LINE_BREAKERS.sub(" ", value).strip()
+
+
+def _display_name(value: str) -> str:
+    """A display name on one line without runs of spaces: readers of an address header take
+    a run of white space in a name as one space (RFC 5322 3.2.4; Python's parser: any white
+    space after a space), so the name sent is the name shown. At most ``_NAME_MAX``
+    characters (cut with "…"): the name goes out as one encoded word, whose line must stay
+    under RFC 5322's 998 characters; the greeting in the body keeps the whole name."""
+    name = _SPACES.sub(" ", _one_line(value))
+    return name if len(name) <= _NAME_MAX else f"{name[: _NAME_MAX - 1].rstrip()}…"
 
 
 def _refuse(field: str, why: str) -> MailDeliveryFailed:
@@ -86,8 +104,8 @@ def _address(name: str, email: str, field: str) -> Address:
         if not local.isascii():
             # RFC 6531 (SMTPUTF8): the email package refuses to parse a UTF-8 local part but
             # writes one given as parts; mailers send it with SMTPUTF8 (utf8 policy).
-            return Address(display_name=_one_line(name), username=local, domain=domain)
-        return Address(display_name=_one_line(name), addr_spec=email)
+            return Address(display_name=_display_name(name), username=local, domain=domain)
+        return Address(display_name=_display_name(name), addr_spec=email)
     except (ValueError, IndexError) as exc:
         raise _refuse(field, "is not a valid mail address") from exc
 
@@ -195,7 +213,7 @@ class JinjaMailComposer:
         locale = _normal_locale(content.locale)
         subject, text, html = self._render(content, locale)
 
-        msg = EmailMessage(policy=policy.SMTP)
+        msg = EmailMessage(policy=header_policy(self._charset))
         msg["From"] = self._from(content)
         if content.reply_to:
             msg["Reply-To"] = _one_address(content.reply_to, "reply_to")

@@ -1,0 +1,195 @@
+"""Text headers (Subject, display names) that every client decodes to exactly the text set.
+
+Why not the email package's default folding: ``policy.SMTP`` encodes non-ASCII words as RFC
+2047 encoded words and, when a line is full, folds *between* two encoded words at a space of
+the text. Decoders drop the whitespace between adjacent encoded words (RFC 2047 §6.2), so
+"Zoom is down" reaches every client as "Zoom isdown" (CPython gh-144156, unfixed in 3.11). It
+also only ever encodes in UTF-8, so the ISO-2022-JP option could not reach the Subject.
+
+So the composer's policy maps text headers to the classes below through the documented
+extension point (a :class:`~email.headerregistry.HeaderRegistry` as ``header_factory``);
+their ``fold`` writes the value with :class:`email.header.Header`, which encodes a whole value
+as encoded words cut between characters: every space of the text stays inside a word, and
+the folding space between words is the only whitespace a decoder drops. Text that is printable
+ASCII is written as is (folded at its own spaces) unless it would look like an encoded word
+or cannot fold within the line limit.
+
+Values set by code are literal text: the default policy decodes encoded words in any value it
+is given, so a title "=?utf-8?q?a=0D=0ABcc:...?=" became a CR LF and a Bcc header on the wire
+(S32). Here it is sent as those characters. Values read from the wire decode as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from email.charset import Charset
+from email.header import Header
+from email.headerregistry import (
+    AddressHeader,
+    BaseHeader,
+    HeaderRegistry,
+    UnstructuredHeader,
+)
+from email.policy import EmailPolicy, Policy
+from email.utils import formataddr
+from functools import cache
+from typing import Any, ClassVar
+
+__all__ = [
+    "JIS_TO_CP932",
+    "EncodedAddresses",
+    "EncodedUnstructured",
+    "encode_text",
+    "header_policy",
+]
+
+# RFC 2047 §2: an encoded word is at most 75 characters; lines of at most 76 leave room for
+# the continuation space before it, and stay under RFC 5322's 78.
+_MAX_LINE = 76
+# Printable ASCII only: anything else (controls included) goes inside an encoded word.
+_PLAIN = re.compile(r"[ -~]*")
+# JIS X 0208 codes whose Unicode mapping differs between Python's codec (the JIS standard:
+# 0x2141 is U+301C WAVE DASH) and Windows, browsers and the WHATWG Encoding Standard that
+# mail clients follow (CP932: 0x2141 is U+FF5E FULLWIDTH TILDE). Text holding one of them
+# cannot decode to the same characters everywhere in ISO-2022-JP, so its header goes out in
+# UTF-8 (tests/mail/test_mail_node.py checks this table against Node's decoder).
+JIS_TO_CP932 = {
+    "\u301c": "\uff5e",  # 〜 -> ～
+    "\u2016": "\u2225",  # ‖ -> ∥
+    "\u2212": "\uff0d",  # − -> －
+    "\u00a2": "\uffe0",  # ¢ -> ￠
+    "\u00a3": "\uffe1",  # £ -> ￡
+    "\u00ac": "\uffe2",  # ¬ -> ￢
+}
+
+
+def _charset_for(text: str, preferred: str) -> str:
+    if preferred != "iso-2022-jp" or not JIS_TO_CP932.keys().isdisjoint(text):
+        return "utf-8"
+    try:
+        text.encode("iso2022_jp")
+    except UnicodeEncodeError:  # 髙, ①, emoji...: per header fallback, as for bodies (S34)
+        return "utf-8"
+    return preferred
+
+
+def _fits(first_used: int, folded: str, linesep: str) -> bool:
+    lines = folded.split(linesep)
+    return first_used + len(lines[0]) <= _MAX_LINE and all(
+        len(line) <= _MAX_LINE for line in lines[1:]
+    )
+
+
+def encode_text(text: str, *, charset: str, name: str, linesep: str) -> str:
+    """``text`` as a folded header value (no ``"Name: "``, no final line break) that decodes
+    to exactly ``text``; ``name`` is the header name, for the first line's length."""
+    if _PLAIN.fullmatch(text) and "=?" not in text:
+        folded = Header(text, "us-ascii", _MAX_LINE, name).encode(linesep=linesep)
+        if _fits(len(name) + 2, folded, linesep):
+            return folded
+    header = Header(text, _charset_for(text, charset), _MAX_LINE, name)
+    return header.encode(linesep=linesep)
+
+
+class _Literal(str):
+    """A header value set by code (see :class:`_ComposingPolicy`)."""
+
+
+class _ComposingPolicy(EmailPolicy):
+    """``policy.SMTP`` whose ``msg[name] = text`` keeps ``text`` literal (module docstring)."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, str) and not isinstance(value, BaseHeader):
+            value = _Literal(value)
+        return super().header_store_parse(name, value)
+
+
+class EncodedUnstructured(UnstructuredHeader, BaseHeader):
+    """An unstructured header (Subject, X-...) folded by :func:`encode_text`."""
+
+    charset: ClassVar[str] = "utf-8"
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        super().parse(value, kwds)
+        if isinstance(value, _Literal):
+            kwds["decoded"] = str(value)
+
+    def fold(self, *, policy: Policy) -> str:
+        linesep = policy.linesep
+        value = encode_text(str(self), charset=self.charset, name=self.name, linesep=linesep)
+        return f"{self.name}: {value}{linesep}"
+
+
+# The bases in the order HeaderRegistry itself combines them (its ``init`` extends the base's).
+class EncodedAddresses(AddressHeader, BaseHeader):  # type: ignore[misc]
+    """An address header (From, To, Reply-To...): each display name that is not plain ASCII
+    is one encoded word, one address per line when there are several. A display name is a
+    phrase: readers take a run of white space in it as one space (RFC 5322 3.2.4), so
+    callers give names with single spaces (the composer does)."""
+
+    charset: ClassVar[str] = "utf-8"
+
+    def fold(self, *, policy: Policy) -> str:
+        linesep = policy.linesep
+        if any(group.display_name is not None for group in self.groups) or not all(
+            address.addr_spec.isascii() for address in self.addresses
+        ):
+            # Group syntax and internationalized addresses (meetlink writes neither) keep
+            # the email package's own folding.
+            return super().fold(policy=policy)
+        parts = []
+        for index, address in enumerate(self.addresses):
+            label = self.name if index == 0 else ""
+            parts.append(self._one(address.display_name, address.addr_spec, label, linesep))
+        return f"{self.name}: {f',{linesep} '.join(parts)}{linesep}"
+
+    def _one(self, display_name: str, addr_spec: str, label: str, linesep: str) -> str:
+        if _PLAIN.fullmatch(display_name) and "=?" not in display_name:
+            mailbox = formataddr((display_name, addr_spec))  # quoted if it needs to be
+        else:
+            # One encoded word for the whole name, even past RFC 2047's 75 characters:
+            # Python's address parser puts a space between adjacent encoded words of a name
+            # where RFC 2047 readers join them, so only a single word reads the same in both
+            # (callers bound the name's length; the composer does).
+            charset = Charset(_charset_for(display_name, self.charset))
+            mailbox = f"{charset.header_encode(display_name)} <{addr_spec}>"
+        folded = Header(mailbox, "us-ascii", _MAX_LINE, label).encode(linesep=linesep)
+        # A word too long for the first line stays on it rather than leave that line empty.
+        return folded.removeprefix(f"{linesep} ")
+
+
+class _UniqueEncodedUnstructured(EncodedUnstructured):
+    max_count = 1
+
+
+class _UniqueEncodedAddresses(EncodedAddresses):
+    max_count = 1
+
+
+class _JisUnstructured(EncodedUnstructured):
+    charset = "iso-2022-jp"
+
+
+class _JisUniqueUnstructured(_UniqueEncodedUnstructured):
+    charset = "iso-2022-jp"
+
+
+class _JisUniqueAddresses(_UniqueEncodedAddresses):
+    charset = "iso-2022-jp"
+
+
+_UNIQUE_ADDRESSES = ("from", "to", "cc", "bcc", "reply-to")
+
+
+@cache
+def header_policy(charset: str) -> EmailPolicy:
+    """``policy.SMTP`` with Subject, the address headers and any other unstructured header
+    written by this module's classes; ``charset`` "iso-2022-jp" encodes their non-ASCII text
+    in ISO-2022-JP where it can (any other charset: UTF-8)."""
+    jis = charset == "iso-2022-jp"
+    registry = HeaderRegistry(default_class=_JisUnstructured if jis else EncodedUnstructured)
+    registry.map_to_type("subject", _JisUniqueUnstructured if jis else _UniqueEncodedUnstructured)
+    for name in _UNIQUE_ADDRESSES:
+        registry.map_to_type(name, _JisUniqueAddresses if jis else _UniqueEncodedAddresses)
+    return _ComposingPolicy(linesep="\r\n", header_factory=registry)  # policy.SMTP's settings
