@@ -240,5 +240,9 @@ def test_check_names_overlong_and_8bit_header_lines() -> None:
     assert any("header line of 90 characters" in p for p in mail_problems(message, long_line))
     one_word = wire.replace(b"Subject: x", b"Subject: x" + b"y" * 80)  # cannot be folded
     assert not any("header line" in p for p in mail_problems(message, one_word))
+    long_type = wire.replace(
+        b"Content-Type: text/plain;", b"Content-Type: text/plain;" + b" a=b;" * 15
+    )
+    assert not any("header line" in p for p in mail_problems(message, long_type))  # not text
     eight_bit = wire.replace(b"Subject: x", "Subject: é".encode())
     assert "header block is not 7-bit ASCII" in mail_problems(message, eight_bit)

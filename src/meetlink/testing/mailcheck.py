@@ -171,7 +171,8 @@ def _wire_problems(wire: bytes, international: bool) -> list[str]:
         words = line
         if line[:1] not in (" ", "\t"):
             name, _, words = line.partition(":")
-            text_header = name.lower() not in _STRUCTURAL and not name.startswith("content-")
+            low = name.lower()
+            text_header = low not in _STRUCTURAL and not low.startswith("content-")
         # 78 is a SHOULD that only a single word longer than a line may exceed (2.2.3).
         unbreakable = len(words.split()) <= 1
         if len(line) > 998 or (text_header and len(line) > 78 and not unbreakable):

@@ -135,8 +135,8 @@ class EncodedAddresses(AddressHeader, BaseHeader):  # type: ignore[misc]
         if any(group.display_name is not None for group in self.groups) or not all(
             address.addr_spec.isascii() for address in self.addresses
         ):
-            # Group syntax and internationalized addresses (meetlink writes neither) keep
-            # the email package's own folding.
+            # Group syntax (meetlink writes none) and UTF-8 local parts (sent with SMTPUTF8,
+            # whose UTF-8 headers need no encoded words) keep the email package's folding.
             return super().fold(policy=policy)
         parts = []
         for index, address in enumerate(self.addresses):
