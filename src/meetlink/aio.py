@@ -172,6 +172,10 @@ class AsyncMeetLink:
         """:meth:`MeetLink.run_pending`."""
         return await self._run(self.meetlink.run_pending, max_jobs)
 
+    async def keep_alive(self, max_links: int | None = None) -> int:
+        """:meth:`MeetLink.keep_alive`."""
+        return await self._run(self.meetlink.keep_alive, max_links)
+
     async def purge(self, keep: timedelta = timedelta(days=30)) -> int:
         """:meth:`MeetLink.purge`."""
         return await self._run(self.meetlink.purge, keep)

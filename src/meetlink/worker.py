@@ -1,6 +1,7 @@
 """The background worker behind ``meetlink worker``: a loop over a MeetLink's due work.
 
-Each pass runs the steps in order: reminders that are due (S14) are queued, then jobs run one
+Each pass runs the steps in order: reminders that are due (S14) are queued, links whose
+refresh token idled for ``token_keepalive`` are refreshed one at a time, then jobs run one
 at a time (provider retries, deletions, mail, and whatever ``run_pending()`` does) until none
 is due. Between passes the worker sleeps ``interval`` seconds. A stop request (SIGTERM,
 SIGINT, or :meth:`Worker.stop`) lets the job at hand finish, then the loop ends; nothing is
@@ -44,7 +45,8 @@ class Step:
 class Worker:
     """Runs a :class:`~meetlink.MeetLink`'s background work until stopped.
 
-    ``steps`` defaults to the reminders (``send_due_reminders``) and the jobs
+    ``steps`` defaults to the reminders (``send_due_reminders``), the keep-alive of idle
+    links (``keep_alive``) and the jobs
     (``run_pending``, one job at a time so a stop never waits for more than the job at hand);
     a host may add its own :class:`Step` (e.g. ``purge`` once a day)."""
 
@@ -64,6 +66,9 @@ class Worker:
             if steps is not None
             else [
                 Step("reminders", meetlink.send_due_reminders),
+                # run_pending() keeps links alive too, but a link at a time here: a stop
+                # request waits for one refresh, and a backlog goes at full speed.
+                Step("keep-alive", lambda: meetlink.keep_alive(max_links=1), repeat=True),
                 # One job per call: a stop request waits for the job at hand only.
                 Step("jobs", lambda: meetlink.run_pending(max_jobs=1), repeat=True),
             ]

@@ -38,6 +38,7 @@ def link(link_id: str = "l1", **overrides: Any) -> LinkRecord:
         "plan": "pro",
         "linked_at": T0,
         "tokens": tokens(),
+        "refreshed_at": T0,
     }
     fields.update(overrides)
     return LinkRecord(**fields)

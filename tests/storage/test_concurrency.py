@@ -219,7 +219,7 @@ def test_row_lock_makes_token_refresh_single_flight(storage: Storage) -> None:
         locked.set()
         other.join(timeout=0.5)
         assert other.is_alive()  # still waiting for the row
-        assert uow.links.swap_tokens("l1", first.token_version, tokens(2))
+        assert uow.links.swap_tokens("l1", first.token_version, tokens(2), refreshed_at=T0)
         uow.commit()
     other.join(timeout=30)
     assert seen.get_nowait() == first.token_version + 1

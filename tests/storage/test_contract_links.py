@@ -19,6 +19,8 @@ from meetlink.ports.storage import Storage
 from .factories import T0, event_record, link, pending, tokens
 from .workers import QUEUE
 
+T1 = T0 + timedelta(days=1)
+
 
 class Boom(Exception):
     """An injected failure."""
@@ -166,16 +168,51 @@ def test_swap_tokens_is_a_compare_and_swap(storage: Storage) -> None:
         uow.links.add(link("gone", user_id="u2", external_account_id="a2", active=False))
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.links.swap_tokens("l1", 4, tokens(2)) is True
-        assert uow.links.swap_tokens("l1", 4, tokens(3)) is False  # lost the race
-        assert uow.links.swap_tokens("gone", 0, tokens(3)) is False  # inactive
-        assert uow.links.swap_tokens("ghost", 0, tokens(3)) is False
+        assert uow.links.swap_tokens("l1", 4, tokens(2), refreshed_at=T1) is True
+        assert uow.links.swap_tokens("l1", 4, tokens(3), refreshed_at=T1) is False  # lost the race
+        assert uow.links.swap_tokens("gone", 0, tokens(3), refreshed_at=T1) is False  # inactive
+        assert uow.links.swap_tokens("ghost", 0, tokens(3), refreshed_at=T1) is False
         uow.commit()
     with storage.unit_of_work() as uow:
         stored = uow.links.get("l1")
         assert stored is not None
         assert stored.token_version == 5
         assert stored.tokens == tokens(2)
+        assert stored.refreshed_at == T1
+
+
+def test_idle_links_by_refresh_time_paged_and_active_only(storage: Storage) -> None:
+    day = timedelta(days=1)
+    with storage.unit_of_work() as uow:
+        for n, age in enumerate([40, 31, 30, 29, 1]):  # days since the token was issued
+            uow.links.add(link(f"l{n}", user_id=f"u{n}", external_account_id=f"a{n}",
+                               refreshed_at=T0 - age * day))  # fmt: skip
+        uow.links.add(link("twin", user_id="u9", external_account_id="a9",
+                           refreshed_at=T0 - 31 * day))  # fmt: skip
+        uow.links.add(link("ended", user_id="u8", external_account_id="a8",
+                           refreshed_at=T0 - 99 * day).ended(UnlinkReason.USER, T0))  # fmt: skip
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        due = uow.links.idle(T0 - 30 * day, limit=10)
+        assert [x.id for x in due] == ["l0", "l1", "twin", "l2"]  # (refreshed_at, id) order
+        first = uow.links.idle(T0 - 30 * day, limit=2)
+        assert [x.id for x in first] == ["l0", "l1"]
+        cursor = (T0 - 31 * day, "l1")
+        rest = uow.links.idle(T0 - 30 * day, limit=10, after=cursor)
+        assert [x.id for x in rest] == ["twin", "l2"]  # an equal time is paged by id
+        assert uow.links.idle(T0 - 50 * day, limit=10) == []
+        assert uow.links.get("ended").refreshed_at is None  # type: ignore[union-attr]
+
+
+def test_swapped_tokens_leave_the_idle_range(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        uow.links.add(link("l1", refreshed_at=T0 - timedelta(days=40)))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert [x.id for x in uow.links.idle(T0 - timedelta(days=30), limit=5)] == ["l1"]
+        assert uow.links.swap_tokens("l1", 0, tokens(2), refreshed_at=T0)
+        assert uow.links.idle(T0 - timedelta(days=30), limit=5) == []
+        uow.commit()
 
 
 def test_history_is_oldest_first_and_per_user(storage: Storage) -> None:

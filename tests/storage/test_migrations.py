@@ -121,3 +121,37 @@ def test_a_host_that_excludes_meetlink_never_drops_its_tables(fresh_database_url
     unfiltered = _host_differences(fresh_database_url, host, lambda *args: True)
     dropped = {d[1].name for d in unfiltered if d[0] == "remove_table"}
     assert {name for name in metadata.tables} <= dropped
+
+
+def test_0005_dates_active_links_by_linked_at_and_widens_meeting_ids(
+    fresh_database_url: str,
+) -> None:
+    """Links linked before keep-alive existed are kept alive from their ``linked_at`` (their
+    last refresh is not known); ended links stay out of the idle range; a Graph meeting id of
+    150+ characters fits."""
+    from sqlalchemy import text
+
+    upgrade(fresh_database_url, "0004")
+    linked = "2026-01-02 03:04:05"
+    engine = create_engine(fresh_database_url, poolclass=pool.NullPool)
+    add_link = text(
+        "INSERT INTO meetlink_links (id, user_id, tenant_id, provider, external_account_id,"
+        " account_id, email, plan, linked_at, token_version, active, reauth_required) VALUES"
+        " (:id, :id, 't', 'zoom', :id, 'a', 'e@x.example', 'basic', :at, 0, :active, :no)"
+    )
+    with engine.begin() as conn:
+        for link_id, active in (("on", True), ("off", False)):
+            conn.execute(add_link, {"id": link_id, "at": linked, "active": active, "no": False})
+    upgrade(fresh_database_url)
+    with engine.begin() as conn:
+        rows = dict(conn.execute(text("SELECT id, refreshed_at FROM meetlink_links")).all())
+        assert rows["off"] is None and str(rows["on"]).startswith(linked)
+        long_id = "M" * 400
+        add_conference = text(
+            "INSERT INTO meetlink_conferences (event_id, provider, external_account_id, status,"
+            " marker, meeting_id, maybe_created, created_at) VALUES ('e', 'teams', 'a',"
+            " 'issued', 'm', :mid, :no, :at)"
+        )
+        conn.execute(add_conference, {"mid": long_id, "no": False, "at": linked})
+        assert conn.execute(text("SELECT meeting_id FROM meetlink_conferences")).scalar() == long_id
+    engine.dispose()

@@ -11,6 +11,7 @@ from typing import Any, cast
 from meetlink.adapters.clock import SystemClock
 from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
+from meetlink.app.keepalive import KeepAlive
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
@@ -97,6 +98,7 @@ class MeetLink:
         self._mailing = Mailing(self._ctx)
         moves = ConferenceMoves(self._ctx, self._mailing, self._queue)
         self._tokens = TokenKeeper(self._ctx, moves)
+        self._keepalive = KeepAlive(self._ctx, self._tokens)
         self._linking = Linking(self._ctx, moves)
         self._policies = Policies(self._ctx)
         asked_again = AskedAgain()
@@ -365,8 +367,19 @@ class MeetLink:
 
     @checked
     def run_pending(self, max_jobs: int | None = None) -> int:
-        """Do all due work (provider retries, deletions, mail); returns jobs completed."""
+        """Do all due work (provider retries, deletions, mail, and the keep-alive of links
+        whose refresh token idled for ``token_keepalive``: looked for at most once a minute,
+        at most ``max_jobs`` refreshes); returns jobs completed (refreshes are not jobs)."""
+        self._keepalive.run(max_jobs, throttled=True)
         return self._runner.run_pending(max_jobs)
+
+    @checked
+    def keep_alive(self, max_links: int | None = None) -> int:
+        """Refresh the links whose refresh token has not been used for ``token_keepalive``
+        (all, or at most ``max_links``), so that no link dies of the providers' idle expiry; a
+        refused refresh ends the link (HostNoticeKind.LINK_BROKEN). Returns how many links
+        were refreshed or ended. ``run_pending()`` does this too."""
+        return self._keepalive.run(max_links)
 
     @checked
     def purge(self, keep: timedelta = timedelta(days=30)) -> int:

@@ -140,6 +140,7 @@ class Linking:
             plan=account.plan,
             linked_at=now,
             tokens=tokens,
+            refreshed_at=now,
         )
 
         ended_links: list[LinkRecord] = []

@@ -29,7 +29,7 @@ _ALIASES = {
     "reminder_lead_minutes": ("reminder_lead", "minutes"),
 }
 #: Durations that must be longer than zero (the others may be zero, never negative).
-_POSITIVE = frozenset({"trial_length", "link_state_ttl", "job_lease"})
+_POSITIVE = frozenset({"trial_length", "link_state_ttl", "job_lease", "token_keepalive"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -39,7 +39,8 @@ class Settings:
 
     ``mail_from``: the ``From`` of participant mail, ``"Name <address>"`` or an address
     (default: ``organizer_name <organizer_email>``); ``reply_to``: an address for replies
-    (default: none)."""
+    (default: none). ``token_keepalive``: links whose refresh token has not been used this
+    long are refreshed by ``run_pending()`` (None turns keep-alive off)."""
 
     # Types and ranges are checked in __attrs_post_init__ (negative durations included).
     trial_length: timedelta = DEFAULT_TRIAL  # S4: 14 days
@@ -54,6 +55,9 @@ class Settings:
     mail_from: str | None = None
     reply_to: str | None = None
     sync_inline: bool = True  # save_event calls the provider before returning (S11)
+    # Refresh every link whose refresh token went unused this long (run_pending): Zoom and
+    # Microsoft let a refresh token die after 90 idle days. None: no keep-alive.
+    token_keepalive: timedelta | None = timedelta(days=30)
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

@@ -79,6 +79,13 @@ class TokenKeeper:
         with self._lock_for(link_id):  # single flight inside this process
             return self._refresh(link_id, link.token_version, force_refresh)
 
+    def keep_alive(self, link: LinkRecord) -> None:
+        """Refresh ``link`` now because its refresh token went unused for long (keep-alive),
+        single flight like any refresh: when a sibling refreshed since ``link`` was read,
+        nothing more happens. A refused refresh ends the link (GrantRevoked is raised)."""
+        with self._lock_for(link.id):
+            self._refresh(link.id, link.token_version, True)
+
     def _refresh(self, link_id: str, seen: int, force: bool) -> str:
         """Single flight across processes: claim the lease, refresh, store."""
         unsaved = self._unsaved.get(link_id)
@@ -141,7 +148,9 @@ class TokenKeeper:
         for attempt in range(1, _STORE_ATTEMPTS + 1):
             try:
                 swapped = self._ctx.transaction(
-                    lambda uow: uow.links.swap_tokens(link_id, seen, fresh)
+                    lambda uow: uow.links.swap_tokens(
+                        link_id, seen, fresh, refreshed_at=self._ctx.clock.now()
+                    )
                 )
             except StorageError:
                 if attempt == _STORE_ATTEMPTS:

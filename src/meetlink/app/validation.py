@@ -293,6 +293,7 @@ RULES: dict[str, Rule] = {
     "headers": webhook_headers,
     "body": webhook_body,
     "max_jobs": count,
+    "max_links": count,
     "limit": page_size,
     "after": page_cursor,
     "keep": keep_window,

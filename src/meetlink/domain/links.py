@@ -93,6 +93,10 @@ class LinkRecord:
     credential_error: str | None = None
     # Single-flight token refresh across processes: set while one worker refreshes (DESIGN 4).
     refresh_lease_until: datetime | None = None
+    # When the stored refresh token was issued, i.e. last used: providers rotate it at each
+    # refresh and let it die after 90 idle days (Zoom, Microsoft); keep-alive refreshes the
+    # links whose token has idled for ``token_keepalive``. None once the link ended.
+    refreshed_at: datetime | None = None
 
     def readable_tokens(self) -> TokenSet | None:
         """The tokens; :class:`CredentialError` when the store could not read them."""
@@ -123,6 +127,7 @@ class LinkRecord:
             tokens=None,
             credential_error=None,
             refresh_lease_until=None,
+            refreshed_at=None,
             reauth_required=reason is UnlinkReason.GRANT_REVOKED,
         )
 

@@ -97,10 +97,20 @@ class LinkRepository(Protocol):
         """Replace the stored link with the same id (all fields, tokens included)."""
         ...
 
-    def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
-        """Store ``tokens``, bump ``token_version`` and let go of the refresh lease, only if
-        the version still equals ``expected_version`` and the link is active; False
-        otherwise (compare-and-swap)."""
+    def swap_tokens(
+        self, link_id: str, expected_version: int, tokens: TokenSet, *, refreshed_at: datetime
+    ) -> bool:
+        """Store ``tokens`` (issued at ``refreshed_at``), bump ``token_version`` and let go of
+        the refresh lease, only if the version still equals ``expected_version`` and the link
+        is active; False otherwise (compare-and-swap)."""
+        ...
+
+    def idle(
+        self, before: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[LinkRecord]:
+        """Up to ``limit`` active links whose refresh token was issued at or before
+        ``before``, by ``(refreshed_at, id)``, after the cursor ``after`` (keyset paging):
+        an index range, never a scan of the links (keep-alive)."""
         ...
 
     def history(self, user_id: str) -> list[LinkRecord]:

@@ -143,14 +143,33 @@ class _Links(_Repo):
         self._check_unique(record)
         self._t.links[record.id] = record
 
-    def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
+    def swap_tokens(
+        self, link_id: str, expected_version: int, tokens: TokenSet, *, refreshed_at: datetime
+    ) -> bool:
         link = self._t.links.get(link_id)
         if link is None or not link.active or link.token_version != expected_version:
             return False
         self._t.links[link_id] = attrs.evolve(
-            link, tokens=tokens, token_version=expected_version + 1, refresh_lease_until=None
+            link,
+            tokens=tokens,
+            token_version=expected_version + 1,
+            refresh_lease_until=None,
+            refreshed_at=refreshed_at,
         )
         return True
+
+    def idle(
+        self, before: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[LinkRecord]:
+        found = [
+            (link.refreshed_at, link.id, link)
+            for link in self._t.links.values()
+            if link.active
+            and link.refreshed_at is not None
+            and link.refreshed_at <= before
+            and (after is None or (link.refreshed_at, link.id) > after)
+        ]
+        return [link for _, _, link in sorted(found, key=lambda f: (f[0], f[1]))[:limit]]
 
     def history(self, user_id: str) -> list[LinkRecord]:
         return sorted(

@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, select, tuple_, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import translate_errors, upsert
@@ -70,6 +70,7 @@ class SqlLinkRepository(SqlRepository):
             "unlink_reason": None if record.unlink_reason is None else record.unlink_reason.value,
             "reauth_required": record.reauth_required,
             "refresh_lease_until": record.refresh_lease_until,
+            "refreshed_at": record.refreshed_at,
             "active_user_id": record.user_id if record.active else None,
             "active_account_id": record.external_account_id if record.active else None,
         }
@@ -99,6 +100,7 @@ class SqlLinkRepository(SqlRepository):
             reauth_required=bool(row.reauth_required),
             credential_error=problem,
             refresh_lease_until=row.refresh_lease_until,
+            refreshed_at=row.refreshed_at,
         )
 
     def _one(self, *criteria: Any, for_update: bool = False) -> LinkRecord | None:
@@ -161,7 +163,9 @@ class SqlLinkRepository(SqlRepository):
         if result.rowcount != 1:
             raise StorageError(f"no link {record.id}")
 
-    def swap_tokens(self, link_id: str, expected_version: int, tokens: TokenSet) -> bool:
+    def swap_tokens(
+        self, link_id: str, expected_version: int, tokens: TokenSet, *, refreshed_at: datetime
+    ) -> bool:
         """Compare-and-swap on ``token_version`` for an active link."""
         query = (
             update(t.links)
@@ -174,10 +178,31 @@ class SqlLinkRepository(SqlRepository):
                 tokens=self._seal(link_id, tokens),
                 token_version=expected_version + 1,
                 refresh_lease_until=None,
+                refreshed_at=refreshed_at,
             )
         )
         with translate_errors("swapping link tokens"):
             return self._conn.execute(query).rowcount == 1
+
+    def idle(
+        self, before: datetime, *, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[LinkRecord]:
+        """Active links whose refresh token was issued at or before ``before``, by
+        ``(refreshed_at, id)`` after the cursor: a range of ``ix_meetlink_links_idle`` (ended
+        links have no ``refreshed_at``, so the range holds active links only)."""
+        c = t.links.c
+        query = select(t.links).where(c.refreshed_at <= before, c.active.is_(True))
+        if after is not None:
+            at, link_id = after
+            # Both, so that the index range starts at the cursor: PostgreSQL reads the
+            # row-value comparison as the range, MariaDB the plain one.
+            query = query.where(
+                c.refreshed_at >= at, tuple_(c.refreshed_at, c.id) > tuple_(at, link_id)
+            )
+        query = query.order_by(c.refreshed_at, c.id).limit(limit)
+        with translate_errors("reading idle links"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
 
     def history(self, user_id: str) -> list[LinkRecord]:
         """Every link the user ever had, oldest first."""

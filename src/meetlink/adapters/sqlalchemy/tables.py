@@ -153,6 +153,9 @@ links = Table(
     Column("reauth_required", Boolean(), nullable=False),
     # While a worker refreshes the tokens (single flight across processes, no lock held).
     Column("refresh_lease_until", UtcDateTime(), nullable=True),
+    # When the refresh token was issued (= last used); NULL once the link ended, so the
+    # keep-alive range (refreshed_at <= cutoff) only ever reads active links.
+    Column("refreshed_at", UtcDateTime(), nullable=True),
     # S7/S8: copies of user_id / external_account_id while active, NULL otherwise.
     Column("active_user_id", String(_KEY), nullable=True),
     Column("active_account_id", String(_KEY), nullable=True),
@@ -161,6 +164,7 @@ links = Table(
     UniqueConstraint("provider", "active_account_id", name="uq_meetlink_links_active_account"),
     Index("ix_meetlink_links_user", "user_id", "linked_at"),
     Index("ix_meetlink_links_account", "provider", "external_account_id"),
+    Index("ix_meetlink_links_idle", "refreshed_at", "id"),  # keep-alive, keyset paged
     **_MYSQL,
 )
 
@@ -214,7 +218,8 @@ conferences = Table(
     Column("external_account_id", String(_KEY), nullable=False),
     Column("status", String(_STATUS), nullable=False),
     Column("marker", String(_KEY), nullable=False),
-    Column("meeting_id", String(32), nullable=True),  # S20: ids beyond 2**31, as text
+    # S20: ids beyond 2**31, as text; Teams ids are base64 of ~150 characters and more.
+    Column("meeting_id", Text(), nullable=True),
     Column("join_url", Text(), nullable=True),
     Column("passcode", String(64), nullable=True),
     Column("synced", Text(), nullable=True),  # JSON MeetingTerms
