@@ -21,7 +21,7 @@ EXTENSIONS = {
     "NoConference", "NotLinked", "ProviderError", "ProviderRejected", "ProviderUnavailable",
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",
-    "MeetingInProgress", "UnsupportedAccount",
+    "MeetingInProgress", "UnsupportedAccount", "LinkNotNeeded",
 }  # fmt: skip
 
 
@@ -43,9 +43,16 @@ def test_every_error_is_a_meetlink_error() -> None:
 
 
 def test_testing_surface() -> None:
-    from meetlink.testing import ManualClock, Sandbox, ZoomEmulator
+    from meetlink.testing import (
+        ManualClock,
+        ProviderContract,
+        Sandbox,
+        ZoomEmulator,
+        check_provider,
+    )
 
     assert callable(Sandbox) and callable(ZoomEmulator) and callable(ManualClock)
+    assert callable(check_provider) and hasattr(ProviderContract, "make_target")
 
 
 def test_import_meetlink_stays_light() -> None:

@@ -18,6 +18,7 @@ The tree::
     │   ├── LinkDenied                                   the user pressed Deny
     │   ├── AdminApprovalRequired                        Zoom Pre-Approval pending (S23)
     │   ├── UnsupportedAccount                           the account cannot host meetings
+    │   ├── LinkNotNeeded                                the provider needs no link (no OAuth)
     │   └── NotLinked                                    the user has no active link
     ├── NotMeetingHost               (also PermissionError) start URL for a non-owner (S2)
     ├── UnknownEvent                 (also LookupError)
@@ -60,6 +61,7 @@ __all__ = [
     "InvalidTransition",
     "LinkDenied",
     "LinkError",
+    "LinkNotNeeded",
     "MailDeliveryFailed",
     "MeetLinkError",
     "MeetingGone",
@@ -164,6 +166,11 @@ class AdminApprovalRequired(LinkError):
 class UnsupportedAccount(LinkError):
     """The account signed in at the provider cannot host meetings through meetlink (e.g. a
     personal Microsoft account for Teams); the user must link another kind of account."""
+
+
+class LinkNotNeeded(LinkError):
+    """``begin_link`` for a provider that needs no link (no OAuth): its meetings need no
+    account, so there is nothing to link (``Capabilities.needs_link`` is False)."""
 
 
 class NotLinked(LinkError):

@@ -7,7 +7,9 @@ import httpx
 import pytest
 
 from meetlink import MeetLink
+from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import RecordingMailer
+from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
 from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
@@ -28,10 +30,11 @@ class RecordingTransport(httpx.BaseTransport):
         self.closed = True
 
 
-class Unclosable:
+class Unclosable(FakeVideoProvider):
     """A provider whose close fails: the others are closed all the same."""
 
-    key = "broken"
+    def __init__(self) -> None:
+        super().__init__(ManualClock(), key="broken")
 
     def close(self) -> None:
         raise RuntimeError("cannot close")

@@ -78,7 +78,7 @@ def test_no_secret_in_logs_or_errors(
         )
         made = provider.create_meeting(tokens.access_token, MeetingRequest(terms=terms, marker="m"))
         provider.get_meeting(tokens.access_token, made.meeting_id)
-        expect_error(provider.list_meetings, tokens.access_token)
+        expect_error(provider.get_meeting, tokens.access_token, "no-such-meeting")
         fresh = provider.refresh(tokens.refresh_token)
         secrets += [fresh.access_token, fresh.refresh_token]
         teams.fail_next(status=0, path="/organizations/oauth2/v2.0/token")

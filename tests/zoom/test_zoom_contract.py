@@ -23,6 +23,7 @@ from meetlink.errors import (
     WebhookRejected,
 )
 from meetlink.ports.provider import MeetingRequest, WebhookKind
+from meetlink.testing import ProviderContract
 
 from .harness import Target, pkce
 
@@ -211,3 +212,15 @@ def test_meeting_start_is_aware(target: Target) -> None:
     _, tokens = _link(target)
     made = target.provider.create_meeting(tokens.access_token, _request(target))
     assert isinstance(made.start, datetime) and made.start.tzinfo is not None
+
+
+class TestZoomProviderKit(ProviderContract):
+    """The public contract kit (meetlink.testing) on every target: Zoom in-process, Zoom
+    over loopback HTTP, and the fake."""
+
+    @pytest.fixture(autouse=True)
+    def _given(self, target: Target) -> None:
+        self._made = target
+
+    def make_target(self) -> Target:
+        return self._made

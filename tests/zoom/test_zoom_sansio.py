@@ -169,7 +169,7 @@ def test_capabilities_are_data() -> None:
     assert ZOOM_CAPABILITIES.host_start_url and ZOOM_CAPABILITIES.deauthorization_webhook
     assert ZOOM_CAPABILITIES.supports_recurring  # R2: one type 8/3 meeting per series
     assert ZOOM_CAPABILITIES.recurrence is not None
-    assert not ZOOM_CAPABILITIES.admin_approval_redirects
+    assert ZOOM_CAPABILITIES.needs_link
     with ZoomProvider(
         client_id="c", client_secret="sekrit-1", redirect_uri="https://a/cb"
     ) as provider:

@@ -15,6 +15,7 @@ from datetime import UTC
 
 import attrs
 
+from meetlink.app import holders
 from meetlink.app.context import AppContext
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
 from meetlink.app.policies import recurrence_expressible, tenant_policy
@@ -135,7 +136,7 @@ class Conferences:
     ) -> None:
         """An existing conference follows its saved event."""
         stage = lc.stage_of(conf)
-        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+        holder = holders.holder(uow, self._ctx.providers, conf.provider, conf.external_account_id)
         if stage is lc.Stage.FAILED:
             if decision.issue and link is not None:
                 move(self._requested(event, link))  # saved again: a fresh start
@@ -175,7 +176,7 @@ class Conferences:
         )
         link = None
         if provider is not None:
-            link = uow.links.active_for_user(event.owner_id, provider.key)
+            link = holders.owner_link(uow, self._ctx.providers, event.owner_id, provider.key)
         caps = provider.capabilities if provider is not None else None
         decision = decide(
             event,

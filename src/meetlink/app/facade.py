@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from meetlink.adapters.clock import SystemClock
+from meetlink.app import holders
 from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
 from meetlink.app.keepalive import KeepAlive
@@ -242,8 +243,8 @@ class MeetLink:
         def work(uow: UnitOfWork) -> bool:
             if found is None or not self._linking.addon_active(uow, tenant_id):
                 return False
-            if uow.links.active_for_user(user_id, provider) is None:
-                return False
+            if holders.owner_link(uow, self._ctx.providers, user_id, provider) is None:
+                return False  # a provider that needs no link needs none (S11)
             if event is None:
                 return True
             return event_allowed(
@@ -342,7 +343,9 @@ class MeetLink:
             conf = uow.conferences.get(event_id)
             holder = None
             if conf is not None:
-                holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+                holder = holders.holder(
+                    uow, self._ctx.providers, conf.provider, conf.external_account_id
+                )
             return record, conf, holder
 
         record, conf, holder = self._ctx.read(work)
@@ -354,8 +357,14 @@ class MeetLink:
             raise NoConference(f"event {event_id!r} has no issued meeting")
         if holder is None or holder.user_id != user_id:
             raise NotMeetingHost("the meeting's account is not linked to this user")
-        meeting_id = conf.meeting_id
-        return self._tokens.call(holder, lambda p, t: p.start_url(t, meeting_id))
+        meeting_id: str = conf.meeting_id
+        starts = self._ctx.providers.host_start(conf.provider)
+        if starts is None:  # no separate host URL: the host joins like everyone
+            join_url: str | None = conf.join_url
+            if join_url is None:
+                raise NoConference(f"event {event_id!r} has no issued meeting")
+            return join_url
+        return self._tokens.call(holder, lambda p, t: starts.start_url(t, meeting_id))
 
     @checked
     @checked

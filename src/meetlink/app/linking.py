@@ -56,8 +56,9 @@ class Linking:
         return snapshot(record, self._ctx.clock.now()).active
 
     def begin(self, tenant_id: str, user_id: str, provider_key: str) -> LinkRequest:
-        """Start linking: the provider's consent URL with state and PKCE (S10)."""
-        provider = self._ctx.providers.get(provider_key)
+        """Start linking: the provider's consent URL with state and PKCE (S10).
+        LinkNotNeeded for a provider that needs no link."""
+        provider = self._ctx.providers.oauth(provider_key)
         now = self._ctx.clock.now()
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)  # 86 unreserved characters (RFC 7636: 43-128)
@@ -112,7 +113,7 @@ class Linking:
         pending = self._ctx.transaction(take)
         if pending is None or pending.expires_at <= now:
             raise InvalidLinkState("unknown, expired or already used link state")
-        provider = self._ctx.providers.get(pending.provider)
+        provider = self._ctx.providers.oauth(pending.provider)
         if error is not None:
             raise provider.link_error(
                 error=error, description=error_description, subcode=error_subcode
@@ -236,16 +237,18 @@ class Linking:
         if link.tokens is None:  # none kept, or unreadable (said by _forgotten_unread)
             return
         try:
-            self._ctx.providers.get(link.provider).revoke(link.tokens)
+            self._ctx.providers.oauth(link.provider).revoke(link.tokens)
         except MeetLinkError as exc:
             log.warning("revoking link %s at %s failed: %s", link.id, link.provider, exc)
 
     def webhook(self, provider_key: str, headers: dict[str, str], body: bytes) -> WebhookReply:
         """Verify and act on a provider webhook (S16)."""
         try:
-            provider = self._ctx.providers.get(provider_key)
+            provider = self._ctx.providers.webhooks(provider_key)
         except UnknownProvider:
             return _reply(404, {"error": "unknown provider"})
+        if provider is None:
+            return _reply(404, {"error": "this provider sends no webhooks"})
         now = self._ctx.clock.now()
         try:
             message = provider.parse_webhook(headers, body, now)

@@ -1,17 +1,71 @@
-"""Video providers by key (stable strings stored in the database)."""
+"""Video providers by key (stable strings stored in the database).
+
+Checked at construction (docs/providers.md): one provider per key, a mapping key that is the
+provider's own ``key``, keys that fit the database (at most 32 characters), real
+:class:`~meetlink.ports.provider.Capabilities`, and every method the capabilities promise
+(the meeting methods always; OAuth when it needs a link; ``start_url`` with a host start
+URL; ``parse_webhook`` with a deauthorization webhook).
+"""
 
 from __future__ import annotations
 
 import difflib
 import logging
 from collections.abc import Iterable, Mapping
+from typing import cast
 
-from meetlink.errors import ConfigurationError, UnknownProvider
-from meetlink.ports.provider import VideoProvider
+from meetlink.app.validation import MAX_PROVIDER_KEY
+from meetlink.errors import ConfigurationError, LinkNotNeeded, UnknownProvider
+from meetlink.ports.provider import (
+    Capabilities,
+    OAuthProvider,
+    StartUrlProvider,
+    VideoProvider,
+    WebhookProvider,
+)
 
 __all__ = ["ProviderRegistry"]
 
 log = logging.getLogger("meetlink")
+
+_MEETINGS = ("create_meeting", "update_meeting", "get_meeting", "delete_meeting", "find_by_marker")
+#: The methods each capability promises, when True.
+_PROMISED = {
+    "needs_link": (
+        "authorization_url", "exchange_code", "refresh", "link_error", "revoke", "account"
+    ),
+    "host_start_url": ("start_url",),
+    "deauthorization_webhook": ("parse_webhook",),
+}  # fmt: skip
+
+
+def _check(key: object, provider: object) -> str:
+    """``key``, when ``provider`` may be registered under it; ConfigurationError otherwise."""
+    if not isinstance(key, str) or not key.strip():
+        raise ConfigurationError(f"a provider needs a non-empty string key, not {key!r}")
+    if len(key) > MAX_PROVIDER_KEY:
+        limit = MAX_PROVIDER_KEY
+        raise ConfigurationError(f"provider key {key!r} is longer than {limit} characters")
+    if getattr(provider, "key", key) != key:
+        raise ConfigurationError(
+            f"provider {getattr(provider, 'key', None)!r} is registered under another key, {key!r}"
+        )
+    caps = getattr(provider, "capabilities", None)
+    if not isinstance(caps, Capabilities):
+        raise ConfigurationError(
+            f"provider {key!r}: capabilities must be a meetlink.ports.provider.Capabilities,"
+            f" not {type(caps).__name__}"
+        )
+    missing = [name for name in _MEETINGS if not callable(getattr(provider, name, None))]
+    for flag, methods in _PROMISED.items():
+        if getattr(caps, flag):
+            missing += [f"{m} ({flag}=True)" for m in methods
+                        if not callable(getattr(provider, m, None))]  # fmt: skip
+    if missing:
+        raise ConfigurationError(
+            f"provider {key!r} lacks {', '.join(missing)} (see docs/providers.md)"
+        )
+    return key
 
 
 class ProviderRegistry:
@@ -26,16 +80,11 @@ class ProviderRegistry:
             pairs = [(getattr(p, "key", None), p) for p in providers]
         self._by_key: dict[str, VideoProvider] = {}
         for key, provider in pairs:
-            if not isinstance(key, str) or not key.strip():
-                raise ConfigurationError(f"a provider needs a non-empty string key, not {key!r}")
-            if getattr(provider, "key", key) != key:
-                raise ConfigurationError(
-                    f"provider {provider.key!r} is registered under another key, {key!r}"
-                )
-            if key in self._by_key:
+            checked = _check(key, provider)
+            if checked in self._by_key:
                 # Two providers under one key: links and meetings would reach either one.
                 raise ConfigurationError(f"two providers are registered under the key {key!r}")
-            self._by_key[key] = provider
+            self._by_key[checked] = provider
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
@@ -52,6 +101,33 @@ class ProviderRegistry:
             close = difflib.get_close_matches(key, self._by_key, n=3)
             raise UnknownProvider(key, tuple(close) or self.keys()) from None
 
+    def find(self, key: str | None) -> VideoProvider | None:
+        """The provider for ``key`` or None."""
+        return None if key is None else self._by_key.get(key)
+
+    def oauth(self, key: str) -> OAuthProvider:
+        """The provider for ``key``, which links through OAuth; LinkNotNeeded when it needs
+        no link (``needs_link`` False)."""
+        provider = self.get(key)
+        if not provider.capabilities.needs_link:
+            name = provider.capabilities.display_name
+            raise LinkNotNeeded(f"{name} ({key!r}) needs no link: its meetings need no account")
+        return cast(OAuthProvider, provider)  # its methods were checked at construction
+
+    def webhooks(self, key: str) -> WebhookProvider | None:
+        """The provider for ``key`` if it sends webhooks (``deauthorization_webhook``)."""
+        provider = self.get(key)
+        if not provider.capabilities.deauthorization_webhook:
+            return None
+        return cast(WebhookProvider, provider)
+
+    def host_start(self, key: str) -> StartUrlProvider | None:
+        """The provider for ``key`` if it has host start URLs (``host_start_url``)."""
+        provider = self.get(key)
+        if not provider.capabilities.host_start_url:
+            return None
+        return cast(StartUrlProvider, provider)
+
     def close(self) -> None:
         """Close every provider that has a ``close()`` (their HTTP clients); one that
         fails to close is logged and the others are still closed."""
@@ -62,7 +138,3 @@ class ProviderRegistry:
                     close()
                 except Exception:
                     log.warning("closing provider %r failed", key, exc_info=True)
-
-    def find(self, key: str | None) -> VideoProvider | None:
-        """The provider for ``key`` or None."""
-        return None if key is None else self._by_key.get(key)

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import attrs
 
+from meetlink.app import holders
 from meetlink.app.conferences import new_marker
 from meetlink.app.context import AppContext
 from meetlink.app.moves import ConferenceMoves, delete_request
@@ -125,7 +126,7 @@ class MeetingSync:
         conf = uow.conferences.get(event_id)
         if record is None or conf is None:
             return None
-        holder = uow.links.active_for_account(conf.provider, conf.external_account_id)
+        holder = holders.holder(uow, self._ctx.providers, conf.provider, conf.external_account_id)
         step = plan_sync(conf, terms_for(record.event), holder is not None)
         if step is Step.LOST:
             self._apply(uow, record, conf, lc.AccountLost(), notices)
@@ -264,7 +265,9 @@ class MeetingSync:
         wakes it (no orphan when the user comes back)."""
         payload = job.payload
         provider, account = str(payload["provider"]), str(payload["account"])
-        holder = self._ctx.read(lambda uow: uow.links.active_for_account(provider, account))
+        holder = self._ctx.read(
+            lambda uow: holders.holder(uow, self._ctx.providers, provider, account)
+        )
         if holder is None:
             raise Parked("no link holds the meeting's account", self._ctx.clock.now() + PARK)
         try:

@@ -106,7 +106,7 @@ class TokenKeeper:
                 break
             time.sleep(_POLL_SECONDS)  # a sibling holds the lease: wait for its new version
         assert claimed.tokens is not None
-        provider = self._ctx.providers.get(claimed.provider)
+        provider = self._ctx.providers.oauth(claimed.provider)
         try:
             fresh = provider.refresh(claimed.tokens.refresh_token)  # no transaction open
         except GrantRevoked:
@@ -197,6 +197,8 @@ class TokenKeeper:
         """Call ``action(provider, access_token)``; on AuthExpired refresh once and retry.
         A second refusal of a freshly refreshed token ends the link (scenario 16)."""
         provider = self._ctx.providers.get(link.provider)
+        if not provider.capabilities.needs_link:
+            return action(provider, "")  # no tokens to keep: the owner holds it (holders.py)
         if link.tokens is not None and not link.tokens.expired(
             self._ctx.clock.now(), REFRESH_MARGIN
         ):

@@ -1,7 +1,12 @@
-"""**Protocol:** a video provider (Zoom now, Microsoft Teams next).
+"""**Protocol:** a video provider: Zoom, Microsoft Teams, or one the host adds (the extension
+point: docs/providers.md).
 
 Everything provider-specific stays behind this port; differences between providers are
-:class:`Capabilities` (data), never ``if provider == "zoom"`` in the application.
+:class:`Capabilities` (data), never ``if provider == "zoom"`` in the application. The port
+is split by capability: every provider has the meeting methods (:class:`VideoProvider`);
+one whose users link an account adds :class:`OAuthProvider`, and the optional parts are
+:class:`StartUrlProvider` and :class:`WebhookProvider`. Everything a provider needs is
+importable from here (:class:`TokenSet` too).
 Errors are translated at the adapter boundary into :mod:`meetlink.errors` ``ProviderError``
 subclasses; no httpx exception ever escapes.
 """
@@ -24,24 +29,32 @@ __all__ = [
     "Capabilities",
     "Meeting",
     "MeetingRequest",
+    "OAuthProvider",
     "ProviderAccount",
+    "StartUrlProvider",
+    "TokenSet",
     "VideoProvider",
     "WebhookKind",
     "WebhookMessage",
+    "WebhookProvider",
 ]
 
 
 @attrs.frozen(kw_only=True)
 class Capabilities:
-    """What a provider can do, as data the application reads."""
+    """What a provider can do, as data the application reads (docs/providers.md).
 
-    display_name: str
+    ``needs_link``, ``host_start_url`` and ``deauthorization_webhook`` also say which
+    optional parts of the port the provider implements (checked when a MeetLink is made)."""
+
+    display_name: str  # in participants' mails
+    # False: no OAuth; the owner needs no link, and the provider gets "" as access token.
+    needs_link: bool = True
     idempotent_create: bool = False  # Teams createOrGet(externalId); Zoom has none
-    host_start_url: bool = True  # Zoom: a separate, short-lived start_url
+    host_start_url: bool = True  # Zoom: a separate, short-lived start_url (StartUrlProvider)
     free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22)
     deauthorization_webhook: bool = True  # Zoom app_deauthorized (S16); Teams: none
     supports_recurring: bool = False  # one meeting for a whole series (R2)
-    admin_approval_redirects: bool = False  # True: the provider redirects back with an error
     # What the provider's recurring meeting with fixed times can express (Zoom type 8);
     # None: its meeting carries no schedule of occurrences (Teams: one online meeting whose
     # URL serves every occurrence). A rule beyond the limits gets a meeting without fixed
@@ -72,7 +85,7 @@ class MeetingRequest:
 @attrs.frozen(kw_only=True)
 class Meeting:
     """A meeting as the provider reports it. ``meeting_id`` is a str (Zoom ids exceed 2^31).
-    The host start URL is not here: ask :meth:`VideoProvider.start_url` when needed."""
+    The host start URL is not here: ask :meth:`StartUrlProvider.start_url` when needed."""
 
     meeting_id: str
     join_url: str
@@ -105,21 +118,56 @@ class WebhookMessage:
 
 
 class VideoProvider(Protocol):
-    """**Protocol:** one provider (keyed by :attr:`key`, e.g. ``"zoom"``).
+    """**Protocol:** one provider (keyed by :attr:`key`, e.g. ``"zoom"``): the meetings.
+
+    What else a provider implements follows its :class:`Capabilities` (the registry checks
+    it when a MeetLink is made): :class:`OAuthProvider` when it ``needs_link``,
+    :class:`StartUrlProvider` with a ``host_start_url``, :class:`WebhookProvider` with a
+    ``deauthorization_webhook`` (docs/providers.md).
 
     Methods taking ``access_token`` raise :class:`~meetlink.errors.AuthExpired` when the token
-    is refused; the application refreshes once and retries.
+    is refused; the application refreshes once and retries. A provider that needs no link
+    gets ``""``.
     """
 
     @property
     def key(self) -> str:
-        """The stable provider key stored in the database (e.g. "zoom")."""
+        """The stable provider key stored in the database (e.g. "zoom"; at most 32
+        characters)."""
         ...
 
     @property
     def capabilities(self) -> Capabilities:
         """What this provider can do."""
         ...
+
+    def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
+        """Create a meeting. A lost response raises ProviderUnavailable(maybe_applied=True)."""
+        ...
+
+    def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
+        """Make the meeting say ``request.terms``. Missing meeting -> MeetingGone."""
+        ...
+
+    def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
+        """The meeting as it is now. Missing meeting -> MeetingGone."""
+        ...
+
+    def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
+        """Delete the meeting. False when it was already gone (404 counts as deleted)."""
+        ...
+
+    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
+        """The meetings a create carrying ``marker`` made (those whose time has passed too),
+        to adopt or delete them after a create whose answer was lost. Providers that can
+        only look a meeting up by creating it (Teams createOrGet) say so in their docs: the
+        caller deletes what this returns."""
+        ...
+
+
+class OAuthProvider(VideoProvider, Protocol):
+    """**Protocol:** a provider whose users link an account through OAuth
+    (``Capabilities.needs_link``, the default)."""
 
     def authorization_url(self, *, state: str, code_challenge: str) -> str:
         """The provider's consent page URL (PKCE S256, the configured redirect URI)."""
@@ -130,7 +178,8 @@ class VideoProvider(Protocol):
         ...
 
     def refresh(self, refresh_token: str) -> TokenSet:
-        """New tokens (the refresh token rotates: store the new one before using it)."""
+        """New tokens (the refresh token may rotate: meetlink stores the new one before
+        using it). A refused refresh token -> GrantRevoked."""
         ...
 
     def link_error(
@@ -151,36 +200,19 @@ class VideoProvider(Protocol):
         """The account that the token belongs to."""
         ...
 
-    def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
-        """Create a meeting. A lost response raises ProviderUnavailable(maybe_applied=True)."""
-        ...
 
-    def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
-        """Make the meeting say ``request.terms``. Missing meeting -> MeetingGone."""
-        ...
-
-    def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
-        """The meeting as it is now. Missing meeting -> MeetingGone."""
-        ...
-
-    def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
-        """Delete the meeting. False when it was already gone (404 counts as deleted)."""
-        ...
-
-    def list_meetings(self, access_token: str) -> list[Meeting]:
-        """The account's meetings, those whose time has passed included as long as the
-        provider keeps them (to find a lost create by its marker, however late)."""
-        ...
-
-    def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
-        """The meetings a create carrying ``marker`` made, to delete them after a create
-        whose answer was lost. Providers that can only look a meeting up by creating it
-        (Teams createOrGet) say so in their docs: the caller deletes what this returns."""
-        ...
+class StartUrlProvider(VideoProvider, Protocol):
+    """**Protocol:** a provider with a separate host start URL (``host_start_url``; without
+    it the host joins with the join URL)."""
 
     def start_url(self, access_token: str, meeting_id: str) -> str:
         """A fresh host start URL (S2). Short-lived: never store it."""
         ...
+
+
+class WebhookProvider(VideoProvider, Protocol):
+    """**Protocol:** a provider that sends webhooks (``deauthorization_webhook``: S16's
+    Remove App, and the endpoint's URL validation)."""
 
     def parse_webhook(
         self, headers: Mapping[str, str], body: bytes, now: datetime

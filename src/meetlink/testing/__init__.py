@@ -15,6 +15,17 @@ Importing this module is the only way the test kit pulls in httpx and SQLAlchemy
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.teams import TeamsEmulator, TeamsUser
 from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
+from meetlink.testing.contract import ProviderContract, ProviderTarget, check_provider
 from meetlink.testing.sandbox import Sandbox
 
-__all__ = ["ManualClock", "Sandbox", "TeamsEmulator", "TeamsUser", "ZoomEmulator", "ZoomUser"]
+__all__ = [
+    "ManualClock",
+    "ProviderContract",
+    "ProviderTarget",
+    "Sandbox",
+    "TeamsEmulator",
+    "TeamsUser",
+    "ZoomEmulator",
+    "ZoomUser",
+    "check_provider",
+]

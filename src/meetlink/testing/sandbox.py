@@ -3,6 +3,7 @@ mailer and a manual clock shared by all of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
@@ -16,6 +17,7 @@ from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
 from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider, ZoomUser
 from meetlink.app.facade import MeetLink
 from meetlink.domain.links import AccountLink
+from meetlink.errors import ConfigurationError
 from meetlink.ports.provider import VideoProvider
 from meetlink.testing.databases import private_database
 
@@ -29,7 +31,9 @@ class Sandbox:
     (a :class:`ManualClock` that the emulator follows too), ``outbox`` (delivered
     ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to MeetLink
     (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True`` also
-    registers Microsoft Teams (key ``"teams"``) on a :class:`TeamsEmulator` (``teams``).
+    registers Microsoft Teams (key ``"teams"``) on a :class:`TeamsEmulator` (``teams``);
+    ``providers`` adds the host's own providers (docs/providers.md), and ``clock`` is the
+    :class:`ManualClock` to use instead of a new one at ``now`` (e.g. one they read).
     On PostgreSQL or MariaDB the sandbox works in a private schema or database of the server
     at ``database_url``, dropped by :meth:`close` (``isolate=False`` uses the URL as given).
     """
@@ -42,6 +46,8 @@ class Sandbox:
         seed: int | None = None,
         with_teams: bool = False,
         isolate: bool = True,
+        providers: Iterable[VideoProvider] = (),
+        clock: ManualClock | None = None,
         **settings: Any,
     ) -> None:
         self._stack = ExitStack()
@@ -49,7 +55,9 @@ class Sandbox:
             if isolate:  # a private schema/database on a shared server, dropped on close
                 database_url = self._stack.enter_context(private_database(database_url))
             self.database_url = database_url
-            self.clock = ManualClock(now)
+            if clock is not None and now is not None:
+                raise ConfigurationError("Sandbox: pass now= or clock=, not both")
+            self.clock = clock if clock is not None else ManualClock(now)
             self.zoom = ZoomEmulator(clock=self.clock, seed=seed)
             self.provider = ZoomProvider(
                 client_id=self.zoom.client_id,
@@ -59,20 +67,21 @@ class Sandbox:
                 transport=self.zoom.transport(),
                 clock=self.clock,
             )
-            providers: list[VideoProvider] = [self.provider]
+            registered: list[VideoProvider] = [self.provider]
             self.teams: TeamsEmulator | None = None
             self._teams_provider: TeamsProvider | None = None
             if with_teams:  # R1: Microsoft Teams as the "teams" provider, on the same clock
                 self.teams = TeamsEmulator(clock=self.clock, seed=seed)
                 self._teams_provider = self.teams.provider(clock=self.clock)
-                providers.append(self._teams_provider)
+                registered.append(self._teams_provider)
+            registered.extend(providers)  # the host's own (docs/providers.md)
             self.storage = SqlStorage(
                 database_url, encryption_keys=[generate_key()], create_schema=True
             )
             self.mailer = RecordingMailer()
             self.meetlink = MeetLink(
                 storage=self.storage,
-                providers=providers,
+                providers=registered,
                 mailer=self.mailer,
                 composer=JinjaMailComposer(),
                 clock=self.clock,

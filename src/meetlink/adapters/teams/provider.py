@@ -28,7 +28,6 @@ from meetlink.errors import (
     LinkError,
     ProviderRejected,
     UnsupportedAccount,
-    WebhookRejected,
 )
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
@@ -36,7 +35,6 @@ from meetlink.ports.provider import (
     Meeting,
     MeetingRequest,
     ProviderAccount,
-    WebhookMessage,
 )
 
 from . import consent, sansio
@@ -58,7 +56,6 @@ TEAMS_CAPABILITIES = Capabilities(
     free_plan_minutes=None,
     deauthorization_webhook=False,  # revocation shows up as invalid_grant on refresh
     supports_recurring=True,  # R2: one online meeting (one join URL) for the whole series
-    admin_approval_redirects=True,
 )
 
 Parse = Callable[[int, Mapping[str, str], bytes, datetime], _T]
@@ -286,16 +283,6 @@ class TeamsProvider:
         built = sansio.delete_meeting_request(self._graph, access_token, meeting_id)
         return self._call(built, sansio.parse_deleted)
 
-    def list_meetings(self, access_token: str) -> list[Meeting]:
-        """Not possible: Graph cannot list a user's onlineMeetings (only ``$filter`` by join
-        URL or meeting id). Applications read ``capabilities.idempotent_create`` and retry the
-        create instead. Always raises ProviderRejected."""
-        raise ProviderRejected(
-            "Microsoft Graph cannot list a user's online meetings; Teams creates are "
-            "idempotent (capabilities.idempotent_create): retry create_meeting instead",
-            code="list_unsupported",
-        )
-
     def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
         """createOrGet with the marker as ``externalId`` and nothing else: a meeting a lost
         create made comes back untouched (200; no PATCH). Graph has no read-only lookup by
@@ -304,17 +291,6 @@ class TeamsProvider:
         built = sansio.find_request(self._graph, access_token, marker)
         meeting, _created = self._call(built, sansio.parse_create_or_get)
         return [meeting]
-
-    def start_url(self, access_token: str, meeting_id: str) -> str:
-        """Teams has no separate host start URL: the organizer joins with the join URL (read
-        fresh from Graph; capabilities.host_start_url is False)."""
-        return self.get_meeting(access_token, meeting_id).join_url
-
-    def parse_webhook(
-        self, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> WebhookMessage:
-        """Always raises WebhookRejected(400): Teams sends meetlink no webhooks."""
-        raise WebhookRejected(400, "Microsoft Teams sends no webhooks to meetlink")
 
     # --- internals ------------------------------------------------------------------------
 

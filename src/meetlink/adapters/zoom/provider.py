@@ -53,7 +53,6 @@ ZOOM_CAPABILITIES = Capabilities(
     free_plan_minutes=40,
     deauthorization_webhook=True,
     supports_recurring=True,  # R2: one type 8 (or type 3) meeting per series
-    admin_approval_redirects=False,
     recurrence=ZOOM_RECURRENCE,
 )
 
