@@ -8,6 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy import event as sa_event
+
 from meetlink import Event, MeetLink, Participant
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
@@ -19,14 +22,16 @@ T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def build(
-    db_path: Path, *, latency: float = 0.0, mailer: Mailer | None = None, **settings: object
+    db: Path | str, *, latency: float = 0.0, mailer: Mailer | None = None, **settings: object
 ) -> tuple[MeetLink, ZoomEmulator, ManualClock]:
-    """A MeetLink on an SQLite file with alice linked, tenant t1 contracted (``mailer``:
-    an in-memory outbox by default)."""
+    """A MeetLink on an SQLite file (or a database URL) with alice linked, tenant t1
+    contracted (``mailer``: an in-memory outbox by default)."""
     clock = ManualClock(T0)
     zoom = ZoomEmulator(clock=clock, seed=1, latency=latency, daily_meeting_cap=10**9)
     storage = SqlStorage(
-        f"sqlite:///{db_path}", encryption_keys=[generate_key()], create_schema=True
+        db if isinstance(db, str) else f"sqlite:///{db}",
+        encryption_keys=[generate_key()],
+        create_schema=True,
     )
     ml = MeetLink(
         storage=storage,
@@ -68,3 +73,34 @@ def timed(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+class StatementCounter:
+    """Counts the SQL statements and transactions an engine runs (BEGIN/COMMIT/ROLLBACK
+    issued as statements, e.g. SQLite's BEGIN IMMEDIATE, are not counted as statements)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements = 0
+        self.transactions = 0
+        self.commits = 0
+        self.log: list[str] = []
+        sa_event.listen(engine, "before_cursor_execute", self._statement)
+        sa_event.listen(engine, "begin", self._begin)
+        sa_event.listen(engine, "commit", self._commit)
+
+    def _statement(self, conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.split(None, 1)[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
+            return
+        self.statements += 1
+        self.log.append(statement)
+
+    def _begin(self, conn: object) -> None:
+        self.transactions += 1
+
+    def _commit(self, conn: object) -> None:
+        self.commits += 1
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self.statements = self.transactions = self.commits = 0
+        self.log.clear()

@@ -1,0 +1,483 @@
+"""save_event with issuance: meetlink against a fair hand-written baseline, in one run.
+
+The baseline is what a host would write on the same stack (SQLAlchemy Core + httpx) to do the
+same durable work correctly, no more:
+
+1. one transaction: check the tenant's subscription and the owner's active link, lock/read
+   the event and its conference, store the event and the conference *intent* (status
+   ``creating``, a marker, a retry time for a sweeper), commit;
+2. decrypt the link's tokens (Fernet, the row binding checked: the cost of meetlink's scheme);
+3. POST the meeting over httpx to the same Zoom emulator (the marker in the agenda, so a lost
+   answer can be found again);
+4. one transaction: store the meeting on the conference (only if the marker still matches)
+   and one outbox row per participant (the invitation's content as JSON), commit.
+
+Both run interleaved (baseline, meetlink, meetlink, baseline, ...) against the same emulator
+and the same database (meetlink's engine: the same pool, pragmas and BEGIN IMMEDIATE on
+SQLite; the baseline's tables are ``bl_*`` beside ``meetlink_*``). On PostgreSQL and MariaDB
+the run uses a private schema/database, dropped afterwards. Statements and transactions are
+counted on the engine for each side. Prints ms per save and the ratio meetlink/baseline.
+
+    .venv/bin/python bench/bench_baseline.py [N] [--rounds R] [--backend sqlite,postgresql]
+
+Servers: MEETLINK_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
+MEETLINK_BENCH_MARIADB_URL (default mysql+pymysql://root@127.0.0.1:3306/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    create_engine,
+    insert,
+    pool,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from meetlink import Event
+from meetlink.adapters.sqlalchemy.crypto import TokenCipher
+from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.app.mailing import content_to_payload
+from meetlink.domain.notification import MailKind
+from meetlink.ports.mailer import MailContent
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import T0, StatementCounter, build, event
+
+POSTGRES_URL = os.environ.get(
+    "MEETLINK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MARIADB_URL = os.environ.get(
+    "MEETLINK_BENCH_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
+)
+
+# -- the baseline's own tables --------------------------------------------------------------
+
+bl = MetaData()
+bl_subscriptions = Table(
+    "bl_subscriptions",
+    bl,
+    Column("tenant_id", String(191), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("trial_ends_at", DateTime(timezone=True)),
+)
+bl_links = Table(
+    "bl_links",
+    bl,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(191), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("external_account_id", String(191), nullable=False),
+    Column("tokens", Text, nullable=False),  # Fernet ciphertext bound to the row
+    Column("active", Integer, nullable=False),
+    Index("ix_bl_links_user", "user_id", "provider", "active"),
+)
+bl_events = Table(
+    "bl_events",
+    bl,
+    Column("event_id", String(191), primary_key=True),
+    Column("tenant_id", String(191), nullable=False),
+    Column("owner_id", String(191), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("participants", Text, nullable=False),
+    Column("web_meeting", String(32)),
+    Column("sequence", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+bl_conferences = Table(
+    "bl_conferences",
+    bl,
+    Column("event_id", String(191), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("account", String(191), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("marker", String(32), nullable=False),
+    Column("meeting_id", String(64)),
+    Column("join_url", Text),
+    Column("passcode", String(32)),
+    Column("attempts", Integer, nullable=False),
+    Column("retry_at", DateTime(timezone=True)),  # a sweeper retries intents left behind
+    Index("ix_bl_conferences_retry", "status", "retry_at"),
+)
+bl_outbox = Table(
+    "bl_outbox",
+    bl,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", String(191), nullable=False),
+    Column("email", String(191), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False),
+    Index("ix_bl_outbox_due", "status", "run_at"),
+)
+
+_SUBSCRIPTION = select(bl_subscriptions).where(bl_subscriptions.c.tenant_id == bindparam("t"))
+_LINK = select(bl_links).where(
+    bl_links.c.user_id == bindparam("u"),
+    bl_links.c.provider == "zoom",
+    bl_links.c.active == 1,
+)
+_EVENT = select(bl_events).where(bl_events.c.event_id == bindparam("e")).with_for_update()
+_CONFERENCE = select(bl_conferences).where(bl_conferences.c.event_id == bindparam("e"))
+_ISSUED = (
+    update(bl_conferences)
+    .where(bl_conferences.c.event_id == bindparam("e"), bl_conferences.c.marker == bindparam("m"))
+    .values(
+        status="issued",
+        meeting_id=bindparam("meeting_id"),
+        join_url=bindparam("join_url"),
+        passcode=bindparam("passcode"),
+        retry_at=None,
+    )
+)
+
+
+class Baseline:
+    """The hand-written integration: one method, ``save``."""
+
+    def __init__(self, engine: Engine, zoom: ZoomEmulator, cipher: TokenCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.client = httpx.Client(transport=zoom.transport())
+        bl.create_all(engine)
+        self._seed(zoom)
+
+    def _seed(self, zoom: ZoomEmulator) -> None:
+        """A contracted tenant and bob's link, with a token from the emulator's OAuth."""
+        user = zoom.add_user(f"bob-{uuid.uuid4().hex[:8]}@example.com")
+        oauth = zoom.provider()
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        start = oauth.authorization_url(state="s", code_challenge=challenge.rstrip(b"=").decode())
+        params = zoom.consent(start, user)
+        tokens = oauth.exchange_code(code=params["code"], code_verifier=verifier)
+        oauth.close()
+        link_id = uuid.uuid4().hex
+        sealed = self.cipher.encrypt(
+            f"link:{link_id}",
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": tokens.expires_at.isoformat(),
+            },
+        )
+        with self.engine.begin() as conn:
+            conn.execute(insert(bl_subscriptions), {"tenant_id": "t1", "state": "contracted"})
+            conn.execute(
+                insert(bl_links),
+                {
+                    "id": link_id,
+                    "user_id": "alice",
+                    "provider": "zoom",
+                    "external_account_id": user.id,
+                    "tokens": sealed,
+                    "active": 1,
+                },
+            )
+
+    def save(self, e: Event, now: datetime) -> str:
+        """Store the event and issue its meeting; returns the join URL."""
+        marker = uuid.uuid4().hex[:16]
+        participants = json.dumps(
+            [{"email": p.email, "name": p.name, "locale": p.locale} for p in e.participants]
+        )
+        # 1. checks, the event and the intent: committed before the provider is called
+        with self.engine.begin() as conn:
+            sub = conn.execute(_SUBSCRIPTION, {"t": e.tenant_id}).first()
+            if sub is None or sub.state not in ("contracted", "trial"):
+                raise RuntimeError("add-on not active")
+            link = conn.execute(_LINK, {"u": e.owner_id}).first()
+            if link is None:
+                raise RuntimeError("not linked")
+            old = conn.execute(_EVENT, {"e": e.id}).first()
+            if old is not None or conn.execute(_CONFERENCE, {"e": e.id}).first() is not None:
+                raise RuntimeError("the bench saves new events only")
+            conn.execute(
+                insert(bl_events),
+                {
+                    "event_id": e.id,
+                    "tenant_id": e.tenant_id,
+                    "owner_id": e.owner_id,
+                    "title": e.title,
+                    "start": e.start,
+                    "end": e.end,
+                    "timezone": e.timezone,
+                    "participants": participants,
+                    "web_meeting": e.web_meeting,
+                    "sequence": 0,
+                    "updated_at": now,
+                },
+            )
+            conn.execute(
+                insert(bl_conferences),
+                {
+                    "event_id": e.id,
+                    "provider": "zoom",
+                    "account": link.external_account_id,
+                    "status": "creating",
+                    "marker": marker,
+                    "attempts": 1,
+                    "retry_at": now + timedelta(minutes=1),
+                },
+            )
+        # 2. the token, decrypted and bound to its row (no transaction open from here)
+        tokens = self.cipher.decrypt(f"link:{link.id}", link.tokens, "tokens")
+        if datetime.fromisoformat(tokens["expires_at"]) <= now + timedelta(minutes=5):
+            raise RuntimeError("the bench never needs a refresh")
+        # 3. the provider call
+        r = self.client.post(
+            "https://api.zoom.us/v2/users/me/meetings",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            json={
+                "topic": e.title,
+                "type": 2,
+                "start_time": e.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "timezone": e.timezone,
+                "duration": int((e.end - e.start).total_seconds() // 60),
+                "agenda": f"[meetlink:{marker}]",
+                "password": uuid.uuid4().hex[:10],
+                "settings": {"join_before_host": False, "approval_type": 2},
+            },
+        )
+        if r.status_code != 201:
+            raise RuntimeError(f"create failed: {r.status_code}")
+        body = r.json()
+        join_url, passcode = body["join_url"], body.get("password")
+        # 4. the result and the participants' mail rows, in one transaction
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "event_id": e.id,
+                "email": p.email,
+                "payload": json.dumps(content_to_payload(_content(e, p, join_url, passcode, now))),
+                "status": "pending",
+                "run_at": now,
+            }
+            for p in e.participants
+        ]
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                _ISSUED,
+                {
+                    "e": e.id,
+                    "m": marker,
+                    "meeting_id": str(body["id"]),
+                    "join_url": join_url,
+                    "passcode": passcode,
+                },
+            )
+            if done.rowcount == 1 and rows:
+                conn.execute(insert(bl_outbox), rows)
+        return str(join_url)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _content(e: Event, p: Any, join_url: str, passcode: str | None, now: datetime) -> MailContent:
+    return MailContent(
+        kind=MailKind.INVITATION,
+        to_email=p.email,
+        to_name=p.name,
+        locale=p.locale,
+        event_id=e.id,
+        uid=f"{e.id}@{e.tenant_id}.meetlink",
+        sequence=0,
+        title=e.title,
+        start=e.start,
+        end=e.end,
+        timezone=e.timezone,
+        description=e.description,
+        provider_name="Zoom",
+        join_url=join_url,
+        passcode=passcode,
+        organizer_email="no-reply@example.com",
+        organizer_name="Calendar",
+        attendee_emails=tuple(q.email for q in e.participants),
+        message_id=f"<{uuid.uuid4().hex}@example.com>",
+        created_at=now,
+    )
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+@contextmanager
+def database(backend: str, directory: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A URL (and engine options) for a private database of ``backend``, dropped on exit."""
+    name = f"meetlink_bench_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'bench.sqlite'}", {}
+        return
+    admin_url = POSTGRES_URL if backend == "postgresql" else MARIADB_URL
+    admin = create_engine(admin_url, poolclass=pool.NullPool)
+    try:
+        with admin.begin() as conn:
+            if backend == "postgresql":
+                conn.execute(text(f'CREATE SCHEMA "{name}"'))
+            else:
+                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        if backend == "postgresql":
+            url = make_url(admin_url).update_query_dict({"options": f"-csearch_path={name}"})
+        else:
+            url = make_url(admin_url).set(database=name)
+        yield url.render_as_string(hide_password=False), {}
+    finally:
+        with admin.begin() as conn:
+            if backend == "postgresql":
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+def run_backend(backend: str, n: int, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of ``n`` saves each; per-save times and counts for both sides."""
+    with tempfile.TemporaryDirectory() as d, database(backend, Path(d)) as (url, _):
+        ml, zoom, clock = build(url)
+        storage = ml._ctx.storage
+        base = Baseline(storage.engine, zoom, storage.cipher)  # type: ignore[attr-defined]
+        counter = StatementCounter(storage.engine)  # type: ignore[attr-defined]
+        start = T0 + timedelta(days=1)
+        times: dict[str, list[float]] = {"meetlink": [], "baseline": []}
+        counts: dict[str, tuple[float, float]] = {}
+        serial = 0
+
+        def run_side(side: str, count: int) -> float:
+            nonlocal serial
+            events = [event(serial + i, start) for i in range(count)]
+            events = [
+                Event(
+                    f"{side}-{x.id}",
+                    x.tenant_id,
+                    x.owner_id,
+                    x.title,
+                    x.start,
+                    x.end,
+                    participants=x.participants,
+                    web_meeting="zoom",
+                )
+                for x in events
+            ]
+            serial += count
+            now = clock.now()
+            counter.reset()
+            t = time.perf_counter()
+            if side == "meetlink":
+                for x in events:
+                    result = ml.save_event(x)
+                    assert result.conference is not None and result.conference.join_url
+            else:
+                for x in events:
+                    base.save(x, now)
+            elapsed = time.perf_counter() - t
+            counts[side] = (counter.statements / count, counter.transactions / count)
+            return elapsed / count
+
+        run_side("baseline", 20)  # warm-up: statement caches, the pool, the emulator
+        run_side("meetlink", 20)
+        for r in range(rounds):
+            order = ("baseline", "meetlink") if r % 2 == 0 else ("meetlink", "baseline")
+            for side in order:
+                times[side].append(run_side(side, n))
+        base.close()
+        ml.close()
+    return {"times": times, "counts": counts}
+
+
+def hot_path_counts(backend: str) -> dict[str, tuple[int, int]]:
+    """Statements and transactions of meetlink's other hot paths (a fresh database):
+    a save that queues its sync job, run_pending() running it, one mail job, and a reminder
+    pass queueing two reminders (the test pins the same figures)."""
+    with tempfile.TemporaryDirectory() as d, database(backend, Path(d)) as (url, _):
+        ml, _zoom, clock = build(url, sync_inline=False)
+        counter = StatementCounter(ml._ctx.storage.engine)  # type: ignore[attr-defined]
+        ml.run_pending()  # the keep-alive's look, at most once a minute: not counted
+        found: dict[str, tuple[int, int]] = {}
+
+        def take(what: str) -> None:
+            found[what] = (counter.statements, counter.transactions)
+            counter.reset()
+
+        start = T0 + timedelta(days=1)
+        counter.reset()
+        ml.save_event(event(1, start))
+        take("save_event (sync_inline=False)")
+        ml.run_pending(max_jobs=1)
+        take("run_pending: the sync job")
+        ml.run_pending(max_jobs=1)
+        take("run_pending: a mail job")
+        ml.run_pending()
+        clock.set(start - timedelta(minutes=5))
+        ml.run_pending()
+        counter.reset()
+        ml.send_due_reminders()
+        take("send_due_reminders (2 reminders)")
+        ml.close()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=200, help="saves per round and side")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--backend", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(f"save_event with issuance, 2 participants, {args.n} saves x {args.rounds} rounds "
+          "per side, interleaved (ms per save)")  # fmt: skip
+    for backend in args.backend.split(","):
+        result = run_backend(backend, args.n, args.rounds)
+        ml_ms = [x * 1000 for x in result["times"]["meetlink"]]
+        bl_ms = [x * 1000 for x in result["times"]["baseline"]]
+        ratios = [m / b for m, b in zip(ml_ms, bl_ms, strict=True)]
+        m_med, b_med = statistics.median(ml_ms), statistics.median(bl_ms)
+        print(f"{backend}:")
+        for side, values in (("meetlink", ml_ms), ("baseline", bl_ms)):
+            statements, transactions = result["counts"][side]
+            print(f"  {side:9}: median {statistics.median(values):6.2f}  min {min(values):6.2f}"
+                  f"  max {max(values):6.2f}   {statements:.1f} statements,"
+                  f" {transactions:.1f} transactions per save")  # fmt: skip
+        print(f"  ratio    : {m_med / b_med:.2f}x (medians; per round "
+              f"{min(ratios):.2f}-{max(ratios):.2f}x)  target <= 1.3x")  # fmt: skip
+        for what, (statements, transactions) in hot_path_counts(backend).items():
+            print(f"  {what}: {statements} statements, {transactions} transactions")
+
+
+if __name__ == "__main__":
+    main()
