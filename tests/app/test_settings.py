@@ -15,9 +15,11 @@ from tests.app.conftest import World, make_world
 BAD_SETTINGS = [
     ("reminder_lead", "10"),
     ("reminder_lead", timedelta(minutes=-5)),
+    ("reminder_lead", -5),  # numbers mean minutes
     ("reminder_lead", None),
     ("trial_length", "14"),
     ("trial_length", timedelta(0)),
+    ("trial_length", -1),  # numbers mean days
     ("trial_days", "14"),
     ("reminder_lead_minutes", True),
     ("sync_inline", "no"),
@@ -49,6 +51,18 @@ def test_a_wrong_setting_is_refused_at_construction_naming_it(name: str, value: 
     # One error, both ways a host may look for it.
     assert isinstance(caught.value, InvalidInput)
     assert isinstance(caught.value, ConfigurationError)
+
+
+@pytest.mark.parametrize(
+    ("alias", "value", "setting"),
+    [("trial_days", -1, "trial_length"), ("reminder_lead_minutes", -5, "reminder_lead")],
+)
+def test_a_negative_number_for_an_alias_is_refused_naming_the_duration_it_sets(
+    alias: str, value: int, setting: str
+) -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(**{alias: value})
+    assert caught.value.setting == setting
 
 
 def test_settings_objects_are_checked_too() -> None:

@@ -1,18 +1,20 @@
 """A key mistake is recoverable (issue 14, item 3): with a wrong encryption key deployed, a
 user can still unlink, relink and be removed by the provider's deauthorization; the old
-tokens are forgotten unread, nothing is revoked, the log and a host notice say so. On SQLite,
-PostgreSQL and MariaDB."""
+tokens are forgotten unread, nothing is revoked, the log and a host notice say so. Queued
+work that needs the tokens (sync and delete jobs, keep-alive) waits, tells the operator once,
+and runs once the right key is back. On SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 
 import attrs
 import pytest
 from sqlalchemy import delete, select
 
-from meetlink import MeetLink
+from meetlink import ConferenceStatus, Event, MeetLink, Notice
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.memory.provider import FakeAccount
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key, metadata
@@ -128,3 +130,90 @@ def test_calls_that_need_the_tokens_say_credential_error_and_keep_them(
         wrong.start_url("e1", "alice")
     # Nothing was overwritten: with the right key back, the link works as before.
     assert right.meetlink.start_url("e1", "alice").startswith("https://")
+
+
+# --- queued work that meets the wrong key (jobs and keep-alive) ------------------------------
+# The work waits (never FAILED, not an attempt), the operator is told once, and with the right
+# key deployed again it runs as if nothing had happened.
+
+
+def _operator_told_once(mistake: KeyMistake, what: str) -> HostNotice:
+    told = [n for n in mistake.notices if n.kind is HostNoticeKind.CREDENTIALS_UNREADABLE]
+    assert len(told) == 1, told
+    notice = told[0]
+    assert notice.provider == "zoom"
+    assert what in notice.detail and "encryption_keys" in notice.detail
+    return notice
+
+
+def _far_event(mistake: KeyMistake, event_id: str = "e1") -> Event:
+    start = mistake.right.clock.now() + timedelta(days=60)  # still ahead after the waits
+    return mistake.right.event(event_id, start=start)
+
+
+def _wait_under_the_wrong_key(mistake: KeyMistake, rounds: int = 8) -> None:
+    for _ in range(rounds):
+        mistake.right.clock.advance(timedelta(hours=6))
+        mistake.wrong.run_pending()
+        assert mistake.wrong.failed_jobs() == []
+
+
+def test_a_sync_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it_is_back(
+    mistake: KeyMistake,
+) -> None:
+    result = mistake.wrong.save_event(_far_event(mistake))
+    assert result.conference is not None
+    assert result.conference.status is ConferenceStatus.PENDING
+    assert Notice.PROVIDER_PENDING in result.notices
+    _wait_under_the_wrong_key(mistake)
+    assert mistake.wrong.conference("e1").status is ConferenceStatus.PENDING  # type: ignore[union-attr]
+    assert mistake.right.zoom.live_meetings(mistake.account) == []
+    notice = _operator_told_once(mistake, "sync")
+    assert mistake.account.id in notice.detail  # the provider account whose link it is
+    assert [job.kind for job in mistake.wrong.pending_jobs()] == ["sync"]
+
+    mistake.right.clock.advance(timedelta(days=1))
+    mistake.right.meetlink.run_pending()  # the right key is deployed again
+    conference = mistake.right.meetlink.conference("e1")
+    assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1
+    invited = {m["To"] for m in mistake.right.mailer.outbox}
+    assert invited == {"bob@example.com", "carol@example.com"}
+    assert mistake.right.meetlink.pending_jobs() == []
+
+
+def test_a_delete_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it_is_back(
+    mistake: KeyMistake,
+) -> None:
+    mistake.right.meetlink.save_event(_far_event(mistake))
+    assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1
+    assert mistake.wrong.delete_event("e1", actor_id="bob") is True
+    _wait_under_the_wrong_key(mistake)
+    assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1  # not yet deleted
+    notice = _operator_told_once(mistake, "delete")
+    assert mistake.account.id in notice.detail
+    assert [job.kind for job in mistake.wrong.pending_jobs()] == ["delete"]
+
+    mistake.right.clock.advance(timedelta(days=1))
+    mistake.right.meetlink.run_pending()
+    assert mistake.right.zoom.live_meetings(mistake.account) == []  # no orphan
+    assert mistake.right.meetlink.pending_jobs() == []
+    assert mistake.right.meetlink.failed_jobs() == []
+
+
+def test_keep_alive_skips_the_link_tells_the_operator_once_and_refreshes_when_the_key_is_back(
+    mistake: KeyMistake,
+) -> None:
+    mistake.right.clock.advance(timedelta(days=31))  # alice's refresh token idled too long
+    refreshes = mistake.right.zoom.calls.count("refresh")
+    assert mistake.wrong.keep_alive() == 0
+    mistake.right.clock.advance(timedelta(minutes=5))
+    mistake.wrong.run_pending()  # the worker looks again: the operator is not told twice
+    assert mistake.wrong.keep_alive() == 0
+    assert mistake.right.zoom.calls.count("refresh") == refreshes
+    notice = _operator_told_once(mistake, "keep-alive")
+    assert (notice.tenant_id, notice.user_id) == ("t1", "alice")
+    assert mistake.wrong.link("alice") is not None  # the link is kept, not ended
+
+    assert mistake.right.meetlink.keep_alive() == 1  # the right key is deployed again
+    assert mistake.right.zoom.calls.count("refresh") == refreshes + 1

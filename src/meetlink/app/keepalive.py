@@ -12,7 +12,9 @@ The links due are read in pages of an index range (``refreshed_at, id``), never 
 the links. One walk goes through the range with a keyset cursor kept by this instance, so a
 link whose refresh failed for a passing reason (the provider did not answer) never blocks the
 ones behind it: it is tried again on the next walk. A provider that did not answer is left
-alone for a few minutes (or until the time its 429 named).
+alone for a few minutes (or until the time its 429 named). A link whose tokens no configured
+key can read is skipped on every walk until the right key is deployed, and the host is told
+once (CREDENTIALS_UNREADABLE).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from meetlink.app.context import AppContext
 from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.links import LinkRecord
+from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import (
     CredentialError,
     GrantRevoked,
@@ -58,6 +61,7 @@ class KeepAlive:
         self._cursor: tuple[datetime, str] | None = None  # the walk in progress, if any
         self._next_look: datetime | None = None
         self._paused: dict[str, datetime] = {}  # provider -> left alone until
+        self._unreadable: set[str] = set()  # links whose operator notice was sent
 
     def run(self, limit: int | None = None, *, throttled: bool = False) -> int:
         """Refresh up to ``limit`` links due (all when None); returns how many were
@@ -106,7 +110,10 @@ class KeepAlive:
         except NotLinked:
             return 0  # unlinked meanwhile
         except CredentialError as exc:
+            # A key is missing or wrong: the link stays, is tried again on every walk (it
+            # refreshes once the right key is deployed), and the operator is told once.
             log.warning("keep-alive: link %s skipped: %s", link.id, exc)
+            self._tell_unreadable(link, exc)
             return 0
         except ProviderUnavailable as exc:
             until = now + PROVIDER_PAUSE
@@ -122,6 +129,24 @@ class KeepAlive:
             return 0
         log.info("keep-alive: link %s at %s refreshed", link.id, link.provider)
         return 1
+
+    def _tell_unreadable(self, link: LinkRecord, exc: CredentialError) -> None:
+        with self._lock:
+            if link.id in self._unreadable:
+                return
+            self._unreadable.add(link.id)
+        self._ctx.notify(
+            HostNotice(
+                kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
+                tenant_id=link.tenant_id,
+                user_id=link.user_id,
+                provider=link.provider,
+                detail=(
+                    "keep-alive skipped the link: its stored tokens cannot be decrypted (check"
+                    f" encryption_keys); it is refreshed once the key is back. {exc}"
+                )[:500],
+            )
+        )
 
 
 def _idle(

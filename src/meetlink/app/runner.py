@@ -16,6 +16,7 @@ from datetime import datetime
 
 from meetlink.app.context import AppContext
 from meetlink.app.queue import JobQueue
+from meetlink.domain import jobs as rules
 from meetlink.domain.records import Job, JobStatus
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import (
@@ -211,8 +212,8 @@ class JobRunner:
                 hook(uow, after, error, refused, notices)
             elif after.status is JobStatus.FAILED:
                 notices.append(_gave_up(after, error))
-            if credential and not (stored.last_error or "").startswith("CredentialError"):
-                notices.append(_credentials_unreadable(after, error))
+            if credential and not _waited_for_a_key(stored):
+                notices.append(_credentials_unreadable(after, error))  # once per wait
 
         self._ctx.transaction_notifying(work)
 
@@ -235,6 +236,11 @@ def _key_wait(q: JobQueue, uow: UnitOfWork, job: Job, error: str, now: datetime)
 _RETRY, _GIVE_UP, _KEY_WAIT = _retry, _give_up, _key_wait
 
 
+def _waited_for_a_key(job: Job) -> bool:
+    """Whether ``job``'s last run already met an unreadable credential (and said so)."""
+    return (rules.parked_reason(job) or "").startswith(CredentialError.__name__)
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -249,11 +255,13 @@ def _gave_up(job: Job, error: str) -> HostNotice:
 
 
 def _credentials_unreadable(job: Job, error: str) -> HostNotice:
+    whose = f" for {job.provider} account {job.account}" if job.account else ""
     return HostNotice(
         kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
         provider=job.provider,
+        event_id=job.payload.get("event_id"),
         detail=(
-            f"{job.kind} job waits: stored credentials cannot be decrypted (an encryption key"
-            f" is missing or wrong); it is retried once the key is back. {error}"
+            f"{job.kind} job{whose} waits: stored credentials cannot be decrypted (check"
+            f" encryption_keys: a key is missing or wrong); it runs once the key is back. {error}"
         )[:500],
     )

@@ -54,6 +54,7 @@ __all__ = [
     "hold",
     "is_due",
     "park",
+    "parked_reason",
     "retry",
     "take_slot",
     "wait",
@@ -219,11 +220,20 @@ def wait(job: Job, *, error: str, until: datetime) -> Job:
     return _pending_until(job, until, error, waits=job.waits + 1)
 
 
+_PARKED = "parked: "
+
+
 def park(job: Job, *, reason: str, until: datetime) -> Job:
     """Something outside meetlink must happen first (a link to come back): the job waits
     until ``until`` or until woken; not an attempt."""
     _check(job, Move.PARK)
-    return _pending_until(job, until, f"parked: {reason}", waits=job.waits + 1)
+    return _pending_until(job, until, _PARKED + reason, waits=job.waits + 1)
+
+
+def parked_reason(job: Job) -> str | None:
+    """Why ``job`` was parked by its last run (None when that run did not park it)."""
+    error = job.last_error or ""
+    return error.removeprefix(_PARKED) if error.startswith(_PARKED) else None
 
 
 def defer(job: Job, until: datetime) -> Job:
