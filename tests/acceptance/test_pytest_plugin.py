@@ -66,6 +66,12 @@ def test_lossy_mail(meetlink_sandbox):
     meetlink_sandbox.mailer.send(lossy())
 
 
+def test_lossy_mail_written_to_files(tmp_path):
+    from meetlink.adapters.mail import DirectoryMailer
+
+    DirectoryMailer(tmp_path).send(lossy())
+
+
 @pytest.mark.meetlink_unchecked_mail
 def test_lossy_mail_on_purpose(meetlink_sandbox):
     meetlink_sandbox.mailer.send(lossy())
@@ -83,10 +89,11 @@ def test_mail_check_fails_a_test_whose_mail_reads_back_differently(
     result = pytester.runpytest_subprocess("-q", *option)
     # The host's own flow passes the check; the lossy mail errors at teardown unless the
     # test opted out.
-    result.assert_outcomes(passed=3, errors=1)
+    result.assert_outcomes(passed=4, errors=2)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_lossy_mail *",
             "*subject: policy.default reads 'Zoomisdown', sent 'Zoom is down'*",
+            "*ERROR at teardown of test_lossy_mail_written_to_files *",
         ]
     )

@@ -13,6 +13,7 @@ from mail_support import MakeContent
 
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer, RecordingMailer
 from meetlink.errors import MailDeliveryFailed
+from meetlink.testing.mailcheck import recording_deliveries
 
 
 @pytest.fixture
@@ -113,3 +114,15 @@ def test_directory_mailer_unwritable_is_temporary(message: EmailMessage, tmp_pat
     with pytest.raises(MailDeliveryFailed) as caught:
         DirectoryMailer(blocker / "sub").send(message)
     assert not caught.value.permanent
+
+
+def test_the_mail_check_sees_what_recording_and_directory_mailers_deliver(
+    message: EmailMessage, tmp_path: Path
+) -> None:
+    # The demos capture mail with a DirectoryMailer: the mail check reads theirs too.
+    with recording_deliveries() as delivered:
+        DirectoryMailer(tmp_path).send(message)
+        RecordingMailer().send(message)
+    assert delivered == [message, message]
+    DirectoryMailer(tmp_path).send(message)  # after the block: not recorded
+    assert len(delivered) == 2

@@ -8,8 +8,9 @@ must decode to the text that was put in, in two independent parsers.
   code path that shares nothing with the first parser's header handling. It also checks the
   header block is 7-bit with lines of at most 78 characters for text headers (RFC 5322 2.1.1).
 - :func:`recording_deliveries` collects every message any ``RecordingMailer`` (so every
-  ``Sandbox.outbox``) delivers while it is active; the pytest plugin uses it to check every
-  delivered mail at each test's teardown (``meetlink_check_mail = true``).
+  ``Sandbox.outbox``) or ``DirectoryMailer`` (the demos' .eml capture) delivers while it is
+  active; the pytest plugin uses it to check every delivered mail at each test's teardown
+  (``meetlink_check_mail = true``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from email.parser import BytesParser, Parser
 from email.utils import getaddresses
 from typing import Any, cast
 
-from meetlink.adapters.mail import RecordingMailer
+from meetlink.adapters.mail import DirectoryMailer, RecordingMailer
 from meetlink.adapters.mail.senders import _serialize as serialize  # what every mailer sends
 
 __all__ = [
@@ -213,19 +214,30 @@ def mail_problems(message: EmailMessage, wire: bytes | None = None) -> list[str]
     return problems
 
 
+_RECORDED: tuple[type[RecordingMailer] | type[DirectoryMailer], ...] = (
+    RecordingMailer,
+    DirectoryMailer,
+)
+
+
 @contextmanager
 def recording_deliveries() -> Iterator[list[EmailMessage]]:
-    """A list that receives every message a ``RecordingMailer`` delivers inside the block
-    (any instance, any thread of this process). Blocks nest."""
+    """A list that receives every message a ``RecordingMailer`` or ``DirectoryMailer``
+    delivers inside the block (any instance, any thread of this process). Blocks nest."""
     delivered: list[EmailMessage] = []
-    original = RecordingMailer.send
+    originals = [(cls, cls.send) for cls in _RECORDED]
 
-    def send(mailer: RecordingMailer, message: EmailMessage) -> None:
-        original(mailer, message)
-        delivered.append(message)
+    def recorded(original: Callable[[Any, EmailMessage], None]) -> Callable[..., None]:
+        def send(mailer: Any, message: EmailMessage) -> None:
+            original(mailer, message)
+            delivered.append(message)
 
-    setattr(RecordingMailer, "send", send)  # noqa: B010 (a method replaced for the block)
+        return send
+
+    for cls, original in originals:
+        setattr(cls, "send", recorded(original))  # noqa: B010 (a method replaced for the block)
     try:
         yield delivered
     finally:
-        setattr(RecordingMailer, "send", original)  # noqa: B010
+        for cls, original in originals:
+            setattr(cls, "send", original)  # noqa: B010

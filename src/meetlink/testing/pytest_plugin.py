@@ -30,13 +30,13 @@ def pytest_addoption(parser: Any) -> None:
     parser.addoption(
         "--meetlink-check-mail",
         action="store_true",
-        help="decode every mail a RecordingMailer delivers with two parsers at teardown",
+        help="decode every mail a RecordingMailer or DirectoryMailer delivers at teardown",
     )
     parser.addini(
         "meetlink_check_mail",
         type="bool",
         default=False,
-        help="decode every mail a RecordingMailer delivers with two parsers at teardown",
+        help="decode every mail a RecordingMailer or DirectoryMailer delivers at teardown",
     )
 
 
