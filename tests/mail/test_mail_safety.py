@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 from mail_support import MakeContent, body, build_content, reparse
@@ -194,3 +196,77 @@ def test_english_in_iso_2022_jp_mode(make_content: MakeContent) -> None:
     composer = JinjaMailComposer(charset="ISO-2022-JP")
     message = composer.compose(make_content(locale="en", title="Budget", to_name="Taro"))
     assert "Tue, 1 Dec 2026 10:00 - 11:00 (Asia/Tokyo)" in body(message, "plain")
+
+
+def _ics_of(content_overrides: dict[str, str]) -> bytes:
+    message = JinjaMailComposer().compose(build_content(**content_overrides))
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    raw = part.get_payload(decode=True)
+    assert isinstance(raw, bytes)
+    return raw
+
+
+# Parameter text as a person might type it: no control character or DQUOTE (those the
+# composer replaces), no edge spaces (stripped), with the characters iCalendar readers treat
+# specially (backslash, ^, : ; , ').
+_PARAM_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("\\^:;,' a"),
+        st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"'),
+    ),
+    min_size=1,
+    max_size=30,
+).filter(lambda s: s == s.strip())
+
+# RFC 5545 gives parameter values no backslash escapes, but icalendar reads a backslash before
+# a backslash or : ; , as an escape and drops it: only such pairs may read back differently.
+_ESCAPE_LIKE = re.compile(r"\\[\\:;,]")
+
+
+def _check_structure(cal: Calendar) -> tuple[Any, Any, Any]:
+    """The addresses and fixed parameters are intact; returns (organizer, recipient, conference)."""
+    (event,) = cal.walk("VEVENT")
+    assert str(event["ORGANIZER"]) == "mailto:boss@example.jp"
+    by_address = {str(a): a for a in event["ATTENDEE"]}
+    assert set(by_address) == {"mailto:taro@example.jp", "mailto:hanako@example.jp"}
+    for attendee in by_address.values():
+        params = attendee.params
+        assert (params["ROLE"], params["PARTSTAT"], params["RSVP"]) == (
+            "REQ-PARTICIPANT",
+            "NEEDS-ACTION",
+            "FALSE",
+        )
+    conference = event["CONFERENCE"]
+    assert str(conference) == "https://zoom.us/j/89012345678?pwd=abc"
+    assert (conference.params["VALUE"], conference.params["FEATURE"]) == ("URI", "VIDEO")
+    return event["ORGANIZER"], by_address["mailto:taro@example.jp"], conference
+
+
+@settings(max_examples=80, deadline=None)
+@given(organizer=_PARAM_TEXT, attendee=_PARAM_TEXT, label=_PARAM_TEXT)
+@example(organizer="Foo\\", attendee="Bar\\", label="Zoom\\")
+@example(organizer="a\\;b", attendee="\\\\", label="x\\:y")
+def test_names_in_calendar_parameters_never_break_the_line(
+    organizer: str, attendee: str, label: str
+) -> None:
+    """CN and LABEL read back unchanged (but for backslash pairs, see above), and never eat
+    what follows them: ``ORGANIZER;CN=Foo\\:mailto:...`` read back as CN "Foo:mailto" and no
+    address."""
+    ics = _ics_of({"organizer_name": organizer, "to_name": attendee, "provider_name": label})
+    organizer_read, recipient, conference = _check_structure(Calendar.from_ical(ics))
+    for written, read in (
+        (organizer, organizer_read.params["CN"]),
+        (attendee, recipient.params["CN"]),
+        (label, conference.params["LABEL"]),
+    ):
+        if not _ESCAPE_LIKE.search(written):
+            assert read == written
+
+
+def test_a_backslash_before_a_separator_is_written_inside_quotes() -> None:
+    ics = _ics_of({"organizer_name": "a\\;b", "to_name": "c\\", "provider_name": "e\\,f"})
+    unfolded = ics.decode("utf-8").replace("\r\n ", "")
+    assert 'ORGANIZER;CN="a\\;b":mailto:boss@example.jp' in unfolded
+    assert 'CN="c\\";PARTSTAT=NEEDS-ACTION;' in unfolded
+    assert 'LABEL="e\\,f"' in unfolded
+    _check_structure(Calendar.from_ical(ics))

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vCalAddress, vText, vUri
+from icalendar import Calendar, Event, Parameters, vCalAddress, vText, vUri
 
 from meetlink.adapters.mail._when import all_day_dates
 from meetlink.adapters.series import calendar_rule
@@ -32,6 +32,28 @@ _TEXT_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def _param(value: str) -> str:
     return _PARAM_UNSAFE.sub(" ", value).strip()
+
+
+class _QuotedNames(Parameters):
+    """Parameters whose names (CN, LABEL) are written in double quotes when they hold a
+    backslash (icalendar quotes them already for ``: ; ,`` and, in CN, a space or ``'``).
+
+    RFC 5545 gives parameter values no backslash escapes, but readers such as ``icalendar``
+    take a backslash before ``:`` ``;`` ``,`` as one: an unquoted ``CN=Foo\\`` swallowed the
+    ``:`` after it and ``ORGANIZER;CN=Foo\\:mailto:...`` read back as the name "Foo:mailto".
+    Inside quotes the separators after a name stay separators."""
+
+    quote_also = {  # noqa: RUF012 (icalendar's own class attribute)
+        **Parameters.quote_also,
+        "CN": Parameters.quote_also.get("CN", "") + "\\",
+        "LABEL": "\\",
+    }
+
+
+def _address(email: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params = _QuotedNames(params)
+    return address
 
 
 def _text(value: str) -> vText:
@@ -93,26 +115,23 @@ def _vevent(
     event.add("description", _text(_description(content)))
     event.add("location", vText(content.join_url))
     event.add("url", vUri(content.join_url))
-    event.add(
-        "conference",
-        vUri(content.join_url),
-        parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)},
+    conference = vUri(content.join_url)
+    conference.params = _QuotedNames(
+        {"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)}
     )
-    organizer = vCalAddress(f"mailto:{content.organizer_email}")
+    event.add("conference", conference)
+    organizer = _address(content.organizer_email)
     if _param(content.organizer_name):
-        organizer.params["CN"] = vText(_param(content.organizer_name))
+        organizer.params["CN"] = _param(content.organizer_name)
     event.add("organizer", organizer)
 
     attendees = list(dict.fromkeys(content.attendee_emails))
     if content.to_email not in attendees:
         attendees.append(content.to_email)
     for email in attendees:
-        attendee = vCalAddress(f"mailto:{email}")
-        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-        attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
-        attendee.params["RSVP"] = vText("FALSE")
+        attendee = _address(email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="FALSE")
         if email == content.to_email and _param(content.to_name):
-            attendee.params["CN"] = vText(_param(content.to_name))
+            attendee.params["CN"] = _param(content.to_name)
         event.add("attendee", attendee)
 
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
