@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import httpx
-
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.emulator_front import EmulatorFront
+from meetlink.adapters.loopback import Dispatch, EmulatorServer
 from meetlink.ports.clock import Clock
 
 from .emulator_admin import decide_admin
 from .emulator_clients import register_certificate
-from .emulator_http import EmulatorServer, in_process_transport, serve_state
+from .emulator_http import raw_dispatch
 from .emulator_identity import REFRESH_FAULTS, ConsentBlocked, ConsentError, decide
 from .emulator_state import MSA_TENANT, EmulatorState, Fault, RefreshFault, TeamsUser
 
@@ -53,6 +50,8 @@ class TeamsEmulator(EmulatorFront):
     ``passcodes``: every new meeting gets a passcode (a tenant policy); else only meetings
     created with ``joinMeetingIdSettings.isPasscodeRequired``.
     """
+
+    _provider_name = "teams"
 
     def __init__(
         self,
@@ -300,28 +299,11 @@ class TeamsEmulator(EmulatorFront):
         with self._state.lock:
             self._state.faults.append(Fault(count, status, method, path, header))
 
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process httpx transport serving identity and Graph paths."""
-        return in_process_transport(self._state)
+    def _dispatch(self) -> Dispatch:
+        return raw_dispatch(self._state)
 
-    @contextmanager
-    def serve(
-        self, *, port: int = 0, control: bool = False, webhook_url: str | None = None
-    ) -> Iterator[EmulatorServer]:
-        """This emulator over real HTTP on 127.0.0.1 (``port`` 0: a free one); yields an
-        object with ``base_url``. ``control``: also serve the ``/_emulator/*`` endpoints
-        (:mod:`meetlink.adapters.emulator_control`; Microsoft sends no webhooks, so
-        ``webhook_url`` is unused)."""
-        wrap = None
-        if control:
-            from meetlink.adapters.emulator_control import EmulatorControl
-
-            control_api = EmulatorControl(
-                self, provider="teams", extra={"tenant_id": self.tenant_id}, webhook_url=webhook_url
-            )
-            wrap = control_api.wrap
-        with serve_state(self._state, port=port, wrap=wrap) as server:
-            yield server
+    def _control_extra(self) -> dict[str, str]:
+        return {"tenant_id": self.tenant_id}
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> TeamsProvider:
         """A :class:`TeamsProvider` registered as this emulator's app: in-process, or over

@@ -22,19 +22,17 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.emulator_front import EmulatorFront
+from meetlink.adapters.loopback import Dispatch, EmulatorServer
 from meetlink.ports.clock import Clock
 
-from .emulator_http import EmulatorServer, in_process_transport, serve_state
+from .emulator_http import raw_dispatch
 from .emulator_oauth import ConsentBlocked, ConsentError, decide
 from .emulator_settings import POLICY_FIELDS
 from .emulator_state import DEFAULT_PER_SECOND, EmulatorState, Fault, ZoomUser
@@ -57,6 +55,8 @@ class ZoomEmulator(EmulatorFront):
     (:meth:`provider`), else the system clock: Zoom's days, codes and tokens then pass as
     meetlink's time does.
     """
+
+    _provider_name = "zoom"
 
     def __init__(
         self,
@@ -213,7 +213,12 @@ class ZoomEmulator(EmulatorFront):
     # --- observation ----------------------------------------------------------------------
 
     def meetings(self, user: ZoomUser | None = None) -> list[dict[str, Any]]:
-        """Meetings that exist now (all, or ``user``'s), in Zoom's Get-meeting JSON shape."""
+        """Meetings that exist now (all, or ``user``'s), in Zoom's Get-meeting JSON shape.
+
+        A series is one meeting, as Zoom keeps it: ``type`` 8 (fixed time) with its
+        ``recurrence`` and every ``occurrences`` entry (``occurrence_id``, ``start_time``,
+        ``duration``, ``status``; past ones included, deleted ones gone, moved ones at their
+        new time), or ``type`` 3 (no fixed time) with neither ``start_time`` nor occurrences."""
         with self._state.lock:
             found = [
                 copy.deepcopy(m)
@@ -291,30 +296,11 @@ class ZoomEmulator(EmulatorFront):
         with self._state.lock:
             return sum(fault.remaining for fault in self._state.faults)
 
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process httpx transport serving both ``zoom.us`` and ``api.zoom.us`` paths."""
-        return in_process_transport(self._state)
+    def _dispatch(self) -> Dispatch:
+        return raw_dispatch(self._state)
 
-    @contextmanager
-    def serve(
-        self, *, port: int = 0, control: bool = False, webhook_url: str | None = None
-    ) -> Iterator[EmulatorServer]:
-        """This emulator over real HTTP on 127.0.0.1 (``port`` 0: a free one); yields an
-        object with ``base_url``. ``control``: also serve the ``/_emulator/*`` endpoints
-        (:mod:`meetlink.adapters.emulator_control`), which POST webhooks to ``webhook_url``."""
-        wrap = None
-        if control:
-            from meetlink.adapters.emulator_control import EmulatorControl
-
-            control_api = EmulatorControl(
-                self,
-                provider="zoom",
-                extra={"webhook_secret": self.webhook_secret},
-                webhook_url=webhook_url,
-            )
-            wrap = control_api.wrap
-        with serve_state(self._state, port=port, wrap=wrap) as server:
-            yield server
+    def _control_extra(self) -> dict[str, str]:
+        return {"webhook_secret": self.webhook_secret}
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:
         """A :class:`ZoomProvider` registered as this emulator's app: in-process, or over

@@ -8,24 +8,16 @@ one transport or one server stands in for ``https://zoom.us`` and ``https://api.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import attrs
 
-from meetlink.adapters.loopback import (
-    Dispatch,
-    EmulatorServer,
-    LoopbackTransport,
-    serve,
-    split_target,
-)
+from meetlink.adapters.loopback import Dispatch, split_target
 
 from .emulator_api import handle_api
 from .emulator_oauth import authorize_page, authorize_submit, revoke_endpoint, token_endpoint
 from .emulator_state import EmulatorState, Fault, Incoming, Reply
 
-__all__ = ["EmulatorServer", "dispatch", "in_process_transport", "serve_state"]
+__all__ = ["dispatch", "raw_dispatch"]
 
 _PER_SECOND_MESSAGE = (
     "You have reached the maximum per-second rate limit for this API. Try again later."
@@ -86,25 +78,11 @@ def _incoming(method: str, target: str, headers: dict[str, str], body: bytes) ->
     return Incoming(method.upper(), path, query, headers, body)
 
 
-def _dispatch_raw(state: EmulatorState) -> Dispatch:
+def raw_dispatch(state: EmulatorState) -> Dispatch:
+    """``state``'s :func:`dispatch` over raw requests, for
+    :class:`~meetlink.adapters.emulator_front.EmulatorFront` to serve."""
+
     def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         return dispatch(state, _incoming(method, target, headers, body))
 
     return handle
-
-
-def in_process_transport(state: EmulatorState) -> LoopbackTransport:
-    """An in-process httpx transport over ``state`` (a status-0 fault applies the request,
-    then raises ``httpx.RemoteProtocolError``)."""
-    return LoopbackTransport(_dispatch_raw(state))
-
-
-@contextmanager
-def serve_state(
-    state: EmulatorState, *, port: int = 0, wrap: Callable[[Dispatch], Dispatch] | None = None
-) -> Iterator[EmulatorServer]:
-    """Serve ``state`` over HTTP on 127.0.0.1 until the block ends, on ``port`` (0: a free
-    one); ``wrap`` may put other paths in front (the control endpoints)."""
-    dispatch = _dispatch_raw(state)
-    with serve(wrap(dispatch) if wrap else dispatch, name="zoom-emulator", port=port) as server:
-        yield server
