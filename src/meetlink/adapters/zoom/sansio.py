@@ -4,11 +4,12 @@ Every function here is pure: a :class:`ZoomRequest` goes out through any transpo
 httpx one in :mod:`.provider`; an async one can follow), and the answer's status, headers and
 body come back to a ``parse_*`` function that returns meetlink types or raises the mapped
 :mod:`meetlink.errors` error. Zoom's vocabulary (pmi, uuid, agenda markers) stays here.
+The OAuth half (consent URL, token and revoke requests) is :mod:`.oauth`, re-exported here;
+this module adds the REST side (user, settings, meetings and their occurrences).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -17,14 +18,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import attrs
-
 from meetlink.domain.conference import AGENDA_LIMIT, TOPIC_LIMIT, MeetingTerms
-from meetlink.domain.links import TokenSet
 from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
-from .failures import api_failure, decode_json, token_failure
+from .failures import api_failure, decode_json
+from .oauth import (
+    JSON,
+    ZoomRequest,
+    authorization_url,
+    exchange_request,
+    parse_revoked,
+    parse_tokens,
+    refresh_request,
+    revoke_request,
+)
 from .passcodes import PasscodePolicy, passcode_for
 from .recurrence import occurrence_id, recurrence_object, zoom_time
 from .webhooks import parse_webhook, sign_webhook, url_validation_reply
@@ -67,140 +75,16 @@ __all__ = [
 
 _MARKER = re.compile(r"\[meetlink:([^\]\r\n]{1,100})\]")
 _MEETING_ID = re.compile(r"[0-9]{1,20}")
-_JSON = "application/json"
-
-
-@attrs.frozen
-class ZoomRequest:
-    """One HTTP request to Zoom. Headers and body may hold secrets: they stay out of repr."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
-    body: bytes = attrs.field(default=b"", repr=False)
-
-
-# --- OAuth ------------------------------------------------------------------------------
-
-
-def authorization_url(
-    oauth_base: str, *, client_id: str, redirect_uri: str, state: str, code_challenge: str
-) -> str:
-    """Zoom's consent page URL with PKCE S256 (scopes live on the app, not the URL)."""
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return f"{oauth_base.rstrip('/')}/oauth/authorize?{query}"
-
-
-def _basic(client_id: str, client_secret: str) -> dict[str, str]:
-    raw = f"{client_id}:{client_secret}".encode()
-    return {
-        "Authorization": "Basic " + base64.b64encode(raw).decode("ascii"),
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": _JSON,
-    }
-
-
-def _form(oauth_base: str, path: str, auth: tuple[str, str], fields: dict[str, str]) -> ZoomRequest:
-    return ZoomRequest(
-        "POST",
-        f"{oauth_base.rstrip('/')}{path}",
-        _basic(*auth),
-        urlencode(fields).encode("ascii"),
-    )
-
-
-def exchange_request(
-    oauth_base: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    code: str,
-    code_verifier: str,
-) -> ZoomRequest:
-    """POST /oauth/token, grant_type=authorization_code (form body, Basic client auth)."""
-    fields = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": code_verifier,
-    }
-    return _form(oauth_base, "/oauth/token", (client_id, client_secret), fields)
-
-
-def refresh_request(
-    oauth_base: str, *, client_id: str, client_secret: str, refresh_token: str
-) -> ZoomRequest:
-    """POST /oauth/token, grant_type=refresh_token (the refresh token rotates)."""
-    fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    return _form(oauth_base, "/oauth/token", (client_id, client_secret), fields)
-
-
-def revoke_request(
-    oauth_base: str, *, client_id: str, client_secret: str, token: str
-) -> ZoomRequest:
-    """POST /oauth/revoke for an access token, as Zoom documents it (FACTS.md §1.5), with
-    the token in the form body (never in the URL)."""
-    return _form(oauth_base, "/oauth/revoke", (client_id, client_secret), {"token": token})
-
-
-def parse_tokens(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> TokenSet:
-    """A token endpoint answer as a :class:`TokenSet` (expiry from ``expires_in``)."""
-    if status != 200:
-        raise token_failure(status, headers, body, now=now, what="token request")
-    try:
-        data = json.loads(body.decode("utf-8"))
-        access, refresh = data["access_token"], data["refresh_token"]
-        expires_in = int(data.get("expires_in", 3599))
-        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
-            raise TypeError("token fields are not strings")
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        # The grant may have been used (a rotated refresh token is already dead): say so.
-        raise ProviderUnavailable(
-            "Zoom token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
-        ) from exc
-    scope = data.get("scope")
-    return TokenSet(
-        access_token=access,
-        refresh_token=refresh,
-        expires_at=now + timedelta(seconds=expires_in),
-        scope=scope if isinstance(scope, str) else "",
-    )
-
-
-def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
-    """A revoke answer: ``{"status": "success"}``. "Invalid Token!" is not taken for a
-    success: Zoom did not revoke anything, so the app may still be authorised."""
-    if status == 200:
-        return
-    if status == 400 and b"invalid token" in body.lower():
-        raise ProviderRejected(
-            "Zoom did not accept the token to revoke ('Invalid Token!'): the app may still be"
-            " authorised on the user's Zoom account; they can remove it in the Zoom App"
-            " Marketplace (Manage > Added Apps)",
-            code="invalid_token",
-            status=status,
-        )
-    raise token_failure(status, headers, body, now=now, what="token revoke")
 
 
 # --- REST -------------------------------------------------------------------------------
 
 
 def _api(method: str, api_base: str, path: str, token: str, body: Any = None) -> ZoomRequest:
-    headers = {"Authorization": f"Bearer {token}", "Accept": _JSON}
+    headers = {"Authorization": f"Bearer {token}", "Accept": JSON}
     raw = b""
     if body is not None:
-        headers["Content-Type"] = _JSON
+        headers["Content-Type"] = JSON
         raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return ZoomRequest(method, f"{api_base.rstrip('/')}/v2{path}", headers, raw)
 
