@@ -20,6 +20,9 @@ def test_demo_tells_the_whole_story_and_exits_0(
         assert f"{rule}]" in out, rule
     assert "demo finished: every step did what it says" in out
     assert "each read back by two parsers as sent" in out
+    # R2: the weekly meeting's update skips one week and moves another, in one raised SEQUENCE
+    for line in ("RRULE:FREQ=WEEKLY;COUNT=8", "SEQUENCE:1", "EXDATE;TZID=", "RECURRENCE-ID;TZID="):
+        assert line in out, line
     assert len(list((tmp_path / "mail").glob("*.eml"))) >= 10
 
 

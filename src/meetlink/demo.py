@@ -19,11 +19,13 @@ from pathlib import Path
 import attrs
 
 from meetlink import (
+    Conference,
     ConferenceStatus,
     Event,
     HostNotice,
     IssuancePolicy,
     MeetLink,
+    MovedOccurrence,
     Participant,
     Refusal,
     Source,
@@ -153,6 +155,44 @@ def _event(event_id: str, owner: str, title: str, start: datetime, **kw: object)
     )
 
 
+_SHOWN = ("DTSTART", "DTEND", "RRULE", "EXDATE", "RECURRENCE-ID", "SEQUENCE", "URL")
+
+
+def _show_vevent(story: _Story, ics: str) -> None:
+    """The series' lines of every VEVENT in ``ics`` (iCalendar folding undone)."""
+    for line in ics[ics.index("BEGIN:VEVENT") :].replace("\r\n ", "").splitlines():
+        if line.split(":")[0].split(";")[0] in (*_SHOWN, "BEGIN"):
+            story.say("R2", f"    {line}")
+
+
+def _skip_and_move(story: _Story, weekly: Event, issued: Conference) -> None:
+    """R2: the host skips the third week (EXDATE) and moves the fourth an hour later
+    (RECURRENCE-ID): the same Zoom meeting drops and moves those occurrences, and the update
+    raises SEQUENCE."""
+    third, fourth = (weekly.start + timedelta(weeks=n) for n in (2, 3))
+    moved = MovedOccurrence(
+        fourth, fourth + timedelta(hours=1), weekly.end + timedelta(weeks=3, hours=1)
+    )
+    conf = story.ml.save_event(attrs.evolve(weekly, exdates=(third,), moved=(moved,))).conference
+    _check(conf is not None and conf.status is ConferenceStatus.ISSUED, "R2 series updated")
+    assert conf is not None
+    same = (conf.meeting_id, conf.join_url) == (issued.meeting_id, issued.join_url)
+    _check(same, "R2 the same meeting and URL after the change")
+    series = next(m for m in story.zoom.meetings() if str(m["id"]) == conf.meeting_id)
+    starts = [o["start_time"] for o in series["occurrences"]]
+    _check(len(starts) == 7, "R2 the skipped week is gone at Zoom")
+    _check(f"{moved.start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}" in starts, "R2 moved at Zoom")
+    story.say(
+        "R2",
+        f"week 3 skipped, week 4 an hour later: still ONE Zoom meeting, same URL, "
+        f"{len(starts)} occurrences; {story.deliver()} updates mailed; Bob's:",
+    )
+    ics = story.calendar_of("bob@customer.example", "Weekly")
+    for line in ("SEQUENCE:1", "EXDATE;TZID=", "RECURRENCE-ID;TZID="):
+        _check(line in ics, f"R2 update carries {line}")
+    _show_vevent(story, ics)
+
+
 def _tell(story: _Story) -> None:
     ml, zoom, clock = story.ml, story.zoom, story.clock
     alice = zoom.add_user("alice@acme.example")
@@ -211,10 +251,9 @@ def _tell(story: _Story) -> None:
     story.say("R2", f"{story.deliver()} invitations mailed; Bob's iCalendar part:")
     ics = story.calendar_of("bob@customer.example", "Weekly")
     _check("RRULE:FREQ=WEEKLY;COUNT=8" in ics, "R2 invitation carries the RRULE")
-    vevent = ics[ics.index("BEGIN:VEVENT") :].splitlines()
-    for line in vevent:
-        if line.split(":")[0].split(";")[0] in ("DTSTART", "DTEND", "RRULE", "SEQUENCE", "URL"):
-            story.say("R2", f"    {line}")
+    _show_vevent(story, ics)
+    series_event = _event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY;COUNT=8")
+    _skip_and_move(story, series_event, weekly)
     poll = ml.save_event(
         _event("ev-7", "alice", "Kick-off", tomorrow, source=Source.SCHEDULING_POLL)
     )
