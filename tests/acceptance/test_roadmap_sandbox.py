@@ -5,6 +5,7 @@ event, with correct invitations; tenants that did not opt in keep S17/S18."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -265,3 +266,52 @@ def test_teams_gets_one_online_meeting_for_the_series() -> None:
 
         assert sb.meetlink.delete_event("tw1") and sb.meetlink.delete_event("td1")
         assert sb.teams.meetings() == []
+
+
+def _has_calendar(message: EmailMessage) -> bool:
+    return any(part.get_content_type() == "text/calendar" for part in message.walk())
+
+
+def test_on_teams_a_weekly_meeting_is_invited_and_reminded_and_a_poll_issues() -> None:
+    """R2/R3 on Teams as on Zoom: the series' invitation carries the RRULE and the one join
+    URL, every occurrence is reminded once per participant, a poll-confirmed event issues and
+    mails every participant."""
+    with Sandbox(now=T0, with_teams=True) as sb:
+        assert sb.teams is not None
+        _opted_in(sb)
+        _link_teams(sb, "carol")
+        weekly = _event("tw2", "carol", web_meeting="teams", recurrence="FREQ=WEEKLY;COUNT=3")
+        conf = sb.meetlink.save_event(weekly).conference
+        assert conf is not None and conf.status is ConferenceStatus.ISSUED and conf.join_url
+        sb.meetlink.run_pending()
+        for person in PEOPLE:
+            (calendar,) = _calendars(sb, person.email)
+            (vevent,) = calendar.walk("VEVENT")
+            assert vevent["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=3"
+            assert str(vevent["CONFERENCE"]) == conf.join_url
+
+        reminded: dict[str, int] = {p.email: 0 for p in PEOPLE}
+        for n in range(3):
+            sb.clock.set((MONDAY + n * WEEK).astimezone(UTC) - timedelta(minutes=5))
+            assert sb.meetlink.send_due_reminders() == len(PEOPLE)
+            sb.meetlink.run_pending()
+            reminders = [m for m in sb.outbox if not _has_calendar(m)]  # S14: no iCalendar
+            assert len(reminders) == len(PEOPLE) * (n + 1)  # once per participant and occurrence
+        for message in reminders:
+            assert conf.join_url in message.get_body(("plain",)).get_content()
+            reminded[message["To"].addresses[0].addr_spec] += 1
+        assert reminded == {p.email: 3 for p in PEOPLE}
+        assert len(sb.teams.meetings()) == 1
+
+        sb.clock.set(T0)
+        poll = _event("tp1", "carol", web_meeting="teams", source=Source.SCHEDULING_POLL)
+        result = sb.meetlink.save_event(poll)
+        assert result.conference is not None and not result.refusals
+        assert result.conference.status is ConferenceStatus.ISSUED
+        sb.meetlink.run_pending()
+        for person in PEOPLE:
+            mails = [m for m in sb.outbox if m["To"].addresses[0].addr_spec == person.email]
+            assert any(
+                result.conference.join_url in m.get_body(("plain",)).get_content() for m in mails
+            )
+        assert len(sb.teams.meetings()) == 2
