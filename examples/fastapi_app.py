@@ -5,7 +5,7 @@ waits on Zoom or the database.
 
 Run it against the Zoom emulator (no Zoom account needed)::
 
-    pip install "meetlink[starlette]" fastapi uvicorn
+    pip install -e ".[starlette]" fastapi uvicorn   # in a clone of meetlink (docs/quickstart.md)
     meetlink emulator --port 9000 --user alice@example.com \\
         --redirect-uri http://127.0.0.1:8000/meetlink/zoom/callback \\
         --webhook-url http://127.0.0.1:8000/meetlink/zoom/webhook

@@ -3,7 +3,7 @@ the add-on trial, link Zoom, create events with a meeting URL, start and delete 
 
 Run it against the Zoom emulator (no Zoom account needed)::
 
-    pip install "meetlink[flask]"                # from a clone: pip install -e ".[flask]"
+    pip install -e ".[flask]"                    # in a clone of meetlink (docs/quickstart.md)
     meetlink emulator --port 9000 --user alice@example.com \\
         --redirect-uri http://127.0.0.1:8000/meetlink/zoom/callback \\
         --webhook-url http://127.0.0.1:8000/meetlink/zoom/webhook
