@@ -208,25 +208,26 @@ def test_the_provider_types_are_importable_from_the_port() -> None:
 
 
 @pytest.fixture(params=["sqlite-memory", "postgresql", "mariadb"])
-def rooms_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
-    """A Sandbox with the Rooms provider, on each database."""
+def rooms_sandbox(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Sandbox, Rooms]]:
+    """A Sandbox with the Rooms provider, on each database, and the provider."""
+    rooms = Rooms()
     if request.param == "sqlite-memory":
-        with Sandbox(now=T0, providers=[Rooms()]) as sb:
-            yield sb
+        with Sandbox(now=T0, providers=[rooms]) as sb:
+            yield sb, rooms
         return
     require_server(request.param)
     with (
         private_database(request.param, tmp_path) as url,
-        Sandbox(now=T0, database_url=url, isolate=False, providers=[Rooms()]) as sb,
+        Sandbox(now=T0, database_url=url, isolate=False, providers=[rooms]) as sb,
     ):
-        yield sb
+        yield sb, rooms
 
 
-def test_no_link_needed_from_form_to_deletion(rooms_sandbox: Sandbox) -> None:
-    sb = rooms_sandbox
+def test_no_link_needed_from_form_to_deletion(rooms_sandbox: tuple[Sandbox, Rooms]) -> None:
+    sb, rooms = rooms_sandbox
     ml = sb.meetlink
-    rooms = ml._ctx.providers.get("rooms")
-    assert isinstance(rooms, Rooms)
     assert not ml.web_meeting_available("t1", "alice", "rooms")  # the add-on is not active
     ml.contract("t1")
     assert ml.web_meeting_available("t1", "alice", "rooms")  # S11 without any link

@@ -5,8 +5,12 @@ Sandbox. Each must end with every meeting issued, no failed job, few requests pe
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meetlink import ConferenceStatus, Event, MeetLink
 from meetlink.adapters.clock import ManualClock
@@ -95,3 +99,131 @@ def test_sandbox_bulk_under_a_daily_cap_is_paced_not_failed() -> None:
         sb.zoom.daily_meeting_cap = 5
         requests = _bulk(sb.meetlink, sb.zoom, sb.clock)
         _assert_paced(sb.meetlink, sb.zoom, requests)
+
+
+# -- paced release: no stampede at the reset, other accounts never held up ---------------------
+
+
+def _creates_since(zoom: ZoomEmulator, seen: int) -> int:
+    return sum(1 for request in zoom.requests[seen:] if request == ("POST", MEETINGS))
+
+
+def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_others() -> None:
+    spacing = timedelta(seconds=1)  # RetryPolicy.release_spacing's default
+    with Sandbox(now=T0, seed=5, sync_inline=False) as sb:
+        sb.zoom.daily_meeting_cap = 3
+        sb.meetlink.contract("t1")
+        sb.link_user("t1", "alice")
+        sb.link_user("t1", "bob")
+        start = T0 + timedelta(days=30)
+        for i in range(8):
+            sb.meetlink.save_event(_event(f"a{i}", start + timedelta(hours=i)))
+        for i in range(2):
+            sb.meetlink.save_event(_event(f"b{i}", start + timedelta(hours=i), owner="bob"))
+        sb.meetlink.run_pending()
+        # alice: 3 made, the 4th met the cap; bob's jobs ran in the same pass, not held up.
+        assert all(sb.meetlink.conference(f"b{i}").status is ConferenceStatus.ISSUED
+                   for i in range(2))  # fmt: skip
+        issued = [f"a{i}" for i in range(8)
+                  if sb.meetlink.conference(f"a{i}").status is ConferenceStatus.ISSUED]  # fmt: skip
+        assert len(issued) == 3
+        midnight = datetime(2026, 12, 2, tzinfo=UTC)
+        turns = sorted(
+            conf.next_attempt_at
+            for i in range(8)
+            if (conf := sb.meetlink.conference(f"a{i}")).status is ConferenceStatus.PENDING
+            and conf.next_attempt_at is not None
+        )
+        assert len(turns) == 5 and turns[0] >= midnight
+        assert all(later - earlier >= spacing for earlier, later in itertools.pairwise(turns))
+        # A new event of bob's is still issued at once while alice waits.
+        sb.meetlink.save_event(_event("b9", start, owner="bob"))
+        seen = len(sb.zoom.requests)
+        sb.meetlink.run_pending()
+        assert sb.meetlink.conference("b9").status is ConferenceStatus.ISSUED
+        assert _creates_since(sb.zoom, seen) == 1  # bob's; alice's account is not asked
+        # Just before the reset nothing of alice's runs; at the reset one job per slot.
+        sb.clock.set(midnight - timedelta(seconds=1))
+        seen = len(sb.zoom.requests)
+        sb.meetlink.run_pending()
+        assert _creates_since(sb.zoom, seen) == 0
+        per_slot = []
+        for _ in range(4):
+            sb.clock.set(max(sb.clock.now() + spacing, midnight))
+            seen = len(sb.zoom.requests)
+            sb.meetlink.run_pending()
+            per_slot.append(_creates_since(sb.zoom, seen))
+        # Three slots make the day's three meetings; the fourth meets the cap again.
+        assert per_slot == [1, 1, 1, 1]
+        assert sum(sb.meetlink.conference(f"a{i}").status is ConferenceStatus.ISSUED
+                   for i in range(8)) == 6  # fmt: skip
+        assert sb.meetlink.failed_jobs() == []
+
+
+# -- property: waits never fail a job whose event is ahead --------------------------------------
+
+_RETRY_AFTER = st.sampled_from([1, 5, 60, 600, 3600, 4 * 3600, 86400, 3 * 86400])
+_STEP = st.one_of(
+    st.tuples(st.just("429"), st.integers(1, 6), _RETRY_AFTER),  # a burst of 429s
+    st.tuples(st.just("cap"), st.integers(0, 2), st.just(0)),  # the day's cap drops
+    st.tuples(
+        st.just("run"), st.sampled_from([1, 10, 60, 6 * 60, 24 * 60, 3 * 24 * 60]), st.just(0)
+    ),  # minutes of clock time, then a worker pass
+)
+
+
+@settings(max_examples=25)
+@given(steps=st.lists(_STEP, min_size=1, max_size=12), seed=st.integers(0, 2**16))
+def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
+    steps: list[tuple[str, int, int]], seed: int
+) -> None:
+    """Random bursts of 429s (any Retry-After, beyond the 25-hour clamp too) and days whose
+    cap is tiny, with a worker at random times: while the events are ahead no job fails, and
+    once Zoom allows progress again every meeting is issued, with one create per meeting
+    plus one per 429 answered (at most one cap hit per account and day), never a listing."""
+    owners = ("alice", "bob")
+    with Sandbox(now=T0, seed=seed, sync_inline=False) as sb:
+        sb.meetlink.contract("t1")
+        for owner in owners:
+            sb.link_user("t1", owner)
+        start = T0 + timedelta(days=60)  # every step together stays well before it
+        ids = [f"{owner}-{i}" for owner in owners for i in range(3)]
+        for event_id in ids:
+            sb.meetlink.save_event(_event(event_id, start, owner=event_id.split("-")[0]))
+        injected = 0
+
+        def check_nothing_failed() -> None:
+            assert sb.meetlink.failed_jobs() == []
+            for event_id in ids:
+                conf = sb.meetlink.conference(event_id)
+                assert conf is not None and conf.status in (
+                    ConferenceStatus.PENDING, ConferenceStatus.ISSUED), conf  # fmt: skip
+
+        for kind, amount, retry_after in steps:
+            if kind == "429":
+                sb.zoom.fail_next(amount, status=429, method="POST", path=MEETINGS,
+                                  retry_after=retry_after)  # fmt: skip
+                injected += amount
+            elif kind == "cap":
+                sb.zoom.daily_meeting_cap = amount
+            else:
+                sb.clock.advance(timedelta(minutes=amount))
+                sb.meetlink.run_pending()
+            check_nothing_failed()
+        # Zoom allows progress again: the cap is back and the 429s are used up or cleared.
+        sb.zoom.daily_meeting_cap = 100
+        days = 0
+        while any(sb.meetlink.conference(e).status is not ConferenceStatus.ISSUED for e in ids):
+            sb.meetlink.run_pending()
+            check_nothing_failed()
+            sb.clock.advance(timedelta(hours=6))
+            days += 1
+            if days == 8:
+                sb.zoom.clear_faults()  # bursts still queued (never asked for): drop them
+            assert days < 40, "not issued while Zoom allows progress"
+        answered_429 = injected - sb.zoom.pending_faults()
+        elapsed_days = (sb.clock.now() - T0).days + 1
+        requests = Counter(sb.zoom.requests)
+        assert len(sb.zoom.meetings()) == len(ids)
+        assert requests[("POST", MEETINGS)] <= len(ids) + answered_429 + elapsed_days * 2
+        assert requests[("GET", MEETINGS)] == 0

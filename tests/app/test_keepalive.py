@@ -10,6 +10,7 @@ import pytest
 
 from meetlink import MeetLink
 from meetlink.adapters.mail import RecordingMailer
+from meetlink.adapters.memory.storage import InMemoryStorage
 from meetlink.app.keepalive import LOOK_EVERY, PROVIDER_PAUSE
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import InvalidInput, InvalidSetting, ProviderUnavailable, RateLimited
@@ -116,10 +117,10 @@ def test_a_dead_grant_ends_the_link_at_once_with_a_notice() -> None:
 
 
 def test_two_instances_refresh_an_idle_link_once() -> None:
-    world = make_world()
+    storage = InMemoryStorage()  # the same database for both instances (two processes)
+    world = make_world(storage=storage)
     _linked(world, "alice")
     world.clock.advance(31 * DAY)
-    storage = world.meetlink._ctx.storage  # the same database, another process
     other = MeetLink(storage=storage, providers=[world.zoom], mailer=RecordingMailer(),
                      clock=world.clock)  # fmt: skip
     entered, release = threading.Event(), threading.Event()

@@ -235,7 +235,7 @@ def _no_secrets(b: Browser, start_url: str) -> None:
     a client or webhook secret."""
     secrets = [start_url, start_url.split("?", 1)[1]]
     for control in b.demo.controls.values():
-        app = control._call("GET", "/")
+        app = control.app()
         secrets += [app["client_secret"]] + (
             [app["webhook_secret"]] if "webhook_secret" in app else []
         )

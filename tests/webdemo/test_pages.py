@@ -100,7 +100,7 @@ def test_no_token_start_url_or_secret_in_any_page(visitor: Visitor) -> None:
     _every_page(visitor)
     secrets = [start_url, start_url.split("?", 1)[1]]
     for control in visitor.demo.controls.values():
-        app = control._call("GET", "/")
+        app = control.app()
         secrets += [
             app["client_secret"],
             *([app["webhook_secret"]] if "webhook_secret" in app else []),

@@ -185,9 +185,15 @@ class MeetingSync:
             try:
                 meeting = self._tokens.call(holder, lambda p, t: p.create_meeting(t, request))
             except ProviderError as exc:
-                if known_absent and not _maybe_applied(exc):
-                    failed = lc.Failed(error=_describe(exc), known_absent=True)
-                    self._move(event_id, conf.marker, failed)
+                if not _maybe_applied(exc):
+                    if known_absent:
+                        failed = lc.Failed(error=_describe(exc), known_absent=True)
+                        self._move(event_id, conf.marker, failed)
+                elif not self._wanted(event_id, conf.marker):
+                    # The event was deleted or its URL withdrawn while the create was in
+                    # flight (scenario 18), and the create may have landed after the
+                    # withdrawal's delete looked for it: look again, by the marker.
+                    self._undo(holder, conf.marker, None, maybe_created=True)
                 raise
         created = lc.Created(
             meeting_id=meeting.meeting_id,
@@ -200,18 +206,31 @@ class MeetingSync:
         # The event was deleted or its URL withdrawn while we created (scenario 18): the
         # meeting goes through a delete job, retried until the provider confirms.
         log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
-        # Exactly this meeting (its own job: a conference may still use the marker).
+        self._undo(holder, conf.marker, meeting.meeting_id, maybe_created=False)
+        return False
+
+    def _wanted(self, event_id: str, marker: str) -> bool:
+        """Whether the event's conference still wants the work done under ``marker``."""
+        conf = self._ctx.read(lambda uow: uow.conferences.get(event_id))
+        return conf is not None and conf.marker == marker
+
+    def _undo(
+        self, holder: LinkRecord, marker: str, meeting_id: str | None, *, maybe_created: bool
+    ) -> None:
+        """Queue the compensation of a create no conference wants: delete ``meeting_id``
+        (its own job: a conference may still use the marker), or look for what the create
+        made by ``marker`` when its answer was not seen."""
         effect = lc.DeleteMeeting(
             provider=holder.provider,
             external_account_id=holder.external_account_id,
-            meeting_id=meeting.meeting_id,
-            marker=conf.marker,
-            maybe_created=False,
+            meeting_id=meeting_id,
+            marker=marker,
+            maybe_created=maybe_created,
         )
         now = self._ctx.clock.now()
-        undo = delete_request(effect, now, key=f"{effect.provider}:{meeting.meeting_id}")
+        key = None if meeting_id is None else f"{effect.provider}:{meeting_id}"
+        undo = delete_request(effect, now, key=key)
         self._ctx.transaction(lambda uow: self._queue.ask(uow, undo, now))
-        return False
 
     def _store_created(self, event_id: str, marker: str, created: lc.Created, job: Job) -> bool:
         """Record the new meeting; False when the conference no longer wants it."""

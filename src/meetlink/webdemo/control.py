@@ -32,6 +32,13 @@ class EmulatorController:
         answer.raise_for_status()
         return answer.json()
 
+    def app(self) -> dict[str, Any]:
+        """The registered app as the emulator describes it (``client_id``,
+        ``client_secret``, ``redirect_uri``, ``webhook_secret`` for Zoom): what a test needs
+        to check that no page shows a secret."""
+        described: dict[str, Any] = self._call("GET", "/")
+        return described
+
     def fail_next(self, **arguments: Any) -> None:
         """The next matching requests fail: ``fail_next``'s keyword arguments (``count``,
         ``status``, ``method``, ``path``, ``retry_after``)."""
