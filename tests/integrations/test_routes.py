@@ -184,3 +184,26 @@ def test_redirect_to_may_be_computed_from_the_request(sandbox: Sandbox) -> None:
         "https://app.example.com/u/alice?meetlink=linked&provider=zoom"
     )
     assert REDIRECT_TO.startswith("/")
+
+
+def test_a_teams_user_sent_back_for_admin_approval_goes_back_with_that_reason() -> None:
+    """Entra's "return to app" after "Need admin approval" comes back as ``access_denied``
+    with ``error_subcode=cancel``: the route passes the sub-code on, so the host hears
+    ``admin_approval_required``, not ``denied``."""
+    with Sandbox(now=T0, seed=3, with_teams=True) as sb:
+        assert sb.teams is not None
+        sb.meetlink.start_trial("t1")
+        sb.teams.require_admin_consent()
+        user = sb.teams.add_user("ann@contoso.example")
+        for maker in (flask_host(sb.meetlink), starlette_host(sb.meetlink, use_async=True)):
+            request = sb.meetlink.begin_link("t1", "alice", provider="teams")
+            back = sb.teams.consent(request.authorize_url, user, return_to_app=True)
+            assert back["error"] == "access_denied" and back["error_subcode"] == "cancel"
+            with maker as host:
+                host.session.user = ("t1", "alice")
+                reply = host.get(f"/meetlink/teams/callback?{urlencode(back)}")
+                assert sb.meetlink.link("alice", "teams") is None
+            assert reply.status == 303 and reply.location is not None
+            params = parse_qs(urlsplit(reply.location).query)
+            assert params["meetlink"] == ["admin_approval_required"]
+            assert params["provider"] == ["teams"]
