@@ -34,6 +34,16 @@ class KeyMistake:
     notices: list[HostNotice]
     storages: list[SqlStorage]
     account: FakeAccount
+    keys: tuple[str, str]  # (right, wrong)
+    url: str
+
+    def reencrypt_under(self, first: str) -> None:
+        """An operator's rotation: every stored token re-encrypted under ``first``."""
+        store = SqlStorage(self.url, encryption_keys=[first, *set(self.keys) - {first}])
+        try:
+            store.rotate_keys()
+        finally:
+            store.close()
 
     def stored_tokens(self) -> list[str | None]:
         with self.storages[0].engine.connect() as conn:
@@ -46,7 +56,8 @@ class KeyMistake:
 
 @pytest.fixture
 def mistake(database_url: str) -> Iterator[KeyMistake]:
-    right_storage = SqlStorage(database_url, encryption_keys=[generate_key()], create_schema=True)
+    keys = (generate_key(), generate_key())
+    right_storage = SqlStorage(database_url, encryption_keys=[keys[0]], create_schema=True)
     with right_storage.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(delete(table))
@@ -55,7 +66,7 @@ def mistake(database_url: str) -> Iterator[KeyMistake]:
     account = world.zoom.add_account("alice@corp.example")
     world.link("alice", account)
     notices: list[HostNotice] = []
-    wrong_storage = SqlStorage(database_url, encryption_keys=[generate_key()])
+    wrong_storage = SqlStorage(database_url, encryption_keys=[keys[1]])
     wrong = MeetLink(
         storage=wrong_storage,
         providers=[world.zoom],
@@ -64,7 +75,8 @@ def mistake(database_url: str) -> Iterator[KeyMistake]:
         clock=world.clock,
         listener=notices.append,
     )
-    yield KeyMistake(world, wrong, notices, [right_storage, wrong_storage], account)
+    yield KeyMistake(world, wrong, notices, [right_storage, wrong_storage], account, keys,
+                     database_url)  # fmt: skip
     wrong.close()
     world.meetlink.close()
 
@@ -217,3 +229,18 @@ def test_keep_alive_skips_the_link_tells_the_operator_once_and_refreshes_when_th
 
     assert mistake.right.meetlink.keep_alive() == 1  # the right key is deployed again
     assert mistake.right.zoom.calls.count("refresh") == refreshes + 1
+
+
+def test_keep_alive_tells_the_operator_anew_after_the_link_was_readable_in_between(
+    mistake: KeyMistake,
+) -> None:
+    right_key, wrong_key = mistake.keys
+    mistake.right.clock.advance(timedelta(days=31))
+    assert mistake.wrong.keep_alive() == 0
+    mistake.reencrypt_under(wrong_key)  # the tokens become readable by this deployment
+    assert mistake.wrong.keep_alive() == 1
+    mistake.reencrypt_under(right_key)  # and unreadable again: a new mistake
+    mistake.right.clock.advance(timedelta(days=31))
+    assert mistake.wrong.keep_alive() == 0
+    told = [n for n in mistake.notices if n.kind is HostNoticeKind.CREDENTIALS_UNREADABLE]
+    assert len(told) == 2

@@ -128,6 +128,8 @@ class KeepAlive:
             log.warning("keep-alive: refreshing link %s failed: %s", link.id, exc)
             return 0
         log.info("keep-alive: link %s at %s refreshed", link.id, link.provider)
+        with self._lock:
+            self._unreadable.discard(link.id)  # readable again: a new mistake is told anew
         return 1
 
     def _tell_unreadable(self, link: LinkRecord, exc: CredentialError) -> None:
