@@ -251,3 +251,79 @@ def test_add_inserts_a_new_job_and_refuses_a_known_key(storage: Storage) -> None
         assert uow.jobs.find("mail", "<m1@x>") == job
         with pytest.raises(ConcurrentUpdate):
             uow.jobs.add(attrs.evolve(job, id="job-add-2"))
+
+
+def test_add_new_inserts_once_per_key_without_an_error(storage: Storage) -> None:
+    request = JobRequest(kind="sync", key="e-new", run_at=T0)
+    job = ask(None, request, now=T0, new_id="job-new-1")
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.add_new(job) is True
+        # The same (kind, key) under another id, and the same id: nothing changes.
+        assert uow.jobs.add_new(attrs.evolve(job, id="job-new-2", payload={"v": 2})) is False
+        assert uow.jobs.add_new(attrs.evolve(job, key="other")) is False
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.find("sync", "e-new") == job
+        assert uow.jobs.find("sync", "other") is None
+
+
+def test_add_all_inserts_every_job_or_refuses_a_known_key(storage: Storage) -> None:
+    jobs = [
+        ask(None, JobRequest(kind="mail", key=f"<all{n}@x>", run_at=T0), now=T0, new_id=f"a{n}")
+        for n in range(3)
+    ]
+    with storage.unit_of_work() as uow:
+        uow.jobs.add_all([])
+        uow.jobs.add_all(jobs)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert [uow.jobs.get(job.id) for job in jobs] == jobs
+        with pytest.raises(ConcurrentUpdate):
+            uow.jobs.add_all([attrs.evolve(jobs[0], id="a-dup")])
+
+
+def test_ask_to_run_stores_a_new_job_claimed(storage: Storage) -> None:
+    request = JobRequest(kind="sync", key="run", run_at=T0, provider="zoom", account="acc")
+    with storage.unit_of_work() as uow:
+        stored, claimed = QUEUE.ask_to_run(uow, request, T0)
+        assert claimed == stored
+        assert (stored.status, stored.lease_until, stored.generation) == (
+            JobStatus.RUNNING, T0 + LEASE, 0,
+        )  # fmt: skip
+        # Asked again while it runs: merged the usual way (a newer generation), not claimed.
+        again, taken = QUEUE.ask_to_run(uow, request, T0)
+        assert taken is None and (again.id, again.generation) == (stored.id, 1)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(stored.id) == again
+
+
+def test_ask_to_run_leaves_a_job_whose_account_waits_pending(storage: Storage) -> None:
+    until = T0 + timedelta(minutes=3)
+    with storage.unit_of_work() as uow:
+        uow.jobs.put_account_wait(AccountWait(provider="zoom", account="busy", until=until,
+                                              next_slot=until))  # fmt: skip
+        request = JobRequest(kind="sync", key="w", run_at=T0, provider="zoom", account="busy")
+        stored, claimed = QUEUE.ask_to_run(uow, request, T0)
+        assert claimed is None and stored.status is JobStatus.PENDING
+        later, _ = QUEUE.ask_to_run(uow, attrs.evolve(request, key="l", run_at=until), T0)
+        assert later.status is JobStatus.PENDING  # not due yet: never claimed
+        uow.commit()
+
+
+def test_remove_done_is_a_compare_and_delete(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        job = _ask(uow, "cad")
+        failed = _ask(uow, "cad-failed")
+        QUEUE.claim(uow, T0, 10)
+        QUEUE.give_up(uow, uow.jobs.get(failed.id), "no")  # type: ignore[arg-type]
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.remove_done(job.id, job.generation + 1) is False  # another generation
+        assert uow.jobs.remove_done(failed.id, failed.generation) is False  # FAILED stays
+        assert uow.jobs.remove_done("ghost", 0) is False
+        assert uow.jobs.remove_done(job.id, job.generation) is True
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.get(job.id) is None
+        assert uow.jobs.get(failed.id) is not None

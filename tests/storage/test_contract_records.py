@@ -41,6 +41,23 @@ def test_event_put_get_replace_delete(storage: Storage) -> None:
         assert uow.events.get("e1") is None
 
 
+def test_event_with_its_conference_in_one_read(storage: Storage) -> None:
+    with storage.unit_of_work() as uow:
+        uow.events.put(event_record("alone"))
+        uow.events.put(event_record("both", remind_at=T0))
+        uow.conferences.put(conference("both", meeting_id="89012345678"))
+        uow.conferences.put(conference("orphan"))  # no event: not looked for
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.events.get_with_conference("alone") == (uow.events.get("alone"), None)
+        for for_update in (False, True):
+            both = uow.events.get_with_conference("both", for_update=for_update)
+            assert both == (uow.events.get("both"), uow.conferences.get("both"))
+            assert both[1] is not None and both[1].meeting_id == "89012345678"
+        assert uow.events.get_with_conference("orphan") == (None, None)
+        assert uow.events.get_with_conference("ghost", for_update=True) == (None, None)
+
+
 def test_due_reminders_earliest_first_with_limit(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
         uow.events.put(event_record("late", remind_at=T0 + timedelta(minutes=2)))

@@ -14,6 +14,7 @@ import pytest
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.zoom import ZoomUser
 from meetlink.adapters.zoom.emulator_state import APP_SCOPES
+from meetlink.adapters.zoom.provider import POLICY_TTL
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.errors import (
@@ -124,6 +125,34 @@ def test_generated_passcode_meets_the_account_policy(
         if rules.get("only_allow_numeric"):
             assert made.passcode.isdigit()
     assert ("GET", "/v2/users/me/settings") in zoom.emulator.requests
+
+
+def _settings_reads(zoom: EmulatorTarget) -> int:
+    return zoom.emulator.requests.count(("GET", "/v2/users/me/settings"))
+
+
+def test_policy_is_read_once_per_token_for_a_while(zoom: EmulatorTarget) -> None:
+    _, tokens = _link(zoom)
+    for n in range(3):
+        zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, f"m{n}"))
+    assert _settings_reads(zoom) == 1  # one GET of the settings for three creates
+    zoom.clock.advance(POLICY_TTL)
+    zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, "later"))
+    assert _settings_reads(zoom) == 2  # kept no longer than POLICY_TTL
+
+
+def test_a_policy_changed_since_it_was_read_is_read_again(zoom: EmulatorTarget) -> None:
+    user, tokens = _link(zoom)
+    zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, "before"))
+    zoom.emulator.set_passcode_policy(user.account_id, length=8, only_allow_numeric=True)
+    made = zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, "after"))
+    # The create with the policy read before was refused (300, nothing made); the policy was
+    # read again and the second try fits it.
+    assert made.passcode is not None and made.passcode.isdigit() and len(made.passcode) >= 8
+    assert _settings_reads(zoom) == 2
+    assert [m.marker for m in zoom.provider.find_by_marker(tokens.access_token, "after")] == [
+        "after"
+    ]
 
 
 def test_policy_refusal_comes_as_xml_and_is_read(zoom: EmulatorTarget) -> None:

@@ -38,12 +38,18 @@ log = logging.getLogger("meetlink.conferences")
 @attrs.frozen
 class SavePlan:
     """What one save decided: the reasons and notices, the jobs to try at once, and the
-    host notices to send once it committed."""
+    host notices to send once it committed; the event and conference as stored, and the
+    owner's active link (so that the same unit of work can go on without reading them
+    again)."""
 
     refusals: tuple[Refusal, ...]
     notices: tuple[Notice, ...]
     jobs: tuple[Job, ...]
     host_notices: tuple[HostNotice, ...] = ()
+    record: EventRecord | None = None
+    conference: ConferenceRecord | None = None
+    link: LinkRecord | None = None
+    claimed: tuple[Job, ...] = ()  # with ``run_now``: the sync job, claimed already
 
 
 def _schedule(event: Event) -> tuple[object, ...]:
@@ -63,9 +69,10 @@ class Conferences:
         self._ctx = ctx
         self._moves = moves
 
-    def plan_save(self, uow: UnitOfWork, event: Event) -> SavePlan:
+    def plan_save(self, uow: UnitOfWork, event: Event, *, run_now: bool = False) -> SavePlan:
         """Store ``event`` and decide its conference (S11, S17, S18, S21, S22). The event's
-        row is locked first: a concurrent save of the same event waits for this one."""
+        row is locked first: a concurrent save of the same event waits for this one.
+        ``run_now``: the caller runs the sync job at once if it can (stored claimed)."""
         ctx, now = self._ctx, self._ctx.clock.now()
         old = uow.events.get(event.id, for_update=True)
         check_event_owner(old, event)  # an id belongs to the tenant that first saved it
@@ -81,13 +88,17 @@ class Conferences:
         )
         old_event = old.event if old else None
         jobs: list[Job] = []
+        claimed: list[Job] = []
         host_notices: list[HostNotice] = []
 
         def move(happening: lc.Happening) -> None:
             nonlocal record, conf
-            applied = self._moves.apply(uow, record, conf, happening, old_event=old_event)
+            applied = self._moves.apply(
+                uow, record, conf, happening, old_event=old_event, run_now=run_now
+            )
             record, conf = applied.event, applied.conference
             jobs.extend(applied.jobs)
+            claimed.extend(applied.claimed)
             host_notices.extend(applied.notices)
 
         # Only the event itself withdraws a URL (unticked, or no longer allowed: S17, S18).
@@ -122,7 +133,16 @@ class Conferences:
         else:
             uow.events.put(record)
         refusals = decision.refusals if conf is None else ()
-        return SavePlan(refusals, tuple(notices), tuple(jobs), tuple(host_notices))
+        return SavePlan(
+            refusals,
+            tuple(notices),
+            tuple(jobs),
+            tuple(host_notices),
+            record,
+            conf,
+            link,
+            tuple(claimed),
+        )
 
     def _follow(
         self,

@@ -22,11 +22,11 @@ from meetlink.app.registry import ProviderRegistry
 from meetlink.app.reminders import Reminders
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
-from meetlink.app.sync import MeetingSync
+from meetlink.app.sync import Inline, MeetingSync
 from meetlink.app.tenancy import event_of_tenant
 from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked
-from meetlink.domain.conference import Conference, ConferenceStatus
+from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceStatus
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy, Notice
 from meetlink.domain.links import AccountLink
@@ -105,7 +105,7 @@ class MeetLink:
         asked_again = AskedAgain()
         self._conferences = Conferences(self._ctx, moves)
         self._reminders = Reminders(self._ctx, self._mailing)
-        sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
+        sync = self._sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
         self._runner = JobRunner(
             self._ctx,
             self._queue,
@@ -258,15 +258,46 @@ class MeetLink:
         """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
         inline = self._ctx.settings.sync_inline
 
-        def work(uow: UnitOfWork, out: list[HostNotice]) -> tuple[SavePlan, list[Job]]:
-            plan = self._conferences.plan_save(uow, event)
+        def work(
+            uow: UnitOfWork, out: list[HostNotice]
+        ) -> tuple[SavePlan, list[Job], Inline | None, Conference | None]:
+            plan = self._conferences.plan_save(uow, event, run_now=inline)
             out.extend(plan.host_notices)
-            return plan, self._claim(uow, plan.jobs) if inline else []
+            claimed = list(plan.claimed)
+            if inline:  # the jobs not claimed as they were asked for (e.g. deletions)
+                taken = {job.id for job in claimed}
+                claimed += self._claim(uow, [j for j in plan.jobs if j.id not in taken])
+            prepared = None
+            if any(job.kind == SYNC_JOB for job in claimed) and plan.record and plan.conference:
+                # The sync job's first pass (the intent of a create) commits with the event:
+                # one unit of work fewer before the provider call.
+                prepared = self._sync.prepare_inline(
+                    uow, plan.record, plan.conference, plan.link, out
+                )
+            # Nothing runs after this unit of work: the conference is as it leaves it.
+            view = None if claimed else self._view(uow, plan.conference, event.id, plan.jobs)
+            return plan, claimed, prepared, view
 
-        plan, claimed = self._ctx.transaction_notifying(work)
+        plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
+        settled = None
         for job in claimed:
-            self._runner.run_now(job, claimed=True)
-        conference = self.conference(event.id)
+            if job.kind != SYNC_JOB or prepared is None:
+                self._runner.run_now(job, claimed=True)
+                continue
+            self._sync.expect(job.id, prepared)
+            try:
+                self._runner.run_now(job, claimed=True)
+            finally:
+                settled = self._sync.settled(job.id)
+        if not claimed:
+            conference = view
+        elif settled is not None and settled.finished:
+            # The unit of work that finished the job left this conference, with no work to
+            # come: no need to read it back.
+            stored = settled.conference
+            conference = stored.public() if stored is not None else None
+        else:
+            conference = self.conference(event.id)
         refusals = plan.refusals
         if conference is None and event.web_meeting is not None and not refusals:
             # The inline attempt found the link gone (e.g. the grant was refused): say why.
@@ -309,7 +340,22 @@ class MeetLink:
     def _claim(self, uow: UnitOfWork, jobs: Iterable[Job]) -> list[Job]:
         """Claim the jobs a change just asked for, in the same transaction, to run them now."""
         now = self._ctx.clock.now()
-        return [c for j in jobs if (c := self._queue.claim_job(uow, j.id, now)) is not None]
+        latest = {job.id: job for job in jobs}  # as asked last in this unit of work
+        return [c for j in latest.values() if (c := self._queue.claim_asked(uow, j, now))]
+
+    @staticmethod
+    def _view(
+        uow: UnitOfWork, conf: ConferenceRecord | None, event_id: str, asked: Iterable[Job]
+    ) -> Conference | None:
+        """The host's view of ``conf`` as this unit of work stores it: ``next_attempt_at``
+        from its pending sync job (one just asked for, else the stored one)."""
+        if conf is None:
+            return None
+        job = next((j for j in asked if j.kind == SYNC_JOB and j.key == event_id), None)
+        if job is None:
+            job = uow.jobs.find(SYNC_JOB, event_id)
+        waiting = job is not None and job.status is JobStatus.PENDING
+        return conf.public(next_attempt_at=job.run_at if waiting and job else None)
 
     @checked
     def conference(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:

@@ -26,7 +26,7 @@ from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Span
 from meetlink.domain.jobs import JobRequest, ask
 from meetlink.domain.notification import MailKind, plan_mails
-from meetlink.domain.records import EventRecord
+from meetlink.domain.records import EventRecord, Job
 from meetlink.ports.mailer import MailContent
 from meetlink.ports.storage import UnitOfWork
 
@@ -96,24 +96,25 @@ class Mailing:
         if old_event is not None:
             for p in old_event.participants:
                 by_email.setdefault(p.email, p)
+        jobs = []
         for mail in planned:
             state = before if mail.kind is MailKind.CANCELLATION else after
             assert state is not None
             participant = by_email.get(mail.email, Participant(mail.email))
-            self.queue(uow, record.event, conf, mail.kind, participant, state, sequence)
+            jobs.append(self.mail_job(record.event, conf, mail.kind, participant, state, sequence))
+        uow.jobs.add_all(jobs)  # one statement for every participant's mail
         return record
 
-    def queue(
+    def mail_job(
         self,
-        uow: UnitOfWork,
         event: Event,
         conf: ConferenceRecord | None,
         kind: MailKind,
         participant: Participant,
         state: MailedState,
         sequence: int,
-    ) -> None:
-        """Compose one mail and queue its delivery."""
+    ) -> Job:
+        """The job that delivers one mail (its content fixed now), to be added."""
         ctx = self._ctx
         now = ctx.clock.now()
         provider = ctx.providers.find(conf.provider if conf else None)
@@ -150,7 +151,7 @@ class Mailing:
         request = JobRequest(
             kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content)
         )
-        uow.jobs.add(ask(None, request, now=now, new_id=uuid.uuid4().hex))
+        return ask(None, request, now=now, new_id=uuid.uuid4().hex)
 
     def deliver(self, payload: dict[str, Any]) -> None:
         """Compose the queued mail and hand it to the mailer (a job handler). Content no mail

@@ -39,6 +39,7 @@ class Applied:
     event: EventRecord
     jobs: tuple[Job, ...] = ()
     notices: tuple[HostNotice, ...] = ()
+    claimed: tuple[Job, ...] = ()  # with ``run_now``: the sync job, claimed by this worker
 
 
 def delete_request(
@@ -78,18 +79,27 @@ class ConferenceMoves:
         happening: lc.Happening,
         *,
         old_event: Event | None = None,
+        run_now: bool = False,
     ) -> Applied:
         """Move ``conf`` (of ``record``'s event) by ``happening``; store the conference and
-        queue what the move owes. The event record is returned, not stored."""
+        queue what the move owes. The event record is returned, not stored. ``run_now``:
+        the caller runs the sync job at once if it can (it is then stored claimed)."""
         now = self._ctx.clock.now()
         outcome = lc.advance(conf, happening, now)
         after = outcome.record
         jobs: list[Job] = []
+        claimed: list[Job] = []
         notices: list[HostNotice] = []
         for effect in outcome.effects:
             if isinstance(effect, lc.Sync):
                 assert after is not None
-                jobs.append(self._queue.ask(uow, self.sync_request(after, now), now))
+                request = self.sync_request(after, now)
+                if run_now:
+                    job, taken = self._queue.ask_to_run(uow, request, now)
+                    jobs.append(job)
+                    claimed.extend([taken] if taken is not None else [])
+                else:
+                    jobs.append(self._queue.ask(uow, request, now))
             elif isinstance(effect, lc.DeleteMeeting):
                 jobs.append(self._queue.ask(uow, delete_request(effect, now), now))
             elif isinstance(effect, lc.Mail):
@@ -106,7 +116,7 @@ class ConferenceMoves:
             uow.conferences.put(after)
         elif conf is not None:
             uow.conferences.delete(conf.event_id)
-        return Applied(after, record, tuple(jobs), tuple(notices))
+        return Applied(after, record, tuple(jobs), tuple(notices), tuple(claimed))
 
     def apply_stored(
         self,
@@ -119,16 +129,15 @@ class ConferenceMoves:
         """Lock the event, read its conference as stored, apply ``happening`` and store what
         changed. None (nothing done): no such event, or its conference is no longer on
         ``on_account`` (provider, account) when that is given."""
-        record = uow.events.get(event_id, for_update=True)
+        record, conf = uow.events.get_with_conference(event_id, for_update=True)
         if record is None:
             return None
-        conf = uow.conferences.get(event_id)
         if on_account is not None and (
             conf is None or (conf.provider, conf.external_account_id) != on_account
         ):
             return None
         applied = self.apply(uow, record, conf, happening)
-        if applied.event is not record:
+        if applied.event != record:  # e.g. a new SEQUENCE (an equal copy needs no write)
             uow.events.put(applied.event)
         return applied
 

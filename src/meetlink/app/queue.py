@@ -34,6 +34,25 @@ class JobQueue:
             uow.jobs.put(job)
         return job
 
+    def ask_to_run(
+        self, uow: UnitOfWork, request: JobRequest, now: datetime
+    ) -> tuple[Job, Job | None]:
+        """:meth:`ask`, for a caller that runs the work at once if it can: a new job that is
+        due, on an account that does not wait, is stored already claimed by this worker (one
+        insert, no read of the job first). Returns the job as stored and the claimed job, or
+        None when the usual way was taken (a job for the same work exists, the account waits,
+        or it is not due yet)."""
+        job = rules.ask(None, request, now=now, new_id=uuid.uuid4().hex)
+        if rules.is_due(job, now):
+            wait = None
+            if job.provider is not None and job.account is not None:
+                wait = uow.jobs.account_wait(job.provider, job.account, for_update=True)
+            if wait is None or not wait.holds(now):
+                claimed = rules.claim(job, now, now + self._lease)
+                if uow.jobs.add_new(claimed):
+                    return claimed, claimed
+        return self.ask(uow, request, now), None
+
     def claim(self, uow: UnitOfWork, now: datetime, limit: int) -> list[Job]:
         """Take up to ``limit`` due jobs (a job whose account waits is deferred instead)."""
         taken = [self.take(uow, job, now) for job in uow.jobs.due(now, limit)]
@@ -43,6 +62,13 @@ class JobQueue:
         """Take this one job if it is due and its account does not wait; else None."""
         job = uow.jobs.get(job_id, for_update=True)
         if job is None or not rules.is_due(job, now):
+            return None
+        return self.take(uow, job, now)
+
+    def claim_asked(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
+        """Take ``job`` as :meth:`ask` returned it in this unit of work (so it is stored
+        exactly so, and locked: no need to read it again) if it is due; else None."""
+        if not rules.is_due(job, now):
             return None
         return self.take(uow, job, now)
 
@@ -64,6 +90,8 @@ class JobQueue:
     def finish(self, uow: UnitOfWork, job_id: str, generation: int) -> bool:
         """The work of ``generation`` is done. True when the job is gone; False when it was
         asked for again meanwhile and runs again."""
+        if uow.jobs.remove_done(job_id, generation):
+            return True  # rules.finish: the generation that ran is the latest, the job goes
         job = uow.jobs.get(job_id, for_update=True)
         if job is None or job.status is JobStatus.FAILED:
             return True

@@ -95,12 +95,13 @@ class Reminders:
             exdates=(),
             moved=(),
         )
-        queued = 0
         event = record.event
-        for participant in event.participants:
-            if uow.reminders.record(event.id, participant.email, occurrence.start):
-                self._mailing.queue(
-                    uow, event, conf, MailKind.REMINDER, participant, told, record.sequence
-                )
-                queued += 1
-        return queued
+        jobs = [
+            self._mailing.mail_job(
+                event, conf, MailKind.REMINDER, participant, told, record.sequence
+            )
+            for participant in event.participants
+            if uow.reminders.record(event.id, participant.email, occurrence.start)
+        ]
+        uow.jobs.add_all(jobs)  # one statement for every participant's reminder
+        return len(jobs)

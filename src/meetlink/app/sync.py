@@ -13,6 +13,7 @@ was deleted or its URL withdrawn is deleted again (compensation, through a delet
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import attrs
@@ -39,7 +40,7 @@ from meetlink.errors import GrantRevoked, MeetingGone, NotLinked, ProviderError,
 from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["PARK", "MeetingSync"]
+__all__ = ["PARK", "Inline", "MeetingSync"]
 
 #: How long a delete waits for its account to be linked again before looking once more.
 PARK = timedelta(days=1)
@@ -55,6 +56,31 @@ class _Work:
     event: Event
     conf: ConferenceRecord
     holder: LinkRecord
+
+
+@attrs.frozen
+class _Stored:
+    """What a unit of work that records a provider result did: ``applied`` (the conference
+    was still the one the work was for), ``finished`` (the job is gone), the conference."""
+
+    applied: bool
+    finished: bool = False
+    conference: ConferenceRecord | None = None
+
+
+_NOT_STORED = _Stored(False)
+
+
+@attrs.define
+class Inline:
+    """A sync job run by ``save_event`` right after its unit of work: the first pass
+    prepared there (None: nothing to do), and what the unit of work that finished the job
+    left (``finished``: the job is gone; ``conference``: as stored then)."""
+
+    work: _Work | None
+    used: bool = False
+    finished: bool = False
+    conference: ConferenceRecord | None = None
 
 
 class MeetingSync:
@@ -73,6 +99,8 @@ class MeetingSync:
         self._moves = moves
         self._queue = queue
         self.asked_again = asked_again
+        self._inline: dict[str, Inline] = {}
+        self._inline_lock = threading.Lock()
 
     # -- the sync job ------------------------------------------------------------------
 
@@ -95,17 +123,20 @@ class MeetingSync:
         """Apply ``happening`` to the event's conference if it is still the one the work
         was for (same marker); finish ``job`` in the same unit of work. False otherwise."""
 
-        def work(uow: UnitOfWork, notices: list[HostNotice]) -> bool:
-            record = uow.events.get(event_id, for_update=True)
-            conf = uow.conferences.get(event_id)
+        def work(uow: UnitOfWork, notices: list[HostNotice]) -> _Stored:
+            record, conf = uow.events.get_with_conference(event_id, for_update=True)
             if record is None or conf is None or conf.marker != marker:
-                return False
-            self._apply(uow, record, conf, happening, notices)
-            if job is not None and not self._queue.finish(uow, job.id, job.generation):
+                return _NOT_STORED
+            after = self._apply(uow, record, conf, happening, notices)
+            finished = job is not None and self._queue.finish(uow, job.id, job.generation)
+            if job is not None and not finished:
                 self.asked_again.add(job.id)
-            return True
+            return _Stored(True, finished, after)
 
-        return self._ctx.transaction_notifying(work)
+        stored = self._ctx.transaction_notifying(work)
+        if job is not None and stored.finished:
+            self._finished(job.id, stored.conference)
+        return stored.applied
 
     def _apply(
         self,
@@ -116,17 +147,37 @@ class MeetingSync:
         notices: list[HostNotice],
     ) -> ConferenceRecord | None:
         applied = self._moves.apply(uow, record, conf, happening)
-        if applied.event is not record:
+        if applied.event != record:  # e.g. a new SEQUENCE (an equal copy needs no write)
             uow.events.put(applied.event)
         notices.extend(applied.notices)
         return applied.conference
 
     def _prepare(self, uow: UnitOfWork, event_id: str, notices: list[HostNotice]) -> _Work | None:
-        record = uow.events.get(event_id, for_update=True)
-        conf = uow.conferences.get(event_id)
+        record, conf = uow.events.get_with_conference(event_id, for_update=True)
         if record is None or conf is None:
             return None
-        holder = holders.holder(uow, self._ctx.providers, conf.provider, conf.external_account_id)
+        return self._prepare_from(uow, record, conf, notices)
+
+    def _prepare_from(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord,
+        notices: list[HostNotice],
+        link: LinkRecord | None = None,
+    ) -> _Work | None:
+        """What the job must do, from the event and conference as stored in this unit of
+        work (locked); the intent of a create is recorded here. ``link``: an active link
+        already read in this unit of work (used when it holds the conference's account)."""
+        if link is not None and (link.provider, link.external_account_id) == (
+            conf.provider,
+            conf.external_account_id,
+        ):
+            holder: LinkRecord | None = link
+        else:
+            holder = holders.holder(
+                uow, self._ctx.providers, conf.provider, conf.external_account_id
+            )
         step = plan_sync(conf, terms_for(record.event), holder is not None)
         if step is Step.LOST:
             self._apply(uow, record, conf, lc.AccountLost(), notices)
@@ -142,9 +193,50 @@ class MeetingSync:
                 self._apply(uow, record, conf, lc.EventEnded(), notices)
                 return None
             # Intent first: from here on a lost answer is looked for before any new create.
-            conf = self._apply(uow, record, conf, lc.Creating(), notices)
-            assert conf is not None
+            creating = self._apply(uow, record, conf, lc.Creating(), notices)
+            assert creating is not None
+            conf = creating
         return _Work(step, record.event, conf, holder)
+
+    # -- the sync job run inline by save_event -------------------------------------------
+
+    def prepare_inline(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord,
+        link: LinkRecord | None,
+        notices: list[HostNotice],
+    ) -> Inline:
+        """The first pass of a sync job that ``save_event`` claimed, prepared in the save's
+        own unit of work (the intent is committed with the event): hand it to
+        :meth:`expect` once that unit committed, and the job's run skips its own."""
+        return Inline(self._prepare_from(uow, record, conf, notices, link))
+
+    def expect(self, job_id: str, inline: Inline) -> None:
+        """The claimed job ``job_id`` will run now with ``inline`` prepared; the unit of work
+        that finishes it records the conference it leaves there."""
+        with self._inline_lock:
+            self._inline[job_id] = inline
+
+    def settled(self, job_id: str) -> Inline | None:
+        """What :meth:`expect` was given, after the run (forgotten here)."""
+        with self._inline_lock:
+            return self._inline.pop(job_id, None)
+
+    def _prepared(self, job_id: str) -> Inline | None:
+        with self._inline_lock:
+            inline = self._inline.get(job_id)
+            if inline is None or inline.used:
+                return None
+            inline.used = True
+            return inline
+
+    def _finished(self, job_id: str, conf: ConferenceRecord | None) -> None:
+        with self._inline_lock:
+            inline = self._inline.get(job_id)
+            if inline is not None:
+                inline.finished, inline.conference = True, conf
 
     def _over(self, event: Event) -> bool:
         return event.end <= self._ctx.clock.now()
@@ -152,7 +244,13 @@ class MeetingSync:
     def _sync_once(self, job: Job) -> bool | None:
         """One pass; None: run again at once (the meeting vanished at the provider)."""
         event_id = job.key
-        work = self._ctx.transaction_notifying(lambda uow, out: self._prepare(uow, event_id, out))
+        inline = self._prepared(job.id)
+        if inline is not None:
+            work = inline.work  # prepared in save_event's unit of work
+        else:
+            work = self._ctx.transaction_notifying(
+                lambda uow, out: self._prepare(uow, event_id, out)
+            )
         if work is None:
             return False
         conf, holder = work.conf, work.holder
@@ -235,21 +333,25 @@ class MeetingSync:
     def _store_created(self, event_id: str, marker: str, created: lc.Created, job: Job) -> bool:
         """Record the new meeting; False when the conference no longer wants it."""
 
-        def work(uow: UnitOfWork, notices: list[HostNotice]) -> bool:
-            record = uow.events.get(event_id, for_update=True)
-            conf = uow.conferences.get(event_id)
+        def work(uow: UnitOfWork, notices: list[HostNotice]) -> _Stored:
+            record, conf = uow.events.get_with_conference(event_id, for_update=True)
             if record is None or conf is None or conf.marker != marker:
-                return False
+                return _NOT_STORED
+            after: ConferenceRecord | None = conf
             if lc.stage_of(conf) not in (lc.Stage.PENDING, lc.Stage.REISSUING):
                 if conf.meeting_id != created.meeting_id:
-                    return False  # a retaken job issued another meeting first: ours goes
+                    return _NOT_STORED  # a retaken job issued another meeting first: ours goes
             else:
-                self._apply(uow, record, conf, created, notices)
-            if not self._queue.finish(uow, job.id, job.generation):
+                after = self._apply(uow, record, conf, created, notices)
+            finished = self._queue.finish(uow, job.id, job.generation)
+            if not finished:
                 self.asked_again.add(job.id)
-            return True
+            return _Stored(True, finished, after)
 
-        return self._ctx.transaction_notifying(work)
+        stored = self._ctx.transaction_notifying(work)
+        if stored.finished:
+            self._finished(job.id, stored.conference)
+        return stored.applied
 
     def _adopt(
         self, holder: LinkRecord, conf: ConferenceRecord, request: MeetingRequest
@@ -326,8 +428,7 @@ class MeetingSync:
             happening = lc.Refused(error=error) if refused else lc.GaveUp(error=error)
         else:
             happening = lc.Failed(error=error)
-        record = uow.events.get(job.key, for_update=True)
-        conf = uow.conferences.get(job.key)
+        record, conf = uow.events.get_with_conference(job.key, for_update=True)
         if record is not None and lc.allows(conf, happening):
             assert conf is not None
             self._apply(uow, record, conf, happening, notices)

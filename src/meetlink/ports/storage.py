@@ -11,6 +11,7 @@ No provider or mail call is ever made while a unit of work is open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -145,6 +146,14 @@ class EventRepository(Protocol):
         """The event, or None; ``for_update`` locks its row until the unit of work ends."""
         ...
 
+    def get_with_conference(
+        self, event_id: str, *, for_update: bool = False
+    ) -> tuple[EventRecord | None, ConferenceRecord | None]:
+        """The event and its conference in one read (SQL: one statement), as :meth:`get`
+        then ``conferences.get``; ``(None, None)`` when the event is unknown (its
+        conference is not looked for then)."""
+        ...
+
     def add(self, record: EventRecord) -> None:
         """Insert a new event; ConcurrentUpdate if one with that id exists (a concurrent
         first save won: the unit of work is retried and finds it)."""
@@ -201,12 +210,27 @@ class JobRepository(Protocol):
         """Insert a new job; ConcurrentUpdate if its id or ``(kind, key)`` exists."""
         ...
 
+    def add_new(self, job: Job) -> bool:
+        """Insert the job unless one with its id or ``(kind, key)`` exists (even
+        concurrently: no error, nothing changes); True when inserted."""
+        ...
+
+    def add_all(self, jobs: Sequence[Job]) -> None:
+        """Insert new jobs at once (SQL: one statement); ConcurrentUpdate as :meth:`add`."""
+        ...
+
     def put(self, job: Job) -> None:
         """Replace the stored job with the same id."""
         ...
 
     def remove(self, job_id: str) -> None:
         """Forget the job (nothing happens when it is gone already)."""
+        ...
+
+    def remove_done(self, job_id: str, generation: int) -> bool:
+        """Forget the job if it is PENDING or RUNNING at ``generation`` (one compare and
+        delete: :func:`meetlink.domain.jobs.finish`'s "gone" outcome); False, and nothing
+        changes, when it is gone, FAILED or at another generation."""
         ...
 
     def due(self, now: datetime, limit: int) -> list[Job]:

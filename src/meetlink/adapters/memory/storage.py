@@ -8,6 +8,7 @@ several threads. Each unit of work edits copies of the tables and swaps them in 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 
@@ -196,6 +197,12 @@ class _Events(_Repo):
     def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
         return self._t.events.get(event_id)
 
+    def get_with_conference(
+        self, event_id: str, *, for_update: bool = False
+    ) -> tuple[EventRecord | None, ConferenceRecord | None]:
+        record = self._t.events.get(event_id)
+        return record, None if record is None else self._t.conferences.get(event_id)
+
     def add(self, record: EventRecord) -> None:
         if record.event.id in self._t.events:
             raise ConcurrentUpdate(f"event {record.event.id} exists")
@@ -252,10 +259,34 @@ class _Jobs(_Repo):
             raise StorageError(f"no job {job.id}")
         self._t.jobs[job.id] = job
 
+    def add_new(self, job: Job) -> bool:
+        if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+            return False
+        self.add(job)
+        return True
+
+    def add_all(self, jobs: Sequence[Job]) -> None:
+        ids = [job.id for job in jobs]
+        keys = [(job.kind, job.key) for job in jobs]
+        if len(set(ids)) < len(ids) or len(set(keys)) < len(keys):
+            raise ConcurrentUpdate("jobs added twice at once")
+        for job in jobs:
+            if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+                raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
+        for job in jobs:
+            self.add(job)
+
     def remove(self, job_id: str) -> None:
         job = self._t.jobs.pop(job_id, None)
         if job is not None:
             del self._t.job_keys[(job.kind, job.key)]
+
+    def remove_done(self, job_id: str, generation: int) -> bool:
+        job = self._t.jobs.get(job_id)
+        if job is None or job.generation != generation or job.status is JobStatus.FAILED:
+            return False
+        self.remove(job_id)
+        return True
 
     def due(self, now: datetime, limit: int) -> list[Job]:
         return sorted((j for j in self._t.jobs.values() if is_due(j, now)), key=_by_time)[:limit]

@@ -126,15 +126,22 @@ def upsert(conn: Connection, table: Table, row: dict[str, Any], keys: Sequence[s
         conn.execute(insert(table), row)  # pragma: no cover
 
 
+@functools.lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, table: Table) -> Executable:
+    """One built-once insert-or-ignore per table; values travel as parameters."""
+    key = next(iter(table.primary_key.columns))
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing().returning(key)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing().returning(key)
+    return insert(table).prefix_with("IGNORE")
+
+
 def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert ``row`` unless its key exists (even concurrently); True when inserted."""
-    key = next(iter(table.primary_key.columns))
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(row).on_conflict_do_nothing().returning(key)
-        return conn.execute(pg).first() is not None
-    if conn.dialect.name == "sqlite":
-        lite = sqlite.insert(table).values(row).on_conflict_do_nothing().returning(key)
-        return conn.execute(lite).first() is not None
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        statement = _insert_ignore_statement(conn.dialect.name, table)
+        return conn.execute(statement, row).first() is not None
     if is_mysql(conn):
-        return conn.execute(insert(table).values(row).prefix_with("IGNORE")).rowcount == 1
+        return conn.execute(_insert_ignore_statement("mysql", table), row).rowcount == 1
     return conn.execute(insert(table).values(row)).rowcount == 1  # pragma: no cover

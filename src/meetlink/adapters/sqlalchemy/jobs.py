@@ -9,13 +9,19 @@ lock for ``sqlite://``), so claimers run one after another.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
 
 from meetlink.adapters.sqlalchemy import tables as t
-from meetlink.adapters.sqlalchemy._dialects import is_mysql, translate_errors, upsert
+from meetlink.adapters.sqlalchemy._dialects import (
+    insert_ignore,
+    is_mysql,
+    translate_errors,
+    upsert,
+)
 from meetlink.adapters.sqlalchemy.repositories import SqlRepository
 from meetlink.domain.jobs import AccountWait
 from meetlink.domain.records import Job, JobStatus
@@ -25,6 +31,19 @@ __all__ = ["SqlJobRepository"]
 _ORDER = (t.jobs.c.run_at, t.jobs.c.created_at, t.jobs.c.id)
 _BY_ID = select(t.jobs).where(t.jobs.c.id == bindparam("job_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
+_PUT = update(t.jobs).where(t.jobs.c.id == bindparam("job_key_"))  # SET: the row's columns
+_BY_KEY = select(t.jobs).where(t.jobs.c.kind == bindparam("kind"), t.jobs.c.key == bindparam("key"))
+_BY_KEY_LOCKED = _BY_KEY.with_for_update()
+_DONE = delete(t.jobs).where(
+    t.jobs.c.id == bindparam("job_id"),
+    t.jobs.c.generation == bindparam("gen"),
+    t.jobs.c.status.in_((JobStatus.PENDING.value, JobStatus.RUNNING.value)),
+)
+_WAIT = select(t.account_waits).where(
+    t.account_waits.c.provider == bindparam("provider"),
+    t.account_waits.c.account == bindparam("account"),
+)
+_WAIT_LOCKED = _WAIT.with_for_update()
 
 
 class SqlJobRepository(SqlRepository):
@@ -85,28 +104,47 @@ class SqlJobRepository(SqlRepository):
 
     def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
         """The job for ``(kind, key)``, if any (the unique index)."""
-        query = select(t.jobs).where(t.jobs.c.kind == kind, t.jobs.c.key == key)
-        if for_update:
-            query = query.with_for_update()
-        found = self._rows(query, "reading a job")
-        return found[0] if found else None
+        with translate_errors("reading a job"):
+            row = self._conn.execute(
+                _BY_KEY_LOCKED if for_update else _BY_KEY, {"kind": kind, "key": key}
+            ).first()
+        return None if row is None else self._to_domain(row)
 
     def add(self, job: Job) -> None:
         """Insert a new job; ConcurrentUpdate if its (kind, key) exists."""
         with translate_errors("adding a job"):
             self._conn.execute(t.jobs.insert(), self._to_row(job))
 
+    def add_new(self, job: Job) -> bool:
+        """Insert the job unless its id or (kind, key) exists (ON CONFLICT DO NOTHING /
+        INSERT IGNORE); True when inserted."""
+        with translate_errors("adding a job"):
+            return insert_ignore(self._conn, t.jobs, self._to_row(job))
+
+    def add_all(self, jobs: Sequence[Job]) -> None:
+        """Insert new jobs in one statement (one round trip); ConcurrentUpdate if any exists."""
+        if not jobs:
+            return
+        with translate_errors("adding jobs"):
+            self._conn.execute(t.jobs.insert(), [self._to_row(job) for job in jobs])
+
     def put(self, job: Job) -> None:
         """Replace the stored job with the same id."""
         row = self._to_row(job)
-        del row["id"]
+        row["job_key_"] = row.pop("id")
         with translate_errors("storing a job"):
-            self._conn.execute(update(t.jobs).where(t.jobs.c.id == job.id), row)
+            self._conn.execute(_PUT, row)
 
     def remove(self, job_id: str) -> None:
         """Forget the job."""
         with translate_errors("removing a job"):
             self._conn.execute(delete(t.jobs).where(t.jobs.c.id == job_id))
+
+    def remove_done(self, job_id: str, generation: int) -> bool:
+        """Forget the job if it is pending or running at ``generation`` (compare and delete);
+        False, changing nothing, otherwise."""
+        with translate_errors("removing a job"):
+            return self._conn.execute(_DONE, {"job_id": job_id, "gen": generation}).rowcount == 1
 
     def due(self, now: datetime, limit: int) -> list[Job]:
         """Up to ``limit`` claimable jobs, earliest first, locked against other claimers."""
@@ -180,12 +218,10 @@ class SqlJobRepository(SqlRepository):
         self, provider: str, account: str, *, for_update: bool = False
     ) -> AccountWait | None:
         """The wait the account asked for, if any."""
-        table = t.account_waits
-        query = select(table).where(table.c.provider == provider, table.c.account == account)
-        if for_update:
-            query = query.with_for_update()
         with translate_errors("reading an account's wait"):
-            row = self._conn.execute(query).first()
+            row = self._conn.execute(
+                _WAIT_LOCKED if for_update else _WAIT, {"provider": provider, "account": account}
+            ).first()
         if row is None:
             return None
         return AccountWait(

@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, delete, select, tuple_, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import translate_errors, upsert
@@ -21,6 +21,21 @@ from meetlink.domain.records import PendingAuth
 from meetlink.errors import CredentialError, StorageError
 
 __all__ = ["SqlAuthStateRepository", "SqlLinkRepository"]
+
+
+def _lookup(*criteria: Any) -> tuple[Select[Any], Select[Any]]:
+    """A link lookup built once, with its values as parameters (plain, and locking)."""
+    query = select(t.links).where(*criteria)
+    return query, query.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
+
+
+_BY_ID = _lookup(t.links.c.id == bindparam("link_id"))
+_BY_USER = _lookup(
+    t.links.c.provider == bindparam("provider"), t.links.c.active_user_id == bindparam("key")
+)
+_BY_ACCOUNT = _lookup(
+    t.links.c.provider == bindparam("provider"), t.links.c.active_account_id == bindparam("key")
+)
 
 
 class SqlLinkRepository(SqlRepository):
@@ -103,17 +118,20 @@ class SqlLinkRepository(SqlRepository):
             refreshed_at=row.refreshed_at,
         )
 
-    def _one(self, *criteria: Any, for_update: bool = False) -> LinkRecord | None:
-        query = select(t.links).where(*criteria)
-        if for_update:
-            query = query.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
+    def _one(
+        self,
+        lookup: tuple[Select[Any], Select[Any]],
+        params: dict[str, str],
+        *,
+        for_update: bool = False,
+    ) -> LinkRecord | None:
         with translate_errors("reading a link"):
-            row = self._conn.execute(query).first()
+            row = self._conn.execute(lookup[1] if for_update else lookup[0], params).first()
         return None if row is None else self._to_domain(row)
 
     def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
         """A link by id; ``for_update`` locks the row until the unit of work ends."""
-        return self._one(t.links.c.id == link_id, for_update=for_update)
+        return self._one(_BY_ID, {"link_id": link_id}, for_update=for_update)
 
     def lock_account(self, provider: str, external_account_id: str) -> None:
         """Lock every link row (active or not) of the account until the unit of work ends, so
@@ -132,13 +150,11 @@ class SqlLinkRepository(SqlRepository):
 
     def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
         """The user's active link to ``provider``."""
-        return self._one(t.links.c.provider == provider, t.links.c.active_user_id == user_id)
+        return self._one(_BY_USER, {"provider": provider, "key": user_id})
 
     def active_for_account(self, provider: str, external_account_id: str) -> LinkRecord | None:
         """The active link holding that external account."""
-        return self._one(
-            t.links.c.provider == provider, t.links.c.active_account_id == external_account_id
-        )
+        return self._one(_BY_ACCOUNT, {"provider": provider, "key": external_account_id})
 
     def add(self, record: LinkRecord) -> None:
         """Store a new link; ConcurrentUpdate if the id or an active key is taken.

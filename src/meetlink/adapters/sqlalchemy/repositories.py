@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, Row, delete, select
+from sqlalchemy import Connection, Row, bindparam, delete, select
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import insert_ignore, translate_errors, upsert
@@ -95,6 +96,25 @@ def load_exceptions(
     return skipped, shifted
 
 
+# The hot lookups, built once with their values as parameters (building a statement per call
+# costs more Python than SQLite spends running it).
+_SUBSCRIPTION = select(t.subscriptions).where(t.subscriptions.c.tenant_id == bindparam("key"))
+_POLICY = select(t.policies).where(t.policies.c.tenant_id == bindparam("key"))
+_EVENT = select(t.events).where(t.events.c.event_id == bindparam("key"))
+_EVENT_LOCKED = _EVENT.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
+_CONFERENCE = select(t.conferences).where(t.conferences.c.event_id == bindparam("key"))
+# An event and its conference in one statement; the conference's columns are prefixed.
+_CONF_PREFIX = "conference_"
+_CONF_COLUMNS = tuple(c.name for c in t.conferences.c)
+_WITH_CONFERENCE = (
+    select(t.events, *(c.label(_CONF_PREFIX + c.name) for c in t.conferences.c))
+    .select_from(t.events.outerjoin(t.conferences, t.conferences.c.event_id == t.events.c.event_id))
+    .where(t.events.c.event_id == bindparam("key"))
+)
+# Lock the event's row (PostgreSQL refuses to lock the nullable side of an outer join).
+_WITH_CONFERENCE_LOCKED = _WITH_CONFERENCE.with_for_update(of=t.events)
+
+
 class SqlRepository:
     """Base of the SQL repositories: reaches the unit of work's open connection."""
 
@@ -134,9 +154,7 @@ class SqlSubscriptionRepository(SqlRepository):
     def get(self, tenant_id: str) -> SubscriptionRecord | None:
         """The tenant's record, or None."""
         with translate_errors("reading a subscription"):
-            row = self._conn.execute(
-                select(t.subscriptions).where(t.subscriptions.c.tenant_id == tenant_id)
-            ).first()
+            row = self._conn.execute(_SUBSCRIPTION, {"key": tenant_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, record: SubscriptionRecord) -> None:
@@ -169,9 +187,7 @@ class SqlPolicyRepository(SqlRepository):
     def get(self, tenant_id: str) -> IssuancePolicy | None:
         """The tenant's policy, or None."""
         with translate_errors("reading a tenant policy"):
-            row = self._conn.execute(
-                select(t.policies).where(t.policies.c.tenant_id == tenant_id)
-            ).first()
+            row = self._conn.execute(_POLICY, {"key": tenant_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, tenant_id: str, policy: IssuancePolicy) -> None:
@@ -243,12 +259,30 @@ class SqlEventRepository(SqlRepository):
     def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
         """The event, or None (``for_update``: its row locked until the unit of work ends;
         SQLite: the BEGIN IMMEDIATE lock already serialises writers)."""
-        query = select(t.events).where(t.events.c.event_id == event_id)
-        if for_update:
-            query = query.with_for_update()
         with translate_errors("reading an event"):
-            row = self._conn.execute(query).first()
+            row = self._conn.execute(
+                _EVENT_LOCKED if for_update else _EVENT, {"key": event_id}
+            ).first()
         return None if row is None else self._to_domain(row)
+
+    def get_with_conference(
+        self, event_id: str, *, for_update: bool = False
+    ) -> tuple[EventRecord | None, ConferenceRecord | None]:
+        """The event and its conference in one statement (an outer join; ``for_update``
+        locks the event's row); ``(None, None)`` for an unknown event."""
+        query = _WITH_CONFERENCE_LOCKED if for_update else _WITH_CONFERENCE
+        with translate_errors("reading an event"):
+            row = self._conn.execute(query, {"key": event_id}).first()
+        if row is None:
+            return None, None
+        record = self._to_domain(row)
+        columns = row._mapping
+        if columns[_CONF_PREFIX + "event_id"] is None:
+            return record, None
+        conference = SimpleNamespace(
+            **{name: columns[_CONF_PREFIX + name] for name in _CONF_COLUMNS}
+        )
+        return record, SqlConferenceRepository._to_domain(conference)  # type: ignore[arg-type]
 
     def add(self, record: EventRecord) -> None:
         """Insert a new event; ConcurrentUpdate when the id exists."""
@@ -357,9 +391,7 @@ class SqlConferenceRepository(SqlRepository):
     def get(self, event_id: str) -> ConferenceRecord | None:
         """The event's conference, or None."""
         with translate_errors("reading a conference"):
-            row = self._conn.execute(
-                select(t.conferences).where(t.conferences.c.event_id == event_id)
-            ).first()
+            row = self._conn.execute(_CONFERENCE, {"key": event_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, record: ConferenceRecord) -> None:

@@ -7,7 +7,10 @@ translated here (``raise ... from exc``) and never leave the adapter.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -38,13 +41,19 @@ from meetlink.ports.provider import (
 from . import sansio
 from .recurrence import ZOOM_RECURRENCE
 
-__all__ = ["ZOOM_CAPABILITIES", "ZoomProvider"]
+__all__ = ["POLICY_TTL", "ZOOM_CAPABILITIES", "ZoomProvider"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _MAX_PAGES = 50
 _EXPIRY_MARGIN = 60  # seconds: an access token this close to expiry is refreshed to revoke
 _IN_PROGRESS_RECHECK = timedelta(minutes=10)  # a meeting past its scheduled end is asked later
+_INVALID_FIELD = 300  # Zoom's code for a refused field, e.g. a passcode the policy forbids
+#: How long the account's passcode policy (one GET of the user's settings) serves the creates
+#: made with the same access token; a create it no longer fits is refused (300, nothing
+#: created): the policy is then read again and the create tried once more.
+POLICY_TTL = timedelta(minutes=10)
+_POLICY_ENTRIES = 1024
 
 ZOOM_CAPABILITIES = Capabilities(
     display_name="Zoom",
@@ -89,6 +98,7 @@ class ZoomProvider:
         self._oauth = oauth_base_url.rstrip("/")
         self._api = api_base_url.rstrip("/")
         self._clock: Clock = clock or SystemClock()
+        self._policies = _PolicyCache()
         self._owns_client = client is None
         self._http = client or httpx.Client(
             transport=transport,
@@ -191,13 +201,29 @@ class ZoomProvider:
     def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
         """Create a meeting carrying ``request.marker`` in its agenda (type 2, or 8/3 for a
         series; skipped and moved occurrences are then changed one by one), with a passcode
-        that meets the account's passcode policy (read from the user's settings first; when
-        the token may not read settings, a strong default is sent)."""
-        passcode = sansio.generate_passcode(self._passcode_policy(access_token))
-        built = sansio.create_meeting_request(self._api, access_token, request, passcode=passcode)
-        meeting, data = self._call(built, sansio.parse_created_json)
+        that meets the account's passcode policy (read from the user's settings, then kept
+        for :data:`POLICY_TTL` per access token; when the token may not read settings, a
+        strong default is sent)."""
+        cached = self._policies.get(access_token, self._clock.now())
+        policy = self._passcode_policy(access_token) if cached is None else cached[0]
+        try:
+            meeting, data = self._create(access_token, request, policy)
+        except ProviderRejected as exc:
+            if cached is None or exc.code != _INVALID_FIELD:
+                raise
+            # Refused (nothing was created): the account's policy may have changed since it
+            # was read. Read it again and try once more.
+            self._policies.drop(access_token)
+            meeting, data = self._create(access_token, request, self._passcode_policy(access_token))
         self._fix_occurrences(access_token, meeting.meeting_id, request, data)
         return meeting
+
+    def _create(
+        self, access_token: str, request: MeetingRequest, policy: sansio.PasscodePolicy | None
+    ) -> tuple[Meeting, dict[str, object]]:
+        passcode = sansio.generate_passcode(policy)
+        built = sansio.create_meeting_request(self._api, access_token, request, passcode=passcode)
+        return self._call(built, sansio.parse_created_json)
 
     def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
         """PATCH the meeting to say ``request.terms``. Missing meeting -> MeetingGone.
@@ -271,12 +297,17 @@ class ZoomProvider:
     # --- internals ------------------------------------------------------------------------
 
     def _passcode_policy(self, access_token: str) -> sansio.PasscodePolicy | None:
+        """The account's passcode policy, read from its settings (and kept for
+        :data:`POLICY_TTL` for this access token)."""
+        policy: sansio.PasscodePolicy | None
         try:
-            return self._call(sansio.settings_request(self._api, access_token),
-                              sansio.parse_passcode_policy)  # fmt: skip
+            policy = self._call(sansio.settings_request(self._api, access_token),
+                                sansio.parse_passcode_policy)  # fmt: skip
         except ProviderRejected as exc:  # e.g. no settings scope (4711): use the default
             _log.info("Zoom passcode policy unreadable (%s); sending a default passcode", exc)
-            return None
+            policy = None
+        self._policies.put(access_token, self._clock.now(), policy)
+        return policy
 
     def _after_end(self, access_token: str, meeting_id: str) -> datetime:
         """When to ask again to delete a running meeting: its scheduled end, or a little
@@ -308,6 +339,43 @@ class ZoomProvider:
             log=_log,
         )
         return parse(response.status_code, response.headers, response.content, self._clock.now())
+
+
+class _PolicyCache:
+    """Passcode policies by access token (its SHA-256: no secret kept as a key), each for
+    :data:`POLICY_TTL`, at most :data:`_POLICY_ENTRIES` (the oldest go). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[bytes, tuple[datetime, sansio.PasscodePolicy | None]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(access_token: str) -> bytes:
+        return hashlib.sha256(access_token.encode("utf-8")).digest()
+
+    def get(self, access_token: str, now: datetime) -> tuple[sansio.PasscodePolicy | None] | None:
+        """``(policy,)`` while a fresh one is kept (the policy may be None: unreadable)."""
+        with self._lock:
+            found = self._entries.get(self._key(access_token))
+        if found is None or now - found[0] >= POLICY_TTL or now < found[0]:
+            return None
+        return (found[1],)
+
+    def put(self, access_token: str, now: datetime, policy: sansio.PasscodePolicy | None) -> None:
+        """Keep ``policy`` read at ``now``."""
+        key = self._key(access_token)
+        with self._lock:
+            self._entries[key] = (now, policy)
+            self._entries.move_to_end(key)
+            while len(self._entries) > _POLICY_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def drop(self, access_token: str) -> None:
+        """Forget the policy kept for ``access_token``."""
+        with self._lock:
+            self._entries.pop(self._key(access_token), None)
 
 
 def _no_content(what: str) -> Callable[[int, Mapping[str, str], bytes, datetime], None]:
