@@ -274,8 +274,10 @@ class MeetLink:
                 prepared = self._sync.prepare_inline(
                     uow, plan.record, plan.conference, plan.link, out
                 )
-            # Nothing runs after this unit of work: the conference is as it leaves it.
-            view = None if claimed else self._view(uow, plan.conference, event.id, plan.jobs)
+            # Nothing runs after this unit of work: the conference is as it leaves it. (A job
+            # a claim deferred was stored anew: read it then.)
+            asked = () if inline else plan.jobs
+            view = None if claimed else self._view(uow, plan.conference, event.id, asked)
             return plan, claimed, prepared, view
 
         plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
