@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from meetlink import ConferenceStatus, HostNotice, HostNoticeKind
-from meetlink.errors import AuthExpired
+from meetlink.errors import AuthExpired, ProviderRejected
 from tests.app.conftest import make_world
 
 
@@ -42,3 +42,26 @@ def test_no_meeting_is_created_for_an_event_that_already_ended() -> None:
     assert conf.error is not None and "ended" in conf.error
     assert w.meetlink.pending_jobs() == []
     assert [(n.kind, n.event_id) for n in notices] == [(HostNoticeKind.WORK_FAILED, "e1")]
+
+
+def test_a_time_change_whose_update_is_refused_is_still_told_with_the_working_url() -> None:
+    """The meeting keeps its old time at the provider (the update was refused for good) but
+    its URL still works: participants are told the event's new time with it."""
+    w = make_world()
+    w.meetlink.contract("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    conf = w.meetlink.save_event(w.event()).conference
+    assert conf is not None and conf.join_url is not None
+    w.deliver()
+    w.zoom.fail_next(ProviderRejected("no", status=400), method="update_meeting")
+    later = w.event().start + timedelta(hours=2)
+    w.meetlink.save_event(w.event(start=later))
+    told = w.deliver()
+    assert w.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert sorted(m["To"].addresses[0].addr_spec for m in told) == [
+        "bob@example.com", "carol@example.com"]  # fmt: skip
+    for mail in told:
+        [calendar] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+        ics = calendar.get_payload(decode=True).decode()
+        assert "METHOD:REQUEST" in ics and conf.join_url in ics.replace("\r\n ", "")
+        assert f"DTSTART:{later:%Y%m%dT%H%M%SZ}" in ics

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from meetlink import ConferenceStatus
-from meetlink.errors import ProviderUnavailable
+from meetlink import ConferenceStatus, Participant
+from meetlink.errors import ProviderRejected, ProviderUnavailable
 from tests.app.conftest import World
 
 
@@ -81,3 +81,50 @@ def test_a_reissue_that_completes_replaces_the_url_and_deletes_the_old_meeting(
     linked.clock.advance(timedelta(minutes=1))
     linked.deliver()
     assert [m["join_url"] for m in linked.zoom.live_meetings()] == [second.join_url]
+
+
+def test_participants_changed_by_a_save_whose_reissue_cannot_complete_are_told(
+    linked: World,
+) -> None:
+    """The save that starts a re-issue also changes who is invited; the re-issue then ends
+    with the kept URL (here: the event is over before the new meeting exists). Removed
+    participants get a cancellation, new ones an invitation with the URL that still works."""
+    ml = linked.meetlink
+    first = ml.save_event(linked.event()).conference
+    assert first is not None and first.join_url is not None
+    linked.deliver()
+    ml.unlink("alice")
+    linked.link("alice", linked.zoom.add_account("alice@other.example"))
+    linked.clock.advance(timedelta(days=2))  # the event is over
+    people = (Participant("carol@example.com"), Participant("dave@example.com"))
+    ml.save_event(linked.event(start=linked.event().start - timedelta(days=2),
+                               participants=people))  # fmt: skip
+    linked.deliver()
+    conf = ml.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.DETACHED
+    assert conf.join_url == first.join_url
+    assert _latest_calendar_urls(linked) == {
+        "bob@example.com": ("CANCEL", first.join_url),
+        "carol@example.com": ("REQUEST", first.join_url),
+        "dave@example.com": ("REQUEST", first.join_url),
+    }
+
+
+def test_participants_changed_while_a_reissue_gives_up_are_told(linked: World) -> None:
+    ml = linked.meetlink
+    first = ml.save_event(linked.event()).conference
+    assert first is not None and first.join_url is not None
+    linked.deliver()
+    ml.unlink("alice")
+    linked.link("alice", linked.zoom.add_account("alice@other.example"))
+    linked.zoom.fail_next(ProviderRejected("no", status=400), method="create_meeting")
+    people = (Participant("dave@example.com"),)
+    ml.save_event(linked.event(participants=people))
+    linked.deliver()
+    conf = ml.conference("e1")
+    assert conf is not None and conf.status is ConferenceStatus.DETACHED
+    assert _latest_calendar_urls(linked) == {
+        "bob@example.com": ("CANCEL", first.join_url),
+        "carol@example.com": ("CANCEL", first.join_url),
+        "dave@example.com": ("REQUEST", first.join_url),
+    }

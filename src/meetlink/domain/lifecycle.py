@@ -24,7 +24,8 @@ PENDING                 AccountLost        NONE       delete if a meeting may ex
 ISSUED                  Changed            ISSUED     sync now (update)
 ISSUED, DETACHED        Updated            same       mail (updates)
 ISSUED, DETACHED        Failed             same       (error)
-ISSUED, DETACHED        Refused, GaveUp    same       notice WORK_FAILED (the URL still works)
+ISSUED, DETACHED        Refused, GaveUp    same       notice WORK_FAILED; mail (updates: the URL
+                                                      still works)
 ISSUED                  MeetingVanished    PENDING    sync now (create anew; mail when issued)
 ISSUED                  AccountLost        DETACHED   (the URL stays)
 DETACHED                AccountRegained    ISSUED     sync now (catch up with the event)
@@ -33,9 +34,10 @@ REISSUING               Changed            REISSUING  sync now
 REISSUING               Created            ISSUED     delete the kept meeting; mail (updates)
 REISSUING               Failed             REISSUING  (error)
 REISSUING               Refused, GaveUp    DETACHED   delete the replacement if it may
-                                                      exist; notice WORK_FAILED
-REISSUING               EventEnded,        DETACHED   delete the replacement if it may exist
-                        AccountLost
+                                                      exist; notice WORK_FAILED; mail (what
+                                                      changed meanwhile, with the kept URL)
+REISSUING               EventEnded,        DETACHED   delete the replacement if it may exist;
+                        AccountLost                   mail (as above)
 any                     Withdrawn          NONE       delete what may exist; cancel if told
 ======================  =================  =========  =====================================
 
@@ -305,15 +307,18 @@ _ROWS: list[tuple[tuple[Stage, ...], tuple[type, ...], Stage | None, tuple[_Do, 
     ((_S.PENDING,), (AccountLost,), _S.NONE, (_Do.DELETE, _Do.CANCEL)),
     ((_S.ISSUED,), (Changed,), _S.ISSUED, (_Do.SYNC,)),
     ((_S.ISSUED, _S.DETACHED), (Updated,), None, (_Do.MAIL,)),
-    ((_S.ISSUED, _S.DETACHED), _FAILING, None, (_Do.NOTIFY,)),
+    # The URL still works: participants are told what the event now says with it.
+    ((_S.ISSUED, _S.DETACHED), _FAILING, None, (_Do.NOTIFY, _Do.MAIL)),
     ((_S.ISSUED,), (MeetingVanished,), _S.PENDING, (_Do.SYNC,)),
     ((_S.ISSUED,), (AccountLost,), _S.DETACHED, ()),
     ((_S.DETACHED,), (AccountRegained,), _S.ISSUED, (_Do.SYNC,)),
     ((_S.DETACHED,), (Reissue,), _S.REISSUING, (_Do.SYNC,)),
     ((_S.REISSUING,), (Changed,), _S.REISSUING, (_Do.SYNC,)),
     ((_S.REISSUING,), (Created,), _S.ISSUED, (_Do.DELETE_KEPT, _Do.MAIL)),
-    ((_S.REISSUING,), _FAILING, _S.DETACHED, (_Do.DELETE, _Do.NOTIFY)),
-    ((_S.REISSUING,), (EventEnded, AccountLost), _S.DETACHED, (_Do.DELETE,)),
+    # Back to the kept URL: changes the save that began the re-issue made (who is invited,
+    # the time) are told with it now, since no Created will tell them.
+    ((_S.REISSUING,), _FAILING, _S.DETACHED, (_Do.DELETE, _Do.NOTIFY, _Do.MAIL)),
+    ((_S.REISSUING,), (EventEnded, AccountLost), _S.DETACHED, (_Do.DELETE, _Do.MAIL)),
     ((_S.FAILED, _S.DETACHED), (AccountLost,), None, ()),
     ((_S.PENDING, _S.ISSUED, _S.FAILED, _S.REISSUING), (AccountRegained,), None, ()),
     (

@@ -1,0 +1,226 @@
+"""What must hold after a chaos run has drained (and every account was linked again), read
+through the public API, the emulator's ``meetings()`` and the delivered mail."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+import attrs
+from icalendar import Calendar
+
+from meetlink import Conference, ConferenceStatus
+
+from .world import ChaosWorld
+
+_EVENT_IN_TEXT = re.compile(r"\[(ev\d+)\]")
+_WHEN = re.compile(r"^When:\s+(.+)$", re.MULTILINE)
+_HELD = (ConferenceStatus.ISSUED, ConferenceStatus.DETACHED)
+
+
+@attrs.frozen
+class Mail:
+    """One delivered mail as a participant's calendar sees it."""
+
+    index: int
+    to: str
+    event_id: str
+    method: str | None  # REQUEST / CANCEL; None for a reminder (no iCalendar part)
+    sequence: int = -1
+    start: datetime | None = None
+    end: datetime | None = None
+    url: str | None = None
+    summary: str | None = None
+    when: str | None = None  # a reminder's "When:" line
+
+
+def read_mail(index: int, message: EmailMessage) -> Mail:
+    to = message["To"].addresses[0].addr_spec
+    text_part = message.get_body(("plain",))
+    assert text_part is not None
+    text = text_part.get_content()
+    calendar_part = next(
+        (p for p in message.walk() if p.get_content_type() == "text/calendar"), None
+    )
+    if calendar_part is None:
+        found = _EVENT_IN_TEXT.search(text)
+        when = _WHEN.search(text)
+        assert found is not None and when is not None, text
+        return Mail(index, to, found.group(1), None, when=when.group(1).strip())
+    payload = calendar_part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    calendar = Calendar.from_ical(payload)
+    [vevent] = [c for c in calendar.walk("VEVENT")]
+    uid = str(vevent["UID"])
+    url = vevent.get("URL")
+    return Mail(
+        index,
+        to,
+        uid.split("@", 1)[0],
+        str(calendar["METHOD"]),
+        int(vevent["SEQUENCE"]),
+        vevent.decoded("DTSTART").astimezone(UTC),
+        vevent.decoded("DTEND").astimezone(UTC),
+        None if url is None else str(url),
+        str(vevent.get("SUMMARY")),
+    )
+
+
+def check(world: ChaosWorld) -> dict[str, Any]:
+    """Every invariant; returns the counts of the run. Raises AssertionError listing every
+    problem found."""
+    ml, zoom = world.inline, world.zoom
+    problems: list[str] = []
+
+    # -- no lost event -----------------------------------------------------------------------
+    for event_id, event in world.events.items():
+        stored = ml.event(event_id)
+        if stored != event:
+            problems.append(f"event {event_id} lost or changed: {stored} != {event}")
+    for event_id in world.deleted - set(world.events):
+        if ml.event(event_id) is not None:
+            problems.append(f"deleted event {event_id} still stored")
+
+    # -- conferences and meetings: none lost, orphaned or duplicated -------------------------
+    conferences: dict[str, Conference] = {}
+    for event_id, event in world.events.items():
+        conf = ml.conference(event_id)
+        if conf is None:
+            continue
+        conferences[event_id] = conf
+        if event.web_meeting is None:
+            problems.append(f"{event_id}: a conference for an event that asks for none: {conf}")
+        if conf.status is ConferenceStatus.PENDING:
+            problems.append(f"{event_id}: still PENDING after the drain: {conf}")
+        if conf.status is ConferenceStatus.FAILED and not conf.error:
+            problems.append(f"{event_id}: FAILED without an error")
+    live = {str(m["id"]): m for m in zoom.meetings()}
+    holders: defaultdict[str, list[str]] = defaultdict(list)
+    for event_id, conf in conferences.items():
+        if conf.status in _HELD:
+            assert conf.meeting_id is not None
+            holders[conf.meeting_id].append(event_id)
+    for meeting_id, events in holders.items():
+        if len(events) > 1:
+            problems.append(f"meeting {meeting_id} held by several events: {events}")
+        if meeting_id not in live:
+            problems.append(f"meeting {meeting_id} of {events} is gone at Zoom")
+    for meeting_id, meeting in live.items():
+        if meeting_id not in holders:
+            problems.append(f"orphaned meeting {meeting_id}: {meeting['topic']!r} "
+                            f"{meeting['agenda']!r}")  # fmt: skip
+            continue
+        event = world.events[holders[meeting_id][0]]
+        conf = conferences[event.id]
+        if conf.status is ConferenceStatus.ISSUED:
+            start = datetime.fromisoformat(meeting["start_time"].replace("Z", "+00:00"))
+            minutes = (event.end - event.start).total_seconds() / 60
+            if start != event.start or meeting["duration"] != minutes:
+                problems.append(f"meeting {meeting_id} says {start} for {meeting['duration']}"
+                                f" min; {event.id} is {event.start} - {event.end}")  # fmt: skip
+    markers = Counter(m["agenda"] for m in live.values())
+    problems += [f"two meetings carry {agenda!r}" for agenda, n in markers.items() if n > 1]
+
+    # -- mail ---------------------------------------------------------------------------------
+    mails = [read_mail(i, m) for i, m in enumerate(world.sandbox.outbox)]
+    calendar: defaultdict[tuple[str, str], list[Mail]] = defaultdict(list)
+    reminders: Counter[tuple[str, str, str]] = Counter()
+    for mail in mails:
+        if mail.method is None:
+            reminders[(mail.to, mail.event_id, mail.when or "")] += 1
+        else:
+            calendar[(mail.to, mail.event_id)].append(mail)
+    problems += [f"reminder sent {n} times: {key}" for key, n in reminders.items() if n > 1]
+    for (to, event_id), told in calendar.items():
+        sequences = Counter(m.sequence for m in told)
+        problems += [f"{to} got SEQUENCE {s} of {event_id} {n} times"
+                     for s, n in sequences.items() if n > 1]  # fmt: skip
+        ordered = sorted(told, key=lambda m: (m.sequence, m.index))
+        for earlier, later in itertools.pairwise(ordered):
+            if earlier.method == later.method == "REQUEST" and (
+                earlier.start,
+                earlier.end,
+                earlier.url,
+                earlier.summary,
+            ) == (later.start, later.end, later.url, later.summary):
+                problems.append(f"{to} got the same invitation to {event_id} twice")
+        last = ordered[-1]
+        event = world.events.get(event_id)
+        conf = conferences.get(event_id)
+        invited = event is not None and any(p.email == to for p in event.participants)
+        if invited and conf is not None and conf.status in _HELD:
+            assert event is not None
+            if last.method != "REQUEST":
+                problems.append(f"{to}'s last mail of {event_id} is a {last.method}, the "
+                                f"event stands with {conf.status.value}")  # fmt: skip
+            elif (last.start, last.end) != (event.start, event.end):
+                problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
+            elif last.url != conf.join_url:
+                problems.append(f"{to} holds {last.url} for {event_id}; it is {conf.join_url}")
+        elif last.method != "CANCEL":
+            why = ("deleted" if event is None else "not invited" if not invited
+                   else f"conference {conf.status.value if conf else 'gone'}")  # fmt: skip
+            problems.append(f"{to}'s last mail of {event_id} is a {last.method} ({why}); "
+                            f"holds {last.url}")  # fmt: skip
+
+    for event_id, conf in conferences.items():
+        if conf.status in _HELD:
+            for participant in world.events[event_id].participants:
+                if (participant.email, event_id) not in calendar:
+                    problems.append(f"{participant.email} was never told of {event_id}")
+
+    # -- no start URL in any mail ------------------------------------------------------------
+    for mail_index, message in enumerate(world.sandbox.outbox):
+        wire = message.as_string()
+        texts = [p.get_content() for p in message.walk() if p.get_content_maintype() == "text"]
+        for start_url in world.start_urls:
+            if start_url in wire or any(start_url in text for text in texts):
+                problems.append(f"mail {mail_index} carries a start URL")
+        if any("zak=" in text for text in texts):
+            problems.append(f"mail {mail_index} carries a zak token")
+
+    if problems:
+        involved = sorted({e for p in problems for e in re.findall(r"\bev\d+\b", p)})[:4]
+        story = [f"{e}:\n  " + "\n  ".join(world.history[e]) for e in involved]
+        raise AssertionError("\n".join([*problems[:60], f"({len(problems)} problems)", *story]))
+    kinds = Counter("reminder" if m.method is None else m.method.lower() for m in mails)
+    return {
+        "operations": dict(sorted(world.ops.items())),
+        "operations_total": sum(world.ops.values()),
+        "refused_or_failed_calls": dict(sorted(world.errors.items())),
+        "saves_by_outcome": dict(sorted(world.saves.items())),
+        "host_notices": dict(sorted(world.notices.items())),
+        "users_linked_when_the_workload_ended": world.linked_at_end,
+        "faults_injected": world.faults_injected,
+        "faults_served": world.faults_served,
+        "provider_requests_during_workload": world.workload_requests,
+        "provider_requests_in_all": len(zoom.requests),
+        # the share of Zoom's answers during the workload that were injected faults
+        "fault_share": round(world.faults_served / max(1, world.workload_requests), 3),
+        "events_live": len(world.events),
+        "events_deleted": len(world.deleted),
+        "conferences": dict(Counter(c.status.value for c in conferences.values())),
+        "failed_conference_errors": dict(
+            Counter(
+                (c.error or "")[:80]
+                for c in conferences.values()
+                if c.status is ConferenceStatus.FAILED
+            )
+        ),
+        "meetings_created": len(world.meeting_ids),
+        "meetings_live": len(live),
+        "mails": dict(sorted(kinds.items())),
+        "mails_total": len(mails),
+        "participant_calendars_checked": len(calendar),
+        "jobs": dict(sorted(world.log.counts.items())),
+        "failed_jobs_at_end": len(ml.failed_jobs(limit=1000)),
+        "zoom_accounts": len(world.accounts),
+        "clock_days": round((world.clock.now() - world.started_at).total_seconds() / 86400, 1),
+        "wall_seconds": round(world.wall, 1),
+        "slow_operations": world.slow,
+        "seconds_by_operation": {k: round(v, 1) for k, v in world.seconds.most_common()},
+    }

@@ -1,0 +1,55 @@
+"""The chaos suite: a seeded random workload through the public API at 20-30% injected Zoom
+faults, over many tenants, users and accounts, with clock jumps from minutes to days, on
+SQLite, PostgreSQL and MariaDB (the real servers under CI). See tests/chaos/world.py for the
+workload and tests/chaos/checks.py for what must hold once it drained.
+
+``CHAOS_SEED`` and ``CHAOS_OPERATIONS`` change the run; its counts are printed (visible
+under ``pytest -s``) and written as JSON to ``$CHAOS_REPORT/chaos-<database>.json`` when
+``CHAOS_REPORT`` names a directory, else under the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.storage.dbservers import private_database, require_server
+
+from .checks import check
+from .world import ChaosWorld
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+SEED = int(os.environ.get("CHAOS_SEED", "20261126"))
+OPERATIONS = int(os.environ.get("CHAOS_OPERATIONS", "550"))
+#: The share of Zoom's answers that are injected faults (measured and asserted below).
+FAULT_SHARE = 0.25
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_chaos(backend: str, tmp_path: Path) -> None:
+    require_server(backend)
+    started = time.perf_counter()
+    with private_database(backend, tmp_path) as url:
+        world = ChaosWorld(url, seed=SEED, now=T0)
+        try:
+            world.run(OPERATIONS, FAULT_SHARE)
+            world.drain()
+            world.relink_every_account()
+            counts = check(world)
+        finally:
+            world.close()
+    counts = {"database": backend, "seed": SEED, **counts,
+              "wall_seconds_with_checks": round(time.perf_counter() - started, 1)}  # fmt: skip
+    text = json.dumps(counts, indent=2)
+    print(f"\nchaos counts ({backend}):\n{text}")
+    directory = Path(os.environ.get("CHAOS_REPORT") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"chaos-{backend}.json").write_text(text + "\n", encoding="utf-8")
+    assert counts["operations_total"] >= 500
+    assert 0.2 <= counts["fault_share"] <= 0.3, counts["fault_share"]
