@@ -459,6 +459,8 @@ class ChaosWorld:
         account = self.rng.choice(spare) if spare and self.rng.random() < 0.5 else None
         if account is None or (current and account.zoom.id == current.external_account_id):
             account = self._new_account(user)
+        if current is not None and self.rng.random() < 0.5:
+            self._call("unlink", lambda: self._any().unlink(user))  # then link the other
         if not self._link(user, account):
             return
         self.home[user] = account.zoom.id
