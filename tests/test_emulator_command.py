@@ -233,3 +233,26 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
     finally:
         _stop(process)
+
+
+def test_latency_delays_every_answer_and_requests_overlap() -> None:
+    # Eight worker processes against one emulator: every answer waits --latency, and the
+    # server answers them concurrently (threads), so each still waits about that long.
+    process, info = _start("--latency", "0.3")
+    try:
+        url = f"{info['base_url']}/v2/users/me"  # Zoom's path (the control paths never wait)
+        elapsed: list[float] = []
+
+        def ask() -> None:
+            answer = httpx.get(url, timeout=30)
+            assert answer.status_code == 401  # no token: Zoom's answer, after the latency
+            elapsed.append(answer.elapsed.total_seconds())
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(elapsed) == 8 and min(elapsed) >= 0.3
+    finally:
+        _stop(process)

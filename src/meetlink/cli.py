@@ -94,6 +94,7 @@ def _make_emulator(args: argparse.Namespace) -> Any:
 
 def _emulator(args: argparse.Namespace) -> int:
     emulator = _make_emulator(args)
+    emulator.latency = max(0.0, args.latency)  # requests are served concurrently meanwhile
     users = [emulator.add_user(email) for email in args.user]
     stop = threading.Event()
     try:
@@ -315,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument(
         "--seconds", type=float, default=0, help="stop after this long (default: never)"
+    )
+    emulator.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before answering each request, as a slow provider (default: 0)",
     )
     emulator.set_defaults(func=_emulator)
 

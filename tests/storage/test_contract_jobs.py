@@ -10,7 +10,8 @@ from typing import Any
 import attrs
 import pytest
 
-from meetlink.app.queue import JobQueue
+from meetlink.app.queue import BudgetGate, JobQueue
+from meetlink.domain.budgets import Limit, Operation, RateBudget, Scope, Usage, Window
 from meetlink.domain.jobs import AccountWait, JobRequest, ask
 from meetlink.domain.records import Job, JobStatus
 from meetlink.domain.retry import RetryPolicy
@@ -327,3 +328,65 @@ def test_remove_done_is_a_compare_and_delete(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
         assert uow.jobs.get(job.id) is None
         assert uow.jobs.get(failed.id) is not None
+
+
+def _budgeted_queue(budget: RateBudget) -> JobQueue:
+    gate = BudgetGate(lambda provider: budget if provider == "zoom" else None,
+                      {"sync": frozenset({Operation.CREATE})})  # fmt: skip
+    return JobQueue(RetryPolicy(jitter=0.0), LEASE, gate)
+
+
+def test_budget_usages_round_trip(storage: Storage) -> None:
+    keys = [("daily", "acct-1"), ("qps", "org:o1")]
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.budget_usages("zoom", keys) == {}
+        assert uow.jobs.budget_usages("zoom", keys, for_update=True) == {}  # locked, unspent
+        uow.jobs.put_budget_usages("zoom", {keys[0]: Usage(T0, 3), keys[1]: Usage(T0, 0)})
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.budget_usages("zoom", keys, for_update=True) == {
+            keys[0]: Usage(T0, 3), keys[1]: Usage(T0, 0),
+        }  # fmt: skip
+        assert uow.jobs.budget_usages("teams", keys) == {}
+        uow.jobs.put_budget_usages("zoom", {keys[0]: Usage(T0 + timedelta(days=1), 1)})
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.jobs.budget_usages("zoom", keys[:1]) == {
+            keys[0]: Usage(T0 + timedelta(days=1), 1)
+        }
+
+
+def test_a_spent_budget_defers_the_job_and_other_accounts_are_claimed(storage: Storage) -> None:
+    cap = Limit(name="daily", scope=Scope.ACCOUNT, count=2, window=Window.UTC_DAY,
+                operations={Operation.CREATE})  # fmt: skip
+    queue = _budgeted_queue(RateBudget((cap,)))
+    with storage.unit_of_work() as uow:
+        mine = [_ask(uow, f"a{n}", kind="sync", provider="zoom", account="acct-1") for n in "123"]
+        other = _ask(uow, "b1", T0 + timedelta(seconds=1), kind="sync", provider="zoom",
+                     account="acct-2")  # fmt: skip
+        mail = _ask(uow, "m1", T0 + timedelta(seconds=2), kind="mail")
+        uow.commit()
+    now = T0 + timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        taken = queue.claim(uow, now, 10)
+        for job in taken:
+            assert queue.finish(uow, job.id, job.generation)
+        uow.commit()
+    # Two of acct-1's jobs spend its budget; the third is deferred to 00:00 UTC, unattempted.
+    ids = {j.id for j in taken}
+    assert len(taken) == 4 and {other.id, mail.id} <= ids
+    [left] = [j for j in mine if j.id not in ids]
+    midnight = datetime(T0.year, T0.month, T0.day, tzinfo=T0.tzinfo) + timedelta(days=1)
+    with storage.unit_of_work() as uow:
+        deferred = uow.jobs.get(left.id)
+        assert deferred is not None
+        assert (deferred.status, deferred.run_at, deferred.attempts, deferred.waits) == (
+            JobStatus.PENDING, midnight, 0, 0,
+        )  # fmt: skip
+        assert uow.jobs.budget_usages("zoom", [("daily", "acct-1"), ("daily", "acct-2")]) == {
+            ("daily", "acct-1"): Usage(midnight - timedelta(days=1), 2),
+            ("daily", "acct-2"): Usage(midnight - timedelta(days=1), 1),
+        }
+        assert queue.claim(uow, midnight - timedelta(seconds=1), 10) == []
+        assert [j.id for j in queue.claim(uow, midnight, 10)] == [left.id]
+        uow.commit()

@@ -17,7 +17,7 @@ from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
 from meetlink.app.policies import Policies, event_allowed, tenant_policy
-from meetlink.app.queue import JobQueue
+from meetlink.app.queue import BudgetGate, JobQueue
 from meetlink.app.registry import ProviderRegistry
 from meetlink.app.reminders import Reminders
 from meetlink.app.runner import AskedAgain, JobRunner
@@ -26,6 +26,7 @@ from meetlink.app.sync import Inline, MeetingSync
 from meetlink.app.tenancy import event_of_tenant
 from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked
+from meetlink.domain.budgets import Operation, RateBudget
 from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceStatus
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy, Notice
@@ -50,6 +51,13 @@ from meetlink.ports.provider import VideoProvider
 from meetlink.ports.storage import Storage, UnitOfWork
 
 __all__ = ["MeetLink"]
+
+#: What the jobs of each kind may ask of their provider: what they spend from its rate budget
+#: when claimed (a sync job creates or updates; mail spends nothing).
+JOB_OPERATIONS = {
+    SYNC_JOB: frozenset({Operation.CREATE, Operation.UPDATE}),
+    DELETE_JOB: frozenset({Operation.DELETE}),
+}
 
 log = logging.getLogger("meetlink")
 
@@ -95,7 +103,11 @@ class MeetLink:
             listener=listener,
         )
         settings = self._ctx.settings
-        self._queue = JobQueue(settings.retry, settings.job_lease)
+        self._queue = JobQueue(
+            settings.retry,
+            settings.job_lease,
+            BudgetGate(self._rate_budget, JOB_OPERATIONS),
+        )
         self._mailing = Mailing(self._ctx)
         moves = ConferenceMoves(self._ctx, self._mailing, self._queue)
         self._tokens = TokenKeeper(self._ctx, moves)
@@ -124,6 +136,10 @@ class MeetLink:
     def clock(self) -> Clock:
         """The clock this instance reads."""
         return self._ctx.clock
+
+    def _rate_budget(self, provider: str) -> RateBudget | None:
+        found = self._ctx.providers.find(provider)
+        return None if found is None else found.capabilities.rate_budget
 
     @property
     def provider_keys(self) -> tuple[str, ...]:

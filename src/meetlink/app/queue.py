@@ -1,28 +1,105 @@
 """The job rules (:mod:`meetlink.domain.jobs`) applied through the storage port, inside the
-caller's unit of work. Stores persist; every decision is the domain's."""
+caller's unit of work. Stores persist; every decision is the domain's.
+
+Claiming a job that calls a provider spends from the provider's rate budget
+(:mod:`meetlink.domain.budgets`, declared in its ``Capabilities.rate_budget``) in the same
+unit of work: the usage rows of the job's limits are locked, so every worker process spends
+from one budget. A job whose budget is spent is deferred to when it returns (not attempted,
+not an attempt) and the claimer moves on to other accounts' jobs.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from meetlink.domain import budgets as budget_rules
 from meetlink.domain import jobs as rules
-from meetlink.domain.jobs import JobRequest
+from meetlink.domain.budgets import Limit, Operation, RateBudget, Scope, Window
+from meetlink.domain.jobs import AccountWait, JobRequest
 from meetlink.domain.records import Job, JobStatus
 from meetlink.domain.retry import RetryPolicy
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["JobQueue"]
+__all__ = ["BudgetGate", "JobQueue"]
 
 _WAKE_BATCH = 500
+#: A budget refusal at least this long holds the account (its other jobs take turns after it).
+_HOLD = timedelta(minutes=1)
+
+
+class BudgetGate:
+    """Which rate-budget limits a job spends from, and under which keys.
+
+    ``budgets(provider)`` gives the provider's declared :class:`RateBudget` (None: no
+    budget); ``operations`` maps a job kind to what its jobs may ask of the provider (kinds
+    not listed spend nothing)."""
+
+    def __init__(
+        self,
+        budgets: Callable[[str], RateBudget | None],
+        operations: Mapping[str, frozenset[Operation]],
+    ) -> None:
+        self._budgets = budgets
+        self._operations = dict(operations)
+
+    def limits(self, job: Job) -> tuple[Limit, ...]:
+        """The limits ``job`` spends from when claimed (none without provider or account)."""
+        operations = self._operations.get(job.kind)
+        if operations is None or job.provider is None or job.account is None:
+            return ()
+        budget = self._budgets(job.provider)
+        return () if budget is None else budget.applying(operations)
+
+    def holds_account(self, job: Job, returns: datetime, now: datetime) -> bool:
+        """Whether a refusal until ``returns`` is the account's own long wait (a calendar
+        limit on the account), not a pause of a second on a shared per-second limit."""
+        return returns - now >= _HOLD and any(
+            limit.scope is Scope.ACCOUNT and limit.window is not Window.ROLLING
+            for limit in self.limits(job)
+        )
+
+    def spend(self, uow: UnitOfWork, job: Job, now: datetime) -> datetime | None:
+        """Spend one call of ``job`` from its limits (locked in ``uow``): None when granted,
+        else when the budget allows the call (nothing spent)."""
+        limits = self.limits(job)
+        if not limits:
+            return None
+        assert job.provider is not None and job.account is not None
+        keys = {limit.name: (limit.name, _scope_key(uow, job, limit)) for limit in limits}
+        stored = uow.jobs.budget_usages(job.provider, list(keys.values()), for_update=True)
+        usages = {name: stored[key] for name, key in keys.items() if key in stored}
+        spent = budget_rules.spend(limits, usages, now)
+        if not spent.granted:
+            return spent.retry_at
+        uow.jobs.put_budget_usages(
+            job.provider, {keys[name]: usage for name, usage in spent.usages.items()}
+        )
+        return None
+
+
+def _scope_key(uow: UnitOfWork, job: Job, limit: Limit) -> str:
+    """The key a limit counts ``job`` under: its account, the account's organisation (read
+    from the account's active link; the account itself without one), or the app ("")."""
+    assert job.provider is not None and job.account is not None
+    if limit.scope is Scope.ACCOUNT:
+        return job.account
+    if limit.scope is Scope.APP:
+        return ""
+    link = uow.links.active_for_account(job.provider, job.account)
+    return f"org:{link.account_id if link is not None else job.account}"
 
 
 class JobQueue:
     """Asks for, claims and settles jobs in a unit of work."""
 
-    def __init__(self, policy: RetryPolicy, lease: timedelta) -> None:
+    def __init__(
+        self, policy: RetryPolicy, lease: timedelta, budgets: BudgetGate | None = None
+    ) -> None:
         self._policy = policy
         self._lease = lease
+        self._budgets = budgets
 
     def ask(self, uow: UnitOfWork, request: JobRequest, now: datetime) -> Job:
         """Ask for the work ``request`` names: a new job, or merged into the existing one."""
@@ -50,6 +127,9 @@ class JobQueue:
             if wait is None or not wait.holds(now):
                 claimed = rules.claim(job, now, now + self._lease)
                 if uow.jobs.add_new(claimed):
+                    deferred = self._over_budget(uow, claimed, now, wait)
+                    if deferred is not None:
+                        return deferred, None
                     return claimed, claimed
         return self.ask(uow, request, now), None
 
@@ -74,7 +154,8 @@ class JobQueue:
 
     def take(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
         """Lease ``job`` (due, read from storage) to this worker; None when its account
-        waits (then the job is deferred to the account's next turn instead)."""
+        waits (then the job is deferred to the account's next turn instead) or its rate
+        budget is spent (deferred to when the budget returns)."""
         if job.provider is not None and job.account is not None:
             wait = uow.jobs.account_wait(job.provider, job.account, for_update=True)
             if wait is not None and wait.holds(now):
@@ -83,9 +164,33 @@ class JobQueue:
                 uow.jobs.put_account_wait(wait)
                 uow.jobs.put(rules.defer(job, turn))
                 return None
+            if self._over_budget(uow, job, now, wait) is not None:
+                return None
         claimed = rules.claim(job, now, now + self._lease)
         uow.jobs.put(claimed)
         return claimed
+
+    def _over_budget(
+        self, uow: UnitOfWork, job: Job, now: datetime, wait: AccountWait | None
+    ) -> Job | None:
+        """Spend ``job``'s call from its rate budget; when the budget is spent, the job as
+        deferred (stored) to when it returns, else None (``wait``: the account's, read
+        locked, not holding)."""
+        if self._budgets is None or job.provider is None or job.account is None:
+            return None
+        returns = self._budgets.spend(uow, job, now)
+        if returns is None:
+            return None
+        # No budget left: not attempted, not an attempt; other jobs go first. A wait of the
+        # account's own (a daily cap) holds its other jobs too, which then come back one per
+        # turn, as after a 429.
+        if self._budgets.holds_account(job, returns, now):
+            wait = rules.hold(wait, job.provider, job.account, returns)
+            returns, wait = rules.take_slot(wait, self._policy.release_spacing)
+            uow.jobs.put_account_wait(wait)
+        deferred = rules.defer(job, returns)
+        uow.jobs.put(deferred)
+        return deferred
 
     def finish(self, uow: UnitOfWork, job_id: str, generation: int) -> bool:
         """The work of ``generation`` is done. True when the job is gone; False when it was

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import attrs
 
+from meetlink.domain.budgets import Limit, Operation, RateBudget, Scope, Window
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.domain.recurrence import RecurrenceLimits
@@ -27,16 +28,21 @@ from meetlink.errors import LinkError
 
 __all__ = [
     "Capabilities",
+    "Limit",
     "Meeting",
     "MeetingRequest",
     "OAuthProvider",
+    "Operation",
     "ProviderAccount",
+    "RateBudget",
+    "Scope",
     "StartUrlProvider",
     "TokenSet",
     "VideoProvider",
     "WebhookKind",
     "WebhookMessage",
     "WebhookProvider",
+    "Window",
 ]
 
 
@@ -60,6 +66,10 @@ class Capabilities:
     # URL serves every occurrence). A rule beyond the limits gets a meeting without fixed
     # times and Notice.RECURRENCE_NOT_EXPRESSIBLE.
     recurrence: RecurrenceLimits | None = None
+    # The provider's rate limits as meetlink spends them when it claims a job (per account,
+    # organisation or app; meetlink.domain.budgets). None: no budget, the provider's 429s
+    # alone pace the work.
+    rate_budget: RateBudget | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -11,11 +11,12 @@ No provider or mail call is ever made while a unit of work is open.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait
@@ -263,6 +264,18 @@ class JobRepository(Protocol):
 
     def put_account_wait(self, wait: AccountWait) -> None:
         """Insert or replace the account's wait."""
+        ...
+
+    def budget_usages(
+        self, provider: str, keys: Sequence[tuple[str, str]], *, for_update: bool = False
+    ) -> dict[tuple[str, str], Usage]:
+        """What each ``(limit name, scope key)`` of the provider's rate budget has spent
+        (absent: nothing yet). ``for_update`` locks them against other claimers, also those
+        not stored yet."""
+        ...
+
+    def put_budget_usages(self, provider: str, usages: Mapping[tuple[str, str], Usage]) -> None:
+        """Store what the limits spent, by ``(limit name, scope key)``."""
         ...
 
 

@@ -66,6 +66,7 @@ class Sandbox:
                 webhook_secrets=self.zoom.webhook_secret,
                 transport=self.zoom.transport(),
                 clock=self.clock,
+                rate_budget=self.zoom.rate_budget,  # the emulator's limits as they are now
             )
             registered: list[VideoProvider] = [self.provider]
             self.teams: TeamsEmulator | None = None

@@ -8,12 +8,13 @@ several threads. Each unit of work edits copies of the tables and swaps them in 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 
 import attrs
 
+from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
@@ -38,6 +39,7 @@ class _Tables:
     job_keys: dict[tuple[str, str], str] = attrs.Factory(dict)  # (kind, key) -> id
     account_waits: dict[tuple[str, str], AccountWait] = attrs.Factory(dict)
     policies: dict[str, IssuancePolicy] = attrs.Factory(dict)
+    budgets: dict[tuple[str, str, str], Usage] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -52,6 +54,7 @@ class _Tables:
             dict(self.job_keys),
             dict(self.account_waits),
             dict(self.policies),
+            dict(self.budgets),
         )
 
 
@@ -322,6 +325,16 @@ class _Jobs(_Repo):
 
     def put_account_wait(self, wait: AccountWait) -> None:
         self._t.account_waits[(wait.provider, wait.account)] = wait
+
+    def budget_usages(
+        self, provider: str, keys: Sequence[tuple[str, str]], *, for_update: bool = False
+    ) -> dict[tuple[str, str], Usage]:
+        found = ((key, self._t.budgets.get((provider, *key))) for key in keys)
+        return {key: usage for key, usage in found if usage is not None}
+
+    def put_budget_usages(self, provider: str, usages: Mapping[tuple[str, str], Usage]) -> None:
+        for (limit, key), usage in usages.items():
+            self._t.budgets[(provider, limit, key)] = usage
 
 
 def _by_time(job: Job) -> tuple[datetime, datetime, str]:

@@ -9,11 +9,11 @@ lock for ``sqlite://``), so claimers run one after another.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, or_, select, tuple_, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import (
@@ -23,6 +23,7 @@ from meetlink.adapters.sqlalchemy._dialects import (
     upsert,
 )
 from meetlink.adapters.sqlalchemy.repositories import SqlRepository
+from meetlink.domain.budgets import Usage
 from meetlink.domain.jobs import AccountWait
 from meetlink.domain.records import Job, JobStatus
 
@@ -44,6 +45,18 @@ _WAIT = select(t.account_waits).where(
     t.account_waits.c.account == bindparam("account"),
 )
 _WAIT_LOCKED = _WAIT.with_for_update()
+#: A usage row that spent nothing yet reads as no usage at all (domain/budgets.py).
+_FRESH = datetime(1970, 1, 1, tzinfo=UTC)
+_BUDGET = t.rate_budgets
+_BUDGET_UPDATE = (
+    update(_BUDGET)
+    .where(
+        _BUDGET.c.provider == bindparam("b_provider"),
+        _BUDGET.c.limit_name == bindparam("b_limit"),
+        _BUDGET.c.scope_key == bindparam("b_key"),
+    )
+    .values(mark=bindparam("mark"), used=bindparam("used"))
+)
 
 
 class SqlJobRepository(SqlRepository):
@@ -238,3 +251,48 @@ class SqlJobRepository(SqlRepository):
         }
         with translate_errors("storing an account's wait"):
             upsert(self._conn, t.account_waits, row, ["provider", "account"])
+
+    def budget_usages(
+        self, provider: str, keys: Sequence[tuple[str, str]], *, for_update: bool = False
+    ) -> dict[tuple[str, str], Usage]:
+        """What each ``(limit name, scope key)`` of the provider has spent; with
+        ``for_update`` the rows are locked (created first when missing, so that two claimers
+        never both start from nothing)."""
+        if not keys:
+            return {}
+        found = self._read_usages(provider, keys, for_update)
+        missing = [key for key in keys if key not in found]
+        if missing and for_update:
+            with translate_errors("creating a rate budget"):
+                for limit, scope in missing:
+                    insert_ignore(self._conn, _BUDGET, {
+                        "provider": provider, "limit_name": limit, "scope_key": scope,
+                        "mark": _FRESH, "used": 0,
+                    })  # fmt: skip
+            found = self._read_usages(provider, keys, for_update)
+        return {key: usage for key, usage in found.items() if usage.mark != _FRESH}
+
+    def _read_usages(
+        self, provider: str, keys: Sequence[tuple[str, str]], for_update: bool
+    ) -> dict[tuple[str, str], Usage]:
+        c = _BUDGET.c
+        query = select(c.limit_name, c.scope_key, c.mark, c.used).where(
+            c.provider == provider, tuple_(c.limit_name, c.scope_key).in_(list(keys))
+        )
+        if for_update:
+            query = query.with_for_update()
+        with translate_errors("reading a rate budget"):
+            rows = self._conn.execute(query).all()
+        return {(row.limit_name, row.scope_key): Usage(row.mark, row.used) for row in rows}
+
+    def put_budget_usages(self, provider: str, usages: Mapping[tuple[str, str], Usage]) -> None:
+        """Store what the limits spent (rows read with ``for_update`` before)."""
+        if not usages:
+            return
+        params = [
+            {"b_provider": provider, "b_limit": limit, "b_key": key, "mark": u.mark,
+             "used": u.used}
+            for (limit, key), u in usages.items()
+        ]  # fmt: skip
+        with translate_errors("storing a rate budget"):
+            self._conn.execute(_BUDGET_UPDATE, params)

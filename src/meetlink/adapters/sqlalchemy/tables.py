@@ -49,6 +49,7 @@ __all__ = [
     "links",
     "metadata",
     "policies",
+    "rate_budgets",
     "reminders",
     "subscriptions",
     "webhook_deliveries",
@@ -268,6 +269,20 @@ account_waits = Table(
     Column("until", UtcDateTime(), nullable=False),
     Column("next_slot", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("provider", "account"),
+    **_MYSQL,
+)
+
+rate_budgets = Table(
+    "meetlink_rate_budgets",
+    metadata,
+    # What a provider limit has spent (domain/budgets.py Usage), per scope key: the account,
+    # its organisation, or "" for the whole app. One row per limit and key, updated in place.
+    Column("provider", String(_PROVIDER), nullable=False),
+    Column("limit_name", String(32), nullable=False),
+    Column("scope_key", String(_KEY), nullable=False),
+    Column("mark", UtcDateTime(), nullable=False),
+    Column("used", Integer(), nullable=False),
+    PrimaryKeyConstraint("provider", "limit_name", "scope_key"),
     **_MYSQL,
 )
 

@@ -32,9 +32,14 @@ from meetlink.errors import (
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
+    Limit,
     Meeting,
     MeetingRequest,
+    Operation,
     ProviderAccount,
+    RateBudget,
+    Scope,
+    Window,
 )
 
 from . import consent, sansio
@@ -56,6 +61,20 @@ TEAMS_CAPABILITIES = Capabilities(
     free_plan_minutes=None,
     deauthorization_webhook=False,  # revocation shows up as invalid_grant on refresh
     supports_recurring=True,  # R2: one online meeting (one join URL) for the whole series
+    # Graph's "meeting information: 2,000 meetings/user each month" (whether a calendar month
+    # is meant is not documented: counted per UTC calendar month). Graph's other limits are
+    # far above meetlink's rates (130,000 requests per 10 s per app); its 429s are waited out.
+    rate_budget=RateBudget(
+        (
+            Limit(
+                name="meetings-per-month",
+                scope=Scope.ACCOUNT,
+                count=2000,
+                window=Window.UTC_MONTH,
+                operations=frozenset({Operation.CREATE}),
+            ),
+        )
+    ),
 )
 
 Parse = Callable[[int, Mapping[str, str], bytes, datetime], _T]

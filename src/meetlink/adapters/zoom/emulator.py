@@ -31,7 +31,9 @@ from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.emulator_front import EmulatorFront
 from meetlink.adapters.loopback import Dispatch, EmulatorServer
 from meetlink.ports.clock import Clock
+from meetlink.ports.provider import RateBudget
 
+from .budget import zoom_rate_budget
 from .emulator_http import raw_dispatch
 from .emulator_oauth import ConsentBlocked, ConsentError, decide
 from .emulator_settings import POLICY_FIELDS
@@ -49,7 +51,10 @@ class ZoomEmulator(EmulatorFront):
 
     ``latency`` seconds are slept per request (outside the lock). ``daily_meeting_cap`` is
     Zoom's per-user create+update limit per UTC day (100); ``per_second`` maps a rate-limit
-    label ("Light", "Medium") to requests per second per account (default: generous).
+    label ("Light", "Medium") to requests per second per account (default: generous, 1,000;
+    pass ``ZOOM_PRO_PER_SECOND`` and friends from :mod:`.budget` for Zoom's plans). The
+    providers it makes (:meth:`provider`) declare a rate budget that follows these limits:
+    the daily cap always, the per-second limits when ``per_second`` was given.
     ``latency``, ``daily_meeting_cap``, ``refresh_token_idle`` and ``scopes`` are settable.
     Without a ``clock`` the emulator follows the clock of the first provider made with one
     (:meth:`provider`), else the system clock: Zoom's days, codes and tokens then pass as
@@ -82,8 +87,10 @@ class ZoomEmulator(EmulatorFront):
             webhook_secret="",
             daily_cap=daily_meeting_cap,
             per_second=dict(DEFAULT_PER_SECOND if per_second is None else per_second),
+            per_second_given=per_second is not None,
             latency=latency,
         )
+        self._budget: tuple[tuple[int, tuple[tuple[str, int], ...]], RateBudget] | None = None
         state = self._state
         state.client_id = client_id or state.token("", 16)[:22]
         state.client_secret = client_secret or state.token("", 24)
@@ -317,6 +324,23 @@ class ZoomEmulator(EmulatorFront):
             "webhook_secrets": self.webhook_secret,
             "clock": clock or self._state.clock,
         }
+        common["rate_budget"] = self.rate_budget
         if base_url is not None:
             return ZoomProvider(oauth_base_url=base_url, api_base_url=base_url, **common)
         return ZoomProvider(transport=self.transport(), **common)
+
+    def rate_budget(self) -> RateBudget:
+        """The rate budget of this emulator's limits as they are now (what its providers
+        declare): the daily meeting cap, and the per-second limits when they were given."""
+        state = self._state
+        per_second = tuple(sorted(state.per_second.items())) if state.per_second_given else ()
+        key = (state.daily_cap, per_second)
+        if self._budget is None or self._budget[0] != key:
+            budget = zoom_rate_budget(dict(per_second), daily_meeting_cap=state.daily_cap)
+            self._budget = (key, budget)
+        return self._budget[1]
+
+    @property
+    def throttled(self) -> int:
+        """How many requests were answered 429 so far (rate limits and injected faults)."""
+        return self._state.throttled

@@ -68,8 +68,11 @@ def dispatch(state: EmulatorState, request: Incoming) -> Reply:
             if fault.remaining <= 0:
                 state.faults.remove(fault)
             if fault.status != 0:
-                return _fault_reply(fault, request.path)
+                reply = _fault_reply(fault, request.path)
+                state.throttled += reply.status == 429
+                return reply
         reply = _route(state, request)
+        state.throttled += reply.status == 429
         return attrs.evolve(reply, drop=True) if fault is not None else reply
 
 

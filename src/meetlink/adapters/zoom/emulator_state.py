@@ -186,6 +186,8 @@ class EmulatorState:
     refresh_idle: timedelta = REFRESH_TOKEN_IDLE
     scopes: frozenset[str] = APP_SCOPES
     per_second: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_PER_SECOND))
+    per_second_given: bool = False  # per_second was set (not the generous default)
+    throttled: int = 0  # 429 answers so far (limits and injected faults)
     lock: threading.RLock = attrs.field(factory=threading.RLock)
     requests: list[tuple[str, str]] = attrs.field(factory=list)
     users: dict[str, ZoomUser] = attrs.field(factory=dict)

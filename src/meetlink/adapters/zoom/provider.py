@@ -14,8 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+import attrs
 import httpx
 
 from meetlink.adapters.clock import SystemClock
@@ -35,13 +36,15 @@ from meetlink.ports.provider import (
     Meeting,
     MeetingRequest,
     ProviderAccount,
+    RateBudget,
     WebhookMessage,
 )
 
 from . import sansio
+from .budget import zoom_rate_budget
 from .recurrence import ZOOM_RECURRENCE
 
-__all__ = ["POLICY_TTL", "ZOOM_CAPABILITIES", "ZoomProvider"]
+__all__ = ["POLICY_TTL", "ZOOM_CAPABILITIES", "BudgetSource", "ZoomProvider", "zoom_rate_budget"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -55,6 +58,8 @@ _INVALID_FIELD = 300  # Zoom's code for a refused field, e.g. a passcode the pol
 POLICY_TTL = timedelta(minutes=10)
 _POLICY_ENTRIES = 1024
 
+_ZOOM_API = "https://api.zoom.us"
+
 ZOOM_CAPABILITIES = Capabilities(
     display_name="Zoom",
     idempotent_create=False,
@@ -63,7 +68,15 @@ ZOOM_CAPABILITIES = Capabilities(
     deauthorization_webhook=True,
     supports_recurring=True,  # R2: one type 8 (or type 3) meeting per series
     recurrence=ZOOM_RECURRENCE,
+    # 100 meeting creates and updates per user per UTC day. Zoom's per-second limits depend
+    # on the account's plan, which meetlink does not know: a host passes
+    # ZoomProvider(rate_budget=zoom_rate_budget(ZOOM_PRO_PER_SECOND)) (or Free, Business).
+    rate_budget=zoom_rate_budget({}),
 )
+
+#: What ``ZoomProvider(rate_budget=...)`` takes: a budget, None (no budget), or a callable
+#: asked for the budget in force each time (an emulator whose limits a test changes).
+BudgetSource = RateBudget | None | Callable[[], RateBudget | None]
 
 # Connect failures never reached Zoom; anything after the request was sent may have run.
 
@@ -74,6 +87,9 @@ class ZoomProvider:
     ``webhook_secrets``: the app's secret token, or several during a rotation. Pass ``client``
     (an ``httpx.Client``, not closed by :meth:`close`) or ``transport`` (e.g.
     ``ZoomEmulator.transport()``); otherwise a client with ``timeout`` seconds is made.
+    ``rate_budget``: the limits meetlink spends from when it claims this provider's jobs
+    (:mod:`.budget`); by default Zoom's 100 creates and updates per user per day when talking
+    to Zoom itself, none when pointed elsewhere (an emulator declares its own).
     """
 
     def __init__(
@@ -84,12 +100,20 @@ class ZoomProvider:
         redirect_uri: str,
         webhook_secrets: str | Sequence[str] = (),
         oauth_base_url: str = "https://zoom.us",
-        api_base_url: str = "https://api.zoom.us",
+        api_base_url: str = _ZOOM_API,
         client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
         timeout: float = 10.0,
+        rate_budget: BudgetSource | Literal["zoom"] = "zoom",
     ) -> None:
+        if isinstance(rate_budget, str):
+            # Zoom's own limits when talking to Zoom; a provider pointed elsewhere (an
+            # emulator, a proxy, a client of the host's) declares none unless given one.
+            at_zoom = client is None and transport is None and api_base_url == _ZOOM_API
+            rate_budget = ZOOM_CAPABILITIES.rate_budget if at_zoom else None
+        self._budget: BudgetSource = rate_budget
+        self._caps = ZOOM_CAPABILITIES
         self._client_id = client_id
         self._client_secret = client_secret
         self._redirect_uri = redirect_uri
@@ -136,8 +160,12 @@ class ZoomProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        """Zoom: no idempotent create, host start URL, 40-minute Basic plan, deauth webhook."""
-        return ZOOM_CAPABILITIES
+        """Zoom: no idempotent create, host start URL, 40-minute Basic plan, deauth webhook,
+        and the rate budget given (default: Pro plan limits, see :mod:`.budget`)."""
+        budget = self._budget() if callable(self._budget) else self._budget
+        if budget is not self._caps.rate_budget:  # made once per budget object
+            self._caps = attrs.evolve(ZOOM_CAPABILITIES, rate_budget=budget)
+        return self._caps
 
     def authorization_url(self, *, state: str, code_challenge: str) -> str:
         """Zoom's consent page URL (PKCE S256, the configured redirect URI)."""
