@@ -235,7 +235,10 @@ class ProviderUnavailable(ProviderError):
 
 class RateLimited(ProviderUnavailable):
     """The provider said to wait (429, or a subclass's reason); do not call again before
-    ``retry_at`` (aware UTC; None: back off as usual)."""
+    ``retry_at`` (aware UTC; None: back off as usual). ``account_wide``: the wait holds
+    every call on the account (a rate limit), not only the one that was refused."""
+
+    account_wide = True
 
     def __init__(self, message: str, *, retry_at: datetime | None) -> None:
         super().__init__(message)
@@ -244,7 +247,10 @@ class RateLimited(ProviderUnavailable):
 
 class MeetingInProgress(RateLimited):
     """The meeting is running now and the provider refuses to delete it (Zoom code 3002):
-    wait, and delete it after it ends. ``retry_at`` is its scheduled end when known."""
+    wait, and delete it after it ends. ``retry_at`` is its scheduled end when known. Only
+    this deletion waits: the account's other work goes on."""
+
+    account_wide = False
 
 
 class AuthExpired(ProviderError):

@@ -229,3 +229,34 @@ def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
         assert len(sb.zoom.meetings()) == len(ids)
         assert requests[("POST", MEETINGS)] <= len(ids) + answered_429 + elapsed_days * 2
         assert requests[("GET", MEETINGS)] == 0
+
+
+def test_a_meeting_in_progress_holds_its_own_deletion_not_the_account() -> None:
+    """Zoom refuses to delete a meeting while it runs (3002): that deletion waits for its
+    end, but the account is not rate limited: its other work goes on at once."""
+    with Sandbox(now=T0, seed=6) as sb:
+        sb.meetlink.contract("t1")
+        sb.link_user("t1", "alice")
+        running = sb.meetlink.save_event(
+            Event(
+                "e1",
+                "t1",
+                "alice",
+                "Running",
+                T0 + timedelta(minutes=5),
+                T0 + timedelta(hours=2),
+                web_meeting="zoom",
+            )
+        ).conference
+        assert running is not None and running.meeting_id is not None
+        sb.clock.advance(timedelta(minutes=6))
+        sb.zoom.start_meeting(running.meeting_id)
+        sb.meetlink.delete_event("e1")
+        [waiting] = sb.meetlink.pending_jobs()
+        assert waiting.kind == "delete" and waiting.run_at == T0 + timedelta(hours=2)
+        soon = sb.meetlink.save_event(_event("e2", T0 + timedelta(hours=1))).conference
+        assert soon is not None and soon.status is ConferenceStatus.ISSUED
+        sb.zoom.end_meeting(running.meeting_id)
+        sb.clock.set(T0 + timedelta(hours=2))
+        sb.meetlink.run_pending()
+        assert [str(m["id"]) for m in sb.zoom.meetings()] == [soon.meeting_id]

@@ -126,6 +126,7 @@ class ChaosWorld:
         self.accounts: dict[str, Account] = {}  # Zoom user id ->
         self.home: dict[str, str] = {}  # host user -> the Zoom account they link by default
         self.webhooks: list[tuple[datetime, dict[str, str], bytes]] = []
+        self.started: set[str] = set()  # meetings in progress
         self.start_urls: set[str] = set()
         self.meeting_ids: set[str] = set()
         self.log = JobLog()
@@ -229,6 +230,11 @@ class ChaosWorld:
         "reminders": 2,
         "reminder_time": 3,
         "retry": 2,
+        "parallel_workers": 3,
+        "meeting_starts": 1.5,
+        "meeting_ends": 1.5,
+        "contract_ends": 0.4,
+        "contract_again": 2.5,
         "concurrent_saves": 3,
         "unlink": 1,
         "relink": 6,
@@ -410,6 +416,53 @@ class ChaosWorld:
         ml = self._any()
         self._call("run_pending", lambda: ml.run_pending(max_jobs=self.rng.choice((None, 5))))
 
+    def op_parallel_workers(self) -> None:
+        """Two workers (one per instance) run the due jobs at the same moment."""
+        gate = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def work(ml: MeetLink) -> None:
+            try:
+                gate.wait(10)
+                ml.run_pending()
+            except MeetLinkError as exc:
+                self.errors[f"parallel run_pending: {type(exc).__name__}"] += 1
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(ml,)) for ml in (self.inline, self.queued)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+        assert not failures, failures
+
+    def op_meeting_starts(self) -> None:
+        """The host starts a meeting: Zoom refuses to delete it (3002) until it ends."""
+        live = sorted(str(m["id"]) for m in self.zoom.meetings() if m.get("status") != "started")
+        if live:
+            meeting_id = self.rng.choice(live)
+            self.zoom.start_meeting(meeting_id)
+            self.started.add(meeting_id)
+
+    def op_meeting_ends(self) -> None:
+        if self.started:
+            self._end(self.rng.choice(sorted(self.started)))
+
+    def _end(self, meeting_id: str) -> None:
+        self.started.discard(meeting_id)
+        if any(str(m["id"]) == meeting_id for m in self.zoom.meetings()):
+            self.zoom.end_meeting(meeting_id)
+
+    def op_contract_ends(self) -> None:
+        """A tenant's contract ends: issued URLs stay, new ones are refused."""
+        tenant = self.rng.choice(TENANTS)
+        if self.inline.subscription(tenant).state.value == "contracted":
+            self._call("cancel_contract", lambda: self._any().cancel_contract(tenant))
+
+    def op_contract_again(self) -> None:
+        self._call("contract", lambda: self._any().contract(self.rng.choice(TENANTS)))
+
     def op_advance(self) -> None:
         self.clock.advance(self.rng.choice(JUMPS))
 
@@ -514,6 +567,8 @@ class ChaosWorld:
         """Workers run until no job is due or waiting on time (parked deletions may stay),
         time passing as it must."""
         self.zoom.clear_faults()
+        for meeting_id in sorted(self.started):  # every meeting in progress ends
+            self._end(meeting_id)
         for _ in range(limit):
             self.queued.run_pending()
             self.inline.run_pending()
@@ -528,6 +583,8 @@ class ChaosWorld:
     def relink_every_account(self) -> None:
         """Every Zoom account is linked again (by a user of its own: no two accounts per
         user), so parked deletions and detached conferences can run; then drain."""
+        for tenant in TENANTS:
+            self.inline.contract(tenant)
         for n, account in enumerate(self.accounts.values()):
             fixer = f"t0-fixer{n}"
             if not self._link(fixer, account):

@@ -226,12 +226,21 @@ class JobQueue:
         return after
 
     def wait(
-        self, uow: UnitOfWork, job: Job, error: str, now: datetime, until: datetime | None
+        self,
+        uow: UnitOfWork,
+        job: Job,
+        error: str,
+        now: datetime,
+        until: datetime | None,
+        *,
+        account_wide: bool = True,
     ) -> Job:
         """The provider asked to wait (until ``until``, or a backoff when it named no time):
-        not an attempt. The job's account waits with it, and its jobs take turns after."""
+        not an attempt. An ``account_wide`` wait (a rate limit) holds the job's account too,
+        and its jobs take turns after; otherwise only this job waits (a meeting in
+        progress cannot be deleted yet, but the account's other work goes on)."""
         until = self._policy.next_run(now, job.waits + 1, until)
-        if job.provider is not None and job.account is not None:
+        if account_wide and job.provider is not None and job.account is not None:
             held = uow.jobs.account_wait(job.provider, job.account, for_update=True)
             held = rules.hold(held, job.provider, job.account, until)
             until, held = rules.take_slot(held, self._policy.release_spacing)

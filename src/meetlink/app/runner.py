@@ -147,9 +147,12 @@ class JobRunner:
             return False
         except RateLimited as exc:
             # A wait the provider asked for: not an attempt (API "Additions").
-            retry_at = exc.retry_at
+            # A rate limit holds the whole account; a meeting in progress only this job.
+            retry_at, account_wide = exc.retry_at, exc.account_wide
             self._settle(
-                job, _describe(exc), lambda q, u, j, e, now: q.wait(u, j, e, now, retry_at)
+                job,
+                _describe(exc),
+                lambda q, u, j, e, now: q.wait(u, j, e, now, retry_at, account_wide=account_wide),
             )
             return False
         except CredentialError as exc:

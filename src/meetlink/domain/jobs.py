@@ -25,7 +25,8 @@ wait, parked or given up. The table (:data:`TRANSITIONS`; any other pair is ille
 Waits are paced per provider account (:class:`AccountWait`): when a provider asks an account
 to wait (a 429 with a retry time, a daily cap), none of that account's jobs calls it before
 then, and afterwards they run one per ``spacing``, so they do not all ask again at the same
-moment; other accounts' jobs are never held up.
+moment; other accounts' jobs are never held up. A wait that concerns one job only (Zoom
+refuses to delete a meeting while it runs) holds that job, not its account.
 """
 
 from __future__ import annotations
