@@ -1,14 +1,14 @@
 """The hot queries on PostgreSQL at 10,000 and 1,000,000 rows: EXPLAIN (ANALYZE, BUFFERS) of
 the statements the repositories really send, and their median time over 30 calls.
 
-    .venv/bin/python bench/bench_plans_pg.py [ROWS ...]   (default: 10000 1000000)
+    .venv/bin/python bench/bench_plans_pg.py [--due N] [ROWS ...]   (default: 10000 1000000)
 
 Each size gets a private schema (created, filled with INSERT ... SELECT generate_series,
-ANALYZEd, dropped). Per size: ROWS jobs (50 due, 1% running under a live lease, the rest
-later), ROWS events (50 reminders due, half without a reminder), ROWS links (50 idle past
-the keep-alive cutoff), ROWS rate-budget rows. Queries: jobs due (the claim: pending range,
-then expired leases), reminders due, an account's parked jobs, idle links (keep-alive), one
-job's rate-budget rows (the claim's lock).
+ANALYZEd, dropped). Per size: ROWS jobs (N due, 1% running under a live lease, the rest
+later), ROWS events (N reminders due, half without a reminder), ROWS links (N idle past
+the keep-alive cutoff), ROWS rate-budget rows; N is 50 unless --due gives a backlog.
+Queries: jobs due (the claim: pending range, then expired leases), reminders due, an
+account's parked jobs, idle links (keep-alive), one job's rate-budget rows (the claim's lock).
 """
 
 from __future__ import annotations
@@ -150,9 +150,14 @@ def measure(rows: int) -> dict[str, float]:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 1_000_000]
+    global DUE
+    args = sys.argv[1:]
+    if args[:1] == ["--due"]:
+        DUE = int(args[1])
+        args = args[2:]
+    sizes = [int(a) for a in args] or [10_000, 1_000_000]
     print(f"PostgreSQL query plans; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"load {os.getloadavg()[0]:.1f}, {DUE:,} due")  # fmt: skip
     results = {rows: measure(rows) for rows in sizes}
     print("\n| query | " + " | ".join(f"{rows:,} rows" for rows in sizes) + " | ratio |")
     print("|---|" + "---|" * len(sizes) + "---|")

@@ -207,7 +207,7 @@ events = Table(
     Column("exdates", Text(), nullable=True),  # JSON list of ISO times (R2: skipped)
     Column("moved", Text(), nullable=True),  # JSON list of {recurrence_id, start, end}
     PrimaryKeyConstraint("event_id"),
-    Index("ix_meetlink_events_remind_at", "remind_at"),
+    Index("ix_meetlink_events_remind_at", "remind_at", "event_id"),  # due reminders, in order
     **_MYSQL,
 )
 
