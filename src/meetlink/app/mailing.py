@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from meetlink.app.context import AppContext
+from meetlink.app.queue import new_job_id
 from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Span
 from meetlink.domain.jobs import JobRequest, ask
@@ -151,7 +152,7 @@ class Mailing:
         request = JobRequest(
             kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content)
         )
-        return ask(None, request, now=now, new_id=uuid.uuid4().hex)
+        return ask(None, request, now=now, new_id=new_job_id())
 
     def deliver(self, payload: dict[str, Any]) -> None:
         """Compose the queued mail and hand it to the mailer (a job handler). Content no mail

@@ -214,12 +214,20 @@ class SqlJobRepository(SqlRepository):
         return self._rows(query, "listing an account's jobs")
 
     def page(self, status: JobStatus, *, limit: int, after: Job | None = None) -> list[Job]:
-        """Jobs in ``status`` by ``(run_at, id)`` after the cursor (index range)."""
+        """Jobs in ``status`` by ``(run_at, id)`` after the cursor: a range of
+        ``ix_meetlink_jobs_due`` (status, run_at, id) that starts at the cursor."""
         c = t.jobs.c
         query = select(t.jobs).where(c.status == status.value)
         if after is not None:
+            # The same condition twice, so that the index range starts at the cursor on
+            # every backend, however many jobs share its run_at: PostgreSQL takes the
+            # row-value comparison as the range (with the OR alone it read every job of the
+            # status before the cursor), MariaDB the OR of the two cases (with the row value
+            # it read every job of the cursor's run_at).
+            at, job_id = after.run_at, after.id
             query = query.where(
-                or_(c.run_at > after.run_at, and_(c.run_at == after.run_at, c.id > after.id))
+                tuple_(c.run_at, c.id) > tuple_(at, job_id),
+                or_(c.run_at > at, and_(c.run_at == at, c.id > job_id)),
             )
         return self._rows(query.order_by(c.run_at, c.id).limit(limit), "listing jobs")
 

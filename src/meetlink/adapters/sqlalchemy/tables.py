@@ -254,7 +254,9 @@ jobs = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("kind", "key", name="uq_meetlink_jobs_kind_key"),
-    Index("ix_meetlink_jobs_due", "status", "run_at"),
+    # The due claim (status, run_at) and the keyset pages of failed/pending jobs by
+    # (run_at, id): with ``id`` in it, a page reads its rows only, however many jobs tie.
+    Index("ix_meetlink_jobs_due", "status", "run_at", "id"),
     Index("ix_meetlink_jobs_lease", "status", "lease_until"),
     Index("ix_meetlink_jobs_account", "provider", "account", "run_at"),
     **_MYSQL,
