@@ -161,7 +161,8 @@ class ZoomProvider:
     @property
     def capabilities(self) -> Capabilities:
         """Zoom: no idempotent create, host start URL, 40-minute Basic plan, deauth webhook,
-        and the rate budget given (default: Pro plan limits, see :mod:`.budget`)."""
+        and the rate budget in force (by default the 100-a-day create/update cap when talking
+        to Zoom itself, no per-second limits; see ``rate_budget`` and :mod:`.budget`)."""
         budget = self._budget() if callable(self._budget) else self._budget
         if budget is not self._caps.rate_budget:  # made once per budget object
             self._caps = attrs.evolve(ZOOM_CAPABILITIES, rate_budget=budget)
