@@ -15,7 +15,7 @@ from meetlink import Event, MeetLink, Participant
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.ports.mailer import Mailer
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)

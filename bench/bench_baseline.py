@@ -68,9 +68,9 @@ from sqlalchemy.engine import make_url
 
 from meetlink import Event
 from meetlink.adapters.sqlalchemy.crypto import TokenCipher
-from meetlink.adapters.zoom import ZoomEmulator
 from meetlink.app.mailing import content_to_payload
 from meetlink.domain.notification import MailKind
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.ports.mailer import MailContent
 
 sys.path.insert(0, str(Path(__file__).parent))

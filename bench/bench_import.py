@@ -32,8 +32,9 @@ from meetlink import ConferenceStatus, Event, MeetLink
 from meetlink.adapters.clock import ManualClock, SystemClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.adapters.zoom.budget import ZOOM_PRO_PER_SECOND, zoom_rate_budget
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.ports.clock import Clock
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)

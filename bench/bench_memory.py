@@ -36,7 +36,8 @@ from meetlink import MeetLink
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.emulators.zoom import ZoomEmulator
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import T0, event

@@ -33,8 +33,9 @@ from meetlink import Event, MeetLink
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.adapters.zoom.budget import zoom_rate_budget
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.testing.databases import private_database
 
 SERVERS = {

@@ -84,10 +84,10 @@ def _make_emulator(args: argparse.Namespace) -> Any:
         "redirect_uri": redirect_uri,
     }
     if args.provider == "teams":
-        from meetlink.adapters.teams import TeamsEmulator
+        from meetlink.emulators.teams import TeamsEmulator
 
         return TeamsEmulator(**common)
-    from meetlink.adapters.zoom import ZoomEmulator
+    from meetlink.emulators.zoom import ZoomEmulator
 
     return ZoomEmulator(webhook_secret=args.webhook_secret, **common)
 

@@ -33,7 +33,7 @@ from meetlink import (
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
+from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
 from meetlink.errors import AddonInactive, NotMeetingHost
 from meetlink.ports.mailer import MailContent
 from meetlink.testing.mailcheck import mail_problems

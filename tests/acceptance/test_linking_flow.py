@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meetlink import InvalidLinkState, LinkDenied
-from meetlink.adapters.zoom import ConsentBlocked
+from meetlink.emulators.zoom import ConsentBlocked
 from meetlink.testing import Sandbox
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)

@@ -11,8 +11,10 @@ from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.teams import TeamsProvider
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.emulators.teams import TeamsEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 
 
 class RecordingTransport(httpx.BaseTransport):

@@ -27,8 +27,9 @@ import attrs
 
 from meetlink import ConferenceStatus, Event, MeetLink, MeetLinkError, Participant
 from meetlink.adapters.mail import JinjaMailComposer
-from meetlink.adapters.zoom import ZoomProvider, ZoomUser
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.results import HostNotice
+from meetlink.emulators.zoom import ZoomUser
 from meetlink.testing import Sandbox
 
 TENANTS = ("t0", "t1", "t2")

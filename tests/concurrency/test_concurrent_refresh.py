@@ -11,7 +11,7 @@ from meetlink import Event, MeetLink
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 
 INSTANCES = 3
 THREADS = 8

@@ -15,7 +15,8 @@ from typing import Any
 from meetlink import MeetLink, MeetLinkError
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.emulators.zoom import ZoomEmulator
 
 Gate = Callable[[], None]
 _MAX_CALLS = 100  # a bound, so a runner that never drains fails instead of hanging

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetlink.adapters.loopback import EmulatorServer
-from meetlink.adapters.teams import TeamsEmulator
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.core.loopback import EmulatorServer
+from meetlink.emulators.teams import TeamsEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 
 PATHS = [
     "/oauth/token",

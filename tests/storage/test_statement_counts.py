@@ -21,7 +21,7 @@ from meetlink import Event, MeetLink, Participant
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 
 from .dbservers import private_database, require_server
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
+from meetlink.adapters.teams import TeamsProvider
+from meetlink.emulators.teams import TeamsEmulator
 
 from .harness import TARGETS, TeamsTarget, make_target
 

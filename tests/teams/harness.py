@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import TeamsEmulator, TeamsProvider, TeamsUser
+from meetlink.adapters.teams import TeamsProvider
+from meetlink.emulators.teams import TeamsEmulator, TeamsUser
 from meetlink.ports.provider import VideoProvider
 
 from .schemas import SchemaCheckingTransport

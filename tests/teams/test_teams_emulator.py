@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import ConsentBlocked, ConsentError, TeamsEmulator, TeamsUser
+from meetlink.emulators.teams import ConsentBlocked, ConsentError, TeamsEmulator, TeamsUser
 from meetlink.errors import GrantRevoked
 from tests.zoom.harness import pkce
 

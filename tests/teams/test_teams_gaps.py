@@ -15,16 +15,10 @@ import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import (
-    ClientCertificate,
-    ConsentBlocked,
-    ConsentError,
-    TeamsEmulator,
-    TeamsProvider,
-    TeamsUser,
-)
+from meetlink.adapters.teams import ClientCertificate, TeamsProvider
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
+from meetlink.emulators.teams import ConsentBlocked, ConsentError, TeamsEmulator, TeamsUser
 from meetlink.errors import (
     AdminApprovalRequired,
     GrantRevoked,

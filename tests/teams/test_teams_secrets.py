@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
+from meetlink.adapters.teams import TeamsProvider
 from meetlink.domain.conference import MeetingTerms
+from meetlink.emulators.teams import TeamsEmulator
 from meetlink.errors import MeetLinkError
 from meetlink.ports.provider import MeetingRequest
 from tests.zoom.harness import pkce

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.emulators.zoom import ZoomEmulator
 
 from .harness import TARGETS, Target, make_target
 

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import httpx
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.errors import ProviderUnavailable
 from meetlink.ports.provider import VideoProvider
 

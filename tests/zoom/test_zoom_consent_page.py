@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 
 from .harness import pkce
 

@@ -12,14 +12,10 @@ import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import (
-    ConsentBlocked,
-    ConsentError,
-    ZoomEmulator,
-    ZoomProvider,
-)
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
+from meetlink.emulators.zoom import ConsentBlocked, ConsentError, ZoomEmulator
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,

@@ -12,9 +12,10 @@ import pytest
 
 from meetlink import MovedOccurrence
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.adapters.zoom.recurrence import occurrence_id
 from meetlink.domain.conference import MeetingTerms
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.ports.provider import MeetingRequest
 
 from .harness import pkce

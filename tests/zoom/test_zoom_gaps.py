@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomUser
-from meetlink.adapters.zoom.emulator_state import APP_SCOPES
 from meetlink.adapters.zoom.provider import POLICY_TTL
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
+from meetlink.emulators.zoom import ZoomUser
+from meetlink.emulators.zoom.state import APP_SCOPES
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,

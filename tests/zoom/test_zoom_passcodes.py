@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meetlink.adapters.zoom.emulator_settings import POLICY_FIELDS, broken_rules
 from meetlink.adapters.zoom.passcodes import MAX_LENGTH, PasscodePolicy, passcode_for
+from meetlink.emulators.zoom.settings import POLICY_FIELDS, broken_rules
 
 #: Every rule Zoom's settings schema allows (``consecutive_characters_length``: 0, 4..8).
 POLICIES = st.fixed_dictionaries(

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.conference import MeetingTerms
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.errors import MeetLinkError
 from meetlink.ports.provider import MeetingRequest
 

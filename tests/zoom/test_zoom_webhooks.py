@@ -11,12 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetlink.adapters.zoom import (
-    MAX_BODY,
-    ZoomEmulator,
-    parse_webhook,
-    sign_webhook,
-)
+from meetlink.adapters.zoom import MAX_BODY, parse_webhook, sign_webhook
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.errors import WebhookRejected
 from meetlink.ports.provider import WebhookKind, WebhookMessage
 

@@ -13,8 +13,8 @@ Importing this module is the only way the test kit pulls in httpx and SQLAlchemy
 """
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import TeamsEmulator, TeamsUser
-from meetlink.adapters.zoom import ZoomEmulator, ZoomUser
+from meetlink.emulators.teams import TeamsEmulator, TeamsUser
+from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
 from meetlink.testing.contract import ProviderContract, ProviderTarget, check_provider
 from meetlink.testing.sandbox import Sandbox
 

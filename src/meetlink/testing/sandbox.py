@@ -13,10 +13,12 @@ from typing import Any
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.teams import TeamsEmulator, TeamsProvider
-from meetlink.adapters.zoom import ZoomEmulator, ZoomProvider, ZoomUser
+from meetlink.adapters.teams import TeamsProvider
+from meetlink.adapters.zoom import ZoomProvider
 from meetlink.app.facade import MeetLink
 from meetlink.domain.links import AccountLink
+from meetlink.emulators.teams import TeamsEmulator
+from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
 from meetlink.errors import ConfigurationError
 from meetlink.ports.provider import VideoProvider
 from meetlink.testing.databases import private_database

@@ -1,5 +1,5 @@
 """What the demo's operator does on the providers' side, through the served emulators'
-``/_emulator`` control endpoints (:mod:`meetlink.adapters.emulator_control`), over HTTP like
+``/_emulator`` control endpoints (:mod:`meetlink.emulators.core.control`), over HTTP like
 any other client of ``meetlink emulator``."""
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from werkzeug.serving import make_server
 from meetlink import MeetLink
 from meetlink.adapters.mail import DirectoryMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
-from meetlink.adapters.teams import TeamsEmulator
-from meetlink.adapters.zoom import ZoomEmulator
+from meetlink.emulators.teams import TeamsEmulator
+from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.worker import Worker
 
 from .app import create_app

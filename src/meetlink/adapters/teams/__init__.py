@@ -1,5 +1,7 @@
 """Microsoft Teams: the :class:`TeamsProvider` adapter (Entra ID v2.0 + Microsoft Graph
-onlineMeetings), its sans-I/O core, and the :class:`TeamsEmulator`.
+onlineMeetings) and its sans-I/O core. The Teams emulator lives in
+:mod:`meetlink.emulators.teams` (its old names here still resolve, with a
+DeprecationWarning).
 
 Importing this package imports httpx; ``import meetlink`` never does (composition roots import
 ``meetlink.adapters.teams`` explicitly).
@@ -7,9 +9,11 @@ Importing this package imports httpx; ``import meetlink`` never does (compositio
 
 from __future__ import annotations
 
+from types import ModuleType
+
+from meetlink.adapters._moved import moved_names
+
 from .certificate import ClientCertificate
-from .emulator import ConsentBlocked, ConsentError, EmulatorServer, TeamsEmulator
-from .emulator_state import TeamsUser
 from .provider import TEAMS_CAPABILITIES, TeamsProvider
 from .sansio import SCOPES
 
@@ -17,10 +21,18 @@ __all__ = [
     "SCOPES",
     "TEAMS_CAPABILITIES",
     "ClientCertificate",
-    "ConsentBlocked",
-    "ConsentError",
-    "EmulatorServer",
-    "TeamsEmulator",
     "TeamsProvider",
-    "TeamsUser",
 ]
+
+
+def _emulators() -> ModuleType:
+    from meetlink.emulators import teams  # deprecated re-export (the one upward import)
+
+    return teams
+
+
+__getattr__ = moved_names(
+    __name__,
+    ("ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"),
+    _emulators,
+)

@@ -1,4 +1,5 @@
-"""Zoom: the :class:`ZoomProvider` adapter, its sans-I/O core, and the :class:`ZoomEmulator`.
+"""Zoom: the :class:`ZoomProvider` adapter and its sans-I/O core. The Zoom emulator lives in
+:mod:`meetlink.emulators.zoom` (its old names here still resolve, with a DeprecationWarning).
 
 Importing this package imports httpx; ``import meetlink`` never does (composition roots import
 ``meetlink.adapters.zoom`` explicitly).
@@ -6,8 +7,10 @@ Importing this package imports httpx; ``import meetlink`` never does (compositio
 
 from __future__ import annotations
 
-from .emulator import ConsentBlocked, ConsentError, EmulatorServer, ZoomEmulator
-from .emulator_state import ZoomUser
+from types import ModuleType
+
+from meetlink.adapters._moved import moved_names
+
 from .provider import ZOOM_CAPABILITIES, ZoomProvider
 from .webhooks import MAX_BODY, TOLERANCE_SECONDS, parse_webhook, sign_webhook, url_validation_reply
 
@@ -15,13 +18,21 @@ __all__ = [
     "MAX_BODY",
     "TOLERANCE_SECONDS",
     "ZOOM_CAPABILITIES",
-    "ConsentBlocked",
-    "ConsentError",
-    "EmulatorServer",
-    "ZoomEmulator",
     "ZoomProvider",
-    "ZoomUser",
     "parse_webhook",
     "sign_webhook",
     "url_validation_reply",
 ]
+
+
+def _emulators() -> ModuleType:
+    from meetlink.emulators import zoom  # deprecated re-export (the one upward import)
+
+    return zoom
+
+
+__getattr__ = moved_names(
+    __name__,
+    ("ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser"),
+    _emulators,
+)

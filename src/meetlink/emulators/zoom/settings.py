@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .emulator_state import EmulatorState, Reply, ZoomUser
+from .state import Reply, ZoomState, ZoomUser
 
 __all__ = ["POLICY_FIELDS", "broken_rules", "passcode_refusal", "policy_of", "settings_json"]
 
@@ -29,12 +29,12 @@ POLICY_FIELDS: Mapping[str, Any] = {
 _SPECIAL = set("@-_*!")
 
 
-def policy_of(state: EmulatorState, user: ZoomUser) -> dict[str, Any]:
+def policy_of(state: ZoomState, user: ZoomUser) -> dict[str, Any]:
     """The account's passcode policy, every field present."""
     return {**POLICY_FIELDS, **state.passcode_policies.get(user.account_id, {})}
 
 
-def settings_json(state: EmulatorState, user: ZoomUser) -> dict[str, Any]:
+def settings_json(state: ZoomState, user: ZoomUser) -> dict[str, Any]:
     """The user-settings answer (the parts a meeting app reads)."""
     policy = policy_of(state, user)
     required = any(policy[k] for k in POLICY_FIELDS if k != "weak_enhance_detection")
@@ -95,7 +95,7 @@ def _longest_sequence(code: str) -> int:
     return longest
 
 
-def passcode_refusal(state: EmulatorState, user: ZoomUser, code: object) -> Reply | None:
+def passcode_refusal(state: ZoomState, user: ZoomUser, code: object) -> Reply | None:
     """Zoom's XML refusal of a passcode that breaks the account's policy, or None."""
     if not isinstance(code, str) or not code:
         return None

@@ -26,23 +26,29 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from meetlink.adapters.clock import SystemClock
-from meetlink.adapters.emulator_front import EmulatorFront
-from meetlink.adapters.loopback import Dispatch, EmulatorServer
+from meetlink.emulators.core import (
+    BaseEmulator,
+    ConsentBlocked,
+    ConsentError,
+    EmulatorServer,
+    Fault,
+    Incoming,
+)
 from meetlink.ports.clock import Clock
 
-from .emulator_admin import decide_admin
-from .emulator_clients import register_certificate
-from .emulator_http import raw_dispatch
-from .emulator_identity import REFRESH_FAULTS, ConsentBlocked, ConsentError, decide
-from .emulator_state import MSA_TENANT, EmulatorState, Fault, RefreshFault, TeamsUser
+from .admin import decide_admin
+from .clients import register_certificate
+from .identity import REFRESH_FAULTS, decide
+from .state import MSA_TENANT, RefreshFault, Reply, TeamsState, TeamsUser
+from .urls import ROUTES, fault_reply, graph_request_ids
 
 if TYPE_CHECKING:
-    from .provider import TeamsProvider
+    from meetlink.adapters.teams.provider import TeamsProvider
 
 __all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"]
 
 
-class TeamsEmulator(EmulatorFront):
+class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
     """A fake Microsoft Teams (Entra ID + Graph) for tests and demos.
 
     ``expires_in``: fixed access-token lifetime in seconds (None: random 3600-5400 like Entra).
@@ -51,7 +57,8 @@ class TeamsEmulator(EmulatorFront):
     created with ``joinMeetingIdSettings.isPasscodeRequired``.
     """
 
-    _provider_name = "teams"
+    provider_name = "teams"
+    routes = ROUTES
 
     def __init__(
         self,
@@ -67,7 +74,7 @@ class TeamsEmulator(EmulatorFront):
         latency: float = 0.0,
     ) -> None:
         rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
-        self._state: EmulatorState = EmulatorState(
+        self._state = TeamsState(
             clock=clock or SystemClock(),
             rng=rng,
             client_id="",
@@ -91,20 +98,7 @@ class TeamsEmulator(EmulatorFront):
 
     # --- the registered app ---------------------------------------------------------------
 
-    @property
-    def client_id(self) -> str:
-        """The app (client) id."""
-        return self._state.client_id
-
-    @property
-    def client_secret(self) -> str:
-        """The app's client secret."""
-        return self._state.client_secret
-
-    @property
-    def redirect_uri(self) -> str:
-        """The registered redirect URI (matched exactly)."""
-        return self._state.redirect_uri
+    # (client_id, client_secret and redirect_uri: BaseEmulator)
 
     @property
     def tenant_id(self) -> str:
@@ -156,11 +150,6 @@ class TeamsEmulator(EmulatorFront):
             self._state.users[user.id] = user
             return user
 
-    def users(self) -> list[TeamsUser]:
-        """Every user added so far, in order."""
-        with self._state.lock:
-            return list(self._state.users.values())
-
     def consent(
         self,
         authorize_url: str,
@@ -189,7 +178,7 @@ class TeamsEmulator(EmulatorFront):
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         segment = unquote(parts.path.strip("/").split("/", 1)[0])
         with self._state.lock:
-            self._state.requests.append(("GET", parts.path))
+            self._state.record("GET", parts.path, parts.query)
             return decide(
                 self._state,
                 segment,
@@ -223,7 +212,7 @@ class TeamsEmulator(EmulatorFront):
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         segment = unquote(parts.path.strip("/").split("/", 1)[0])
         with self._state.lock:
-            self._state.requests.append(("GET", parts.path))
+            self._state.record("GET", parts.path, parts.query)
             return decide_admin(self._state, segment, params, admin, allow=allow)
 
     def revoke_consent(self, user: TeamsUser) -> None:
@@ -280,27 +269,11 @@ class TeamsEmulator(EmulatorFront):
 
     # --- faults and transports ------------------------------------------------------------
 
-    def fail_next(
-        self,
-        count: int = 1,
-        *,
-        status: int = 500,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: float | str | None = None,
-    ) -> None:
-        """The next ``count`` requests matching ``method`` (exact) and ``path`` (a prefix of
-        the raw path) fail with ``status`` and, when given, ``Retry-After`` (an integer, a
-        fraction such as 0.249, or any text). ``status=0`` applies the request, then drops
-        the connection (a lost answer)."""
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        header = None if retry_after is None else str(retry_after)
-        with self._state.lock:
-            self._state.faults.append(Fault(count, status, method, path, header))
+    def _fault_reply(self, fault: Fault, request: Incoming) -> Reply:
+        return fault_reply(self._state, fault, request)
 
-    def _dispatch(self) -> Dispatch:
-        return raw_dispatch(self._state)
+    def _prepare(self, request: Incoming) -> tuple[Incoming, dict[str, str]]:
+        return graph_request_ids(self._state, request)
 
     def _control_extra(self) -> dict[str, str]:
         return {"tenant_id": self.tenant_id}
@@ -308,7 +281,7 @@ class TeamsEmulator(EmulatorFront):
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> TeamsProvider:
         """A :class:`TeamsProvider` registered as this emulator's app: in-process, or over
         HTTP when ``base_url`` (from :meth:`serve`) is given."""
-        from .provider import TeamsProvider
+        from meetlink.adapters.teams.provider import TeamsProvider
 
         common: dict[str, Any] = {
             "client_id": self.client_id,

@@ -1,29 +1,34 @@
 """The emulator's OAuth side: consent page, token endpoint, revoke (FACTS.md §1, §9).
 
-Handlers run with the state lock held and return a :class:`~.emulator_state.Reply`.
+Handlers run with the state lock held and return a :class:`~.state.Reply`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import html
 from collections.abc import Mapping
 from datetime import timedelta
-from urllib.parse import urlencode
 
-from meetlink.errors import AdminApprovalRequired
+from meetlink.emulators.core.oauth import (
+    ConsentBlocked,
+    ConsentError,
+    basic_credentials,
+    consent_form,
+    page,
+    pkce_ok,
+    signed_in,
+)
 
-from .emulator_state import (
+from .state import (
     ACCESS_TOKEN_SECONDS,
     CODE_SECONDS,
     AccessToken,
     AuthCode,
-    EmulatorState,
     Incoming,
     RefreshGrant,
     Reply,
+    ZoomState,
     ZoomUser,
 )
 
@@ -53,18 +58,7 @@ _OAUTH_PARAMS = (
 )
 
 
-class ConsentError(Exception):
-    """Zoom's authorize page refused the request itself (wrong client_id, redirect URI mismatch
-    (4709), bad PKCE method): it shows an error page and never redirects back."""
-
-
-class ConsentBlocked(ConsentError, AdminApprovalRequired):
-    """The user's account admin must pre-approve the app; Zoom keeps the user on its own page
-    and never redirects back to the app (FACTS.md §1.7). It is also meetlink's
-    :class:`~meetlink.errors.AdminApprovalRequired`, so a host test can expect either."""
-
-
-def _check(state: EmulatorState, params: Mapping[str, str]) -> None:
+def _check(state: ZoomState, params: Mapping[str, str]) -> None:
     if params.get("response_type") != "code":
         raise ConsentError("Zoom authorize: response_type must be 'code'")
     if params.get("client_id") != state.client_id:
@@ -79,7 +73,7 @@ def _check(state: EmulatorState, params: Mapping[str, str]) -> None:
 
 
 def decide(
-    state: EmulatorState, params: Mapping[str, str], user: ZoomUser, *, allow: bool
+    state: ZoomState, params: Mapping[str, str], user: ZoomUser, *, allow: bool
 ) -> dict[str, str]:
     """The user presses Allow or Deny; the query parameters Zoom redirects back with."""
     _check(state, params)
@@ -107,95 +101,55 @@ def decide(
     return result
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
-        f"{body}</body></html>"
-    )
-
-
 def _form(params: Mapping[str, str], users: list[ZoomUser], decision: str, label: str) -> str:
-    hidden = "".join(
-        f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
-        for name in _OAUTH_PARAMS
-        if name in params
-    )
-    options = "".join(
-        f'<option value="{html.escape(u.id)}">{html.escape(u.email)}</option>' for u in users
-    )
-    return (
-        f'<form id="{decision}" method="post" action="/oauth/authorize">{hidden}'
-        f'<input type="hidden" name="decision" value="{decision}">'
-        f'<label>Signed in as <select name="user_id">{options}</select></label> '
-        f'<button type="submit">{label}</button></form>'
-    )
+    return consent_form("/oauth/authorize", params, _OAUTH_PARAMS, users, decision, label)
 
 
-def authorize_page(state: EmulatorState, request: Incoming) -> Reply:
+def authorize_page(state: ZoomState, request: Incoming) -> Reply:
     """GET /oauth/authorize: the consent page with an Allow form and a Deny form."""
     params = dict(request.query)
     try:
         _check(state, params)
     except ConsentError as exc:
-        return Reply.html(400, _page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
+        return Reply.html(400, page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
     users = list(state.users.values())
     text = (
         "<p>This app would like to create and manage meetings on your behalf.</p>"
         + _form(params, users, "allow", "Allow")
         + _form(params, users, "deny", "Decline")
     )
-    return Reply.html(200, _page("Zoom - Authorize app", text))
+    return Reply.html(200, page("Zoom - Authorize app", text))
 
 
-def authorize_submit(state: EmulatorState, request: Incoming) -> Reply:
+def authorize_submit(state: ZoomState, request: Incoming) -> Reply:
     """POST /oauth/authorize (a consent form): 302 to the redirect URI, or an error page."""
-    fields = request.form()
-    user = state.users.get(fields.get("user_id", ""))
+    fields = request.form(with_query=True)
+    user = signed_in(state.users, fields)
     if user is None:
-        return Reply.html(400, _page("Zoom - Error", "<p>Please sign in.</p>"))
+        return Reply.html(400, page("Zoom - Error", "<p>Please sign in.</p>"))
     params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
     try:
         result = decide(state, params, user, allow=fields.get("decision") == "allow")
     except ConsentBlocked:
-        return Reply.html(403, _page("Zoom - Approval required", f"<p>{ADMIN_REQUIRED_TEXT}</p>"))
+        return Reply.html(403, page("Zoom - Approval required", f"<p>{ADMIN_REQUIRED_TEXT}</p>"))
     except ConsentError as exc:
-        return Reply.html(400, _page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
-    separator = "&" if "?" in params["redirect_uri"] else "?"
-    location = params["redirect_uri"] + separator + urlencode(result)
-    return Reply(302, b"", {"Location": location})
+        return Reply.html(400, page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
+    return Reply.redirect(params["redirect_uri"], result)
 
 
 def _oauth_error(error: str, reason: str) -> Reply:
     return Reply.json(400, {"reason": reason, "error": error})
 
 
-def _client_ok(state: EmulatorState, request: Incoming) -> bool:
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
-        return False
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+def _client_ok(state: ZoomState, request: Incoming) -> bool:
+    given = basic_credentials(request)
+    if given is None:
         return False
     expected = f"{state.client_id}:{state.client_secret}"
-    return hmac.compare_digest(decoded.encode("utf-8"), expected.encode("utf-8"))
+    return hmac.compare_digest(":".join(given).encode("utf-8"), expected.encode("utf-8"))
 
 
-def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
-    if code.challenge is None:
-        return True
-    if not verifier:
-        return False
-    if code.method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-        computed = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-    else:
-        computed = verifier
-    return hmac.compare_digest(computed.encode("utf-8"), code.challenge.encode("utf-8"))
-
-
-def _issue(state: EmulatorState, user_id: str, grant_id: int, scopes: frozenset[str]) -> Reply:
+def _issue(state: ZoomState, user_id: str, grant_id: int, scopes: frozenset[str]) -> Reply:
     now = state.now()
     access = state.token("zat_", 48)
     refresh = state.token("zrt_", 48)
@@ -219,11 +173,11 @@ def _issue(state: EmulatorState, user_id: str, grant_id: int, scopes: frozenset[
     )
 
 
-def token_endpoint(state: EmulatorState, request: Incoming) -> Reply:
+def token_endpoint(state: ZoomState, request: Incoming) -> Reply:
     """POST /oauth/token: authorization_code and refresh_token grants, Basic client auth."""
     if not _client_ok(state, request):
         return _oauth_error("invalid_client", "Invalid client_id or client_secret")
-    fields = request.form()
+    fields = request.form(with_query=True)
     grant_type = fields.get("grant_type")
     if grant_type == "authorization_code":
         code = state.codes.pop(fields.get("code", ""), None)  # single use, even when it fails
@@ -231,7 +185,7 @@ def token_endpoint(state: EmulatorState, request: Incoming) -> Reply:
             return _oauth_error("invalid_request", "Invalid authorization code")
         if fields.get("redirect_uri") != code.redirect_uri:
             return _oauth_error("invalid_request", "Redirect URI mismatch.")
-        if not _pkce_ok(code, fields.get("code_verifier")):
+        if not pkce_ok(code.challenge, code.method, fields.get("code_verifier")):
             return _oauth_error("invalid_grant", "Invalid code_verifier")
         grant_id = state.next_grant
         state.next_grant += 1
@@ -247,14 +201,14 @@ def token_endpoint(state: EmulatorState, request: Incoming) -> Reply:
     return _oauth_error("unsupported_grant_type", "Grant type is not supported")
 
 
-def revoke_endpoint(state: EmulatorState, request: Incoming) -> Reply:
+def revoke_endpoint(state: ZoomState, request: Incoming) -> Reply:
     """POST /oauth/revoke with a live access token, as Zoom documents it (FACTS.md §1.5):
     the whole grant dies (its access and refresh tokens). Anything else (a refresh token,
     an expired or unknown access token) is "Invalid Token!" and revokes nothing; what Zoom
     does there is unconfirmed, so the emulator takes the strict reading."""
     if not _client_ok(state, request):
         return _oauth_error("invalid_client", "Invalid client_id or client_secret")
-    held = state.access.get(request.form().get("token", ""))
+    held = state.access.get(request.form(with_query=True).get("token", ""))
     if held is None or state.now() >= held.expires_at:
         return _oauth_error("invalid_request", "Invalid Token!")
     state.revoke_grant(held.grant_id)

@@ -1,6 +1,6 @@
 """The emulator's REST side: /v2/users/me and the meeting endpoints (FACTS.md §2-§5, §9).
 
-Handlers run with the state lock held and return a :class:`~.emulator_state.Reply` whose JSON
+Handlers run with the state lock held and return a :class:`~.state.Reply` whose JSON
 has the shape of Zoom's OpenAPI schemas (Spec-2023b).
 """
 
@@ -13,7 +13,7 @@ import time
 from datetime import UTC
 from typing import Any
 
-from .emulator_meetings import (
+from .meetings import (
     apply_changes,
     change_occurrence,
     list_meetings,
@@ -22,8 +22,8 @@ from .emulator_meetings import (
     upcoming_occurrences,
     zoom_time,
 )
-from .emulator_settings import passcode_refusal, settings_json
-from .emulator_state import DAILY_LIMIT_MESSAGE, EmulatorState, Incoming, Reply, ZoomUser
+from .settings import passcode_refusal, settings_json
+from .state import DAILY_LIMIT_MESSAGE, PER_SECOND_MESSAGE, Incoming, Reply, ZoomState, ZoomUser
 
 __all__ = ["handle_api"]
 
@@ -31,9 +31,6 @@ _USER_PATH = re.compile(r"/v2/users/([^/]+)")
 _USER_MEETINGS = re.compile(r"/v2/users/([^/]+)/meetings")
 _USER_SETTINGS = re.compile(r"/v2/users/([^/]+)/settings")
 _MEETING_PATH = re.compile(r"/v2/meetings/([^/]+)")
-_PER_SECOND_MESSAGE = (
-    "You have reached the maximum per-second rate limit for this API. Try again later."
-)
 #: The granular scope each operation needs (FACTS.md §1.6); the message also names the
 #: ``:admin`` variant, as Zoom's does.
 _SCOPES = {
@@ -51,9 +48,7 @@ def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
     return Reply.json(status, {"code": code, "message": message, **extra})
 
 
-def _authenticate(
-    state: EmulatorState, request: Incoming
-) -> tuple[ZoomUser, frozenset[str]] | Reply:
+def _authenticate(state: ZoomState, request: Incoming) -> tuple[ZoomUser, frozenset[str]] | Reply:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     held = state.access.get(token)
@@ -73,7 +68,7 @@ def _scoped(scopes: frozenset[str], method: str, resource: str) -> Reply | None:
     return _error(400, 4711, message)
 
 
-def _per_second(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
+def _per_second(state: ZoomState, user: ZoomUser, category: str) -> Reply | None:
     """Zoom's per-account, per-label QPS buckets (FACTS.md §5.1, §5.4)."""
     limit = state.per_second.get(category)
     if limit is None:
@@ -93,10 +88,10 @@ def _per_second(state: EmulatorState, user: ZoomUser, category: str) -> Reply | 
         "X-RateLimit-Remaining": "0",
         "Retry-After": "1",
     }
-    return Reply.json(429, {"code": 429, "message": _PER_SECOND_MESSAGE}, headers)
+    return Reply.json(429, {"code": 429, "message": PER_SECOND_MESSAGE}, headers)
 
 
-def _daily(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
+def _daily(state: ZoomState, user: ZoomUser, category: str) -> Reply | None:
     """The per-user create+update cap; it resets at 00:00 UTC (FACTS.md §5.3)."""
     if state.daily.get((user.id, state.now().astimezone(UTC).date()), 0) < state.daily_cap:
         return None
@@ -109,12 +104,12 @@ def _daily(state: EmulatorState, user: ZoomUser, category: str) -> Reply | None:
     return Reply.json(429, {"code": 429, "message": message}, headers)
 
 
-def _count(state: EmulatorState, user: ZoomUser) -> None:
+def _count(state: ZoomState, user: ZoomUser) -> None:
     key = (user.id, state.now().astimezone(UTC).date())
     state.daily[key] = state.daily.get(key, 0) + 1
 
 
-def _user_json(state: EmulatorState, user: ZoomUser) -> dict[str, Any]:
+def _user_json(state: ZoomState, user: ZoomUser) -> dict[str, Any]:
     digest = int(hashlib.sha256(user.id.encode()).hexdigest(), 16)
     pmi = 1_000_000_000 + digest % 8_999_999_999
     name = user.email.split("@", 1)[0]
@@ -162,7 +157,7 @@ def _resource(method: str, path: str) -> tuple[str, str] | None:
     return None
 
 
-def handle_api(state: EmulatorState, request: Incoming) -> Reply:
+def handle_api(state: ZoomState, request: Incoming) -> Reply:
     """Serve one /v2 request."""
     known = _authenticate(state, request)
     if isinstance(known, Reply):
@@ -200,7 +195,7 @@ def _password(body: bytes) -> object:
     return data.get("password") if isinstance(data, dict) else None
 
 
-def _create(state: EmulatorState, user: ZoomUser, request: Incoming) -> Reply:
+def _create(state: ZoomState, user: ZoomUser, request: Incoming) -> Reply:
     limited = _per_second(state, user, "Medium") or _daily(state, user, "Medium")
     if limited:
         return limited
@@ -215,7 +210,7 @@ def _create(state: EmulatorState, user: ZoomUser, request: Incoming) -> Reply:
     return Reply.json(201, made)
 
 
-def _meeting(state: EmulatorState, user: ZoomUser, request: Incoming, raw_id: str) -> Reply:
+def _meeting(state: ZoomState, user: ZoomUser, request: Incoming, raw_id: str) -> Reply:
     meeting = state.meetings.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 20 else None
     if meeting is None:
         return _error(404, 3001, f"Meeting {raw_id} is not found or has expired.")

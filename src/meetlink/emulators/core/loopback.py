@@ -8,43 +8,16 @@ An answer marked ``drop`` was applied, then its connection is lost: in-process t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
-from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 import httpx
 
-__all__ = ["Dispatch", "EmulatorServer", "LoopbackTransport", "Served", "serve", "split_target"]
+from .wire import Dispatch
 
-
-class Served(Protocol):
-    """**Protocol:** an emulator's answer."""
-
-    @property
-    def status(self) -> int: ...
-
-    @property
-    def body(self) -> bytes: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def drop(self) -> bool: ...
-
-
-#: ``dispatch(method, target, headers, body)``: ``target`` is the path with its query string,
-#: header names are lower-case.
-Dispatch = Callable[[str, str, dict[str, str], bytes], Served]
-
-
-def split_target(target: str) -> tuple[str, dict[str, str]]:
-    """A request target split into its path and its query parameters."""
-    parts = urlsplit(target)
-    return parts.path or "/", dict(parse_qsl(parts.query, keep_blank_values=True))
+__all__ = ["MAX_REQUEST_BODY", "EmulatorServer", "LoopbackTransport", "serve"]
 
 
 class LoopbackTransport(httpx.BaseTransport):

@@ -4,24 +4,29 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from .emulator_clients import ClientRefusal, authenticate_client
-from .emulator_state import (
+from meetlink.emulators.core.oauth import (
+    ConsentBlocked,
+    ConsentError,
+    consent_form,
+    page,
+    pkce_ok,
+    signed_in,
+)
+
+from .clients import ClientRefusal, authenticate_client
+from .state import (
     CODE_SECONDS,
     AccessToken,
     AuthCode,
-    EmulatorState,
     Incoming,
     RefreshToken,
     Reply,
+    TeamsState,
     TeamsUser,
 )
 
@@ -33,11 +38,8 @@ __all__ = [
     "authorize_page",
     "authorize_submit",
     "check_app",
-    "consent_form",
     "decide",
     "entra_error",
-    "page",
-    "redirect",
     "token_endpoint",
 ]
 
@@ -97,19 +99,8 @@ _OAUTH_PARAMS = (
 )
 
 
-class ConsentError(Exception):
-    """Entra's sign-in page refused the request itself (unknown app, redirect URI mismatch
-    AADSTS50011, personal account on ``organizations`` AADSTS500208, unknown tenant): it shows
-    an error page and never redirects back."""
-
-
-class ConsentBlocked(ConsentError):
-    """ "Need admin approval" (AADSTS90094): user consent is off in the user's tenant. Entra
-    keeps the user on its page; no redirect unless they choose to return to the app."""
-
-
 def entra_error(
-    state: EmulatorState, status: int, error: str, code: int, text: str, sub: str | None = None
+    state: TeamsState, status: int, error: str, code: int, text: str, sub: str | None = None
 ) -> Reply:
     """Entra's token endpoint error JSON (FACTS.md §1.6)."""
     now = state.now()
@@ -130,7 +121,7 @@ def entra_error(
     return Reply.json(status, body)
 
 
-def check_app(state: EmulatorState, params: Mapping[str, str]) -> None:
+def check_app(state: TeamsState, params: Mapping[str, str]) -> None:
     """The sign-in page's own refusals about the app: unknown client, wrong redirect URI."""
     if params.get("client_id") != state.client_id:
         raise ConsentError("AADSTS700016: application not found in the directory")
@@ -138,7 +129,7 @@ def check_app(state: EmulatorState, params: Mapping[str, str]) -> None:
         raise ConsentError("AADSTS50011: the redirect URI does not match the application's")
 
 
-def _check(state: EmulatorState, segment: str, params: Mapping[str, str], user: TeamsUser) -> None:
+def _check(state: TeamsState, segment: str, params: Mapping[str, str], user: TeamsUser) -> None:
     check_app(state, params)
     if "code" not in params.get("response_type", "").split():
         raise ConsentError("AADSTS900144: response_type must include 'code'")
@@ -156,7 +147,7 @@ def _check(state: EmulatorState, segment: str, params: Mapping[str, str], user: 
 
 
 def decide(
-    state: EmulatorState,
+    state: TeamsState,
     segment: str,
     params: Mapping[str, str],
     user: TeamsUser,
@@ -205,46 +196,7 @@ def decide(
     return result
 
 
-def page(title: str, body: str) -> str:
-    """A minimal HTML page of the sign-in site."""
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
-        f"{body}</body></html>"
-    )
-
-
-def consent_form(
-    action: str,
-    params: Mapping[str, str],
-    names: Sequence[str],
-    users: list[TeamsUser],
-    how: str,
-) -> str:
-    """A form that posts the request's ``names`` parameters back with the user's choice."""
-    hidden = "".join(
-        f'<input type="hidden" name="{n}" value="{html.escape(params[n])}">'
-        for n in names
-        if n in params
-    )
-    options = "".join(
-        f'<option value="{html.escape(u.id)}">{html.escape(u.email)}</option>' for u in users
-    )
-    return (
-        f'<form id="{how}" method="post" action="{html.escape(action)}">{hidden}'
-        f'<input type="hidden" name="decision" value="{how}">'
-        f'<label>Signed in as <select name="user_id">{options}</select></label> '
-        f'<button type="submit">{how.title()}</button></form>'
-    )
-
-
-def redirect(redirect_uri: str, result: Mapping[str, str]) -> Reply:
-    """The 302 back to the app with ``result`` in the query."""
-    separator = "&" if "?" in redirect_uri else "?"
-    return Reply(302, b"", {"Location": redirect_uri + separator + urlencode(result)})
-
-
-def authorize_page(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+def authorize_page(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """GET /{tenant}/oauth2/v2.0/authorize: "Permissions requested" with Accept and Cancel."""
     params = dict(request.query)
     if params.get("client_id") != state.client_id or (
@@ -257,16 +209,16 @@ def authorize_page(state: EmulatorState, segment: str, request: Incoming) -> Rep
     text = (
         "<p>meetlink needs permission to: sign you in, read your profile, and read and create"
         " your online meetings (User.Read, OnlineMeetings.ReadWrite).</p>"
-        + consent_form(action, params, _OAUTH_PARAMS, users, "accept")
-        + consent_form(action, params, _OAUTH_PARAMS, users, "cancel")
+        + consent_form(action, params, _OAUTH_PARAMS, users, "accept", "Accept")
+        + consent_form(action, params, _OAUTH_PARAMS, users, "cancel", "Cancel")
     )
     return Reply.html(200, page("Permissions requested", text))
 
 
-def authorize_submit(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+def authorize_submit(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """POST of the consent form: 302 to the redirect URI, or Entra's own error page."""
     fields = request.form()
-    user = state.users.get(fields.get("user_id", ""))
+    user = signed_in(state.users, fields)
     if user is None:
         return Reply.html(400, page("Sign in to your account", "<p>Pick an account.</p>"))
     params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
@@ -278,23 +230,10 @@ def authorize_submit(state: EmulatorState, segment: str, request: Incoming) -> R
         return Reply.html(403, page("Need admin approval", text))
     except ConsentError as exc:
         return Reply.html(400, page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
-    return redirect(params["redirect_uri"], result)
+    return Reply.redirect(params["redirect_uri"], result)
 
 
-def _pkce_ok(code: AuthCode, verifier: str | None) -> bool:
-    if code.challenge is None:
-        return True
-    if not verifier:
-        return False
-    if code.method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-        computed = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-    else:
-        computed = verifier
-    return hmac.compare_digest(computed.encode("utf-8"), code.challenge.encode("utf-8"))
-
-
-def _issue(state: EmulatorState, user: TeamsUser, scope: str, nonce: str | None) -> Reply:
+def _issue(state: TeamsState, user: TeamsUser, scope: str, nonce: str | None) -> Reply:
     now = state.now()
     asked = scope.split()
     graph = sorted({s for s in asked if s in _GRAPH_SCOPES} | {"User.Read"})
@@ -343,7 +282,7 @@ def _issue(state: EmulatorState, user: TeamsUser, scope: str, nonce: str | None)
     return Reply.json(200, body, {"Cache-Control": "no-store"})
 
 
-def token_endpoint(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+def token_endpoint(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """POST /{tenant}/oauth2/v2.0/token: authorization_code and refresh_token grants."""
     fields = request.form()
     try:
@@ -361,7 +300,7 @@ def token_endpoint(state: EmulatorState, segment: str, request: Incoming) -> Rep
     return entra_error(state, 400, "unsupported_grant_type", 70003, text)
 
 
-def _redeem(state: EmulatorState, segment: str, fields: Mapping[str, str]) -> Reply:
+def _redeem(state: TeamsState, segment: str, fields: Mapping[str, str]) -> Reply:
     raw = fields.get("code", "")
     if raw in state.used_codes:
         return entra_error(
@@ -380,13 +319,13 @@ def _redeem(state: EmulatorState, segment: str, fields: Mapping[str, str]) -> Re
     if fields.get("redirect_uri") != code.redirect_uri:
         text = "The redirect URI does not match the one used for the authorization code."
         return entra_error(state, 400, "invalid_request", 50011, text)
-    if not _pkce_ok(code, fields.get("code_verifier")):
+    if not pkce_ok(code.challenge, code.method, fields.get("code_verifier")):
         text = "The Code_Verifier does not match the code_challenge supplied in the request."
         return entra_error(state, 400, "invalid_grant", 501481, text)
     return _issue(state, state.users[code.user_id], code.scope, code.nonce)
 
 
-def _refresh(state: EmulatorState, fields: Mapping[str, str]) -> Reply:
+def _refresh(state: TeamsState, fields: Mapping[str, str]) -> Reply:
     held = state.refresh.get(fields.get("refresh_token", ""))
     if held is None or held.user_id not in state.users:
         return entra_error(state, 400, "invalid_grant", 9002313, "Invalid request.")

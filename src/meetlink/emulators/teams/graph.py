@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .emulator_state import EmulatorState, Incoming, Reply, TeamsUser
+from .state import Incoming, Reply, TeamsState, TeamsUser
 
 __all__ = ["WRITABLE", "graph_error", "graph_time", "handle_graph", "parse_time"]
 
@@ -34,7 +34,7 @@ _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,7}))?(Z|[+-]\d\d
 _FILTER = re.compile(r"JoinWebUrl eq '(.*)'", re.IGNORECASE)
 
 
-def graph_error(state: EmulatorState, request: Incoming, status: int, code: str, msg: str) -> Reply:
+def graph_error(state: TeamsState, request: Incoming, status: int, code: str, msg: str) -> Reply:
     """Graph's OData error JSON with innerError (FACTS.md §2.8)."""
     inner = {
         "date": state.now().strftime("%Y-%m-%dT%H:%M:%SZ"),  # schema wants a zone
@@ -62,7 +62,7 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
-def _authenticate(state: EmulatorState, request: Incoming, need: str | None) -> TeamsUser | Reply:
+def _authenticate(state: TeamsState, request: Incoming, need: str | None) -> TeamsUser | Reply:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not token:
@@ -99,7 +99,7 @@ def _me(user: TeamsUser) -> dict[str, Any]:
     }
 
 
-def handle_graph(state: EmulatorState, request: Incoming) -> Reply:
+def handle_graph(state: TeamsState, request: Incoming) -> Reply:
     """Serve one /v1.0 request (``request.path`` still percent-encoded)."""
     path, method = request.path.rstrip("/"), request.method
     if path == "/v1.0/me" and method == "GET":
@@ -136,7 +136,7 @@ def _body(request: Incoming) -> dict[str, Any] | None:
 
 
 def _new_meeting(
-    state: EmulatorState, user: TeamsUser, data: dict[str, Any], start: datetime, end: datetime
+    state: TeamsState, user: TeamsUser, data: dict[str, Any], start: datetime, end: datetime
 ) -> dict[str, Any]:
     thread = f"19:meeting_{state.token('', 36)}@thread.v2"
     raw_id = f"1*{user.id}*0**{thread}"
@@ -205,7 +205,7 @@ def _new_meeting(
 
 
 def _times(
-    state: EmulatorState, request: Incoming, data: dict[str, Any]
+    state: TeamsState, request: Incoming, data: dict[str, Any]
 ) -> tuple[datetime, datetime] | Reply:
     raw_start, raw_end = data.get("startDateTime"), data.get("endDateTime")
     start, end = parse_time(raw_start), parse_time(raw_end)
@@ -220,7 +220,7 @@ def _times(
     return start, end
 
 
-def _create(state: EmulatorState, request: Incoming, user: TeamsUser, *, idempotent: bool) -> Reply:
+def _create(state: TeamsState, request: Incoming, user: TeamsUser, *, idempotent: bool) -> Reply:
     data = _body(request)
     if data is None:
         return graph_error(state, request, 400, "BadRequest", "Empty or invalid payload.")
@@ -248,7 +248,7 @@ def _create(state: EmulatorState, request: Incoming, user: TeamsUser, *, idempot
     return Reply.json(201, meeting)
 
 
-def _filter(state: EmulatorState, request: Incoming, user: TeamsUser) -> Reply:
+def _filter(state: TeamsState, request: Incoming, user: TeamsUser) -> Reply:
     found = _FILTER.fullmatch(request.query.get("$filter", "").strip())
     if found is None:
         text = "Filter expression expected - /onlineMeetings?$filter={ParameterName} eq '{id}'."
@@ -263,7 +263,7 @@ def _filter(state: EmulatorState, request: Incoming, user: TeamsUser) -> Reply:
     return Reply.json(200, {"@odata.context": context, "value": hits})
 
 
-def _one(state: EmulatorState, request: Incoming, user: TeamsUser, meeting_id: str) -> Reply:
+def _one(state: TeamsState, request: Incoming, user: TeamsUser, meeting_id: str) -> Reply:
     meeting = state.meetings.get(meeting_id)
     if meeting is None or state.owners.get(meeting_id) != user.id:
         return graph_error(
@@ -279,7 +279,7 @@ def _one(state: EmulatorState, request: Incoming, user: TeamsUser, meeting_id: s
     return _patch(state, request, meeting)
 
 
-def _patch(state: EmulatorState, request: Incoming, meeting: dict[str, Any]) -> Reply:
+def _patch(state: TeamsState, request: Incoming, meeting: dict[str, Any]) -> Reply:
     data = _body(request)
     if data is None:
         return graph_error(state, request, 400, "BadRequest", "Empty or invalid payload.")

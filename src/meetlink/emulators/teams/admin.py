@@ -11,15 +11,10 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from .emulator_identity import (
-    DECLINED,
-    ConsentError,
-    check_app,
-    consent_form,
-    page,
-    redirect,
-)
-from .emulator_state import EmulatorState, Incoming, Reply, TeamsUser
+from meetlink.emulators.core.oauth import ConsentError, consent_form, page, signed_in
+
+from .identity import DECLINED, check_app
+from .state import Incoming, Reply, TeamsState, TeamsUser
 
 __all__ = ["admin_consent_page", "admin_consent_submit", "decide_admin"]
 
@@ -27,7 +22,7 @@ _PARAMS = ("client_id", "redirect_uri", "scope", "state")
 
 
 def decide_admin(
-    state: EmulatorState,
+    state: TeamsState,
     segment: str,
     params: Mapping[str, str],
     admin: TeamsUser,
@@ -59,7 +54,7 @@ def decide_admin(
     return result
 
 
-def admin_consent_page(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+def admin_consent_page(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """GET: "Permissions requested - Accept for your organization"."""
     params = dict(request.query)
     try:
@@ -70,16 +65,16 @@ def admin_consent_page(state: EmulatorState, segment: str, request: Incoming) ->
     text = (
         "<p>meetlink needs permission to sign in users and to read and create their online"
         " meetings, for everyone in your organization.</p>"
-        + consent_form(request.path, params, _PARAMS, admins, "accept")
-        + consent_form(request.path, params, _PARAMS, admins, "cancel")
+        + consent_form(request.path, params, _PARAMS, admins, "accept", "Accept")
+        + consent_form(request.path, params, _PARAMS, admins, "cancel", "Cancel")
     )
     return Reply.html(200, page("Permissions requested - Accept for your organization", text))
 
 
-def admin_consent_submit(state: EmulatorState, segment: str, request: Incoming) -> Reply:
+def admin_consent_submit(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """POST of the admin consent form: 302 back to the app, or Entra's own error page."""
     fields = request.form()
-    admin = state.users.get(fields.get("user_id", ""))
+    admin = signed_in(state.users, fields)
     if admin is None:
         return Reply.html(400, page("Sign in to your account", "<p>Pick an account.</p>"))
     params = {k: fields[k] for k in _PARAMS if k in fields}
@@ -89,4 +84,4 @@ def admin_consent_submit(state: EmulatorState, segment: str, request: Incoming) 
         )
     except ConsentError as exc:
         return Reply.html(400, page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
-    return redirect(params["redirect_uri"], result)
+    return Reply.redirect(params["redirect_uri"], result)

@@ -28,25 +28,31 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from meetlink.adapters.clock import SystemClock
-from meetlink.adapters.emulator_front import EmulatorFront
-from meetlink.adapters.loopback import Dispatch, EmulatorServer
+from meetlink.adapters.zoom.budget import zoom_rate_budget
+from meetlink.adapters.zoom.webhooks import sign_webhook
+from meetlink.emulators.core import (
+    BaseEmulator,
+    ConsentBlocked,
+    ConsentError,
+    EmulatorServer,
+    Fault,
+    Incoming,
+)
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import RateBudget
 
-from .budget import zoom_rate_budget
-from .emulator_http import raw_dispatch
-from .emulator_oauth import ConsentBlocked, ConsentError, decide
-from .emulator_settings import POLICY_FIELDS
-from .emulator_state import DEFAULT_PER_SECOND, EmulatorState, Fault, ZoomUser
-from .webhooks import sign_webhook
+from .oauth import decide
+from .settings import POLICY_FIELDS
+from .state import DEFAULT_PER_SECOND, Reply, ZoomState, ZoomUser
+from .urls import ROUTES, fault_reply
 
 if TYPE_CHECKING:
-    from .provider import ZoomProvider
+    from meetlink.adapters.zoom.provider import ZoomProvider
 
 __all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser"]
 
 
-class ZoomEmulator(EmulatorFront):
+class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
     """A fake Zoom for tests, demos and benchmarks (like moto for AWS).
 
     ``latency`` seconds are slept per request (outside the lock). ``daily_meeting_cap`` is
@@ -61,7 +67,9 @@ class ZoomEmulator(EmulatorFront):
     meetlink's time does.
     """
 
-    _provider_name = "zoom"
+    provider_name = "zoom"
+    default_retry_after = "1"
+    routes = ROUTES
 
     def __init__(
         self,
@@ -78,7 +86,7 @@ class ZoomEmulator(EmulatorFront):
     ) -> None:
         rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._clock_given = clock is not None
-        self._state: EmulatorState = EmulatorState(
+        self._state = ZoomState(
             clock=clock or SystemClock(),
             rng=rng,
             client_id="",
@@ -101,20 +109,7 @@ class ZoomEmulator(EmulatorFront):
 
     # --- the registered app ---------------------------------------------------------------
 
-    @property
-    def client_id(self) -> str:
-        """The app's OAuth client id."""
-        return self._state.client_id
-
-    @property
-    def client_secret(self) -> str:
-        """The app's OAuth client secret."""
-        return self._state.client_secret
-
-    @property
-    def redirect_uri(self) -> str:
-        """The app's registered redirect URI (matched exactly)."""
-        return self._state.redirect_uri
+    # (client_id, client_secret and redirect_uri: BaseEmulator)
 
     @property
     def webhook_secret(self) -> str:
@@ -162,18 +157,13 @@ class ZoomEmulator(EmulatorFront):
             self._state.users[user.id] = user
             return user
 
-    def users(self) -> list[ZoomUser]:
-        """Every user added so far, in order."""
-        with self._state.lock:
-            return list(self._state.users.values())
-
     def consent(self, authorize_url: str, user: ZoomUser, *, allow: bool = True) -> dict[str, str]:
         """``user`` signs in on Zoom's page and presses Allow (or Deny): the query parameters
         Zoom redirects back with. Raises :class:`ConsentError` for a request Zoom refuses on
         its own page, :class:`ConsentBlocked` while admin pre-approval is pending."""
         params = dict(parse_qsl(urlsplit(authorize_url).query, keep_blank_values=True))
         with self._state.lock:
-            self._state.requests.append(("GET", "/oauth/authorize"))
+            self._state.record("GET", "/oauth/authorize", urlsplit(authorize_url).query)
             return decide(self._state, params, user, allow=allow)
 
     def require_admin_approval(self, account_id: str) -> None:
@@ -276,35 +266,8 @@ class ZoomEmulator(EmulatorFront):
 
     # --- faults and transports ------------------------------------------------------------
 
-    def fail_next(
-        self,
-        count: int = 1,
-        *,
-        status: int = 500,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: int = 1,
-    ) -> None:
-        """The next ``count`` requests matching ``method`` (exact) and ``path`` (prefix) fail
-        with ``status``; 429 carries ``Retry-After``; 0 applies the request, then drops the
-        connection (a lost response)."""
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        with self._state.lock:
-            self._state.faults.append(Fault(count, status, method, path, retry_after))
-
-    def clear_faults(self) -> None:
-        """Forget every ``fail_next`` rule not used up yet (Zoom is healthy again)."""
-        with self._state.lock:
-            self._state.faults.clear()
-
-    def pending_faults(self) -> int:
-        """How many requests the ``fail_next`` rules will still fail."""
-        with self._state.lock:
-            return sum(fault.remaining for fault in self._state.faults)
-
-    def _dispatch(self) -> Dispatch:
-        return raw_dispatch(self._state)
+    def _fault_reply(self, fault: Fault, request: Incoming) -> Reply:
+        return fault_reply(self._state, fault, request)
 
     def _control_extra(self) -> dict[str, str]:
         return {"webhook_secret": self.webhook_secret}
@@ -312,7 +275,7 @@ class ZoomEmulator(EmulatorFront):
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:
         """A :class:`ZoomProvider` registered as this emulator's app: in-process, or over
         HTTP when ``base_url`` (from :meth:`serve`) is given."""
-        from .provider import ZoomProvider
+        from meetlink.adapters.zoom.provider import ZoomProvider
 
         if clock is not None and not self._clock_given:
             self._state.clock = clock  # one time for Zoom and meetlink (see the class doc)
@@ -339,8 +302,3 @@ class ZoomEmulator(EmulatorFront):
             budget = zoom_rate_budget(dict(per_second), daily_meeting_cap=state.daily_cap)
             self._budget = (key, budget)
         return self._budget[1]
-
-    @property
-    def throttled(self) -> int:
-        """How many requests were answered 429 so far (rate limits and injected faults)."""
-        return self._state.throttled

@@ -20,8 +20,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .certificate import ASSERTION_TYPE, thumbprints
-from .emulator_state import EmulatorState, Incoming
+from meetlink.adapters.teams.certificate import ASSERTION_TYPE, thumbprints
+from meetlink.emulators.core.oauth import basic_credentials
+
+from .state import Incoming, TeamsState
 
 __all__ = ["ClientRefusal", "authenticate_client", "register_certificate"]
 
@@ -34,29 +36,17 @@ class ClientRefusal(Exception):
         self.status, self.error, self.code, self.text = status, error, code, text
 
 
-def register_certificate(state: EmulatorState, certificate_pem: bytes) -> None:
+def register_certificate(state: TeamsState, certificate_pem: bytes) -> None:
     """Upload a certificate to the app registration (by both of its thumbprints)."""
     for thumbprint in thumbprints(certificate_pem):
         state.certificates[thumbprint] = certificate_pem
-
-
-def _basic(request: Incoming) -> tuple[str | None, str | None] | None:
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None, None
-    client_id, _, secret = decoded.partition(":")
-    return client_id, secret
 
 
 def _part(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _assertion_claims(state: EmulatorState, token: str, segment: str) -> Mapping[str, Any]:
+def _assertion_claims(state: TeamsState, token: str, segment: str) -> Mapping[str, Any]:
     """The verified claims of a client assertion, else ClientRefusal."""
     bad = state.invalid_client_status
     malformed = ClientRefusal(bad, "invalid_client", 700027, "Client assertion is malformed.")
@@ -95,10 +85,10 @@ def _assertion_claims(state: EmulatorState, token: str, segment: str) -> Mapping
 
 
 def authenticate_client(
-    state: EmulatorState, segment: str, request: Incoming, fields: Mapping[str, str]
+    state: TeamsState, segment: str, request: Incoming, fields: Mapping[str, str]
 ) -> str | None:
     """The authenticated client id (None: not this app's id); ClientRefusal otherwise."""
-    basic = _basic(request)
+    basic = basic_credentials(request)
     client_id, secret = basic if basic is not None else (fields.get("client_id"), None)
     if basic is None:
         secret = fields.get("client_secret")

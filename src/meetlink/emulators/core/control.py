@@ -14,7 +14,14 @@ All under ``/_emulator/`` (never recorded in the emulator's ``requests``), JSON 
 ``POST /_emulator/fail-next``  ``fail_next``'s keyword arguments (``count``, ``status``,
                              ``method``, ``path``, ``retry_after``)
 ``GET  /_emulator/meetings`` the meetings that exist now (``?email=`` for one user's)
-``GET  /_emulator/requests`` every request served so far, in order
+``GET  /_emulator/requests`` every request served so far, in order: ``method``, ``path``
+                             and ``query`` (the query string as received)
+``POST /_emulator/consent``  ``{"authorize_url": ..., "email": ..., "allow": true}``: the
+                             user signs in on the provider's page and answers; returns
+                             ``{"params": {...}, "location": ...}``, the redirect back
+                             (no HTML to parse); 403 while an admin must approve first
+``POST /_emulator/reset``    forget every user, grant, token, meeting, fault and request;
+                             the registered app and its settings stay
 =========================  =================================================================
 """
 
@@ -23,11 +30,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import attrs
 import httpx
 
-from meetlink.adapters.loopback import Dispatch, Served, split_target
+from .oauth import ConsentBlocked, ConsentError
+from .state import Recorded
+from .wire import Dispatch, Incoming, Reply
 
 __all__ = ["PREFIX", "ControlledEmulator", "EmulatorControl"]
 
@@ -48,8 +58,7 @@ class ControlledEmulator(Protocol):
     @property
     def redirect_uri(self) -> str: ...
 
-    @property
-    def requests(self) -> list[tuple[str, str]]: ...
+    def request_log(self) -> list[Recorded]: ...
 
     def users(self) -> list[Any]: ...
 
@@ -62,19 +71,14 @@ class ControlledEmulator(Protocol):
 
     def remove_app(self, user: Any) -> tuple[dict[str, str], bytes] | None: ...
 
+    def consent(self, authorize_url: str, user: Any, *, allow: bool = True) -> dict[str, str]: ...
 
-@attrs.frozen
-class _Answer:
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = attrs.field(
-        factory=lambda: {"Content-Type": "application/json; charset=utf-8"}
-    )
-    drop: bool = False
+    def reset(self) -> None: ...
 
 
-def _json(status: int, data: Any) -> _Answer:
-    return _Answer(status, json.dumps(data, indent=1).encode("utf-8"))
+def _json(status: int, data: Any) -> Reply:
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    return Reply(status, json.dumps(data, indent=1).encode("utf-8"), headers)
 
 
 class _BadRequest(Exception):
@@ -113,19 +117,21 @@ class EmulatorControl:
     def wrap(self, dispatch: Dispatch) -> Dispatch:
         """``dispatch`` with the control endpoints in front of it."""
 
-        def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Served:
-            path, query = split_target(target)
+        def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+            request = Incoming.parse(method, target, headers, body)
+            path = request.path
             if path != PREFIX and not path.startswith(PREFIX + "/"):
                 return dispatch(method, target, headers, body)
             try:
-                return self._route(method.upper(), path[len(PREFIX) :] or "/", query, body)
+                return self._route(request.method, path[len(PREFIX) :] or "/", request)
             except _BadRequest as exc:
                 return _json(exc.status, {"error": str(exc)})
 
         return handle
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Answer:
-        routes: dict[tuple[str, str], Callable[[], _Answer]] = {
+    def _route(self, method: str, path: str, request: Incoming) -> Reply:
+        body, query = request.body, request.query
+        routes: dict[tuple[str, str], Callable[[], Reply]] = {
             ("GET", "/"): lambda: _json(200, {**self._app, "webhook_url": self._webhook_url}),
             ("GET", "/users"): lambda: _json(200, [_plain(u) for u in self._emulator.users()]),
             ("POST", "/users"): lambda: self._add_user(_fields(body)),
@@ -133,9 +139,9 @@ class EmulatorControl:
             ("POST", "/webhook"): lambda: self._webhook(_fields(body)),
             ("POST", "/fail-next"): lambda: self._fail_next(_fields(body)),
             ("GET", "/meetings"): lambda: self._meetings(query.get("email")),
-            ("GET", "/requests"): lambda: _json(
-                200, [{"method": m, "path": p} for m, p in list(self._emulator.requests)]
-            ),
+            ("GET", "/requests"): lambda: _json(200, [_logged(r) for r in self._log()]),
+            ("POST", "/consent"): lambda: self._consent(_fields(body)),
+            ("POST", "/reset"): self._reset,
         }
         action = routes.get((method, path.rstrip("/") or "/"))
         if action is None:
@@ -151,13 +157,13 @@ class EmulatorControl:
             raise _BadRequest(404, f"no user {email!r}; add one with POST {PREFIX}/users")
         return found[0]
 
-    def _add_user(self, fields: dict[str, Any]) -> _Answer:
+    def _add_user(self, fields: dict[str, Any]) -> Reply:
         email = fields.get("email")
         if not isinstance(email, str) or "@" not in email:
             raise _BadRequest(400, 'send {"email": "someone@example.com"}')
         return _json(201, _plain(self._emulator.add_user(email)))
 
-    def _remove_app(self, fields: dict[str, Any]) -> _Answer:
+    def _remove_app(self, fields: dict[str, Any]) -> Reply:
         user = self._user(fields.get("email"))
         signed = self._emulator.remove_app(user)
         if signed is None:
@@ -165,7 +171,7 @@ class EmulatorControl:
             return _json(200, {"removed": user.email, "webhook": None, "note": note})
         return self._send(signed, {"removed": user.email})
 
-    def _webhook(self, fields: dict[str, Any]) -> _Answer:
+    def _webhook(self, fields: dict[str, Any]) -> Reply:
         sign = getattr(self._emulator, "webhook", None)
         if not callable(sign):
             raise _BadRequest(404, "this provider sends no webhooks")
@@ -174,7 +180,7 @@ class EmulatorControl:
             raise _BadRequest(400, 'send {"event": "...", "payload": {...}}')
         return self._send(sign(event, payload), {"event": event})
 
-    def _send(self, signed: tuple[dict[str, str], bytes], done: dict[str, Any]) -> _Answer:
+    def _send(self, signed: tuple[dict[str, str], bytes], done: dict[str, Any]) -> Reply:
         headers, body = signed
         if self._webhook_url is None:  # nowhere to send it: hand it over instead
             webhook: dict[str, Any] = {"url": None, "headers": headers, "body": body.decode()}
@@ -191,7 +197,7 @@ class EmulatorControl:
         }
         return _json(200, {**done, "webhook": webhook})
 
-    def _fail_next(self, fields: dict[str, Any]) -> _Answer:
+    def _fail_next(self, fields: dict[str, Any]) -> Reply:
         unknown = sorted(set(fields) - _FAIL_NEXT_ARGS)
         if unknown:
             raise _BadRequest(400, f"unknown fail-next argument(s): {', '.join(unknown)}")
@@ -201,7 +207,28 @@ class EmulatorControl:
             raise _BadRequest(400, f"fail-next: {exc}") from exc
         return _json(200, {"armed": fields})
 
-    def _meetings(self, email: str | None) -> _Answer:
+    def _log(self) -> list[Recorded]:
+        return self._emulator.request_log()
+
+    def _consent(self, fields: dict[str, Any]) -> Reply:
+        url, allow = fields.get("authorize_url"), fields.get("allow", True)
+        if not isinstance(url, str) or not isinstance(allow, bool):
+            raise _BadRequest(400, 'send {"authorize_url": "...", "email": "...", "allow": true}')
+        user = self._user(fields.get("email"))
+        try:
+            params = self._emulator.consent(url, user, allow=allow)
+        except ConsentError as exc:  # the provider's own page refused: say what it showed
+            status = 403 if isinstance(exc, ConsentBlocked) else 400
+            return _json(status, {"error": type(exc).__name__, "message": str(exc)})
+        separator = "&" if "?" in self._emulator.redirect_uri else "?"
+        location = self._emulator.redirect_uri + separator + urlencode(params)
+        return _json(200, {"params": params, "location": location})
+
+    def _reset(self) -> Reply:
+        self._emulator.reset()
+        return _json(200, {"reset": True})
+
+    def _meetings(self, email: str | None) -> Reply:
         user = None if email is None else self._user(email)
         return _json(200, self._emulator.meetings(user))
 
@@ -214,6 +241,10 @@ def _fields(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _BadRequest(400, "the body must be a JSON object")
     return data
+
+
+def _logged(recorded: Recorded) -> dict[str, str]:
+    return {"method": recorded.method, "path": recorded.path, "query": recorded.query}
 
 
 def _plain(user: Any) -> dict[str, Any]:

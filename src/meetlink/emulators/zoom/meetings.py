@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .emulator_state import EmulatorState, Reply, ZoomUser
-from .recurrence import occurrence_id, rule_of, zoom_time
+from meetlink.adapters.zoom.recurrence import occurrence_id, rule_of, zoom_time
+
+from .state import Reply, ZoomState, ZoomUser
 
 __all__ = [
     "apply_changes",
@@ -224,7 +225,7 @@ def upcoming_occurrences(meeting: dict[str, Any], now: datetime) -> dict[str, An
 
 
 def change_occurrence(
-    state: EmulatorState, meeting: dict[str, Any], oid: str, method: str, body: bytes
+    state: ZoomState, meeting: dict[str, Any], oid: str, method: str, body: bytes
 ) -> Reply:
     """``DELETE`` or ``PATCH /meetings/{id}?occurrence_id=``: drop one occurrence, or change
     its start and duration (§4.3: the occurrence keeps its id)."""
@@ -245,7 +246,7 @@ def change_occurrence(
     return Reply(204)
 
 
-def new_meeting(state: EmulatorState, user: ZoomUser, body: bytes) -> dict[str, Any] | Reply:
+def new_meeting(state: ZoomState, user: ZoomUser, body: bytes) -> dict[str, Any] | Reply:
     """The full Get-meeting JSON of a meeting created from ``body``, or an error reply."""
     fields = _validate(body, None)
     if isinstance(fields, Reply):
@@ -289,7 +290,7 @@ def new_meeting(state: EmulatorState, user: ZoomUser, body: bytes) -> dict[str, 
 
 
 def meeting_changes(
-    state: EmulatorState, user: ZoomUser, body: bytes, meeting: Mapping[str, Any]
+    state: ZoomState, user: ZoomUser, body: bytes, meeting: Mapping[str, Any]
 ) -> dict[str, Any] | Reply:
     """The keys a PATCH changes in ``meeting``, or an error reply."""
     fields = _validate(body, meeting)
@@ -343,7 +344,7 @@ def _list_item(meeting: Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-def list_meetings(state: EmulatorState, user: ZoomUser, query: Mapping[str, str]) -> Reply:
+def list_meetings(state: ZoomState, user: ZoomUser, query: Mapping[str, str]) -> Reply:
     """GET /v2/users/me/meetings: ``type`` scheduled (default) or upcoming, paged."""
     kind = query.get("type", "scheduled")
     if kind not in ("scheduled", "upcoming", "live", "upcoming_meetings", "previous_meetings"):

@@ -1,0 +1,30 @@
+"""Provider emulators: fakes of Zoom and Microsoft Teams for tests, demos and benchmarks
+(like moto for AWS), in-process (an httpx transport) or over loopback HTTP.
+
+Production code never imports this package; emulators may import adapters (webhook
+signing, rate budgets). Each provider is a thin package on one scaffold:
+
+- :mod:`meetlink.emulators.core`: wire types, base state, route table, loopback transport
+  and server, control endpoints, :class:`~meetlink.emulators.core.BaseEmulator`;
+- :mod:`meetlink.emulators.zoom`: :class:`~meetlink.emulators.zoom.ZoomEmulator`;
+- :mod:`meetlink.emulators.teams`: :class:`~meetlink.emulators.teams.TeamsEmulator`.
+
+Importing this package imports httpx (``import meetlink`` never does).
+"""
+
+from __future__ import annotations
+
+from .core import BaseEmulator, ConsentBlocked, ConsentError, EmulatorServer
+from .teams import TeamsEmulator, TeamsUser
+from .zoom import ZoomEmulator, ZoomUser
+
+__all__ = [
+    "BaseEmulator",
+    "ConsentBlocked",
+    "ConsentError",
+    "EmulatorServer",
+    "TeamsEmulator",
+    "TeamsUser",
+    "ZoomEmulator",
+    "ZoomUser",
+]
