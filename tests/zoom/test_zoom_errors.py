@@ -118,8 +118,10 @@ def test_transport_errors_never_escape(
         ("2025-03-11T09:00:00+09:00", datetime(2025, 3, 11, 0, tzinfo=UTC)),
         ("soon", None),
         ("", None),
-        ("-5", None),
-        ("1.5", None),
+        # One reading for every provider (meetlink.adapters.failures): a negative delay means
+        # now, a fraction is honoured (Graph sends 0.249).
+        ("-5", T0),
+        ("1.5", T0 + timedelta(seconds=1.5)),
         ("Tue, 99 Foo 2025", None),
         (None, None),
     ],

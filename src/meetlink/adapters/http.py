@@ -1,4 +1,5 @@
-"""One HTTP exchange for a provider adapter: send with httpx, translate transport failures.
+"""One HTTP exchange for a provider adapter: the request a sans-I/O core builds
+(:class:`HttpRequest`), sent with httpx, transport failures translated.
 
 A failure before the request left (connection refused, pool timeout) cannot have been
 applied; any later one (read timeout, dropped connection) may have been, which is what
@@ -7,15 +8,42 @@ applied; any later one (read timeout, dropped connection) may have been, which i
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import httpx
 
 from meetlink.errors import ProviderUnavailable
 
-__all__ = ["send"]
+__all__ = ["JSON", "HttpRequest", "send"]
+
+JSON = "application/json"
+
+
+@attrs.frozen
+class HttpRequest:
+    """One HTTP request to a provider, as a sans-I/O core builds it. Headers and body may
+    hold secrets (tokens, codes, client secrets): they stay out of the repr."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    body: bytes = attrs.field(default=b"", repr=False)
+
+    @classmethod
+    def bearer(cls, method: str, url: str, token: str, body: Any = None) -> HttpRequest:
+        """An API call with a bearer token, and a JSON body when ``body`` is not None."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": JSON}
+        raw = b""
+        if body is not None:
+            headers["Content-Type"] = JSON
+            raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return cls(method, url, headers, raw)
+
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 

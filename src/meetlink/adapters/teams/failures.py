@@ -21,13 +21,13 @@ never a token, code, verifier or secret.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from meetlink.adapters import failures as toolkit
+from meetlink.adapters.failures import header, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -56,48 +56,11 @@ RETRYABLE_CODES = frozenset({50033, 90006, 90024})
 _RETRYABLE_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 _RECONNECT_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 _MESSAGE_LIMIT = 200
-_MAX_DELAY = 10 * 365 * 86400
 
 
 def decode_json(body: bytes, *, status: int, what: str) -> Any:
     """The JSON in ``body``; anything else -> ProviderRejected (status kept)."""
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProviderRejected(
-            f"Microsoft Graph answered {what} with HTTP {status} and a non-JSON body",
-            status=status,
-        ) from exc
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """``Retry-After`` as an aware UTC time. Graph sends integer seconds, fractions
-    (``0.249``, FACTS.md §2.9) or nothing; an HTTP-date is accepted too. Garbage -> None."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if math.isfinite(seconds):
-        return now.astimezone(UTC) + timedelta(seconds=min(max(seconds, 0.0), _MAX_DELAY))
-    if not math.isnan(seconds):
-        return None  # "inf": not a usable delay
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return toolkit.decode_json(body, status=status, what=what, provider="Microsoft Graph")
 
 
 def _graph_error(body: bytes) -> tuple[str | None, str]:
@@ -119,7 +82,7 @@ def _graph_error(body: bytes) -> tuple[str | None, str]:
 def _throttled(
     status: int, headers: Mapping[str, str], now: datetime, what: str, detail: str
 ) -> RateLimited | None:
-    retry_after = _header(headers, "retry-after")
+    retry_after = header(headers, "retry-after")
     if status == 429 or (status == 503 and retry_after is not None):
         return RateLimited(
             f"Microsoft {what} throttled (HTTP {status}){': ' + detail if detail else ''}",

@@ -16,14 +16,18 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
+from meetlink.adapters.http import JSON, HttpRequest
+from meetlink.adapters.shell import IssuedTokens
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ProviderUnavailable
+from meetlink.errors import LinkError, ProviderUnavailable
 
-from .certificate import ASSERTION_TYPE
+from . import consent
+from .certificate import ASSERTION_TYPE, ClientCertificate
 from .failures import token_failure
 
 __all__ = [
     "SCOPES",
+    "EntraOAuth",
     "GraphRequest",
     "Tokens",
     "authorization_url",
@@ -36,25 +40,10 @@ __all__ = [
 
 #: Delegated scopes meetlink asks for (FACTS.md §0.1, §1.2): bare names mean Graph.
 SCOPES = "openid profile offline_access User.Read OnlineMeetings.ReadWrite"
-_JSON = "application/json"
-
-
-@attrs.frozen
-class GraphRequest:
-    """One HTTP request to Entra ID or Graph. Headers and body hold secrets: not in repr."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
-    body: bytes = attrs.field(default=b"", repr=False)
-
-
-@attrs.frozen
-class Tokens:
-    """A token endpoint answer: the :class:`TokenSet` plus the tenant from the id_token."""
-
-    token_set: TokenSet
-    tenant_id: str | None = None
+#: One HTTP request to Entra ID or Graph (headers and body stay out of the repr).
+GraphRequest = HttpRequest
+#: A token endpoint answer: the :class:`TokenSet` plus the tenant from the id_token.
+Tokens = IssuedTokens
 
 
 # --- identity platform ------------------------------------------------------------------
@@ -109,7 +98,7 @@ def _token_form(
         fields |= {"client_assertion_type": ASSERTION_TYPE, "client_assertion": client_assertion}
     else:
         fields["client_secret"] = client_secret or ""
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": _JSON}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": JSON}
     return GraphRequest("POST", token_url(authority, tenant), headers, urlencode(fields).encode())
 
 
@@ -216,3 +205,95 @@ def parse_tokens(
         ),
         tenant_id=tid if isinstance(tid, str) and tid else None,
     )
+
+
+@attrs.frozen
+class EntraOAuth:
+    """The Microsoft identity platform as the provider shell's core: the app registration
+    (client id, redirect URI, scopes; a secret or a certificate) and the authority."""
+
+    authority: str
+    tenant: str
+    client_id: str
+    redirect_uri: str
+    scope: str = SCOPES
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    certificate: ClientCertificate | None = attrs.field(default=None, repr=False)
+    provider_name: str = "Microsoft"
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        """The /authorize URL (PKCE S256, the configured tenant and redirect URI)."""
+        return authorization_url(
+            self.authority,
+            self.tenant,
+            client_id=self.client_id,
+            redirect_uri=self.redirect_uri,
+            state=state,
+            code_challenge=code_challenge,
+            scope=self.scope,
+        )
+
+    def admin_consent_url(self, *, state: str | None = None) -> str:
+        """Where an administrator approves the app for the whole organisation."""
+        return consent.admin_consent_url(
+            self.authority,
+            self.tenant,
+            client_id=self.client_id,
+            redirect_uri=self.redirect_uri,
+            scope=self.scope,
+            state=state,
+        )
+
+    def _credential(self, now: datetime) -> dict[str, str]:
+        """The app's proof for one token request: its secret, or a fresh client assertion
+        signed with its certificate (audience: the token endpoint)."""
+        if self.certificate is None:
+            return {"client_secret": self.client_secret or ""}
+        audience = token_url(self.authority, self.tenant)
+        assertion = self.certificate.assertion(client_id=self.client_id, audience=audience, now=now)
+        return {"client_assertion": assertion}
+
+    def exchange_request(self, *, code: str, code_verifier: str, now: datetime) -> GraphRequest:
+        """POST /token for an authorization code."""
+        return exchange_request(
+            self.authority,
+            self.tenant,
+            client_id=self.client_id,
+            **self._credential(now),
+            redirect_uri=self.redirect_uri,
+            code=code,
+            code_verifier=code_verifier,
+            scope=self.scope,
+        )
+
+    def refresh_request(self, *, refresh_token: str, now: datetime) -> GraphRequest:
+        """POST /token for a refresh (Entra answers with a new refresh token)."""
+        return refresh_request(
+            self.authority,
+            self.tenant,
+            client_id=self.client_id,
+            **self._credential(now),
+            refresh_token=refresh_token,
+            scope=self.scope,
+        )
+
+    def parse_tokens(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime,
+        *,
+        previous_refresh_token: str | None = None,
+    ) -> IssuedTokens:
+        """A token answer, with the tenant its id_token names."""
+        return parse_tokens(
+            status, headers, body, now, previous_refresh_token=previous_refresh_token
+        )
+
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """Entra's callback error (:func:`.consent.link_error`): AADSTS65004 -> LinkDenied;
+        "Need admin approval" -> AdminApprovalRequired carrying the admin consent URL."""
+        return consent.link_error(error, description, subcode, admin_url=self.admin_consent_url())

@@ -10,16 +10,16 @@ in this package.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from meetlink.adapters.failures import answer_json, deleted
 from meetlink.adapters.series import Series
 from meetlink.domain.conference import TOPIC_LIMIT, MeetingTerms
-from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
+from meetlink.errors import ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
 from .failures import decode_json, graph_failure
@@ -63,7 +63,7 @@ __all__ = [
     "update_meeting_request",
 ]
 
-_JSON = "application/json"
+_GRAPH = "Microsoft Graph"
 _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.IGNORECASE)
 _EPOCH_ZERO_YEAR = 1  # Graph sometimes answers 0001-01-01T00:00:00Z (FACTS.md ยง7.13)
 
@@ -72,12 +72,7 @@ _EPOCH_ZERO_YEAR = 1  # Graph sometimes answers 0001-01-01T00:00:00Z (FACTS.md ย
 
 
 def _graph(method: str, graph: str, path: str, token: str, body: Any = None) -> GraphRequest:
-    headers = {"Authorization": f"Bearer {token}", "Accept": _JSON}
-    raw = b""
-    if body is not None:
-        headers["Content-Type"] = _JSON
-        raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return GraphRequest(method, f"{graph.rstrip('/')}/v1.0{path}", headers, raw)
+    return GraphRequest.bearer(method, f"{graph.rstrip('/')}/v1.0{path}", token, body)
 
 
 def _meeting_path(meeting_id: str) -> str:
@@ -165,9 +160,9 @@ def parse_account(
     tenant_id: str,
 ) -> ProviderAccount:
     """GET /v1.0/me: ``id`` (the oid), ``mail`` or else ``userPrincipalName``."""
-    if status != 200:
-        raise graph_failure(status, headers, body, now=now, what="get /me")
-    data = decode_json(body, status=status, what="get /me")
+    data = answer_json(
+        status, headers, body, now, failure=graph_failure, what="get /me", provider=_GRAPH
+    )
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
         raise ProviderRejected("Graph /me answer has no user id", status=status)
     mail = data.get("mail") or data.get("userPrincipalName") or ""
@@ -272,9 +267,4 @@ def parse_meeting(
 
 def parse_deleted(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> bool:
     """DELETE: True when deleted now (204), False when it was already gone (404)."""
-    if status in (200, 204):
-        return True
-    failure = graph_failure(status, headers, body, now=now, what="delete meeting", meeting=True)
-    if isinstance(failure, MeetingGone):
-        return False
-    raise failure
+    return deleted(status, headers, body, now, failure=graph_failure)

@@ -19,7 +19,6 @@ Messages quote Zoom's own error text (which never echoes credentials) and never 
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import xml.etree.ElementTree as ElementTree
@@ -27,6 +26,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from meetlink.adapters import failures as toolkit
+from meetlink.adapters.failures import header, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -57,44 +58,13 @@ _XML_LIMIT = 64 * 1024
 
 def decode_json(body: bytes, *, status: int, what: str) -> Any:
     """The JSON in ``body``; a non-JSON body (Zoom sometimes answers XML) -> ProviderRejected."""
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        kind = "an XML" if body.lstrip().startswith(b"<") else "a malformed or non-JSON"
-        raise ProviderRejected(
-            f"Zoom answered {what} with HTTP {status} and {kind} body; expected JSON",
-            status=status,
-        ) from exc
+    return toolkit.decode_json(body, status=status, what=what, provider="Zoom")
 
 
 def next_utc_midnight(now: datetime) -> datetime:
     """The next 00:00 UTC strictly after ``now`` (when Zoom's daily counters reset)."""
     day = now.astimezone(UTC).date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """``Retry-After`` as an aware UTC time: delta seconds, an HTTP-date or an ISO-8601 time
-    (Zoom uses ``2020-05-31T00:00:00Z``, FACTS.md §5.4). Garbage or missing -> None."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isascii() and text.isdigit():
-        return now.astimezone(UTC) + timedelta(seconds=min(int(text), 10 * 365 * 86400))
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        parsed = None
-    if parsed is None:
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _xml_fields(body: bytes) -> dict[str, Any] | None:
@@ -144,18 +114,11 @@ def _error_fields(body: bytes) -> tuple[Any, str]:
     return code, text[:_MESSAGE_LIMIT]
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _rate_limited(headers: Mapping[str, str], message: str, now: datetime) -> RateLimited:
     if DAILY_LIMIT_PATTERN.search(message):
         retry_at: datetime | None = next_utc_midnight(now)
     else:
-        retry_at = parse_retry_after(_header(headers, "retry-after"), now)
+        retry_at = parse_retry_after(header(headers, "retry-after"), now)
     text = f"Zoom rate limit (HTTP 429): {message}" if message else "Zoom rate limit (HTTP 429)"
     return RateLimited(text, retry_at=retry_at)
 

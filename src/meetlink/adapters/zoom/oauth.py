@@ -14,12 +14,17 @@ from urllib.parse import urlencode
 
 import attrs
 
+from meetlink.adapters.http import JSON, HttpRequest
+from meetlink.adapters.oauth_callback import oauth_link_error
+from meetlink.adapters.shell import IssuedTokens
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ProviderRejected, ProviderUnavailable
+from meetlink.errors import LinkError, ProviderRejected, ProviderUnavailable
 
 from .failures import token_failure
 
 __all__ = [
+    "JSON",
+    "ZoomOAuth",
     "ZoomRequest",
     "authorization_url",
     "exchange_request",
@@ -29,17 +34,8 @@ __all__ = [
     "revoke_request",
 ]
 
-JSON = "application/json"
-
-
-@attrs.frozen
-class ZoomRequest:
-    """One HTTP request to Zoom. Headers and body may hold secrets: they stay out of repr."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
-    body: bytes = attrs.field(default=b"", repr=False)
+#: One HTTP request to Zoom (headers and body stay out of the repr).
+ZoomRequest = HttpRequest
 
 
 def authorization_url(
@@ -150,3 +146,72 @@ def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: dat
             status=status,
         )
     raise token_failure(status, headers, body, now=now, what="token revoke")
+
+
+@attrs.frozen
+class ZoomOAuth:
+    """Zoom's OAuth as the provider shell's core: the registered app and where Zoom is."""
+
+    oauth_base: str
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+    redirect_uri: str
+    provider_name: str = "Zoom"
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        """Zoom's consent page URL (PKCE S256)."""
+        return authorization_url(
+            self.oauth_base,
+            client_id=self.client_id,
+            redirect_uri=self.redirect_uri,
+            state=state,
+            code_challenge=code_challenge,
+        )
+
+    def exchange_request(self, *, code: str, code_verifier: str, now: datetime) -> ZoomRequest:
+        """POST /oauth/token for an authorization code."""
+        return exchange_request(
+            self.oauth_base,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uri=self.redirect_uri,
+            code=code,
+            code_verifier=code_verifier,
+        )
+
+    def refresh_request(self, *, refresh_token: str, now: datetime) -> ZoomRequest:
+        """POST /oauth/token for a refresh (Zoom rotates the refresh token)."""
+        return refresh_request(
+            self.oauth_base,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=refresh_token,
+        )
+
+    def revoke_request(self, access_token: str) -> ZoomRequest:
+        """POST /oauth/revoke for the grant of ``access_token``."""
+        return revoke_request(
+            self.oauth_base,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            token=access_token,
+        )
+
+    def parse_tokens(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime,
+        *,
+        previous_refresh_token: str | None = None,
+    ) -> IssuedTokens:
+        """A token answer (Zoom always sends a new refresh token)."""
+        return IssuedTokens(parse_tokens(status, headers, body, now))
+
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """Zoom redirects back only with OAuth's plain ``error`` (``access_denied`` when the
+        user declines; Pre-Approval keeps the user on Zoom's page, S23)."""
+        return oauth_link_error(error, provider_name="Zoom")

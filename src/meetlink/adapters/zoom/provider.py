@@ -1,53 +1,41 @@
 """``ZoomProvider``: the :class:`~meetlink.ports.provider.VideoProvider` for Zoom over httpx.
 
-A thin sync transport around :mod:`.sansio`: each method builds a request there, sends it,
-and hands status, headers and body back to a ``sansio.parse_*`` function. httpx exceptions are
-translated here (``raise ... from exc``) and never leave the adapter.
+Zoom's sans-I/O core (:mod:`.sansio`, :class:`.oauth.ZoomOAuth`) plugged into the provider
+shell (:mod:`meetlink.adapters.shell`: client, ``_call``, code exchange, refresh,
+capabilities): each method here builds a request in the core, sends it through the shell and
+hands the answer to a ``sansio.parse_*`` function. What is Zoom's own: the passcode policy
+per access token, occurrence changes of a series, the revoke endpoint, webhooks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Literal
 
-import attrs
 import httpx
 
-from meetlink.adapters.clock import SystemClock
-from meetlink.adapters.http import send
-from meetlink.adapters.oauth_callback import oauth_link_error
+from meetlink.adapters.shell import BudgetSource, ProviderShell, TokenCache
 from meetlink.domain.links import TokenSet
-from meetlink.errors import (
-    GrantRevoked,
-    LinkError,
-    MeetingInProgress,
-    ProviderError,
-    ProviderRejected,
-)
+from meetlink.errors import GrantRevoked, MeetingInProgress, ProviderError, ProviderRejected
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
     Meeting,
     MeetingRequest,
     ProviderAccount,
-    RateBudget,
     WebhookMessage,
 )
 
 from . import sansio
 from .budget import zoom_rate_budget
+from .oauth import ZoomOAuth
 from .recurrence import ZOOM_RECURRENCE
 
 __all__ = ["POLICY_TTL", "ZOOM_CAPABILITIES", "BudgetSource", "ZoomProvider", "zoom_rate_budget"]
 
 _log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 _MAX_PAGES = 50
 _EXPIRY_MARGIN = 60  # seconds: an access token this close to expiry is refreshed to revoke
 _IN_PROGRESS_RECHECK = timedelta(minutes=10)  # a meeting past its scheduled end is asked later
@@ -74,14 +62,8 @@ ZOOM_CAPABILITIES = Capabilities(
     rate_budget=zoom_rate_budget({}),
 )
 
-#: What ``ZoomProvider(rate_budget=...)`` takes: a budget, None (no budget), or a callable
-#: asked for the budget in force each time (an emulator whose limits a test changes).
-BudgetSource = RateBudget | None | Callable[[], RateBudget | None]
 
-# Connect failures never reached Zoom; anything after the request was sent may have run.
-
-
-class ZoomProvider:
+class ZoomProvider(ProviderShell):
     """Zoom (user-level OAuth app) as a :class:`~meetlink.ports.provider.VideoProvider`.
 
     ``webhook_secrets``: the app's secret token, or several during a rotation. Pass ``client``
@@ -91,6 +73,8 @@ class ZoomProvider:
     (:mod:`.budget`); by default Zoom's 100 creates and updates per user per day when talking
     to Zoom itself, none when pointed elsewhere (an emulator declares its own).
     """
+
+    key_name = "zoom"
 
     def __init__(
         self,
@@ -112,100 +96,34 @@ class ZoomProvider:
             # emulator, a proxy, a client of the host's) declares none unless given one.
             at_zoom = client is None and transport is None and api_base_url == _ZOOM_API
             rate_budget = ZOOM_CAPABILITIES.rate_budget if at_zoom else None
-        self._budget: BudgetSource = rate_budget
-        self._caps = ZOOM_CAPABILITIES
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._redirect_uri = redirect_uri
+        self._oauth_core = ZoomOAuth(
+            oauth_base=oauth_base_url.rstrip("/"),
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+        )
+        super().__init__(
+            core=self._oauth_core,
+            capabilities=ZOOM_CAPABILITIES,
+            rate_budget=rate_budget,
+            client=client,
+            transport=transport,
+            clock=clock,
+            timeout=timeout,
+            log=_log,
+        )
         secrets = [webhook_secrets] if isinstance(webhook_secrets, str) else webhook_secrets
         self._webhook_secrets = tuple(s for s in secrets if s)
-        self._oauth = oauth_base_url.rstrip("/")
         self._api = api_base_url.rstrip("/")
-        self._clock: Clock = clock or SystemClock()
-        self._policies = _PolicyCache()
-        self._owns_client = client is None
-        self._http = client or httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            follow_redirects=False,
+        self._policies: TokenCache[tuple[datetime, sansio.PasscodePolicy | None]] = TokenCache(
+            _POLICY_ENTRIES
         )
 
     def __repr__(self) -> str:
-        return f"ZoomProvider(api={self._api!r}, oauth={self._oauth!r})"
+        return f"ZoomProvider(api={self._api!r}, oauth={self._oauth_core.oauth_base!r})"
 
-    # --- lifecycle ------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the HTTP client when this provider made it."""
-        if self._owns_client:
-            self._http.close()
-
-    def __enter__(self) -> ZoomProvider:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    # --- the port -------------------------------------------------------------------------
-
-    @property
-    def key(self) -> str:
-        """``"zoom"``."""
-        return "zoom"
-
-    @property
-    def capabilities(self) -> Capabilities:
-        """Zoom: no idempotent create, host start URL, 40-minute Basic plan, deauth webhook,
-        and the rate budget in force (by default the 100-a-day create/update cap when talking
-        to Zoom itself, no per-second limits; see ``rate_budget`` and :mod:`.budget`)."""
-        budget = self._budget() if callable(self._budget) else self._budget
-        if budget is not self._caps.rate_budget:  # made once per budget object
-            self._caps = attrs.evolve(ZOOM_CAPABILITIES, rate_budget=budget)
-        return self._caps
-
-    def authorization_url(self, *, state: str, code_challenge: str) -> str:
-        """Zoom's consent page URL (PKCE S256, the configured redirect URI)."""
-        return sansio.authorization_url(
-            self._oauth,
-            client_id=self._client_id,
-            redirect_uri=self._redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-        )
-
-    def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
-        """Trade an authorization code for tokens. invalid_grant -> GrantRevoked."""
-        request = sansio.exchange_request(
-            self._oauth,
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            redirect_uri=self._redirect_uri,
-            code=code,
-            code_verifier=code_verifier,
-        )
-        return self._call(request, sansio.parse_tokens)
-
-    def refresh(self, refresh_token: str) -> TokenSet:
-        """New tokens; Zoom rotates the refresh token (the old one is dead at once)."""
-        request = sansio.refresh_request(
-            self._oauth,
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            refresh_token=refresh_token,
-        )
-        return self._call(request, sansio.parse_tokens)
-
-    def link_error(
-        self, *, error: str, description: str | None = None, subcode: str | None = None
-    ) -> LinkError:
-        """Zoom redirects back only with OAuth's plain ``error`` (``access_denied`` when the
-        user declines; Pre-Approval keeps the user on Zoom's page, S23)."""
-        return oauth_link_error(error, provider_name="Zoom")
+    # --- the port (key, capabilities, authorization_url, exchange_code, refresh and
+    # link_error: ProviderShell with ZoomOAuth) ---------------------------------------------
 
     def revoke(self, tokens: TokenSet) -> None:
         """Revoke the grant with its access token, as Zoom documents (FACTS.md §1.5). An
@@ -218,10 +136,7 @@ class ZoomProvider:
                 access = self.refresh(tokens.refresh_token).access_token
             except GrantRevoked:
                 return
-        request = sansio.revoke_request(
-            self._oauth, client_id=self._client_id, client_secret=self._client_secret, token=access
-        )
-        self._call(request, sansio.parse_revoked)
+        self._call(self._oauth_core.revoke_request(access), sansio.parse_revoked)
 
     def account(self, access_token: str) -> ProviderAccount:
         """GET /v2/users/me."""
@@ -233,7 +148,7 @@ class ZoomProvider:
         that meets the account's passcode policy (read from the user's settings, then kept
         for :data:`POLICY_TTL` per access token; when the token may not read settings, a
         strong default is sent)."""
-        cached = self._policies.get(access_token, self._clock.now())
+        cached = self._fresh_policy(access_token)
         policy = self._passcode_policy(access_token) if cached is None else cached[0]
         try:
             meeting, data = self._create(access_token, request, policy)
@@ -335,8 +250,17 @@ class ZoomProvider:
         except ProviderRejected as exc:  # e.g. no settings scope (4711): use the default
             _log.info("Zoom passcode policy unreadable (%s); sending a default passcode", exc)
             policy = None
-        self._policies.put(access_token, self._clock.now(), policy)
+        self._policies.put(access_token, (self._clock.now(), policy))
         return policy
+
+    def _fresh_policy(self, access_token: str) -> tuple[sansio.PasscodePolicy | None] | None:
+        """``(policy,)`` while one read for ``access_token`` is fresh (the policy may be
+        None: unreadable), else None."""
+        found = self._policies.get(access_token)
+        now = self._clock.now()
+        if found is None or now - found[0] >= POLICY_TTL or now < found[0]:
+            return None
+        return (found[1],)
 
     def _after_end(self, access_token: str, meeting_id: str) -> datetime:
         """When to ask again to delete a running meeting: its scheduled end, or a little
@@ -350,61 +274,6 @@ class ZoomProvider:
             return later
         end = meeting.start + timedelta(minutes=meeting.duration_minutes)
         return max(end, later)
-
-    # --- transport ------------------------------------------------------------------------
-
-    def _call(
-        self,
-        request: sansio.ZoomRequest,
-        parse: Callable[[int, Mapping[str, str], bytes, datetime], _T],
-    ) -> _T:
-        response = send(
-            self._http,
-            method=request.method,
-            url=request.url,
-            headers=request.headers,
-            body=request.body,
-            provider_name="Zoom",
-            log=_log,
-        )
-        return parse(response.status_code, response.headers, response.content, self._clock.now())
-
-
-class _PolicyCache:
-    """Passcode policies by access token (its SHA-256: no secret kept as a key), each for
-    :data:`POLICY_TTL`, at most :data:`_POLICY_ENTRIES` (the oldest go). Thread-safe."""
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[bytes, tuple[datetime, sansio.PasscodePolicy | None]] = (
-            OrderedDict()
-        )
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(access_token: str) -> bytes:
-        return hashlib.sha256(access_token.encode("utf-8")).digest()
-
-    def get(self, access_token: str, now: datetime) -> tuple[sansio.PasscodePolicy | None] | None:
-        """``(policy,)`` while a fresh one is kept (the policy may be None: unreadable)."""
-        with self._lock:
-            found = self._entries.get(self._key(access_token))
-        if found is None or now - found[0] >= POLICY_TTL or now < found[0]:
-            return None
-        return (found[1],)
-
-    def put(self, access_token: str, now: datetime, policy: sansio.PasscodePolicy | None) -> None:
-        """Keep ``policy`` read at ``now``."""
-        key = self._key(access_token)
-        with self._lock:
-            self._entries[key] = (now, policy)
-            self._entries.move_to_end(key)
-            while len(self._entries) > _POLICY_ENTRIES:
-                self._entries.popitem(last=False)
-
-    def drop(self, access_token: str) -> None:
-        """Forget the policy kept for ``access_token``."""
-        with self._lock:
-            self._entries.pop(self._key(access_token), None)
 
 
 def _no_content(what: str) -> Callable[[int, Mapping[str, str], bytes, datetime], None]:

@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from meetlink.adapters.failures import answer_json, deleted
 from meetlink.domain.conference import AGENDA_LIMIT, TOPIC_LIMIT, MeetingTerms
-from meetlink.errors import MeetingGone, ProviderRejected, ProviderUnavailable
+from meetlink.errors import ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 
 from .failures import api_failure, decode_json
 from .oauth import (
-    JSON,
+    ZoomOAuth,
     ZoomRequest,
     authorization_url,
     exchange_request,
@@ -39,6 +40,7 @@ from .webhooks import parse_webhook, sign_webhook, url_validation_reply
 
 __all__ = [
     "PasscodePolicy",
+    "ZoomOAuth",
     "ZoomRequest",
     "authorization_url",
     "create_meeting_request",
@@ -81,12 +83,7 @@ _MEETING_ID = re.compile(r"[0-9]{1,20}")
 
 
 def _api(method: str, api_base: str, path: str, token: str, body: Any = None) -> ZoomRequest:
-    headers = {"Authorization": f"Bearer {token}", "Accept": JSON}
-    raw = b""
-    if body is not None:
-        headers["Content-Type"] = JSON
-        raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return ZoomRequest(method, f"{api_base.rstrip('/')}/v2{path}", headers, raw)
+    return ZoomRequest.bearer(method, f"{api_base.rstrip('/')}/v2{path}", token, body)
 
 
 def _meeting_path(meeting_id: str) -> str:
@@ -226,9 +223,9 @@ def parse_account(
     status: int, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> ProviderAccount:
     """GET /v2/users/me as a :class:`ProviderAccount` (type 1 -> "basic", else "licensed")."""
-    if status != 200:
-        raise api_failure(status, headers, body, now=now, what="get user")
-    data = decode_json(body, status=status, what="get user")
+    data = answer_json(
+        status, headers, body, now, failure=api_failure, what="get user", provider="Zoom"
+    )
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise ProviderRejected("Zoom user answer has no user id", status=status)
     kind = data.get("type")
@@ -346,12 +343,7 @@ def parse_no_content(
 
 def parse_deleted(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> bool:
     """DELETE answer: True when deleted now, False when it was already gone."""
-    if status in (200, 204):
-        return True
-    failure = api_failure(status, headers, body, now=now, what="delete meeting", meeting=True)
-    if isinstance(failure, MeetingGone):
-        return False
-    raise failure
+    return deleted(status, headers, body, now, failure=api_failure)
 
 
 def parse_meeting_page(
