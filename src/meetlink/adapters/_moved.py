@@ -9,7 +9,11 @@ from collections.abc import Callable, Collection
 from types import ModuleType
 from typing import Any
 
-__all__ = ["moved_names"]
+__all__ = ["TEAMS_MOVED", "ZOOM_MOVED", "moved_names", "teams_emulators", "zoom_emulators"]
+
+#: The emulator names that left ``meetlink.adapters.zoom`` / ``meetlink.adapters.teams``.
+ZOOM_MOVED = ("ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser")
+TEAMS_MOVED = ("ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser")
 
 
 def moved_names(
@@ -30,3 +34,20 @@ def moved_names(
         return getattr(new, name)
 
     return getattr_
+
+
+# The only imports from adapters up into the emulators, for the deprecation period.
+
+
+def zoom_emulators() -> ModuleType:
+    """:mod:`meetlink.emulators.zoom`, loaded when an old name is asked for."""
+    from meetlink.emulators import zoom
+
+    return zoom
+
+
+def teams_emulators() -> ModuleType:
+    """:mod:`meetlink.emulators.teams`, loaded when an old name is asked for."""
+    from meetlink.emulators import teams
+
+    return teams

@@ -24,6 +24,7 @@ from meetlink.errors import MeetingGone, ProviderError, ProviderRejected
 
 __all__ = [
     "Failure",
+    "Headers",
     "answer_json",
     "decode_json",
     "deleted",
@@ -33,6 +34,8 @@ __all__ = [
 
 _MAX_DELAY = 10 * 365 * 86400  # seconds: a longer Retry-After is capped
 
+#: Response headers as a parse function gets them.
+Headers = Mapping[str, str]
 #: A provider's table: ``(status, headers, body, now=, what=, meeting=) -> ProviderError``.
 Failure = Callable[..., ProviderError]
 

@@ -25,13 +25,14 @@ cross-process lease on the link (``app/tokens.py``). The shell only makes the ca
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import attrs
 import httpx
@@ -39,11 +40,19 @@ import httpx
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.http import HttpRequest, send
 from meetlink.domain.links import TokenSet
-from meetlink.errors import LinkError
+from meetlink.errors import LinkError, ProviderUnavailable
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import Capabilities, RateBudget
 
-__all__ = ["BudgetSource", "IssuedTokens", "OAuthCore", "Parse", "ProviderShell", "TokenCache"]
+__all__ = [
+    "BudgetSource",
+    "IssuedTokens",
+    "OAuthCore",
+    "Parse",
+    "ProviderShell",
+    "TokenCache",
+    "token_answer",
+]
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -61,6 +70,35 @@ class IssuedTokens:
 
     token_set: TokenSet
     tenant_id: str | None = None
+
+
+def token_answer(
+    body: bytes, now: datetime, *, provider: str, previous_refresh_token: str | None = None
+) -> tuple[TokenSet, dict[str, Any]]:
+    """A successful token endpoint answer (RFC 6749 §5.1) as a :class:`TokenSet` (expiry
+    from ``expires_in``), and the answer's JSON (for what a provider adds, such as an
+    id_token). Without a refresh token in it, ``previous_refresh_token`` is kept; without
+    either, or unreadable: ProviderUnavailable(maybe_applied) (the grant may have been used:
+    a rotated refresh token is already dead)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+        access = data["access_token"]
+        refresh = data.get("refresh_token") or previous_refresh_token
+        expires_in = int(data.get("expires_in", 3599))
+        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
+            raise TypeError("token fields are not strings")
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ProviderUnavailable(
+            f"{provider} token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
+        ) from exc
+    scope = data.get("scope")
+    tokens = TokenSet(
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=now + timedelta(seconds=max(expires_in, 0)),
+        scope=scope if isinstance(scope, str) else "",
+    )
+    return tokens, data
 
 
 class OAuthCore(Protocol):
@@ -84,16 +122,9 @@ class OAuthCore(Protocol):
         """The token request that refreshes."""
         ...
 
-    def parse_tokens(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        now: datetime,
-        *,
-        previous_refresh_token: str | None = None,
-    ) -> IssuedTokens:
-        """A token answer; a refused grant raises GrantRevoked."""
+    def token_parser(self, previous_refresh_token: str | None) -> Parse[IssuedTokens]:
+        """How to read a token answer (a refused grant raises GrantRevoked);
+        ``previous_refresh_token``: the one a refresh sent (None for a code exchange)."""
         ...
 
     def link_error(
@@ -112,7 +143,6 @@ class ProviderShell:
 
     def __init__(
         self,
-        *,
         core: OAuthCore,
         capabilities: Capabilities,
         rate_budget: BudgetSource,
@@ -120,14 +150,15 @@ class ProviderShell:
         transport: httpx.BaseTransport | None,
         clock: Clock | None,
         timeout: float,
-        log: logging.Logger,
     ) -> None:
+        """``client`` (the host's, not closed by :meth:`close`) or ``transport`` (e.g. an
+        emulator's) or neither (a client with ``timeout`` seconds is made)."""
         self._core = core
         self._base_caps = capabilities
         self._caps = capabilities
         self._budget: BudgetSource = rate_budget
         self._clock: Clock = clock or SystemClock()
-        self._log = log
+        self._log = logging.getLogger(type(self).__module__)
         self._owns_client = client is None
         self._http = client or httpx.Client(
             transport=transport,
@@ -177,21 +208,13 @@ class ProviderShell:
         """Trade an authorization code for tokens. invalid_grant -> GrantRevoked."""
         now = self._clock.now()
         request = self._core.exchange_request(code=code, code_verifier=code_verifier, now=now)
-        return self._issued(self._call(request, self._core.parse_tokens))
+        return self._issued(self._call(request, self._core.token_parser(None)))
 
     def refresh(self, refresh_token: str) -> TokenSet:
         """New tokens (the refresh token may rotate: meetlink stores the new one before it
         uses it). A refused refresh token -> GrantRevoked."""
         request = self._core.refresh_request(refresh_token=refresh_token, now=self._clock.now())
-
-        def parse(
-            status: int, headers: Mapping[str, str], body: bytes, now: datetime
-        ) -> IssuedTokens:
-            return self._core.parse_tokens(
-                status, headers, body, now, previous_refresh_token=refresh_token
-            )
-
-        return self._issued(self._call(request, parse))
+        return self._issued(self._call(request, self._core.token_parser(refresh_token)))
 
     def link_error(
         self, *, error: str, description: str | None = None, subcode: str | None = None

@@ -9,9 +9,7 @@ Importing this package imports httpx; ``import meetlink`` never does (compositio
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from meetlink.adapters._moved import moved_names
+from meetlink.adapters._moved import TEAMS_MOVED, moved_names, teams_emulators
 
 from .certificate import ClientCertificate
 from .provider import TEAMS_CAPABILITIES, TeamsProvider
@@ -25,14 +23,4 @@ __all__ = [
 ]
 
 
-def _emulators() -> ModuleType:
-    from meetlink.emulators import teams  # deprecated re-export (the one upward import)
-
-    return teams
-
-
-__getattr__ = moved_names(
-    __name__,
-    ("ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"),
-    _emulators,
-)
+__getattr__ = moved_names(__name__, TEAMS_MOVED, teams_emulators)

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from meetlink.adapters import failures as toolkit
-from meetlink.adapters.failures import header, parse_retry_after
+from meetlink.adapters.failures import Headers, header, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -92,13 +92,7 @@ def _throttled(
 
 
 def graph_failure(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    now: datetime,
-    what: str,
-    meeting: bool = False,
+    status: int, headers: Headers, body: bytes, *, now: datetime, what: str, meeting: bool = False
 ) -> ProviderError:
     """The error for a failed Graph answer. ``meeting``: the call addressed one meeting by id,
     so a 404 means it is gone (DELETE -> 204, then 404; FACTS.md §2.5)."""

@@ -8,18 +8,18 @@ which adds the Graph side.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import attrs
 
 from meetlink.adapters.http import JSON, HttpRequest
-from meetlink.adapters.shell import IssuedTokens
-from meetlink.domain.links import TokenSet
-from meetlink.errors import LinkError, ProviderUnavailable
+from meetlink.adapters.shell import IssuedTokens, Parse, token_answer
+from meetlink.errors import LinkError
 
 from . import consent
 from .certificate import ASSERTION_TYPE, ClientCertificate
@@ -183,28 +183,11 @@ def parse_tokens(
     ``offline_access``), ``previous_refresh_token`` is kept."""
     if status != 200:
         raise token_failure(status, headers, body, now=now, what="token request")
-    try:
-        data = json.loads(body.decode("utf-8"))
-        access = data["access_token"]
-        refresh = data.get("refresh_token") or previous_refresh_token
-        expires_in = int(data.get("expires_in", 3599))
-        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
-            raise TypeError("token fields are not strings")
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ProviderUnavailable(
-            "Entra ID token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
-        ) from exc
-    scope = data.get("scope")
-    tid = jwt_claims(data.get("id_token")).get("tid")
-    return Tokens(
-        token_set=TokenSet(
-            access_token=access,
-            refresh_token=refresh,
-            expires_at=now + timedelta(seconds=max(expires_in, 0)),
-            scope=scope if isinstance(scope, str) else "",
-        ),
-        tenant_id=tid if isinstance(tid, str) and tid else None,
+    tokens, data = token_answer(
+        body, now, provider="Entra ID", previous_refresh_token=previous_refresh_token
     )
+    tid = jwt_claims(data.get("id_token")).get("tid")
+    return Tokens(tokens, tenant_id=tid if isinstance(tid, str) and tid else None)
 
 
 @attrs.frozen
@@ -277,19 +260,10 @@ class EntraOAuth:
             scope=self.scope,
         )
 
-    def parse_tokens(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        now: datetime,
-        *,
-        previous_refresh_token: str | None = None,
-    ) -> IssuedTokens:
-        """A token answer, with the tenant its id_token names."""
-        return parse_tokens(
-            status, headers, body, now, previous_refresh_token=previous_refresh_token
-        )
+    def token_parser(self, previous_refresh_token: str | None) -> Parse[IssuedTokens]:
+        """A token answer, with the tenant its id_token names; without a new refresh token
+        the previous one is kept."""
+        return functools.partial(parse_tokens, previous_refresh_token=previous_refresh_token)
 
     def link_error(
         self, *, error: str, description: str | None = None, subcode: str | None = None

@@ -118,14 +118,7 @@ class TeamsProvider(ProviderShell):
             certificate=client_certificate,
         )
         super().__init__(
-            core=self._entra,
-            capabilities=TEAMS_CAPABILITIES,
-            rate_budget=rate_budget,
-            client=client,
-            transport=transport,
-            clock=clock,
-            timeout=timeout,
-            log=_log,
+            self._entra, TEAMS_CAPABILITIES, rate_budget, client, transport, clock, timeout
         )
         self._tenant = tenant
         self._graph = graph_base_url.rstrip("/")
@@ -198,13 +191,13 @@ class TeamsProvider(ProviderShell):
 
     def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
         """GET the meeting. Missing meeting -> MeetingGone."""
-        built = sansio.get_meeting_request(self._graph, access_token, meeting_id)
+        built = sansio.meeting_request("GET", self._graph, access_token, meeting_id)
         return self._call(built, _meeting("get meeting"))
 
     def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
         """DELETE (204); False when it was already gone (404). Note: Teams may keep the join
         URL joinable after a delete (FACTS.md §2.5)."""
-        built = sansio.delete_meeting_request(self._graph, access_token, meeting_id)
+        built = sansio.meeting_request("DELETE", self._graph, access_token, meeting_id)
         return self._call(built, sansio.parse_deleted)
 
     def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:

@@ -41,14 +41,13 @@ __all__ = [
     "Tokens",
     "authorization_url",
     "create_or_get_request",
-    "delete_meeting_request",
     "exchange_request",
     "find_request",
-    "get_meeting_request",
     "graph_time",
     "jwt_claims",
     "me_request",
     "meeting_from_json",
+    "meeting_request",
     "meeting_span",
     "meeting_terms_differ",
     "parse_account",
@@ -141,14 +140,9 @@ def update_meeting_request(
     return _graph("PATCH", graph, _meeting_path(meeting_id), token, update_body(request))
 
 
-def get_meeting_request(graph: str, token: str, meeting_id: str) -> GraphRequest:
-    """GET /v1.0/me/onlineMeetings/{id}."""
-    return _graph("GET", graph, _meeting_path(meeting_id), token)
-
-
-def delete_meeting_request(graph: str, token: str, meeting_id: str) -> GraphRequest:
-    """DELETE /v1.0/me/onlineMeetings/{id} (204)."""
-    return _graph("DELETE", graph, _meeting_path(meeting_id), token)
+def meeting_request(method: str, graph: str, token: str, meeting_id: str) -> GraphRequest:
+    """``GET`` or ``DELETE`` (204) /v1.0/me/onlineMeetings/{id}."""
+    return _graph(method, graph, _meeting_path(meeting_id), token)
 
 
 def parse_account(

@@ -7,9 +7,7 @@ Importing this package imports httpx; ``import meetlink`` never does (compositio
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from meetlink.adapters._moved import moved_names
+from meetlink.adapters._moved import ZOOM_MOVED, moved_names, zoom_emulators
 
 from .provider import ZOOM_CAPABILITIES, ZoomProvider
 from .webhooks import MAX_BODY, TOLERANCE_SECONDS, parse_webhook, sign_webhook, url_validation_reply
@@ -25,14 +23,4 @@ __all__ = [
 ]
 
 
-def _emulators() -> ModuleType:
-    from meetlink.emulators import zoom  # deprecated re-export (the one upward import)
-
-    return zoom
-
-
-__getattr__ = moved_names(
-    __name__,
-    ("ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser"),
-    _emulators,
-)
+__getattr__ = moved_names(__name__, ZOOM_MOVED, zoom_emulators)

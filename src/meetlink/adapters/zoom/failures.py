@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from meetlink.adapters import failures as toolkit
-from meetlink.adapters.failures import header, parse_retry_after
+from meetlink.adapters.failures import Headers, header, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -124,13 +124,7 @@ def _rate_limited(headers: Mapping[str, str], message: str, now: datetime) -> Ra
 
 
 def api_failure(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    now: datetime,
-    what: str,
-    meeting: bool = False,
+    status: int, headers: Headers, body: bytes, *, now: datetime, what: str, meeting: bool = False
 ) -> ProviderError:
     """The error for a failed REST answer. ``meeting``: the call addressed one meeting, so a
     404 / code 3001 means it is gone."""

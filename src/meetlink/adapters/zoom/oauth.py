@@ -7,18 +7,17 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 import attrs
 
 from meetlink.adapters.http import JSON, HttpRequest
 from meetlink.adapters.oauth_callback import oauth_link_error
-from meetlink.adapters.shell import IssuedTokens
+from meetlink.adapters.shell import IssuedTokens, Parse, token_answer
 from meetlink.domain.links import TokenSet
-from meetlink.errors import LinkError, ProviderRejected, ProviderUnavailable
+from meetlink.errors import LinkError, ProviderRejected
 
 from .failures import token_failure
 
@@ -112,24 +111,7 @@ def parse_tokens(status: int, headers: Mapping[str, str], body: bytes, now: date
     """A token endpoint answer as a :class:`TokenSet` (expiry from ``expires_in``)."""
     if status != 200:
         raise token_failure(status, headers, body, now=now, what="token request")
-    try:
-        data = json.loads(body.decode("utf-8"))
-        access, refresh = data["access_token"], data["refresh_token"]
-        expires_in = int(data.get("expires_in", 3599))
-        if not (isinstance(access, str) and isinstance(refresh, str) and access and refresh):
-            raise TypeError("token fields are not strings")
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        # The grant may have been used (a rotated refresh token is already dead): say so.
-        raise ProviderUnavailable(
-            "Zoom token answer unreadable (HTTP 200, no usable tokens)", maybe_applied=True
-        ) from exc
-    scope = data.get("scope")
-    return TokenSet(
-        access_token=access,
-        refresh_token=refresh,
-        expires_at=now + timedelta(seconds=expires_in),
-        scope=scope if isinstance(scope, str) else "",
-    )
+    return token_answer(body, now, provider="Zoom")[0]
 
 
 def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
@@ -146,6 +128,10 @@ def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: dat
             status=status,
         )
     raise token_failure(status, headers, body, now=now, what="token revoke")
+
+
+def _issued(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> IssuedTokens:
+    return IssuedTokens(parse_tokens(status, headers, body, now))
 
 
 @attrs.frozen
@@ -197,17 +183,9 @@ class ZoomOAuth:
             token=access_token,
         )
 
-    def parse_tokens(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        now: datetime,
-        *,
-        previous_refresh_token: str | None = None,
-    ) -> IssuedTokens:
-        """A token answer (Zoom always sends a new refresh token)."""
-        return IssuedTokens(parse_tokens(status, headers, body, now))
+    def token_parser(self, previous_refresh_token: str | None) -> Parse[IssuedTokens]:
+        """Zoom's token answer (a refresh always brings a new refresh token)."""
+        return _issued
 
     def link_error(
         self, *, error: str, description: str | None = None, subcode: str | None = None

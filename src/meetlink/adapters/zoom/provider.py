@@ -103,14 +103,7 @@ class ZoomProvider(ProviderShell):
             redirect_uri=redirect_uri,
         )
         super().__init__(
-            core=self._oauth_core,
-            capabilities=ZOOM_CAPABILITIES,
-            rate_budget=rate_budget,
-            client=client,
-            transport=transport,
-            clock=clock,
-            timeout=timeout,
-            log=_log,
+            self._oauth_core, ZOOM_CAPABILITIES, rate_budget, client, transport, clock, timeout
         )
         secrets = [webhook_secrets] if isinstance(webhook_secrets, str) else webhook_secrets
         self._webhook_secrets = tuple(s for s in secrets if s)

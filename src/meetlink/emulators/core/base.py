@@ -47,6 +47,10 @@ class BaseEmulator(Generic[StateT, UserT]):
     routes: ClassVar[Routes[Any]]
     _state: StateT
 
+    def __repr__(self) -> str:
+        state = self._state
+        return f"{type(self).__name__}(users={len(state.users)}, meetings={len(state.meetings)})"
+
     # --- hooks --------------------------------------------------------------------------
 
     def _fault_reply(self, fault: Fault, request: Incoming) -> Reply:

@@ -81,6 +81,7 @@ class BaseState(Generic[UserT]):
     faults: list[Fault] = data(list)
     throttled: int = data(int)
     users: dict[str, UserT] = data(dict)
+    meetings: dict[Any, dict[str, Any]] = data(dict)  # by the provider's meeting id
 
     def token(self, prefix: str, nbytes: int = 32) -> str:
         """A random URL-safe token with a recognisable prefix."""

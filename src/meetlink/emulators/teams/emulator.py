@@ -26,14 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from meetlink.adapters.clock import SystemClock
-from meetlink.emulators.core import (
-    BaseEmulator,
-    ConsentBlocked,
-    ConsentError,
-    EmulatorServer,
-    Fault,
-    Incoming,
-)
+from meetlink.emulators.core import BaseEmulator, Fault, Incoming
 from meetlink.ports.clock import Clock
 
 from .admin import decide_admin
@@ -45,7 +38,7 @@ from .urls import ROUTES, fault_reply, graph_request_ids
 if TYPE_CHECKING:
     from meetlink.adapters.teams.provider import TeamsProvider
 
-__all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "TeamsEmulator", "TeamsUser"]
+__all__ = ["TeamsEmulator"]
 
 
 class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
@@ -92,13 +85,7 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         state.default_tenant = state.guid()
         state.tenant_domains["contoso.onmicrosoft.com"] = state.default_tenant
 
-    def __repr__(self) -> str:
-        state = self._state
-        return f"TeamsEmulator(users={len(state.users)}, meetings={len(state.meetings)})"
-
-    # --- the registered app ---------------------------------------------------------------
-
-    # (client_id, client_secret and redirect_uri: BaseEmulator)
+    # --- the registered app (client_id, client_secret, redirect_uri: BaseEmulator) -------
 
     @property
     def tenant_id(self) -> str:

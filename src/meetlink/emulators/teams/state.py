@@ -116,7 +116,6 @@ class TeamsState(BaseState[TeamsUser]):
     used_codes: set[str] = data(set)
     access: dict[str, AccessToken] = data(dict)
     refresh: dict[str, RefreshToken] = data(dict)
-    meetings: dict[str, dict[str, Any]] = data(dict)
     owners: dict[str, str] = data(dict)  # meeting id -> organizer oid
     external: dict[tuple[str, str, str], str] = data(dict)  # (tid, oid, ext) -> meeting id
     deleted: dict[str, str] = data(dict)  # meeting id -> join URL (still joinable)

@@ -30,14 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.zoom.budget import zoom_rate_budget
 from meetlink.adapters.zoom.webhooks import sign_webhook
-from meetlink.emulators.core import (
-    BaseEmulator,
-    ConsentBlocked,
-    ConsentError,
-    EmulatorServer,
-    Fault,
-    Incoming,
-)
+from meetlink.emulators.core import BaseEmulator, Fault, Incoming
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import RateBudget
 
@@ -49,7 +42,7 @@ from .urls import ROUTES, fault_reply
 if TYPE_CHECKING:
     from meetlink.adapters.zoom.provider import ZoomProvider
 
-__all__ = ["ConsentBlocked", "ConsentError", "EmulatorServer", "ZoomEmulator", "ZoomUser"]
+__all__ = ["ZoomEmulator"]
 
 
 class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
@@ -104,12 +97,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         state.client_secret = client_secret or state.token("", 24)
         state.webhook_secret = webhook_secret or state.token("", 16)[:22]
 
-    def __repr__(self) -> str:
-        return f"ZoomEmulator(users={len(self._state.users)}, meetings={len(self._state.meetings)})"
-
-    # --- the registered app ---------------------------------------------------------------
-
-    # (client_id, client_secret and redirect_uri: BaseEmulator)
+    # --- the registered app (client_id, client_secret, redirect_uri: BaseEmulator) -------
 
     @property
     def webhook_secret(self) -> str:

@@ -130,7 +130,6 @@ class ZoomState(BaseState[ZoomUser]):
     refresh: dict[str, RefreshGrant] = data(dict)
     passcode_policies: dict[str, dict[str, Any]] = data(dict)  # account id -> rules
     next_grant: int = data(lambda: 1)
-    meetings: dict[int, dict[str, Any]] = data(dict)
     daily: dict[tuple[str, date], int] = data(dict)
     buckets: dict[tuple[str, str, int], int] = data(dict)
     pages: dict[str, tuple[str, int]] = data(dict)
