@@ -96,15 +96,6 @@ class TestRoomsProvider(ProviderContract):
         return RoomsTarget()
 
 
-class TestFakeProvider(ProviderContract):
-    """The kit on the fake OAuth provider, with every hook."""
-
-    def make_target(self) -> Any:
-        from tests.zoom.harness import FakeTarget
-
-        return FakeTarget(ManualClock(T0))
-
-
 # -- the kit can fail -------------------------------------------------------------------------
 
 

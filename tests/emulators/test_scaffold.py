@@ -13,7 +13,7 @@ import pytest
 
 from meetlink.adapters.clock import ManualClock
 from meetlink.emulators import BaseEmulator, TeamsEmulator, ZoomEmulator
-from tests.zoom.harness import pkce
+from tests.providers.targets import pkce
 
 T0 = datetime(2025, 3, 10, 9, 0, 0, tzinfo=UTC)
 #: A path each provider serves that needs a token (a fault on it answers before the check).

@@ -1,42 +1,33 @@
-"""Shared fixtures for the Teams adapter tests."""
+"""Fixtures of the Teams adapter and emulator tests (the contract every provider meets runs in
+tests/providers): ``clock``, ``teams`` (the emulator), ``provider``, ``mocked``, ``target``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.teams import TeamsProvider
 from meetlink.emulators.teams import TeamsEmulator
+from tests.providers.fixtures import clock, emulator, mocked, provider
+from tests.providers.targets import T0, TEAMS_TARGETS, Target, make_target
 
-from .harness import TARGETS, TeamsTarget, make_target
-
-T0 = datetime(2025, 3, 10, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A manual clock at a fixed Monday morning (UTC)."""
-    return ManualClock(T0)
+__all__ = ["T0", "clock", "emulator", "mocked", "provider", "provider_kind", "target", "teams"]
 
 
 @pytest.fixture
-def teams(clock: ManualClock) -> TeamsEmulator:
-    """A seeded Teams emulator on the manual clock."""
-    return TeamsEmulator(clock=clock, seed=42)
+def provider_kind() -> str:
+    return "teams"
 
 
 @pytest.fixture
-def provider(teams: TeamsEmulator, clock: ManualClock) -> Iterator[TeamsProvider]:
-    """A TeamsProvider wired to the emulator in-process."""
-    with teams.provider(clock=clock) as made:
-        yield made
+def teams(emulator: TeamsEmulator) -> TeamsEmulator:
+    """The seeded Teams emulator (``emulator`` by its provider's name)."""
+    return emulator
 
 
-@pytest.fixture(params=TARGETS)
-def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[TeamsTarget]:
-    """Each contract-suite target in turn."""
+@pytest.fixture(params=TEAMS_TARGETS)
+def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
+    """Teams in-process and over loopback HTTP."""
     with make_target(request.param, clock) as made:
         yield made

@@ -3,7 +3,7 @@
 adaptations in its ``_source``) and a transport that checks traffic against them.
 
 Request bodies the adapter sends and Graph response bodies the emulator returns through
-:class:`SchemaCheckingTransport` are validated with ``OAS30Validator`` (the extract uses the
+:func:`checking` are validated with ``OAS30Validator`` (the extract uses the
 3.0 ``nullable`` keyword). The schemas allow extra properties (onlineMeeting is an OData
 OpenType), so :func:`unknown_meeting_properties` adds a stricter check of property names.
 """
@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from tests.providers.schemas import SchemaChecking
 
 FIXTURE = Path(__file__).parent / "fixtures" / "graph_onlinemeeting_schemas.json"
 DOCUMENT: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -78,31 +80,19 @@ def _response_schema(method: str, path: str, status: int) -> str | None:
     return None
 
 
-class SchemaCheckingTransport(httpx.BaseTransport):
-    """Wraps a transport; validates request and response bodies; records what it checked."""
+def _check(name: str, body: Any) -> None:
+    check(name, body)
+    if name == "microsoft.graph.onlineMeeting":
+        assert not unknown_meeting_properties(body), unknown_meeting_properties(body)
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.checked: list[str] = []
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Validate, forward, validate."""
-        path = request.url.path
-        name = _request_schema(request.method, path)
-        if name is not None:
-            check(name, json.loads(request.read()))
-            self.checked.append(name)
-        response = self.inner.handle_request(request)
-        response.read()
-        schema = _response_schema(request.method, path, response.status_code)
-        if schema is not None:
-            body = json.loads(response.content)
-            check(schema, body)
-            if schema == "microsoft.graph.onlineMeeting":
-                assert not unknown_meeting_properties(body), unknown_meeting_properties(body)
-            self.checked.append(schema)
-        return response
+def _response_schemas(method: str, path: str, status: int) -> tuple[str, ...]:
+    found = _response_schema(method, path, status)
+    return () if found is None else (found,)
 
-    def close(self) -> None:
-        """Close the inner transport."""
-        self.inner.close()
+
+def checking(inner: httpx.BaseTransport) -> SchemaChecking:
+    """``inner`` with every Graph body checked against the schema extract."""
+    return SchemaChecking(
+        inner, check=_check, request_schema=_request_schema, response_schemas=_response_schemas
+    )

@@ -15,7 +15,7 @@ import pytest
 from meetlink.adapters.clock import ManualClock
 from meetlink.emulators.teams import ConsentBlocked, ConsentError, TeamsEmulator, TeamsUser
 from meetlink.errors import GrantRevoked
-from tests.zoom.harness import pkce
+from tests.providers.targets import pkce
 
 from .schemas import check, unknown_meeting_properties
 

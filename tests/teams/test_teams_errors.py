@@ -2,61 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.teams import TeamsProvider
-from meetlink.adapters.teams.failures import parse_retry_after
-from meetlink.domain.conference import MeetingTerms
 from meetlink.errors import (
-    AuthExpired,
     GrantRevoked,
-    MeetingGone,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
 )
-from meetlink.ports.provider import MeetingRequest
-
-from .conftest import T0
-
-Handler = Callable[[httpx.Request], httpx.Response]
-REQUEST = MeetingRequest(
-    terms=MeetingTerms(
-        topic="Sync", start=T0 + timedelta(days=1), duration_minutes=30, timezone="UTC"
-    ),
-    marker="mk",
-)
-
-
-@pytest.fixture
-def mocked(clock: ManualClock) -> Iterator[Callable[[Handler], TeamsProvider]]:
-    made: list[TeamsProvider] = []
-
-    def build(handler: Handler) -> TeamsProvider:
-        provider = TeamsProvider(
-            client_id="cid",
-            client_secret="csecret",
-            redirect_uri="https://app.example/cb",
-            transport=httpx.MockTransport(handler),
-            clock=clock,
-        )
-        made.append(provider)
-        return provider
-
-    yield build
-    for provider in made:
-        provider.close()
-
-
-def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
-    raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-    return lambda request: httpx.Response(status, content=raw, headers=headers or {})
+from tests.providers.mocked import REQUEST, Handler, answer
+from tests.providers.targets import T0
 
 
 def graph(code: str, message: str = "m") -> dict[str, object]:
@@ -72,22 +33,6 @@ def entra(error: str, code: int, sub: str | None = None) -> dict[str, object]:
     if sub:
         body["suberror"] = sub
     return body
-
-
-def raising(exc_type: type[httpx.TransportError]) -> Handler:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise exc_type("boom", request=request)
-
-    return handler
-
-
-@pytest.mark.parametrize("status", [500, 502, 504])
-def test_5xx_is_unavailable(mocked: Callable[[Handler], TeamsProvider], status: int) -> None:
-    provider = mocked(answer(status, b"<html>Bad gateway</html>"))
-    with pytest.raises(ProviderUnavailable) as caught:
-        provider.get_meeting("at", "MSoxKjA=")
-    assert caught.value.maybe_applied is True
-    assert not isinstance(caught.value, RateLimited)
 
 
 def test_503_without_retry_after_is_unavailable(mocked: Callable[[Handler], TeamsProvider]) -> None:
@@ -120,41 +65,11 @@ def test_throttling_is_rate_limited(
     assert caught.value.retry_at == (None if delay is None else T0 + delay)
 
 
-def test_retry_after_http_date() -> None:
-    assert parse_retry_after("Tue, 11 Mar 2025 09:00:00 GMT", T0) == datetime(
-        2025, 3, 11, 9, tzinfo=UTC
-    )
-    assert parse_retry_after("-5", T0) == T0
-    assert parse_retry_after("inf", T0) is None
-
-
-def test_401_is_auth_expired(mocked: Callable[[Handler], TeamsProvider]) -> None:
-    provider = mocked(answer(401, graph("InvalidAuthenticationToken", "expired")))
-    with pytest.raises(AuthExpired):
-        provider.account("at")
-
-
-def test_404_on_a_meeting_is_gone(mocked: Callable[[Handler], TeamsProvider]) -> None:
-    provider = mocked(answer(404, graph("itemNotFound")))
-    with pytest.raises(MeetingGone):
-        provider.get_meeting("at", "id")
-    with pytest.raises(MeetingGone):
-        provider.update_meeting("at", "id", REQUEST)
-    assert provider.delete_meeting("at", "id") is False
-
-
 def test_bare_403_is_rejected_with_status(mocked: Callable[[Handler], TeamsProvider]) -> None:
     provider = mocked(answer(403, graph("Forbidden", "")))
     with pytest.raises(ProviderRejected) as caught:
         provider.create_meeting("at", REQUEST)
     assert caught.value.status == 403 and caught.value.code == "Forbidden"
-
-
-def test_non_json_error_is_rejected(mocked: Callable[[Handler], TeamsProvider]) -> None:
-    provider = mocked(answer(400, b"<html>nope</html>"))
-    with pytest.raises(ProviderRejected) as caught:
-        provider.create_meeting("at", REQUEST)
-    assert caught.value.status == 400
 
 
 @pytest.mark.parametrize(
@@ -199,15 +114,6 @@ def test_transient_token_errors_are_unavailable(
         provider.refresh("rt")
 
 
-def test_token_answer_without_tokens_is_unavailable(
-    mocked: Callable[[Handler], TeamsProvider],
-) -> None:
-    provider = mocked(answer(200, {"token_type": "Bearer"}))
-    with pytest.raises(ProviderUnavailable) as caught:
-        provider.exchange_code(code="c", code_verifier="v")
-    assert caught.value.maybe_applied is True
-
-
 def test_refresh_without_a_new_refresh_token_keeps_the_old_one(
     mocked: Callable[[Handler], TeamsProvider],
 ) -> None:
@@ -215,34 +121,6 @@ def test_refresh_without_a_new_refresh_token_keeps_the_old_one(
     tokens = provider.refresh("rt-old")
     assert tokens.refresh_token == "rt-old"
     assert tokens.expires_at == T0 + timedelta(seconds=4000)
-
-
-@pytest.mark.parametrize(
-    ("exc", "applied"),
-    [
-        (httpx.ConnectError, False),
-        (httpx.ConnectTimeout, False),
-        (httpx.ReadTimeout, True),
-        (httpx.RemoteProtocolError, True),
-    ],
-)
-def test_transport_errors(
-    mocked: Callable[[Handler], TeamsProvider], exc: type[httpx.TransportError], applied: bool
-) -> None:
-    provider = mocked(raising(exc))
-    with pytest.raises(ProviderUnavailable) as caught:
-        provider.create_meeting("at", REQUEST)
-    assert caught.value.maybe_applied is applied
-    assert isinstance(caught.value.__cause__, httpx.HTTPError)
-
-
-def test_unreadable_create_success_is_maybe_applied(
-    mocked: Callable[[Handler], TeamsProvider],
-) -> None:
-    provider = mocked(answer(201, b"{not json"))
-    with pytest.raises(ProviderUnavailable) as caught:
-        provider.create_meeting("at", REQUEST)
-    assert caught.value.maybe_applied is True
 
 
 def test_account_needs_a_tenant(mocked: Callable[[Handler], TeamsProvider]) -> None:

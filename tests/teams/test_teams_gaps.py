@@ -28,7 +28,7 @@ from meetlink.errors import (
     UnsupportedAccount,
 )
 from meetlink.ports.provider import MeetingRequest
-from tests.zoom.harness import pkce
+from tests.providers.targets import pkce
 
 Factory = Callable[..., TeamsProvider]
 

@@ -1,42 +1,26 @@
-"""Shared fixtures for the Zoom adapter tests."""
+"""Fixtures of the Zoom adapter and emulator tests (the contract every provider meets runs in
+tests/providers): ``clock``, ``emulator``, ``provider``, ``mocked`` and ``target``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomProvider
-from meetlink.emulators.zoom import ZoomEmulator
+from tests.providers.fixtures import clock, emulator, mocked, provider
+from tests.providers.targets import T0, ZOOM_TARGETS, Target, make_target
 
-from .harness import TARGETS, Target, make_target
-
-T0 = datetime(2025, 3, 10, 9, 0, 0, tzinfo=UTC)
+__all__ = ["T0", "clock", "emulator", "mocked", "provider", "provider_kind", "target"]
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """A manual clock at a fixed Monday morning (UTC)."""
-    return ManualClock(T0)
+def provider_kind() -> str:
+    return "zoom"
 
 
-@pytest.fixture
-def emulator(clock: ManualClock) -> ZoomEmulator:
-    """A seeded emulator on the manual clock."""
-    return ZoomEmulator(clock=clock, seed=42)
-
-
-@pytest.fixture
-def provider(emulator: ZoomEmulator, clock: ManualClock) -> Iterator[ZoomProvider]:
-    """A ZoomProvider wired to the emulator in-process."""
-    with emulator.provider(clock=clock) as made:
-        yield made
-
-
-@pytest.fixture(params=TARGETS)
+@pytest.fixture(params=ZOOM_TARGETS)
 def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
-    """Each contract-suite target in turn."""
+    """Zoom in-process, over loopback HTTP, and the fake that mimics it."""
     with make_target(request.param, clock) as made:
         yield made

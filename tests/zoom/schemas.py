@@ -1,7 +1,7 @@
 """Zoom's OpenAPI schemas (fixtures/zoom_schemas.json) and a transport that checks traffic.
 
 Every request body the adapter sends and every response body the emulator returns through
-:class:`SchemaCheckingTransport` is validated with ``OAS30Validator``.
+:func:`checking` is validated with ``OAS30Validator``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from jsonschema import ValidationError
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from tests.providers.schemas import SchemaChecking
 
 FIXTURE = Path(__file__).parent / "fixtures" / "zoom_schemas.json"
 SCHEMAS: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -67,27 +69,8 @@ def _response_schemas(method: str, path: str, status: int) -> tuple[str, ...]:
     return ()
 
 
-class SchemaCheckingTransport(httpx.BaseTransport):
-    """Wraps a transport; validates request and response bodies; counts what it checked."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.checked: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Validate, forward, validate."""
-        path = request.url.path
-        name = _request_schema(request.method, path)
-        if name is not None:
-            check(name, json.loads(request.read()))
-            self.checked.append(name)
-        response = self.inner.handle_request(request)
-        response.read()
-        for schema in _response_schemas(request.method, path, response.status_code):
-            check(schema, json.loads(response.content))
-            self.checked.append(schema)
-        return response
-
-    def close(self) -> None:
-        """Close the inner transport."""
-        self.inner.close()
+def checking(inner: httpx.BaseTransport) -> SchemaChecking:
+    """``inner`` with every Zoom body checked against Zoom's OpenAPI schemas."""
+    return SchemaChecking(
+        inner, check=check, request_schema=_request_schema, response_schemas=_response_schemas
+    )

@@ -10,8 +10,7 @@ import httpx
 
 from meetlink.adapters.clock import ManualClock
 from meetlink.emulators.zoom import ZoomEmulator
-
-from .harness import pkce
+from tests.providers.targets import pkce
 
 
 class _Forms(HTMLParser):

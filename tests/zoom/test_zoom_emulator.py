@@ -24,9 +24,9 @@ from meetlink.errors import (
     RateLimited,
 )
 from meetlink.ports.provider import MeetingRequest
+from tests.providers.targets import pkce
 
-from .harness import pkce
-from .schemas import SchemaCheckingTransport, check
+from .schemas import check, checking
 
 DAILY = (
     "You have exceeded the daily rate limit (100) of Meeting Create/Update API requests "
@@ -49,9 +49,7 @@ def _req(clock: ManualClock, marker: str = "m", topic: str = "T") -> MeetingRequ
 
 
 def _raw(zoom: ZoomEmulator) -> httpx.Client:
-    return httpx.Client(
-        transport=SchemaCheckingTransport(zoom.transport()), base_url="https://api.zoom.us"
-    )
+    return httpx.Client(transport=checking(zoom.transport()), base_url="https://api.zoom.us")
 
 
 # --- OAuth ------------------------------------------------------------------------------

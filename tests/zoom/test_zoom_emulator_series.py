@@ -17,9 +17,10 @@ from meetlink.adapters.zoom.recurrence import occurrence_id
 from meetlink.domain.conference import MeetingTerms
 from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.ports.provider import MeetingRequest
+from tests.providers.schemas import SchemaChecking
+from tests.providers.targets import pkce
 
-from .harness import pkce
-from .schemas import SchemaCheckingTransport
+from .schemas import checking
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2025, 3, 17, 10, 0, tzinfo=TOKYO)  # a Monday, a week after the clock
@@ -28,10 +29,8 @@ REFRESH: dict[str, str] = {}
 
 
 @pytest.fixture
-def checked(
-    emulator: ZoomEmulator, clock: ManualClock
-) -> tuple[ZoomProvider, SchemaCheckingTransport, str]:
-    transport = SchemaCheckingTransport(emulator.transport())
+def checked(emulator: ZoomEmulator, clock: ManualClock) -> tuple[ZoomProvider, SchemaChecking, str]:
+    transport = checking(emulator.transport())
     provider = ZoomProvider(
         client_id=emulator.client_id,
         client_secret=emulator.client_secret,
@@ -55,7 +54,7 @@ def _terms(rule: str | None, **fields: object) -> MeetingRequest:
 
 
 def test_type_8_with_skipped_and_moved_occurrences_through_the_provider(
-    emulator: ZoomEmulator, checked: tuple[ZoomProvider, SchemaCheckingTransport, str]
+    emulator: ZoomEmulator, checked: tuple[ZoomProvider, SchemaChecking, str]
 ) -> None:
     provider, transport, token = checked
     moved = MovedOccurrence(
@@ -91,7 +90,7 @@ def test_type_8_with_skipped_and_moved_occurrences_through_the_provider(
 
 
 def test_type_3_and_back_to_type_2(
-    emulator: ZoomEmulator, checked: tuple[ZoomProvider, SchemaCheckingTransport, str]
+    emulator: ZoomEmulator, checked: tuple[ZoomProvider, SchemaChecking, str]
 ) -> None:
     provider, _, token = checked
     meeting = provider.create_meeting(token, _terms("FREQ=WEEKLY"))  # open-ended
@@ -106,7 +105,7 @@ def test_type_3_and_back_to_type_2(
 
 def _raw(emulator: ZoomEmulator, token: str) -> httpx.Client:
     return httpx.Client(
-        transport=SchemaCheckingTransport(emulator.transport()),
+        transport=checking(emulator.transport()),
         base_url="https://api.zoom.us",
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -127,7 +126,7 @@ def _raw(emulator: ZoomEmulator, token: str) -> httpx.Client:
 )
 def test_the_emulator_refuses_recurrences_zoom_refuses(
     emulator: ZoomEmulator,
-    checked: tuple[ZoomProvider, SchemaCheckingTransport, str],
+    checked: tuple[ZoomProvider, SchemaChecking, str],
     recurrence: dict[str, object],
     field: str,
 ) -> None:
@@ -144,7 +143,7 @@ def test_the_emulator_refuses_recurrences_zoom_refuses(
 def test_occurrence_ids_past_occurrences_and_unknown_ids(
     emulator: ZoomEmulator,
     clock: ManualClock,
-    checked: tuple[ZoomProvider, SchemaCheckingTransport, str],
+    checked: tuple[ZoomProvider, SchemaChecking, str],
 ) -> None:
     provider, _, token = checked
     meeting = provider.create_meeting(token, _terms("FREQ=DAILY;COUNT=10"))

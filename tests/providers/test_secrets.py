@@ -1,34 +1,22 @@
-"""Secrets never leak: not in logs (every logger at DEBUG, httpx and httpcore included) and
-not in any raised exception's str or repr."""
+"""Secrets never leak, on any provider: not in logs (every logger at DEBUG, httpx and httpcore
+included) and not in any raised exception's str or repr."""
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.conference import MeetingTerms
-from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.errors import MeetLinkError
 from meetlink.ports.provider import MeetingRequest
 
-from .harness import pkce
-
-
-@contextmanager
-def _provider(kind: str, zoom: ZoomEmulator, clock: ManualClock) -> Iterator[ZoomProvider]:
-    if kind == "in-process":
-        with zoom.provider(clock=clock) as provider:
-            yield provider
-        return
-    with zoom.serve() as server, zoom.provider(clock=clock, base_url=server.base_url) as provider:
-        yield provider
+from .targets import make_target, pkce
 
 
 def _describe(exc: BaseException) -> str:
@@ -40,41 +28,40 @@ def _describe(exc: BaseException) -> str:
     return "\n".join(parts + traceback.format_exception_only(exc))
 
 
-@pytest.mark.parametrize("kind", ["in-process", "loopback-http"])
+@pytest.mark.parametrize(
+    "kind", ["zoom-emulator", "zoom-emulator-http", "teams-emulator", "teams-emulator-http"]
+)
 def test_no_secret_in_logs_or_errors(
     kind: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     for name in ("", "httpx", "httpcore", "meetlink", "hpack", "urllib3"):
         caplog.set_level(logging.DEBUG, logger=name)
-    zoom = ZoomEmulator(clock=clock, client_secret="client-SECRET-value-123", seed=3)
-    user = zoom.add_user("leak@example.com")
-    secrets: list[str] = [zoom.client_secret, zoom.webhook_secret]
     errors: list[str] = []
 
-    def expect_error(call: object, *args: object, **kwargs: object) -> None:
+    def expect_error(call: Callable[..., Any], *args: object, **kwargs: object) -> None:
         try:
-            call(*args, **kwargs)  # type: ignore[operator]
+            call(*args, **kwargs)
         except MeetLinkError as exc:
             errors.append(_describe(exc))
         else:
             raise AssertionError("expected a MeetLinkError")
 
-    with _provider(kind, zoom, clock) as provider:
+    with make_target(kind, clock) as target:
+        emulator, provider, facts = target.emulator, target.provider, target.facts
+        user = target.add_account("leak@contoso.com")
+        secrets: list[str] = [emulator.client_secret]
+        secrets += [getattr(emulator, name) for name in facts.app_secrets]
         verifier, challenge = pkce()
-        answer = zoom.consent(
+        answer = target.consent(
             provider.authorization_url(state="st", code_challenge=challenge), user
         )
         tokens = provider.exchange_code(code=answer["code"], code_verifier=verifier)
         secrets += [answer["code"], verifier, tokens.access_token, tokens.refresh_token]
         expect_error(provider.exchange_code, code=answer["code"], code_verifier=verifier)
 
-        bad_answer = zoom.consent(
-            provider.authorization_url(state="s2", code_challenge=challenge), user
-        )
-        secrets.append(bad_answer["code"])
-        expect_error(
-            provider.exchange_code, code=bad_answer["code"], code_verifier="wrong-" + verifier
-        )
+        bad = target.consent(provider.authorization_url(state="s2", code_challenge=challenge), user)
+        secrets.append(bad["code"])
+        expect_error(provider.exchange_code, code=bad["code"], code_verifier="wrong-" + verifier)
 
         terms = MeetingTerms(
             topic="Secret-free",
@@ -84,25 +71,26 @@ def test_no_secret_in_logs_or_errors(
         )
         made = provider.create_meeting(tokens.access_token, MeetingRequest(terms=terms, marker="m"))
         provider.get_meeting(tokens.access_token, made.meeting_id)
-        provider.list_meetings(tokens.access_token)
+        expect_error(provider.get_meeting, tokens.access_token, made.meeting_id + "9")
         fresh = provider.refresh(tokens.refresh_token)
         secrets += [fresh.access_token, fresh.refresh_token]
-        expect_error(provider.refresh, tokens.refresh_token)
-        zoom.fail_next(status=0, path="/oauth/token")
+        emulator.fail_next(status=0, path=facts.token_path)
         expect_error(provider.refresh, fresh.refresh_token)
-        zoom.fail_next(status=503, path="/v2/")
+        emulator.fail_next(status=503, path=facts.api_path)
+        expect_error(provider.account, fresh.access_token)
+        emulator.fail_next(status=429, path=facts.api_path, retry_after="0.5")
         expect_error(provider.account, fresh.access_token)
         clock.advance(timedelta(hours=2))
         expect_error(provider.account, fresh.access_token)
         provider.revoke(fresh)
-        errors.append(repr(tokens) + repr(fresh))
+        errors.append(repr(tokens) + repr(fresh) + repr(provider))
 
     logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
     names = {r.name.split(".")[0] for r in caplog.records}
     assert "httpx" in names and "meetlink" in names  # logging really was on
-    if kind == "loopback-http":
+    if kind.endswith("-http"):
         assert "httpcore" in names
-    assert len(errors) >= 6
+    assert len(errors) >= 8
     for secret in secrets:
         assert secret and secret not in logged, "a secret reached the logs"
         for text in errors:
