@@ -1,7 +1,8 @@
 """meetlink: attach web conference URLs (Zoom; Microsoft Teams next) to calendar events.
 
 Importing meetlink loads neither httpx, SQLAlchemy nor Jinja2: adapters are imported by the
-host's composition root (or lazily), and the test kit lives in :mod:`meetlink.testing`.
+host's composition root (or lazily), and the test kit lives in
+[`meetlink.testing`][meetlink.testing].
 """
 
 from meetlink.app.facade import MeetLink

@@ -44,7 +44,7 @@ DEFAULT_WORKERS = 8
 
 
 class AsyncMeetLink:
-    """Coroutines over a :class:`~meetlink.MeetLink` (see the module docstring).
+    """Coroutines over a [`MeetLink`][meetlink.app.facade.MeetLink] (see the module docstring).
 
     Methods the facade gains later are served too (as coroutines, through ``__getattr__``);
     the ones below are typed."""
@@ -93,19 +93,19 @@ class AsyncMeetLink:
     # -- add-on contract -------------------------------------------------------------------
 
     async def subscription(self, tenant_id: str) -> Subscription:
-        """:meth:`MeetLink.subscription`."""
+        """[`MeetLink.subscription`][meetlink.app.facade.MeetLink.subscription]."""
         return await self._run(self.meetlink.subscription, tenant_id)
 
     async def start_trial(self, tenant_id: str) -> Subscription:
-        """:meth:`MeetLink.start_trial`."""
+        """[`MeetLink.start_trial`][meetlink.app.facade.MeetLink.start_trial]."""
         return await self._run(self.meetlink.start_trial, tenant_id)
 
     async def contract(self, tenant_id: str) -> Subscription:
-        """:meth:`MeetLink.contract`."""
+        """[`MeetLink.contract`][meetlink.app.facade.MeetLink.contract]."""
         return await self._run(self.meetlink.contract, tenant_id)
 
     async def cancel_contract(self, tenant_id: str) -> Subscription:
-        """:meth:`MeetLink.cancel_contract`."""
+        """[`MeetLink.cancel_contract`][meetlink.app.facade.MeetLink.cancel_contract]."""
         return await self._run(self.meetlink.cancel_contract, tenant_id)
 
     # -- linking ---------------------------------------------------------------------------
@@ -113,25 +113,26 @@ class AsyncMeetLink:
     async def begin_link(
         self, tenant_id: str, user_id: str, provider: str = "zoom", **options: Any
     ) -> LinkRequest:
-        """:meth:`MeetLink.begin_link`."""
+        """[`MeetLink.begin_link`][meetlink.app.facade.MeetLink.begin_link]."""
         return await self._run(self.meetlink.begin_link, tenant_id, user_id, provider, **options)
 
     async def complete_link(self, state: str, **options: Any) -> AccountLink:
-        """:meth:`MeetLink.complete_link` (``code``, ``error``, ``user_id``...)."""
+        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] (``code``,
+        ``error``, ``user_id``...)."""
         return await self._run(self.meetlink.complete_link, state, **options)
 
     async def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
-        """:meth:`MeetLink.link`."""
+        """[`MeetLink.link`][meetlink.app.facade.MeetLink.link]."""
         return await self._run(self.meetlink.link, user_id, provider)
 
     async def unlink(self, user_id: str, provider: str = "zoom") -> bool:
-        """:meth:`MeetLink.unlink`."""
+        """[`MeetLink.unlink`][meetlink.app.facade.MeetLink.unlink]."""
         return await self._run(self.meetlink.unlink, user_id, provider)
 
     async def handle_webhook(
         self, provider: str, headers: Mapping[str, str], body: bytes
     ) -> WebhookReply:
-        """:meth:`MeetLink.handle_webhook`."""
+        """[`MeetLink.handle_webhook`][meetlink.app.facade.MeetLink.handle_webhook]."""
         return await self._run(self.meetlink.handle_webhook, provider, headers, body)
 
     # -- events ----------------------------------------------------------------------------
@@ -139,53 +140,55 @@ class AsyncMeetLink:
     async def web_meeting_available(
         self, tenant_id: str, user_id: str, provider: str = "zoom"
     ) -> bool:
-        """:meth:`MeetLink.web_meeting_available`."""
+        """[`MeetLink.web_meeting_available`][meetlink.app.facade.MeetLink.web_meeting_available]."""
         return await self._run(self.meetlink.web_meeting_available, tenant_id, user_id, provider)
 
     async def save_event(self, event: Event) -> SaveResult:
-        """:meth:`MeetLink.save_event` (the provider call runs off the event loop)."""
+        """[`MeetLink.save_event`][meetlink.app.facade.MeetLink.save_event] (the provider call runs
+        off the event loop)."""
         return await self._run(self.meetlink.save_event, event)
 
     async def delete_event(self, event_id: str, **options: Any) -> bool:
-        """:meth:`MeetLink.delete_event` (``actor_id``...)."""
+        """[`MeetLink.delete_event`][meetlink.app.facade.MeetLink.delete_event]
+        (``actor_id``...)."""
         return await self._run(self.meetlink.delete_event, event_id, **options)
 
     async def conference(self, event_id: str, **options: Any) -> Conference | None:
-        """:meth:`MeetLink.conference`."""
+        """[`MeetLink.conference`][meetlink.app.facade.MeetLink.conference]."""
         return await self._run(self.meetlink.conference, event_id, **options)
 
     async def event(self, event_id: str, **options: Any) -> Event | None:
-        """:meth:`MeetLink.event`."""
+        """[`MeetLink.event`][meetlink.app.facade.MeetLink.event]."""
         return await self._run(self.meetlink.event, event_id, **options)
 
     async def start_url(self, event_id: str, user_id: str, **options: Any) -> str:
-        """:meth:`MeetLink.start_url`."""
+        """[`MeetLink.start_url`][meetlink.app.facade.MeetLink.start_url]."""
         return await self._run(self.meetlink.start_url, event_id, user_id, **options)
 
     async def send_due_reminders(self) -> int:
-        """:meth:`MeetLink.send_due_reminders`."""
+        """[`MeetLink.send_due_reminders`][meetlink.app.facade.MeetLink.send_due_reminders]."""
         return await self._run(self.meetlink.send_due_reminders)
 
     # -- background work -------------------------------------------------------------------
 
     async def run_pending(self, max_jobs: int | None = None) -> int:
-        """:meth:`MeetLink.run_pending`."""
+        """[`MeetLink.run_pending`][meetlink.app.facade.MeetLink.run_pending]."""
         return await self._run(self.meetlink.run_pending, max_jobs)
 
     async def keep_alive(self, max_links: int | None = None) -> int:
-        """:meth:`MeetLink.keep_alive`."""
+        """[`MeetLink.keep_alive`][meetlink.app.facade.MeetLink.keep_alive]."""
         return await self._run(self.meetlink.keep_alive, max_links)
 
     async def purge(self, keep: timedelta = timedelta(days=30)) -> int:
-        """:meth:`MeetLink.purge`."""
+        """[`MeetLink.purge`][meetlink.app.facade.MeetLink.purge]."""
         return await self._run(self.meetlink.purge, keep)
 
     async def failed_jobs(self) -> list[Job]:
-        """:meth:`MeetLink.failed_jobs`."""
+        """[`MeetLink.failed_jobs`][meetlink.app.facade.MeetLink.failed_jobs]."""
         return await self._run(self.meetlink.failed_jobs)
 
     async def pending_jobs(self) -> list[Job]:
-        """:meth:`MeetLink.pending_jobs`."""
+        """[`MeetLink.pending_jobs`][meetlink.app.facade.MeetLink.pending_jobs]."""
         return await self._run(self.meetlink.pending_jobs)
 
     # -- lifetime --------------------------------------------------------------------------

@@ -4,7 +4,9 @@ SQLite file storage, the Zoom emulator served over real HTTP on 127.0.0.1 (OAuth
 webhooks go through sockets), mail captured as .eml files, and a manual clock so fourteen
 days of trial pass in a second. Every step checks what it claims and fails loudly if not;
 every captured mail is read back from its file by two parsers and must show exactly the text
-that was sent (:func:`meetlink.testing.mailcheck.mail_problems`), its event's title included.
+that was sent
+([`meetlink.testing.mailcheck.mail_problems`][meetlink.testing.mailcheck.mail_problems]), its
+event's title included.
 """
 
 from __future__ import annotations
@@ -53,9 +55,10 @@ def _check(condition: bool, what: str) -> None:
 
 
 class _Capture:
-    """The demo's mail: composed by :class:`JinjaMailComposer` and written as .eml files
-    (both ports in one), remembering each message and its event's title, so that
-    :meth:`check` can read every file back."""
+    """The demo's mail: composed by
+    [`JinjaMailComposer`][meetlink.adapters.mail.composer.JinjaMailComposer] and written as .eml
+    files (both ports in one), remembering each message and its event's title, so that
+    [`check`][meetlink.demo._Capture.check] can read every file back."""
 
     def __init__(self, directory: Path) -> None:
         self.composer = JinjaMailComposer()

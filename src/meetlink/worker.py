@@ -4,9 +4,9 @@ Each pass runs the steps in order: reminders that are due (S14) are queued, link
 refresh token idled for ``token_keepalive`` are refreshed one at a time, then jobs run one
 at a time (provider retries, deletions, mail, and whatever ``run_pending()`` does) until none
 is due. Between passes the worker sleeps ``interval`` seconds. A stop request (SIGTERM,
-SIGINT, or :meth:`Worker.stop`) lets the job at hand finish, then the loop ends; nothing is
-cut off half-way. A pass that fails (the database is down) is logged and tried again after
-``interval``; with ``once`` it fails the run instead.
+SIGINT, or [`Worker.stop`][meetlink.worker.Worker.stop]) lets the job at hand finish, then the loop
+ends; nothing is cut off half-way. A pass that fails (the database is down) is logged and tried
+again after ``interval``; with ``once`` it fails the run instead.
 
 Run several workers against one database to go faster: jobs are claimed atomically
 (docs/operations.md).
@@ -43,12 +43,12 @@ class Step:
 
 
 class Worker:
-    """Runs a :class:`~meetlink.MeetLink`'s background work until stopped.
+    """Runs a [`MeetLink`][meetlink.app.facade.MeetLink]'s background work until stopped.
 
     ``steps`` defaults to the reminders (``send_due_reminders``), the keep-alive of idle
     links (``keep_alive``) and the jobs
     (``run_pending``, one job at a time so a stop never waits for more than the job at hand);
-    a host may add its own :class:`Step` (e.g. ``purge`` once a day)."""
+    a host may add its own [`Step`][meetlink.worker.Step] (e.g. ``purge`` once a day)."""
 
     def __init__(
         self,
@@ -81,8 +81,8 @@ class Worker:
         return self._stop.is_set()
 
     def stop(self) -> None:
-        """Finish the job at hand, then end :meth:`run` (safe from signal handlers and
-        other threads)."""
+        """Finish the job at hand, then end [`run`][meetlink.worker.Worker.run] (safe from signal
+        handlers and other threads)."""
         self._stop.set()
 
     def run_once(self) -> dict[str, int]:
@@ -103,8 +103,8 @@ class Worker:
         return done
 
     def run(self, *, once: bool = False) -> None:
-        """Pass after pass until :meth:`stop` (or one pass with ``once``; its error, if
-        any, propagates)."""
+        """Pass after pass until [`stop`][meetlink.worker.Worker.stop] (or one pass with ``once``;
+        its error, if any, propagates)."""
         log.info("worker started (every %ss)", self.interval)
         while not self.stopping:
             try:

@@ -1,6 +1,6 @@
 """Deprecated import paths: names that moved out of ``meetlink.adapters`` keep resolving for
 a deprecation period, with a ``DeprecationWarning`` naming the new path (the emulators
-moved to :mod:`meetlink.emulators` in 0.2; the old paths go in 0.3)."""
+moved to [`meetlink.emulators`][meetlink.emulators] in 0.2; the old paths go in 0.3)."""
 
 from __future__ import annotations
 
@@ -40,14 +40,16 @@ def moved_names(
 
 
 def zoom_emulators() -> ModuleType:
-    """:mod:`meetlink.emulators.zoom`, loaded when an old name is asked for."""
+    """[`meetlink.emulators.zoom`][meetlink.emulators.zoom], loaded when an old name is asked
+    for."""
     from meetlink.emulators import zoom
 
     return zoom
 
 
 def teams_emulators() -> ModuleType:
-    """:mod:`meetlink.emulators.teams`, loaded when an old name is asked for."""
+    """[`meetlink.emulators.teams`][meetlink.emulators.teams], loaded when an old name is asked
+    for."""
     from meetlink.emulators import teams
 
     return teams

@@ -1,5 +1,6 @@
 """One HTTP exchange for a provider adapter: the request a sans-I/O core builds
-(:class:`HttpRequest`), sent with httpx, transport failures translated.
+([`HttpRequest`][meetlink.adapters.http.HttpRequest]), sent with httpx, transport failures
+translated.
 
 A failure before the request left (connection refused, pool timeout) cannot have been
 applied; any later one (read timeout, dropped connection) may have been, which is what

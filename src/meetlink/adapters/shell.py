@@ -1,22 +1,23 @@
 """One shell every OAuth provider's sans-I/O core plugs into (after gidgethub's ``abc`` and
 its thin httpx layer, and Authlib's ``OAuth2Client``).
 
-The core (:class:`OAuthCore`: pure, no I/O) builds the consent URL and the token requests
-and reads token answers and callback errors; the provider's REST half is the same kind of
-pure functions (``build request -> send -> parse``). The shell does what is the same for
+The core ([`OAuthCore`][meetlink.adapters.shell.OAuthCore]: pure, no I/O) builds the consent URL and
+the token requests and reads token answers and callback errors; the provider's REST half is the same
+kind of pure functions (``build request -> send -> parse``). The shell does what is the same for
 every provider:
 
 - owns the httpx client (or borrows the host's) and closes it;
-- ``_call(request, parse)``: sends one :class:`~meetlink.adapters.http.HttpRequest`
+- ``_call(request, parse)``: sends one [`HttpRequest`][meetlink.adapters.http.HttpRequest]
   (transport failures become ``ProviderUnavailable``) and hands status, headers, body and the
   time to ``parse``, which returns meetlink types or raises the port's errors (each
-  provider's table, built with :mod:`meetlink.adapters.failures`);
+  provider's table, built with [`meetlink.adapters.failures`][meetlink.adapters.failures]);
 - the OAuth half of the port: ``authorization_url``, ``exchange_code``, ``refresh``,
-  ``link_error``, with :meth:`ProviderShell._issued` as the hook for what a token answer
-  tells beyond the tokens (Entra's tenant);
+  ``link_error``, with [`ProviderShell._issued`][meetlink.adapters.shell.ProviderShell._issued] as
+  the hook for what a token answer tells beyond the tokens (Entra's tenant);
 - ``capabilities`` with the rate budget in force (a budget, none, or a callable asked each
   time);
-- :class:`TokenCache`, a bounded cache keyed by access token (its SHA-256, never the token).
+- [`TokenCache`][meetlink.adapters.shell.TokenCache], a bounded cache keyed by access token (its
+  SHA-256, never the token).
 
 The orchestration stays in the application: refresh on ``AuthExpired`` and retry once, the
 cross-process lease on the link (``app/tokens.py``). The shell only makes the calls.
@@ -65,8 +66,8 @@ BudgetSource = RateBudget | None | Callable[[], RateBudget | None]
 
 @attrs.frozen
 class IssuedTokens:
-    """A token endpoint answer: the :class:`TokenSet`, and the organisation (tenant) the
-    answer names when it names one (Entra's id_token ``tid``)."""
+    """A token endpoint answer: the [`TokenSet`][meetlink.domain.links.TokenSet], and the
+    organisation (tenant) the answer names when it names one (Entra's id_token ``tid``)."""
 
     token_set: TokenSet
     tenant_id: str | None = None
@@ -75,11 +76,12 @@ class IssuedTokens:
 def token_answer(
     body: bytes, now: datetime, *, provider: str, previous_refresh_token: str | None = None
 ) -> tuple[TokenSet, dict[str, Any]]:
-    """A successful token endpoint answer (RFC 6749 §5.1) as a :class:`TokenSet` (expiry
-    from ``expires_in``), and the answer's JSON (for what a provider adds, such as an
-    id_token). Without a refresh token in it, ``previous_refresh_token`` is kept; without
-    either, or unreadable: ProviderUnavailable(maybe_applied) (the grant may have been used:
-    a rotated refresh token is already dead)."""
+    """A successful token endpoint answer (RFC 6749 §5.1) as a
+    [`TokenSet`][meetlink.domain.links.TokenSet] (expiry from ``expires_in``), and the answer's JSON
+    (for what a provider adds, such as an id_token). Without a refresh token in it,
+    ``previous_refresh_token`` is kept; without either, or unreadable:
+    ProviderUnavailable(maybe_applied) (the grant may have been used: a rotated refresh token is
+    already dead)."""
     try:
         data = json.loads(body.decode("utf-8"))
         access = data["access_token"]
@@ -151,7 +153,8 @@ class ProviderShell:
         clock: Clock | None,
         timeout: float,
     ) -> None:
-        """``client`` (the host's, not closed by :meth:`close`) or ``transport`` (e.g. an
+        """``client`` (the host's, not closed by
+        [`close`][meetlink.adapters.shell.ProviderShell.close]) or ``transport`` (e.g. an
         emulator's) or neither (a client with ``timeout`` seconds is made)."""
         self._core = core
         self._base_caps = capabilities

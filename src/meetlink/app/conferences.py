@@ -2,8 +2,8 @@
 
 Intent first: ``plan_save`` decides in one unit of work what the conference must become,
 stores the event, the conference row and a sync job, and commits; the provider is called
-afterwards by the job (:mod:`meetlink.app.sync`: inline from ``save_event``, else from
-``run_pending``), never inside a transaction.
+afterwards by the job ([`meetlink.app.sync`][meetlink.app.sync]: inline from ``save_event``, else
+from ``run_pending``), never inside a transaction.
 """
 
 from __future__ import annotations

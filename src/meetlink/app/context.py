@@ -63,8 +63,9 @@ class AppContext:
         raise AssertionError("unreachable")
 
     def transaction_notifying(self, work: Callable[[UnitOfWork, list[HostNotice]], T]) -> T:
-        """:meth:`transaction`, where ``work`` also collects host notices; they are sent
-        once the unit of work committed (never for a unit that was rolled back)."""
+        """[`transaction`][meetlink.app.context.AppContext.transaction], where ``work`` also
+        collects host notices; they are sent once the unit of work committed (never for a unit that
+        was rolled back)."""
         notices: list[HostNotice] = []
 
         def run(uow: UnitOfWork) -> T:

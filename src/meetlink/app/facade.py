@@ -72,9 +72,10 @@ class MeetLink:
                  mailer=SmtpMailer(...))
 
     ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
-    :class:`~meetlink.app.settings.Settings` field may be passed as a keyword. ``listener``,
-    if given, receives a :class:`HostNotice` once per event the host should surface (a link
-    broken or removed at the provider, taken over by another user, work that gave up).
+    [`Settings`][meetlink.app.settings.Settings] field may be passed as a keyword. ``listener``,
+    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host
+    should surface (a link broken or removed at the provider, taken over by another user, work that
+    gave up).
     """
 
     def __init__(
@@ -483,7 +484,8 @@ class MeetLink:
 
     @checked
     def pending_jobs(self, *, limit: int = 100, after: Job | None = None) -> list[Job]:
-        """Jobs still to run (pending or running), paged like :meth:`failed_jobs`."""
+        """Jobs still to run (pending or running), paged like
+        [`failed_jobs`][meetlink.app.facade.MeetLink.failed_jobs]."""
 
         def work(uow: UnitOfWork) -> list[Job]:
             found = [

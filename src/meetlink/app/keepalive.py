@@ -66,7 +66,8 @@ class KeepAlive:
     def run(self, limit: int | None = None, *, throttled: bool = False) -> int:
         """Refresh up to ``limit`` links due (all when None); returns how many were
         refreshed or found dead (and ended). ``throttled``: look only when the last walk
-        ended at least :data:`LOOK_EVERY` ago (``run_pending`` calls it often)."""
+        ended at least [`LOOK_EVERY`][meetlink.app.keepalive.LOOK_EVERY] ago (``run_pending`` calls
+        it often)."""
         every = self._ctx.settings.token_keepalive
         if every is None or limit == 0:
             return 0

@@ -5,8 +5,9 @@ holding its content; ``run_pending()`` composes and delivers it. A resend keeps 
 
 Work per event is linear in its participants: each participant gets one mail, and each mail
 lists a bounded set of attendees in its iCalendar part: every participant when the event has
-at most :data:`MAX_LISTED_ATTENDEES`, else only the recipient (the organizer is always there).
-So a mail job holds at most that many addresses; the full list is stored once, with the event.
+at most [`MAX_LISTED_ATTENDEES`][meetlink.app.mailing.MAX_LISTED_ATTENDEES], else only the recipient
+(the organizer is always there). So a mail job holds at most that many addresses; the full list is
+stored once, with the event.
 
 Addresses with an internationalised domain go out with its IDNA (A-label, ``xn--``) form, which
 every mail server takes; a UTF-8 local part (RFC 6531) needs a server with SMTPUTF8.
@@ -163,8 +164,9 @@ class Mailing:
 
 def listed_attendees(event: Event, recipient: Participant) -> tuple[str, ...]:
     """The attendees one participant's mail lists: everyone when the event has at most
-    :data:`MAX_LISTED_ATTENDEES` participants, else the recipient alone (bounded work and
-    storage per mail; a calendar needs the recipient's own ATTENDEE line)."""
+    [`MAX_LISTED_ATTENDEES`][meetlink.app.mailing.MAX_LISTED_ATTENDEES] participants, else the
+    recipient alone (bounded work and storage per mail; a calendar needs the recipient's own
+    ATTENDEE line)."""
     if 0 < len(event.participants) <= MAX_LISTED_ATTENDEES:
         return tuple(mail_address(p.email) for p in event.participants)
     return (mail_address(recipient.email),)

@@ -1,10 +1,12 @@
-"""Moving conferences through their lifecycle (:mod:`meetlink.domain.lifecycle`) and
-performing the effects it returns, in the caller's unit of work: the sync and delete jobs it
-asks for, the mails it owes, the notices for the host (sent by the caller after commit).
+"""Moving conferences through their lifecycle
+([`meetlink.domain.lifecycle`][meetlink.domain.lifecycle]) and performing the effects it returns, in
+the caller's unit of work: the sync and delete jobs it asks for, the mails it owes, the notices for
+the host (sent by the caller after commit).
 
-Every change of a conference's state goes through :meth:`ConferenceMoves.apply`; what happens
-when an external account loses or regains its active link is here too (one rule for the
-unlink, Remove App, refused grants, takeovers and the sync job that finds the link gone).
+Every change of a conference's state goes through
+[`ConferenceMoves.apply`][meetlink.app.moves.ConferenceMoves.apply]; what happens when an external
+account loses or regains its active link is here too (one rule for the unlink, Remove App, refused
+grants, takeovers and the sync job that finds the link gone).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Per-tenant issuance policies (R2, R3): which events of a tenant may get a URL.
 
-A groupware turns features on per customer: a tenant's own :class:`IssuancePolicy` is stored
-and wins; without one the installation's ``policy`` setting applies (the seed by default,
-so tenants that did not opt in keep S17/S18).
+A groupware turns features on per customer: a tenant's own
+[`IssuancePolicy`][meetlink.domain.issuance.IssuancePolicy] is stored and wins; without one the
+installation's ``policy`` setting applies (the seed by default, so tenants that did not opt in keep
+S17/S18).
 """
 
 from __future__ import annotations

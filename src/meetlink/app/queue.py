@@ -1,10 +1,10 @@
-"""The job rules (:mod:`meetlink.domain.jobs`) applied through the storage port, inside the
-caller's unit of work. Stores persist; every decision is the domain's.
+"""The job rules ([`meetlink.domain.jobs`][meetlink.domain.jobs]) applied through the storage port,
+inside the caller's unit of work. Stores persist; every decision is the domain's.
 
 Claiming a job that calls a provider spends from the provider's rate budget
-(:mod:`meetlink.domain.budgets`, declared in its ``Capabilities.rate_budget``) in the same
-unit of work: the usage rows of the job's limits are locked, so every worker process spends
-from one budget. A job whose budget is spent is deferred to when it returns (not attempted,
+([`meetlink.domain.budgets`][meetlink.domain.budgets], declared in its ``Capabilities.rate_budget``)
+in the same unit of work: the usage rows of the job's limits are locked, so every worker process
+spends from one budget. A job whose budget is spent is deferred to when it returns (not attempted,
 not an attempt) and the claimer moves on to other accounts' jobs.
 """
 
@@ -50,9 +50,9 @@ _HOLD = timedelta(minutes=1)
 class BudgetGate:
     """Which rate-budget limits a job spends from, and under which keys.
 
-    ``budgets(provider)`` gives the provider's declared :class:`RateBudget` (None: no
-    budget); ``operations`` maps a job kind to what its jobs may ask of the provider (kinds
-    not listed spend nothing)."""
+    ``budgets(provider)`` gives the provider's declared
+    [`RateBudget`][meetlink.domain.budgets.RateBudget] (None: no budget); ``operations`` maps a job
+    kind to what its jobs may ask of the provider (kinds not listed spend nothing)."""
 
     def __init__(
         self,
@@ -132,11 +132,11 @@ class JobQueue:
     def ask_to_run(
         self, uow: UnitOfWork, request: JobRequest, now: datetime
     ) -> tuple[Job, Job | None]:
-        """:meth:`ask`, for a caller that runs the work at once if it can: a new job that is
-        due, on an account that does not wait, is stored already claimed by this worker (one
-        insert, no read of the job first). Returns the job as stored and the claimed job, or
-        None when the usual way was taken (a job for the same work exists, the account waits,
-        or it is not due yet)."""
+        """[`ask`][meetlink.app.queue.JobQueue.ask], for a caller that runs the work at once if it
+        can: a new job that is due, on an account that does not wait, is stored already claimed by
+        this worker (one insert, no read of the job first). Returns the job as stored and the
+        claimed job, or None when the usual way was taken (a job for the same work exists, the
+        account waits, or it is not due yet)."""
         job = rules.ask(None, request, now=now, new_id=new_job_id())
         if rules.is_due(job, now):
             wait = None
@@ -164,8 +164,9 @@ class JobQueue:
         return self.take(uow, job, now)
 
     def claim_asked(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
-        """Take ``job`` as :meth:`ask` returned it in this unit of work (so it is stored
-        exactly so, and locked: no need to read it again) if it is due; else None."""
+        """Take ``job`` as [`ask`][meetlink.app.queue.JobQueue.ask] returned it in this unit of work
+        (so it is stored exactly so, and locked: no need to read it again) if it is due; else
+        None."""
         if not rules.is_due(job, now):
             return None
         return self.take(uow, job, now)

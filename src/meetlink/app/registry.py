@@ -2,7 +2,7 @@
 
 Checked at construction (docs/providers.md): one provider per key, a mapping key that is the
 provider's own ``key``, keys that fit the database (at most 32 characters), real
-:class:`~meetlink.ports.provider.Capabilities`, and every method the capabilities promise
+[`Capabilities`][meetlink.ports.provider.Capabilities], and every method the capabilities promise
 (the meeting methods always; OAuth when it needs a link; ``start_url`` with a host start
 URL; ``parse_webhook`` with a deauthorization webhook).
 """

@@ -1,5 +1,5 @@
 """The job runner behind ``run_pending()``: claim due jobs, run them, then retry, wait, park
-or record the failure (the rules: :mod:`meetlink.domain.jobs`).
+or record the failure (the rules: [`meetlink.domain.jobs`][meetlink.domain.jobs]).
 
 Safe from several threads and processes: claiming is atomic in storage (SKIP LOCKED or an
 immediate transaction), a claimed job is leased and retaken only after its lease expires.
@@ -72,8 +72,8 @@ class AskedAgain:
 
 class JobRunner:
     """Runs jobs by kind, and settles each run in one unit of work: the job's next state
-    (:mod:`meetlink.domain.jobs`) with what its kind records about the outcome (``hooks``:
-    the sync job's conference moves), host notices after the commit."""
+    ([`meetlink.domain.jobs`][meetlink.domain.jobs]) with what its kind records about the outcome
+    (``hooks``: the sync job's conference moves), host notices after the commit."""
 
     def __init__(
         self,

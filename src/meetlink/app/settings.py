@@ -2,7 +2,7 @@
 
 Every setting is checked when the settings are made, by its declared type: a wrong type
 (``reminder_lead="10"``, ``sync_inline="no"``), a negative duration or a malformed address
-raises :class:`~meetlink.errors.InvalidSetting` naming the setting, so a mistake shows at
+raises [`InvalidSetting`][meetlink.errors.InvalidSetting] naming the setting, so a mistake shows at
 start-up instead of inside a later ``save_event``.
 """
 

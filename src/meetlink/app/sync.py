@@ -1,8 +1,8 @@
 """Carrying conference decisions to the provider: the sync and delete job handlers.
 
 The sync job always reads the latest event, so a stale update never overwrites a newer one.
-Every state change is a lifecycle move (:mod:`meetlink.app.moves`), made in a unit of work
-that holds the event's row lock; the provider is called between units of work, never inside
+Every state change is a lifecycle move ([`meetlink.app.moves`][meetlink.app.moves]), made in a unit
+of work that holds the event's row lock; the provider is called between units of work, never inside
 one. Zoom has no idempotency key: before a create the conference records the intent
 (maybe-created); a retry after an unseen answer first looks for the meeting carrying the
 conference's marker (in a listing that includes meetings whose time has passed) and adopts
@@ -210,7 +210,8 @@ class MeetingSync:
     ) -> Inline:
         """The first pass of a sync job that ``save_event`` claimed, prepared in the save's
         own unit of work (the intent is committed with the event): hand it to
-        :meth:`expect` once that unit committed, and the job's run skips its own."""
+        [`expect`][meetlink.app.sync.MeetingSync.expect] once that unit committed, and the job's run
+        skips its own."""
         return Inline(self._prepare_from(uow, record, conf, notices, link))
 
     def expect(self, job_id: str, inline: Inline) -> None:
@@ -220,7 +221,8 @@ class MeetingSync:
             self._inline[job_id] = inline
 
     def settled(self, job_id: str) -> Inline | None:
-        """What :meth:`expect` was given, after the run (forgotten here)."""
+        """What [`expect`][meetlink.app.sync.MeetingSync.expect] was given, after the run (forgotten
+        here)."""
         with self._inline_lock:
             return self._inline.pop(job_id, None)
 

@@ -25,7 +25,7 @@ def check_event_owner(stored: EventRecord | None, event: Event) -> None:
 
 def event_of_tenant(uow: UnitOfWork, event_id: str, tenant_id: str | None) -> EventRecord | None:
     """The stored event; with ``tenant_id`` given, an event of another tenant is
-    :class:`UnknownEvent` (an unknown id stays None)."""
+    [`UnknownEvent`][meetlink.errors.UnknownEvent] (an unknown id stays None)."""
     record = uow.events.get(event_id)
     if tenant_id is not None and record is not None and record.event.tenant_id != tenant_id:
         raise UnknownEvent(f"no event {event_id!r} in tenant {tenant_id!r}")

@@ -1,11 +1,12 @@
 """The facade's one validation layer: every argument of every public ``MeetLink`` method.
 
-Each public method is wrapped by :func:`checked`, which checks (and normalises) each argument
-by its name with the rule in :data:`RULES`, before the method runs and before anything is
-read or stored. A bad argument raises :class:`~meetlink.errors.InvalidInput` naming it (an
-:class:`~meetlink.errors.InvalidEvent` naming the field for an event), the same on every
-database: no database, driver or plain Python error decides what is acceptable. A method
-whose parameter has no rule cannot be defined (``checked`` refuses it at class creation).
+Each public method is wrapped by [`checked`][meetlink.app.validation.checked], which checks (and
+normalises) each argument by its name with the rule in [`RULES`][meetlink.app.validation.RULES],
+before the method runs and before anything is read or stored. A bad argument raises
+[`InvalidInput`][meetlink.errors.InvalidInput] naming it (an
+[`InvalidEvent`][meetlink.errors.InvalidEvent] naming the field for an event), the same on every
+database: no database, driver or plain Python error decides what is acceptable. A method whose
+parameter has no rule cannot be defined (``checked`` refuses it at class creation).
 
 The limits (documented in docs/security.md) come from what every supported database indexes
 and stores (utf8mb4 keys of 191 characters on MariaDB) and from keeping the work per event
@@ -191,7 +192,7 @@ def keep_window(name: str, value: object) -> timedelta:
 
 
 def issuance_policy(name: str, value: object) -> IssuancePolicy | None:
-    """An :class:`IssuancePolicy` or None."""
+    """An [`IssuancePolicy`][meetlink.domain.issuance.IssuancePolicy] or None."""
     if value is not None and not isinstance(value, IssuancePolicy):
         raise _invalid(name, f"must be a meetlink.IssuancePolicy or None, not {_kind(value)}")
     return value
@@ -238,7 +239,8 @@ def _header_text(part: object) -> str | None:
 
 
 def event(name: str, value: object) -> Event:
-    """A :class:`meetlink.Event` within the limits (its own checks ran when it was made)."""
+    """A [`meetlink.Event`][meetlink.domain.event.Event] within the limits (its own checks ran when
+    it was made)."""
     if not isinstance(value, Event):
         raise InvalidEvent(name, f"must be a meetlink.Event, not {_kind(value)}")
     for field in ("id", "tenant_id", "owner_id"):
@@ -305,7 +307,8 @@ _OPTIONAL_IDS = ("tenant_id", "user_id", "event")
 
 
 def checked(method: Callable[P, R]) -> Callable[P, R]:
-    """Check every argument of a facade method by :data:`RULES` before it runs.
+    """Check every argument of a facade method by [`RULES`][meetlink.app.validation.RULES] before it
+    runs.
 
     Only arguments the caller passed are checked (defaults are the library's own). An
     optional ``tenant_id``/``user_id`` (default None) may be None."""

@@ -1,11 +1,13 @@
 """Provider rate budgets: how many calls an account, an organisation or the whole app may make
-in a window, spent when a job is claimed (pure rules; stores persist :class:`Usage`).
+in a window, spent when a job is claimed (pure rules; stores persist
+[`Usage`][meetlink.domain.budgets.Usage]).
 
-A provider adapter declares its limits (:class:`RateBudget` in its ``Capabilities``). Before a
-worker takes a job that calls the provider, the job spends one unit of every limit that counts
-its operation, all or nothing (:func:`spend`). When a limit has nothing left, the job is not
-attempted: it is deferred to the moment the budget returns (not an attempt, not a wait the
-provider asked for), and the worker takes other accounts' jobs instead.
+A provider adapter declares its limits ([`RateBudget`][meetlink.domain.budgets.RateBudget] in its
+``Capabilities``). Before a worker takes a job that calls the provider, the job spends one unit of
+every limit that counts its operation, all or nothing ([`spend`][meetlink.domain.budgets.spend]).
+When a limit has nothing left, the job is not attempted: it is deferred to the moment the budget
+returns (not an attempt, not a wait the provider asked for), and the worker takes other accounts'
+jobs instead.
 
 Two kinds of window:
 
@@ -195,9 +197,9 @@ def _one(limit: Limit, usage: Usage | None, now: datetime) -> Usage | datetime:
 
 @attrs.frozen
 class Spent:
-    """The outcome of :func:`spend`: ``granted`` with every limit's usage after the call, or
-    refused with ``retry_at``, the earliest time every refusing limit allows a call again
-    (nothing is spent then)."""
+    """The outcome of [`spend`][meetlink.domain.budgets.spend]: ``granted`` with every limit's usage
+    after the call, or refused with ``retry_at``, the earliest time every refusing limit allows a
+    call again (nothing is spent then)."""
 
     granted: bool
     usages: Mapping[str, Usage] = attrs.field(factory=dict)

@@ -8,7 +8,8 @@ Deleting a meeting is not a conference state: when the URL is withdrawn or the e
 the conference row goes at once and a self-contained delete job (provider, account, meeting id,
 marker) carries the deletion to the provider until it confirms (S19, S20).
 
-How a conference moves between its states is one table: :mod:`meetlink.domain.lifecycle`.
+How a conference moves between its states is one table:
+[`meetlink.domain.lifecycle`][meetlink.domain.lifecycle].
 """
 
 from __future__ import annotations

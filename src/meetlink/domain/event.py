@@ -196,8 +196,8 @@ class Event:
     ``web_meeting`` is the provider key when the "Issue URL" box is ticked (S11), else None.
     A recurring event (``recurrence``, an RFC 5545 RRULE) may skip occurrences (``exdates``:
     the starts the rule gives them, iCalendar EXDATE) and move single ones (``moved``, each an
-    iCalendar RECURRENCE-ID override). Invalid input raises :class:`InvalidEvent` naming the
-    field.
+    iCalendar RECURRENCE-ID override). Invalid input raises
+    [`InvalidEvent`][meetlink.errors.InvalidEvent] naming the field.
     """
 
     id: str

@@ -1,7 +1,8 @@
 """The job rules, written once: both stores persist what these functions return (DESIGN 4).
 
 A job is asked for, claimed by a worker under a lease, and then finished, retried, told to
-wait, parked or given up. The table (:data:`TRANSITIONS`; any other pair is illegal)::
+wait, parked or given up. The table ([`TRANSITIONS`][meetlink.domain.jobs.TRANSITIONS]; any other
+pair is illegal)::
 
     status    move      -> status    what changes
     (none)    ask       -> PENDING   a new job
@@ -22,10 +23,10 @@ wait, parked or given up. The table (:data:`TRANSITIONS`; any other pair is ille
     RUNNING   defer     -> PENDING   the same, for a job retaken after its lease expired
     PENDING   wake      -> PENDING   what it waited for happened: runs now
 
-Waits are paced per provider account (:class:`AccountWait`): when a provider asks an account
-to wait (a 429 with a retry time, a daily cap), none of that account's jobs calls it before
-then, and afterwards they run one per ``spacing``, so they do not all ask again at the same
-moment; other accounts' jobs are never held up. A wait that concerns one job only (Zoom
+Waits are paced per provider account ([`AccountWait`][meetlink.domain.jobs.AccountWait]): when a
+provider asks an account to wait (a 429 with a retry time, a daily cap), none of that account's jobs
+calls it before then, and afterwards they run one per ``spacing``, so they do not all ask again at
+the same moment; other accounts' jobs are never held up. A wait that concerns one job only (Zoom
 refuses to delete a meeting while it runs) holds that job, not its account.
 """
 

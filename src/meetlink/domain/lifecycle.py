@@ -2,7 +2,8 @@
 
 ``advance(record, happening, now)`` returns the record after ``happening`` (None: the row is
 forgotten) and the effects the app performs in the same transaction, as data. A pair that is
-not in :data:`TRANSITIONS` raises :class:`~meetlink.errors.IllegalMove`.
+not in [`TRANSITIONS`][meetlink.domain.lifecycle.TRANSITIONS] raises
+[`IllegalMove`][meetlink.errors.IllegalMove].
 
 Stages are the stored status, plus NONE (no row) and REISSUING: a DETACHED conference whose
 replacement is PENDING on the owner's other account (S21). The host sees REISSUING as

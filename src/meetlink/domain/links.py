@@ -72,7 +72,8 @@ class LinkRecord:
     ``credential_error`` says why the store could not read the stored tokens (a wrong or
     missing encryption key); ``tokens`` is then None. Everything else of the link reads fine,
     so it can still be unlinked, replaced or removed (the tokens are then forgotten unread);
-    only a call that needs the tokens fails, through :meth:`readable_tokens`.
+    only a call that needs the tokens fails, through
+    [`readable_tokens`][meetlink.domain.links.LinkRecord.readable_tokens].
     """
 
     id: str
@@ -99,7 +100,8 @@ class LinkRecord:
     refreshed_at: datetime | None = None
 
     def readable_tokens(self) -> TokenSet | None:
-        """The tokens; :class:`CredentialError` when the store could not read them."""
+        """The tokens; [`CredentialError`][meetlink.errors.CredentialError] when the store could not
+        read them."""
         if self.credential_error is not None:
             raise CredentialError(self.credential_error)
         return self.tokens

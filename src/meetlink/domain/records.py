@@ -51,7 +51,7 @@ class JobStatus(enum.Enum):
 @attrs.frozen(kw_only=True)
 class Job:
     """A unit of background work (provider sync/delete, mail delivery); its rules are in
-    :mod:`meetlink.domain.jobs`.
+    [`meetlink.domain.jobs`][meetlink.domain.jobs].
 
     ``(kind, key)`` is unique: asking for the same work again merges into one job and bumps
     ``generation``, so a worker that finishes an older generation leaves the job to run again.

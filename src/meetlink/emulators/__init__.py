@@ -4,10 +4,13 @@
 Production code never imports this package; emulators may import adapters (webhook
 signing, rate budgets). Each provider is a thin package on one scaffold:
 
-- :mod:`meetlink.emulators.core`: wire types, base state, route table, loopback transport
-  and server, control endpoints, :class:`~meetlink.emulators.core.BaseEmulator`;
-- :mod:`meetlink.emulators.zoom`: :class:`~meetlink.emulators.zoom.ZoomEmulator`;
-- :mod:`meetlink.emulators.teams`: :class:`~meetlink.emulators.teams.TeamsEmulator`.
+- [`meetlink.emulators.core`][meetlink.emulators.core]: wire types, base state, route table,
+  loopback transport and server, control endpoints,
+  [`BaseEmulator`][meetlink.emulators.core.base.BaseEmulator];
+- [`meetlink.emulators.zoom`][meetlink.emulators.zoom]:
+  [`ZoomEmulator`][meetlink.emulators.zoom.emulator.ZoomEmulator];
+- [`meetlink.emulators.teams`][meetlink.emulators.teams]:
+  [`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator].
 
 Importing this package imports httpx (``import meetlink`` never does).
 """

@@ -4,11 +4,11 @@ a host on another framework can use them the same way.
 
 The callback always ends in a redirect to the host's page (``redirect_to``) with the outcome
 in the query: ``?meetlink=linked&provider=zoom`` or ``?meetlink=<reason>&provider=zoom``,
-``reason`` one of :data:`REASONS`. It answers with a status instead only when no browser
-flow can continue: 400 without a ``state`` (nobody sent it from a link) or with a malformed
-one, 404 for a provider nobody registered.
+``reason`` one of [`REASONS`][meetlink.integrations.endpoints.REASONS]. It answers with a status
+instead only when no browser flow can continue: 400 without a ``state`` (nobody sent it from a link)
+or with a malformed one, 404 for a provider nobody registered.
 
-The webhook answers what :meth:`MeetLink.handle_webhook` says (200, 400, 401, 404...), and 503
+The webhook answers what ``MeetLink.handle_webhook`` says (200, 400, 401, 404...), and 503
 (the provider retries) when meetlink's storage cannot be reached.
 """
 
@@ -176,7 +176,8 @@ def callback_failed(
 
 
 def webhook_too_large(content_length: str | int | None) -> Answer | None:
-    """413 when the request says its body is larger than :data:`MAX_WEBHOOK_BYTES`."""
+    """413 when the request says its body is larger than
+    [`MAX_WEBHOOK_BYTES`][meetlink.integrations.endpoints.MAX_WEBHOOK_BYTES]."""
     try:
         size = int(content_length or 0)
     except ValueError:

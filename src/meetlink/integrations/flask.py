@@ -7,10 +7,10 @@
 
 - ``GET {url_prefix}/{provider}/callback``: completes the link for the user
   ``current_user`` names (session binding) and redirects to ``redirect_to`` with
-  ``?meetlink=<outcome>`` (:mod:`meetlink.integrations.endpoints`).
+  ``?meetlink=<outcome>`` (``meetlink.integrations.endpoints``).
 - ``POST {url_prefix}/{provider}/webhook``: the provider's webhook, verified on the raw body.
 
-``current_user(request)`` gets :data:`flask.request` and returns ``(tenant_id, user_id)`` or
+``current_user(request)`` gets ``flask.request`` and returns ``(tenant_id, user_id)`` or
 None. Needs the ``flask`` extra.
 """
 

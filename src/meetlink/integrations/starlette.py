@@ -8,12 +8,12 @@
 
 - ``GET {prefix}/{provider}/callback``: completes the link for the user ``current_user``
   names (session binding) and redirects to ``redirect_to`` with ``?meetlink=<outcome>``
-  (:mod:`meetlink.integrations.endpoints`).
+  (``meetlink.integrations.endpoints``).
 - ``POST {prefix}/{provider}/webhook``: the provider's webhook, verified on the raw body.
 
-``meetlink`` is a :class:`~meetlink.MeetLink` (its calls then run in Starlette's thread pool)
-or a :class:`~meetlink.aio.AsyncMeetLink`. ``current_user(request)`` may be a plain function
-or a coroutine function; it returns ``(tenant_id, user_id)`` or None. Needs the
+``meetlink`` is a [`MeetLink`][meetlink.app.facade.MeetLink] (its calls then run in Starlette's
+thread pool) or a [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]. ``current_user(request)`` may be a
+plain function or a coroutine function; it returns ``(tenant_id, user_id)`` or None. Needs the
 ``starlette`` extra.
 """
 

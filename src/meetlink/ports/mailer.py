@@ -17,7 +17,7 @@ __all__ = ["MailComposer", "MailContent", "Mailer"]
 @attrs.frozen(kw_only=True)
 class MailContent:
     """Everything one participant mail says. Built by the application, rendered by a
-    :class:`MailComposer`. Never carries the host start URL."""
+    [`MailComposer`][meetlink.ports.mailer.MailComposer]. Never carries the host start URL."""
 
     kind: MailKind
     to_email: str
@@ -49,8 +49,9 @@ class MailContent:
 
 
 class MailComposer(Protocol):
-    """**Protocol:** turns :class:`MailContent` into a complete message (text + HTML parts,
-    plus an iCalendar part for invitations, updates and cancellations)."""
+    """**Protocol:** turns [`MailContent`][meetlink.ports.mailer.MailContent] into a complete
+    message (text + HTML parts, plus an iCalendar part for invitations, updates and
+    cancellations)."""
 
     def compose(self, content: MailContent) -> EmailMessage:
         """The message, ready to send."""
@@ -60,7 +61,8 @@ class MailComposer(Protocol):
 class Mailer(Protocol):
     """**Protocol:** hands a message to a mail server (or a capture).
 
-    Raises :class:`~meetlink.errors.MailDeliveryFailed`; ``permanent=False`` means retry."""
+    Raises [`MailDeliveryFailed`][meetlink.errors.MailDeliveryFailed]; ``permanent=False`` means
+    retry."""
 
     def send(self, message: EmailMessage) -> None:
         """Deliver ``message`` to the addresses in its To header."""

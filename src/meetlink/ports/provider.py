@@ -2,13 +2,15 @@
 point: docs/providers.md).
 
 Everything provider-specific stays behind this port; differences between providers are
-:class:`Capabilities` (data), never ``if provider == "zoom"`` in the application. The port
-is split by capability: every provider has the meeting methods (:class:`VideoProvider`);
-one whose users link an account adds :class:`OAuthProvider`, and the optional parts are
-:class:`StartUrlProvider` and :class:`WebhookProvider`. Everything a provider needs is
-importable from here (:class:`TokenSet` too).
-Errors are translated at the adapter boundary into :mod:`meetlink.errors` ``ProviderError``
-subclasses; no httpx exception ever escapes.
+[`Capabilities`][meetlink.ports.provider.Capabilities] (data), never ``if provider == "zoom"`` in
+the application. The port is split by capability: every provider has the meeting methods
+([`VideoProvider`][meetlink.ports.provider.VideoProvider]); one whose users link an account adds
+[`OAuthProvider`][meetlink.ports.provider.OAuthProvider], and the optional parts are
+[`StartUrlProvider`][meetlink.ports.provider.StartUrlProvider] and
+[`WebhookProvider`][meetlink.ports.provider.WebhookProvider]. Everything a provider needs is
+importable from here ([`TokenSet`][meetlink.domain.links.TokenSet] too). Errors are translated at
+the adapter boundary into [`meetlink.errors`][meetlink.errors] ``ProviderError`` subclasses; no
+httpx exception ever escapes.
 """
 
 from __future__ import annotations
@@ -95,7 +97,9 @@ class MeetingRequest:
 @attrs.frozen(kw_only=True)
 class Meeting:
     """A meeting as the provider reports it. ``meeting_id`` is a str (Zoom ids exceed 2^31).
-    The host start URL is not here: ask :meth:`StartUrlProvider.start_url` when needed."""
+    The host start URL is not here: ask
+    [`StartUrlProvider.start_url`][meetlink.ports.provider.StartUrlProvider.start_url] when
+    needed."""
 
     meeting_id: str
     join_url: str
@@ -128,15 +132,18 @@ class WebhookMessage:
 
 
 class VideoProvider(Protocol):
-    """**Protocol:** one provider (keyed by :attr:`key`, e.g. ``"zoom"``): the meetings.
+    """**Protocol:** one provider (keyed by [`key`][meetlink.ports.provider.VideoProvider.key], e.g.
+    ``"zoom"``): the meetings.
 
-    What else a provider implements follows its :class:`Capabilities` (the registry checks
-    it when a MeetLink is made): :class:`OAuthProvider` when it ``needs_link``,
-    :class:`StartUrlProvider` with a ``host_start_url``, :class:`WebhookProvider` with a
-    ``deauthorization_webhook`` (docs/providers.md).
+    What else a provider implements follows its
+    [`Capabilities`][meetlink.ports.provider.Capabilities] (the registry checks it when a MeetLink
+    is made): [`OAuthProvider`][meetlink.ports.provider.OAuthProvider] when it ``needs_link``,
+    [`StartUrlProvider`][meetlink.ports.provider.StartUrlProvider] with a ``host_start_url``,
+    [`WebhookProvider`][meetlink.ports.provider.WebhookProvider] with a ``deauthorization_webhook``
+    (docs/providers.md).
 
-    Methods taking ``access_token`` raise :class:`~meetlink.errors.AuthExpired` when the token
-    is refused; the application refreshes once and retries. A provider that needs no link
+    Methods taking ``access_token`` raise [`AuthExpired`][meetlink.errors.AuthExpired] when the
+    token is refused; the application refreshes once and retries. A provider that needs no link
     gets ``""``.
     """
 

@@ -3,8 +3,8 @@
 A unit of work is a context manager: nothing is kept unless ``commit()`` is called, and leaving
 the block without committing rolls back. Repositories never leak sessions or rows: they take
 and return domain records. A unique-constraint race surfaces as
-:class:`~meetlink.errors.ConcurrentUpdate` (from the repository call or from ``commit()``):
-the caller retries the whole unit of work.
+[`ConcurrentUpdate`][meetlink.errors.ConcurrentUpdate] (from the repository call or from
+``commit()``): the caller retries the whole unit of work.
 
 No provider or mail call is ever made while a unit of work is open.
 """
@@ -150,9 +150,9 @@ class EventRepository(Protocol):
     def get_with_conference(
         self, event_id: str, *, for_update: bool = False
     ) -> tuple[EventRecord | None, ConferenceRecord | None]:
-        """The event and its conference in one read (SQL: one statement), as :meth:`get`
-        then ``conferences.get``; ``(None, None)`` when the event is unknown (its
-        conference is not looked for then)."""
+        """The event and its conference in one read (SQL: one statement), as
+        [`get`][meetlink.ports.storage.EventRepository.get] then ``conferences.get``; ``(None,
+        None)`` when the event is unknown (its conference is not looked for then)."""
         ...
 
     def add(self, record: EventRecord) -> None:
@@ -195,9 +195,9 @@ class ConferenceRepository(Protocol):
 
 class JobRepository(Protocol):
     """**Protocol:** background work, persisted. The rules (merge by generation, claim,
-    lease, retry, wait, park) are :mod:`meetlink.domain.jobs`, applied by the app; the store
-    keeps what they return. Every query here is an index lookup or range, never a scan of
-    the table (``all`` excepted: inspection and tests only)."""
+    lease, retry, wait, park) are [`meetlink.domain.jobs`][meetlink.domain.jobs], applied by the
+    app; the store keeps what they return. Every query here is an index lookup or range, never a
+    scan of the table (``all`` excepted: inspection and tests only)."""
 
     def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
         """A job by id; ``for_update`` locks its row until the unit of work ends."""
@@ -217,7 +217,8 @@ class JobRepository(Protocol):
         ...
 
     def add_all(self, jobs: Sequence[Job]) -> None:
-        """Insert new jobs at once (SQL: one statement); ConcurrentUpdate as :meth:`add`."""
+        """Insert new jobs at once (SQL: one statement); ConcurrentUpdate as
+        [`add`][meetlink.ports.storage.JobRepository.add]."""
         ...
 
     def put(self, job: Job) -> None:
@@ -230,8 +231,8 @@ class JobRepository(Protocol):
 
     def remove_done(self, job_id: str, generation: int) -> bool:
         """Forget the job if it is PENDING or RUNNING at ``generation`` (one compare and
-        delete: :func:`meetlink.domain.jobs.finish`'s "gone" outcome); False, and nothing
-        changes, when it is gone, FAILED or at another generation."""
+        delete: [`meetlink.domain.jobs.finish`][meetlink.domain.jobs.finish]'s "gone" outcome);
+        False, and nothing changes, when it is gone, FAILED or at another generation."""
         ...
 
     def due(self, now: datetime, limit: int) -> list[Job]:

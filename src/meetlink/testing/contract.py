@@ -1,20 +1,20 @@
 """The provider contract kit: the checks meetlink relies on, to run against your own
-:class:`~meetlink.ports.provider.VideoProvider` (docs/providers.md).
+[`VideoProvider`][meetlink.ports.provider.VideoProvider] (docs/providers.md).
 
-With pytest, subclass :class:`ProviderContract` in a class whose name starts with ``Test``
-and say how to make a target; every ``test_*`` method is one check::
+With pytest, subclass [`ProviderContract`][meetlink.testing.contract.ProviderContract] in a class
+whose name starts with ``Test`` and say how to make a target; every ``test_*`` method is one check::
 
     class TestMyProvider(ProviderContract):
         def make_target(self) -> MyTarget:
             return MyTarget()
 
-Without pytest, :func:`check_provider` runs every check and returns what each did. Checks
-that do not apply to the provider's capabilities (OAuth for a provider that needs no link,
-webhooks for one that sends none) or need a hook the target does not have are skipped
-(:class:`unittest.SkipTest`, which pytest reports as a skip).
+Without pytest, [`check_provider`][meetlink.testing.contract.check_provider] runs every check and
+returns what each did. Checks that do not apply to the provider's capabilities (OAuth for a provider
+that needs no link, webhooks for one that sends none) or need a hook the target does not have are
+skipped ([`unittest.SkipTest`][unittest.case.SkipTest], which pytest reports as a skip).
 
-A target (:class:`ProviderTarget`) holds the provider and the clock it reads. Hooks, used
-when present:
+A target ([`ProviderTarget`][meetlink.testing.contract.ProviderTarget]) holds the provider and the
+clock it reads. Hooks, used when present:
 
 - ``add_account(email) -> account`` and ``consent(authorize_url, account, *, allow=True) ->
   dict`` (the query parameters the provider redirects back with): required when the
@@ -366,7 +366,8 @@ def _mentions(mailer: RecordingMailer, text: str) -> bool:
     return False
 
 
-#: The names of the checks, in the order :func:`check_provider` runs them.
+#: The names of the checks, in the order
+#: [`check_provider`][meetlink.testing.contract.check_provider] runs them.
 CHECKS: tuple[str, ...] = tuple(n for n in vars(ProviderContract) if n.startswith("test_"))
 
 

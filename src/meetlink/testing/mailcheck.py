@@ -1,16 +1,16 @@
 """Mail as participants' clients read it: a delivered message, serialized as mailers send it,
 must decode to the text that was put in, in two independent parsers.
 
-- :func:`mail_problems` compares what the message holds (its header objects and parts) with
-  what the standard library's parser (``policy.default``) reads from the wire bytes, and with
-  what the legacy decoder reads (``email.header.decode_header`` on the raw unfolded header,
-  ``email.utils.getaddresses`` for addresses, the compat32 parser for bodies): a different
-  code path that shares nothing with the first parser's header handling. It also checks the
-  header block is 7-bit with lines of at most 78 characters for text headers (RFC 5322 2.1.1).
-- :func:`recording_deliveries` collects every message any ``RecordingMailer`` (so every
-  ``Sandbox.outbox``) or ``DirectoryMailer`` (the demos' .eml capture) delivers while it is
-  active; the pytest plugin uses it to check every delivered mail at each test's teardown
-  (``meetlink_check_mail = true``).
+- [`mail_problems`][meetlink.testing.mailcheck.mail_problems] compares what the message holds (its
+  header objects and parts) with what the standard library's parser (``policy.default``) reads from
+  the wire bytes, and with what the legacy decoder reads (``email.header.decode_header`` on the raw
+  unfolded header, ``email.utils.getaddresses`` for addresses, the compat32 parser for bodies): a
+  different code path that shares nothing with the first parser's header handling. It also checks
+  the header block is 7-bit with lines of at most 78 characters for text headers (RFC 5322 2.1.1).
+- [`recording_deliveries`][meetlink.testing.mailcheck.recording_deliveries] collects every message
+  any ``RecordingMailer`` (so every ``Sandbox.outbox``) or ``DirectoryMailer`` (the demos' .eml
+  capture) delivers while it is active; the pytest plugin uses it to check every delivered mail at
+  each test's teardown (``meetlink_check_mail = true``).
 """
 
 from __future__ import annotations

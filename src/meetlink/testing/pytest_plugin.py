@@ -2,10 +2,10 @@
 ``pytest11`` entry point as ``meetlink``).
 
 Fixtures:
-- ``meetlink_sandbox``: a fresh :class:`~meetlink.testing.Sandbox` per test (SQLite in memory;
-  set ``--meetlink-database-url`` to run on another database).
-- ``zoom_emulator``: the sandbox's :class:`~meetlink.testing.ZoomEmulator`.
-- ``meetlink_clock``: the sandbox's :class:`~meetlink.testing.ManualClock`.
+- ``meetlink_sandbox``: a fresh [`Sandbox`][meetlink.testing.sandbox.Sandbox] per test (SQLite in
+  memory; set ``--meetlink-database-url`` to run on another database).
+- ``zoom_emulator``: the sandbox's [`ZoomEmulator`][meetlink.emulators.zoom.emulator.ZoomEmulator].
+- ``meetlink_clock``: the sandbox's [`ManualClock`][meetlink.adapters.clock.ManualClock].
 """
 
 from __future__ import annotations

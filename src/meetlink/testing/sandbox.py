@@ -29,15 +29,18 @@ __all__ = ["Sandbox"]
 class Sandbox:
     """A ready MeetLink for tests and demos.
 
-    Attributes: ``meetlink`` (the facade), ``zoom`` (the :class:`ZoomEmulator`), ``clock``
-    (a :class:`ManualClock` that the emulator follows too), ``outbox`` (delivered
-    ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to MeetLink
-    (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True`` also
-    registers Microsoft Teams (key ``"teams"``) on a :class:`TeamsEmulator` (``teams``);
-    ``providers`` adds the host's own providers (docs/providers.md), and ``clock`` is the
-    :class:`ManualClock` to use instead of a new one at ``now`` (e.g. one they read).
-    On PostgreSQL or MariaDB the sandbox works in a private schema or database of the server
-    at ``database_url``, dropped by :meth:`close` (``isolate=False`` uses the URL as given).
+    Attributes: ``meetlink`` (the facade), ``zoom`` (the
+    [`ZoomEmulator`][meetlink.emulators.zoom.emulator.ZoomEmulator]), ``clock`` (a
+    [`ManualClock`][meetlink.adapters.clock.ManualClock] that the emulator follows too), ``outbox``
+    (delivered ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to
+    MeetLink (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True``
+    also registers Microsoft Teams (key ``"teams"``) on a
+    [`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator] (``teams``); ``providers``
+    adds the host's own providers (docs/providers.md), and ``clock`` is the
+    [`ManualClock`][meetlink.adapters.clock.ManualClock] to use instead of a new one at ``now``
+    (e.g. one they read). On PostgreSQL or MariaDB the sandbox works in a private schema or database
+    of the server at ``database_url``, dropped by [`close`][meetlink.testing.sandbox.Sandbox.close]
+    (``isolate=False`` uses the URL as given).
     """
 
     def __init__(

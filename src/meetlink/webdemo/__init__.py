@@ -5,6 +5,8 @@ participants received and an operator page, in Japanese and English.
 
 ``meetlink demo --web [--port N]`` serves it on 127.0.0.1 with the embedded defaults (a
 SQLite file, the Zoom and Teams emulators on loopback, captured mail, a worker thread).
-Built only on meetlink's public API and :mod:`meetlink.integrations.flask`; needs the
-``web`` extra (Flask). :func:`meetlink.webdemo.server.open_web_demo` runs it from Python.
+Built only on meetlink's public API and
+[`meetlink.integrations.flask`][meetlink.integrations.flask]; needs the ``web`` extra (Flask).
+[`meetlink.webdemo.server.open_web_demo`][meetlink.webdemo.server.open_web_demo] runs it from
+Python.
 """

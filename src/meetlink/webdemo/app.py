@@ -1,5 +1,6 @@
 """The Flask app of the web demo: the host's pages around meetlink's public API and the
-ready-made OAuth callback and webhook routes (:mod:`meetlink.integrations.flask`).
+ready-made OAuth callback and webhook routes
+([`meetlink.integrations.flask`][meetlink.integrations.flask]).
 
 Sessions are Flask's signed cookie (``SameSite=Lax``: another site's form cannot act as the
 signed-in user) holding only the demo user's id and the language. No page ever shows a
@@ -36,7 +37,7 @@ _EXTENSION = "meetlink_webdemo"
 
 
 def create_app(web_demo: WebDemo) -> Flask:
-    """The app over a running :class:`WebDemo`."""
+    """The app over a running [`WebDemo`][meetlink.webdemo.runtime.WebDemo]."""
     from . import views_account, views_events, views_inbox, views_operator
 
     app = Flask(__name__)

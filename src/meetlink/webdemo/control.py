@@ -1,5 +1,5 @@
 """What the demo's operator does on the providers' side, through the served emulators'
-``/_emulator`` control endpoints (:mod:`meetlink.emulators.core.control`), over HTTP like
+``/_emulator`` control endpoints (``meetlink.emulators.core.control``), over HTTP like
 any other client of ``meetlink emulator``."""
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class EmulatorController:
         return answer
 
     def meetings(self) -> list[dict[str, Any]]:
-        """The meetings that exist at the provider now, reduced to :data:`MEETING_FIELDS`."""
+        """The meetings that exist at the provider now, reduced to
+        [`MEETING_FIELDS`][meetlink.webdemo.control.MEETING_FIELDS]."""
         found = self._call("GET", "/meetings")
         return [{k: m[k] for k in MEETING_FIELDS if k in m} for m in found]

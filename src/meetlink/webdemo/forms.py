@@ -1,5 +1,5 @@
 """The event form of the demo's host: what the user typed, kept as text until it makes an
-:class:`~meetlink.Event` (so a refused form comes back with the user's input)."""
+[`Event`][meetlink.domain.event.Event] (so a refused form comes back with the user's input)."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ class EventForm:
         )
 
     def event(self, event_id: str, tenant_id: str, owner_id: str, web_meeting: str | None) -> Event:
-        """The event this form describes. Raises :class:`FormError` for what the browser
-        should have caught; meetlink's own checks raise ``InvalidEvent``."""
+        """The event this form describes. Raises [`FormError`][meetlink.webdemo.forms.FormError] for
+        what the browser should have caught; meetlink's own checks raise ``InvalidEvent``."""
         if not self.title:
             raise FormError("Enter a title.")
         try:

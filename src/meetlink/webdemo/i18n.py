@@ -1,9 +1,9 @@
 """Japanese and English for the demo's pages. Keys are the English texts (with ``{name}``
-placeholders, filled after translation); :data:`CODES` gives English words to the codes
-that pages show (subscription states, notice kinds, clock steps), and :data:`JA` the
-Japanese of every key. ``tests/webdemo/test_i18n.py`` checks that every key a template or
-view uses has its Japanese. The seed's own Japanese labels are kept word for word
-("Zoomと連携する", "Web会議連携", "URLを発行する", "トライアル開始"...)."""
+placeholders, filled after translation); [`CODES`][meetlink.webdemo.i18n.CODES] gives English words
+to the codes that pages show (subscription states, notice kinds, clock steps), and
+[`JA`][meetlink.webdemo.i18n.JA] the Japanese of every key. ``tests/webdemo/test_i18n.py`` checks
+that every key a template or view uses has its Japanese. The seed's own Japanese labels are kept
+word for word ("Zoomと連携する", "Web会議連携", "URLを発行する", "トライアル開始"...)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """What the web demo's pages work with: its users, the host's own calendar, the notices
-meetlink sent the host, and the wired MeetLink (built by :mod:`meetlink.webdemo.server`)."""
+meetlink sent the host, and the wired MeetLink (built by
+[`meetlink.webdemo.server`][meetlink.webdemo.server])."""
 
 from __future__ import annotations
 

@@ -71,9 +71,9 @@ def open_web_demo(
     port: int = 8000,
     worker_interval: float = WORKER_INTERVAL,
 ) -> Iterator[WebDemo]:
-    """Start everything; yields the running :class:`WebDemo` (its ``base_url``) and stops
-    everything on exit. ``directory`` keeps the SQLite file and the mail (default: a
-    temporary directory, deleted at the end); ``port`` 0 takes a free one."""
+    """Start everything; yields the running [`WebDemo`][meetlink.webdemo.runtime.WebDemo] (its
+    ``base_url``) and stops everything on exit. ``directory`` keeps the SQLite file and the mail
+    (default: a temporary directory, deleted at the end); ``port`` 0 takes a free one."""
     with ExitStack() as stack:
         base = _fresh_directory(stack, directory)
         # Bound first: the emulators need the port for their redirect URIs and webhook URL

@@ -22,7 +22,8 @@ from .runtime import TENANT, user_by_id
 bp = Blueprint("account", __name__)
 
 #: What the OAuth callback's ``?meetlink=`` outcome means to the user
-#: (:data:`meetlink.integrations.endpoints.REASONS`), as message keys.
+#: ([`meetlink.integrations.endpoints.REASONS`][meetlink.integrations.endpoints.REASONS]), as
+#: message keys.
 OUTCOMES = {
     "linked": ("ok", "Linked with {provider}."),
     "denied": ("error", "You declined on {provider}'s page: nothing was linked."),

@@ -7,8 +7,8 @@ the text. Decoders drop the whitespace between adjacent encoded words (RFC 2047 
 also only ever encodes in UTF-8, so the ISO-2022-JP option could not reach the Subject.
 
 So the composer's policy maps text headers to the classes below through the documented
-extension point (a :class:`~email.headerregistry.HeaderRegistry` as ``header_factory``);
-their ``fold`` writes the value with :class:`email.header.Header`, which encodes a whole value
+extension point (a ``HeaderRegistry`` as ``header_factory``);
+their ``fold`` writes the value with ``email.header.Header``, which encodes a whole value
 as encoded words cut between characters: every space of the text stays inside a word, and
 the folding space between words is the only whitespace a decoder drops. Text that is printable
 ASCII is written as is (folded at its own spaces) unless it would look like an encoded word
@@ -92,7 +92,8 @@ def encode_text(text: str, *, charset: str, name: str, linesep: str) -> str:
 
 
 class _Literal(str):
-    """A header value set by code (see :class:`_ComposingPolicy`)."""
+    """A header value set by code (see
+    [`_ComposingPolicy`][meetlink.adapters.mail._headers._ComposingPolicy])."""
 
 
 class _ComposingPolicy(EmailPolicy):
@@ -105,7 +106,8 @@ class _ComposingPolicy(EmailPolicy):
 
 
 class EncodedUnstructured(UnstructuredHeader, BaseHeader):
-    """An unstructured header (Subject, X-...) folded by :func:`encode_text`."""
+    """An unstructured header (Subject, X-...) folded by
+    [`encode_text`][meetlink.adapters.mail._headers.encode_text]."""
 
     charset: ClassVar[str] = "utf-8"
 

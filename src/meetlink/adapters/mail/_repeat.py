@@ -1,8 +1,8 @@
 """How a recurring event repeats, in words, for mail bodies (R2).
 
-The rule is read with :func:`meetlink.adapters.series.rule_parts` (the ``icalendar``
-parser); words come from fixed tables per locale, never from the process locale. Rules with
-parts these words do not cover (BYSETPOS, BYMONTH...) are still described by their
+The rule is read with [`meetlink.adapters.series.rule_parts`][meetlink.adapters.series.rule_parts]
+(the ``icalendar`` parser); words come from fixed tables per locale, never from the process locale.
+Rules with parts these words do not cover (BYSETPOS, BYMONTH...) are still described by their
 frequency, followed by the RRULE itself, so the text never claims less than the rule says.
 """
 

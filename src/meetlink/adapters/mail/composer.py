@@ -1,4 +1,5 @@
-"""Render :class:`~meetlink.ports.mailer.MailContent` into a complete participant mail (S13, S14).
+"""Render [`MailContent`][meetlink.ports.mailer.MailContent] into a complete participant mail (S13,
+S14).
 
 Layout of a composed message (invitation, update, cancellation)::
 
@@ -22,7 +23,7 @@ Headers (RFC 2047): Subject and display names decode to exactly the rendered tex
 client, in UTF-8 or (the ``iso-2022-jp`` option) ISO-2022-JP; ``_headers`` says why the
 email package's default folding is not used for them.
 
-Security (RELIABILITY §6): headers are set only through :mod:`email`'s policy-based API
+Security (RELIABILITY §6): headers are set only through ``email``'s policy-based API
 (``policy.SMTP`` settings), which refuses CR/LF, and every header-bound value is cleaned first;
 values are literal text (an encoded word in a title is not decoded into a line break); the HTML
 templates are autoescaped (``*.html.j2`` included), text templates are not; templates run in
@@ -155,7 +156,7 @@ class JinjaMailComposer:
     """Composes participant mail from Jinja2 templates (implements ``MailComposer``).
 
     Templates live in ``meetlink/adapters/mail/templates/<locale>/<kind>.{subject.j2,
-    txt.j2,html.j2}`` (``kind`` is the :class:`MailKind` value, ``locale`` "ja" or "en"); any
+    txt.j2,html.j2}`` (``kind`` is the ``MailKind`` value, ``locale`` "ja" or "en"); any
     ``template_dirs`` are searched first, with the same layout, so a host can override one file.
     ``charset`` is the body charset; ``"iso-2022-jp"`` is honoured per message only when the
     whole text can be encoded in it, otherwise that message falls back to UTF-8.
@@ -207,8 +208,8 @@ class JinjaMailComposer:
     def compose(self, content: MailContent) -> EmailMessage:
         """The complete message for ``content``, ready for a ``Mailer``.
 
-        Raises :class:`~meetlink.errors.MailDeliveryFailed` (``permanent=True``) when the
-        content cannot make a valid mail (an address or URL with line breaks, naive times)."""
+        Raises [`MailDeliveryFailed`][meetlink.errors.MailDeliveryFailed] (``permanent=True``) when
+        the content cannot make a valid mail (an address or URL with line breaks, naive times)."""
         _check_content(content)
         locale = _normal_locale(content.locale)
         subject, text, html = self._render(content, locale)

@@ -1,7 +1,7 @@
 """Mailers: hand a composed message to an SMTP server, a list in memory or a directory.
 
-Every failure leaves as :class:`~meetlink.errors.MailDeliveryFailed`; no ``smtplib`` or
-``OSError`` exception escapes. ``permanent=False`` means the outbox should retry later (S37);
+Every failure leaves as [`MailDeliveryFailed`][meetlink.errors.MailDeliveryFailed]; no ``smtplib``
+or ``OSError`` exception escapes. ``permanent=False`` means the outbox should retry later (S37);
 ``permanent=True`` means retrying the same message cannot help.
 """
 
@@ -58,7 +58,8 @@ def _serialize(message: EmailMessage) -> bytes:
 class RecordingMailer:
     """In-memory ``Mailer`` for tests and sandboxes: ``outbox`` holds every delivered message.
 
-    Thread-safe. :meth:`fail_next` makes the next sends fail, to exercise retries (S37)."""
+    Thread-safe. [`fail_next`][meetlink.adapters.mail.senders.RecordingMailer.fail_next] makes the
+    next sends fail, to exercise retries (S37)."""
 
     def __init__(self) -> None:
         self.outbox: list[EmailMessage] = []
@@ -69,7 +70,9 @@ class RecordingMailer:
         return f"RecordingMailer(outbox={len(self.outbox)} messages)"
 
     def fail_next(self, count: int = 1, permanent: bool = False) -> None:
-        """Make the next ``count`` calls to :meth:`send` raise ``MailDeliveryFailed``."""
+        """Make the next ``count`` calls to
+        [`send`][meetlink.adapters.mail.senders.RecordingMailer.send] raise
+        ``MailDeliveryFailed``."""
         if count < 0:
             raise ValueError("count must be >= 0")
         with self._lock:

@@ -62,7 +62,7 @@ class _Grant:
 
 
 class FakeVideoProvider:
-    """A fake :class:`~meetlink.ports.provider.VideoProvider`.
+    """A fake [`VideoProvider`][meetlink.ports.provider.VideoProvider].
 
     ``authorize(url, account)`` plays the consent page; ``fail_next(exc, method=None)`` makes the
     next matching call raise ``exc`` (``apply=True``: the call takes effect first, as when a

@@ -1,4 +1,4 @@
-"""An in-memory :class:`~meetlink.ports.storage.Storage`: the reference behaviour that the SQL
+"""An in-memory [`Storage`][meetlink.ports.storage.Storage]: the reference behaviour that the SQL
 adapter's contract tests also hold it to.
 
 One lock serialises units of work (they are short and never call out), so it is safe from
@@ -59,7 +59,8 @@ class _Tables:
 
 
 class InMemoryStorage:
-    """Storage in process memory. ``unit_of_work()`` gives an :class:`InMemoryUnitOfWork`."""
+    """Storage in process memory. ``unit_of_work()`` gives an
+    [`InMemoryUnitOfWork`][meetlink.adapters.memory.storage.InMemoryUnitOfWork]."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -371,7 +372,8 @@ class _Webhooks(_Repo):
 
 
 class InMemoryUnitOfWork:
-    """A unit of work over :class:`InMemoryStorage`; holds the storage lock while open."""
+    """A unit of work over [`InMemoryStorage`][meetlink.adapters.memory.storage.InMemoryStorage];
+    holds the storage lock while open."""
 
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage

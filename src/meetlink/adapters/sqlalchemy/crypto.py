@@ -1,16 +1,17 @@
 """Encryption at rest for OAuth tokens and PKCE verifiers (RELIABILITY 2.1).
 
-Encryption is **mandatory**: :class:`~meetlink.adapters.sqlalchemy.SqlStorage` refuses to start
-without at least one key, and never generates one silently. Keys come from the host (an
-environment variable or a secret manager); tests, the sandbox and the demo call
-:func:`generate_key`.
+Encryption is **mandatory**: [`SqlStorage`][meetlink.adapters.sqlalchemy.unit_of_work.SqlStorage]
+refuses to start without at least one key, and never generates one silently. Keys come from the host
+(an environment variable or a secret manager); tests, the sandbox and the demo call
+[`generate_key`][meetlink.adapters.sqlalchemy.crypto.generate_key].
 
 - Fernet (AES-128-CBC + HMAC-SHA256) through ``MultiFernet``: the **first** key encrypts, every
   key decrypts, so rotation is "prepend the new key, ``SqlStorage.rotate_keys()``, drop the old
   key" with no code change.
 - Fernet has no associated data, so each plaintext is a JSON document that names the row it
   belongs to (``{"row": "link:<id>", ...}``). A ciphertext copied onto another row decrypts
-  but fails that check (RELIABILITY scenario 9) and raises :class:`CredentialError`.
+  but fails that check (RELIABILITY scenario 9) and raises
+  [`CredentialError`][meetlink.errors.CredentialError].
 - Errors name the problem (which row, which key) and never carry the secret or a library
   message.
 """
@@ -71,7 +72,8 @@ class TokenCipher:
         return self._fernet.encrypt(document.encode("utf-8")).decode("ascii")
 
     def decrypt(self, row: str, ciphertext: str, what: str) -> dict[str, Any]:
-        """The fields stored for ``row``; :class:`CredentialError` when unreadable or moved.
+        """The fields stored for ``row``; [`CredentialError`][meetlink.errors.CredentialError] when
+        unreadable or moved.
 
         ``what`` names the secret in error messages (e.g. ``"tokens of link 42"``)."""
         try:

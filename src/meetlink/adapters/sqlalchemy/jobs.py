@@ -62,7 +62,7 @@ _BUDGET_UPDATE = (
 class SqlJobRepository(SqlRepository):
     """Jobs in ``meetlink_jobs`` (unique per kind and key) and the waits provider accounts
     asked for in ``meetlink_account_waits``. Only persistence: the rules are
-    :mod:`meetlink.domain.jobs`."""
+    [`meetlink.domain.jobs`][meetlink.domain.jobs]."""
 
     @staticmethod
     def _to_row(job: Job) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """SQL repositories for the secrets-bearing records: account links and OAuth states.
 
-Tokens and PKCE verifiers are encrypted with the storage's :class:`TokenCipher`, bound to their
+Tokens and PKCE verifiers are encrypted with the storage's ``TokenCipher``, bound to their
 row. S7/S8 (one active link per user and per external account) are enforced by UNIQUE indexes
 on the "active key" columns, which hold a copy of the key only while the link is active.
 """

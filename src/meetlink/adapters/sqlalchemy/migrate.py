@@ -46,7 +46,7 @@ def alembic_config() -> Config:
 
 
 def _engine(url: str | Engine) -> Engine:
-    """The host's engine, or one for ``url`` read as :class:`SqlStorage` reads it
+    """The host's engine, or one for ``url`` read as ``SqlStorage`` reads it
     (``postgresql://`` and ``mysql://`` get meetlink's drivers)."""
     if isinstance(url, Engine):
         return url
@@ -129,7 +129,7 @@ def migrate_to(url: str | Engine, revision: str = "head") -> str:
 
 def ignore_meetlink_version(name: str | None, type_: str, parent_names: Any) -> bool:
     """For a host's Alembic ``include_name`` when the host includes
-    :data:`~meetlink.adapters.sqlalchemy.metadata` in its ``target_metadata`` and meetlink's
+    ``metadata`` in its ``target_metadata`` and meetlink's
     tables were made by ``meetlink migrate``: autogenerate then ignores meetlink's own version
     table (``meetlink_alembic_version``), which no metadata describes, instead of proposing to
     drop it.

@@ -56,7 +56,8 @@ def dump_time(value: datetime) -> str:
 
 
 def load_time(value: str) -> datetime:
-    """The datetime written by :func:`dump_time`."""
+    """The datetime written by
+    [`dump_time`][meetlink.adapters.sqlalchemy.repositories.dump_time]."""
     return datetime.fromisoformat(value)
 
 
@@ -83,7 +84,8 @@ def dump_exceptions(
 def load_exceptions(
     exdates: str | None, moved: str | None
 ) -> tuple[tuple[datetime, ...], tuple[MovedOccurrence, ...]]:
-    """The skipped and moved occurrences written by :func:`dump_exceptions`."""
+    """The skipped and moved occurrences written by
+    [`dump_exceptions`][meetlink.adapters.sqlalchemy.repositories.dump_exceptions]."""
     skipped = tuple(load_time(d) for d in json.loads(exdates)) if exdates else ()
     shifted: tuple[MovedOccurrence, ...] = ()
     if moved:

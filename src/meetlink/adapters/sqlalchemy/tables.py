@@ -1,11 +1,13 @@
 """The ``meetlink_*`` tables as SQLAlchemy Core ``metadata``.
 
-Hosts that run their own Alembic can include :data:`metadata` in their ``target_metadata``;
-otherwise :func:`meetlink.adapters.sqlalchemy.upgrade` applies the shipped migrations (which
-produce exactly this metadata). Everything here is portable across SQLite, PostgreSQL and
-MariaDB/MySQL:
+Hosts that run their own Alembic can include
+[`metadata`][meetlink.adapters.sqlalchemy.tables.metadata] in their ``target_metadata``; otherwise
+[`meetlink.adapters.sqlalchemy.upgrade`][meetlink.adapters.sqlalchemy.migrate.upgrade] applies the
+shipped migrations (which produce exactly this metadata). Everything here is portable across SQLite,
+PostgreSQL and MariaDB/MySQL:
 
-- datetimes are stored as UTC and always read back aware (:class:`UtcDateTime`);
+- datetimes are stored as UTC and always read back aware
+  ([`UtcDateTime`][meetlink.adapters.sqlalchemy.tables.UtcDateTime]);
 - JSON is stored as text and (de)serialised by the repositories (explicit mapping); JSON
   columns that grow with the participants are MEDIUMTEXT on MariaDB/MySQL (TEXT stops at
   64 KB there; 2,000 participants need more);

@@ -1,4 +1,5 @@
-"""SQL storage: :class:`SqlStorage` hands out :class:`SqlUnitOfWork` transactions.
+"""SQL storage: [`SqlStorage`][meetlink.adapters.sqlalchemy.unit_of_work.SqlStorage] hands out
+[`SqlUnitOfWork`][meetlink.adapters.sqlalchemy.unit_of_work.SqlUnitOfWork] transactions.
 
 Backends:
 
@@ -124,11 +125,13 @@ def _is_memory_sqlite(engine: Engine) -> bool:
 class SqlStorage:
     """Storage on SQLAlchemy: SQLite, PostgreSQL or MariaDB/MySQL.
 
-    ``url`` is a SQLAlchemy URL or an :class:`~sqlalchemy.engine.Engine` (a host engine is used
-    as given; :meth:`close` then leaves it open). ``encryption_keys`` (newest first) is required:
-    tokens are encrypted at rest, see :mod:`meetlink.adapters.sqlalchemy.crypto`.
-    ``create_schema`` creates missing tables from ``metadata`` (tests, demos; production runs
-    :func:`~meetlink.adapters.sqlalchemy.upgrade`). ``engine_options`` go to ``create_engine``.
+    ``url`` is a SQLAlchemy URL or an ``Engine`` (a host engine is used
+    as given; [`close`][meetlink.adapters.sqlalchemy.unit_of_work.SqlStorage.close] then leaves it
+    open). ``encryption_keys`` (newest first) is required: tokens are encrypted at rest, see
+    ``meetlink.adapters.sqlalchemy.crypto``. ``create_schema`` creates missing tables from
+    ``metadata`` (tests, demos; production runs
+    [`upgrade`][meetlink.adapters.sqlalchemy.migrate.upgrade]). ``engine_options`` go to
+    ``create_engine``.
     """
 
     def __init__(

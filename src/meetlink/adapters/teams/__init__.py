@@ -1,6 +1,6 @@
-"""Microsoft Teams: the :class:`TeamsProvider` adapter (Entra ID v2.0 + Microsoft Graph
-onlineMeetings) and its sans-I/O core. The Teams emulator lives in
-:mod:`meetlink.emulators.teams` (its old names here still resolve, with a
+"""Microsoft Teams: the [`TeamsProvider`][meetlink.adapters.teams.provider.TeamsProvider] adapter
+(Entra ID v2.0 + Microsoft Graph onlineMeetings) and its sans-I/O core. The Teams emulator lives in
+[`meetlink.emulators.teams`][meetlink.emulators.teams] (its old names here still resolve, with a
 DeprecationWarning).
 
 Importing this package imports httpx; ``import meetlink`` never does (composition roots import

@@ -1,5 +1,5 @@
 """Microsoft Graph and Entra ID answers that are failures, translated into
-:mod:`meetlink.errors` (pure, no I/O).
+[`meetlink.errors`][meetlink.errors] (pure, no I/O).
 
 The table (FACTS.md §1.6, §1.7, §2.8, §2.9, §4)::
 

@@ -1,8 +1,9 @@
 """The Microsoft identity platform v2.0 without I/O: the authorize URL, token requests (with
 a client secret or a certificate-signed assertion) and token answers (FACTS.md §1).
 
-:class:`GraphRequest` and :class:`Tokens` live here and are re-exported by :mod:`.sansio`,
-which adds the Graph side.
+[`GraphRequest`][meetlink.adapters.http.HttpRequest] and
+[`Tokens`][meetlink.adapters.shell.IssuedTokens] live here and are re-exported by
+[`sansio`][meetlink.adapters.teams.sansio], which adds the Graph side.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ __all__ = [
 SCOPES = "openid profile offline_access User.Read OnlineMeetings.ReadWrite"
 #: One HTTP request to Entra ID or Graph (headers and body stay out of the repr).
 GraphRequest = HttpRequest
-#: A token endpoint answer: the :class:`TokenSet` plus the tenant from the id_token.
+#: A token endpoint answer: the ``TokenSet`` plus the tenant from the id_token.
 Tokens = IssuedTokens
 
 
@@ -268,6 +269,8 @@ class EntraOAuth:
     def link_error(
         self, *, error: str, description: str | None = None, subcode: str | None = None
     ) -> LinkError:
-        """Entra's callback error (:func:`.consent.link_error`): AADSTS65004 -> LinkDenied;
-        "Need admin approval" -> AdminApprovalRequired carrying the admin consent URL."""
+        """Entra's callback error
+        ([`consent.link_error`][meetlink.adapters.teams.consent.link_error]): AADSTS65004 ->
+        LinkDenied; "Need admin approval" -> AdminApprovalRequired carrying the admin consent
+        URL."""
         return consent.link_error(error, description, subcode, admin_url=self.admin_consent_url())

@@ -1,9 +1,10 @@
-"""``TeamsProvider``: the :class:`~meetlink.ports.provider.VideoProvider` for Microsoft Teams
-(delegated Microsoft Graph onlineMeetings) over httpx.
+"""``TeamsProvider``: the [`VideoProvider`][meetlink.ports.provider.VideoProvider] for Microsoft
+Teams (delegated Microsoft Graph onlineMeetings) over httpx.
 
-Microsoft's sans-I/O core (:mod:`.sansio`, :class:`.identity.EntraOAuth`) plugged into the
-provider shell (:mod:`meetlink.adapters.shell`: client, ``_call``, code exchange, refresh,
-capabilities), like ``ZoomProvider``. What is Microsoft's own: the tenant an access token
+Microsoft's sans-I/O core ([`sansio`][meetlink.adapters.teams.sansio],
+[`identity.EntraOAuth`][meetlink.adapters.teams.identity.EntraOAuth]) plugged into the provider
+shell ([`meetlink.adapters.shell`][meetlink.adapters.shell]: client, ``_call``, code exchange,
+refresh, capabilities), like ``ZoomProvider``. What is Microsoft's own: the tenant an access token
 belongs to (remembered from the id_token), createOrGet, admin consent.
 """
 
@@ -70,18 +71,19 @@ TEAMS_CAPABILITIES = Capabilities(
 
 class TeamsProvider(ProviderShell):
     """Microsoft Teams (work or school accounts) as a
-    :class:`~meetlink.ports.provider.VideoProvider`.
+    [`VideoProvider`][meetlink.ports.provider.VideoProvider].
 
     ``tenant`` is the authority segment: ``"organizations"`` (any work/school tenant; the
     default; personal accounts cannot own onlineMeetings) or one tenant's GUID or domain;
     with ``"common"`` a personal account can sign in, and linking it raises
-    :class:`~meetlink.errors.UnsupportedAccount`. The app authenticates with
+    [`UnsupportedAccount`][meetlink.errors.UnsupportedAccount]. The app authenticates with
     ``client_secret`` or with ``client_certificate`` (a certificate registered on the app
     and its key: each token request then carries a signed client assertion).
     ``authority_base_url`` stands for ``https://login.microsoftonline.com`` and
     ``graph_base_url`` for ``https://graph.microsoft.com``. ``account_tenant_id`` is the last
-    resort for :meth:`account` when neither the id_token nor the access token told the tenant.
-    Pass ``client`` (not closed by :meth:`close`) or ``transport`` (e.g.
+    resort for [`account`][meetlink.adapters.teams.provider.TeamsProvider.account] when neither the
+    id_token nor the access token told the tenant. Pass ``client`` (not closed by
+    [`close`][meetlink.adapters.shell.ProviderShell.close]) or ``transport`` (e.g.
     ``TeamsEmulator.transport()``). ``rate_budget``: the limits meetlink spends from (default:
     Graph's 2,000 meetings per user and month).
     """
@@ -216,7 +218,8 @@ class TeamsProvider(ProviderShell):
         return self._call(built, _meeting("update meeting"))
 
     def _issued(self, tokens: IssuedTokens) -> TokenSet:
-        """Remember the tenant the id_token named for this access token (:meth:`account`)."""
+        """Remember the tenant the id_token named for this access token
+        ([`account`][meetlink.adapters.teams.provider.TeamsProvider.account])."""
         if tokens.tenant_id:
             self._tenants.put(tokens.token_set.access_token, tokens.tenant_id)
         return tokens.token_set

@@ -1,11 +1,12 @@
 """The Microsoft identity platform v2.0 and Graph onlineMeetings protocol without I/O (the
-identity half lives in :mod:`.identity` and is re-exported here).
+identity half lives in [`identity`][meetlink.adapters.teams.identity] and is re-exported here).
 
-Every function here is pure: a :class:`GraphRequest` goes out through any transport (the sync
-httpx one in :mod:`.provider`), and the answer's status, headers and body come back to a
-``parse_*`` function that returns meetlink types or raises the mapped :mod:`meetlink.errors`
-error (table in :mod:`.failures`). Graph's vocabulary (externalId, joinWebUrl, tid/oid) stays
-in this package.
+Every function here is pure: a [`GraphRequest`][meetlink.adapters.http.HttpRequest] goes out through
+any transport (the sync httpx one in [`provider`][meetlink.adapters.teams.provider]), and the
+answer's status, headers and body come back to a ``parse_*`` function that returns meetlink types or
+raises the mapped [`meetlink.errors`][meetlink.errors] error (table in
+[`failures`][meetlink.adapters.teams.failures]). Graph's vocabulary (externalId, joinWebUrl,
+tid/oid) stays in this package.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def parse_time(value: object) -> datetime | None:
 
 
 def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
-    """A :class:`Meeting` from an onlineMeeting; ValueError without id or join URL."""
+    """A [`Meeting`][meetlink.ports.provider.Meeting] from an onlineMeeting; ValueError without id
+    or join URL."""
     mid = data.get("id")
     join_url = data.get("joinWebUrl") or data.get("joinUrl")  # joinUrl: OpenType extra
     if not isinstance(mid, str) or not mid:

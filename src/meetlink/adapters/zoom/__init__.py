@@ -1,5 +1,6 @@
-"""Zoom: the :class:`ZoomProvider` adapter and its sans-I/O core. The Zoom emulator lives in
-:mod:`meetlink.emulators.zoom` (its old names here still resolve, with a DeprecationWarning).
+"""Zoom: the [`ZoomProvider`][meetlink.adapters.zoom.provider.ZoomProvider] adapter and its sans-I/O
+core. The Zoom emulator lives in [`meetlink.emulators.zoom`][meetlink.emulators.zoom] (its old names
+here still resolve, with a DeprecationWarning).
 
 Importing this package imports httpx; ``import meetlink`` never does (composition roots import
 ``meetlink.adapters.zoom`` explicitly).

@@ -47,8 +47,8 @@ def zoom_rate_budget(
     headroom: float = 0.8,
 ) -> RateBudget:
     """Zoom's limits for a plan (``per_second``: requests per second by label, default
-    :data:`ZOOM_PRO_PER_SECOND`; ``{}`` or an absent label: no per-second limit) and the
-    per-user daily create/update cap (None: none)."""
+    [`ZOOM_PRO_PER_SECOND`][meetlink.adapters.zoom.budget.ZOOM_PRO_PER_SECOND]; ``{}`` or an absent
+    label: no per-second limit) and the per-user daily create/update cap (None: none)."""
     if not 0 < headroom <= 1:
         raise ValueError("headroom must be in (0, 1]")
     rates = ZOOM_PRO_PER_SECOND if per_second is None else per_second

@@ -1,4 +1,5 @@
-"""Zoom HTTP answers that are failures, translated into :mod:`meetlink.errors` (pure, no I/O).
+"""Zoom HTTP answers that are failures, translated into [`meetlink.errors`][meetlink.errors] (pure,
+no I/O).
 
 The table (FACTS.md §1.4, §4.1, §5.3, §5.4)::
 

@@ -1,7 +1,8 @@
 """Zoom's OAuth without I/O: the consent URL, token and revoke requests, and their answers
 (FACTS.md §1).
 
-:class:`ZoomRequest` lives here and is re-exported by :mod:`.sansio`, which adds the REST side.
+[`ZoomRequest`][meetlink.adapters.http.HttpRequest] lives here and is re-exported by
+[`sansio`][meetlink.adapters.zoom.sansio], which adds the REST side.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def revoke_request(
 
 
 def parse_tokens(status: int, headers: Mapping[str, str], body: bytes, now: datetime) -> TokenSet:
-    """A token endpoint answer as a :class:`TokenSet` (expiry from ``expires_in``)."""
+    """A token endpoint answer as a [`TokenSet`][meetlink.domain.links.TokenSet] (expiry from
+    ``expires_in``)."""
     if status != 200:
         raise token_failure(status, headers, body, now=now, what="token request")
     return token_answer(body, now, provider="Zoom")[0]

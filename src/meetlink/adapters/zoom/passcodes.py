@@ -13,7 +13,8 @@ in the user's settings: ``GET /v2/users/me/settings`` ->
     consecutive_characters_length     n in 4..8: no run of n sequential characters
                                       ("abcd", "4321"); 0: no such rule
 
-:func:`passcode_for` makes a random passcode that meets every rule it is given.
+[`passcode_for`][meetlink.adapters.zoom.passcodes.passcode_for] makes a random passcode that meets
+every rule it is given.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""``ZoomProvider``: the :class:`~meetlink.ports.provider.VideoProvider` for Zoom over httpx.
+"""``ZoomProvider``: the [`VideoProvider`][meetlink.ports.provider.VideoProvider] for Zoom over
+httpx.
 
-Zoom's sans-I/O core (:mod:`.sansio`, :class:`.oauth.ZoomOAuth`) plugged into the provider
-shell (:mod:`meetlink.adapters.shell`: client, ``_call``, code exchange, refresh,
-capabilities): each method here builds a request in the core, sends it through the shell and
-hands the answer to a ``sansio.parse_*`` function. What is Zoom's own: the passcode policy
-per access token, occurrence changes of a series, the revoke endpoint, webhooks.
+Zoom's sans-I/O core ([`sansio`][meetlink.adapters.zoom.sansio],
+[`oauth.ZoomOAuth`][meetlink.adapters.zoom.oauth.ZoomOAuth]) plugged into the provider shell
+([`meetlink.adapters.shell`][meetlink.adapters.shell]: client, ``_call``, code exchange, refresh,
+capabilities): each method here builds a request in the core, sends it through the shell and hands
+the answer to a ``sansio.parse_*`` function. What is Zoom's own: the passcode policy per access
+token, occurrence changes of a series, the revoke endpoint, webhooks.
 """
 
 from __future__ import annotations
@@ -64,13 +66,13 @@ ZOOM_CAPABILITIES = Capabilities(
 
 
 class ZoomProvider(ProviderShell):
-    """Zoom (user-level OAuth app) as a :class:`~meetlink.ports.provider.VideoProvider`.
+    """Zoom (user-level OAuth app) as a [`VideoProvider`][meetlink.ports.provider.VideoProvider].
 
     ``webhook_secrets``: the app's secret token, or several during a rotation. Pass ``client``
-    (an ``httpx.Client``, not closed by :meth:`close`) or ``transport`` (e.g.
-    ``ZoomEmulator.transport()``); otherwise a client with ``timeout`` seconds is made.
-    ``rate_budget``: the limits meetlink spends from when it claims this provider's jobs
-    (:mod:`.budget`); by default Zoom's 100 creates and updates per user per day when talking
+    (an ``httpx.Client``, not closed by [`close`][meetlink.adapters.shell.ProviderShell.close]) or
+    ``transport`` (e.g. ``ZoomEmulator.transport()``); otherwise a client with ``timeout`` seconds
+    is made. ``rate_budget``: the limits meetlink spends from when it claims this provider's jobs
+    (``budget``); by default Zoom's 100 creates and updates per user per day when talking
     to Zoom itself, none when pointed elsewhere (an emulator declares its own).
     """
 
@@ -139,7 +141,7 @@ class ZoomProvider(ProviderShell):
         """Create a meeting carrying ``request.marker`` in its agenda (type 2, or 8/3 for a
         series; skipped and moved occurrences are then changed one by one), with a passcode
         that meets the account's passcode policy (read from the user's settings, then kept
-        for :data:`POLICY_TTL` per access token; when the token may not read settings, a
+        for ``POLICY_TTL`` per access token; when the token may not read settings, a
         strong default is sent)."""
         cached = self._fresh_policy(access_token)
         policy = self._passcode_policy(access_token) if cached is None else cached[0]
@@ -235,7 +237,7 @@ class ZoomProvider(ProviderShell):
 
     def _passcode_policy(self, access_token: str) -> sansio.PasscodePolicy | None:
         """The account's passcode policy, read from its settings (and kept for
-        :data:`POLICY_TTL` for this access token)."""
+        ``POLICY_TTL`` for this access token)."""
         policy: sansio.PasscodePolicy | None
         try:
             policy = self._call(sansio.settings_request(self._api, access_token),

@@ -2,13 +2,14 @@
 
 A recurring event becomes ONE Zoom meeting (never one per occurrence, PEERS.md):
 
-- type 8 (recurring, fixed time) when :data:`ZOOM_RECURRENCE` says Zoom can express the rule:
-  DAILY (interval <= 90), WEEKLY (<= 12 weeks, any weekdays), MONTHLY (<= 3 months, one day
-  1-28 or one weekday of week 1-4 or the last week), ending after COUNT <= 60 occurrences or
-  at UNTIL (again at most 60). Spec-2023b caps ``end_times`` at 60 (Spec-2023a said 365: the
-  stricter wins). Days 29-31 are left out because Zoom does not say what it does in shorter
-  months (RFC 5545 skips them). ``weekly_days`` counts Sunday as 1, so Zoom's weeks are
-  taken to start on Sunday (UNCONFIRMED; it matters only for INTERVAL > 1 with several days).
+- type 8 (recurring, fixed time) when
+  [`ZOOM_RECURRENCE`][meetlink.adapters.zoom.recurrence.ZOOM_RECURRENCE] says Zoom can express the
+  rule: DAILY (interval <= 90), WEEKLY (<= 12 weeks, any weekdays), MONTHLY (<= 3 months, one day
+  1-28 or one weekday of week 1-4 or the last week), ending after COUNT <= 60 occurrences or at
+  UNTIL (again at most 60). Spec-2023b caps ``end_times`` at 60 (Spec-2023a said 365: the stricter
+  wins). Days 29-31 are left out because Zoom does not say what it does in shorter months (RFC 5545
+  skips them). ``weekly_days`` counts Sunday as 1, so Zoom's weeks are taken to start on Sunday
+  (UNCONFIRMED; it matters only for INTERVAL > 1 with several days).
 - type 3 (recurring, no fixed time) for everything else (open-ended rules: Zoom's
   ``end_times`` defaults to 1; YEARLY; BYSETPOS...). The join URL works for every
   occurrence; Zoom just shows no dates. meetlink returns ``Notice.RECURRENCE_NOT_EXPRESSIBLE``.

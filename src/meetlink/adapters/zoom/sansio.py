@@ -1,11 +1,12 @@
 """The Zoom protocol without I/O: build requests, read responses (after gidgethub's sansio).
 
-Every function here is pure: a :class:`ZoomRequest` goes out through any transport (the sync
-httpx one in :mod:`.provider`; an async one can follow), and the answer's status, headers and
-body come back to a ``parse_*`` function that returns meetlink types or raises the mapped
-:mod:`meetlink.errors` error. Zoom's vocabulary (pmi, uuid, agenda markers) stays here.
-The OAuth half (consent URL, token and revoke requests) is :mod:`.oauth`, re-exported here;
-this module adds the REST side (user, settings, meetings and their occurrences).
+Every function here is pure: a [`ZoomRequest`][meetlink.adapters.http.HttpRequest] goes out through
+any transport (the sync httpx one in [`provider`][meetlink.adapters.zoom.provider]; an async one can
+follow), and the answer's status, headers and body come back to a ``parse_*`` function that returns
+meetlink types or raises the mapped [`meetlink.errors`][meetlink.errors] error. Zoom's vocabulary
+(pmi, uuid, agenda markers) stays here. The OAuth half (consent URL, token and revoke requests) is
+[`oauth`][meetlink.adapters.zoom.oauth], re-exported here; this module adds the REST side (user,
+settings, meetings and their occurrences).
 """
 
 from __future__ import annotations
@@ -222,7 +223,8 @@ def list_meetings_request(api_base: str, token: str, page_token: str | None = No
 def parse_account(
     status: int, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> ProviderAccount:
-    """GET /v2/users/me as a :class:`ProviderAccount` (type 1 -> "basic", else "licensed")."""
+    """GET /v2/users/me as a [`ProviderAccount`][meetlink.ports.provider.ProviderAccount] (type 1 ->
+    "basic", else "licensed")."""
     data = answer_json(
         status, headers, body, now, failure=api_failure, what="get user", provider="Zoom"
     )
@@ -256,7 +258,8 @@ def _start(value: object) -> datetime | None:
 
 
 def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
-    """A :class:`Meeting` from Zoom's meeting JSON; ValueError when id or join_url is absent."""
+    """A [`Meeting`][meetlink.ports.provider.Meeting] from Zoom's meeting JSON; ValueError when id
+    or join_url is absent."""
     mid, join_url = data.get("id"), data.get("join_url")
     if isinstance(mid, bool) or not isinstance(mid, int | str) or not str(mid).isdigit():
         raise ValueError("meeting has no numeric id")
@@ -280,8 +283,8 @@ def meeting_from_json(data: Mapping[str, Any]) -> Meeting:
 def parse_created_json(
     status: int, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> tuple[Meeting, dict[str, Any]]:
-    """The 201 answer to a create, as a :class:`Meeting` and the JSON it came from (a type
-    8 meeting lists its ``occurrences`` there). Unreadable success ->
+    """The 201 answer to a create, as a [`Meeting`][meetlink.ports.provider.Meeting] and the JSON it
+    came from (a type 8 meeting lists its ``occurrences`` there). Unreadable success ->
     ProviderUnavailable(maybe_applied)."""
     if status not in (200, 201):
         raise api_failure(status, headers, body, now=now, what="create meeting")
@@ -305,7 +308,8 @@ def parse_created(status: int, headers: Mapping[str, str], body: bytes, now: dat
 def parse_meeting_json(
     status: int, headers: Mapping[str, str], body: bytes, now: datetime
 ) -> tuple[Meeting, dict[str, Any]]:
-    """GET /v2/meetings/{id} as a :class:`Meeting` and its JSON. 404 / 3001 -> MeetingGone."""
+    """GET /v2/meetings/{id} as a [`Meeting`][meetlink.ports.provider.Meeting] and its JSON. 404 /
+    3001 -> MeetingGone."""
     if status != 200:
         raise api_failure(status, headers, body, now=now, what="get meeting", meeting=True)
     data = decode_json(body, status=status, what="get meeting")

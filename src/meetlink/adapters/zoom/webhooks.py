@@ -3,9 +3,11 @@
 Zoom signs ``"v0:" + x-zm-request-timestamp + ":" + raw body`` with HMAC-SHA256 under the
 app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Verification here:
 
-- body larger than :data:`MAX_BODY` -> ``WebhookRejected(413)``;
+- body larger than [`MAX_BODY`][meetlink.adapters.zoom.webhooks.MAX_BODY] ->
+  ``WebhookRejected(413)``;
 - signature or timestamp header missing -> 401; timestamp not a number -> 400;
-- timestamp more than :data:`TOLERANCE_SECONDS` away from ``now`` -> 401 (replay window);
+- timestamp more than [`TOLERANCE_SECONDS`][meetlink.adapters.zoom.webhooks.TOLERANCE_SECONDS] away
+  from ``now`` -> 401 (replay window);
 - no configured secret matches (several are accepted, for rotation) -> 401;
 - signed but not a JSON object with a string ``event`` (or nested too deep to read) -> 400.
 

@@ -1,14 +1,18 @@
 """The scaffold every provider emulator stands on (after moto's ``core``).
 
-- :mod:`.wire`: :class:`Incoming` and :class:`Reply`, what handlers read and answer;
-- :mod:`.state`: :class:`BaseState` (clock, random source, app, request log, faults,
-  latency, reset) and :class:`Fault`;
-- :mod:`.routes`: the route table (:func:`route`, :class:`Routes`);
-- :mod:`.oauth`: the authorization-server pieces every provider shares (PKCE, Basic client
-  credentials, consent page and forms, the redirect back; :class:`ConsentError`);
-- :mod:`.loopback`: the in-process httpx transport and the loopback HTTP server;
-- :mod:`.control`: the ``/_emulator/*`` control endpoints;
-- :mod:`.base`: :class:`BaseEmulator`, the controls every emulator offers.
+- ``wire``: [`Incoming`][meetlink.emulators.core.wire.Incoming] and
+  [`Reply`][meetlink.emulators.core.wire.Reply], what handlers read and answer;
+- ``state``: [`BaseState`][meetlink.emulators.core.state.BaseState] (clock, random source, app,
+  request log, faults, latency, reset) and [`Fault`][meetlink.emulators.core.state.Fault];
+- ``routes``: the route table ([`route`][meetlink.emulators.core.routes.route],
+  [`Routes`][meetlink.emulators.core.routes.Routes]);
+- ``oauth``: the authorization-server pieces every provider shares (PKCE, Basic client
+  credentials, consent page and forms, the redirect back;
+  [`ConsentError`][meetlink.emulators.core.oauth.ConsentError]);
+- ``loopback``: the in-process httpx transport and the loopback HTTP server;
+- ``control``: the ``/_emulator/*`` control endpoints;
+- ``base``: [`BaseEmulator`][meetlink.emulators.core.base.BaseEmulator], the controls every emulator
+  offers.
 """
 
 from __future__ import annotations

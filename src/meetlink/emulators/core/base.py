@@ -3,10 +3,11 @@
 refresh-token idle lifetime, ``fail_next`` / ``clear_faults`` / ``pending_faults``,
 ``reset``, an in-process transport and a loopback HTTP server with the control endpoints.
 
-A provider's emulator subclasses :class:`BaseEmulator` and gives:
+A provider's emulator subclasses [`BaseEmulator`][meetlink.emulators.core.base.BaseEmulator] and
+gives:
 
-- ``provider_name`` (``"zoom"``), ``routes`` (its :class:`~.routes.Routes` table) and
-  ``default_retry_after`` (the ``Retry-After`` its injected failures carry by default);
+- ``provider_name`` (``"zoom"``), ``routes`` (its [`Routes`][meetlink.emulators.core.routes.Routes]
+  table) and ``default_retry_after`` (the ``Retry-After`` its injected failures carry by default);
 - ``_fault_reply(fault, request)``: how the provider answers an injected failure;
 - optionally ``_prepare(request)``: headers every answer carries and what the handlers see
   (Graph's request ids), and ``_control_extra()``: what ``GET /_emulator`` shows beyond
@@ -228,7 +229,7 @@ class BaseEmulator(Generic[StateT, UserT]):
         """This emulator over real HTTP on 127.0.0.1 (``port`` 0: a free one); yields an
         object with ``base_url``, which serves every host of the provider by path.
         ``control``: also serve the ``/_emulator/*`` endpoints
-        (:mod:`meetlink.emulators.core.control`), which POST the webhooks the provider
+        (``meetlink.emulators.core.control``), which POST the webhooks the provider
         sends to ``webhook_url`` (Zoom's; Microsoft sends none)."""
         dispatch = self._dispatch()
         if control:

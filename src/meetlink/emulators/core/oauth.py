@@ -36,7 +36,8 @@ class ConsentError(Exception):
 class ConsentBlocked(ConsentError, AdminApprovalRequired):
     """An administrator must approve the app first (Zoom Pre-Approval, Microsoft's "Need
     admin approval"): the provider keeps the user on its own page. It is also meetlink's
-    :class:`~meetlink.errors.AdminApprovalRequired`, so a host test can expect either."""
+    [`AdminApprovalRequired`][meetlink.errors.AdminApprovalRequired], so a host test can expect
+    either."""
 
 
 class SignedInUser(Protocol):

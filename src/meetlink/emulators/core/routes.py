@@ -1,7 +1,7 @@
-"""A route table instead of an if-chain (after moto's ``urls.py``): each :class:`Route` names
-the methods and the path pattern it serves and the handler that answers; the table serves
-the first route whose pattern matches the whole path and whose methods include the
-request's, else its ``not_found`` answer.
+"""A route table instead of an if-chain (after moto's ``urls.py``): each
+[`Route`][meetlink.emulators.core.routes.Route] names the methods and the path pattern it serves and
+the handler that answers; the table serves the first route whose pattern matches the whole path and
+whose methods include the request's, else its ``not_found`` answer.
 
 A handler is called with the state (lock held), the request and the pattern's groups in
 order, percent-decoded: ``handler(state, request, *groups) -> Reply``.
@@ -41,8 +41,8 @@ class Route:
 
 
 def route(methods: str, pattern: str, handler: Handler) -> Route:
-    """A :class:`Route`: ``methods`` separated by spaces (``"GET POST"``), ``pattern`` a
-    regular expression for the whole path."""
+    """A [`Route`][meetlink.emulators.core.routes.Route]: ``methods`` separated by spaces (``"GET
+    POST"``), ``pattern`` a regular expression for the whole path."""
     return Route(frozenset(methods.upper().split()), re.compile(pattern), handler)
 
 

@@ -1,11 +1,12 @@
 """What every emulator's state holds, whatever the provider (after moto's ``BaseBackend``):
 its clock and random source, the registered app, the request log, the pending faults, the
 latency, the idle lifetime of refresh tokens and the count of 429 answers; plus
-:meth:`BaseState.reset`, which forgets everything that happened (users, grants, tokens,
-meetings, faults, the log) and keeps the app and its settings.
+[`BaseState.reset`][meetlink.emulators.core.state.BaseState.reset], which forgets everything that
+happened (users, grants, tokens, meetings, faults, the log) and keeps the app and its settings.
 
-A provider's state subclasses :class:`BaseState` and declares what it adds with
-:func:`data` (forgotten by ``reset``) or a plain ``attrs`` field (kept: configuration).
+A provider's state subclasses [`BaseState`][meetlink.emulators.core.state.BaseState] and declares
+what it adds with [`data`][meetlink.emulators.core.state.data] (forgotten by ``reset``) or a plain
+``attrs`` field (kept: configuration).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ UserT = TypeVar("UserT")
 
 
 def data(factory: Callable[[], Any]) -> Any:
-    """A state field that :meth:`BaseState.reset` sets back to ``factory()``."""
+    """A state field that [`BaseState.reset`][meetlink.emulators.core.state.BaseState.reset] sets
+    back to ``factory()``."""
     return attrs.field(factory=factory, metadata={_RESET: factory})
 
 

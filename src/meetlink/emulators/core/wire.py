@@ -1,8 +1,9 @@
 """What passes between a client and an emulator: the request as a handler reads it
-(:class:`Incoming`) and its answer (:class:`Reply`), both plain values.
+([`Incoming`][meetlink.emulators.core.wire.Incoming]) and its answer
+([`Reply`][meetlink.emulators.core.wire.Reply]), both plain values.
 
 One ``dispatch(method, target, headers, body) -> Reply`` function per emulator serves both the
-in-process transport and the loopback HTTP server (:mod:`.loopback`). A reply marked ``drop``
+in-process transport and the loopback HTTP server (``loopback``). A reply marked ``drop``
 was applied, then its connection is lost (a lost answer).
 """
 
@@ -22,7 +23,7 @@ __all__ = ["Dispatch", "Incoming", "Reply", "split_target"]
 class Reply:
     """An emulator's answer. ``drop``: the request was applied, then the connection closes
     without an answer. A provider whose JSON carries another ``Content-Type`` spelling sets
-    :attr:`json_type` on a subclass."""
+    ``json_type`` on a subclass."""
 
     json_type: ClassVar[str] = "application/json; charset=utf-8"
 

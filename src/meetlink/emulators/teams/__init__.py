@@ -1,11 +1,13 @@
-"""The Microsoft Teams emulator (:class:`TeamsEmulator`): Entra ID (v2.0 auth code + PKCE,
-admin consent, certificate client assertions) and the Graph endpoints meetlink uses, on the
-shared scaffold (:mod:`meetlink.emulators.core`).
+"""The Microsoft Teams emulator
+([`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator]): Entra ID (v2.0 auth code +
+PKCE, admin consent, certificate client assertions) and the Graph endpoints meetlink uses, on the
+shared scaffold ([`meetlink.emulators.core`][meetlink.emulators.core]).
 
-- :mod:`.state`: tenants, users, codes, tokens, meetings (the models);
-- :mod:`.identity`, :mod:`.admin`, :mod:`.clients`, :mod:`.graph`: the handlers;
-- :mod:`.urls`: the route table, the answer to an injected failure, Graph's request ids;
-- :mod:`.emulator`: :class:`TeamsEmulator`, what a test drives.
+- ``state``: tenants, users, codes, tokens, meetings (the models);
+- ``identity``, ``admin``, ``clients``, ``graph``: the handlers;
+- ``urls``: the route table, the answer to an injected failure, Graph's request ids;
+- ``emulator``: [`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator], what a test
+  drives.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """``TeamsEmulator``: a fake of Entra ID (v2.0 auth code + PKCE) and the Graph endpoints
 meetlink uses (``/v1.0/me``, ``/v1.0/me/onlineMeetings``), after FACTS.md §8.
 
-It runs in-process (:meth:`TeamsEmulator.transport`) or over loopback HTTP
-(:meth:`TeamsEmulator.serve`). All state is on the instance behind one lock; with a ``seed``
-every id, code and token repeats. Times follow the injected clock (code TTL, token expiry,
-refresh inactivity, revocation delay, meeting creation times). Besides the user flow it
-serves admin consent (``/{tenant}/v2.0/adminconsent``), certificate client assertions
-(:meth:`TeamsEmulator.register_certificate`), and Graph's refusal of personal accounts.
+It runs in-process
+([`TeamsEmulator.transport`][meetlink.emulators.core.base.BaseEmulator.transport]) or over loopback
+HTTP ([`TeamsEmulator.serve`][meetlink.emulators.core.base.BaseEmulator.serve]). All state is on the
+instance behind one lock; with a ``seed`` every id, code and token repeats. Times follow the
+injected clock (code TTL, token expiry, refresh inactivity, revocation delay, meeting creation
+times). Besides the user flow it serves admin consent (``/{tenant}/v2.0/adminconsent``),
+certificate client assertions
+([`register_certificate`][meetlink.emulators.teams.TeamsEmulator.register_certificate]),
+and Graph's refusal of personal accounts.
 
 Wiring a provider to it::
 
@@ -94,7 +97,9 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
 
     @property
     def revocation_delay(self) -> timedelta:
-        """How long a revoked grant (:meth:`revoke_consent`, :meth:`fail_refresh`) keeps
+        """How long a revoked grant
+        ([`revoke_consent`][meetlink.emulators.teams.emulator.TeamsEmulator.revoke_consent],
+        [`fail_refresh`][meetlink.emulators.teams.emulator.TeamsEmulator.fail_refresh]) keeps
         refreshing before Entra notices (FACTS.md §4: it lags by minutes). Default 0."""
         return self._state.revocation_delay
 
@@ -155,11 +160,13 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
           "state"}``; ``decline="declined"``: the same without the sub-code (FACTS.md §1.3
           leaves open which form the plain user flow sends, so both are offered; both carry
           the decline code, which sets them apart from the way back below).
-        - User consent disabled in the tenant (:meth:`require_admin_consent`): Entra shows
-          "Need admin approval" (AADSTS90094) and does not redirect -> :class:`ConsentBlocked`.
+        - User consent disabled in the tenant
+          ([`require_admin_consent`][meetlink.emulators.teams.TeamsEmulator.require_admin_consent]):
+          Entra shows "Need admin approval" (AADSTS90094) and does not redirect ->
+          ``ConsentBlocked``.
           ``return_to_app=True`` models "Return to the application without granting consent":
           ``{"error": "access_denied", "error_subcode": "cancel", "state"}`` (UNCONFIRMED).
-        - A request Entra refuses on its own page -> :class:`ConsentError`.
+        - A request Entra refuses on its own page -> ``ConsentError``.
         """
         parts = urlsplit(authorize_url)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -193,7 +200,7 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         """``admin`` opens the admin consent URL and presses Accept (or Cancel) for the
         organisation: the query parameters Entra redirects back with (``admin_consent``,
         ``tenant``, ``scope``, ``state``; or ``error=access_denied`` with AADSTS65004).
-        Raises :class:`ConsentError` for what Entra refuses on its own page (a
+        Raises ``ConsentError`` for what Entra refuses on its own page (a
         non-administrator: AADSTS90094; ``/common``)."""
         parts = urlsplit(admin_consent_url)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -204,20 +211,23 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
 
     def revoke_consent(self, user: TeamsUser) -> None:
         """The user removes the app (myapplications.microsoft.com): once
-        :attr:`revocation_delay` has passed, refreshes fail with invalid_grant AADSTS65001
-        ``consent_required``; access tokens already issued stay valid at Graph until they
-        expire (FACTS.md §4). Consenting again heals it."""
+        [`revocation_delay`][meetlink.emulators.teams.emulator.TeamsEmulator.revocation_delay] has
+        passed, refreshes fail with invalid_grant AADSTS65001 ``consent_required``; access tokens
+        already issued stay valid at Graph until they expire (FACTS.md §4). Consenting again heals
+        it."""
         self.fail_refresh(user, 65001)
 
     def remove_app(self, user: TeamsUser) -> None:
         """The user removes the app (the Zoom emulator's ``remove_app``): Microsoft sends no
-        webhook, so this returns None; the link's next refresh fails (:meth:`revoke_consent`)."""
+        webhook, so this returns None; the link's next refresh fails
+        ([`revoke_consent`][meetlink.emulators.teams.emulator.TeamsEmulator.revoke_consent])."""
         self.revoke_consent(user)
 
     def fail_refresh(self, user: TeamsUser, aadsts: int) -> None:
-        """Every refresh of ``user`` fails with one of :data:`REFRESH_FAULTS` (65001 consent
+        """Every refresh of ``user`` fails with one of ``REFRESH_FAULTS`` (65001 consent
         revoked, 50173 tokens revoked, 50076 MFA, 53003 conditional access, 70043 sign-in
-        frequency, 700016 app removed from the tenant) from :attr:`revocation_delay` on,
+        frequency, 700016 app removed from the tenant) from
+        [`revocation_delay`][meetlink.emulators.teams.emulator.TeamsEmulator.revocation_delay] on,
         until they consent again."""
         if aadsts not in REFRESH_FAULTS:
             raise ValueError(f"no scripted refresh fault AADSTS{aadsts}")
@@ -266,8 +276,9 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         return {"tenant_id": self.tenant_id}
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> TeamsProvider:
-        """A :class:`TeamsProvider` registered as this emulator's app: in-process, or over
-        HTTP when ``base_url`` (from :meth:`serve`) is given."""
+        """A ``TeamsProvider`` registered as this emulator's app: in-process, or over
+        HTTP when ``base_url`` (from [`serve`][meetlink.emulators.core.base.BaseEmulator.serve]) is
+        given."""
         from meetlink.adapters.teams.provider import TeamsProvider
 
         common: dict[str, Any] = {

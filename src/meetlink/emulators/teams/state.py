@@ -1,8 +1,9 @@
 """The Teams emulator's state: tenants, users, codes, tokens, meetings and faults.
 
-Everything lives on one :class:`TeamsState` guarded by its one lock; handlers in
-:mod:`.identity` and :mod:`.graph` run with the lock held and return a
-:class:`Reply`. Ids come from one ``random.Random(seed)`` so seeded runs repeat exactly.
+Everything lives on one [`TeamsState`][meetlink.emulators.teams.state.TeamsState] guarded by its one
+lock; handlers in ``identity`` and ``graph`` run with the lock held and return a
+[`Reply`][meetlink.emulators.core.wire.Reply]. Ids come from one ``random.Random(seed)`` so seeded
+runs repeat exactly.
 """
 
 from __future__ import annotations

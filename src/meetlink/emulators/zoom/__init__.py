@@ -1,10 +1,11 @@
-"""The Zoom emulator (:class:`ZoomEmulator`): a faithful fake of Zoom's OAuth, REST and
-webhook behaviour on the shared scaffold (:mod:`meetlink.emulators.core`).
+"""The Zoom emulator ([`ZoomEmulator`][meetlink.emulators.zoom.emulator.ZoomEmulator]): a faithful
+fake of Zoom's OAuth, REST and webhook behaviour on the shared scaffold
+([`meetlink.emulators.core`][meetlink.emulators.core]).
 
-- :mod:`.state`: users, grants, tokens, meetings, limits (the models);
-- :mod:`.oauth`, :mod:`.api`, :mod:`.meetings`, :mod:`.settings`: the handlers;
-- :mod:`.urls`: the route table and the answer to an injected failure;
-- :mod:`.emulator`: :class:`ZoomEmulator`, what a test drives.
+- ``state``: users, grants, tokens, meetings, limits (the models);
+- ``oauth``, ``api``, ``meetings``, ``settings``: the handlers;
+- ``urls``: the route table and the answer to an injected failure;
+- ``emulator``: [`ZoomEmulator`][meetlink.emulators.zoom.emulator.ZoomEmulator], what a test drives.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The emulator's REST side: /v2/users/me and the meeting endpoints (FACTS.md §2-§5, §9).
 
-Handlers run with the state lock held and return a :class:`~.state.Reply` whose JSON
-has the shape of Zoom's OpenAPI schemas (Spec-2023b).
+Handlers run with the state lock held and return a [`Reply`][meetlink.emulators.zoom.state.Reply]
+whose JSON has the shape of Zoom's OpenAPI schemas (Spec-2023b).
 """
 
 from __future__ import annotations

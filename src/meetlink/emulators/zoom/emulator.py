@@ -1,12 +1,13 @@
 """``ZoomEmulator``: a faithful fake of Zoom's OAuth, REST and webhook behaviour.
 
 It implements the checklist of FACTS.md §9 (see docs in the methods below) and runs either
-in-process (:meth:`ZoomEmulator.transport`, an httpx transport) or as a real HTTP server on
-loopback (:meth:`ZoomEmulator.serve`). All state is on the instance behind one lock; with a
-``seed`` every id, code and token repeats from run to run. Times follow the injected clock
-(codes, token expiry, idle refresh tokens, the daily cap's UTC day and webhook timestamps).
-Beyond the checklist: the app's scopes (4711), the account passcode policy in the user
-settings (a breaking passcode is refused in XML) and meetings in progress (3002 on delete).
+in-process ([`ZoomEmulator.transport`][meetlink.emulators.core.base.BaseEmulator.transport], an
+httpx transport) or as a real HTTP server on loopback
+([`ZoomEmulator.serve`][meetlink.emulators.core.base.BaseEmulator.serve]). All state is on the
+instance behind one lock; with a ``seed`` every id, code and token repeats from run to run. Times
+follow the injected clock (codes, token expiry, idle refresh tokens, the daily cap's UTC day and
+webhook timestamps). Beyond the checklist: the app's scopes (4711), the account passcode policy in
+the user settings (a breaking passcode is refused in XML) and meetings in progress (3002 on delete).
 
 Wiring a provider to it::
 
@@ -51,13 +52,13 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
     ``latency`` seconds are slept per request (outside the lock). ``daily_meeting_cap`` is
     Zoom's per-user create+update limit per UTC day (100); ``per_second`` maps a rate-limit
     label ("Light", "Medium") to requests per second per account (default: generous, 1,000;
-    pass ``ZOOM_PRO_PER_SECOND`` and friends from :mod:`.budget` for Zoom's plans). The
-    providers it makes (:meth:`provider`) declare a rate budget that follows these limits:
-    the daily cap always, the per-second limits when ``per_second`` was given.
-    ``latency``, ``daily_meeting_cap``, ``refresh_token_idle`` and ``scopes`` are settable.
-    Without a ``clock`` the emulator follows the clock of the first provider made with one
-    (:meth:`provider`), else the system clock: Zoom's days, codes and tokens then pass as
-    meetlink's time does.
+    pass ``ZOOM_PRO_PER_SECOND`` and friends from ``budget`` for Zoom's plans). The
+    providers it makes ([`provider`][meetlink.emulators.zoom.emulator.ZoomEmulator.provider])
+    declare a rate budget that follows these limits: the daily cap always, the per-second limits
+    when ``per_second`` was given. ``latency``, ``daily_meeting_cap``, ``refresh_token_idle`` and
+    ``scopes`` are settable. Without a ``clock`` the emulator follows the clock of the first
+    provider made with one ([`provider`][meetlink.emulators.zoom.emulator.ZoomEmulator.provider]),
+    else the system clock: Zoom's days, codes and tokens then pass as meetlink's time does.
     """
 
     provider_name = "zoom"
@@ -147,8 +148,8 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
 
     def consent(self, authorize_url: str, user: ZoomUser, *, allow: bool = True) -> dict[str, str]:
         """``user`` signs in on Zoom's page and presses Allow (or Deny): the query parameters
-        Zoom redirects back with. Raises :class:`ConsentError` for a request Zoom refuses on
-        its own page, :class:`ConsentBlocked` while admin pre-approval is pending."""
+        Zoom redirects back with. Raises ``ConsentError`` for a request Zoom refuses on
+        its own page, ``ConsentBlocked`` while admin pre-approval is pending."""
         params = dict(parse_qsl(urlsplit(authorize_url).query, keep_blank_values=True))
         with self._state.lock:
             self._state.record("GET", "/oauth/authorize", urlsplit(authorize_url).query)
@@ -261,8 +262,9 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         return {"webhook_secret": self.webhook_secret}
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:
-        """A :class:`ZoomProvider` registered as this emulator's app: in-process, or over
-        HTTP when ``base_url`` (from :meth:`serve`) is given."""
+        """A ``ZoomProvider`` registered as this emulator's app: in-process, or over
+        HTTP when ``base_url`` (from [`serve`][meetlink.emulators.core.base.BaseEmulator.serve]) is
+        given."""
         from meetlink.adapters.zoom.provider import ZoomProvider
 
         if clock is not None and not self._clock_given:

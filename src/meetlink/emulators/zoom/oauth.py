@@ -1,6 +1,6 @@
 """The emulator's OAuth side: consent page, token endpoint, revoke (FACTS.md §1, §9).
 
-Handlers run with the state lock held and return a :class:`~.state.Reply`.
+Handlers run with the state lock held and return a [`Reply`][meetlink.emulators.zoom.state.Reply].
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The Zoom emulator's state: users, grants, tokens, meetings, limits and faults.
 
-Everything lives on one :class:`ZoomState` instance guarded by its one lock; handlers in
-:mod:`.oauth` and :mod:`.api` run with the lock held and return a :class:`Reply`. Ids come
-from one ``random.Random(seed)`` so runs with a seed repeat exactly. What every emulator's
-state holds (clock, app, log, faults, users) is :class:`~meetlink.emulators.core.BaseState`.
+Everything lives on one [`ZoomState`][meetlink.emulators.zoom.state.ZoomState] instance guarded by
+its one lock; handlers in ``oauth`` and ``api`` run with the lock held and return a
+[`Reply`][meetlink.emulators.zoom.state.Reply]. Ids come from one ``random.Random(seed)`` so runs
+with a seed repeat exactly. What every emulator's state holds (clock, app, log, faults, users) is
+[`BaseState`][meetlink.emulators.core.state.BaseState].
 """
 
 from __future__ import annotations

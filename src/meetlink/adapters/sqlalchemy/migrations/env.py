@@ -1,10 +1,10 @@
 """Alembic environment for meetlink's own migration lineage.
 
-Run through :func:`meetlink.adapters.sqlalchemy.upgrade` / ``downgrade`` (which pass a
-connection in ``config.attributes["connection"]``), or by the ``alembic`` command with
-``script_location`` pointing here and ``sqlalchemy.url`` set. Only ``meetlink_*`` tables are
-considered, and the version table is ``meetlink_alembic_version``, so a host's own Alembic
-lineage and tables are never touched.
+Run through [`meetlink.adapters.sqlalchemy.upgrade`][meetlink.adapters.sqlalchemy.migrate.upgrade] /
+``downgrade`` (which pass a connection in ``config.attributes["connection"]``), or by the
+``alembic`` command with ``script_location`` pointing here and ``sqlalchemy.url`` set. Only
+``meetlink_*`` tables are considered, and the version table is ``meetlink_alembic_version``, so a
+host's own Alembic lineage and tables are never touched.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ Create Date: 2026-11-26
 
 ``meetlink_rate_budgets`` holds one row per provider, limit and scope key (the provider
 account, its organisation, or "" for the app): ``mark`` and ``used`` as
-:class:`meetlink.domain.budgets.Usage` defines them. Workers lock the rows of a job's limits
-while they claim it, so every process spends from the same budget.
+[`meetlink.domain.budgets.Usage`][meetlink.domain.budgets.Usage] defines them. Workers lock the rows
+of a job's limits while they claim it, so every process spends from the same budget.
 """
 
 from __future__ import annotations
