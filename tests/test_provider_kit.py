@@ -18,7 +18,7 @@ from meetlink import ConferenceStatus, ConfigurationError, Event, LinkNotNeeded,
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.adapters.memory.storage import InMemoryStorage
-from meetlink.errors import MeetingGone, NotMeetingHost
+from meetlink.errors import MeetingGone, NotMeetingHost, ProviderRejected
 from meetlink.ports.provider import (
     Capabilities,
     Meeting,
@@ -26,7 +26,13 @@ from meetlink.ports.provider import (
     ProviderAccount,
     TokenSet,
 )
-from meetlink.testing import ManualClock, ProviderContract, Sandbox, check_provider
+from meetlink.testing import (
+    ContractFailure,
+    ManualClock,
+    ProviderContract,
+    Sandbox,
+    check_provider,
+)
 from tests.storage.dbservers import private_database, require_server
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -131,8 +137,21 @@ def test_the_kit_fails_a_provider_that_breaks_the_contract(broken: type, check: 
 
     with pytest.raises(AssertionError):
         getattr(Broken(), check)()
-    with pytest.raises(AssertionError):
+    with pytest.raises(ContractFailure) as caught:
         check_provider(lambda: RoomsTarget(provider=broken()))
+    assert caught.value.check == check  # the failing check is named
+    assert str(caught.value).startswith(f"{check} failed: ")
+    assert isinstance(caught.value, AssertionError)
+    assert isinstance(caught.value.__cause__, AssertionError)
+
+
+def test_check_provider_names_the_check_a_provider_error_broke() -> None:
+    class Raises(Rooms):
+        def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
+            raise ProviderRejected("rooms refused", code="nope")
+
+    with pytest.raises(ContractFailure, match=r"^test_meeting_lifecycle failed: rooms refused"):
+        check_provider(lambda: RoomsTarget(provider=Raises()))
 
 
 def test_check_provider_says_what_ran_and_what_did_not_apply() -> None:

@@ -15,10 +15,16 @@ Importing this module is the only way the test kit pulls in httpx and SQLAlchemy
 from meetlink.adapters.clock import ManualClock
 from meetlink.emulators.teams import TeamsEmulator, TeamsUser
 from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
-from meetlink.testing.contract import ProviderContract, ProviderTarget, check_provider
+from meetlink.testing.contract import (
+    ContractFailure,
+    ProviderContract,
+    ProviderTarget,
+    check_provider,
+)
 from meetlink.testing.sandbox import Sandbox
 
 __all__ = [
+    "ContractFailure",
     "ManualClock",
     "ProviderContract",
     "ProviderTarget",

@@ -67,7 +67,13 @@ from meetlink.ports.provider import (
     WebhookProvider,
 )
 
-__all__ = ["CHECKS", "ProviderContract", "ProviderTarget", "check_provider"]
+__all__ = [
+    "CHECKS",
+    "ContractFailure",
+    "ProviderContract",
+    "ProviderTarget",
+    "check_provider",
+]
 
 
 class ProviderTarget(Protocol):
@@ -371,9 +377,21 @@ def _mentions(mailer: RecordingMailer, text: str) -> bool:
 CHECKS: tuple[str, ...] = tuple(n for n in vars(ProviderContract) if n.startswith("test_"))
 
 
+class ContractFailure(AssertionError):
+    """A check of the contract failed: ``check`` names it (``"test_meeting_lifecycle"``);
+    the error it met is the ``__cause__`` (an ``AssertionError`` saying what differed, or
+    whatever the provider raised)."""
+
+    def __init__(self, check: str, error: BaseException) -> None:
+        detail = str(error) or type(error).__name__
+        super().__init__(f"{check} failed: {detail}")
+        self.check = check
+
+
 def check_provider(make_target: Callable[[], ProviderTarget]) -> dict[str, str]:
     """Run every check against targets from ``make_target`` (one per check); returns
-    ``{check: "passed" | "skipped: why"}``. The first failing check raises its error."""
+    ``{check: "passed" | "skipped: why"}``. The first failing check raises
+    [`ContractFailure`][meetlink.testing.contract.ContractFailure] naming it."""
 
     class _Run(ProviderContract):
         def make_target(self) -> ProviderTarget:
@@ -385,6 +403,8 @@ def check_provider(make_target: Callable[[], ProviderTarget]) -> dict[str, str]:
             getattr(run, name)()
         except unittest.SkipTest as skip:
             results[name] = f"skipped: {skip}"
+        except Exception as error:  # the check's assertion, or what the provider raised
+            raise ContractFailure(name, error) from error
         else:
             results[name] = "passed"
     return results
