@@ -81,6 +81,26 @@ def test_migrate_creates_the_tables(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def test_migrate_to_base_leaves_nothing_of_meetlink(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    for revision in ("head", "base"):
+        result = subprocess.run(
+            [sys.executable, "-m", "meetlink.cli", "migrate", url, "--revision", revision],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        left = [t for t in sa.inspect(engine).get_table_names() if t.startswith("meetlink")]
+    finally:
+        engine.dispose()
+    assert left == []  # meetlink_alembic_version included
+
+
 def test_every_option_has_help_text() -> None:
     import argparse
 

@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, pool
+from sqlalchemy import Engine, MetaData, Table, create_engine, pool
 
 from meetlink.adapters.sqlalchemy.tables import VERSION_TABLE
 from meetlink.adapters.sqlalchemy.unit_of_work import normalize_url
@@ -68,6 +68,8 @@ def _run(url: str | Engine, revision: str, upgrading: bool) -> None:
                 command.upgrade(config, revision)
             else:
                 command.downgrade(config, revision)
+                if revision == "base":  # nothing of meetlink's is left: neither its record
+                    Table(VERSION_TABLE, MetaData()).drop(connection, checkfirst=True)
     except Exception as exc:
         direction = "upgrade" if upgrading else "downgrade"
         raise StorageError(f"meetlink migration {direction} to {revision!r} failed") from exc
@@ -82,7 +84,8 @@ def upgrade(url: str | Engine, revision: str = "head") -> None:
 
 
 def downgrade(url: str | Engine, revision: str) -> None:
-    """Downgrade the meetlink tables at ``url`` to ``revision`` (``"base"`` drops them all)."""
+    """Downgrade the meetlink tables at ``url`` to ``revision`` (``"base"`` drops them all,
+    and the version table ``meetlink_alembic_version`` with them)."""
     _run(url, revision, upgrading=False)
 
 
