@@ -195,3 +195,32 @@ def test_the_worker_stops_between_jobs_and_survives_a_failing_pass() -> None:
         assert ran == ["job", "job", "job"]  # the third finished, no fourth started
         with pytest.raises(ValueError):
             Worker(sb.meetlink, interval=0)
+
+
+def test_an_async_meetlink_runs_on_the_meetlink_it_wraps() -> None:
+    from meetlink import ConfigurationError
+    from meetlink.aio import AsyncMeetLink
+
+    with Sandbox() as sb:
+        sb.meetlink.start_trial("acme")
+        sb.link_user("acme", "alice")
+        start = sb.clock.now() + timedelta(days=1)
+        sb.zoom.fail_next(status=503, path="/v2/users/me/meetings")  # left to the worker
+        event = Event(
+            id="e1",
+            tenant_id="acme",
+            owner_id="alice",
+            title="Sync",
+            start=start,
+            end=start + timedelta(hours=1),
+            web_meeting="zoom",
+        )
+        assert sb.meetlink.save_event(event).conference.status is ConferenceStatus.PENDING
+        sb.clock.advance(timedelta(minutes=2))
+        worker = Worker(AsyncMeetLink(sb.meetlink), interval=0.01)  # was: a TypeError
+        assert worker.meetlink is sb.meetlink  # from int += coroutine in the first pass
+        done = worker.run_once()
+        assert done["jobs"] >= 1
+        assert sb.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+        with pytest.raises(ConfigurationError, match="not str"):
+            Worker("app", interval=1)  # type: ignore[arg-type]

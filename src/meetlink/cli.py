@@ -167,8 +167,12 @@ def _load_app(target: str) -> Any:
             found = getattr(found, part)
         except AttributeError as exc:
             raise UsageError(f"--app: {module_name!r} has no attribute {attribute!r}") from exc
-    if not isinstance(found, MeetLink) and callable(found):
+    from meetlink.aio import AsyncMeetLink
+
+    if not isinstance(found, MeetLink | AsyncMeetLink) and callable(found):
         found = found()
+    if isinstance(found, AsyncMeetLink):  # the worker runs the MeetLink it wraps
+        found = found.meetlink
     if not isinstance(found, MeetLink):
         kind = type(found).__name__
         raise UsageError(f"--app {target}: expected a MeetLink or a factory of one, got {kind}")

@@ -24,8 +24,9 @@ from typing import Any
 
 import attrs
 
+from meetlink.aio import AsyncMeetLink
 from meetlink.app.facade import MeetLink
-from meetlink.errors import MeetLinkError
+from meetlink.errors import ConfigurationError, MeetLinkError
 
 __all__ = ["Step", "Worker"]
 
@@ -48,17 +49,26 @@ class Worker:
     ``steps`` defaults to the reminders (``send_due_reminders``), the keep-alive of idle
     links (``keep_alive``) and the jobs
     (``run_pending``, one job at a time so a stop never waits for more than the job at hand);
-    a host may add its own [`Step`][meetlink.worker.Step] (e.g. ``purge`` once a day)."""
+    a host may add its own [`Step`][meetlink.worker.Step] (e.g. ``purge`` once a day).
+
+    An [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink] works too: the worker runs the
+    MeetLink it wraps, in the worker's own thread (the work is blocking by nature); anything
+    else is a ConfigurationError."""
 
     def __init__(
         self,
-        meetlink: MeetLink,
+        meetlink: MeetLink | AsyncMeetLink,
         *,
         interval: float = 5.0,
         steps: list[Step] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
+        if isinstance(meetlink, AsyncMeetLink):
+            meetlink = meetlink.meetlink
+        if not isinstance(meetlink, MeetLink):
+            kind = type(meetlink).__name__
+            raise ConfigurationError(f"a Worker runs a MeetLink or an AsyncMeetLink, not {kind}")
         self.meetlink = meetlink
         self.interval = interval
         self.steps: list[Step] = (
