@@ -1,9 +1,10 @@
 """The Microsoft identity platform v2.0 without I/O: the authorize URL, token requests (with
 a client secret or a certificate-signed assertion) and token answers (FACTS.md §1).
 
-[`GraphRequest`][meetlink.adapters.http.HttpRequest] and
-[`Tokens`][meetlink.adapters.shell.IssuedTokens] live here and are re-exported by
-[`sansio`][meetlink.adapters.teams.sansio], which adds the Graph side.
+An [`EntraOAuth`][meetlink.adapters.teams.identity.EntraOAuth] (the app registration, the
+authority, a secret or a certificate) is what the provider shell plugs in, as Zoom's
+``ZoomOAuth`` is; [`sansio`][meetlink.adapters.teams.sansio] re-exports this module and adds
+the Graph side.
 """
 
 from __future__ import annotations

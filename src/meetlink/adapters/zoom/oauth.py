@@ -1,8 +1,9 @@
 """Zoom's OAuth without I/O: the consent URL, token and revoke requests, and their answers
 (FACTS.md §1).
 
-[`ZoomRequest`][meetlink.adapters.http.HttpRequest] lives here and is re-exported by
-[`sansio`][meetlink.adapters.zoom.sansio], which adds the REST side.
+[`ZoomOAuth`][meetlink.adapters.zoom.oauth.ZoomOAuth] holds the registered app and is the
+core the provider shell ([`ProviderShell`][meetlink.adapters.shell.ProviderShell]) plugs in;
+[`sansio`][meetlink.adapters.zoom.sansio] re-exports this module and adds the REST side.
 """
 
 from __future__ import annotations

@@ -9,22 +9,26 @@ import base64
 import hashlib
 import hmac
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
+
+import attrs
 
 from meetlink.errors import AdminApprovalRequired
 
-from .wire import Incoming
+from .wire import Incoming, Reply
 
 __all__ = [
     "ConsentBlocked",
     "ConsentError",
+    "ConsentPages",
     "SignedInUser",
     "basic_credentials",
     "consent_form",
     "page",
     "pkce_ok",
     "signed_in",
+    "submit_consent",
 ]
 
 
@@ -126,3 +130,44 @@ def signed_in(users: Mapping[str, U], fields: Mapping[str, str]) -> U | None:
     if found is None and email:
         found = next((u for u in users.values() if u.email.lower() == email), None)
     return found
+
+
+@attrs.frozen
+class ConsentPages:
+    """What a provider's sign-in site shows when a consent form cannot go through: a page
+    title, the text without a signed-in user, and the text for an administrator's approval
+    (None: a ConsentBlocked is shown like any refusal)."""
+
+    title: str
+    sign_in: str
+    blocked: tuple[str, str] | None = None  # (title, text) of the admin-approval page
+
+    def refused(self, error: ConsentError) -> Reply:
+        """The page for a refused request (403 for an admin approval, else 400)."""
+        if isinstance(error, ConsentBlocked) and self.blocked is not None:
+            title, text = self.blocked
+            return Reply.html(403, page(title, f"<p>{html.escape(text)}</p>"))
+        return Reply.html(400, page(self.title, f"<p>{html.escape(str(error))}</p>"))
+
+
+def submit_consent(
+    fields: Mapping[str, str],
+    users: Mapping[str, U],
+    names: Sequence[str],
+    decide: Callable[[Mapping[str, str], U, bool], dict[str, str]],
+    *,
+    accept: str,
+    pages: ConsentPages,
+) -> Reply:
+    """A posted consent form: the user it names (``user_id`` or ``email``) answers with
+    ``decision`` (``accept``: yes); the 302 back to the app with what ``decide`` says, or
+    the provider's own page when the request cannot go through."""
+    user = signed_in(users, fields)
+    if user is None:
+        return Reply.html(400, page(pages.title, f"<p>{html.escape(pages.sign_in)}</p>"))
+    params = {k: fields[k] for k in names if k in fields}
+    try:
+        result = decide(params, user, fields.get("decision") == accept)
+    except ConsentError as exc:
+        return pages.refused(exc)
+    return Reply.redirect(params["redirect_uri"], result)

@@ -16,10 +16,11 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
+from meetlink.adapters.clock import SystemClock
 from meetlink.ports.clock import Clock
 
 from .wire import Incoming
@@ -84,6 +85,30 @@ class BaseState(Generic[UserT]):
     throttled: int = data(int)
     users: dict[str, UserT] = data(dict)
     meetings: dict[Any, dict[str, Any]] = data(dict)  # by the provider's meeting id
+
+    @classmethod
+    def fresh(
+        cls,
+        *,
+        clock: Clock | None,
+        seed: int | None,
+        redirect_uri: str,
+        latency: float,
+        **settings: Any,
+    ) -> Self:
+        """A state with nothing in it yet, on ``clock`` (default: the system's); with a
+        ``seed`` every id, code and token repeats from run to run. The app's id and secret
+        are empty: the emulator sets them (given, or drawn from the random source)."""
+        rng = random.Random(seed) if seed is not None else random.SystemRandom()
+        return cls(
+            clock=clock or SystemClock(),
+            rng=rng,
+            client_id="",
+            client_secret="",
+            redirect_uri=redirect_uri,
+            latency=latency,
+            **settings,
+        )
 
     def token(self, prefix: str, nbytes: int = 32) -> str:
         """A random URL-safe token with a recognisable prefix."""

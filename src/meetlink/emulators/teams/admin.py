@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from meetlink.emulators.core.oauth import ConsentError, consent_form, page, signed_in
+import attrs
 
-from .identity import DECLINED, check_app
+from meetlink.emulators.core.oauth import ConsentError, consent_form, page, submit_consent
+
+from .identity import DECLINED, PAGES, check_app
 from .state import Incoming, Reply, TeamsState, TeamsUser
 
 __all__ = ["admin_consent_page", "admin_consent_submit", "decide_admin"]
@@ -72,16 +74,14 @@ def admin_consent_page(state: TeamsState, request: Incoming, segment: str) -> Re
 
 
 def admin_consent_submit(state: TeamsState, request: Incoming, segment: str) -> Reply:
-    """POST of the admin consent form: 302 back to the app, or Entra's own error page."""
-    fields = request.form()
-    admin = signed_in(state.users, fields)
-    if admin is None:
-        return Reply.html(400, page("Sign in to your account", "<p>Pick an account.</p>"))
-    params = {k: fields[k] for k in _PARAMS if k in fields}
-    try:
-        result = decide_admin(
-            state, segment, params, admin, allow=fields.get("decision") == "accept"
-        )
-    except ConsentError as exc:
-        return Reply.html(400, page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
-    return Reply.redirect(params["redirect_uri"], result)
+    """POST of the admin consent form: 302 back to the app, or Entra's own error page (a
+    refusal of an administrator's consent is shown as it is, never as "Need admin
+    approval")."""
+    return submit_consent(
+        request.form(),
+        state.users,
+        _PARAMS,
+        lambda params, admin, allow: decide_admin(state, segment, params, admin, allow=allow),
+        accept="accept",
+        pages=attrs.evolve(PAGES, blocked=None),
+    )

@@ -23,12 +23,10 @@ Wiring a provider to it::
 from __future__ import annotations
 
 import copy
-import random
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from meetlink.adapters.clock import SystemClock
 from meetlink.emulators.core import BaseEmulator, Fault, Incoming
 from meetlink.ports.clock import Clock
 
@@ -69,20 +67,17 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         passcodes: bool = False,
         latency: float = 0.0,
     ) -> None:
-        rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
-        self._state = TeamsState(
-            clock=clock or SystemClock(),
-            rng=rng,
-            client_id="",
-            client_secret="",
+        state = TeamsState.fresh(
+            clock=clock,
+            seed=seed,
             redirect_uri=redirect_uri,
+            latency=latency,
             default_tenant="",
             expires_in=expires_in,
             invalid_client_status=invalid_client_status,
             passcodes=passcodes,
-            latency=latency,
         )
-        state = self._state
+        self._state = state
         state.client_id = client_id or state.guid()
         state.client_secret = client_secret or state.token("", 30)
         state.default_tenant = state.guid()

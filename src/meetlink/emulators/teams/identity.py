@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -12,10 +11,11 @@ from typing import Any
 from meetlink.emulators.core.oauth import (
     ConsentBlocked,
     ConsentError,
+    ConsentPages,
     consent_form,
     page,
     pkce_ok,
-    signed_in,
+    submit_consent,
 )
 
 from .clients import ClientRefusal, authenticate_client
@@ -32,6 +32,7 @@ from .state import (
 
 __all__ = [
     "DECLINED",
+    "PAGES",
     "REFRESH_FAULTS",
     "ConsentBlocked",
     "ConsentError",
@@ -215,22 +216,28 @@ def authorize_page(state: TeamsState, request: Incoming, segment: str) -> Reply:
     return Reply.html(200, page("Permissions requested", text))
 
 
+#: Entra's own pages for a consent form that cannot go through.
+PAGES = ConsentPages(
+    title="Sign in to your account",
+    sign_in="Pick an account.",
+    blocked=(
+        "Need admin approval",
+        "AADSTS90094: meetlink needs permission to access resources in your organization"
+        " that only an admin can grant.",
+    ),
+)
+
+
 def authorize_submit(state: TeamsState, request: Incoming, segment: str) -> Reply:
     """POST of the consent form: 302 to the redirect URI, or Entra's own error page."""
-    fields = request.form()
-    user = signed_in(state.users, fields)
-    if user is None:
-        return Reply.html(400, page("Sign in to your account", "<p>Pick an account.</p>"))
-    params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
-    try:
-        result = decide(state, segment, params, user, allow=fields.get("decision") == "accept")
-    except ConsentBlocked:
-        text = "<p>AADSTS90094: meetlink needs permission to access resources in your"
-        text += " organization that only an admin can grant.</p>"
-        return Reply.html(403, page("Need admin approval", text))
-    except ConsentError as exc:
-        return Reply.html(400, page("Sign in to your account", f"<p>{html.escape(str(exc))}</p>"))
-    return Reply.redirect(params["redirect_uri"], result)
+    return submit_consent(
+        request.form(),
+        state.users,
+        _OAUTH_PARAMS,
+        lambda params, user, allow: decide(state, segment, params, user, allow=allow),
+        accept="accept",
+        pages=PAGES,
+    )
 
 
 def _issue(state: TeamsState, user: TeamsUser, scope: str, nonce: str | None) -> Reply:

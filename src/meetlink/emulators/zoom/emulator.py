@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 from collections.abc import Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from meetlink.adapters.clock import SystemClock
 from meetlink.adapters.zoom.budget import zoom_rate_budget
 from meetlink.adapters.zoom.webhooks import sign_webhook
 from meetlink.emulators.core import BaseEmulator, Fault, Incoming
@@ -78,22 +76,19 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         daily_meeting_cap: int = 100,
         per_second: Mapping[str, int] | None = None,
     ) -> None:
-        rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._clock_given = clock is not None
-        self._state = ZoomState(
-            clock=clock or SystemClock(),
-            rng=rng,
-            client_id="",
-            client_secret="",
+        state = ZoomState.fresh(
+            clock=clock,
+            seed=seed,
             redirect_uri=redirect_uri,
+            latency=latency,
             webhook_secret="",
             daily_cap=daily_meeting_cap,
             per_second=dict(DEFAULT_PER_SECOND if per_second is None else per_second),
             per_second_given=per_second is not None,
-            latency=latency,
         )
+        self._state = state
         self._budget: tuple[tuple[int, tuple[tuple[str, int], ...]], RateBudget] | None = None
-        state = self._state
         state.client_id = client_id or state.token("", 16)[:22]
         state.client_secret = client_secret or state.token("", 24)
         state.webhook_secret = webhook_secret or state.token("", 16)[:22]

@@ -10,14 +10,16 @@ import html
 from collections.abc import Mapping
 from datetime import timedelta
 
+from meetlink.emulators.core import wire
 from meetlink.emulators.core.oauth import (
     ConsentBlocked,
     ConsentError,
+    ConsentPages,
     basic_credentials,
     consent_form,
     page,
     pkce_ok,
-    signed_in,
+    submit_consent,
 )
 
 from .state import (
@@ -121,20 +123,23 @@ def authorize_page(state: ZoomState, request: Incoming) -> Reply:
     return Reply.html(200, page("Zoom - Authorize app", text))
 
 
-def authorize_submit(state: ZoomState, request: Incoming) -> Reply:
+_PAGES = ConsentPages(
+    title="Zoom - Error",
+    sign_in="Please sign in.",
+    blocked=("Zoom - Approval required", ADMIN_REQUIRED_TEXT),
+)
+
+
+def authorize_submit(state: ZoomState, request: Incoming) -> wire.Reply:
     """POST /oauth/authorize (a consent form): 302 to the redirect URI, or an error page."""
-    fields = request.form(with_query=True)
-    user = signed_in(state.users, fields)
-    if user is None:
-        return Reply.html(400, page("Zoom - Error", "<p>Please sign in.</p>"))
-    params = {k: fields[k] for k in _OAUTH_PARAMS if k in fields}
-    try:
-        result = decide(state, params, user, allow=fields.get("decision") == "allow")
-    except ConsentBlocked:
-        return Reply.html(403, page("Zoom - Approval required", f"<p>{ADMIN_REQUIRED_TEXT}</p>"))
-    except ConsentError as exc:
-        return Reply.html(400, page("Zoom - Error", f"<p>{html.escape(str(exc))}</p>"))
-    return Reply.redirect(params["redirect_uri"], result)
+    return submit_consent(
+        request.form(with_query=True),
+        state.users,
+        _OAUTH_PARAMS,
+        lambda params, user, allow: decide(state, params, user, allow=allow),
+        accept="allow",
+        pages=_PAGES,
+    )
 
 
 def _oauth_error(error: str, reason: str) -> Reply:
