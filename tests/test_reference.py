@@ -3,6 +3,7 @@ and every name a host imports from ``meetlink`` and ``meetlink.testing`` has an 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zlib
@@ -51,3 +52,16 @@ def test_every_public_name_has_a_reference_entry(entries: set[str], module: obje
 def test_the_reference_documents_members_too(entries: set[str]) -> None:
     for member in ("meetlink.MeetLink.save_event", "meetlink.Event.timezone", "meetlink.errors"):
         assert member in entries
+
+
+def test_docstrings_use_markdown_cross_references() -> None:
+    """The reference prints a Sphinx role as it is: new docstrings link with Markdown
+    (``[`Event`][meetlink.Event]``); scripts/crossrefs.py converts old ones."""
+    role = re.compile(r":(class|meth|func|mod|data|attr|exc|obj):`")
+    left = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src" / "meetlink").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if role.search(line)
+    ]
+    assert not left, f"Sphinx roles left (run scripts/crossrefs.py): {left[:10]}"
