@@ -7,6 +7,7 @@ host's composition root (or lazily), and the test kit lives in
 
 from meetlink.app.facade import MeetLink
 from meetlink.app.settings import Settings
+from meetlink.app.tenant import TenantMeetLink
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
@@ -107,6 +108,7 @@ __all__ = [
     "Subscription",
     "SubscriptionError",
     "SubscriptionState",
+    "TenantMeetLink",
     "TrialUnavailable",
     "UnknownEvent",
     "UnknownProvider",

@@ -8,9 +8,12 @@ running in its thread: the call finishes (so the database stays consistent) and 
 is dropped.
 
     async with AsyncMeetLink(meetlink) as aml:
-        result = await aml.save_event(event)
+        acme = aml.tenant("acme")
+        result = await acme.save_event(event)
 
-``aclose()`` waits for running calls, then closes the wrapped MeetLink.
+``tenant(tenant_id)`` gives the coroutines for one tenant (``AsyncTenantMeetLink``), as
+[`MeetLink.tenant`][meetlink.app.facade.MeetLink.tenant] does. ``aclose()`` waits for running calls, then closes the wrapped
+MeetLink.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from meetlink.aio_tenant import AsyncTenantMeetLink
 from meetlink.app.facade import MeetLink
 from meetlink.app.settings import Settings
 from meetlink.domain.conference import Conference
@@ -34,7 +38,7 @@ from meetlink.domain.subscription import Subscription
 from meetlink.errors import ConfigurationError
 from meetlink.ports.clock import Clock
 
-__all__ = ["AsyncMeetLink"]
+__all__ = ["AsyncMeetLink", "AsyncTenantMeetLink"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -90,6 +94,11 @@ class AsyncMeetLink:
         """The keys of the registered providers."""
         return self.meetlink.provider_keys
 
+    def tenant(self, tenant_id: str) -> AsyncTenantMeetLink:
+        """The coroutines for one tenant, without the tenant argument (the tenant id is
+        checked here, once, as [`MeetLink.tenant`][meetlink.app.facade.MeetLink.tenant] does)."""
+        return AsyncTenantMeetLink(self._run, self.meetlink.tenant(tenant_id))
+
     # -- add-on contract -------------------------------------------------------------------
 
     async def subscription(self, tenant_id: str) -> Subscription:
@@ -116,18 +125,24 @@ class AsyncMeetLink:
         """[`MeetLink.begin_link`][meetlink.app.facade.MeetLink.begin_link]."""
         return await self._run(self.meetlink.begin_link, tenant_id, user_id, provider, **options)
 
-    async def complete_link(self, state: str, **options: Any) -> AccountLink:
-        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] (``code``,
-        ``error``, ``user_id``...)."""
-        return await self._run(self.meetlink.complete_link, state, **options)
+    async def complete_link(
+        self, state: str, *, user_id: str, tenant_id: str, **options: Any
+    ) -> AccountLink:
+        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] (``code``, ``error``...; ``user_id`` and
+        ``tenant_id`` required)."""
+        return await self._run(
+            self.meetlink.complete_link, state, user_id=user_id, tenant_id=tenant_id, **options
+        )
 
-    async def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
+    async def link(
+        self, user_id: str, provider: str = "zoom", *, tenant_id: str
+    ) -> AccountLink | None:
         """[`MeetLink.link`][meetlink.app.facade.MeetLink.link]."""
-        return await self._run(self.meetlink.link, user_id, provider)
+        return await self._run(self.meetlink.link, user_id, provider, tenant_id=tenant_id)
 
-    async def unlink(self, user_id: str, provider: str = "zoom") -> bool:
+    async def unlink(self, user_id: str, provider: str = "zoom", *, tenant_id: str) -> bool:
         """[`MeetLink.unlink`][meetlink.app.facade.MeetLink.unlink]."""
-        return await self._run(self.meetlink.unlink, user_id, provider)
+        return await self._run(self.meetlink.unlink, user_id, provider, tenant_id=tenant_id)
 
     async def handle_webhook(
         self, provider: str, headers: Mapping[str, str], body: bytes
@@ -138,32 +153,41 @@ class AsyncMeetLink:
     # -- events ----------------------------------------------------------------------------
 
     async def web_meeting_available(
-        self, tenant_id: str, user_id: str, provider: str = "zoom"
+        self, tenant_id: str, user_id: str, provider: str = "zoom", *, event: Event | None = None
     ) -> bool:
         """[`MeetLink.web_meeting_available`][meetlink.app.facade.MeetLink.web_meeting_available]."""
-        return await self._run(self.meetlink.web_meeting_available, tenant_id, user_id, provider)
+        return await self._run(
+            self.meetlink.web_meeting_available, tenant_id, user_id, provider, event=event
+        )
 
     async def save_event(self, event: Event) -> SaveResult:
         """[`MeetLink.save_event`][meetlink.app.facade.MeetLink.save_event] (the provider call runs
         off the event loop)."""
         return await self._run(self.meetlink.save_event, event)
 
-    async def delete_event(self, event_id: str, **options: Any) -> bool:
-        """[`MeetLink.delete_event`][meetlink.app.facade.MeetLink.delete_event]
-        (``actor_id``...)."""
-        return await self._run(self.meetlink.delete_event, event_id, **options)
+    async def delete_event(
+        self, event_id: str, *, tenant_id: str, actor_id: str | None = None
+    ) -> bool:
+        """[`MeetLink.delete_event`][meetlink.app.facade.MeetLink.delete_event]."""
+        return await self._run(
+            self.meetlink.delete_event, event_id, tenant_id=tenant_id, actor_id=actor_id
+        )
 
-    async def conference(self, event_id: str, **options: Any) -> Conference | None:
+    async def conference(self, event_id: str, *, tenant_id: str) -> Conference | None:
         """[`MeetLink.conference`][meetlink.app.facade.MeetLink.conference]."""
-        return await self._run(self.meetlink.conference, event_id, **options)
+        return await self._run(self.meetlink.conference, event_id, tenant_id=tenant_id)
 
-    async def event(self, event_id: str, **options: Any) -> Event | None:
+    async def event(self, event_id: str, *, tenant_id: str) -> Event | None:
         """[`MeetLink.event`][meetlink.app.facade.MeetLink.event]."""
-        return await self._run(self.meetlink.event, event_id, **options)
+        return await self._run(self.meetlink.event, event_id, tenant_id=tenant_id)
 
-    async def start_url(self, event_id: str, user_id: str, **options: Any) -> str:
+    async def start_url(self, event_id: str, user_id: str, *, tenant_id: str) -> str:
         """[`MeetLink.start_url`][meetlink.app.facade.MeetLink.start_url]."""
-        return await self._run(self.meetlink.start_url, event_id, user_id, **options)
+        return await self._run(self.meetlink.start_url, event_id, user_id, tenant_id=tenant_id)
+
+    async def retry(self, event_id: str, *, tenant_id: str) -> Conference | None:
+        """[`MeetLink.retry`][meetlink.app.facade.MeetLink.retry] (the provider call runs off the event loop)."""
+        return await self._run(self.meetlink.retry, event_id, tenant_id=tenant_id)
 
     async def send_due_reminders(self) -> int:
         """[`MeetLink.send_due_reminders`][meetlink.app.facade.MeetLink.send_due_reminders]."""

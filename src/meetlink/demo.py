@@ -107,9 +107,10 @@ class _Story:
         self.lines.append(f"[{rule:>7}] {text}")
 
     def link(self, user_id: str, zoom_user: ZoomUser) -> None:
-        request = self.ml.begin_link("acme", user_id)
+        acme = self.ml.tenant("acme")  # every id below is acme's: users, events
+        request = acme.begin_link(user_id)
         params = self.zoom.consent(request.authorize_url, zoom_user)
-        link = self.ml.complete_link(params["state"], code=params.get("code"))
+        link = acme.complete_link(params["state"], code=params.get("code"), user_id=user_id)
         self.say("S10", f"{user_id} linked Zoom account {link.email} ({link.plan})")
 
     def mails(self) -> list[str]:
@@ -176,7 +177,11 @@ def _skip_and_move(story: _Story, weekly: Event, issued: Conference) -> None:
     moved = MovedOccurrence(
         fourth, fourth + timedelta(hours=1), weekly.end + timedelta(weeks=3, hours=1)
     )
-    conf = story.ml.save_event(attrs.evolve(weekly, exdates=(third,), moved=(moved,))).conference
+    conf = (
+        story.ml.tenant("acme")
+        .save_event(attrs.evolve(weekly, exdates=(third,), moved=(moved,)))
+        .conference
+    )
     _check(conf is not None and conf.status is ConferenceStatus.ISSUED, "R2 series updated")
     assert conf is not None
     same = (conf.meeting_id, conf.join_url) == (issued.meeting_id, issued.join_url)
@@ -198,6 +203,7 @@ def _skip_and_move(story: _Story, weekly: Event, issued: Conference) -> None:
 
 def _tell(story: _Story) -> None:
     ml, zoom, clock = story.ml, story.zoom, story.clock
+    acme = ml.tenant("acme")  # the host's tenant: its user and event ids are its own
     alice = zoom.add_user("alice@acme.example")
     dave = zoom.add_user("dave@acme.example", plan="basic")
 
@@ -206,22 +212,22 @@ def _tell(story: _Story) -> None:
         raise DemoFailed("linking must need the add-on")
     except AddonInactive:
         story.say("S3", "before a trial or contract, linking is refused (add-on inactive)")
-    sub = ml.start_trial("acme")
+    sub = acme.start_trial()
     story.say("S4", f"trial started, ends {sub.trial_ends_at:%Y-%m-%d}")
 
     story.link("alice", alice)
-    _check(ml.web_meeting_available("acme", "alice"), "S11 section shown")
+    _check(acme.web_meeting_available("alice"), "S11 section shown")
     story.say("S11", "alice's event form shows the Web conference section")
 
     tomorrow = clock.now() + timedelta(days=1, hours=1)
-    saved = ml.save_event(_event("ev-1", "alice", "Sales call with Customer", tomorrow))
+    saved = acme.save_event(_event("ev-1", "alice", "Sales call with Customer", tomorrow))
     conf = saved.conference
     _check(conf is not None and conf.status is ConferenceStatus.ISSUED, "S1 URL issued")
     assert conf is not None
     story.say("S1/S12", f"event saved with a Zoom URL at once: {conf.join_url}")
-    story.say("S2", f"alice starts it from the event: {ml.start_url('ev-1', 'alice')[:48]}...")
+    story.say("S2", f"alice starts it from the event: {acme.start_url('ev-1', 'alice')[:48]}...")
     try:
-        ml.start_url("ev-1", "bob")
+        acme.start_url("ev-1", "bob")
         raise DemoFailed("only the owner may start")
     except NotMeetingHost:
         story.say("S2", "bob (not the owner) gets no start URL")
@@ -229,17 +235,17 @@ def _tell(story: _Story) -> None:
     _check(sent == 2, "S13 two invitations")
     story.say("S13", f"{sent} invitations mailed with the URL and an iCalendar part")
 
-    refused = ml.save_event(_event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY"))
+    refused = acme.save_event(_event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY"))
     _check(refused.refusals == (Refusal.RECURRING,), "S17")
     story.say("S17", "recurring event: no URL (refusal RECURRING)")
-    imported = ml.save_event(_event("ev-3", "alice", "Imported", tomorrow, source=Source.IMPORT))
+    imported = acme.save_event(_event("ev-3", "alice", "Imported", tomorrow, source=Source.IMPORT))
     _check(imported.refusals == (Refusal.SOURCE_NOT_ALLOWED,), "S18")
     story.say("S18", "imported event: no URL (refusal SOURCE_NOT_ALLOWED)")
 
-    ml.set_policy("acme", IssuancePolicy.roadmap())
-    _check(ml.policy("acme") == IssuancePolicy.roadmap(), "R2/R3 policy stored")
-    story.say("R2/R3", "acme turns the roadmap on: set_policy('acme', IssuancePolicy.roadmap())")
-    weekly = ml.save_event(
+    acme.set_policy(IssuancePolicy.roadmap())
+    _check(acme.policy() == IssuancePolicy.roadmap(), "R2/R3 policy stored")
+    story.say("R2/R3", "acme turns the roadmap on: acme.set_policy(IssuancePolicy.roadmap())")
+    weekly = acme.save_event(
         _event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY;COUNT=8")
     ).conference
     _check(weekly is not None and weekly.status is ConferenceStatus.ISSUED, "R2 weekly issued")
@@ -257,7 +263,7 @@ def _tell(story: _Story) -> None:
     _show_vevent(story, ics)
     series_event = _event("ev-2", "alice", "Weekly", tomorrow, recurrence="FREQ=WEEKLY;COUNT=8")
     _skip_and_move(story, series_event, weekly)
-    poll = ml.save_event(
+    poll = acme.save_event(
         _event("ev-7", "alice", "Kick-off", tomorrow, source=Source.SCHEDULING_POLL)
     )
     _check(poll.conference is not None and not poll.refusals, "R3 poll issued")
@@ -266,25 +272,25 @@ def _tell(story: _Story) -> None:
     story.link("dave", dave)
     long = _event("ev-4", "dave", "Long review", tomorrow)
     long = attrs.evolve(long, end=long.start + timedelta(minutes=90))
-    notices = ml.save_event(long).notices
+    notices = acme.save_event(long).notices
     story.say("S22", f"dave's Basic Zoom account, 90 minutes: notices {[n.name for n in notices]}")
     story.say("S13", f"{story.deliver()} invitations mailed for dave's event")
 
     moved = tomorrow + timedelta(hours=3)
     event = _event("ev-1", "alice", "Sales call with Customer", moved)
-    ml.save_event(event)
+    acme.save_event(event)
     meeting = next(m for m in zoom.meetings() if str(m["id"]) == conf.meeting_id)
     story.say("S1", f"rescheduled: Zoom meeting now starts {meeting['start_time']}")
     story.say("S13", f"{story.deliver()} update mails sent")
 
     zoom.fail_next(1, status=500, path="/v2/users/me/meetings")
-    pending = ml.save_event(_event("ev-5", "alice", "Demo while Zoom is down", tomorrow))
+    pending = acme.save_event(_event("ev-5", "alice", "Demo while Zoom is down", tomorrow))
     _check(pending.conference is not None, "pending conference")
     assert pending.conference is not None
     story.say("retry", f"Zoom answered 500: conference {pending.conference.status.name}")
     clock.advance(timedelta(minutes=2))
     ml.run_pending()
-    after = ml.conference("ev-5")
+    after = acme.conference("ev-5")
     _check(after is not None and after.status is ConferenceStatus.ISSUED, "retried")
     story.say("retry", "two minutes later run_pending() issued it: exactly one meeting")
 
@@ -294,27 +300,27 @@ def _tell(story: _Story) -> None:
 
     carol = "carol-user"
     story.link(carol, alice)
-    _check(ml.link("alice") is None, "S9 takeover")
+    _check(acme.link("alice") is None, "S9 takeover")
     story.say("S9", "carol linked alice's Zoom account: alice was unlinked automatically")
     story.say("notice", f"the host was told: {story.notices()}")
 
-    ml.delete_event("ev-1", actor_id="bob")
+    acme.delete_event("ev-1", actor_id="bob")
     _check(all(str(m["id"]) != conf.meeting_id for m in zoom.meetings()), "S19 deleted")
     story.say("S19/S20", "bob deleted alice's event: its Zoom meeting is deleted too")
     story.say("S13", f"{story.deliver()} cancellations mailed")
 
     headers, body = zoom.remove_app(dave)
     reply = ml.handle_webhook("zoom", headers, body)
-    _check(reply.status == 200 and ml.link("dave") is None, "S16")
+    _check(reply.status == 200 and acme.link("dave") is None, "S16")
     story.say("S16", "dave pressed Remove App on Zoom: the signed webhook unlinked him")
     story.say("notice", f"the host was told: {story.notices()}")
-    kept = ml.conference("ev-4")
+    kept = acme.conference("ev-4")
     story.say("S15", f"dave's existing URL stays: {kept.status.name if kept else None}")
 
     clock.set(START + timedelta(days=15))
-    _check(not ml.subscription("acme").active, "trial ended")
-    story.say("S4", f"day 15: {ml.subscription('acme').state.name}; no new URLs")
-    story.say("S5", f"contracted: {ml.contract('acme').state.name}")
+    _check(not acme.subscription().active, "trial ended")
+    story.say("S4", f"day 15: {acme.subscription().state.name}; no new URLs")
+    story.say("S5", f"contracted: {acme.contract().state.name}")
 
 
 def run_demo(directory: str | None = None, *, verbose: bool = True) -> int:

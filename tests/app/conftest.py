@@ -32,7 +32,9 @@ class World:
     def link(self, user_id: str, account: FakeAccount, tenant_id: str = "t1") -> Any:
         request = self.meetlink.begin_link(tenant_id, user_id)
         params = self.zoom.authorize(request.authorize_url, account)
-        return self.meetlink.complete_link(params["state"], code=params.get("code"))
+        return self.meetlink.complete_link(
+            params["state"], code=params.get("code"), user_id=user_id, tenant_id=tenant_id
+        )
 
     def event(self, event_id: str = "e1", **changes: Any) -> Event:
         start = changes.pop("start", self.clock.now() + timedelta(days=1))

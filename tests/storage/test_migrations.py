@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool
@@ -149,7 +150,7 @@ def test_0005_dates_active_links_by_linked_at_and_widens_meeting_ids(
     with engine.begin() as conn:
         for link_id, active in (("on", True), ("off", False)):
             conn.execute(add_link, {"id": link_id, "at": linked, "active": active, "no": False})
-    upgrade(fresh_database_url)
+    upgrade(fresh_database_url, "0005")
     with engine.begin() as conn:
         rows = dict(conn.execute(text("SELECT id, refreshed_at FROM meetlink_links")).all())
         assert rows["off"] is None and str(rows["on"]).startswith(linked)
@@ -162,3 +163,45 @@ def test_0005_dates_active_links_by_linked_at_and_widens_meeting_ids(
         conn.execute(add_conference, {"mid": long_id, "no": False, "at": linked})
         assert conn.execute(text("SELECT meeting_id FROM meetlink_conferences")).scalar() == long_id
     engine.dispose()
+
+
+def _string_collations(url: str) -> set[str]:
+    """The collations of meetlink's string columns (MariaDB/MySQL; empty elsewhere)."""
+    from sqlalchemy import text
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name not in ("mysql", "mariadb"):
+                return set()
+            rows = conn.execute(
+                text(
+                    "SELECT collation_name FROM information_schema.columns WHERE"
+                    " table_schema = DATABASE() AND table_name LIKE 'meetlink\\_%'"
+                    f" AND table_name <> '{VERSION_TABLE}' AND collation_name IS NOT NULL"
+                )
+            ).all()
+            assert rows, "no string columns found"
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("made_by", ["migrations", "create_all"])
+def test_every_string_column_compares_exactly(fresh_database_url: str, made_by: str) -> None:
+    """Issue 20, finding 4: MariaDB's ``utf8mb4_bin`` is PAD SPACE ('alice ' = 'alice'); every
+    meetlink string column has the NO PAD binary collation instead, whether the schema came
+    from the migrations or from ``metadata.create_all`` (SQLite and PostgreSQL compare code
+    points already: the acceptance tests hold all three to the same answers)."""
+    if made_by == "migrations":
+        upgrade(fresh_database_url)
+    else:
+        engine = create_engine(fresh_database_url, poolclass=pool.NullPool)
+        try:
+            metadata.create_all(engine)
+        finally:
+            engine.dispose()
+    found = _string_collations(fresh_database_url)
+    assert found in (set(), {"utf8mb4_nopad_bin"}), found
+    if fresh_database_url.startswith("mysql"):
+        assert found == {"utf8mb4_nopad_bin"}

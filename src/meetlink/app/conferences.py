@@ -19,7 +19,6 @@ from meetlink.app import holders
 from meetlink.app.context import AppContext
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
 from meetlink.app.policies import recurrence_expressible, tenant_policy
-from meetlink.app.tenancy import check_event_owner
 from meetlink.domain import lifecycle as lc
 from meetlink.domain.conference import ConferenceRecord, terms_for
 from meetlink.domain.event import Event
@@ -72,11 +71,11 @@ class Conferences:
     def plan_save(self, uow: UnitOfWork, event: Event, *, run_now: bool = False) -> SavePlan:
         """Store ``event`` and decide its conference (S11, S17, S18, S21, S22). The event's
         row is locked first: a concurrent save of the same event waits for this one.
-        ``run_now``: the caller runs the sync job at once if it can (stored claimed)."""
+        ``run_now``: the caller runs the sync job at once if it can (stored claimed). The
+        event is the tenant's: the same id in another tenant is another event."""
         ctx, now = self._ctx, self._ctx.clock.now()
-        old = uow.events.get(event.id, for_update=True)
-        check_event_owner(old, event)  # an id belongs to the tenant that first saved it
-        conf = had = uow.conferences.get(event.id)
+        old = uow.events.get(event.tenant_id, event.id, for_update=True)
+        conf = had = uow.conferences.get(event.tenant_id, event.id)
         provider = ctx.providers.find(event.web_meeting)
         decision, link = self.decide(uow, event)
         notices = list(decision.notices)
@@ -156,7 +155,10 @@ class Conferences:
     ) -> None:
         """An existing conference follows its saved event."""
         stage = lc.stage_of(conf)
-        holder = holders.holder(uow, self._ctx.providers, conf.provider, conf.external_account_id)
+        holder = holders.holder(
+            uow, self._ctx.providers, conf.provider, conf.external_account_id,
+            tenant_id=conf.tenant_id,
+        )  # fmt: skip
         if stage is lc.Stage.FAILED:
             if decision.issue and link is not None:
                 move(self._requested(event, link))  # saved again: a fresh start
@@ -181,6 +183,7 @@ class Conferences:
     @staticmethod
     def _requested(event: Event, link: LinkRecord) -> lc.Requested:
         return lc.Requested(
+            tenant_id=event.tenant_id,
             event_id=event.id,
             provider=link.provider,
             external_account_id=link.external_account_id,
@@ -189,14 +192,17 @@ class Conferences:
 
     def decide(self, uow: UnitOfWork, event: Event) -> tuple[Decision, LinkRecord | None]:
         """The issuance decision for ``event`` now (S3, S6, S11, S17, S18, S22), and the
-        owner's active link to the requested provider. Reads only."""
+        owner's active link to the requested provider (the owner is a user of the event's
+        tenant). Reads only."""
         provider = self._ctx.providers.find(event.web_meeting)
         sub = uow.subscriptions.get(event.tenant_id) or SubscriptionRecord(
             tenant_id=event.tenant_id
         )
         link = None
         if provider is not None:
-            link = holders.owner_link(uow, self._ctx.providers, event.owner_id, provider.key)
+            link = holders.owner_link(
+                uow, self._ctx.providers, event.tenant_id, event.owner_id, provider.key
+            )
         caps = provider.capabilities if provider is not None else None
         decision = decide(
             event,
@@ -204,7 +210,7 @@ class Conferences:
             linked=link is not None,
             link_broken=link is None
             and provider is not None
-            and self._grant_revoked(uow, event.owner_id, provider.key),
+            and self._grant_revoked(uow, event.tenant_id, event.owner_id, provider.key),
             provider_known=provider is not None,
             traits=ProviderTraits(
                 supports_recurring=caps.supports_recurring if caps else False,
@@ -216,18 +222,22 @@ class Conferences:
         )
         return decision, link
 
-    def _grant_revoked(self, uow: UnitOfWork, user_id: str, provider: str) -> bool:
-        history = [link for link in uow.links.history(user_id) if link.provider == provider]
+    def _grant_revoked(self, uow: UnitOfWork, tenant_id: str, user_id: str, provider: str) -> bool:
+        links = uow.links.history(tenant_id, user_id)
+        history = [link for link in links if link.provider == provider]
         return bool(history) and history[-1].unlink_reason is UnlinkReason.GRANT_REVOKED
 
-    def delete_event(self, uow: UnitOfWork, event_id: str) -> tuple[bool, list[Job]]:
-        """Forget the event; its meeting goes too, and participants get a cancellation."""
-        record = uow.events.get(event_id, for_update=True)
+    def delete_event(
+        self, uow: UnitOfWork, tenant_id: str, event_id: str
+    ) -> tuple[bool, list[Job]]:
+        """Forget the tenant's event; its meeting goes too, and participants get a
+        cancellation."""
+        record = uow.events.get(tenant_id, event_id, for_update=True)
         if record is None:
             return False, []
-        conf = uow.conferences.get(event_id)
+        conf = uow.conferences.get(tenant_id, event_id)
         jobs: list[Job] = []
         if conf is not None:
             jobs = list(self._moves.apply(uow, record, conf, lc.Withdrawn()).jobs)
-        uow.events.delete(event_id)
+        uow.events.delete(tenant_id, event_id)
         return True, jobs

@@ -23,7 +23,7 @@ from meetlink.app.reminders import Reminders
 from meetlink.app.runner import AskedAgain, JobRunner
 from meetlink.app.settings import Settings
 from meetlink.app.sync import Inline, MeetingSync
-from meetlink.app.tenancy import event_of_tenant
+from meetlink.app.tenant import TenantMeetLink
 from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked
 from meetlink.domain.budgets import Operation, RateBudget
@@ -31,7 +31,7 @@ from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceS
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy, Notice
 from meetlink.domain.links import AccountLink
-from meetlink.domain.records import Job, JobStatus
+from meetlink.domain.records import EventRecord, Job, JobStatus
 from meetlink.domain.results import HostNotice, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import (
     Action,
@@ -73,9 +73,12 @@ class MeetLink:
 
     ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
     [`Settings`][meetlink.app.settings.Settings] field may be passed as a keyword. ``listener``,
-    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host
-    should surface (a link broken or removed at the provider, taken over by another user, work that
-    gave up).
+    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host should surface (a link
+    broken or removed at the provider, taken over by another user, work that gave up).
+
+    Every id a host passes is its id inside one tenant: methods that take a user or event id
+    take ``tenant_id`` too (a required keyword where it is not the first argument), and
+    [`tenant`][meetlink.app.facade.MeetLink.tenant] gives the same methods for one tenant without it.
     """
 
     def __init__(
@@ -147,6 +150,13 @@ class MeetLink:
         """The keys of the registered providers (e.g. ``("teams", "zoom")``)."""
         return self._ctx.providers.keys()
 
+    @checked
+    def tenant(self, tenant_id: str) -> TenantMeetLink:
+        """This facade for one tenant: the same methods without the tenant argument (the
+        tenant id is checked here, once). Saving another tenant's event through it raises
+        InvalidEvent naming ``tenant_id``."""
+        return TenantMeetLink(self, tenant_id)
+
     # -- add-on contract (S3-S5) ------------------------------------------------------
 
     def _subscription(self, tenant_id: str, action: Action | None) -> Subscription:
@@ -197,8 +207,8 @@ class MeetLink:
         error: str | None = None,
         error_description: str | None = None,
         error_subcode: str | None = None,
-        user_id: str | None = None,
-        tenant_id: str | None = None,
+        user_id: str,
+        tenant_id: str,
     ) -> AccountLink:
         """Finish linking with the parameters the OAuth callback received (pass
         ``error_description``/``error_subcode`` too when present: Microsoft says there
@@ -216,15 +226,16 @@ class MeetLink:
         )
 
     @checked
-    def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
-        """The user's active link (S10: "Web conference integration: enabled")."""
-        record = self._ctx.read(lambda uow: uow.links.active_for_user(user_id, provider))
+    def link(self, user_id: str, provider: str = "zoom", *, tenant_id: str) -> AccountLink | None:
+        """The active link of the tenant's user (S10: "Web conference integration:
+        enabled")."""
+        record = self._ctx.read(lambda uow: uow.links.active_for_user(tenant_id, user_id, provider))
         return record.public() if record is not None else None
 
     @checked
-    def unlink(self, user_id: str, provider: str = "zoom") -> bool:
-        """Unlink (S15); False when there was nothing to unlink."""
-        return self._linking.unlink(user_id, provider)
+    def unlink(self, user_id: str, provider: str = "zoom", *, tenant_id: str) -> bool:
+        """Unlink the tenant's user (S15); False when there was nothing to unlink."""
+        return self._linking.unlink(tenant_id, user_id, provider)
 
     @checked
     def handle_webhook(self, provider: str, headers: HeaderInput, body: bytes) -> WebhookReply:
@@ -260,7 +271,7 @@ class MeetLink:
         def work(uow: UnitOfWork) -> bool:
             if found is None or not self._linking.addon_active(uow, tenant_id):
                 return False
-            if holders.owner_link(uow, self._ctx.providers, user_id, provider) is None:
+            if holders.owner_link(uow, self._ctx.providers, tenant_id, user_id, provider) is None:
                 return False  # a provider that needs no link needs none (S11)
             if event is None:
                 return True
@@ -294,7 +305,7 @@ class MeetLink:
             # Nothing runs after this unit of work: the conference is as it leaves it. (A job
             # a claim deferred was stored anew: read it then.)
             asked = () if inline else plan.jobs
-            view = None if claimed else self._view(uow, plan.conference, event.id, asked)
+            view = None if claimed else self._view(uow, plan.conference, asked)
             return plan, claimed, prepared, view
 
         plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
@@ -316,7 +327,7 @@ class MeetLink:
             stored = settled.conference
             conference = stored.public() if stored is not None else None
         else:
-            conference = self.conference(event.id)
+            conference = self.conference(event.id, tenant_id=event.tenant_id)
         refusals = plan.refusals
         if conference is None and event.web_meeting is not None and not refusals:
             # The inline attempt found the link gone (e.g. the grant was refused): say why.
@@ -326,32 +337,33 @@ class MeetLink:
             notices.append(Notice.PROVIDER_PENDING)
         return SaveResult(event.id, conference, refusals, tuple(dict.fromkeys(notices)))
 
-    @checked
-    def retry(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:
-        """Run the event's FAILED or PENDING conference work again now, inline like
-        ``save_event`` (a wait the provider asked for is still honoured). UnknownEvent for
-        an unknown id (or, with ``tenant_id``, another tenant's)."""
-        record = self._ctx.read(lambda uow: event_of_tenant(uow, event_id, tenant_id))
+    def _event(self, tenant_id: str, event_id: str) -> EventRecord:
+        """The tenant's stored event; UnknownEvent when it has none with that id."""
+        record = self._ctx.read(lambda uow: uow.events.get(tenant_id, event_id))
         if record is None:
-            raise UnknownEvent(f"no event {event_id!r}")
-        return self.save_event(record.event).conference
+            raise UnknownEvent(f"no event {event_id!r} in tenant {tenant_id!r}")
+        return record
 
     @checked
-    def delete_event(
-        self, event_id: str, *, actor_id: str | None = None, tenant_id: str | None = None
-    ) -> bool:
-        """Forget the event and delete its meeting, whoever deletes it (S19, S20). With
-        ``tenant_id``, an event of another tenant is UnknownEvent."""
+    def retry(self, event_id: str, *, tenant_id: str) -> Conference | None:
+        """Run the event's FAILED or PENDING conference work again now, inline like
+        ``save_event`` (a wait the provider asked for is still honoured). UnknownEvent when
+        the tenant has no event with that id."""
+        return self.save_event(self._event(tenant_id, event_id).event).conference
+
+    @checked
+    def delete_event(self, event_id: str, *, tenant_id: str, actor_id: str | None = None) -> bool:
+        """Forget the tenant's event and delete its meeting, whoever deletes it (S19, S20).
+        False when the tenant has no event with that id."""
         inline = self._ctx.settings.sync_inline
 
         def work(uow: UnitOfWork) -> tuple[bool, list[Job]]:
-            event_of_tenant(uow, event_id, tenant_id)
-            found, jobs = self._conferences.delete_event(uow, event_id)
+            found, jobs = self._conferences.delete_event(uow, tenant_id, event_id)
             return found, self._claim(uow, jobs) if inline else []
 
         found, claimed = self._ctx.transaction(work)
         if found:
-            log.info("event %s deleted by %s", event_id, actor_id or "its owner")
+            log.info("event %s of %s deleted by %s", event_id, tenant_id, actor_id or "its owner")
         for job in claimed:
             self._runner.run_now(job, claimed=True)
         return found
@@ -364,63 +376,56 @@ class MeetLink:
 
     @staticmethod
     def _view(
-        uow: UnitOfWork, conf: ConferenceRecord | None, event_id: str, asked: Iterable[Job]
+        uow: UnitOfWork, conf: ConferenceRecord | None, asked: Iterable[Job]
     ) -> Conference | None:
         """The host's view of ``conf`` as this unit of work stores it: ``next_attempt_at``
         from its pending sync job (one just asked for, else the stored one)."""
         if conf is None:
             return None
-        job = next((j for j in asked if j.kind == SYNC_JOB and j.key == event_id), None)
+        job = next((j for j in asked if j.kind == SYNC_JOB and j.key == conf.event_id), None)
         if job is None:
-            job = uow.jobs.find(SYNC_JOB, event_id)
+            job = uow.jobs.find(conf.tenant_id, SYNC_JOB, conf.event_id)
         waiting = job is not None and job.status is JobStatus.PENDING
         return conf.public(next_attempt_at=job.run_at if waiting and job else None)
 
     @checked
-    def conference(self, event_id: str, *, tenant_id: str | None = None) -> Conference | None:
-        """The event's conference (S12), or None; ``next_attempt_at`` comes from its work.
-        With ``tenant_id``, an event of another tenant is UnknownEvent."""
-
-        def work(uow: UnitOfWork) -> Conference | None:
-            event_of_tenant(uow, event_id, tenant_id)
-            record = uow.conferences.get(event_id)
-            if record is None:
-                return None
-            job = uow.jobs.find(SYNC_JOB, event_id)
-            waiting = job is not None and job.status is JobStatus.PENDING
-            return record.public(next_attempt_at=job.run_at if waiting and job else None)
-
-        return self._ctx.read(work)
+    def conference(self, event_id: str, *, tenant_id: str) -> Conference | None:
+        """The conference of the tenant's event (S12), or None; ``next_attempt_at`` comes
+        from its work."""
+        return self._ctx.read(
+            lambda uow: self._view(uow, uow.conferences.get(tenant_id, event_id), ())
+        )
 
     @checked
-    def event(self, event_id: str, *, tenant_id: str | None = None) -> Event | None:
-        """The event as meetlink stored it, or None (another tenant's: UnknownEvent)."""
-        record = self._ctx.read(lambda uow: event_of_tenant(uow, event_id, tenant_id))
+    def event(self, event_id: str, *, tenant_id: str) -> Event | None:
+        """The tenant's event as meetlink stored it, or None."""
+        record = self._ctx.read(lambda uow: uow.events.get(tenant_id, event_id))
         return record.event if record is not None else None
 
     @checked
-    def start_url(self, event_id: str, user_id: str, *, tenant_id: str | None = None) -> str:
-        """A fresh host start URL, for the event owner only (S2). Never stored, never mailed.
-        With ``tenant_id``, an event of another tenant is UnknownEvent."""
+    def start_url(self, event_id: str, user_id: str, *, tenant_id: str) -> str:
+        """A fresh host start URL, for the owner of the tenant's event only (S2), whose
+        link holds the meeting's account. Never stored, never mailed. UnknownEvent when the
+        tenant has no event with that id."""
 
         def work(uow: UnitOfWork) -> tuple[Any, Any, Any]:
-            record = event_of_tenant(uow, event_id, tenant_id)
-            conf = uow.conferences.get(event_id)
+            record, conf = uow.events.get_with_conference(tenant_id, event_id)
             holder = None
             if conf is not None:
                 holder = holders.holder(
-                    uow, self._ctx.providers, conf.provider, conf.external_account_id
-                )
+                    uow, self._ctx.providers, conf.provider, conf.external_account_id,
+                    tenant_id=tenant_id,
+                )  # fmt: skip
             return record, conf, holder
 
         record, conf, holder = self._ctx.read(work)
         if record is None:
-            raise UnknownEvent(f"no event {event_id!r}")
+            raise UnknownEvent(f"no event {event_id!r} in tenant {tenant_id!r}")
         if record.event.owner_id != user_id:
             raise NotMeetingHost("only the event's owner can start its meeting")
         if conf is None or conf.meeting_id is None:
             raise NoConference(f"event {event_id!r} has no issued meeting")
-        if holder is None or holder.user_id != user_id:
+        if holder is None or holder.user_key != (tenant_id, user_id):
             raise NotMeetingHost("the meeting's account is not linked to this user")
         meeting_id: str = conf.meeting_id
         starts = self._ctx.providers.host_start(conf.provider)
@@ -431,7 +436,6 @@ class MeetLink:
             return join_url
         return self._tokens.call(holder, lambda p, t: starts.start_url(t, meeting_id))
 
-    @checked
     @checked
     def send_due_reminders(self) -> int:
         """Queue one reminder per participant of each occurrence starting soon (S14, R2)."""

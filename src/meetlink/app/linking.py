@@ -1,9 +1,11 @@
 """Linking host users to provider accounts (S6-S10, S15, S16, S23, S24).
 
-OAuth: state + PKCE S256 on every link, the state valid for 10 minutes and once. Completing a
-link moves an external account held by another user (S9) without revoking anything at the
-provider. Never two users per external account, never two accounts per user and provider:
-the storage's unique constraints settle concurrent calls, which are retried.
+OAuth: state + PKCE S256 on every link, the state valid for 10 minutes and once, and bound to
+the host user (tenant and user id) who began it. A host user is ``(tenant_id, user_id)``.
+Completing a link moves an external account held by another user, of this tenant or another
+(S9), without revoking anything at the provider; the previous holder's tenant is told.
+Never two users per external account, never two accounts per user and provider: the
+storage's unique constraints settle concurrent calls, which are retried.
 """
 
 from __future__ import annotations
@@ -90,21 +92,20 @@ class Linking:
         *,
         error_description: str | None = None,
         error_subcode: str | None = None,
-        user_id: str | None = None,
-        tenant_id: str | None = None,
+        user_id: str,
+        tenant_id: str,
     ) -> AccountLink:
         """Finish linking from the OAuth callback's parameters. An ``error`` becomes the
         provider adapter's typed LinkError (it reads its own codes, e.g. AADSTS).
-        ``user_id``/``tenant_id``, when given, must be who began the link (RFC 9700 4.7: the
-        state is bound to the user agent's session), else InvalidLinkState and nothing
-        changes."""
+        ``user_id``/``tenant_id`` must be who began the link (RFC 9700 4.7: the state is
+        bound to the user agent's session), else InvalidLinkState and nothing changes."""
         now = self._ctx.clock.now()
 
         def take(uow: UnitOfWork) -> PendingAuth | None:
             pending = uow.auth_states.take(state)
-            if pending is not None and (
-                (user_id is not None and pending.user_id != user_id)
-                or (tenant_id is not None and pending.tenant_id != tenant_id)
+            if pending is not None and (pending.tenant_id, pending.user_id) != (
+                tenant_id,
+                user_id,
             ):
                 # Raising rolls the take back: the state stays for the user who began it.
                 raise InvalidLinkState("this link was started by another user")
@@ -153,7 +154,7 @@ class Linking:
             # Serialise callbacks for the same account (S8/S9 under concurrency): the loser of
             # a race waits for the winner's commit instead of failing on the unique index.
             uow.links.lock_account(new.provider, new.external_account_id)
-            by_user = uow.links.active_for_user(new.user_id, new.provider)
+            by_user = uow.links.active_for_user(new.tenant_id, new.user_id, new.provider)
             by_account = uow.links.active_for_account(new.provider, new.external_account_id)
             plan = plan_link(new, by_user, by_account, now)
             unread.update({e.id: e for e in (by_user, by_account) if e and e.credential_error})
@@ -181,13 +182,14 @@ class Linking:
             self._revoke(old)
         return new.public()
 
-    def unlink(self, user_id: str, provider_key: str) -> bool:
-        """End the user's link (S15): forget tokens, revoke at the provider (best effort)."""
+    def unlink(self, tenant_id: str, user_id: str, provider_key: str) -> bool:
+        """End the link of the tenant's user (S15): forget tokens, revoke at the provider
+        (best effort)."""
         self._ctx.providers.get(provider_key)
         now = self._ctx.clock.now()
 
         def work(uow: UnitOfWork) -> LinkRecord | None:
-            link = uow.links.active_for_user(user_id, provider_key)
+            link = uow.links.active_for_user(tenant_id, user_id, provider_key)
             if link is None:
                 return None
             uow.links.update(link.ended(UnlinkReason.USER, now))
@@ -222,7 +224,7 @@ class Linking:
             )
 
     def _tell(self, kind: HostNoticeKind, link: LinkRecord, detail: str) -> None:
-        """Notify the host about ``link``'s user."""
+        """Notify the host about ``link``'s user (in the link's own tenant)."""
         self._ctx.notify(
             HostNotice(
                 kind=kind,

@@ -151,7 +151,11 @@ class Mailing:
         )
         # A fresh Message-ID is a fresh key: a plain insert, no merge to look for.
         request = JobRequest(
-            kind=MAIL_JOB, key=message_id, run_at=now, payload=content_to_payload(content)
+            tenant_id=event.tenant_id,  # the mail of one tenant's event is that tenant's
+            kind=MAIL_JOB,
+            key=message_id,
+            run_at=now,
+            payload=content_to_payload(content),
         )
         return ask(None, request, now=now, new_id=new_job_id())
 

@@ -28,7 +28,7 @@ from meetlink.ports.storage import UnitOfWork
 
 __all__ = ["DELETE_JOB", "SYNC_JOB", "Applied", "ConferenceMoves", "delete_request"]
 
-SYNC_JOB = "sync"  # key: the event id; makes the provider meeting match the event
+SYNC_JOB = "sync"  # key: the event id (in the job's tenant); makes the meeting match the event
 DELETE_JOB = "delete"  # key: provider:marker; a self-contained meeting deletion
 
 
@@ -45,11 +45,13 @@ class Applied:
 
 
 def delete_request(
-    effect: lc.DeleteMeeting, now: datetime, *, key: str | None = None
+    effect: lc.DeleteMeeting, now: datetime, tenant_id: str, *, key: str | None = None
 ) -> JobRequest:
     """The self-contained deletion job for ``effect`` (it runs while a link holds the
-    account, parked until then); one per conference marker unless ``key`` says otherwise."""
+    account, parked until then); one per conference marker unless ``key`` says otherwise.
+    It belongs to ``tenant_id``, the tenant of the event whose meeting it deletes."""
     return JobRequest(
+        tenant_id=tenant_id,
         kind=DELETE_JOB,
         key=key or f"{effect.provider}:{effect.marker}",
         run_at=now,
@@ -103,7 +105,8 @@ class ConferenceMoves:
                 else:
                     jobs.append(self._queue.ask(uow, request, now))
             elif isinstance(effect, lc.DeleteMeeting):
-                jobs.append(self._queue.ask(uow, delete_request(effect, now), now))
+                deletion = delete_request(effect, now, record.event.tenant_id)
+                jobs.append(self._queue.ask(uow, deletion, now))
             elif isinstance(effect, lc.Mail):
                 assert after is not None
                 record, after = self.settle(uow, record, after, old_event)
@@ -117,21 +120,22 @@ class ConferenceMoves:
         if after is not None:
             uow.conferences.put(after)
         elif conf is not None:
-            uow.conferences.delete(conf.event_id)
+            uow.conferences.delete(conf.tenant_id, conf.event_id)
         return Applied(after, record, tuple(jobs), tuple(notices), tuple(claimed))
 
     def apply_stored(
         self,
         uow: UnitOfWork,
+        tenant_id: str,
         event_id: str,
         happening: lc.Happening,
         *,
         on_account: tuple[str, str] | None = None,
     ) -> Applied | None:
-        """Lock the event, read its conference as stored, apply ``happening`` and store what
-        changed. None (nothing done): no such event, or its conference is no longer on
-        ``on_account`` (provider, account) when that is given."""
-        record, conf = uow.events.get_with_conference(event_id, for_update=True)
+        """Lock the tenant's event, read its conference as stored, apply ``happening`` and
+        store what changed. None (nothing done): no such event, or its conference is no
+        longer on ``on_account`` (provider, account) when that is given."""
+        record, conf = uow.events.get_with_conference(tenant_id, event_id, for_update=True)
         if record is None:
             return None
         if on_account is not None and (
@@ -162,8 +166,9 @@ class ConferenceMoves:
 
     @staticmethod
     def sync_request(conf: ConferenceRecord, now: datetime) -> JobRequest:
-        """The event's sync job, on the account its work is about."""
+        """The event's sync job, on the account its work is about (in the event's tenant)."""
         return JobRequest(
+            tenant_id=conf.tenant_id,
             kind=SYNC_JOB,
             key=conf.event_id,
             run_at=now,
@@ -185,13 +190,14 @@ class ConferenceMoves:
     def account_lost(self, uow: UnitOfWork, provider: str, account: str) -> list[HostNotice]:
         """No active link holds the account any more: its issued conferences are DETACHED
         (the URL stays), its pending ones stop (a meeting a lost create may have made is
-        queued for deletion, parked until the account is linked again)."""
+        queued for deletion, parked until the account is linked again). The account's
+        conferences are those of every tenant: an account is one provider account."""
         if uow.links.active_for_account(provider, account) is not None:
             return []  # someone still holds it (a takeover): everything stays manageable
         notices: list[HostNotice] = []
         for conf in uow.conferences.by_account(provider, account):
             applied = self.apply_stored(
-                uow, conf.event_id, lc.AccountLost(), on_account=(provider, account)
+                uow, conf.tenant_id, conf.event_id, lc.AccountLost(), on_account=(provider, account)
             )
             if applied is not None:
                 notices.extend(applied.notices)
@@ -206,7 +212,11 @@ class ConferenceMoves:
         for conf in uow.conferences.by_account(provider, account):
             if lc.stage_of(conf) is lc.Stage.DETACHED:
                 applied = self.apply_stored(
-                    uow, conf.event_id, lc.AccountRegained(), on_account=(provider, account)
+                    uow,
+                    conf.tenant_id,
+                    conf.event_id,
+                    lc.AccountRegained(),
+                    on_account=(provider, account),
                 )
                 regained += applied is not None
         self._queue.wake(uow, provider, account, DELETE_JOB, now)

@@ -121,7 +121,7 @@ class JobQueue:
 
     def ask(self, uow: UnitOfWork, request: JobRequest, now: datetime) -> Job:
         """Ask for the work ``request`` names: a new job, or merged into the existing one."""
-        existing = uow.jobs.find(request.kind, request.key, for_update=True)
+        existing = uow.jobs.find(request.tenant_id, request.kind, request.key, for_update=True)
         job = rules.ask(existing, request, now=now, new_id=new_job_id())
         if existing is None:
             uow.jobs.add(job)

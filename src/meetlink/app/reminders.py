@@ -5,7 +5,7 @@ Each event keeps one ``remind_at`` (indexed): when the next reminder of that eve
 due. A pass reads only the events whose ``remind_at`` has come, expands each of those
 series from now until the first occurrence whose reminder lies ahead (a bounded window),
 queues the due reminders, and moves ``remind_at`` to that next one. The reminder log
-(event, address, occurrence start) makes each reminder happen once, also when passes
+(tenant, event, address, occurrence start) makes each reminder happen once, also when passes
 overlap or an occurrence is reconsidered.
 """
 
@@ -61,7 +61,7 @@ class Reminders:
 
     def _remind(self, uow: UnitOfWork, record: EventRecord, now: datetime) -> int:
         event = record.event
-        conf = uow.conferences.get(event.id)
+        conf = uow.conferences.get(event.tenant_id, event.id)
         plan = _plan(record, now, self._ctx.settings.reminder_lead)
         if conf is None or (not plan.due and plan.next_at is None):
             uow.events.put(attrs.evolve(record, remind_at=None))  # nothing left to remind of
@@ -101,7 +101,7 @@ class Reminders:
                 event, conf, MailKind.REMINDER, participant, told, record.sequence
             )
             for participant in event.participants
-            if uow.reminders.record(event.id, participant.email, occurrence.start)
+            if uow.reminders.record(event.tenant_id, event.id, participant.email, occurrence.start)
         ]
         uow.jobs.add_all(jobs)  # one statement for every participant's reminder
         return len(jobs)

@@ -251,6 +251,7 @@ def _describe(exc: BaseException) -> str:
 def _gave_up(job: Job, error: str) -> HostNotice:
     return HostNotice(
         kind=HostNoticeKind.WORK_FAILED,
+        tenant_id=job.tenant_id,
         provider=job.provider,
         event_id=job.payload.get("event_id"),
         detail=f"{job.kind} job gave up: {error}"[:500],
@@ -261,6 +262,7 @@ def _credentials_unreadable(job: Job, error: str) -> HostNotice:
     whose = f" for {job.provider} account {job.account}" if job.account else ""
     return HostNotice(
         kind=HostNoticeKind.CREDENTIALS_UNREADABLE,
+        tenant_id=job.tenant_id,
         provider=job.provider,
         event_id=job.payload.get("event_id"),
         detail=(

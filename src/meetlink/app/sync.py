@@ -115,16 +115,17 @@ class MeetingSync:
 
     def _move(
         self,
-        event_id: str,
+        key: tuple[str, str],
         marker: str,
         happening: lc.Happening,
         job: Job | None = None,
     ) -> bool:
-        """Apply ``happening`` to the event's conference if it is still the one the work
-        was for (same marker); finish ``job`` in the same unit of work. False otherwise."""
+        """Apply ``happening`` to the conference of the event ``key`` (tenant, event id) if
+        it is still the one the work was for (same marker); finish ``job`` in the same unit
+        of work. False otherwise."""
 
         def work(uow: UnitOfWork, notices: list[HostNotice]) -> _Stored:
-            record, conf = uow.events.get_with_conference(event_id, for_update=True)
+            record, conf = uow.events.get_with_conference(*key, for_update=True)
             if record is None or conf is None or conf.marker != marker:
                 return _NOT_STORED
             after = self._apply(uow, record, conf, happening, notices)
@@ -152,8 +153,10 @@ class MeetingSync:
         notices.extend(applied.notices)
         return applied.conference
 
-    def _prepare(self, uow: UnitOfWork, event_id: str, notices: list[HostNotice]) -> _Work | None:
-        record, conf = uow.events.get_with_conference(event_id, for_update=True)
+    def _prepare(
+        self, uow: UnitOfWork, key: tuple[str, str], notices: list[HostNotice]
+    ) -> _Work | None:
+        record, conf = uow.events.get_with_conference(*key, for_update=True)
         if record is None or conf is None:
             return None
         return self._prepare_from(uow, record, conf, notices)
@@ -176,7 +179,11 @@ class MeetingSync:
             holder: LinkRecord | None = link
         else:
             holder = holders.holder(
-                uow, self._ctx.providers, conf.provider, conf.external_account_id
+                uow,
+                self._ctx.providers,
+                conf.provider,
+                conf.external_account_id,
+                tenant_id=conf.tenant_id,
             )
         step = plan_sync(conf, terms_for(record.event), holder is not None)
         if step is Step.LOST:
@@ -246,13 +253,12 @@ class MeetingSync:
     def _sync_once(self, job: Job) -> bool | None:
         """One pass; None: run again at once (the meeting vanished at the provider)."""
         event_id = job.key
+        key = (job.tenant_id, event_id)  # the sync job's key is its event, in its tenant
         inline = self._prepared(job.id)
         if inline is not None:
             work = inline.work  # prepared in save_event's unit of work
         else:
-            work = self._ctx.transaction_notifying(
-                lambda uow, out: self._prepare(uow, event_id, out)
-            )
+            work = self._ctx.transaction_notifying(lambda uow, out: self._prepare(uow, key, out))
         if work is None:
             return False
         conf, holder = work.conf, work.holder
@@ -265,9 +271,9 @@ class MeetingSync:
                 self._tokens.call(holder, lambda p, t: p.update_meeting(t, meeting_id, request))
             except MeetingGone:
                 log.warning("event %s: meeting %s vanished; creating anew", event_id, meeting_id)
-                self._move(event_id, conf.marker, lc.MeetingVanished(marker=new_marker()))
+                self._move(key, conf.marker, lc.MeetingVanished(marker=new_marker()))
                 return None
-            self._move(event_id, conf.marker, lc.Updated(terms=terms), job)
+            self._move(key, conf.marker, lc.Updated(terms=terms), job)
             return True
         # A create that lands unseen leaves nothing to find only on a plain CREATE, or after
         # a search found nothing (a create-or-get provider searches by creating).
@@ -277,9 +283,9 @@ class MeetingSync:
             if meeting is None and not self._idempotent(holder):
                 known_absent = True
                 if self._over(work.event):
-                    self._move(event_id, conf.marker, lc.Failed(error=lc.ENDED_ERROR,
-                                                                known_absent=True))  # fmt: skip
-                    self._move(event_id, conf.marker, lc.EventEnded())
+                    self._move(key, conf.marker, lc.Failed(error=lc.ENDED_ERROR,
+                                                           known_absent=True))  # fmt: skip
+                    self._move(key, conf.marker, lc.EventEnded())
                     return False
         if meeting is None:
             try:
@@ -288,12 +294,12 @@ class MeetingSync:
                 if not _maybe_applied(exc):
                     if known_absent:
                         failed = lc.Failed(error=_describe(exc), known_absent=True)
-                        self._move(event_id, conf.marker, failed)
-                elif not self._wanted(event_id, conf.marker):
+                        self._move(key, conf.marker, failed)
+                elif not self._wanted(key, conf.marker):
                     # The event was deleted or its URL withdrawn while the create was in
                     # flight (scenario 18), and the create may have landed after the
                     # withdrawal's delete looked for it: look again, by the marker.
-                    self._undo(holder, conf.marker, None, maybe_created=True)
+                    self._undo(job.tenant_id, holder, conf.marker, None, maybe_created=True)
                 raise
         created = lc.Created(
             meeting_id=meeting.meeting_id,
@@ -301,25 +307,32 @@ class MeetingSync:
             passcode=meeting.passcode,
             terms=terms,
         )
-        if self._store_created(event_id, conf.marker, created, job):
+        if self._store_created(key, conf.marker, created, job):
             return True
         # The event was deleted or its URL withdrawn while we created (scenario 18): the
         # meeting goes through a delete job, retried until the provider confirms.
         log.info("event %s: created meeting is no longer wanted; deleting it", event_id)
-        self._undo(holder, conf.marker, meeting.meeting_id, maybe_created=False)
+        self._undo(job.tenant_id, holder, conf.marker, meeting.meeting_id, maybe_created=False)
         return False
 
-    def _wanted(self, event_id: str, marker: str) -> bool:
+    def _wanted(self, key: tuple[str, str], marker: str) -> bool:
         """Whether the event's conference still wants the work done under ``marker``."""
-        conf = self._ctx.read(lambda uow: uow.conferences.get(event_id))
+        conf = self._ctx.read(lambda uow: uow.conferences.get(*key))
         return conf is not None and conf.marker == marker
 
     def _undo(
-        self, holder: LinkRecord, marker: str, meeting_id: str | None, *, maybe_created: bool
+        self,
+        tenant_id: str,
+        holder: LinkRecord,
+        marker: str,
+        meeting_id: str | None,
+        *,
+        maybe_created: bool,
     ) -> None:
         """Queue the compensation of a create no conference wants: delete ``meeting_id``
         (its own job: a conference may still use the marker), or look for what the create
-        made by ``marker`` when its answer was not seen."""
+        made by ``marker`` when its answer was not seen. The job is ``tenant_id``'s (the
+        tenant of the event the create was for)."""
         effect = lc.DeleteMeeting(
             provider=holder.provider,
             external_account_id=holder.external_account_id,
@@ -329,14 +342,16 @@ class MeetingSync:
         )
         now = self._ctx.clock.now()
         key = None if meeting_id is None else f"{effect.provider}:{meeting_id}"
-        undo = delete_request(effect, now, key=key)
+        undo = delete_request(effect, now, tenant_id, key=key)
         self._ctx.transaction(lambda uow: self._queue.ask(uow, undo, now))
 
-    def _store_created(self, event_id: str, marker: str, created: lc.Created, job: Job) -> bool:
+    def _store_created(
+        self, key: tuple[str, str], marker: str, created: lc.Created, job: Job
+    ) -> bool:
         """Record the new meeting; False when the conference no longer wants it."""
 
         def work(uow: UnitOfWork, notices: list[HostNotice]) -> _Stored:
-            record, conf = uow.events.get_with_conference(event_id, for_update=True)
+            record, conf = uow.events.get_with_conference(*key, for_update=True)
             if record is None or conf is None or conf.marker != marker:
                 return _NOT_STORED
             after: ConferenceRecord | None = conf
@@ -389,7 +404,9 @@ class MeetingSync:
         payload = job.payload
         provider, account = str(payload["provider"]), str(payload["account"])
         holder = self._ctx.read(
-            lambda uow: holders.holder(uow, self._ctx.providers, provider, account)
+            lambda uow: holders.holder(
+                uow, self._ctx.providers, provider, account, tenant_id=job.tenant_id
+            )
         )
         if holder is None:
             raise Parked("no link holds the meeting's account", self._ctx.clock.now() + PARK)
@@ -430,7 +447,7 @@ class MeetingSync:
             happening = lc.Refused(error=error) if refused else lc.GaveUp(error=error)
         else:
             happening = lc.Failed(error=error)
-        record, conf = uow.events.get_with_conference(job.key, for_update=True)
+        record, conf = uow.events.get_with_conference(job.tenant_id, job.key, for_update=True)
         if record is not None and lc.allows(conf, happening):
             assert conf is not None
             self._apply(uow, record, conf, happening, notices)

@@ -53,7 +53,8 @@ class Conference:
     """The public view of an event's conference. Never carries the host start URL.
 
     ``error`` says in plain words why it is FAILED, or why the last attempt failed (never a
-    token or secret); ``next_attempt_at`` is when a PENDING conference's work runs again."""
+    token or secret); ``next_attempt_at`` is when a PENDING conference's work runs again;
+    ``tenant_id`` is the tenant of its event (the event id is the host's id inside it)."""
 
     event_id: str
     provider: str
@@ -64,6 +65,7 @@ class Conference:
     external_account_id: str
     error: str | None = attrs.field(default=None, kw_only=True)
     next_attempt_at: datetime | None = attrs.field(default=None, kw_only=True)
+    tenant_id: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -134,11 +136,12 @@ class KeptMeeting:
 
 @attrs.frozen(kw_only=True)
 class ConferenceRecord:
-    """A conference as storage keeps it (one per event).
+    """A conference as storage keeps it (one per event: keyed by ``(tenant_id, event_id)``).
 
     The provider, account, marker and meeting fields describe the meeting the work is about;
     ``kept`` (only while a replacement is PENDING) the issued meeting participants hold."""
 
+    tenant_id: str
     event_id: str
     provider: str
     external_account_id: str
@@ -170,6 +173,7 @@ class ConferenceRecord:
                 external_account_id=kept.external_account_id,
                 error=self.error,
                 next_attempt_at=next_attempt_at,
+                tenant_id=self.tenant_id,
             )
         pending = self.status is ConferenceStatus.PENDING
         return Conference(
@@ -182,6 +186,7 @@ class ConferenceRecord:
             external_account_id=self.external_account_id,
             error=self.error,
             next_attempt_at=next_attempt_at if pending else None,
+            tenant_id=self.tenant_id,
         )
 
 

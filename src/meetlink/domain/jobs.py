@@ -110,8 +110,10 @@ def _check(job: Job | None, move: Move) -> None:
 
 @attrs.frozen(kw_only=True)
 class JobRequest:
-    """Work asked for: ``(kind, key)`` names it; ``run_at`` is the earliest it may run."""
+    """Work asked for: ``(tenant_id, kind, key)`` names it; ``run_at`` is the earliest it may
+    run."""
 
+    tenant_id: str
     kind: str
     key: str
     run_at: datetime
@@ -122,11 +124,12 @@ class JobRequest:
 
 def ask(existing: Job | None, request: JobRequest, *, now: datetime, new_id: str) -> Job:
     """The job after asking for ``request``: new, or merged into ``existing`` (the same
-    ``(kind, key)``) with ``generation + 1``."""
+    ``(tenant_id, kind, key)``) with ``generation + 1``."""
     _check(existing, Move.ASK)
     if existing is None:
         return Job(
             id=new_id,
+            tenant_id=request.tenant_id,
             kind=request.kind,
             key=request.key,
             payload=request.payload,

@@ -122,6 +122,7 @@ def stage_of(record: ConferenceRecord | None) -> Stage:
 class Requested:
     """The event asks for a URL and the owner's link can issue it (a save, ``retry()``)."""
 
+    tenant_id: str
     event_id: str
     provider: str
     external_account_id: str
@@ -367,6 +368,7 @@ def _next_record(
         if record is not None and record.status is ConferenceStatus.PENDING:
             return record  # asked again: the work already stands
         return ConferenceRecord(
+            tenant_id=happening.tenant_id,
             event_id=happening.event_id,
             provider=happening.provider,
             external_account_id=happening.external_account_id,

@@ -1,10 +1,11 @@
 """Account links between host users and provider accounts (S6-S10, S15, S16, S24).
 
-Invariants over all links of one provider:
-- at most one active link per host user (S7);
-- at most one active link per external account (S8, S24).
-Linking an external account that another user holds moves it: the other user is unlinked with
-reason TAKEN_OVER and nothing is revoked at the provider (S9).
+A host user is ``(tenant_id, user_id)``: user ids are the host's ids inside one tenant, so
+user ``1`` of two tenants are two users. Invariants over all links of one provider:
+- at most one active link per host user, i.e. per ``(tenant_id, user_id)`` (S7);
+- at most one active link per external account, across every tenant (S8, S24).
+Linking an external account that another user holds (of any tenant) moves it: the other user
+is unlinked with reason TAKEN_OVER and nothing is revoked at the provider (S9).
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ class LinkRecord:
             raise CredentialError(self.credential_error)
         return self.tokens
 
+    @property
+    def user_key(self) -> tuple[str, str]:
+        """The host user this link is for: ``(tenant_id, user_id)``."""
+        return (self.tenant_id, self.user_id)
+
     def public(self) -> AccountLink:
         """The host-facing view."""
         return AccountLink(
@@ -163,11 +169,12 @@ def plan_link(
 ) -> LinkPlan:
     """Decide the moves for linking ``new`` (active) given the current active links.
 
-    ``held_by_user`` is the user's active link for that provider; ``held_by_account`` is the
-    active link holding ``new.external_account_id``. The result keeps both invariants.
+    ``held_by_user`` is the user's (``new.tenant_id``, ``new.user_id``) active link for that
+    provider; ``held_by_account`` is the active link holding ``new.external_account_id``, in
+    any tenant. The result keeps both invariants.
     """
     ended: list[LinkRecord] = []
-    if held_by_account is not None and held_by_account.user_id != new.user_id:
+    if held_by_account is not None and held_by_account.user_key != new.user_key:
         ended.append(held_by_account.ended(UnlinkReason.TAKEN_OVER, now))  # S9
     if held_by_user is not None and held_by_user.id not in {e.id for e in ended}:
         # S7: one account per user; re-linking (same or another account) replaces the old link.
@@ -177,16 +184,18 @@ def plan_link(
 
 def violations(links: Iterable[LinkRecord]) -> list[str]:
     """Every broken invariant among ``links`` (empty when S7/S8 hold)."""
-    seen_user: dict[tuple[str, str], str] = {}
+    seen_user: dict[tuple[str, str, str], str] = {}
     seen_account: dict[tuple[str, str], str] = {}
     problems: list[str] = []
     for link in links:
         if not link.active:
             continue
-        user_key = (link.provider, link.user_id)
+        user_key = (link.provider, link.tenant_id, link.user_id)
         account_key = (link.provider, link.external_account_id)
         if user_key in seen_user:
-            problems.append(f"user {link.user_id} has two active {link.provider} links")
+            problems.append(
+                f"user {link.user_id} of {link.tenant_id} has two active {link.provider} links"
+            )
         if account_key in seen_account:
             problems.append(f"account {link.external_account_id} is linked to two users")
         seen_user[user_key] = link.id

@@ -53,8 +53,10 @@ class Job:
     """A unit of background work (provider sync/delete, mail delivery); its rules are in
     [`meetlink.domain.jobs`][meetlink.domain.jobs].
 
-    ``(kind, key)`` is unique: asking for the same work again merges into one job and bumps
-    ``generation``, so a worker that finishes an older generation leaves the job to run again.
+    Every job belongs to one tenant (``tenant_id``: a sync job's by its event, a deletion's and
+    a mail's by the event they came from), and ``(tenant_id, kind, key)`` is unique: asking
+    for the same work again merges into one job and bumps ``generation``, so a worker that
+    finishes an older generation leaves the job to run again.
     ``payload`` is JSON-compatible. ``provider``/``account``: the provider account the job
     calls (None for mail), so one account's waits never hold up another's work.
     ``attempts`` counts failed tries; ``waits`` counts waits that are not attempts (a rate
@@ -62,6 +64,7 @@ class Job:
     """
 
     id: str
+    tenant_id: str
     kind: str
     key: str
     payload: dict[str, Any] = attrs.field(factory=dict)

@@ -23,6 +23,7 @@ import attrs
 from meetlink.domain.results import WebhookReply
 from meetlink.errors import (
     AdminApprovalRequired,
+    ConfigurationError,
     InvalidInput,
     InvalidLinkState,
     LinkDenied,
@@ -46,6 +47,7 @@ __all__ = [
     "linked",
     "not_signed_in",
     "reason_for",
+    "required_current_user",
     "webhook_answer",
     "webhook_failed",
     "webhook_too_large",
@@ -54,6 +56,20 @@ __all__ = [
 #: ``current_user(request) -> (tenant_id, user_id) | None``: who the host's session says is
 #: signed in (None: nobody).
 CurrentUser = Callable[[Any], tuple[str, str] | None]
+
+
+def required_current_user(current_user: Callable[..., Any] | None, where: str) -> None:
+    """Refuse routes made without ``current_user``: the callback completes a link for the
+    (tenant, user) the host's session names, and only for the one who began it (RFC 9700
+    4.7). Without the session there is nobody to bind the link to."""
+    if current_user is None or not callable(current_user):
+        raise ConfigurationError(
+            f"{where}: pass current_user=, a function of the request returning the signed-in "
+            "(tenant_id, user_id) or None: the OAuth callback links the account to that user "
+            "of that tenant, and only when that user began the link"
+        )
+
+
 #: Where the callback sends the browser: a path or URL, or a function of the request.
 RedirectTo = str | Callable[[Any], str]
 

@@ -5,13 +5,13 @@
     app.register_blueprint(blueprint(meetlink, current_user=who_is_signed_in,
                                      redirect_to="/settings/video"))
 
-- ``GET {url_prefix}/{provider}/callback``: completes the link for the user
+- ``GET {url_prefix}/{provider}/callback``: completes the link for the user of the tenant
   ``current_user`` names (session binding) and redirects to ``redirect_to`` with
   ``?meetlink=<outcome>`` (``meetlink.integrations.endpoints``).
 - ``POST {url_prefix}/{provider}/webhook``: the provider's webhook, verified on the raw body.
 
 ``current_user(request)`` gets ``flask.request`` and returns ``(tenant_id, user_id)`` or
-None. Needs the ``flask`` extra.
+None; it is required (ConfigurationError without it). Needs the ``flask`` extra.
 """
 
 from __future__ import annotations
@@ -46,10 +46,13 @@ def blueprint(
 ) -> Blueprint:
     """The callback and webhook routes under ``url_prefix``.
 
-    ``current_user``: who the session says is signed in, passed to ``complete_link``
-    (without it the link is completed for whoever began it: pass it in production).
-    ``redirect_to``: the host page the callback returns to (a path, URL, or a function of
-    the request). ``providers``: the keys served (default: every registered provider)."""
+    ``current_user`` (required): who the session says is signed in, ``(tenant_id,
+    user_id)`` or None, passed to ``complete_link``. ``redirect_to``: the host page the
+    callback returns to (a path, URL, or a function of the request). ``providers``: the keys
+    served (default: every registered provider)."""
+    endpoints.required_current_user(current_user, "meetlink.integrations.flask.blueprint")
+    assert current_user is not None
+    who = current_user
     known = tuple(providers) if providers is not None else meetlink.provider_keys
     bp = Blueprint(name, __name__, url_prefix=url_prefix.rstrip("/") or None)
 
@@ -58,14 +61,19 @@ def blueprint(
         query = endpoints.callback_query(provider, known, request.args)
         if isinstance(query, Answer):
             return _response(query)
-        binding: dict[str, str] = {}
-        if current_user is not None:
-            user = current_user(request)
-            if user is None:
-                return _response(endpoints.not_signed_in(redirect_to, request, provider))
-            binding = {"tenant_id": user[0], "user_id": user[1]}
+        user = who(request)
+        if user is None:
+            return _response(endpoints.not_signed_in(redirect_to, request, provider))
         try:
-            meetlink.complete_link(query.state, **query.arguments(), **binding)
+            meetlink.complete_link(
+                query.state,
+                code=query.code,
+                error=query.error,
+                error_description=query.error_description,
+                error_subcode=query.error_subcode,
+                tenant_id=user[0],
+                user_id=user[1],
+            )
         except MeetLinkError as exc:
             return _response(endpoints.callback_failed(redirect_to, request, provider, exc))
         return _response(endpoints.linked(redirect_to, request, provider))

@@ -6,15 +6,15 @@
                                     redirect_to="/settings/video")])
     # FastAPI:  app.router.routes.extend(routes(...))
 
-- ``GET {prefix}/{provider}/callback``: completes the link for the user ``current_user``
-  names (session binding) and redirects to ``redirect_to`` with ``?meetlink=<outcome>``
-  (``meetlink.integrations.endpoints``).
+- ``GET {prefix}/{provider}/callback``: completes the link for the user of the tenant
+  ``current_user`` names (session binding) and redirects to ``redirect_to`` with
+  ``?meetlink=<outcome>`` (``meetlink.integrations.endpoints``).
 - ``POST {prefix}/{provider}/webhook``: the provider's webhook, verified on the raw body.
 
-``meetlink`` is a [`MeetLink`][meetlink.app.facade.MeetLink] (its calls then run in Starlette's
-thread pool) or a [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]. ``current_user(request)`` may be a
-plain function or a coroutine function; it returns ``(tenant_id, user_id)`` or None. Needs the
-``starlette`` extra.
+``meetlink`` is a [`MeetLink`][meetlink.app.facade.MeetLink] (its calls then run in Starlette's thread pool)
+or a [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]. ``current_user(request)`` may be a plain function
+or a coroutine function; it returns ``(tenant_id, user_id)`` or None; it is required
+(ConfigurationError without it). Needs the ``starlette`` extra.
 """
 
 from __future__ import annotations
@@ -53,10 +53,13 @@ def routes(
 ) -> list[Route]:
     """The callback and webhook routes under ``prefix``.
 
-    ``current_user``: who the session says is signed in, passed to ``complete_link``
-    (without it the link is completed for whoever began it: pass it in production).
-    ``redirect_to``: the host page the callback returns to (a path, URL, or a function of
-    the request). ``providers``: the keys served (default: every registered provider)."""
+    ``current_user`` (required): who the session says is signed in, ``(tenant_id,
+    user_id)`` or None, passed to ``complete_link``. ``redirect_to``: the host page the
+    callback returns to (a path, URL, or a function of the request). ``providers``: the keys
+    served (default: every registered provider)."""
+    endpoints.required_current_user(current_user, "meetlink.integrations.starlette.routes")
+    assert current_user is not None
+    who = current_user
     facade = meetlink.meetlink if isinstance(meetlink, AsyncMeetLink) else meetlink
     known = tuple(providers) if providers is not None else facade.provider_keys
 
@@ -73,15 +76,18 @@ def routes(
         return _response(await _complete(request, provider, query))
 
     async def _complete(request: Request, provider: str, query: CallbackQuery) -> Answer:
-        user: tuple[str, str] | None = None
-        if current_user is not None:
-            found = current_user(request)
-            user = await found if inspect.isawaitable(found) else found
-            if user is None:
-                return endpoints.not_signed_in(redirect_to, request, provider)
-        binding = {} if user is None else {"tenant_id": user[0], "user_id": user[1]}
+        found = who(request)
+        user: tuple[str, str] | None = await found if inspect.isawaitable(found) else found
+        if user is None:
+            return endpoints.not_signed_in(redirect_to, request, provider)
         try:
-            await call("complete_link", query.state, **query.arguments(), **binding)
+            await call(
+                "complete_link",
+                query.state,
+                **query.arguments(),
+                tenant_id=user[0],
+                user_id=user[1],
+            )
         except MeetLinkError as exc:
             return endpoints.callback_failed(redirect_to, request, provider, exc)
         return endpoints.linked(redirect_to, request, provider)

@@ -7,6 +7,12 @@ and return domain records. A unique-constraint race surfaces as
 ``commit()``): the caller retries the whole unit of work.
 
 No provider or mail call is ever made while a unit of work is open.
+
+Tenancy is a key, not an argument: every row that belongs to a tenant is keyed by it (links
+and OAuth states by ``(tenant_id, user_id)``; events, conferences, reminders and jobs by
+``(tenant_id, event_id)``), and every method that reads by a user or event id takes the
+tenant first. Provider accounts are the one global key (an account serves one host user of
+one tenant at a time).
 """
 
 from __future__ import annotations
@@ -70,8 +76,9 @@ class PolicyRepository(Protocol):
 class LinkRepository(Protocol):
     """**Protocol:** account links, active and historical.
 
-    The store enforces at most one active link per (provider, user_id) and per
-    (provider, external_account_id): a second one raises ConcurrentUpdate."""
+    The store enforces at most one active link per (provider, tenant_id, user_id) and per
+    (provider, external_account_id) across every tenant: a second one raises
+    ConcurrentUpdate."""
 
     def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
         """A link by id; ``for_update`` locks the row until the unit of work ends."""
@@ -83,12 +90,12 @@ class LinkRepository(Protocol):
         in the unit of work."""
         ...
 
-    def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
-        """The user's active link to ``provider``."""
+    def active_for_user(self, tenant_id: str, user_id: str, provider: str) -> LinkRecord | None:
+        """The active link of the tenant's user to ``provider``."""
         ...
 
     def active_for_account(self, provider: str, external_account_id: str) -> LinkRecord | None:
-        """The active link holding that external account."""
+        """The active link holding that external account (in whichever tenant)."""
         ...
 
     def add(self, record: LinkRecord) -> None:
@@ -115,8 +122,8 @@ class LinkRepository(Protocol):
         an index range, never a scan of the links (keep-alive)."""
         ...
 
-    def history(self, user_id: str) -> list[LinkRecord]:
-        """Every link the user ever had, oldest first."""
+    def history(self, tenant_id: str, user_id: str) -> list[LinkRecord]:
+        """Every link the tenant's user ever had, oldest first."""
         ...
 
 
@@ -141,14 +148,15 @@ class EventRepository(Protocol):
 
     An event's row is the lock of everything about its conference: a unit of work that reads
     and then changes the conference or what participants were mailed reads the event
-    ``for_update`` first (two concurrent saves then run one after the other)."""
+    ``for_update`` first (two concurrent saves then run one after the other). Events are
+    keyed by ``(tenant_id, event_id)``: the same event id in two tenants is two events."""
 
-    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
+    def get(self, tenant_id: str, event_id: str, *, for_update: bool = False) -> EventRecord | None:
         """The event, or None; ``for_update`` locks its row until the unit of work ends."""
         ...
 
     def get_with_conference(
-        self, event_id: str, *, for_update: bool = False
+        self, tenant_id: str, event_id: str, *, for_update: bool = False
     ) -> tuple[EventRecord | None, ConferenceRecord | None]:
         """The event and its conference in one read (SQL: one statement), as
         [`get`][meetlink.ports.storage.EventRepository.get] then ``conferences.get``; ``(None,
@@ -156,40 +164,41 @@ class EventRepository(Protocol):
         ...
 
     def add(self, record: EventRecord) -> None:
-        """Insert a new event; ConcurrentUpdate if one with that id exists (a concurrent
-        first save won: the unit of work is retried and finds it)."""
+        """Insert a new event; ConcurrentUpdate if one with that tenant and id exists (a
+        concurrent first save won: the unit of work is retried and finds it)."""
         ...
 
     def put(self, record: EventRecord) -> None:
-        """Insert or replace the event with the same id."""
+        """Insert or replace the event with the same tenant and id."""
         ...
 
-    def delete(self, event_id: str) -> bool:
-        """Forget the event; False when it was unknown."""
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        """Forget the tenant's event; False when it was unknown."""
         ...
 
     def due_reminders(self, now: datetime, limit: int) -> list[EventRecord]:
-        """Events whose ``remind_at`` <= ``now``, earliest first (an index range scan)."""
+        """Events whose ``remind_at`` <= ``now``, earliest first (an index range scan), of
+        every tenant."""
         ...
 
 
 class ConferenceRepository(Protocol):
-    """**Protocol:** one conference per event."""
+    """**Protocol:** one conference per event, keyed by ``(tenant_id, event_id)``."""
 
-    def get(self, event_id: str) -> ConferenceRecord | None:
-        """The event's conference, or None."""
+    def get(self, tenant_id: str, event_id: str) -> ConferenceRecord | None:
+        """The tenant's event's conference, or None."""
         ...
 
     def put(self, record: ConferenceRecord) -> None:
         """Insert or replace the event's conference."""
         ...
 
-    def delete(self, event_id: str) -> bool:
-        """Remove the event's conference; False when there was none."""
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        """Remove the tenant's event's conference; False when there was none."""
         ...
 
     def by_account(self, provider: str, external_account_id: str) -> list[ConferenceRecord]:
-        """Every conference hosted by that external account."""
+        """Every conference hosted by that external account, in every tenant."""
         ...
 
 
@@ -203,16 +212,16 @@ class JobRepository(Protocol):
         """A job by id; ``for_update`` locks its row until the unit of work ends."""
         ...
 
-    def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
-        """The job for ``(kind, key)``, if any (``for_update``: locked)."""
+    def find(self, tenant_id: str, kind: str, key: str, *, for_update: bool = False) -> Job | None:
+        """The tenant's job for ``(kind, key)``, if any (``for_update``: locked)."""
         ...
 
     def add(self, job: Job) -> None:
-        """Insert a new job; ConcurrentUpdate if its id or ``(kind, key)`` exists."""
+        """Insert a new job; ConcurrentUpdate if its id or ``(tenant_id, kind, key)`` exists."""
         ...
 
     def add_new(self, job: Job) -> bool:
-        """Insert the job unless one with its id or ``(kind, key)`` exists (even
+        """Insert the job unless one with its id or ``(tenant_id, kind, key)`` exists (even
         concurrently: no error, nothing changes); True when inserted."""
         ...
 
@@ -283,8 +292,8 @@ class JobRepository(Protocol):
 class ReminderLog(Protocol):
     """**Protocol:** which reminders were queued (exactly once per participant and time)."""
 
-    def record(self, event_id: str, email: str, start: datetime) -> bool:
-        """Note the reminder; False when it was already noted."""
+    def record(self, tenant_id: str, event_id: str, email: str, start: datetime) -> bool:
+        """Note the reminder for the tenant's event; False when it was already noted."""
         ...
 
     def purge(self, before: datetime) -> int:

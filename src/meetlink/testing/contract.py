@@ -325,7 +325,9 @@ class ProviderContract:
                     account = _hook(target, "add_account")("owner@example.com")
                     request = ml.begin_link("t1", "owner", key)
                     answer = _hook(target, "consent")(request.authorize_url, account)
-                    ml.complete_link(answer["state"], code=answer["code"])
+                    ml.complete_link(
+                        answer["state"], code=answer["code"], user_id="owner", tenant_id="t1"
+                    )
                 else:
                     try:
                         ml.begin_link("t1", "owner", key)
@@ -348,8 +350,8 @@ class ProviderContract:
                 assert edited.conference is not None
                 assert edited.conference.status is ConferenceStatus.ISSUED, edited.conference
                 assert edited.conference.join_url == issued.join_url, "an edit keeps the URL"
-                assert ml.delete_event("contract-event") is True
-                assert ml.conference("contract-event") is None
+                assert ml.delete_event("contract-event", tenant_id="t1") is True
+                assert ml.conference("contract-event", tenant_id="t1") is None
             finally:
                 ml.close()
 

@@ -105,11 +105,15 @@ class Sandbox:
     def link_user(
         self, tenant_id: str, user_id: str, email: str | None = None, *, plan: str = "licensed"
     ) -> tuple[AccountLink, ZoomUser]:
-        """Shortcut: add a Zoom user and link it to ``user_id`` through the real OAuth flow."""
+        """Shortcut: add a Zoom user and link it to the tenant's ``user_id`` through the real
+        OAuth flow (completed as that user's session would)."""
         user = self.zoom.add_user(email or f"{user_id}@example.com", plan=plan)
         request = self.meetlink.begin_link(tenant_id, user_id)
         params = self.zoom.consent(request.authorize_url, user)
-        return self.meetlink.complete_link(params["state"], code=params["code"]), user
+        link = self.meetlink.complete_link(
+            params["state"], code=params["code"], user_id=user_id, tenant_id=tenant_id
+        )
+        return link, user
 
     def close(self) -> None:
         """Release the storage and the emulator's resources (and drop the private schema or

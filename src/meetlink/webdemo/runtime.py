@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from meetlink import Event, HostNotice, MeetLink
+from meetlink import Event, HostNotice, MeetLink, TenantMeetLink
 
 from .clock import TravelClock
 from .control import EmulatorController
@@ -119,6 +119,11 @@ class WebDemo:
     notices: NoticeLog
     controls: dict[str, EmulatorController]
     worker_interval: float
+
+    @property
+    def tenant(self) -> TenantMeetLink:
+        """meetlink for the demo's company: every user and event id below is acme's."""
+        return self.meetlink.tenant(TENANT)
 
     @property
     def mail_dir(self) -> Path:

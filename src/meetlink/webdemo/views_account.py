@@ -17,7 +17,7 @@ from meetlink import (
 
 from .app import demo, go, note, page, require_admin, signed_in
 from .i18n import LANGUAGES
-from .runtime import TENANT, user_by_id
+from .runtime import user_by_id
 
 bp = Blueprint("account", __name__)
 
@@ -76,15 +76,15 @@ def settings() -> Any:
         {
             "key": key,
             "name": provider_name(key),
-            "link": web.meetlink.link(me.id, key),
-            "usable": web.meetlink.web_meeting_available(TENANT, me.id, key),
+            "link": web.tenant.link(me.id, key),
+            "usable": web.tenant.web_meeting_available(me.id, key),
         }
         for key in web.providers
     ]
     return page(
         "settings.html",
         "Personal settings",
-        subscription=web.meetlink.subscription(TENANT),
+        subscription=web.tenant.subscription(),
         services=services,
         notices=web.notices.for_user(me.id)[:5],
     )
@@ -95,7 +95,7 @@ def link(provider: str) -> Any:
     """ "Link with ...": to the provider's authorization page."""
     web, me = demo(), signed_in()
     try:
-        started = web.meetlink.begin_link(TENANT, me.id, provider)
+        started = web.tenant.begin_link(me.id, provider)
     except AddonInactive:
         note("Start the trial from the + menu (or contract the add-on) first.", "error")
         return go("/settings")
@@ -110,7 +110,7 @@ def link(provider: str) -> Any:
 def unlink(provider: str) -> Any:
     """ "Unlink ..." (S15)."""
     web, me = demo(), signed_in()
-    if provider in web.meetlink.provider_keys and web.meetlink.unlink(me.id, provider):
+    if provider in web.meetlink.provider_keys and web.tenant.unlink(me.id, provider):
         note("Unlinked {provider}.", "ok", provider=provider_name(provider))
     return go("/settings")
 
@@ -121,7 +121,7 @@ def addon() -> Any:
     return page(
         "addon.html",
         "Free trial of apps",
-        subscription=demo().meetlink.subscription(TENANT),
+        subscription=demo().tenant.subscription(),
         trial_days=demo().meetlink.settings.trial_length.days,
     )
 
@@ -130,7 +130,7 @@ def addon() -> Any:
 def start_trial() -> Any:
     """Start the company's one trial (S4)."""
     try:
-        demo().meetlink.start_trial(TENANT)
+        demo().tenant.start_trial()
     except TrialUnavailable:
         note("This company has already used its trial: the admin can contract the add-on.", "error")
         return go("/apps/web-conference")
@@ -143,12 +143,12 @@ def start_trial() -> Any:
 def contract_page() -> Any:
     """Admin settings: change contract (S5)."""
     require_admin()
-    ml = demo().meetlink
+    ml = demo().tenant
     return page(
         "contract.html",
         "Change contract",
-        subscription=ml.subscription(TENANT),
-        roadmap=ml.policy(TENANT) == IssuancePolicy.roadmap(),
+        subscription=ml.subscription(),
+        roadmap=ml.policy() == IssuancePolicy.roadmap(),
     )
 
 
@@ -156,14 +156,14 @@ def contract_page() -> Any:
 def change_contract() -> Any:
     """Contract the add-on, or cancel the contract (S5)."""
     require_admin()
-    ml = demo().meetlink
+    ml = demo().tenant
     wanted = request.form.get("web_conference") == "yes"
-    state = ml.subscription(TENANT).state
+    state = ml.subscription().state
     if wanted and state is not SubscriptionState.CONTRACTED:
-        ml.contract(TENANT)
+        ml.contract()
         note("Web conference integration is contracted.", "ok")
     elif not wanted and state is SubscriptionState.CONTRACTED:
-        ml.cancel_contract(TENANT)
+        ml.cancel_contract()
         note("The Web conference integration contract is cancelled.", "ok")
     else:
         note("Nothing changed.")
@@ -176,6 +176,6 @@ def change_policy() -> Any:
     multi-day and all-day events too; off returns to the seed's rules (S17, S18)."""
     require_admin()
     wanted = request.form.get("roadmap") == "yes"
-    demo().meetlink.set_policy(TENANT, IssuancePolicy.roadmap() if wanted else None)
+    demo().tenant.set_policy(IssuancePolicy.roadmap() if wanted else None)
     note("The URL issuance rules are saved.", "ok")
     return go("/admin/contract")

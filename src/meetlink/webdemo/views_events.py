@@ -60,14 +60,14 @@ def home() -> Any:
 def calendar() -> Any:
     """Every event of the company, soonest first, with its conference status."""
     web = demo()
-    rows = [(e, web.meetlink.conference(e.id, tenant_id=TENANT)) for e in web.calendar.all()]
+    rows = [(e, web.tenant.conference(e.id)) for e in web.calendar.all()]
     return page("calendar.html", "Calendar", rows=rows, user_by_id=user_by_id)
 
 
 def _offers(owner_id: str, current: str | None) -> list[str]:
     """The providers the owner may choose in the "Web conference" section (S11)."""
     web = demo()
-    usable = [p for p in web.providers if web.meetlink.web_meeting_available(TENANT, owner_id, p)]
+    usable = [p for p in web.providers if web.tenant.web_meeting_available(owner_id, p)]
     if usable and current is not None and current not in usable:
         usable.append(current)  # keep showing the ticked provider so it is not withdrawn
     return usable
@@ -133,7 +133,7 @@ def _save(existing: Event | None) -> Any:
     event_id = existing.id if existing is not None else uuid.uuid4().hex
     try:
         event = form.event(event_id, TENANT, owner_id, web_meeting)
-        result = web.meetlink.save_event(event)
+        result = web.tenant.save_event(event)
     except FormError as exc:
         return _form_page(form, existing, (exc.key, exc.params), 400)
     except (InvalidEvent, InvalidInput) as exc:
@@ -167,7 +167,7 @@ def show_event(event_id: str) -> Any:
     """The event detail: the URL, the status, start, retry, edit, delete (S2, S12)."""
     web, me = demo(), signed_in()
     event = _event(event_id)
-    conference = web.meetlink.conference(event_id, tenant_id=TENANT)
+    conference = web.tenant.conference(event_id)
     return page(
         "event.html",
         "Event",
@@ -192,7 +192,7 @@ def start_meeting(event_id: str) -> Any:
     me = signed_in()
     _event(event_id)
     try:
-        url = demo().meetlink.start_url(event_id, me.id, tenant_id=TENANT)
+        url = demo().tenant.start_url(event_id, me.id)
     except NotMeetingHost:
         fail(403, "Only the event's owner can start its meeting.")
     except (NoConference, UnknownEvent):
@@ -212,8 +212,8 @@ def delete_event(event_id: str) -> Any:
     """Delete the event, by anyone of the company; its meeting goes too (S19, S20)."""
     web, me = demo(), signed_in()
     event = _event(event_id)
-    had_url = web.meetlink.conference(event_id, tenant_id=TENANT) is not None
-    web.meetlink.delete_event(event_id, actor_id=me.id, tenant_id=TENANT)
+    had_url = web.tenant.conference(event_id) is not None
+    web.tenant.delete_event(event_id, actor_id=me.id)
     web.calendar.remove(event_id)
     key = "Deleted “{title}”; its meeting URL is deleted too." if had_url else "Deleted “{title}”."
     note(key, "ok", title=event.title)
@@ -225,7 +225,7 @@ def retry(event_id: str) -> Any:
     """Run the conference's pending or failed work again now."""
     _event(event_id)
     try:
-        conference = demo().meetlink.retry(event_id, tenant_id=TENANT)
+        conference = demo().tenant.retry(event_id)
     except MeetLinkError:  # the provider still does not answer: the job stays scheduled
         conference = None
     if conference is None or conference.status is not ConferenceStatus.ISSUED:

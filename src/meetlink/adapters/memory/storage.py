@@ -3,6 +3,9 @@ adapter's contract tests also hold it to.
 
 One lock serialises units of work (they are short and never call out), so it is safe from
 several threads. Each unit of work edits copies of the tables and swaps them in on commit.
+Rows that belong to a tenant are keyed by it, as in the SQL tables: events, conferences and
+reminders by ``(tenant_id, event_id, ...)``, jobs by ``(tenant_id, kind, key)``; ids compare
+exactly (no trimming, case folding or Unicode normalisation).
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ class _Tables:
     subscriptions: dict[str, SubscriptionRecord] = attrs.Factory(dict)
     links: dict[str, LinkRecord] = attrs.Factory(dict)
     auth_states: dict[str, PendingAuth] = attrs.Factory(dict)
-    events: dict[str, EventRecord] = attrs.Factory(dict)
-    conferences: dict[str, ConferenceRecord] = attrs.Factory(dict)
+    events: dict[tuple[str, str], EventRecord] = attrs.Factory(dict)  # (tenant, event id)
+    conferences: dict[tuple[str, str], ConferenceRecord] = attrs.Factory(dict)
     jobs: dict[str, Job] = attrs.Factory(dict)
-    reminders: set[tuple[str, str, datetime]] = attrs.Factory(set)
+    reminders: set[tuple[str, str, str, datetime]] = attrs.Factory(set)
     webhooks: dict[tuple[str, str], datetime] = attrs.Factory(dict)
-    job_keys: dict[tuple[str, str], str] = attrs.Factory(dict)  # (kind, key) -> id
+    job_keys: dict[tuple[str, str, str], str] = attrs.Factory(dict)  # (tenant, kind, key) -> id
     account_waits: dict[tuple[str, str], AccountWait] = attrs.Factory(dict)
     policies: dict[str, IssuancePolicy] = attrs.Factory(dict)
     budgets: dict[tuple[str, str, str], Usage] = attrs.Factory(dict)
@@ -109,9 +112,9 @@ class _Links(_Repo):
     def lock_account(self, provider: str, external_account_id: str) -> None:
         """Nothing to do: a unit of work holds the storage lock."""
 
-    def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
+    def active_for_user(self, tenant_id: str, user_id: str, provider: str) -> LinkRecord | None:
         for link in self._t.links.values():
-            if link.active and link.user_id == user_id and link.provider == provider:
+            if link.active and link.user_key == (tenant_id, user_id) and link.provider == provider:
                 return link
         return None
 
@@ -131,7 +134,7 @@ class _Links(_Repo):
         for other in self._t.links.values():
             if other.id == record.id or not other.active or other.provider != record.provider:
                 continue
-            if other.user_id == record.user_id:
+            if other.user_key == record.user_key:
                 raise ConcurrentUpdate("the user already has an active link to this provider")
             if other.external_account_id == record.external_account_id:
                 raise ConcurrentUpdate("that external account is already linked")
@@ -176,9 +179,9 @@ class _Links(_Repo):
         ]
         return [link for _, _, link in sorted(found, key=lambda f: (f[0], f[1]))[:limit]]
 
-    def history(self, user_id: str) -> list[LinkRecord]:
+    def history(self, tenant_id: str, user_id: str) -> list[LinkRecord]:
         return sorted(
-            (link for link in self._t.links.values() if link.user_id == user_id),
+            (link for link in self._t.links.values() if link.user_key == (tenant_id, user_id)),
             key=lambda link: link.linked_at,
         )
 
@@ -197,42 +200,47 @@ class _AuthStates(_Repo):
         return len(gone)
 
 
+def _event_key(record: EventRecord) -> tuple[str, str]:
+    return (record.event.tenant_id, record.event.id)
+
+
 class _Events(_Repo):
-    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
-        return self._t.events.get(event_id)
+    def get(self, tenant_id: str, event_id: str, *, for_update: bool = False) -> EventRecord | None:
+        return self._t.events.get((tenant_id, event_id))
 
     def get_with_conference(
-        self, event_id: str, *, for_update: bool = False
+        self, tenant_id: str, event_id: str, *, for_update: bool = False
     ) -> tuple[EventRecord | None, ConferenceRecord | None]:
-        record = self._t.events.get(event_id)
-        return record, None if record is None else self._t.conferences.get(event_id)
+        key = (tenant_id, event_id)
+        record = self._t.events.get(key)
+        return record, None if record is None else self._t.conferences.get(key)
 
     def add(self, record: EventRecord) -> None:
-        if record.event.id in self._t.events:
+        if _event_key(record) in self._t.events:
             raise ConcurrentUpdate(f"event {record.event.id} exists")
-        self._t.events[record.event.id] = record
+        self._t.events[_event_key(record)] = record
 
     def put(self, record: EventRecord) -> None:
-        self._t.events[record.event.id] = record
+        self._t.events[_event_key(record)] = record
 
-    def delete(self, event_id: str) -> bool:
-        return self._t.events.pop(event_id, None) is not None
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        return self._t.events.pop((tenant_id, event_id), None) is not None
 
     def due_reminders(self, now: datetime, limit: int) -> list[EventRecord]:
         due = [r for r in self._t.events.values() if r.remind_at is not None and r.remind_at <= now]
-        due.sort(key=lambda r: (r.remind_at, r.event.id))
+        due.sort(key=lambda r: (r.remind_at, r.event.tenant_id, r.event.id))
         return due[:limit]
 
 
 class _Conferences(_Repo):
-    def get(self, event_id: str) -> ConferenceRecord | None:
-        return self._t.conferences.get(event_id)
+    def get(self, tenant_id: str, event_id: str) -> ConferenceRecord | None:
+        return self._t.conferences.get((tenant_id, event_id))
 
     def put(self, record: ConferenceRecord) -> None:
-        self._t.conferences[record.event_id] = record
+        self._t.conferences[(record.tenant_id, record.event_id)] = record
 
-    def delete(self, event_id: str) -> bool:
-        return self._t.conferences.pop(event_id, None) is not None
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        return self._t.conferences.pop((tenant_id, event_id), None) is not None
 
     def by_account(self, provider: str, external_account_id: str) -> list[ConferenceRecord]:
         return [
@@ -243,20 +251,20 @@ class _Conferences(_Repo):
 
 
 class _Jobs(_Repo):
-    """Jobs by id, with the (kind, key) index the SQL table has."""
+    """Jobs by id, with the (tenant_id, kind, key) index the SQL table has."""
 
     def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
         return self._t.jobs.get(job_id)
 
-    def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
-        job_id = self._t.job_keys.get((kind, key))
+    def find(self, tenant_id: str, kind: str, key: str, *, for_update: bool = False) -> Job | None:
+        job_id = self._t.job_keys.get((tenant_id, kind, key))
         return None if job_id is None else self._t.jobs[job_id]
 
     def add(self, job: Job) -> None:
-        if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+        if job.id in self._t.jobs or _job_key(job) in self._t.job_keys:
             raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
         self._t.jobs[job.id] = job
-        self._t.job_keys[(job.kind, job.key)] = job.id
+        self._t.job_keys[_job_key(job)] = job.id
 
     def put(self, job: Job) -> None:
         if job.id not in self._t.jobs:
@@ -264,18 +272,18 @@ class _Jobs(_Repo):
         self._t.jobs[job.id] = job
 
     def add_new(self, job: Job) -> bool:
-        if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+        if job.id in self._t.jobs or _job_key(job) in self._t.job_keys:
             return False
         self.add(job)
         return True
 
     def add_all(self, jobs: Sequence[Job]) -> None:
         ids = [job.id for job in jobs]
-        keys = [(job.kind, job.key) for job in jobs]
+        keys = [_job_key(job) for job in jobs]
         if len(set(ids)) < len(ids) or len(set(keys)) < len(keys):
             raise ConcurrentUpdate("jobs added twice at once")
         for job in jobs:
-            if job.id in self._t.jobs or (job.kind, job.key) in self._t.job_keys:
+            if job.id in self._t.jobs or _job_key(job) in self._t.job_keys:
                 raise ConcurrentUpdate(f"job {job.kind}/{job.key} exists")
         for job in jobs:
             self.add(job)
@@ -283,7 +291,7 @@ class _Jobs(_Repo):
     def remove(self, job_id: str) -> None:
         job = self._t.jobs.pop(job_id, None)
         if job is not None:
-            del self._t.job_keys[(job.kind, job.key)]
+            del self._t.job_keys[_job_key(job)]
 
     def remove_done(self, job_id: str, generation: int) -> bool:
         job = self._t.jobs.get(job_id)
@@ -342,16 +350,20 @@ def _by_time(job: Job) -> tuple[datetime, datetime, str]:
     return (job.run_at, job.created_at, job.id)
 
 
+def _job_key(job: Job) -> tuple[str, str, str]:
+    return (job.tenant_id, job.kind, job.key)
+
+
 class _Reminders(_Repo):
-    def record(self, event_id: str, email: str, start: datetime) -> bool:
-        key = (event_id, email.lower(), start)
+    def record(self, tenant_id: str, event_id: str, email: str, start: datetime) -> bool:
+        key = (tenant_id, event_id, email.lower(), start)
         if key in self._t.reminders:
             return False
         self._t.reminders.add(key)
         return True
 
     def purge(self, before: datetime) -> int:
-        old = {key for key in self._t.reminders if key[2] < before}
+        old = {key for key in self._t.reminders if key[3] < before}
         self._t.reminders -= old
         return len(old)
 

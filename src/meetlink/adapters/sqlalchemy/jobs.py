@@ -33,7 +33,11 @@ _ORDER = (t.jobs.c.run_at, t.jobs.c.created_at, t.jobs.c.id)
 _BY_ID = select(t.jobs).where(t.jobs.c.id == bindparam("job_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _PUT = update(t.jobs).where(t.jobs.c.id == bindparam("job_key_"))  # SET: the row's columns
-_BY_KEY = select(t.jobs).where(t.jobs.c.kind == bindparam("kind"), t.jobs.c.key == bindparam("key"))
+_BY_KEY = select(t.jobs).where(
+    t.jobs.c.tenant_id == bindparam("tenant"),
+    t.jobs.c.kind == bindparam("kind"),
+    t.jobs.c.key == bindparam("key"),
+)
 _BY_KEY_LOCKED = _BY_KEY.with_for_update()
 _DONE = delete(t.jobs).where(
     t.jobs.c.id == bindparam("job_id"),
@@ -60,7 +64,7 @@ _BUDGET_UPDATE = (
 
 
 class SqlJobRepository(SqlRepository):
-    """Jobs in ``meetlink_jobs`` (unique per kind and key) and the waits provider accounts
+    """Jobs in ``meetlink_jobs`` (unique per tenant, kind and key) and the waits provider accounts
     asked for in ``meetlink_account_waits``. Only persistence: the rules are
     [`meetlink.domain.jobs`][meetlink.domain.jobs]."""
 
@@ -68,6 +72,7 @@ class SqlJobRepository(SqlRepository):
     def _to_row(job: Job) -> dict[str, Any]:
         return {
             "id": job.id,
+            "tenant_id": job.tenant_id,
             "kind": job.kind,
             "key": job.key,
             "payload": json.dumps(job.payload),
@@ -87,6 +92,7 @@ class SqlJobRepository(SqlRepository):
     def _to_domain(row: Row[Any]) -> Job:
         return Job(
             id=row.id,
+            tenant_id=row.tenant_id,
             kind=row.kind,
             key=row.key,
             payload=json.loads(row.payload),
@@ -115,21 +121,22 @@ class SqlJobRepository(SqlRepository):
             ).first()
         return None if row is None else self._to_domain(row)
 
-    def find(self, kind: str, key: str, *, for_update: bool = False) -> Job | None:
-        """The job for ``(kind, key)``, if any (the unique index)."""
+    def find(self, tenant_id: str, kind: str, key: str, *, for_update: bool = False) -> Job | None:
+        """The tenant's job for ``(kind, key)``, if any (the unique index)."""
         with translate_errors("reading a job"):
             row = self._conn.execute(
-                _BY_KEY_LOCKED if for_update else _BY_KEY, {"kind": kind, "key": key}
+                _BY_KEY_LOCKED if for_update else _BY_KEY,
+                {"tenant": tenant_id, "kind": kind, "key": key},
             ).first()
         return None if row is None else self._to_domain(row)
 
     def add(self, job: Job) -> None:
-        """Insert a new job; ConcurrentUpdate if its (kind, key) exists."""
+        """Insert a new job; ConcurrentUpdate if its (tenant_id, kind, key) exists."""
         with translate_errors("adding a job"):
             self._conn.execute(t.jobs.insert(), self._to_row(job))
 
     def add_new(self, job: Job) -> bool:
-        """Insert the job unless its id or (kind, key) exists (ON CONFLICT DO NOTHING /
+        """Insert the job unless its id or (tenant_id, kind, key) exists (ON CONFLICT DO NOTHING /
         INSERT IGNORE); True when inserted."""
         with translate_errors("adding a job"):
             return insert_ignore(self._conn, t.jobs, self._to_row(job))

@@ -1,8 +1,9 @@
 """SQL repositories for the secrets-bearing records: account links and OAuth states.
 
 Tokens and PKCE verifiers are encrypted with the storage's ``TokenCipher``, bound to their
-row. S7/S8 (one active link per user and per external account) are enforced by UNIQUE indexes
-on the "active key" columns, which hold a copy of the key only while the link is active.
+row. S7/S8 (one active link per host user, i.e. per ``(tenant_id, user_id)``, and one per
+external account across every tenant) are enforced by UNIQUE indexes on the "active key"
+columns, which hold a copy of the key only while the link is active.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def _lookup(*criteria: Any) -> tuple[Select[Any], Select[Any]]:
 
 _BY_ID = _lookup(t.links.c.id == bindparam("link_id"))
 _BY_USER = _lookup(
-    t.links.c.provider == bindparam("provider"), t.links.c.active_user_id == bindparam("key")
+    t.links.c.provider == bindparam("provider"),
+    t.links.c.tenant_id == bindparam("tenant"),
+    t.links.c.active_user_id == bindparam("key"),
 )
 _BY_ACCOUNT = _lookup(
     t.links.c.provider == bindparam("provider"), t.links.c.active_account_id == bindparam("key")
@@ -148,12 +151,12 @@ class SqlLinkRepository(SqlRepository):
         with translate_errors("locking an account's links"):
             self._conn.execute(query).all()
 
-    def active_for_user(self, user_id: str, provider: str) -> LinkRecord | None:
-        """The user's active link to ``provider``."""
-        return self._one(_BY_USER, {"provider": provider, "key": user_id})
+    def active_for_user(self, tenant_id: str, user_id: str, provider: str) -> LinkRecord | None:
+        """The active link of the tenant's user to ``provider``."""
+        return self._one(_BY_USER, {"provider": provider, "tenant": tenant_id, "key": user_id})
 
     def active_for_account(self, provider: str, external_account_id: str) -> LinkRecord | None:
-        """The active link holding that external account."""
+        """The active link holding that external account (in whichever tenant)."""
         return self._one(_BY_ACCOUNT, {"provider": provider, "key": external_account_id})
 
     def add(self, record: LinkRecord) -> None:
@@ -220,11 +223,11 @@ class SqlLinkRepository(SqlRepository):
             rows = self._conn.execute(query).all()
         return [self._to_domain(row) for row in rows]
 
-    def history(self, user_id: str) -> list[LinkRecord]:
-        """Every link the user ever had, oldest first."""
+    def history(self, tenant_id: str, user_id: str) -> list[LinkRecord]:
+        """Every link the tenant's user ever had, oldest first (``ix_meetlink_links_user``)."""
         query = (
             select(t.links)
-            .where(t.links.c.user_id == user_id)
+            .where(t.links.c.tenant_id == tenant_id, t.links.c.user_id == user_id)
             .order_by(t.links.c.linked_at, t.links.c.id)
         )
         with translate_errors("reading link history"):

@@ -102,16 +102,26 @@ def load_exceptions(
 # costs more Python than SQLite spends running it).
 _SUBSCRIPTION = select(t.subscriptions).where(t.subscriptions.c.tenant_id == bindparam("key"))
 _POLICY = select(t.policies).where(t.policies.c.tenant_id == bindparam("key"))
-_EVENT = select(t.events).where(t.events.c.event_id == bindparam("key"))
+_EVENT = select(t.events).where(
+    t.events.c.tenant_id == bindparam("tenant"), t.events.c.event_id == bindparam("key")
+)
 _EVENT_LOCKED = _EVENT.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
-_CONFERENCE = select(t.conferences).where(t.conferences.c.event_id == bindparam("key"))
+_CONFERENCE = select(t.conferences).where(
+    t.conferences.c.tenant_id == bindparam("tenant"), t.conferences.c.event_id == bindparam("key")
+)
 # An event and its conference in one statement; the conference's columns are prefixed.
 _CONF_PREFIX = "conference_"
 _CONF_COLUMNS = tuple(c.name for c in t.conferences.c)
 _WITH_CONFERENCE = (
     select(t.events, *(c.label(_CONF_PREFIX + c.name) for c in t.conferences.c))
-    .select_from(t.events.outerjoin(t.conferences, t.conferences.c.event_id == t.events.c.event_id))
-    .where(t.events.c.event_id == bindparam("key"))
+    .select_from(
+        t.events.outerjoin(
+            t.conferences,
+            (t.conferences.c.tenant_id == t.events.c.tenant_id)
+            & (t.conferences.c.event_id == t.events.c.event_id),
+        )
+    )
+    .where(t.events.c.tenant_id == bindparam("tenant"), t.events.c.event_id == bindparam("key"))
 )
 # Lock the event's row (PostgreSQL refuses to lock the nullable side of an outer join).
 _WITH_CONFERENCE_LOCKED = _WITH_CONFERENCE.with_for_update(of=t.events)
@@ -205,7 +215,8 @@ class SqlPolicyRepository(SqlRepository):
 
 
 class SqlEventRepository(SqlRepository):
-    """Events in ``meetlink_events`` (participants as a JSON list)."""
+    """Events in ``meetlink_events``, keyed by ``(tenant_id, event_id)`` (participants as a
+    JSON list)."""
 
     @staticmethod
     def _to_row(record: EventRecord) -> dict[str, Any]:
@@ -258,23 +269,23 @@ class SqlEventRepository(SqlRepository):
             event=event, sequence=row.sequence, remind_at=row.remind_at, updated_at=row.updated_at
         )
 
-    def get(self, event_id: str, *, for_update: bool = False) -> EventRecord | None:
-        """The event, or None (``for_update``: its row locked until the unit of work ends;
-        SQLite: the BEGIN IMMEDIATE lock already serialises writers)."""
+    def get(self, tenant_id: str, event_id: str, *, for_update: bool = False) -> EventRecord | None:
+        """The tenant's event, or None (``for_update``: its row locked until the unit of
+        work ends; SQLite: the BEGIN IMMEDIATE lock already serialises writers)."""
         with translate_errors("reading an event"):
             row = self._conn.execute(
-                _EVENT_LOCKED if for_update else _EVENT, {"key": event_id}
+                _EVENT_LOCKED if for_update else _EVENT, {"tenant": tenant_id, "key": event_id}
             ).first()
         return None if row is None else self._to_domain(row)
 
     def get_with_conference(
-        self, event_id: str, *, for_update: bool = False
+        self, tenant_id: str, event_id: str, *, for_update: bool = False
     ) -> tuple[EventRecord | None, ConferenceRecord | None]:
-        """The event and its conference in one statement (an outer join; ``for_update``
-        locks the event's row); ``(None, None)`` for an unknown event."""
+        """The tenant's event and its conference in one statement (an outer join;
+        ``for_update`` locks the event's row); ``(None, None)`` for an unknown event."""
         query = _WITH_CONFERENCE_LOCKED if for_update else _WITH_CONFERENCE
         with translate_errors("reading an event"):
-            row = self._conn.execute(query, {"key": event_id}).first()
+            row = self._conn.execute(query, {"tenant": tenant_id, "key": event_id}).first()
         if row is None:
             return None, None
         record = self._to_domain(row)
@@ -287,19 +298,22 @@ class SqlEventRepository(SqlRepository):
         return record, SqlConferenceRepository._to_domain(conference)  # type: ignore[arg-type]
 
     def add(self, record: EventRecord) -> None:
-        """Insert a new event; ConcurrentUpdate when the id exists."""
+        """Insert a new event; ConcurrentUpdate when the tenant's id exists."""
         with translate_errors("adding an event"):
             self._conn.execute(t.events.insert(), self._to_row(record))
 
     def put(self, record: EventRecord) -> None:
-        """Insert or replace the event with the same id."""
+        """Insert or replace the event with the same tenant and id."""
         with translate_errors("storing an event"):
-            upsert(self._conn, t.events, self._to_row(record), ["event_id"])
+            upsert(self._conn, t.events, self._to_row(record), ["tenant_id", "event_id"])
 
-    def delete(self, event_id: str) -> bool:
-        """Forget the event; False when it was unknown."""
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        """Forget the tenant's event; False when it was unknown."""
+        c = t.events.c
         with translate_errors("deleting an event"):
-            result = self._conn.execute(delete(t.events).where(t.events.c.event_id == event_id))
+            result = self._conn.execute(
+                delete(t.events).where(c.tenant_id == tenant_id, c.event_id == event_id)
+            )
         return result.rowcount == 1
 
     def due_reminders(self, now: datetime, limit: int) -> list[EventRecord]:
@@ -307,7 +321,7 @@ class SqlEventRepository(SqlRepository):
         query = (
             select(t.events)
             .where(t.events.c.remind_at.is_not(None), t.events.c.remind_at <= now)
-            .order_by(t.events.c.remind_at, t.events.c.event_id)
+            .order_by(t.events.c.remind_at, t.events.c.tenant_id, t.events.c.event_id)
             .limit(limit)
         )
         with translate_errors("listing due reminders"):
@@ -316,7 +330,8 @@ class SqlEventRepository(SqlRepository):
 
 
 class SqlConferenceRepository(SqlRepository):
-    """Conferences in ``meetlink_conferences`` (one per event; terms and mail state as JSON)."""
+    """Conferences in ``meetlink_conferences`` (one per event, keyed by ``(tenant_id,
+    event_id)``; terms and mail state as JSON)."""
 
     @staticmethod
     def _to_row(record: ConferenceRecord) -> dict[str, Any]:
@@ -339,6 +354,7 @@ class SqlConferenceRepository(SqlRepository):
                 }
             )
         return {
+            "tenant_id": record.tenant_id,
             "event_id": record.event_id,
             "provider": record.provider,
             "external_account_id": record.external_account_id,
@@ -374,6 +390,7 @@ class SqlConferenceRepository(SqlRepository):
                 all_day=bool(state.get("all_day", False)),
             )
         return ConferenceRecord(
+            tenant_id=row.tenant_id,
             event_id=row.event_id,
             provider=row.provider,
             external_account_id=row.external_account_id,
@@ -390,22 +407,23 @@ class SqlConferenceRepository(SqlRepository):
             created_at=row.created_at,
         )
 
-    def get(self, event_id: str) -> ConferenceRecord | None:
-        """The event's conference, or None."""
+    def get(self, tenant_id: str, event_id: str) -> ConferenceRecord | None:
+        """The tenant's event's conference, or None."""
         with translate_errors("reading a conference"):
-            row = self._conn.execute(_CONFERENCE, {"key": event_id}).first()
+            row = self._conn.execute(_CONFERENCE, {"tenant": tenant_id, "key": event_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, record: ConferenceRecord) -> None:
         """Insert or replace the event's conference."""
         with translate_errors("storing a conference"):
-            upsert(self._conn, t.conferences, self._to_row(record), ["event_id"])
+            upsert(self._conn, t.conferences, self._to_row(record), ["tenant_id", "event_id"])
 
-    def delete(self, event_id: str) -> bool:
-        """Remove the event's conference; False when there was none."""
+    def delete(self, tenant_id: str, event_id: str) -> bool:
+        """Remove the tenant's event's conference; False when there was none."""
+        c = t.conferences.c
         with translate_errors("deleting a conference"):
             result = self._conn.execute(
-                delete(t.conferences).where(t.conferences.c.event_id == event_id)
+                delete(t.conferences).where(c.tenant_id == tenant_id, c.event_id == event_id)
             )
         return result.rowcount == 1
 
@@ -417,7 +435,9 @@ class SqlConferenceRepository(SqlRepository):
                 t.conferences.c.provider == provider,
                 t.conferences.c.external_account_id == external_account_id,
             )
-            .order_by(t.conferences.c.created_at, t.conferences.c.event_id)
+            .order_by(
+                t.conferences.c.created_at, t.conferences.c.tenant_id, t.conferences.c.event_id
+            )
         )
         with translate_errors("listing conferences by account"):
             rows = self._conn.execute(query).all()
@@ -464,11 +484,16 @@ def _load_kept(data: dict[str, Any]) -> KeptMeeting:
 
 
 class SqlReminderLog(SqlRepository):
-    """Reminders queued, unique per (event, lower-cased email, start)."""
+    """Reminders queued, unique per (tenant, event, lower-cased email, start)."""
 
-    def record(self, event_id: str, email: str, start: datetime) -> bool:
+    def record(self, tenant_id: str, event_id: str, email: str, start: datetime) -> bool:
         """Note the reminder; False when it was already noted (even concurrently)."""
-        row = {"event_id": event_id, "email": short_key(email.lower()), "start": start}
+        row = {
+            "tenant_id": tenant_id,
+            "event_id": event_id,
+            "email": short_key(email.lower()),
+            "start": start,
+        }
         with translate_errors("recording a reminder"):
             return insert_ignore(self._conn, t.reminders, row)
 

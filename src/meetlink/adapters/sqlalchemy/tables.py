@@ -12,8 +12,14 @@ PostgreSQL and MariaDB/MySQL:
   columns that grow with the participants are MEDIUMTEXT on MariaDB/MySQL (TEXT stops at
   64 KB there; 2,000 participants need more);
 - indexed strings stay at 191 characters or less (utf8mb4 index limits on MariaDB);
-- MariaDB tables use the binary ``utf8mb4_bin`` collation, because provider account ids and
-  webhook keys are case-sensitive;
+- ids compare exactly on every database (``ExactString``): on MariaDB/MySQL every string
+  column has a binary NO PAD collation (``utf8mb4_nopad_bin`` on MariaDB, ``utf8mb4_0900_bin``
+  on MySQL 8), so ``'alice '``, ``'Alice'`` and ``'alice'`` are three ids there too, as on
+  SQLite and PostgreSQL (``utf8mb4_bin`` is PAD SPACE: it ignored trailing spaces);
+- every row that belongs to a tenant is keyed by it: links by ``(provider, tenant_id,
+  user_id)`` while active, events and conferences by ``(tenant_id, event_id)``, reminders by
+  ``(tenant_id, event_id, email, start)``, jobs by ``(tenant_id, kind, key)``. Provider
+  accounts are the one global key (an account is actively linked once, in any tenant);
 - invariants are enforced by the database too: the "active key" columns of
   ``meetlink_links`` are set only while a link is active, and NULLs never collide in a UNIQUE
   index, which gives "at most one active link" without partial indexes.
@@ -27,6 +33,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Dialect,
     Index,
     Integer,
@@ -36,12 +43,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 __all__ = [
     "VERSION_TABLE",
+    "ExactString",
     "UtcDateTime",
     "account_waits",
     "auth_states",
@@ -50,6 +60,7 @@ __all__ = [
     "jobs",
     "links",
     "metadata",
+    "no_pad_collation",
     "policies",
     "rate_budgets",
     "reminders",
@@ -78,12 +89,41 @@ _STATUS = 32
 #: JSON that grows with an event's participants: TEXT, but MEDIUMTEXT (16 MB) on MariaDB.
 _JSON_LIST = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
-# MariaDB/MySQL: InnoDB, utf8mb4, case-sensitive comparisons.
+# MariaDB/MySQL: InnoDB, utf8mb4, case-sensitive comparisons (every string column is NO PAD
+# too: ExactString; the migrations convert the tables to it).
 _MYSQL: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
 }
+
+
+def no_pad_collation(dialect: Dialect) -> str:
+    """The binary NO PAD utf8mb4 collation of a MariaDB or MySQL server: trailing spaces,
+    case and Unicode normalisation all count (``utf8mb4_bin`` ignores trailing spaces)."""
+    return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+
+
+class ExactString(TypeDecorator[str]):
+    """A VARCHAR compared exactly on every backend: SQLite and PostgreSQL compare code points
+    already; on MariaDB/MySQL the column gets the server's binary NO PAD collation
+    (``no_pad_collation``), chosen when the DDL is made."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """``VARCHAR(n) COLLATE <no pad binary>`` on MariaDB/MySQL, a plain VARCHAR elsewhere."""
+        length = self.length
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(
+                mysql.VARCHAR(length, charset="utf8mb4", collation=no_pad_collation(dialect))
+            )
+        return dialect.type_descriptor(String(length))
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -125,8 +165,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 subscriptions = Table(
     "meetlink_subscriptions",
     metadata,
-    Column("tenant_id", String(_KEY), nullable=False),
-    Column("state", String(_STATUS), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("state", ExactString(_STATUS), nullable=False),
     Column("trial_started_at", UtcDateTime(), nullable=True),
     Column("trial_ends_at", UtcDateTime(), nullable=True),
     Column("contracted_at", UtcDateTime(), nullable=True),
@@ -138,34 +178,38 @@ subscriptions = Table(
 links = Table(
     "meetlink_links",
     metadata,
-    Column("id", String(_ID), nullable=False),
-    Column("user_id", String(_KEY), nullable=False),
-    Column("tenant_id", String(_KEY), nullable=False),
-    Column("provider", String(_PROVIDER), nullable=False),
-    Column("external_account_id", String(_KEY), nullable=False),
-    Column("account_id", String(_KEY), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("plan", String(64), nullable=False),
+    Column("id", ExactString(_ID), nullable=False),
+    Column("user_id", ExactString(_KEY), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("external_account_id", ExactString(_KEY), nullable=False),
+    Column("account_id", ExactString(_KEY), nullable=False),
+    Column("email", ExactString(320), nullable=False),
+    Column("plan", ExactString(64), nullable=False),
     Column("linked_at", UtcDateTime(), nullable=False),
     # Fernet ciphertext of the TokenSet, bound to this row's id (see crypto.py).
     Column("tokens", Text(), nullable=True),
     Column("token_version", Integer(), nullable=False),
     Column("active", Boolean(), nullable=False),
     Column("unlinked_at", UtcDateTime(), nullable=True),
-    Column("unlink_reason", String(_STATUS), nullable=True),
+    Column("unlink_reason", ExactString(_STATUS), nullable=True),
     Column("reauth_required", Boolean(), nullable=False),
     # While a worker refreshes the tokens (single flight across processes, no lock held).
     Column("refresh_lease_until", UtcDateTime(), nullable=True),
     # When the refresh token was issued (= last used); NULL once the link ended, so the
     # keep-alive range (refreshed_at <= cutoff) only ever reads active links.
     Column("refreshed_at", UtcDateTime(), nullable=True),
-    # S7/S8: copies of user_id / external_account_id while active, NULL otherwise.
-    Column("active_user_id", String(_KEY), nullable=True),
-    Column("active_account_id", String(_KEY), nullable=True),
+    # S7/S8: copies of user_id / external_account_id while active, NULL otherwise (NULLs never
+    # collide in a UNIQUE index).
+    Column("active_user_id", ExactString(_KEY), nullable=True),
+    Column("active_account_id", ExactString(_KEY), nullable=True),
     PrimaryKeyConstraint("id"),
-    UniqueConstraint("provider", "active_user_id", name="uq_meetlink_links_active_user"),
+    # S7: one active link per (provider, tenant, user); S8: per provider account, globally.
+    UniqueConstraint(
+        "provider", "tenant_id", "active_user_id", name="uq_meetlink_links_active_user"
+    ),
     UniqueConstraint("provider", "active_account_id", name="uq_meetlink_links_active_account"),
-    Index("ix_meetlink_links_user", "user_id", "linked_at"),
+    Index("ix_meetlink_links_user", "tenant_id", "user_id", "linked_at"),
     Index("ix_meetlink_links_account", "provider", "external_account_id"),
     Index("ix_meetlink_links_idle", "refreshed_at", "id"),  # keep-alive, keyset paged
     **_MYSQL,
@@ -175,10 +219,10 @@ auth_states = Table(
     "meetlink_auth_states",
     metadata,
     # SHA-256 of the OAuth state: the state itself is a bearer secret and is not stored.
-    Column("state_hash", String(_ID), nullable=False),
-    Column("tenant_id", String(_KEY), nullable=False),
-    Column("user_id", String(_KEY), nullable=False),
-    Column("provider", String(_PROVIDER), nullable=False),
+    Column("state_hash", ExactString(_ID), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("user_id", ExactString(_KEY), nullable=False),
+    Column("provider", ExactString(_PROVIDER), nullable=False),
     Column("code_verifier", Text(), nullable=False),  # Fernet ciphertext, bound to the row
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
@@ -190,48 +234,50 @@ auth_states = Table(
 events = Table(
     "meetlink_events",
     metadata,
-    Column("event_id", String(_KEY), nullable=False),
-    Column("tenant_id", String(_KEY), nullable=False),
-    Column("owner_id", String(_KEY), nullable=False),
+    Column("event_id", ExactString(_KEY), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("owner_id", ExactString(_KEY), nullable=False),
     Column("title", Text(), nullable=False),
     Column("start", UtcDateTime(), nullable=False),
     Column("end", UtcDateTime(), nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("span", String(_STATUS), nullable=False),
+    Column("timezone", ExactString(64), nullable=False),
+    Column("span", ExactString(_STATUS), nullable=False),
     Column("recurrence", Text(), nullable=True),
-    Column("source", String(_STATUS), nullable=False),
+    Column("source", ExactString(_STATUS), nullable=False),
     Column("participants", _JSON_LIST, nullable=False),  # JSON list of {email, name, locale}
-    Column("web_meeting", String(_PROVIDER), nullable=True),
+    Column("web_meeting", ExactString(_PROVIDER), nullable=True),
     Column("description", Text(), nullable=False),
     Column("sequence", Integer(), nullable=False),
     Column("remind_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("exdates", Text(), nullable=True),  # JSON list of ISO times (R2: skipped)
     Column("moved", Text(), nullable=True),  # JSON list of {recurrence_id, start, end}
-    PrimaryKeyConstraint("event_id"),
-    Index("ix_meetlink_events_remind_at", "remind_at", "event_id"),  # due reminders, in order
+    PrimaryKeyConstraint("tenant_id", "event_id"),  # the same event id in two tenants: two events
+    # Due reminders, in the query's whole order (remind_at, tenant_id, event_id).
+    Index("ix_meetlink_events_remind_at", "remind_at", "tenant_id", "event_id"),
     **_MYSQL,
 )
 
 conferences = Table(
     "meetlink_conferences",
     metadata,
-    Column("event_id", String(_KEY), nullable=False),  # one conference per event
-    Column("provider", String(_PROVIDER), nullable=False),
-    Column("external_account_id", String(_KEY), nullable=False),
-    Column("status", String(_STATUS), nullable=False),
-    Column("marker", String(_KEY), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("event_id", ExactString(_KEY), nullable=False),  # one conference per event
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("external_account_id", ExactString(_KEY), nullable=False),
+    Column("status", ExactString(_STATUS), nullable=False),
+    Column("marker", ExactString(_KEY), nullable=False),
     # S20: ids beyond 2**31, as text; Teams ids are base64 of ~150 characters and more.
     Column("meeting_id", Text(), nullable=True),
     Column("join_url", Text(), nullable=True),
-    Column("passcode", String(64), nullable=True),
+    Column("passcode", ExactString(64), nullable=True),
     Column("synced", Text(), nullable=True),  # JSON MeetingTerms
     Column("maybe_created", Boolean(), nullable=False),
     Column("mailed", _JSON_LIST, nullable=True),  # JSON MailedState
     Column("last_error", Text(), nullable=True),
     Column("kept", Text(), nullable=True),  # JSON KeptMeeting, while a replacement is pending
     Column("created_at", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("event_id"),
+    PrimaryKeyConstraint("tenant_id", "event_id"),
     Index("ix_meetlink_conferences_account", "provider", "external_account_id"),
     **_MYSQL,
 )
@@ -239,11 +285,13 @@ conferences = Table(
 jobs = Table(
     "meetlink_jobs",
     metadata,
-    Column("id", String(_ID), nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("key", String(_KEY), nullable=False),
+    Column("id", ExactString(_ID), nullable=False),
+    # Every job belongs to one tenant: a sync job's event's, a deletion's or a mail's event's.
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("kind", ExactString(64), nullable=False),
+    Column("key", ExactString(_KEY), nullable=False),
     Column("payload", _JSON_LIST, nullable=False),  # JSON object
-    Column("status", String(_STATUS), nullable=False),
+    Column("status", ExactString(_STATUS), nullable=False),
     Column("run_at", UtcDateTime(), nullable=False),
     Column("attempts", Integer(), nullable=False),
     Column("waits", Integer(), nullable=False, server_default="0"),
@@ -251,11 +299,11 @@ jobs = Table(
     Column("last_error", Text(), nullable=True),
     Column("lease_until", UtcDateTime(), nullable=True),
     # The provider account a job calls (NULL for mail): its waits, parked deletions.
-    Column("provider", String(_PROVIDER), nullable=True),
-    Column("account", String(_KEY), nullable=True),
+    Column("provider", ExactString(_PROVIDER), nullable=True),
+    Column("account", ExactString(_KEY), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("id"),
-    UniqueConstraint("kind", "key", name="uq_meetlink_jobs_kind_key"),
+    UniqueConstraint("tenant_id", "kind", "key", name="uq_meetlink_jobs_tenant_kind_key"),
     # The due claim (status, run_at) and the keyset pages of failed/pending jobs by
     # (run_at, id): with ``id`` in it, a page reads its rows only, however many jobs tie.
     Index("ix_meetlink_jobs_due", "status", "run_at", "id"),
@@ -268,8 +316,8 @@ account_waits = Table(
     "meetlink_account_waits",
     metadata,
     # A provider account that asked to wait (429, a daily cap): its jobs run from next_slot.
-    Column("provider", String(_PROVIDER), nullable=False),
-    Column("account", String(_KEY), nullable=False),
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("account", ExactString(_KEY), nullable=False),
     Column("until", UtcDateTime(), nullable=False),
     Column("next_slot", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("provider", "account"),
@@ -281,9 +329,9 @@ rate_budgets = Table(
     metadata,
     # What a provider limit has spent (domain/budgets.py Usage), per scope key: the account,
     # its organisation, or "" for the whole app. One row per limit and key, updated in place.
-    Column("provider", String(_PROVIDER), nullable=False),
-    Column("limit_name", String(32), nullable=False),
-    Column("scope_key", String(_KEY), nullable=False),
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("limit_name", ExactString(32), nullable=False),
+    Column("scope_key", ExactString(_KEY), nullable=False),
     Column("mark", UtcDateTime(), nullable=False),
     Column("used", Integer(), nullable=False),
     PrimaryKeyConstraint("provider", "limit_name", "scope_key"),
@@ -293,17 +341,18 @@ rate_budgets = Table(
 reminders = Table(
     "meetlink_reminders",
     metadata,
-    Column("event_id", String(_KEY), nullable=False),
-    Column("email", String(_KEY), nullable=False),  # lower-cased (hashed if longer than 191)
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("event_id", ExactString(_KEY), nullable=False),
+    Column("email", ExactString(_KEY), nullable=False),  # lower-cased (hashed if longer than 191)
     Column("start", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("event_id", "email", "start"),
+    PrimaryKeyConstraint("tenant_id", "event_id", "email", "start"),
     **_MYSQL,
 )
 
 policies = Table(
     "meetlink_policies",
     metadata,
-    Column("tenant_id", String(_KEY), nullable=False),
+    Column("tenant_id", ExactString(_KEY), nullable=False),
     Column("policy", Text(), nullable=False),  # JSON {spans, sources, allow_recurring}
     PrimaryKeyConstraint("tenant_id"),
     **_MYSQL,
@@ -312,10 +361,26 @@ policies = Table(
 webhook_deliveries = Table(
     "meetlink_webhook_deliveries",
     metadata,
-    Column("provider", String(_PROVIDER), nullable=False),
-    Column("delivery_key", String(_KEY), nullable=False),  # hashed if longer than 191
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("delivery_key", ExactString(_KEY), nullable=False),  # hashed if longer than 191
     Column("received_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("provider", "delivery_key"),
     Index("ix_meetlink_webhook_deliveries_received", "received_at"),
     **_MYSQL,
 )
+
+
+@event.listens_for(metadata, "after_create")
+def _collate_no_pad(
+    target: MetaData, connection: Connection, tables: list[Table] | None = None, **_: Any
+) -> None:
+    """MariaDB/MySQL: ``metadata.create_all`` leaves each new table (its default and every
+    text column) on the NO PAD binary collation, as the migrations do; the id columns are
+    ``ExactString`` anyway (kept when a host copies these tables into its metadata)."""
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        return
+    collation = no_pad_collation(connection.dialect)
+    for table in tables or ():
+        connection.execute(
+            text(f"ALTER TABLE {table.name} CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}")
+        )
