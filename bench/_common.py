@@ -45,7 +45,7 @@ def build(
     user = zoom.add_user("alice@example.com")
     request = ml.begin_link("t1", "alice")
     params = zoom.consent(request.authorize_url, user)
-    ml.complete_link(params["state"], code=params["code"])
+    ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
     return ml, zoom, clock
 
 

@@ -68,7 +68,7 @@ def _setup(
         user = zoom.add_user(f"{user_id}@example.com", account_id="acme" if org else None)
         request = ml.begin_link("t1", user_id)
         params = zoom.consent(request.authorize_url, user)
-        ml.complete_link(params["state"], code=params["code"])
+        ml.complete_link(params["state"], code=params["code"], user_id=user_id, tenant_id="t1")
     return ml, ids
 
 
@@ -115,7 +115,7 @@ def daily(users: int, events: int) -> None:
             clock.set(max(due, clock.now()))
         wall = time.perf_counter() - t
         issued = sum(
-            ml.conference(f"e{i}").status is ConferenceStatus.ISSUED  # type: ignore[union-attr]
+            ml.conference(f"e{i}", tenant_id="t1").status is ConferenceStatus.ISSUED  # type: ignore[union-attr]
             for i in range(events)
         )
         simulated = clock.now() - began

@@ -135,7 +135,7 @@ def main() -> None:
         ml.contract("t1")
         request = ml.begin_link("t1", "alice")
         params = zoom.consent(request.authorize_url, zoom.add_user("alice@example.com"))
-        ml.complete_link(params["state"], code=params["code"])
+        ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
         start = T0 + timedelta(days=1)
         if trace:
             tracemalloc.start()

@@ -34,9 +34,10 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 DUE = 50
 
 FILL = """
-INSERT INTO meetlink_jobs (id, kind, key, payload, status, run_at, attempts, waits, generation,
-    last_error, lease_until, provider, account, created_at)
-SELECT md5(i::text), CASE WHEN i % 3 = 0 THEN 'mail' ELSE 'sync' END, 'k' || i, '{}',
+INSERT INTO meetlink_jobs (id, tenant_id, kind, key, payload, status, run_at, attempts, waits,
+    generation, last_error, lease_until, provider, account, created_at)
+SELECT md5(i::text), 't' || (i % 1000), CASE WHEN i % 3 = 0 THEN 'mail' ELSE 'sync' END,
+    'k' || i, '{}',
     CASE WHEN i % 100 = 7 THEN 'running' ELSE 'pending' END,
     CASE WHEN i <= :due THEN :now - interval '1 minute' ELSE :now + i * interval '1 second' END,
     0, 0, 0, NULL,

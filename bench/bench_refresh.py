@@ -28,7 +28,7 @@ def main() -> None:
 
         def start() -> None:
             barrier.wait()
-            ml.start_url("ev-1", "alice")
+            ml.start_url("ev-1", "alice", tenant_id="t1")
 
         threads = [threading.Thread(target=start) for _ in range(calls)]
         t = time.perf_counter()

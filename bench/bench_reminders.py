@@ -64,7 +64,9 @@ def seed_templates(storage: SqlStorage) -> None:
 
     with storage.unit_of_work() as uow:
         uow.events.put(EventRecord(event=event(-1, T0 + timedelta(days=400)), updated_at=T0))
-        request = JobRequest(kind="sync", key="template", run_at=T0 + timedelta(days=400))
+        request = JobRequest(
+            tenant_id="t1", kind="sync", key="template", run_at=T0 + timedelta(days=400)
+        )
         QUEUE.ask(uow, request, T0)
         uow.commit()
 

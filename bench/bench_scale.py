@@ -118,7 +118,7 @@ def run(
             user = zoom.add_user(f"{user_id}@example.com")
             request = ml.begin_link("t1", user_id)
             params = zoom.consent(request.authorize_url, user)
-            ml.complete_link(params["state"], code=params["code"])
+            ml.complete_link(params["state"], code=params["code"], user_id=user_id, tenant_id="t1")
         start = clock.now() + timedelta(days=2)
         t = time.perf_counter()
         for i in range(jobs):

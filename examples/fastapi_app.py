@@ -15,7 +15,9 @@ Run it against the Zoom emulator (no Zoom account needed)::
     uvicorn fastapi_app:app --port 8000
     meetlink worker --app fastapi_app:build_meetlink
 
-``build_meetlink`` reads the same environment as the Flask example.
+``build_meetlink`` reads the same environment as the Flask example. Every request works in
+the signed-in user's tenant only, through ``aml.tenant(tenant)``: a user of one company
+never reads, starts or deletes another company's event, even with the same ids.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
@@ -31,7 +33,7 @@ from pydantic import BaseModel
 
 from flask_app import build_meetlink  # one composition root for both examples
 from meetlink import Event, InvalidInput, MeetLink, MeetLinkError, Participant
-from meetlink.aio import AsyncMeetLink
+from meetlink.aio import AsyncMeetLink, AsyncTenantMeetLink
 from meetlink.integrations.starlette import routes
 
 __all__ = ["build_meetlink", "create_app"]  # and ``app``, made on first use
@@ -67,6 +69,21 @@ def current_user(request: Request) -> tuple[str, str]:
     return user
 
 
+User = tuple[AsyncTenantMeetLink, str]  # the signed-in user's tenant handle and user id
+
+
+def tenant_user(request: Request, user: tuple[str, str] = Depends(current_user)) -> User:
+    """A FastAPI dependency: meetlink for the signed-in user's tenant, and the user id."""
+    aml: AsyncMeetLink = request.app.state.meetlink
+    try:
+        return aml.tenant(user[0]), user[1]
+    except InvalidInput as exc:  # a tenant id meetlink cannot take (e.g. too long)
+        raise HTTPException(422, str(exc)) from exc
+
+
+SignedIn = Annotated[User, Depends(tenant_user)]
+
+
 def _conference(conference: Any) -> dict[str, Any] | None:
     if conference is None:
         return None
@@ -90,6 +107,7 @@ def create_app(meetlink: MeetLink | None = None) -> FastAPI:
     app = FastAPI(title="Example calendar", lifespan=lifespan)
     # GET /meetlink/zoom/callback (back to /me?meetlink=<outcome>), POST /meetlink/zoom/webhook
     app.router.routes.extend(routes(aml, current_user=signed_in, redirect_to="/me"))
+    app.state.meetlink = aml
 
     @app.post("/login")
     async def login(body: Login) -> Any:
@@ -98,51 +116,52 @@ def create_app(meetlink: MeetLink | None = None) -> FastAPI:
         return response
 
     @app.get("/me")
-    async def me(request: Request, user: tuple[str, str] = Depends(current_user)) -> Any:
+    async def me(request: Request, user: SignedIn) -> Any:
         tenant, user_id = user
-        subscription = await aml.subscription(tenant)
-        link = await aml.link(user_id)
+        subscription = await tenant.subscription()
+        link = await tenant.link(user_id)
         return {
-            "tenant": tenant,
+            "tenant": tenant.tenant_id,
             "user": user_id,
             "addon": subscription.state.value,
             "zoom": None if link is None else {"email": link.email, "plan": link.plan},
-            "web_meeting_available": await aml.web_meeting_available(tenant, user_id),
+            "web_meeting_available": await tenant.web_meeting_available(user_id),
             "last_link_outcome": request.query_params.get("meetlink"),
         }
 
     @app.post("/trial")
-    async def trial(user: tuple[str, str] = Depends(current_user)) -> Any:
+    async def trial(user: SignedIn) -> Any:
         try:
-            subscription = await aml.start_trial(user[0])
+            subscription = await user[0].start_trial()
         except MeetLinkError as exc:
             raise HTTPException(409, str(exc)) from exc
         return {"addon": subscription.state.value}
 
     @app.get("/link/zoom")
-    async def link_zoom(user: tuple[str, str] = Depends(current_user)) -> Any:
+    async def link_zoom(user: SignedIn) -> Any:
+        tenant, user_id = user
         try:
-            request = await aml.begin_link(user[0], user[1], "zoom")
+            request = await tenant.begin_link(user_id, "zoom")
         except MeetLinkError as exc:  # AddonInactive
             raise HTTPException(409, str(exc)) from exc
         return RedirectResponse(request.authorize_url, status_code=303)
 
     @app.post("/unlink/zoom")
-    async def unlink(user: tuple[str, str] = Depends(current_user)) -> Any:
-        return {"unlinked": await aml.unlink(user[1])}
+    async def unlink(user: SignedIn) -> Any:
+        tenant, user_id = user
+        return {"unlinked": await tenant.unlink(user_id)}
 
     @app.put("/events/{event_id}")
-    async def save(
-        event_id: str, body: EventIn, user: tuple[str, str] = Depends(current_user)
-    ) -> Any:
+    async def save(event_id: str, body: EventIn, user: SignedIn) -> Any:
+        tenant, user_id = user
         try:
             event = Event(
-                event_id, user[0], user[1], body.title, body.start, body.end,
+                event_id, tenant.tenant_id, user_id, body.title, body.start, body.end,
                 timezone=body.timezone,
                 participants=tuple(Participant(e, locale="en") for e in body.participants),
                 web_meeting=body.web_meeting,
             )  # fmt: skip
-            result = await aml.save_event(event)
+            result = await tenant.save_event(event)
         except InvalidInput as exc:  # InvalidEvent names the field
             raise HTTPException(422, str(exc)) from exc
         return {
@@ -152,20 +171,25 @@ def create_app(meetlink: MeetLink | None = None) -> FastAPI:
         }
 
     @app.get("/events/{event_id}")
-    async def show(event_id: str, user: tuple[str, str] = Depends(current_user)) -> Any:
-        return {"conference": _conference(await aml.conference(event_id))}
+    async def show(event_id: str, user: SignedIn) -> Any:
+        conference = await user[0].conference(event_id)  # this tenant's event only
+        if conference is None and await user[0].event(event_id) is None:
+            raise HTTPException(404, "no such event")
+        return {"conference": _conference(conference)}
 
     @app.get("/events/{event_id}/start")
-    async def start(event_id: str, user: tuple[str, str] = Depends(current_user)) -> Any:
+    async def start(event_id: str, user: SignedIn) -> Any:
+        tenant, user_id = user
         try:
-            url = await aml.start_url(event_id, user[1])  # never stored, never mailed
+            url = await tenant.start_url(event_id, user_id)  # never stored, never mailed
         except MeetLinkError as exc:  # NotMeetingHost, NoConference, UnknownEvent
             raise HTTPException(403, str(exc)) from exc
         return RedirectResponse(url, status_code=303)
 
     @app.delete("/events/{event_id}")
-    async def delete(event_id: str, user: tuple[str, str] = Depends(current_user)) -> Any:
-        return {"deleted": await aml.delete_event(event_id, actor_id=user[1])}
+    async def delete(event_id: str, user: SignedIn) -> Any:
+        tenant, user_id = user
+        return {"deleted": await tenant.delete_event(event_id, actor_id=user_id)}
 
     return app
 

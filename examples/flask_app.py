@@ -17,6 +17,12 @@ Run it against the Zoom emulator (no Zoom account needed)::
 Against real Zoom, leave ZOOM_BASE_URL unset and use your Marketplace app's values
 (docs/zoom-app-setup.md). Settings come from the environment (see ``build_meetlink``).
 The host's own data (its events) lives in a dict here; a real host has its own tables.
+
+Every request works in the signed-in user's tenant only: ``meetlink.tenant(tenant)`` is the
+handle for it, and the host's own events are keyed by ``(tenant, event id)`` too, so a user
+of one company never reads, starts or deletes another company's event, even with the same
+ids. Every page is a Jinja2 template (autoescaped): nothing the browser sent is written
+into HTML unescaped.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, redirect, render_template_string, request, session, url_for
+from markupsafe import Markup
 
-from meetlink import Event, MeetLink, MeetLinkError, Participant
+from meetlink import Event, MeetLink, MeetLinkError, Participant, TenantMeetLink
 from meetlink.adapters.mail import DirectoryMailer, SmtpMailer
 from meetlink.adapters.sqlalchemy import SqlStorage
 from meetlink.adapters.zoom import ZoomProvider
@@ -71,7 +78,9 @@ PAGE = """<!doctype html><title>Example calendar</title>
   <form method=post action="{{ url_for('logout') }}"><button>Sign out</button></form>
 {% endif %}</p>
 {% if message %}<p><strong>{{ message }}</strong></p>{% endif %}
-{{ body|safe }}"""
+{{ body }}"""
+
+ERROR = "<p>{{ error }}</p>"
 
 
 def create_app(meetlink: MeetLink | None = None) -> Flask:
@@ -79,7 +88,8 @@ def create_app(meetlink: MeetLink | None = None) -> Flask:
     meetlink = meetlink or build_meetlink()
     app = Flask(__name__)
     app.secret_key = os.environ.get("FLASK_SECRET_KEY", "dev only: set FLASK_SECRET_KEY")
-    events: dict[str, Event] = {}  # the host's own event table
+    # The host's own event table, keyed by (tenant, event id) like meetlink's.
+    events: dict[tuple[str, str], Event] = {}
 
     def signed_in(request: Any = None) -> tuple[str, str] | None:
         user = session.get("user")
@@ -88,24 +98,26 @@ def create_app(meetlink: MeetLink | None = None) -> Flask:
     # The OAuth callback and the Zoom webhook: GET/POST /meetlink/zoom/callback|webhook.
     app.register_blueprint(blueprint(meetlink, current_user=signed_in, redirect_to="/settings"))
 
-    def page(body: str, message: str = "") -> str:
+    def page(template: str, message: str = "", **context: Any) -> str:
+        """``template`` rendered (autoescaped) inside the page: values go in ``context``,
+        never into the template text."""
+        body = Markup(render_template_string(template, **context))  # escaped as rendered
         return render_template_string(PAGE, user=signed_in(), message=message, body=body)
 
-    def user_or_login() -> tuple[str, str]:
+    def user_or_login() -> tuple[TenantMeetLink, str]:
+        """The signed-in user's tenant handle and user id (else back to sign in)."""
         user = signed_in()
         if user is None:
             abort(redirect(url_for("home")))
-        return user
+        return meetlink.tenant(user[0]), user[1]
 
     @app.get("/")
     def home() -> Any:
         if signed_in():
             return redirect(url_for("settings"))
         return page(
-            render_template_string(
-                "<form method=post action='{{ url_for('login') }}'>Company <input name=tenant "
-                "value=acme> User <input name=user value=alice><button>Sign in</button></form>"
-            )
+            "<form method=post action='{{ url_for('login') }}'>Company <input name=tenant "
+            "value=acme> User <input name=user value=alice><button>Sign in</button></form>"
         )
 
     @app.post("/login")
@@ -122,8 +134,8 @@ def create_app(meetlink: MeetLink | None = None) -> Flask:
     def settings() -> Any:
         tenant, user = user_or_login()
         outcome = request.args.get("meetlink")
-        link = meetlink.link(user)
-        body = render_template_string(
+        subscription = tenant.subscription()
+        return page(
             """<h1>Settings</h1>
 <p>Web conference add-on: {{ state }}
 {% if not active %}<form method=post action="{{ url_for('trial') }}">
@@ -133,80 +145,78 @@ def create_app(meetlink: MeetLink | None = None) -> Flask:
 {% else %}not linked
 <form method=post action="{{ url_for('link_zoom') }}"><button>Link with Zoom</button></form>
 {% endif %}</p><p><a href="{{ url_for('new_event') }}">New event</a></p>""",
-            state=meetlink.subscription(tenant).state.value,
-            active=meetlink.subscription(tenant).active,
-            link=link,
+            REASONS.get(outcome, "") if outcome else "",
+            state=subscription.state.value,
+            active=subscription.active,
+            link=tenant.link(user),
         )
-        return page(body, REASONS.get(outcome, "") if outcome else "")
 
     @app.post("/settings/trial")
     def trial() -> Any:
         tenant, _ = user_or_login()
         try:
-            meetlink.start_trial(tenant)
+            tenant.start_trial()
         except MeetLinkError as exc:
-            return page(f"<p>{exc}</p>"), 409
+            return page(ERROR, error=str(exc)), 409
         return redirect(url_for("settings"))
 
     @app.post("/settings/link")
     def link_zoom() -> Any:
         tenant, user = user_or_login()
         try:
-            link_request = meetlink.begin_link(tenant, user, "zoom")
+            link_request = tenant.begin_link(user, "zoom")
         except MeetLinkError as exc:  # AddonInactive: start the trial first
-            return page(f"<p>{exc}</p>"), 409
+            return page(ERROR, error=str(exc)), 409
         return redirect(link_request.authorize_url)
 
     @app.post("/settings/unlink")
     def unlink() -> Any:
-        _, user = user_or_login()
-        meetlink.unlink(user)
+        tenant, user = user_or_login()
+        tenant.unlink(user)
         return redirect(url_for("settings"))
 
     @app.route("/events/new", methods=["GET", "POST"])
     def new_event() -> Any:
         tenant, user = user_or_login()
         if request.method == "GET":
-            offer = meetlink.web_meeting_available(tenant, user)
             return page(
-                render_template_string(
-                    """<h1>New event</h1><form method=post>
-Title <input name=title required> Start <input type=datetime-local name=start required>
+                """<h1>New event</h1><form method=post>
+Id <input name=event_id placeholder="(a new id)"> Title <input name=title required>
+Start <input type=datetime-local name=start required>
 Minutes <input name=minutes value=30> Participants <input name=participants
 placeholder="bob@example.com, carol@example.com">
 {% if offer %}<label><input type=checkbox name=web_meeting value=zoom checked>
 Issue a Zoom URL</label>{% endif %}<button>Save</button></form>""",
-                    offer=offer,
-                )
+                offer=tenant.web_meeting_available(user),
             )
-        start = datetime.fromisoformat(request.form["start"]).replace(tzinfo=ZoneInfo(TIMEZONE))
-        emails = [e.strip() for e in request.form.get("participants", "").split(",") if e.strip()]
-        event = Event(
-            uuid.uuid4().hex,
-            tenant,
-            user,
-            request.form["title"],
-            start,
-            start + timedelta(minutes=int(request.form.get("minutes") or 30)),
-            timezone=TIMEZONE,
-            participants=tuple(Participant(e, locale="en") for e in emails),
-            web_meeting=request.form.get("web_meeting") or None,
-        )
         try:
-            result = meetlink.save_event(event)
-        except MeetLinkError as exc:  # InvalidEvent names the field
-            return page(f"<p>{exc}</p>"), 400
-        events[event.id] = event
+            start = datetime.fromisoformat(request.form["start"]).replace(tzinfo=ZoneInfo(TIMEZONE))
+            minutes = int(request.form.get("minutes") or 30)
+            emails = [e.strip() for e in request.form.get("participants", "").split(",")]
+            event = Event(
+                request.form.get("event_id") or uuid.uuid4().hex,
+                tenant.tenant_id,
+                user,
+                request.form["title"],
+                start,
+                start + timedelta(minutes=minutes),
+                timezone=TIMEZONE,
+                participants=tuple(Participant(e, locale="en") for e in emails if e),
+                web_meeting=request.form.get("web_meeting") or None,
+            )
+            result = tenant.save_event(event)
+        except (MeetLinkError, ValueError) as exc:  # InvalidEvent names the field
+            return page(ERROR, error=str(exc)), 400
+        events[(tenant.tenant_id, event.id)] = event
         why = ", ".join(r.value for r in result.refusals)
         return redirect(url_for("show_event", event_id=event.id, refused=why or None))
 
     @app.get("/events/<event_id>")
     def show_event(event_id: str) -> Any:
-        user_or_login()
-        event = events.get(event_id) or abort(404)
+        tenant, _ = user_or_login()
+        event = events.get((tenant.tenant_id, event_id)) or abort(404)
         return page(
-            render_template_string(
-                """<h1>{{ event.title }}</h1><p>{{ event.start }}</p>
+            """<h1>{{ event.title }}</h1><p>{{ event.start }}</p>
 {% if conference %}<p>Zoom: {{ conference.status.value }}
 {% if conference.join_url %}
 <a id=join href="{{ conference.join_url }}">{{ conference.join_url }}</a>
@@ -216,25 +226,26 @@ passcode {{ conference.passcode }}{% endif %}</p>
 {% if refused %}<p>No URL: {{ refused }}</p>{% endif %}
 <form method=post action="{{ url_for('delete', event_id=event.id) }}"><button>Delete</button>
 </form>""",
-                event=event,
-                conference=meetlink.conference(event_id),
-                refused=request.args.get("refused"),
-            )
+            event=event,
+            conference=tenant.conference(event_id),
+            refused=request.args.get("refused"),
         )
 
     @app.post("/events/<event_id>/start")
     def start(event_id: str) -> Any:
-        _, user = user_or_login()
+        tenant, user = user_or_login()
         try:
-            return redirect(meetlink.start_url(event_id, user))  # never stored, never mailed
+            return redirect(tenant.start_url(event_id, user))  # never stored, never mailed
         except MeetLinkError as exc:  # NotMeetingHost, NoConference, UnknownEvent
-            return page(f"<p>{exc}</p>"), 403
+            return page(ERROR, error=str(exc)), 403
 
     @app.post("/events/<event_id>/delete")
     def delete(event_id: str) -> Any:
-        _, user = user_or_login()
-        meetlink.delete_event(event_id, actor_id=user)
-        events.pop(event_id, None)
+        tenant, user = user_or_login()
+        if (tenant.tenant_id, event_id) not in events:
+            abort(404)
+        tenant.delete_event(event_id, actor_id=user)
+        events.pop((tenant.tenant_id, event_id), None)
         return redirect(url_for("settings"))
 
     return app

@@ -135,7 +135,7 @@ def test_a_host_develops_against_the_zoom_emulator(sink: WebhookSink) -> None:
             ml.contract("t1")
             request = ml.begin_link("t1", "alice")
             params = _allow(http, request.authorize_url, "alice@example.com")
-            ml.complete_link(params["state"], code=params["code"], user_id="alice")
+            ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
 
             start = datetime.now(UTC) + timedelta(days=1)
             event = Event(
@@ -172,7 +172,7 @@ def test_a_host_develops_against_the_zoom_emulator(sink: WebhookSink) -> None:
             ]
             headers, body = sink.received[-1]
             assert ml.handle_webhook("zoom", headers, body).status == 200  # signed right
-            assert ml.link("alice") is None
+            assert ml.link("alice", tenant_id="t1") is None
 
         seen = [(r["method"], r["path"]) for r in http.get("/_emulator/requests").json()]
         assert ("POST", "/oauth/token") in seen and ("POST", "/v2/users/me/meetings") in seen

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -33,8 +34,9 @@ def examples_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _emulator(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    users = ["--user", "alice@example.com", "--user", "alice@evil.example"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "meetlink.cli", "emulator", "--user", "alice@example.com", *args],
+        [sys.executable, "-m", "meetlink.cli", "emulator", *users, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -63,14 +65,15 @@ def _environment(app: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _consent(http: httpx.Client, authorize_url: str) -> str:
-    """alice presses Allow on the emulator's page: the URL it redirects the browser to."""
+def _consent(http: httpx.Client, authorize_url: str, email: str = "alice@example.com") -> str:
+    """The Zoom user ``email`` presses Allow on the emulator's page: the URL it redirects the
+    browser to."""
     page = http.get(authorize_url)
     form = page.text.split('<form id="allow"', 1)[1].split("</form>", 1)[0]
     fields = {
         unescape(n): unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)
     }
-    fields["user_id"] = re.findall(r'<option value="([^"]+)">alice@example.com<', form)[0]
+    fields["user_id"] = re.findall(rf'<option value="([^"]+)">{re.escape(email)}<', form)[0]
     answer = http.post(authorize_url.split("?", 1)[0], data=fields)
     assert answer.status_code == 302
     return answer.headers["location"]
@@ -231,5 +234,184 @@ def test_the_fastapi_example(examples_on_path: None, tmp_path: Path) -> None:
                 os.environ.pop(name, None)
         worker = _run(["worker", "--app", "fastapi_app:build_meetlink", "--once"], env)
         assert worker.returncode == 0, worker.stderr
+    finally:
+        _stop(emulator)
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _flask_browser(base: str, tenant: str, user: str) -> httpx.Client:
+    browser = httpx.Client(base_url=base, timeout=30)
+    browser.post("/login", data={"tenant": tenant, "user": user})
+    browser.post("/settings/trial")
+    return browser
+
+
+def _flask_link(browser: httpx.Client, email: str) -> None:
+    to_zoom = browser.post("/settings/link")
+    assert to_zoom.status_code == 302
+    back = httpx.URL(_consent(browser, to_zoom.headers["location"], email))
+    settings = browser.get(back.raw_path.decode(), follow_redirects=True)
+    assert f"linked to {email}" in settings.text
+
+
+def _flask_event(browser: httpx.Client, event_id: str, title: str) -> str:
+    start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)
+    created = browser.post(
+        "/events/new",
+        data={
+            "event_id": event_id,
+            "title": title,
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "participants": "bob@example.com",
+            "web_meeting": "zoom",
+        },
+        follow_redirects=True,
+    )
+    assert created.status_code == 200, created.text
+    join: list[str] = re.findall(r'<a id=join href="([^"]+)"', created.text)
+    assert len(join) == 1
+    return join[0]
+
+
+def test_the_flask_example_keeps_two_tenants_apart(
+    examples_on_path: None,
+    flask_server: tuple[str, LateApp],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20, finding 3: two companies with the same user id ``alice`` and the same event
+    id ``standup``: neither reads, starts, deletes or unlinks the other's, and a page never
+    reflects what the browser sent as markup."""
+    base, late = flask_server
+    emulator, app = _emulator(
+        "--redirect-uri", f"{base}/meetlink/zoom/callback",
+        "--webhook-url", f"{base}/meetlink/zoom/webhook",
+    )  # fmt: skip
+    env = _environment(app, tmp_path)
+    try:
+        assert _run(["migrate", env["DATABASE_URL"]], env).returncode == 0
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        import flask_app
+
+        meetlink = flask_app.build_meetlink()
+        late.app = flask_app.create_app(meetlink)
+        acme = _flask_browser(base, "acme", "alice")
+        evil = _flask_browser(base, "evil", "alice")
+        _flask_link(acme, "alice@example.com")
+        acme_url = _flask_event(acme, "standup", "Acme stand-up")
+
+        # evil's alice: not acme's link, not acme's event.
+        assert "not linked" in evil.get("/settings").text
+        assert evil.get("/events/standup").status_code == 404
+        started = evil.post("/events/standup/start")
+        assert started.status_code == 403 and "/s/" not in started.headers.get("location", "")
+        assert evil.post("/events/standup/delete").status_code == 404
+        assert evil.post("/settings/unlink").status_code == 302
+        assert "linked to alice@example.com" in acme.get("/settings").text
+        meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+        assert [m["join_url"] for m in meetings] == [acme_url]
+
+        # evil links its own Zoom account and saves its own "standup": two meetings.
+        _flask_link(evil, "alice@evil.example")
+        assert "linked to alice@example.com" in acme.get("/settings").text
+        evil_url = _flask_event(evil, "standup", "Evil stand-up")
+        assert evil_url != acme_url
+        assert acme_url in acme.get("/events/standup").text
+        assert evil_url not in acme.get("/events/standup").text
+        assert evil.post("/events/standup/delete").status_code == 302
+        meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+        assert [m["join_url"] for m in meetings] == [acme_url]
+        assert acme_url in acme.get("/events/standup").text
+        own = acme.post("/events/standup/start")
+        assert own.status_code == 302 and "/s/" in own.headers["location"]
+
+        # Nothing the browser sends comes back as markup.
+        reflected = evil.post(f"/events/{quote(XSS, safe='')}/start")
+        assert reflected.status_code == 403
+        assert XSS not in reflected.text and "&lt;img" in reflected.text
+        bad = evil.post("/events/new", data={"title": "x", "start": XSS})
+        assert bad.status_code == 400 and XSS not in bad.text and "&lt;img" in bad.text
+        start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=2)
+        titled = evil.post(
+            "/events/new",
+            data={"event_id": XSS, "title": XSS, "start": start.strftime("%Y-%m-%dT%H:%M")},
+            follow_redirects=True,
+        )
+        assert titled.status_code == 200 and XSS not in titled.text and "&lt;img" in titled.text
+        acme.close()
+        evil.close()
+        meetlink.close()
+    finally:
+        _stop(emulator)
+
+
+def test_the_fastapi_example_keeps_two_tenants_apart(
+    examples_on_path: None, tmp_path: Path
+) -> None:
+    """Issue 20, finding 3, through the JSON API: ``evil``'s alice neither reads, starts nor
+    deletes ``acme``'s event ``standup`` nor sees acme's alice's Zoom link."""
+    from fastapi.testclient import TestClient
+
+    emulator, app = _emulator()
+    env = _environment(app, tmp_path)
+    try:
+        assert _run(["migrate", env["DATABASE_URL"]], env).returncode == 0
+        os.environ.update(env)
+        try:
+            import fastapi_app
+
+            application = fastapi_app.create_app()
+            with (
+                TestClient(application, follow_redirects=False) as acme,
+                TestClient(application, follow_redirects=False) as evil,
+            ):
+                for client, tenant in ((acme, "acme"), (evil, "evil")):
+                    client.post("/login", json={"tenant": tenant, "user": "alice"})
+                    assert client.post("/trial").json() == {"addon": "trial"}
+
+                def link(client: TestClient, email: str) -> None:
+                    to_zoom = client.get("/link/zoom").headers["location"]
+                    with httpx.Client(timeout=30) as zoom_browser:
+                        back = httpx.URL(_consent(zoom_browser, to_zoom, email))
+                    done = client.get(back.raw_path.decode())
+                    assert done.headers["location"] == "/me?meetlink=linked&provider=zoom"
+
+                link(acme, "alice@example.com")
+                start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)
+                body = {
+                    "title": "Stand-up",
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=15)).isoformat(),
+                    "participants": ["bob@example.com"],
+                    "web_meeting": "zoom",
+                }
+                saved = acme.put("/events/standup", json=body).json()
+                acme_url = saved["conference"]["join_url"]
+                assert acme_url
+
+                assert evil.get("/me").json()["zoom"] is None
+                assert evil.get("/events/standup").status_code == 404
+                assert evil.get("/events/standup/start").status_code == 403
+                assert evil.delete("/events/standup").json() == {"deleted": False}
+                assert evil.post("/unlink/zoom").json() == {"unlinked": False}
+                assert acme.get("/me").json()["zoom"]["email"] == "alice@example.com"
+                assert acme.get("/events/standup").json()["conference"]["join_url"] == acme_url
+
+                link(evil, "alice@evil.example")
+                mine = evil.put("/events/standup", json=body).json()["conference"]
+                assert mine["join_url"] and mine["join_url"] != acme_url
+                assert acme.get("/me").json()["zoom"]["email"] == "alice@example.com"
+                assert evil.delete("/events/standup").json() == {"deleted": True}
+                assert acme.get("/events/standup").json()["conference"]["join_url"] == acme_url
+                started = acme.get("/events/standup/start")
+                assert started.status_code == 303 and "/s/" in started.headers["location"]
+                meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+                assert [m["join_url"] for m in meetings] == [acme_url]
+        finally:
+            for name in env:
+                os.environ.pop(name, None)
     finally:
         _stop(emulator)

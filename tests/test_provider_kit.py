@@ -243,7 +243,10 @@ def test_no_link_needed_from_form_to_deletion(rooms_sandbox: tuple[Sandbox, Room
     assert ml.web_meeting_available("t1", "alice", "rooms")  # S11 without any link
     with pytest.raises(LinkNotNeeded):
         ml.begin_link("t1", "alice", "rooms")
-    assert ml.link("alice", "rooms") is None and ml.unlink("alice", "rooms") is False
+    assert (
+        ml.link("alice", "rooms", tenant_id="t1") is None
+        and ml.unlink("alice", "rooms", tenant_id="t1") is False
+    )
 
     start = T0 + timedelta(days=3)
     event = Event("e1", "t1", "alice", "Review", start, start + timedelta(hours=2),
@@ -252,16 +255,16 @@ def test_no_link_needed_from_form_to_deletion(rooms_sandbox: tuple[Sandbox, Room
     assert result.conference is not None and result.refusals == ()
     assert result.conference.status is ConferenceStatus.ISSUED
     assert result.conference.external_account_id == "alice"
-    assert ml.start_url("e1", "alice") == result.conference.join_url  # no host URL
+    assert ml.start_url("e1", "alice", tenant_id="t1") == result.conference.join_url  # no host URL
     with pytest.raises(NotMeetingHost):
-        ml.start_url("e1", "mallory")
+        ml.start_url("e1", "mallory", tenant_id="t1")
     moved = ml.save_event(attrs.evolve(event, title="Review (moved)")).conference
     assert moved is not None and moved.join_url == result.conference.join_url
     assert [r.terms.topic for r in rooms.rooms.values()] == ["Review (moved)"]
     assert ml.handle_webhook("rooms", {}, b"{}").status == 404  # it sends none
     sb.clock.advance(timedelta(days=100))
     assert ml.keep_alive() == 0  # nothing to keep alive
-    assert ml.delete_event("e1") is True
+    assert ml.delete_event("e1", tenant_id="t1") is True
     assert rooms.rooms == {} and set(rooms.tokens) == {""}
 
 

@@ -100,7 +100,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
             ml.contract("t1")
             request = ml.begin_link("t1", "alice")
             params = zoom.consent(request.authorize_url, alice)
-            ml.complete_link(params["state"], code=params["code"])
+            ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
             env = {
                 **os.environ,
                 "DATABASE_URL": url,
@@ -119,7 +119,7 @@ def test_once_drains_the_due_work_logs_each_job_and_exits_0(deployment: Deployme
     worker = deployment.worker("hostapp:build_meetlink", "--once")
     _out, err = worker.communicate(timeout=120)
     assert worker.returncode == 0, err
-    conference = deployment.meetlink.conference("e1")
+    conference = deployment.meetlink.conference("e1", tenant_id="t1")
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
     assert len(list(deployment.mail_dir.glob("*.eml"))) == 2
     assert "job sync/e1 done" in err
@@ -147,7 +147,7 @@ def test_a_signal_lets_the_job_at_hand_finish_then_exits_0(
     assert worker.returncode == 0, err
     assert f"{signum.name}: finishing the job at hand" in err
     assert "job sync/e1 done" in err  # the job at hand finished...
-    conference = deployment.meetlink.conference("e1")
+    conference = deployment.meetlink.conference("e1", tenant_id="t1")
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
     assert "job mail/" not in err  # ...and no other job was started
     assert list(deployment.mail_dir.glob("*.eml")) == []

@@ -136,7 +136,9 @@ class World:
         self.user = self.zoom.add_user("alice@example.com")
         request = self.meetlink.begin_link("t1", "alice")
         params = self.zoom.consent(request.authorize_url, self.user)
-        self.meetlink.complete_link(params["state"], code=params["code"])
+        self.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+        )
 
     def event(self, event_id: str = "e1") -> Event:
         start = self.clock.now() + timedelta(days=2)
@@ -209,7 +211,7 @@ def test_13_commit_fails_after_create_the_meeting_is_adopted_not_duplicated(
     world.drain()
     [meeting] = world.zoom.meetings()
     assert meeting["id"] == made["id"]  # adopted, not created twice
-    conf = world.meetlink.conference("e1")
+    conf = world.meetlink.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert conf.meeting_id == str(meeting["id"])
     assert Counter(world.zoom.requests)[("POST", CREATE)] == 1
@@ -229,7 +231,7 @@ def test_13_commit_fails_then_the_event_is_deleted_no_unknown_meeting_is_left(
     _arm_after_create(world)
     world.meetlink.save_event(world.event())
     [made] = world.zoom.meetings()
-    assert world.meetlink.delete_event("e1")
+    assert world.meetlink.delete_event("e1", tenant_id="t1")
     world.drain()
     assert world.zoom.meetings() == []  # the compensation found it by its marker
     assert _deletes(world, str(made["id"])) == 1
@@ -249,7 +251,7 @@ def test_13_compensation_delete_answered_404_3001_counts_as_done(
     # the same DELETE just before it): Zoom answers 404 with code 3001.
     world.transport.before[("DELETE", path)] = world.transport.inner.handle_request
     world.transport.after[("DELETE", path)] = lambda r: answers.append((r.status_code, r.json()))
-    assert world.meetlink.delete_event("e1")
+    assert world.meetlink.delete_event("e1", tenant_id="t1")
     world.drain()
     assert world.zoom.meetings() == []
     assert answers == [(404, {"code": 3001, "message": f"Meeting {made['id']} is not found or "
@@ -263,7 +265,9 @@ def test_13_compensation_delete_answered_404_3001_counts_as_done(
 def _delete_from_another_thread(world: World) -> Callable[..., None]:
     def delete(*_: object) -> None:
         outcome: list[bool] = []
-        worker = threading.Thread(target=lambda: outcome.append(world.meetlink.delete_event("e1")))
+        worker = threading.Thread(
+            target=lambda: outcome.append(world.meetlink.delete_event("e1", tenant_id="t1"))
+        )
         worker.start()
         worker.join(30)
         assert outcome == [True]
@@ -287,7 +291,7 @@ def test_18_event_deleted_while_the_create_is_in_flight_leaves_no_meeting(
     assert world.transport.before == {} and world.transport.after == {}  # the hook ran
     assert Counter(world.zoom.requests)[("POST", CREATE)] == 1
     assert world.zoom.meetings() == []
-    assert world.meetlink.conference("e1") is None
+    assert world.meetlink.conference("e1", tenant_id="t1") is None
     assert world.meetlink.failed_jobs() == [] and world.meetlink.pending_jobs() == []
     # bob was never told of a URL, so he gets nothing (no invitation, no cancellation)
     assert world.mailer.outbox == []

@@ -38,7 +38,9 @@ class Story:
         self.user = emulator.add_user("alice@corp.example")
         request = self.sb.meetlink.begin_link("t1", "alice", provider=self.provider)
         params = emulator.consent(request.authorize_url, self.user)
-        self.sb.meetlink.complete_link(params["state"], code=params["code"])
+        self.sb.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+        )
 
     def event(self, title: str = "Kick-off") -> Event:
         start = T0 + 150 * DAY
@@ -101,7 +103,7 @@ def test_edit_at_day_140_reaches_the_meeting(story: Story, run_every: timedelta)
     assert result.conference is not None
     assert result.conference.status is ConferenceStatus.ISSUED
     assert story.meeting_topics() == ["Kick-off (moved)"]
-    assert story.sb.meetlink.link("alice", story.provider) is not None
+    assert story.sb.meetlink.link("alice", story.provider, tenant_id="t1") is not None
     assert story.notices == []
 
 
@@ -123,7 +125,7 @@ def _the_link_broke_loudly(story: Story) -> None:
     assert result.conference is not None
     assert result.conference.status is ConferenceStatus.DETACHED  # the URL stays
     assert story.meeting_topics() == ["Kick-off"]  # the edit could not reach it
-    assert story.sb.meetlink.link("alice", story.provider) is None
+    assert story.sb.meetlink.link("alice", story.provider, tenant_id="t1") is None
     broken = [n for n in story.notices if n.kind is HostNoticeKind.LINK_BROKEN]
     assert [(n.user_id, n.provider) for n in broken] == [("alice", story.provider)]
 
@@ -138,8 +140,10 @@ def test_a_refused_keepalive_refresh_ends_the_link_at_once(story: Story) -> None
         emulator.revoke_consent(story.user)  # Microsoft sends no webhook
     story.sb.clock.advance(30 * DAY)
     assert story.sb.meetlink.run_pending() >= 0
-    assert story.sb.meetlink.link("alice", story.provider) is None  # at day 30, not day 140
+    assert (
+        story.sb.meetlink.link("alice", story.provider, tenant_id="t1") is None
+    )  # at day 30, not day 140
     [broken] = story.notices
     assert broken.kind is HostNoticeKind.LINK_BROKEN and broken.user_id == "alice"
-    conference = story.sb.meetlink.conference("e1")
+    conference = story.sb.meetlink.conference("e1", tenant_id="t1")
     assert conference is not None and conference.status is ConferenceStatus.DETACHED

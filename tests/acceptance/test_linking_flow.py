@@ -30,7 +30,9 @@ def test_allow_links_with_plan_and_email(sb: Sandbox) -> None:
     assert "code_challenge_method=S256" in request.authorize_url
     assert request.expires_at == T0 + timedelta(minutes=10)
     params = sb.zoom.consent(request.authorize_url, user)
-    link = sb.meetlink.complete_link(params["state"], code=params["code"])
+    link = sb.meetlink.complete_link(
+        params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+    )
     assert (link.external_account_id, link.email, link.plan) == (user.id, user.email, "basic")
 
 
@@ -39,10 +41,12 @@ def test_deny_raises_link_denied_and_burns_the_state(sb: Sandbox) -> None:
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user, allow=False)
     with pytest.raises(LinkDenied):
-        sb.meetlink.complete_link(params["state"], error=params["error"])
+        sb.meetlink.complete_link(
+            params["state"], error=params["error"], user_id="alice", tenant_id="t1"
+        )
     with pytest.raises(InvalidLinkState):
-        sb.meetlink.complete_link(params["state"], code="anything")
-    assert sb.meetlink.link("alice") is None
+        sb.meetlink.complete_link(params["state"], code="anything", user_id="alice", tenant_id="t1")
+    assert sb.meetlink.link("alice", tenant_id="t1") is None
 
 
 def test_pre_approval_keeps_the_user_at_zoom_until_approved(sb: Sandbox) -> None:
@@ -54,21 +58,31 @@ def test_pre_approval_keeps_the_user_at_zoom_until_approved(sb: Sandbox) -> None
     sb.zoom.approve("bigcorp")
     request = sb.meetlink.begin_link("t1", "alice")  # the user presses "Link" again (S23)
     params = sb.zoom.consent(request.authorize_url, user)
-    assert sb.meetlink.complete_link(params["state"], code=params["code"]).email == user.email
+    assert (
+        sb.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+        ).email
+        == user.email
+    )
     # approval covers every user of that account
     other = sb.zoom.add_user("bob@bigcorp.example", account_id="bigcorp")
     again = sb.meetlink.begin_link("t1", "bob")
     params = sb.zoom.consent(again.authorize_url, other)
-    assert sb.meetlink.complete_link(params["state"], code=params["code"]).user_id == "bob"
+    assert (
+        sb.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="bob", tenant_id="t1"
+        ).user_id
+        == "bob"
+    )
 
 
 def test_takeover_and_relink(sb: Sandbox) -> None:
     _, shared = sb.link_user("t1", "alice", "shared@corp.example")
     request = sb.meetlink.begin_link("t1", "bob")
     params = sb.zoom.consent(request.authorize_url, shared)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
-    assert sb.meetlink.link("alice") is None  # S9
-    assert sb.meetlink.link("bob").external_account_id == shared.id
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="bob", tenant_id="t1")
+    assert sb.meetlink.link("alice", tenant_id="t1") is None  # S9
+    assert sb.meetlink.link("bob", tenant_id="t1").external_account_id == shared.id
     # bob's grant still works after the takeover: nothing was revoked at Zoom
     start = sb.clock.now() + timedelta(days=1)
     from meetlink import Event
@@ -83,12 +97,14 @@ def test_code_is_single_use_at_zoom(sb: Sandbox) -> None:
     user = sb.zoom.add_user("alice@corp.example")
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
     second = sb.meetlink.begin_link("t1", "alice")
     from meetlink import MeetLinkError
 
     with pytest.raises(MeetLinkError):
-        sb.meetlink.complete_link(second.state, code=params["code"])  # a replayed code
+        sb.meetlink.complete_link(
+            second.state, code=params["code"], user_id="alice", tenant_id="t1"
+        )  # a replayed code
 
 
 def test_url_validation_challenge(sb: Sandbox) -> None:
@@ -108,7 +124,7 @@ def test_stale_webhook_is_refused(sb: Sandbox) -> None:
     headers, body = sb.zoom.remove_app(user)
     sb.clock.advance(timedelta(minutes=6))
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 401
-    assert sb.meetlink.link("alice") is not None
+    assert sb.meetlink.link("alice", tenant_id="t1") is not None
 
 
 header_names = st.sampled_from(
@@ -132,11 +148,11 @@ header_names = st.sampled_from(
 def test_webhook_fuzz_only_clean_replies_and_no_change(
     sb: Sandbox, headers: dict[str, str], body: bytes
 ) -> None:
-    if sb.meetlink.link("alice") is None:
+    if sb.meetlink.link("alice", tenant_id="t1") is None:
         sb.link_user("t1", "alice", "alice-fuzz@corp.example")
     reply = sb.meetlink.handle_webhook("zoom", headers, body)
     assert reply.status in {400, 401, 413}
-    assert sb.meetlink.link("alice") is not None
+    assert sb.meetlink.link("alice", tenant_id="t1") is not None
 
 
 def test_pre_approval_pending_reads_as_admin_approval_required(sb: Sandbox) -> None:
@@ -147,4 +163,4 @@ def test_pre_approval_pending_reads_as_admin_approval_required(sb: Sandbox) -> N
     request = sb.meetlink.begin_link("t1", "carol")
     with pytest.raises(AdminApprovalRequired):
         sb.zoom.consent(request.authorize_url, user)
-    assert sb.meetlink.link("carol") is None
+    assert sb.meetlink.link("carol", tenant_id="t1") is None

@@ -39,7 +39,7 @@ class ZoomNoOrphans(RuleBasedStateMachine):
 
     @rule(event_id=st.sampled_from(EVENTS))
     def delete(self, event_id: str) -> None:
-        self.sb.meetlink.delete_event(event_id)
+        self.sb.meetlink.delete_event(event_id, tenant_id="t1")
         self.saved.pop(event_id, None)
 
     @rule(
@@ -52,7 +52,7 @@ class ZoomNoOrphans(RuleBasedStateMachine):
 
     @rule()
     def unlink(self) -> None:
-        self.sb.meetlink.unlink("alice")
+        self.sb.meetlink.unlink("alice", tenant_id="t1")
 
     @rule()
     def link_again(self) -> None:
@@ -60,7 +60,9 @@ class ZoomNoOrphans(RuleBasedStateMachine):
         request = self.sb.meetlink.begin_link("t1", "alice")
         params = self.sb.zoom.consent(request.authorize_url, self.user)
         with contextlib.suppress(MeetLinkError):  # Zoom was down: the user tries again later
-            self.sb.meetlink.complete_link(params["state"], code=params["code"])
+            self.sb.meetlink.complete_link(
+                params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+            )
 
     @rule(minutes=st.integers(0, 20))
     def workers_run(self, minutes: int) -> None:
@@ -71,11 +73,11 @@ class ZoomNoOrphans(RuleBasedStateMachine):
         try:
             ml = self.sb.meetlink
             self.sb.zoom.clear_faults()
-            if ml.link("alice") is None:
+            if ml.link("alice", tenant_id="t1") is None:
                 self.link_again()
-            assert ml.link("alice") is not None
+            assert ml.link("alice", tenant_id="t1") is not None
             for event_id, event in self.saved.items():
-                if event.web_meeting and ml.conference(event_id) is None:
+                if event.web_meeting and ml.conference(event_id, tenant_id="t1") is None:
                     ml.save_event(event)  # re-issue what an unlink dropped (S21)
             for _ in range(30):
                 self.sb.clock.advance(timedelta(minutes=16))
@@ -86,7 +88,7 @@ class ZoomNoOrphans(RuleBasedStateMachine):
             live = {str(m["id"]): m for m in self.sb.zoom.meetings()}
             pointed: dict[str, Event] = {}
             for event_id, event in self.saved.items():
-                conf = ml.conference(event_id)
+                conf = ml.conference(event_id, tenant_id="t1")
                 if event.web_meeting is None:
                     assert conf is None
                     continue

@@ -35,7 +35,7 @@ def _event(event_id: str, start: datetime, owner: str = "alice") -> Event:
 
 
 def _statuses(ml: MeetLink, ids: list[str]) -> Counter[ConferenceStatus]:
-    return Counter(ml.conference(i).status for i in ids)  # type: ignore[union-attr]
+    return Counter(ml.conference(i, tenant_id="t1").status for i in ids)  # type: ignore[union-attr]
 
 
 def test_a_burst_over_one_account_never_meets_the_daily_cap() -> None:
@@ -129,7 +129,7 @@ def _link(ml: MeetLink, zoom: ZoomEmulator, user_id: str) -> None:
     user = zoom.add_user(f"{user_id}@example.com")
     request = ml.begin_link("t1", user_id)
     params = zoom.consent(request.authorize_url, user)
-    ml.complete_link(params["state"], code=params["code"])
+    ml.complete_link(params["state"], code=params["code"], user_id=user_id, tenant_id="t1")
 
 
 def _drain(instances: list[MeetLink], threads_each: int) -> None:

@@ -26,7 +26,7 @@ def _link(ml: MeetLink, zoom: ZoomEmulator, user_id: str = "alice") -> None:
     user = zoom.add_user(f"{user_id}@example.com")
     request = ml.begin_link("t1", user_id)
     params = zoom.consent(request.authorize_url, user)
-    ml.complete_link(params["state"], code=params["code"])
+    ml.complete_link(params["state"], code=params["code"], user_id=user_id, tenant_id="t1")
 
 
 def _event(event_id: str, start: datetime, owner: str = "alice") -> Event:
@@ -51,7 +51,9 @@ def _bulk(ml: MeetLink, zoom: ZoomEmulator, clock: ManualClock) -> Counter[tuple
 def _assert_paced(ml: MeetLink, zoom: ZoomEmulator, requests: Counter[tuple[str, str]]) -> None:
     assert len(zoom.meetings()) == 150
     assert ml.failed_jobs() == []
-    assert all(ml.conference(f"e{i}").status is ConferenceStatus.ISSUED for i in range(150))
+    assert all(
+        ml.conference(f"e{i}", tenant_id="t1").status is ConferenceStatus.ISSUED for i in range(150)
+    )
     # Per day: 5 creates that succeed, at most one that meets the cap; no listings (a 429
     # is an answer: nothing was created, nothing to look for).
     assert requests[("POST", MEETINGS)] <= 150 + 31
@@ -68,7 +70,7 @@ def test_a_create_told_to_wait_a_day_thirty_times_is_issued_when_zoom_allows() -
             sb.meetlink.run_pending()
             sb.clock.advance(timedelta(days=1))
         assert sb.meetlink.failed_jobs() == []
-        conf = sb.meetlink.conference("e1")
+        conf = sb.meetlink.conference("e1", tenant_id="t1")
         assert conf is not None and conf.status is ConferenceStatus.ISSUED
         requests = Counter(sb.zoom.requests)
         assert requests[("POST", MEETINGS)] == 31
@@ -122,16 +124,17 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
             sb.meetlink.save_event(_event(f"b{i}", start + timedelta(hours=i), owner="bob"))
         sb.meetlink.run_pending()
         # alice: 3 made, the 4th met the cap; bob's jobs ran in the same pass, not held up.
-        assert all(sb.meetlink.conference(f"b{i}").status is ConferenceStatus.ISSUED
+        assert all(sb.meetlink.conference(f"b{i}", tenant_id="t1").status is ConferenceStatus.ISSUED
                    for i in range(2))  # fmt: skip
-        issued = [f"a{i}" for i in range(8)
-                  if sb.meetlink.conference(f"a{i}").status is ConferenceStatus.ISSUED]  # fmt: skip
+        issued = [f"a{i}" for i in range(8) if sb.meetlink.conference(
+            f"a{i}", tenant_id="t1").status is ConferenceStatus.ISSUED]  # fmt: skip
         assert len(issued) == 3
         midnight = datetime(2026, 12, 2, tzinfo=UTC)
         turns = sorted(
             conf.next_attempt_at
             for i in range(8)
-            if (conf := sb.meetlink.conference(f"a{i}")).status is ConferenceStatus.PENDING
+            if (conf := sb.meetlink.conference(f"a{i}", tenant_id="t1")).status
+            is ConferenceStatus.PENDING
             and conf.next_attempt_at is not None
         )
         assert len(turns) == 5 and turns[0] >= midnight
@@ -140,7 +143,7 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
         sb.meetlink.save_event(_event("b9", start, owner="bob"))
         seen = len(sb.zoom.requests)
         sb.meetlink.run_pending()
-        assert sb.meetlink.conference("b9").status is ConferenceStatus.ISSUED
+        assert sb.meetlink.conference("b9", tenant_id="t1").status is ConferenceStatus.ISSUED
         assert _creates_since(sb.zoom, seen) == 1  # bob's; alice's account is not asked
         # Just before the reset nothing of alice's runs; at the reset one job per slot.
         sb.clock.set(midnight - timedelta(seconds=1))
@@ -157,7 +160,7 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
         # and waits for the next reset without asking Zoom (no 429).
         assert per_slot == [1, 1, 1, 0]
         assert sb.zoom.throttled == 0
-        assert sum(sb.meetlink.conference(f"a{i}").status is ConferenceStatus.ISSUED
+        assert sum(sb.meetlink.conference(f"a{i}", tenant_id="t1").status is ConferenceStatus.ISSUED
                    for i in range(8)) == 6  # fmt: skip
         assert sb.meetlink.failed_jobs() == []
 
@@ -197,7 +200,7 @@ def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
         def check_nothing_failed() -> None:
             assert sb.meetlink.failed_jobs() == []
             for event_id in ids:
-                conf = sb.meetlink.conference(event_id)
+                conf = sb.meetlink.conference(event_id, tenant_id="t1")
                 assert conf is not None and conf.status in (
                     ConferenceStatus.PENDING, ConferenceStatus.ISSUED), conf  # fmt: skip
 
@@ -215,7 +218,10 @@ def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
         # Zoom allows progress again: the cap is back and the 429s are used up or cleared.
         sb.zoom.daily_meeting_cap = 100
         days = 0
-        while any(sb.meetlink.conference(e).status is not ConferenceStatus.ISSUED for e in ids):
+        while any(
+            sb.meetlink.conference(e, tenant_id="t1").status is not ConferenceStatus.ISSUED
+            for e in ids
+        ):
             sb.meetlink.run_pending()
             check_nothing_failed()
             sb.clock.advance(timedelta(hours=6))
@@ -251,7 +257,7 @@ def test_a_meeting_in_progress_holds_its_own_deletion_not_the_account() -> None:
         assert running is not None and running.meeting_id is not None
         sb.clock.advance(timedelta(minutes=6))
         sb.zoom.start_meeting(running.meeting_id)
-        sb.meetlink.delete_event("e1")
+        sb.meetlink.delete_event("e1", tenant_id="t1")
         [waiting] = sb.meetlink.pending_jobs()
         assert waiting.kind == "delete" and waiting.run_at == T0 + timedelta(hours=2)
         soon = sb.meetlink.save_event(_event("e2", T0 + timedelta(hours=1))).conference

@@ -167,7 +167,7 @@ def test_weekly_meeting_on_zoom_is_one_type_8_meeting_following_the_series() -> 
         ]
         assert sequences == [0, 1, 2]  # invitation, then one update per series change
 
-        assert sb.meetlink.delete_event("w1")
+        assert sb.meetlink.delete_event("w1", tenant_id="t1")
         assert sb.zoom.meetings() == []
 
 
@@ -226,7 +226,7 @@ def _link_teams(sb: Sandbox, user: str) -> None:
     account = sb.teams.add_user(f"{user}@contoso.example")
     request = sb.meetlink.begin_link("t1", user, provider="teams")
     params = sb.teams.consent(request.authorize_url, account)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id=user, tenant_id="t1")
 
 
 def test_teams_gets_one_online_meeting_for_the_series() -> None:
@@ -264,7 +264,9 @@ def test_teams_gets_one_online_meeting_for_the_series() -> None:
         assert sb.meetlink.save_event(day).conference is not None
         assert len(sb.teams.meetings()) == 2
 
-        assert sb.meetlink.delete_event("tw1") and sb.meetlink.delete_event("td1")
+        assert sb.meetlink.delete_event("tw1", tenant_id="t1") and sb.meetlink.delete_event(
+            "td1", tenant_id="t1"
+        )
         assert sb.teams.meetings() == []
 
 

@@ -29,7 +29,7 @@ def test_link_issue_remind_delete(sandbox: Sandbox) -> None:
     ml = sandbox.meetlink
     ml.start_trial("t1")
     link, user = sandbox.link_user("t1", "alice")
-    assert ml.link("alice") == link
+    assert ml.link("alice", tenant_id="t1") == link
 
     saved = ml.save_event(_event(sandbox))
     conf = saved.conference
@@ -52,7 +52,7 @@ def test_link_issue_remind_delete(sandbox: Sandbox) -> None:
     assert ml.send_due_reminders() == 2
     assert ml.send_due_reminders() == 0
 
-    assert ml.delete_event("e1", actor_id="bob")
+    assert ml.delete_event("e1", actor_id="bob", tenant_id="t1")
     assert sandbox.zoom.meetings() == []
     ml.run_pending()
     assert len(sandbox.outbox) == 6  # 2 invitations, 2 reminders, 2 cancellations
@@ -65,8 +65,8 @@ def test_remove_app_unlinks_and_detaches(sandbox: Sandbox) -> None:
     ml.save_event(_event(sandbox))
     headers, body = sandbox.zoom.remove_app(user)
     assert ml.handle_webhook("zoom", headers, body).status == 200
-    assert ml.link("alice") is None
-    conf = ml.conference("e1")
+    assert ml.link("alice", tenant_id="t1") is None
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.DETACHED
     assert ml.handle_webhook("zoom", headers, body).status == 200  # replay: nothing changes
 
@@ -82,7 +82,7 @@ def test_zoom_outage_then_retry_issues_exactly_one_meeting(sandbox: Sandbox) -> 
     assert len(sandbox.zoom.meetings()) == 1  # the lost create did land at Zoom
     sandbox.clock.advance(timedelta(minutes=2))
     ml.run_pending()
-    conf = ml.conference("e1")
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert [str(m["id"]) for m in sandbox.zoom.meetings()] == [conf.meeting_id]
 
@@ -95,8 +95,8 @@ def test_two_sandboxes_share_nothing() -> None:
         a.meetlink.run_pending()
         a.clock.advance(timedelta(hours=1))
         assert b.meetlink.subscription("t1").active is False
-        assert b.meetlink.link("alice") is None
-        assert b.meetlink.conference("e1") is None
+        assert b.meetlink.link("alice", tenant_id="t1") is None
+        assert b.meetlink.conference("e1", tenant_id="t1") is None
         assert b.zoom.meetings() == [] and b.outbox == []
         assert b.clock.now() == T0 + timedelta(days=3)
         assert len(a.zoom.meetings()) == 1 and len(a.outbox) == 2
@@ -123,7 +123,7 @@ def test_sandboxes_on_one_server_are_private_and_leave_nothing(
         assert a.database_url != b.database_url
         a.meetlink.start_trial("t1")
         a.link_user("t1", "alice")
-        assert b.meetlink.link("alice") is None
+        assert b.meetlink.link("alice", tenant_id="t1") is None
         b.meetlink.start_trial("t1")  # would raise TrialUnavailable if b saw a's rows
         private = a.database_url
     from meetlink.adapters.sqlalchemy.unit_of_work import normalize_url

@@ -41,9 +41,13 @@ def test_zoom_and_teams_side_by_side() -> None:
         carol = sb.teams.add_user("carol@contoso.example")
         request = sb.meetlink.begin_link("t1", "carol", provider="teams")
         params = sb.teams.consent(request.authorize_url, carol)
-        link = sb.meetlink.complete_link(params["state"], code=params["code"])
-        assert link.provider == "teams" and sb.meetlink.link("carol", "teams") == link
-        assert sb.meetlink.link("carol") is None  # no Zoom link
+        link = sb.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="carol", tenant_id="t1"
+        )
+        assert (
+            link.provider == "teams" and sb.meetlink.link("carol", "teams", tenant_id="t1") == link
+        )
+        assert sb.meetlink.link("carol", tenant_id="t1") is None  # no Zoom link
 
         zoom_conf = sb.meetlink.save_event(_event(sb, "z1", "alice", "zoom")).conference
         teams_result = sb.meetlink.save_event(_event(sb, "t1", "carol", "teams"))
@@ -52,12 +56,14 @@ def test_zoom_and_teams_side_by_side() -> None:
         assert teams_conf is not None and teams_conf.status is ConferenceStatus.ISSUED
         assert teams_conf.provider == "teams" and teams_result.notices == ()  # no 40-min limit
         assert len(sb.teams.meetings()) == 1 and len(sb.zoom.meetings()) == 1
-        assert sb.meetlink.start_url("t1", "carol") == teams_conf.join_url  # no host URL
+        assert (
+            sb.meetlink.start_url("t1", "carol", tenant_id="t1") == teams_conf.join_url
+        )  # no host URL
 
         sb.meetlink.run_pending()
         assert any(teams_conf.join_url in m.get_body(("plain",)).get_content() for m in sb.outbox)
 
-        assert sb.meetlink.delete_event("t1")
+        assert sb.meetlink.delete_event("t1", tenant_id="t1")
         assert sb.teams.meetings() == []
 
 
@@ -70,4 +76,6 @@ def test_teams_admin_approval_reported_in_the_error_description() -> None:
                 request.state,
                 error="access_denied",
                 error_description="AADSTS90094: Need admin approval.",
+                user_id="carol",
+                tenant_id="t1",
             )

@@ -68,11 +68,13 @@ class Tenants:
 def tenants(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tenants]:
     backend = request.param
     notices: list[HostNotice] = []
-    with private_database_url(backend, tmp_path) as url:
-        with Sandbox(now=T0, database_url=url, seed=1, listener=notices.append) as sb:
-            sb.meetlink.start_trial("A")
-            sb.meetlink.start_trial("B")
-            yield Tenants(sb, notices)
+    with (
+        private_database_url(backend, tmp_path) as url,
+        Sandbox(now=T0, database_url=url, seed=1, listener=notices.append) as sb,
+    ):
+        sb.meetlink.start_trial("A")
+        sb.meetlink.start_trial("B")
+        yield Tenants(sb, notices)
 
 
 def private_database_url(backend: str, tmp_path: Path) -> Any:
@@ -154,6 +156,8 @@ def test_user_1_and_event_1_in_two_tenants_are_two_users_and_two_events(
     ml, sb = tenants.ml, tenants.sb
     a_link, a_user = sb.link_user("A", "1", "one@a.example")
     b_link, b_user = sb.link_user("B", "1", "one@b.example")
+    assert (a_link.tenant_id, b_link.tenant_id) == ("A", "B")
+    assert a_link.external_account_id != b_link.external_account_id
     a = ml.save_event(tenants.event("A", "1", owner="1", title="A's first"))
     b = ml.save_event(tenants.event("B", "1", owner="1", title="B's first"))
     assert a.conference is not None and b.conference is not None

@@ -46,7 +46,7 @@ def test_lost_create_retried_after_the_meeting_ended_is_adopted_not_duplicated(
     sb.clock.advance(timedelta(hours=1))  # the meeting's time is over when the retry runs
     sb.meetlink.run_pending()
     [meeting] = sb.zoom.meetings()
-    conf = sb.meetlink.conference("e1")
+    conf = sb.meetlink.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert conf.meeting_id == str(meeting["id"])
 
@@ -57,7 +57,7 @@ def test_delete_after_a_lost_create_runs_after_the_meeting_ended_and_leaves_no_o
     sb.zoom.fail_next(status=0, method="POST", path=CREATE)
     sb.meetlink.save_event(_soon(sb))
     sb.zoom.fail_next(40, status=503)  # Zoom is down while the event is deleted
-    sb.meetlink.delete_event("e1")
+    sb.meetlink.delete_event("e1", tenant_id="t1")
     sb.clock.advance(timedelta(minutes=1))
     sb.meetlink.run_pending()
     assert len(sb.zoom.meetings()) == 1  # not deleted yet: Zoom is down

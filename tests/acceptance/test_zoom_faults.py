@@ -44,10 +44,10 @@ def test_429_retry_after_is_honoured(sb: Sandbox) -> None:
     assert Notice.PROVIDER_PENDING in result.notices
     sb.clock.advance(timedelta(seconds=119))
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e1").status is ConferenceStatus.PENDING
+    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING
     sb.clock.advance(timedelta(seconds=1))
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
     assert len(sb.zoom.meetings()) == 1
 
 
@@ -61,10 +61,10 @@ def test_daily_meeting_cap_waits_for_the_next_utc_day(sb: Sandbox) -> None:
     job = next(j for j in sb.meetlink.pending_jobs(limit=500) if j.kind == "sync")
     assert job.run_at >= datetime(2026, 12, 2, tzinfo=UTC)  # after 00:00 UTC, not hammering
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e100").status is ConferenceStatus.PENDING
+    assert sb.meetlink.conference("e100", tenant_id="t1").status is ConferenceStatus.PENDING
     sb.clock.set(job.run_at)
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e100").status is ConferenceStatus.ISSUED
+    assert sb.meetlink.conference("e100", tenant_id="t1").status is ConferenceStatus.ISSUED
     assert len(sb.zoom.meetings()) == 101
 
 
@@ -83,9 +83,9 @@ def test_update_outage_is_retried_and_the_meeting_follows(sb: Sandbox) -> None:
 def test_delete_outage_leaves_no_orphan(sb: Sandbox) -> None:
     sb.meetlink.save_event(_event(sb))
     sb.zoom.fail_next(1, status=500, method="DELETE")
-    assert sb.meetlink.delete_event("e1")
+    assert sb.meetlink.delete_event("e1", tenant_id="t1")
     assert len(sb.zoom.meetings()) == 1  # not yet
-    assert sb.meetlink.conference("e1") is None
+    assert sb.meetlink.conference("e1", tenant_id="t1") is None
     sb.clock.advance(timedelta(minutes=2))
     sb.meetlink.run_pending()
     assert sb.zoom.meetings() == []
@@ -94,7 +94,7 @@ def test_delete_outage_leaves_no_orphan(sb: Sandbox) -> None:
 def test_lost_delete_response_counts_as_done(sb: Sandbox) -> None:
     sb.meetlink.save_event(_event(sb))
     sb.zoom.fail_next(1, status=0, method="DELETE")
-    sb.meetlink.delete_event("e1")
+    sb.meetlink.delete_event("e1", tenant_id="t1")
     assert sb.zoom.meetings() == []
     sb.clock.advance(timedelta(minutes=2))
     sb.meetlink.run_pending()  # the retry meets 404 / 3001: done
@@ -107,7 +107,7 @@ def test_expired_access_token_is_refreshed(sb: Sandbox) -> None:
     sb.clock.advance(timedelta(hours=3))
     result = sb.meetlink.save_event(_event(sb, "e2"))
     assert result.conference.status is ConferenceStatus.ISSUED
-    assert sb.meetlink.start_url("e1", "alice").startswith("https://")
+    assert sb.meetlink.start_url("e1", "alice", tenant_id="t1").startswith("https://")
 
 
 def test_remove_app_then_relink_reattaches_meetings(sb: Sandbox) -> None:
@@ -115,21 +115,21 @@ def test_remove_app_then_relink_reattaches_meetings(sb: Sandbox) -> None:
     user = next(u for u in sb.zoom.users() if u.email == "alice@example.com")
     headers, body = sb.zoom.remove_app(user)
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200
-    assert sb.meetlink.conference("e1").status is ConferenceStatus.DETACHED
+    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
     sb.clock.advance(timedelta(minutes=1))
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
-    assert sb.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
+    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200  # replay
-    assert sb.meetlink.link("alice") is not None
-    assert sb.meetlink.delete_event("e1")
+    assert sb.meetlink.link("alice", tenant_id="t1") is not None
+    assert sb.meetlink.delete_event("e1", tenant_id="t1")
     assert sb.zoom.meetings() == []
 
 
 def test_unlink_revokes_the_grant_at_zoom(sb: Sandbox) -> None:
     sb.meetlink.save_event(_event(sb))
-    assert sb.meetlink.unlink("alice")
+    assert sb.meetlink.unlink("alice", tenant_id="t1")
     assert any(path == "/oauth/revoke" for _, path in sb.zoom.requests)
     result = sb.meetlink.save_event(_event(sb, "e2"))
     assert result.conference is None
@@ -144,5 +144,5 @@ def test_saving_after_remove_app_without_its_webhook_explains_the_broken_link(sb
     result = sb.meetlink.save_event(_event(sb))
     assert result.conference is None
     assert result.refusals == (Refusal.LINK_BROKEN,)
-    assert sb.meetlink.link("alice") is None
+    assert sb.meetlink.link("alice", tenant_id="t1") is None
     assert sb.zoom.meetings() == []

@@ -43,7 +43,7 @@ def test_event_deleted_during_its_meeting_is_deleted_after_it_ends(sb: Sandbox) 
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
     sb.clock.advance(timedelta(hours=1, minutes=5))  # the meeting has begun
     sb.zoom.start_meeting(conference.meeting_id)
-    assert sb.meetlink.delete_event("e1")
+    assert sb.meetlink.delete_event("e1", tenant_id="t1")
     sb.meetlink.run_pending()
     assert len(sb.zoom.meetings()) == 1  # Zoom said 3002: in progress
     assert sb.meetlink.failed_jobs() == []  # a wait, not a failure
@@ -62,10 +62,10 @@ def test_unlink_revokes_the_access_token(sb: Sandbox, caplog: pytest.LogCaptureF
     sb.link_user("t1", "alice")
     sb.clock.advance(timedelta(hours=3))  # the stored access token has expired
     with caplog.at_level(logging.WARNING, logger="meetlink.linking"):
-        assert sb.meetlink.unlink("alice")
+        assert sb.meetlink.unlink("alice", tenant_id="t1")
     # A live access token is revoked (refreshed first); Zoom confirmed, so nothing is logged.
     assert sb.zoom.requests[-2:] == [("POST", "/oauth/token"), ("POST", "/oauth/revoke")]
-    assert caplog.text == "" and sb.meetlink.link("alice") is None
+    assert caplog.text == "" and sb.meetlink.link("alice", tenant_id="t1") is None
 
 
 def test_revoke_zoom_did_not_accept_is_logged(
@@ -75,9 +75,9 @@ def test_revoke_zoom_did_not_accept_is_logged(
     sb.zoom.remove_app(user)  # Zoom forgot the tokens; its webhook never reached the host
     sb.clock.advance(timedelta(minutes=5))
     with caplog.at_level(logging.WARNING, logger="meetlink.linking"):
-        assert sb.meetlink.unlink("alice")
+        assert sb.meetlink.unlink("alice", tenant_id="t1")
     assert "may still be authorised" in caplog.text
-    assert sb.meetlink.link("alice") is None
+    assert sb.meetlink.link("alice", tenant_id="t1") is None
 
 
 def test_passcode_follows_the_account_policy(sb: Sandbox) -> None:
@@ -85,7 +85,7 @@ def test_passcode_follows_the_account_policy(sb: Sandbox) -> None:
     sb.zoom.set_passcode_policy(user.account_id, length=8, only_allow_numeric=True)
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
     conference = sb.meetlink.save_event(_event(sb)).conference
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
     assert conference.passcode is not None and conference.passcode.isdigit()

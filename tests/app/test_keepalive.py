@@ -43,7 +43,7 @@ def test_only_links_idle_for_token_keepalive_are_refreshed() -> None:
     assert world.meetlink.keep_alive() == 0  # her token is new now
     world.clock.advance(20 * DAY)
     assert world.meetlink.keep_alive() == 1  # bob at his 30 days
-    world.meetlink.unlink("bob")
+    world.meetlink.unlink("bob", tenant_id="t1")
     world.clock.advance(60 * DAY)
     assert world.meetlink.keep_alive() == 1 and _refreshes(world) == 3  # ended links: never
 
@@ -87,7 +87,10 @@ def test_a_provider_that_does_not_answer_is_left_alone_and_blocks_nobody() -> No
     assert _refreshes(world) == 1
     world.clock.advance(PROVIDER_PAUSE)
     assert world.meetlink.keep_alive() == 2  # both, on the next walk
-    assert world.meetlink.link("a") is not None and world.meetlink.link("b") is not None
+    assert (
+        world.meetlink.link("a", tenant_id="t1") is not None
+        and world.meetlink.link("b", tenant_id="t1") is not None
+    )
 
 
 def test_a_rate_limited_keepalive_waits_for_the_time_the_provider_named() -> None:
@@ -107,12 +110,12 @@ def test_a_dead_grant_ends_the_link_at_once_with_a_notice() -> None:
     notices: list[HostNotice] = []
     world = make_world(listener=notices.append)
     _linked(world, "alice")
-    link = world.meetlink.link("alice")
+    link = world.meetlink.link("alice", tenant_id="t1")
     assert link is not None
     world.zoom.revoke_account(world.zoom.find_account(link.external_account_id))
     world.clock.advance(30 * DAY)
     assert world.meetlink.keep_alive() == 1
-    assert world.meetlink.link("alice") is None
+    assert world.meetlink.link("alice", tenant_id="t1") is None
     assert [n.kind for n in notices] == [HostNoticeKind.LINK_BROKEN]
 
 

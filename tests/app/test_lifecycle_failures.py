@@ -19,11 +19,11 @@ def test_a_second_401_after_a_fresh_refresh_ends_the_link_and_tells_the_host() -
     w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
     w.zoom.fail_next(AuthExpired("401"), method="update_meeting")  # the fresh token too
     w.meetlink.save_event(w.event(title="Renamed"))
-    assert w.meetlink.link("alice") is None  # the user must link again
+    assert w.meetlink.link("alice", tenant_id="t1") is None  # the user must link again
     assert [(n.kind, n.user_id) for n in notices] == [(HostNoticeKind.LINK_BROKEN, "alice")]
     assert w.meetlink.failed_jobs() == []  # nothing "failed for good" while the link looked fine
     assert w.zoom.calls.count("refresh") == 1  # no loop
-    conf = w.meetlink.conference("e1")
+    conf = w.meetlink.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.DETACHED
 
 
@@ -37,7 +37,7 @@ def test_no_meeting_is_created_for_an_event_that_already_ended() -> None:
     w.clock.advance(timedelta(hours=3))  # a long outage of the workers
     w.meetlink.run_pending()
     assert w.zoom.live_meetings() == []
-    conf = w.meetlink.conference("e1")
+    conf = w.meetlink.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.FAILED
     assert conf.error is not None and "ended" in conf.error
     assert w.meetlink.pending_jobs() == []
@@ -57,7 +57,7 @@ def test_a_time_change_whose_update_is_refused_is_still_told_with_the_working_ur
     later = w.event().start + timedelta(hours=2)
     w.meetlink.save_event(w.event(start=later))
     told = w.deliver()
-    assert w.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert w.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
     assert sorted(m["To"].addresses[0].addr_spec for m in told) == [
         "bob@example.com", "carol@example.com"]  # fmt: skip
     for mail in told:

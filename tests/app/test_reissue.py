@@ -34,16 +34,16 @@ def test_a_reissue_that_cannot_complete_keeps_the_issued_url(linked: World) -> N
     assert first is not None and first.status is ConferenceStatus.ISSUED
     old_url = first.join_url
     linked.deliver()
-    ml.unlink("alice")
-    assert ml.conference("e1").status is ConferenceStatus.DETACHED
+    ml.unlink("alice", tenant_id="t1")
+    assert ml.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
     other = linked.zoom.add_account("alice@other.example")
     linked.link("alice", other)
     linked.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
     ml.save_event(linked.event(title="Renamed"))  # S21: re-issued on the new account
-    ml.unlink("alice")  # ...which is lost before the create succeeds
+    ml.unlink("alice", tenant_id="t1")  # ...which is lost before the create succeeds
     linked.clock.advance(timedelta(hours=1))
     linked.deliver()
-    conf = ml.conference("e1")
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None, "the issued URL was dropped without a cancellation"
     assert conf.status is ConferenceStatus.DETACHED
     assert conf.join_url == old_url
@@ -52,7 +52,7 @@ def test_a_reissue_that_cannot_complete_keeps_the_issued_url(linked: World) -> N
     linked.link("alice", linked.zoom.find_account(first.external_account_id))
     linked.clock.advance(timedelta(days=1))
     linked.deliver()
-    conf = ml.conference("e1")
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert conf.join_url == old_url
     assert [m["join_url"] for m in linked.zoom.live_meetings()] == [old_url]
@@ -66,7 +66,7 @@ def test_a_reissue_that_completes_replaces_the_url_and_deletes_the_old_meeting(
     first = ml.save_event(linked.event()).conference
     assert first is not None
     linked.deliver()
-    ml.unlink("alice")
+    ml.unlink("alice", tenant_id="t1")
     other = linked.zoom.add_account("alice@other.example")
     linked.link("alice", other)
     second = ml.save_event(linked.event(title="Renamed")).conference
@@ -93,14 +93,14 @@ def test_participants_changed_by_a_save_whose_reissue_cannot_complete_are_told(
     first = ml.save_event(linked.event()).conference
     assert first is not None and first.join_url is not None
     linked.deliver()
-    ml.unlink("alice")
+    ml.unlink("alice", tenant_id="t1")
     linked.link("alice", linked.zoom.add_account("alice@other.example"))
     linked.clock.advance(timedelta(days=2))  # the event is over
     people = (Participant("carol@example.com"), Participant("dave@example.com"))
     ml.save_event(linked.event(start=linked.event().start - timedelta(days=2),
                                participants=people))  # fmt: skip
     linked.deliver()
-    conf = ml.conference("e1")
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.DETACHED
     assert conf.join_url == first.join_url
     assert _latest_calendar_urls(linked) == {
@@ -115,13 +115,13 @@ def test_participants_changed_while_a_reissue_gives_up_are_told(linked: World) -
     first = ml.save_event(linked.event()).conference
     assert first is not None and first.join_url is not None
     linked.deliver()
-    ml.unlink("alice")
+    ml.unlink("alice", tenant_id="t1")
     linked.link("alice", linked.zoom.add_account("alice@other.example"))
     linked.zoom.fail_next(ProviderRejected("no", status=400), method="create_meeting")
     people = (Participant("dave@example.com"),)
     ml.save_event(linked.event(participants=people))
     linked.deliver()
-    conf = ml.conference("e1")
+    conf = ml.conference("e1", tenant_id="t1")
     assert conf is not None and conf.status is ConferenceStatus.DETACHED
     assert _latest_calendar_urls(linked) == {
         "bob@example.com": ("CANCEL", first.join_url),

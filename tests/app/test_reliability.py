@@ -22,11 +22,11 @@ def test_provider_down_keeps_the_event_pending_then_issues_exactly_once(linked: 
     result = linked.meetlink.save_event(linked.event())
     assert result.conference.status is ConferenceStatus.PENDING
     assert result.conference.join_url is None
-    assert linked.meetlink.event("e1") is not None
+    assert linked.meetlink.event("e1", tenant_id="t1") is not None
     assert linked.meetlink.run_pending() == 0  # not due yet: backoff
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
     assert len(linked.zoom.live_meetings()) == 1
 
 
@@ -43,7 +43,7 @@ def test_first_retry_is_within_a_minute_and_backoff_is_capped(linked: World) -> 
         assert job.run_at - linked.clock.now() <= timedelta(minutes=15)
     linked.clock.set(job.run_at)
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
 
 
 def test_lost_create_response_is_adopted_not_duplicated(linked: World) -> None:
@@ -55,7 +55,7 @@ def test_lost_create_response_is_adopted_not_duplicated(linked: World) -> None:
     assert len(linked.zoom.live_meetings()) == 1  # it did land
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
-    conf = linked.meetlink.conference("e1")
+    conf = linked.meetlink.conference("e1", tenant_id="t1")
     assert conf.status is ConferenceStatus.ISSUED
     assert [m["id"] for m in linked.zoom.live_meetings()] == [conf.meeting_id]
 
@@ -65,7 +65,7 @@ def test_event_deleted_after_a_lost_create_leaves_no_meeting(linked: World) -> N
         ProviderUnavailable("read timeout", maybe_applied=True), method="create_meeting", apply=True
     )
     linked.meetlink.save_event(linked.event())
-    linked.meetlink.delete_event("e1")
+    linked.meetlink.delete_event("e1", tenant_id="t1")
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
     assert linked.zoom.live_meetings() == []
@@ -80,10 +80,10 @@ def test_rate_limit_retry_time_is_honoured(linked: World) -> None:
     assert job.run_at == retry_at
     linked.clock.advance(timedelta(minutes=6))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.PENDING
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
 
 
 def test_permanent_rejection_is_recorded_and_the_event_kept(linked: World) -> None:
@@ -93,10 +93,10 @@ def test_permanent_rejection_is_recorded_and_the_event_kept(linked: World) -> No
     assert "bad request" in (result.conference.error or "")
     [failed] = linked.meetlink.failed_jobs()
     assert "bad request" in (failed.last_error or "")
-    assert linked.meetlink.event("e1") is not None
+    assert linked.meetlink.event("e1", tenant_id="t1") is not None
     # Editing the event asks for the work again.
     linked.meetlink.save_event(linked.event(title="Retitled"))
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
 
 
 def test_expired_token_is_refreshed_once_for_many_threads(linked: World) -> None:
@@ -107,7 +107,7 @@ def test_expired_token_is_refreshed_once_for_many_threads(linked: World) -> None
 
     def start() -> None:
         try:
-            linked.meetlink.start_url("e1", "alice")
+            linked.meetlink.start_url("e1", "alice", tenant_id="t1")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -125,7 +125,7 @@ def test_a_refused_token_is_refreshed_once_and_the_call_retried(linked: World) -
     linked.meetlink.save_event(linked.event())
     linked.zoom.expire_tokens()  # the provider refuses the token before its stored expiry
     linked.zoom.calls.clear()
-    assert linked.meetlink.start_url("e1", "alice").startswith("https://")
+    assert linked.meetlink.start_url("e1", "alice", tenant_id="t1").startswith("https://")
     assert linked.zoom.calls == ["start_url", "refresh", "start_url"]
 
 
@@ -134,8 +134,8 @@ def test_revoked_grant_breaks_the_link_and_is_reported(linked: World) -> None:
     linked.zoom.expire_tokens()
     linked.zoom.fail_next(GrantRevoked("invalid_grant"), method="refresh")
     linked.meetlink.save_event(linked.event(title="Moved"))
-    assert linked.meetlink.link("alice") is None
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.DETACHED
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
     result = linked.meetlink.save_event(linked.event("e2"))
     assert result.refusals == (Refusal.LINK_BROKEN,)
 
@@ -143,8 +143,8 @@ def test_revoked_grant_breaks_the_link_and_is_reported(linked: World) -> None:
 def test_unlink_drops_a_never_issued_conference(linked: World) -> None:
     linked.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
     linked.meetlink.save_event(linked.event())
-    linked.meetlink.unlink("alice")
-    assert linked.meetlink.conference("e1") is None
+    linked.meetlink.unlink("alice", tenant_id="t1")
+    assert linked.meetlink.conference("e1", tenant_id="t1") is None
     linked.clock.advance(timedelta(hours=1))
     linked.meetlink.run_pending()
     assert linked.zoom.live_meetings() == []
@@ -152,14 +152,16 @@ def test_unlink_drops_a_never_issued_conference(linked: World) -> None:
 
 def test_takeover_keeps_meetings_manageable(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
+    account = linked.zoom.find_account(
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
     linked.link("bob", account)
-    assert linked.meetlink.link("alice") is None
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
     later = linked.clock.now() + timedelta(days=3)
     linked.meetlink.save_event(linked.event(start=later, end=later + timedelta(hours=1)))
     [meeting] = linked.zoom.live_meetings()
     assert meeting["terms"].start == later
-    linked.meetlink.delete_event("e1")
+    linked.meetlink.delete_event("e1", tenant_id="t1")
     assert linked.zoom.live_meetings() == []
 
 
@@ -190,7 +192,7 @@ def test_meetings_follow_their_event_after_the_addon_ends(linked: World) -> None
     assert linked.zoom.live_meetings()[0]["terms"].start == moved
     new = linked.meetlink.save_event(linked.event("e2"))
     assert Refusal.ADDON_INACTIVE in new.refusals
-    linked.meetlink.delete_event(event.id)
+    linked.meetlink.delete_event(event.id, tenant_id="t1")
     assert linked.zoom.live_meetings() == []
 
 
@@ -285,7 +287,7 @@ def test_a_failing_listener_never_breaks_the_library() -> None:
     account = w.zoom.add_account("a@corp.example")
     w.link("alice", account)
     w.link("bob", account)
-    assert w.meetlink.link("bob") is not None
+    assert w.meetlink.link("bob", tenant_id="t1") is not None
 
 
 def _idempotent_world() -> World:
@@ -305,7 +307,7 @@ def test_idempotent_provider_adopts_a_lost_create_without_listing() -> None:
     w.meetlink.save_event(w.event())
     w.clock.advance(timedelta(minutes=1))
     w.meetlink.run_pending()
-    conf = w.meetlink.conference("e1")
+    conf = w.meetlink.conference("e1", tenant_id="t1")
     assert conf.status is ConferenceStatus.ISSUED
     assert [m["id"] for m in w.zoom.live_meetings()] == [conf.meeting_id]
     assert "list_meetings" not in w.zoom.calls
@@ -317,7 +319,7 @@ def test_idempotent_provider_cleans_up_a_lost_create_after_delete() -> None:
         ProviderUnavailable("lost", maybe_applied=True), method="create_meeting", apply=True
     )
     w.meetlink.save_event(w.event())
-    w.meetlink.delete_event("e1")
+    w.meetlink.delete_event("e1", tenant_id="t1")
     w.clock.advance(timedelta(minutes=1))
     w.meetlink.run_pending()
     assert w.zoom.live_meetings() == []

@@ -54,7 +54,7 @@ def _reminders(sb: Sandbox) -> list[tuple[str, str]]:
 
 def _remind_at(sb: Sandbox) -> datetime | None:
     with sb.storage.unit_of_work(read_only=True) as uow:
-        record = uow.events.get("s1")
+        record = uow.events.get("t1", "s1")
     assert record is not None
     return record.remind_at
 

@@ -36,15 +36,15 @@ def test_s1_saving_an_event_issues_its_url_at_once(linked: World) -> None:
 
 def test_s2_owner_gets_a_fresh_start_url(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    first = linked.meetlink.start_url("e1", "alice")
-    second = linked.meetlink.start_url("e1", "alice")
+    first = linked.meetlink.start_url("e1", "alice", tenant_id="t1")
+    second = linked.meetlink.start_url("e1", "alice", tenant_id="t1")
     assert first.startswith("https://") and first != second
 
 
 def test_s2_other_users_cannot_start_the_meeting(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
     with pytest.raises(NotMeetingHost):
-        linked.meetlink.start_url("e1", "mallory")
+        linked.meetlink.start_url("e1", "mallory", tenant_id="t1")
 
 
 def test_s3_without_trial_or_contract_no_url_is_issued(world: World) -> None:
@@ -96,25 +96,29 @@ def test_s6_a_user_without_a_link_gets_no_url(world: World) -> None:
 def test_s7_linking_another_account_replaces_the_users_link(linked: World) -> None:
     other = linked.zoom.add_account("alice.private@example.com")
     link = linked.link("alice", other)
-    assert linked.meetlink.link("alice").external_account_id == other.id == link.external_account_id
+    assert (
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+        == other.id
+        == link.external_account_id
+    )
 
 
 def test_s8_s9_s24_linking_an_account_held_by_another_user_moves_it(linked: World) -> None:
-    alice_account = linked.meetlink.link("alice")
+    alice_account = linked.meetlink.link("alice", tenant_id="t1")
     shared = linked.zoom.find_account(alice_account.external_account_id)
     linked.link("bob", shared)
-    assert linked.meetlink.link("alice") is None
-    assert linked.meetlink.link("bob").external_account_id == shared.id
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
+    assert linked.meetlink.link("bob", tenant_id="t1").external_account_id == shared.id
     # Nothing was revoked: bob's grant for the same account still works.
     linked.meetlink.save_event(linked.event("e2", owner_id="bob"))
-    assert linked.meetlink.conference("e2").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e2", tenant_id="t1").status is ConferenceStatus.ISSUED
 
 
 def test_s10_linking_shows_the_integration_enabled(world: World) -> None:
     world.meetlink.contract("t1")
-    assert world.meetlink.link("alice") is None
+    assert world.meetlink.link("alice", tenant_id="t1") is None
     link = world.link("alice", world.zoom.add_account("alice@corp.example", plan="basic"))
-    assert world.meetlink.link("alice") == link
+    assert world.meetlink.link("alice", tenant_id="t1") == link
     assert link.plan == "basic" and link.email == "alice@corp.example"
 
 
@@ -123,13 +127,17 @@ def test_s10_link_state_is_single_use_and_expires(world: World) -> None:
     account = world.zoom.add_account("a@corp.example")
     request = world.meetlink.begin_link("t1", "alice")
     params = world.zoom.authorize(request.authorize_url, account)
-    world.meetlink.complete_link(params["state"], code=params["code"])
+    world.meetlink.complete_link(
+        params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+    )
     with pytest.raises(InvalidLinkState):
-        world.meetlink.complete_link(params["state"], code=params["code"])
+        world.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+        )
     late = world.meetlink.begin_link("t1", "alice")
     world.clock.advance(timedelta(minutes=10, seconds=1))
     with pytest.raises(InvalidLinkState):
-        world.meetlink.complete_link(late.state, code="whatever")
+        world.meetlink.complete_link(late.state, code="whatever", user_id="alice", tenant_id="t1")
 
 
 def test_s10_deny_on_the_consent_page(world: World) -> None:
@@ -139,7 +147,9 @@ def test_s10_deny_on_the_consent_page(world: World) -> None:
         request.authorize_url, world.zoom.add_account("a@x.example"), allow=False
     )
     with pytest.raises(LinkDenied):
-        world.meetlink.complete_link(params["state"], error=params["error"])
+        world.meetlink.complete_link(
+            params["state"], error=params["error"], user_id="alice", tenant_id="t1"
+        )
 
 
 def test_s11_the_web_conference_section_needs_addon_and_link(world: World) -> None:
@@ -160,7 +170,7 @@ def test_s11_no_url_unless_the_box_is_ticked(linked: World) -> None:
 
 def test_s12_the_url_is_shown_on_the_event(linked: World) -> None:
     saved = linked.meetlink.save_event(linked.event())
-    assert linked.meetlink.conference("e1") == saved.conference
+    assert linked.meetlink.conference("e1", tenant_id="t1") == saved.conference
     assert "start" not in (saved.conference.join_url or "").split("/")
 
 
@@ -244,42 +254,46 @@ def test_s14_reminder_lead_is_a_setting() -> None:
 
 def test_s15_unlink_keeps_existing_urls_and_refuses_new_ones(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    assert linked.meetlink.unlink("alice") is True
-    assert linked.meetlink.unlink("alice") is False
-    assert linked.meetlink.link("alice") is None
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.DETACHED
-    assert linked.meetlink.conference("e1").join_url
+    assert linked.meetlink.unlink("alice", tenant_id="t1") is True
+    assert linked.meetlink.unlink("alice", tenant_id="t1") is False
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert linked.meetlink.conference("e1", tenant_id="t1").join_url
     result = linked.meetlink.save_event(linked.event("e2"))
     assert result.refusals == (Refusal.NOT_LINKED,)
 
 
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account_id = linked.meetlink.link("alice").external_account_id
+    account_id = linked.meetlink.link("alice", tenant_id="t1").external_account_id
     account = linked.zoom.find_account(account_id)
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body)
     assert reply.status == 200
-    assert linked.meetlink.link("alice") is None
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.DETACHED
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
 
 
 def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) -> None:
-    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
+    account = linked.zoom.find_account(
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.clock.advance(timedelta(minutes=5))
     linked.link("alice", account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
-    assert linked.meetlink.link("alice") is not None
+    assert linked.meetlink.link("alice", tenant_id="t1") is not None
 
 
 def test_s16_forged_webhook_changes_nothing(linked: World) -> None:
-    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
+    account = linked.zoom.find_account(
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body + b" ")
     assert reply.status == 401
-    assert linked.meetlink.link("alice") is not None
+    assert linked.meetlink.link("alice", tenant_id="t1") is not None
 
 
 @pytest.mark.parametrize(
@@ -330,10 +344,10 @@ def test_s17_s18_every_reason_is_listed(world: World) -> None:
 def test_s19_deleting_the_event_deletes_the_meeting(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
     linked.deliver()
-    assert linked.meetlink.delete_event("e1") is True
+    assert linked.meetlink.delete_event("e1", tenant_id="t1") is True
     assert linked.zoom.live_meetings() == []
-    assert linked.meetlink.conference("e1") is None
-    assert linked.meetlink.delete_event("e1") is False
+    assert linked.meetlink.conference("e1", tenant_id="t1") is None
+    assert linked.meetlink.delete_event("e1", tenant_id="t1") is False
     cancellations = linked.deliver()
     assert len(cancellations) == 2
 
@@ -346,27 +360,32 @@ def test_s19_unticking_the_box_deletes_the_meeting(linked: World) -> None:
 
 def test_s20_another_user_deleting_the_event_deletes_the_meeting(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    assert linked.meetlink.delete_event("e1", actor_id="bob") is True
+    assert linked.meetlink.delete_event("e1", actor_id="bob", tenant_id="t1") is True
     assert linked.zoom.live_meetings() == []
 
 
 def test_s21_after_relinking_another_account_an_edit_reissues(linked: World) -> None:
     first = linked.meetlink.save_event(linked.event()).conference
-    linked.meetlink.unlink("alice")
+    linked.meetlink.unlink("alice", tenant_id="t1")
     linked.link("alice", linked.zoom.add_account("alice.new@corp.example"))
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.DETACHED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
     second = linked.meetlink.save_event(linked.event(title="Sales call (moved)")).conference
     assert second.status is ConferenceStatus.ISSUED
     assert second.join_url != first.join_url
-    assert second.external_account_id == linked.meetlink.link("alice").external_account_id
+    assert (
+        second.external_account_id
+        == linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
 
 
 def test_s21_relinking_the_same_account_reattaches_its_meetings(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
-    linked.meetlink.unlink("alice")
+    account = linked.zoom.find_account(
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
+    linked.meetlink.unlink("alice", tenant_id="t1")
     linked.link("alice", account)
-    assert linked.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
 
 
 def test_s22_basic_plan_notice_for_meetings_over_40_minutes(world: World) -> None:
@@ -387,7 +406,9 @@ def test_s23_admin_approval_reported_by_the_provider(world: World) -> None:
     world.meetlink.start_trial("t1")
     request = world.meetlink.begin_link("t1", "alice")
     with pytest.raises(AdminApprovalRequired):
-        world.meetlink.complete_link(request.state, error="admin_approval_required")
+        world.meetlink.complete_link(
+            request.state, error="admin_approval_required", user_id="alice", tenant_id="t1"
+        )
 
 
 def test_s13_calendar_sequence_rises_across_cancel_and_reissue(linked: World) -> None:
@@ -426,7 +447,9 @@ def test_settings_accept_day_and_minute_spellings() -> None:
 
 
 def test_purge_forgets_old_logs_but_keeps_replays_detectable(linked: World) -> None:
-    account = linked.zoom.find_account(linked.meetlink.link("alice").external_account_id)
+    account = linked.zoom.find_account(
+        linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    )
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.meetlink.begin_link("t1", "bob")  # a state that will expire

@@ -15,7 +15,7 @@ from icalendar import Calendar
 
 from meetlink import Conference, ConferenceStatus
 
-from .world import ChaosWorld
+from .world import TENANTS, ChaosWorld
 
 _EVENT_IN_TEXT = re.compile(r"\[(ev\d+)\]")
 _WHEN = re.compile(r"^When:\s+(.+)$", re.MULTILINE)
@@ -78,17 +78,17 @@ def check(world: ChaosWorld) -> dict[str, Any]:
 
     # -- no lost event -----------------------------------------------------------------------
     for event_id, event in world.events.items():
-        stored = ml.event(event_id)
+        stored = ml.event(event_id, tenant_id=event.tenant_id)
         if stored != event:
             problems.append(f"event {event_id} lost or changed: {stored} != {event}")
     for event_id in world.deleted - set(world.events):
-        if ml.event(event_id) is not None:
+        if any(ml.event(event_id, tenant_id=tenant) is not None for tenant in TENANTS):
             problems.append(f"deleted event {event_id} still stored")
 
     # -- conferences and meetings: none lost, orphaned or duplicated -------------------------
     conferences: dict[str, Conference] = {}
     for event_id, event in world.events.items():
-        conf = ml.conference(event_id)
+        conf = ml.conference(event_id, tenant_id=event.tenant_id)
         if conf is None:
             continue
         conferences[event_id] = conf
@@ -149,8 +149,8 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             ) == (later.start, later.end, later.url, later.summary):
                 problems.append(f"{to} got the same invitation to {event_id} twice")
         last = ordered[-1]
-        event = world.events.get(event_id)
-        conf = conferences.get(event_id)
+        event = world.events.get("t1", event_id)
+        conf = conferences.get("t1", event_id)
         invited = event is not None and any(p.email == to for p in event.participants)
         if invited and conf is not None and conf.status in _HELD:
             assert event is not None

@@ -48,7 +48,7 @@ def test_an_orphaned_meeting_is_found(world: ChaosWorld) -> None:
         account = next(iter(world.accounts.values())).zoom
         request = other.begin_link("x", "stranger")
         params = world.zoom.consent(request.authorize_url, account)
-        other.complete_link(params["state"], code=params["code"])
+        other.complete_link(params["state"], code=params["code"], user_id="stranger", tenant_id="x")
         start = world.clock.now() + timedelta(days=1)
         other.save_event(Event("x1", "x", "stranger", "Elsewhere", start,
                                start + timedelta(hours=1), web_meeting="zoom"))  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from meetlink import ConferenceStatus, Event, MeetLink, MeetLinkError, Participant
+from meetlink import AccountLink, ConferenceStatus, Event, MeetLink, MeetLinkError, Participant
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.results import HostNotice
@@ -33,6 +33,13 @@ from meetlink.emulators.zoom import ZoomUser
 from meetlink.testing import Sandbox
 
 TENANTS = ("t0", "t1", "t2")
+
+
+def tenant_of(user: str) -> str:
+    """The tenant of a host user of the chaos world (``<tenant>-u<n>``)."""
+    return user.split("-")[0]
+
+
 USERS_PER_TENANT = 4
 PARTICIPANTS = tuple(Participant(f"p{i}@example.com", f"P{i}", locale="en") for i in range(8))
 #: Clock jumps, from a minute to days.
@@ -138,6 +145,10 @@ class ChaosWorld:
         self.workload_requests = 0
         self.linked_at_end = 0
 
+    def _link_of(self, user: str) -> AccountLink | None:
+        """The active link of a host user (``<tenant>-u<n>``), in their tenant."""
+        return self.inline.link(user, tenant_id=tenant_of(user))
+
     def _notice(self, notice: HostNotice) -> None:
         self.notices[notice.kind.value] += 1
 
@@ -162,7 +173,7 @@ class ChaosWorld:
     def _link(self, user: str, account: Account, tries: int = 3) -> bool:
         """``user`` links ``account`` through the OAuth flow; a user whose link failed
         (Zoom answered a fault) tries again, up to ``tries`` times."""
-        tenant = user.split("-")[0]
+        tenant = tenant_of(user)
         for _ in range(tries):
             try:
                 request = self._any().begin_link(tenant, user)
@@ -216,7 +227,7 @@ class ChaosWorld:
             pending = self.zoom.pending_faults()
             self.faults_served = self.faults_injected - self.faults_cleared - pending
             self.workload_requests = len(self.zoom.requests)
-            self.linked_at_end = sum(self.inline.link(u) is not None for u in self.users)
+            self.linked_at_end = sum(self._link_of(u) is not None for u in self.users)
         finally:
             self.wall = time.perf_counter() - started
             logger.removeHandler(self.log)
@@ -363,17 +374,21 @@ class ChaosWorld:
             return
         actor = self.rng.choice([event.owner_id, *self.users])
         ml = self._any()
-        if self._call("delete_event", lambda: ml.delete_event(event.id, actor_id=actor)):
+        if self._call(
+            "delete_event",
+            lambda: ml.delete_event(event.id, actor_id=actor, tenant_id=event.tenant_id),
+        ):
             self.note(event.id, f"deleted by {actor}")
             del self.events[event.id]
             self.deleted.add(event.id)
 
     def op_retry(self) -> None:
         for event_id in self.rng.sample(sorted(self.events), min(8, len(self.events))):
-            conf = self.inline.conference(event_id)
+            tenant = self.events[event_id].tenant_id
+            conf = self.inline.conference(event_id, tenant_id=tenant)
             if conf is not None and conf.status is ConferenceStatus.FAILED:
                 ml = self._any()
-                self._call("retry", lambda e=event_id, m=ml: m.retry(e))  # type: ignore[misc]
+                self._call("retry", lambda e=event_id, m=ml, t=tenant: m.retry(e, tenant_id=t))  # type: ignore[misc]
                 return
 
     def op_concurrent_saves(self) -> None:
@@ -403,12 +418,12 @@ class ChaosWorld:
         for thread in threads:
             thread.join(120)
         assert not failures, failures
-        stored = self.inline.event(event.id)
+        stored = self.inline.event(event.id, tenant_id=event.tenant_id)
         assert stored in (first, second, event), (stored, first, second)
         if stored is not None:
             self.events[event.id] = stored
             kept = "first" if stored == first else "second" if stored == second else "neither"
-            conf = self.inline.conference(event.id)
+            conf = self.inline.conference(event.id, tenant_id=event.tenant_id)
             self.note(event.id, f"two saves at once; kept {kept}: {conf}")
 
     # workers and time
@@ -489,32 +504,32 @@ class ChaosWorld:
         """(host user, account) for every active link."""
         held = []
         for user in self.users:
-            link = self.inline.link(user)
+            link = self._link_of(user)
             if link is not None:
                 held.append((user, self.accounts[link.external_account_id]))
         return held
 
     def op_unlink(self) -> None:
         user = self.rng.choice(self.users)
-        self._call("unlink", lambda: self._any().unlink(user))
+        self._call("unlink", lambda: self._any().unlink(user, tenant_id=tenant_of(user)))
 
     def op_relink(self) -> None:
         """A user links their account again (mostly one whose link is gone)."""
         sample = self.rng.sample(self.users, 4)
-        unlinked = [u for u in sample if self.inline.link(u) is None]
+        unlinked = [u for u in sample if self._link_of(u) is None]
         user = self.rng.choice(unlinked if unlinked and self.rng.random() < 0.8 else self.users)
         self._link(user, self.accounts[self.home[user]])
 
     def op_reissue(self) -> None:
         """S21: the owner links another Zoom account and saves their events again."""
         user = self.rng.choice(self.users)
-        current = self.inline.link(user)
+        current = self._link_of(user)
         spare = [a for a in self.accounts.values() if a.holder is None]
         account = self.rng.choice(spare) if spare and self.rng.random() < 0.5 else None
         if account is None or (current and account.zoom.id == current.external_account_id):
             account = self._new_account(user)
         if current is not None and self.rng.random() < 0.5:
-            self._call("unlink", lambda: self._any().unlink(user))  # then link the other
+            self._call("unlink", lambda: self._any().unlink(user, tenant_id=tenant_of(user)))
         if not self._link(user, account):
             return
         self.home[user] = account.zoom.id
@@ -555,12 +570,12 @@ class ChaosWorld:
         if not self.webhooks:
             return
         sent_at, headers, body = self.rng.choice(self.webhooks)
-        before = {u: self.inline.link(u) for u in self.users}
+        before = {u: self._link_of(u) for u in self.users}
         reply = self._any().handle_webhook("zoom", headers, body)
         assert reply.status in (200, 401), reply
         for user, link in before.items():
             if link is not None and link.linked_at > sent_at:
-                assert self.inline.link(user) == link, (user, "lost to a replayed webhook")
+                assert self._link_of(user) == link, (user, "lost to a replayed webhook")
 
     # -- the end -----------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ def test_one_refresh_for_many_workers_in_several_instances(
         first.contract("t1")
         request = first.begin_link("t1", "alice")
         params = zoom.consent(request.authorize_url, user)
-        first.complete_link(params["state"], code=params["code"])
+        first.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
         start = clock.now() + timedelta(days=1)
         first.save_event(
             Event(
@@ -54,7 +54,7 @@ def test_one_refresh_for_many_workers_in_several_instances(
         def work(ml: MeetLink) -> None:
             barrier.wait()
             try:
-                urls.append(ml.start_url("e1", "alice"))
+                urls.append(ml.start_url("e1", "alice", tenant_id="t1"))
             except BaseException as exc:
                 errors.append(exc)
 

@@ -33,9 +33,8 @@ from meetlink.testing import ZoomEmulator, ZoomUser
 from tests.storage.dbservers import private_database, require_server
 
 from .pool import WorkerPool
-from .workers import attempt_link, zoom_settings
+from .workers import TENANT, attempt_link, zoom_settings
 
-TENANT = "tenant-race"
 CALLERS = 20
 
 
@@ -85,11 +84,13 @@ def check_one_holder(
         assert outcome["link_user_id"] == outcome["user_id"]
         assert outcome["external_account_id"] == zoom_user.id
 
-    holders = [o["user_id"] for o in outcomes if meetlink.link(o["user_id"]) is not None]
+    holders = [
+        o["user_id"] for o in outcomes if meetlink.link(o["user_id"], tenant_id="t1") is not None
+    ]
     assert len(holders) == 1, f"active links after the race: {holders}"
     holder = holders[0]
     assert holder in {o["user_id"] for o in linked}, "the holder's own call did not succeed"
-    link = meetlink.link(holder)
+    link = meetlink.link(holder, tenant_id="t1")
     assert link is not None
     assert link.external_account_id == zoom_user.id
     assert link.tenant_id == TENANT
@@ -264,7 +265,7 @@ def test_a_callback_that_keeps_losing_the_race_still_links(backend: str, tmp_pat
                 mailer=RecordingMailer(),
             )
             try:
-                link = victim.complete_link(state, code=code)
+                link = victim.complete_link(state, code=code, user_id=victim_user, tenant_id=TENANT)
             finally:
                 for thread in threads:
                     thread.join(timeout=30)
@@ -273,5 +274,5 @@ def test_a_callback_that_keeps_losing_the_race_still_links(backend: str, tmp_pat
             assert link.user_id == victim_user
             assert all(o["linked"] for o in rival_outcomes), rival_outcomes
             users = [c[0] for c in callbacks]
-            holders = [u for u in users if rival_meetlink.link(u) is not None]
+            holders = [u for u in users if rival_meetlink.link(u, tenant_id="t1") is not None]
             assert len(holders) == 1, holders

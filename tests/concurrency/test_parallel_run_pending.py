@@ -54,7 +54,9 @@ def test_processes_drain_the_queue_once(
         meetlink.contract(TENANT)
         request = meetlink.begin_link(TENANT, OWNER)
         params = zoom.consent(request.authorize_url, zoom_user)
-        meetlink.complete_link(params["state"], code=params["code"])
+        meetlink.complete_link(
+            params["state"], code=params["code"], user_id=OWNER, tenant_id=TENANT
+        )
 
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
         titles = {}
@@ -98,7 +100,7 @@ def test_processes_drain_the_queue_once(
         assert len(meetings) == EVENTS
         seen: set[str] = set()
         for event_id, title in titles.items():
-            conference = meetlink.conference(event_id)
+            conference = meetlink.conference(event_id, tenant_id=TENANT)
             assert conference is not None
             assert conference.status is ConferenceStatus.ISSUED, (event_id, conference)
             assert conference.meeting_id is not None and conference.join_url is not None
@@ -147,7 +149,9 @@ def test_run_pending_works_while_another_runner_claims(backend: str, tmp_path: P
             meetlink.contract(TENANT)
             request = meetlink.begin_link(TENANT, OWNER)
             params = zoom.consent(request.authorize_url, zoom_user)
-            meetlink.complete_link(params["state"], code=params["code"])
+            meetlink.complete_link(
+                params["state"], code=params["code"], user_id=OWNER, tenant_id=TENANT
+            )
             start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
             for n in range(40):
                 meetlink.save_event(

@@ -58,7 +58,7 @@ def test_one_meetlink_serves_many_threads_at_once(sandbox: Sandbox) -> None:
             barrier.wait()
             request = ml.begin_link("t1", f"u{n}")
             params = sandbox.zoom.consent(request.authorize_url, user)
-            ml.complete_link(params["state"], code=params["code"])
+            ml.complete_link(params["state"], code=params["code"], user_id=f"u{n}", tenant_id="t1")
             for k in range(EVENTS_EACH):
                 event = Event(
                     f"e{n}-{k}", "t1", f"u{n}", f"Meeting {n}-{k}",
@@ -67,7 +67,7 @@ def test_one_meetlink_serves_many_threads_at_once(sandbox: Sandbox) -> None:
                     web_meeting="zoom",
                 )  # fmt: skip
                 assert ml.save_event(event).conference is not None
-                assert ml.conference(event.id) is not None
+                assert ml.conference(event.id, tenant_id="t1") is not None
                 ml.run_pending()
         except BaseException as exc:  # reported below, with the thread's number
             errors.append(exc)
@@ -81,7 +81,7 @@ def test_one_meetlink_serves_many_threads_at_once(sandbox: Sandbox) -> None:
     ml.run_pending()
 
     ids = [f"e{n}-{k}" for n in range(THREADS) for k in range(EVENTS_EACH)]
-    conferences = [ml.conference(event_id) for event_id in ids]
+    conferences = [ml.conference(event_id, tenant_id="t1") for event_id in ids]
     assert all(c is not None and c.status is ConferenceStatus.ISSUED for c in conferences)
     meeting_ids = {c.meeting_id for c in conferences if c is not None}
     assert len(meeting_ids) == len(ids)

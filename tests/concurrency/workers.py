@@ -59,12 +59,17 @@ def own_meetlink(
         provider.close()
 
 
+#: The tenant of the racing host users.
+TENANT = "tenant-race"
+
+
 def attempt_link(meetlink: MeetLink, user_id: str, state: str, code: str) -> dict[str, Any]:
-    """Call ``complete_link`` and describe what happened (never raises)."""
+    """Call ``complete_link`` as ``user_id`` of :data:`TENANT` and describe what happened
+    (never raises)."""
     started = time.perf_counter()
     outcome: dict[str, Any] = {"user_id": user_id}
     try:
-        link = meetlink.complete_link(state, code=code)
+        link = meetlink.complete_link(state, code=code, user_id=user_id, tenant_id=TENANT)
     except Exception as exc:
         outcome.update(
             linked=False,

@@ -32,6 +32,7 @@ OTHER_TERMS = attrs.evolve(TERMS, duration_minutes=90)
 
 def conference(**overrides: Any) -> ConferenceRecord:
     fields: dict[str, Any] = {
+        "tenant_id": "t1",
         "event_id": "ev-1",
         "provider": "zoom",
         "external_account_id": "zoom-a",

@@ -1,4 +1,5 @@
-"""Account links (S6-S10, S15, S16, S24): one account per user, one user per account."""
+"""Account links (S6-S10, S15, S16, S24): one account per user, one user per account. A user
+is a (tenant, user id): the same user id in two tenants is two users."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from meetlink.domain.links import (
 )
 
 T0 = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
-USERS = ("u1", "u2", "u3")
+#: Host users: user ids repeat across tenants (user u1 of two tenants is two users).
+HOSTS = (("tenant-1", "u1"), ("tenant-1", "u2"), ("tenant-2", "u1"), ("tenant-2", "u3"))
 ACCOUNTS = ("zoom-a", "zoom-b", "zoom-c")
 PROVIDERS = ("zoom", "teams")
 
@@ -32,12 +34,18 @@ def tokens(tag: str = "x") -> TokenSet:
 
 
 def record(
-    id: str, user: str, account: str, provider: str = "zoom", *, at: datetime = T0
+    id: str,
+    user: str,
+    account: str,
+    provider: str = "zoom",
+    *,
+    at: datetime = T0,
+    tenant: str = "tenant-1",
 ) -> LinkRecord:
     return LinkRecord(
         id=id,
         user_id=user,
-        tenant_id="tenant-1",
+        tenant_id=tenant,
         provider=provider,
         external_account_id=account,
         account_id=f"acct-of-{account}",
@@ -54,11 +62,11 @@ class LinkStore:
     def __init__(self) -> None:
         self.records: dict[str, LinkRecord] = {}
 
-    def active_of_user(self, provider: str, user: str) -> LinkRecord | None:
+    def active_of_user(self, provider: str, user: tuple[str, str]) -> LinkRecord | None:
         found = [
             r
             for r in self.records.values()
-            if r.active and r.provider == provider and r.user_id == user
+            if r.active and r.provider == provider and r.user_key == user
         ]
         assert len(found) <= 1
         return found[0] if found else None
@@ -90,14 +98,15 @@ class LinkMachine(RuleBasedStateMachine):
         return self.now
 
     @rule(
-        user=st.sampled_from(USERS),
+        user=st.sampled_from(HOSTS),
         account=st.sampled_from(ACCOUNTS),
         provider=st.sampled_from(PROVIDERS),
     )
-    def link(self, user: str, account: str, provider: str) -> None:
+    def link(self, user: tuple[str, str], account: str, provider: str) -> None:
         now = self.tick()
         self.counter += 1
-        new = record(f"L{self.counter}", user, account, provider, at=now)
+        tenant, user_id = user
+        new = record(f"L{self.counter}", user_id, account, provider, at=now, tenant=tenant)
         by_user = self.store.active_of_user(provider, user)
         by_account = self.store.active_of_account(provider, account)
         others_before = dict(self.store.records)
@@ -120,9 +129,9 @@ class LinkMachine(RuleBasedStateMachine):
         assert mine is not None
         assert mine.external_account_id == account
         assert mine.id == new.id
-        # S9: the account moved away from its former holder, marked TAKEN_OVER.
-        if by_account is not None and by_account.user_id != user:
-            assert self.store.active_of_user(provider, by_account.user_id) is None
+        # S9: the account moved away from its former holder (of any tenant), TAKEN_OVER.
+        if by_account is not None and by_account.user_key != user:
+            assert self.store.active_of_user(provider, by_account.user_key) is None
             old = self.store.records[by_account.id]
             assert old.unlink_reason is UnlinkReason.TAKEN_OVER
             assert not old.active
@@ -135,8 +144,8 @@ class LinkMachine(RuleBasedStateMachine):
             if rid not in touched:
                 assert self.store.records[rid] == before
 
-    @rule(user=st.sampled_from(USERS), provider=st.sampled_from(PROVIDERS))
-    def unlink(self, user: str, provider: str) -> None:
+    @rule(user=st.sampled_from(HOSTS), provider=st.sampled_from(PROVIDERS))
+    def unlink(self, user: tuple[str, str], provider: str) -> None:
         # S15: personal settings -> "Unlink Zoom".
         current = self.store.active_of_user(provider, user)
         if current is None:
@@ -184,7 +193,7 @@ def apply_plan(store: dict[str, LinkRecord], new: LinkRecord, now: datetime) -> 
         (
             r
             for r in store.values()
-            if r.active and r.provider == new.provider and r.user_id == new.user_id
+            if r.active and r.provider == new.provider and r.user_key == new.user_key
         ),
         None,
     )
@@ -206,7 +215,26 @@ def apply_plan(store: dict[str, LinkRecord], new: LinkRecord, now: datetime) -> 
 
 def test_s7_violations_reports_a_user_with_two_active_links() -> None:
     problems = violations([record("1", "u1", "zoom-a"), record("2", "u1", "zoom-b")])
-    assert problems == ["user u1 has two active zoom links"]
+    assert problems == ["user u1 of tenant-1 has two active zoom links"]
+
+
+def test_s7_the_same_user_id_in_two_tenants_is_two_users() -> None:
+    links = [record("1", "u1", "zoom-a"), record("2", "u1", "zoom-b", tenant="tenant-2")]
+    assert violations(links) == []
+    store: dict[str, LinkRecord] = {}
+    for link in links:
+        apply_plan(store, link, T0)
+    assert all(link.active for link in store.values())  # neither replaced the other
+
+
+def test_s9_a_user_of_another_tenant_with_the_same_id_takes_the_account_over() -> None:
+    """Tenant 2's u1 links the account tenant 1's u1 holds: a takeover, not a relink."""
+    store: dict[str, LinkRecord] = {}
+    apply_plan(store, record("1", "u1", "zoom-a"), T0)
+    later = T0 + timedelta(minutes=1)
+    apply_plan(store, record("2", "u1", "zoom-a", at=later, tenant="tenant-2"), later)
+    assert store["1"].unlink_reason is UnlinkReason.TAKEN_OVER and not store["1"].active
+    assert store["2"].active and violations(store.values()) == []
 
 
 def test_s7_relinking_another_account_ends_the_old_link_as_relinked() -> None:

@@ -105,15 +105,19 @@ def test_same_results_and_same_errors(sandbox: Sandbox) -> None:
     async def scenario() -> None:
         async with AsyncMeetLink(ml) as aml:
             saved = await aml.save_event(_event("e1"))
-            assert saved.conference == ml.conference("e1") == await aml.conference("e1")
+            assert (
+                saved.conference
+                == ml.conference("e1", tenant_id="t1")
+                == await aml.conference("e1", tenant_id="t1")
+            )
             assert await aml.web_meeting_available("t1", "alice") is True
             assert (await aml.subscription("t1")) == ml.subscription("t1")
-            assert await aml.start_url("e1", "alice")
+            assert await aml.start_url("e1", "alice", tenant_id="t1")
             with pytest.raises(UnknownEvent):
-                await aml.start_url("nope", "alice")
+                await aml.start_url("nope", "alice", tenant_id="t1")
             with pytest.raises(AddonInactive):
                 await aml.begin_link("t-other", "bob")
-            assert await aml.delete_event("e1", actor_id="bob") is True
+            assert await aml.delete_event("e1", actor_id="bob", tenant_id="t1") is True
             assert await aml.run_pending() == 0 and await aml.pending_jobs() == []
             assert aml.settings is ml.settings and aml.provider_keys == ("zoom",)
 

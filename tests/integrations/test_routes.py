@@ -61,7 +61,7 @@ def _outcome(host: Host, query: dict[str, str]) -> str:
 def test_the_callback_links_the_signed_in_user_and_goes_back(host: Host, sandbox: Sandbox) -> None:
     params, zoom_user = _consent(sandbox)
     assert _outcome(host, params) == "linked"
-    link = sandbox.meetlink.link("alice")
+    link = sandbox.meetlink.link("alice", tenant_id="t1")
     assert link is not None and link.email == zoom_user.email
     assert _outcome(host, params) == "expired"  # the same callback again: state used
 
@@ -118,14 +118,17 @@ def test_a_reused_code_and_a_zoom_outage_go_back_with_a_reason(
 def test_the_callback_only_completes_for_who_began_it(host: Host, sandbox: Sandbox) -> None:
     params, _ = _consent(sandbox, "mallory")  # mallory's link URL, opened by alice
     assert _outcome(host, params) == "expired"
-    assert sandbox.meetlink.link("alice") is None and sandbox.meetlink.link("mallory") is None
+    assert (
+        sandbox.meetlink.link("alice", tenant_id="t1") is None
+        and sandbox.meetlink.link("mallory", tenant_id="t1") is None
+    )
 
     host.session.user = None  # nobody signed in: nothing happens, the state is kept
     assert _outcome(host, params) == "not_signed_in"
 
     host.session.user = ("t1", "mallory")  # the state still works for mallory
     assert _outcome(host, params) == "linked"
-    assert sandbox.meetlink.link("mallory") is not None
+    assert sandbox.meetlink.link("mallory", tenant_id="t1") is not None
 
 
 def test_a_database_outage_is_no_500(host: Host, sandbox: Sandbox) -> None:
@@ -151,7 +154,7 @@ def test_the_webhook_unlinks_on_remove_app_and_answers_validation(
 
     headers, body = sandbox.zoom.remove_app(zoom_user)
     assert host.post(WEBHOOK, headers, body).status == 200
-    assert sandbox.meetlink.link("alice") is None
+    assert sandbox.meetlink.link("alice", tenant_id="t1") is None
 
 
 def test_forged_malformed_and_oversized_webhooks_are_refused(host: Host, sandbox: Sandbox) -> None:
@@ -202,7 +205,7 @@ def test_a_teams_user_sent_back_for_admin_approval_goes_back_with_that_reason() 
             with maker as host:
                 host.session.user = ("t1", "alice")
                 reply = host.get(f"/meetlink/teams/callback?{urlencode(back)}")
-                assert sb.meetlink.link("alice", "teams") is None
+                assert sb.meetlink.link("alice", "teams", tenant_id="t1") is None
             assert reply.status == 303 and reply.location is not None
             params = parse_qs(urlsplit(reply.location).query)
             assert params["meetlink"] == ["admin_approval_required"]

@@ -42,7 +42,7 @@ def _argument(info: pytest.ExceptionInfo[BaseException], name: str) -> None:
 def test_complete_link_without_a_state(sb: Sandbox) -> None:
     """A callback without ``?state=``: the host passes None."""
     with pytest.raises(InvalidInput) as info:
-        sb.meetlink.complete_link(None, code="x")  # type: ignore[arg-type]
+        sb.meetlink.complete_link(None, code="x", user_id="alice", tenant_id="t1")  # type: ignore[arg-type]
     _argument(info, "state")
     assert isinstance(info.value, InvalidLinkState)  # the callback's "link again" path
 
@@ -63,9 +63,9 @@ def test_complete_link_without_a_state(sb: Sandbox) -> None:
         (lambda ml: ml.run_pending(-1), "max_jobs"),
         (lambda ml: ml.run_pending(True), "max_jobs"),
         (lambda ml: ml.save_event({"id": "e1"}), "event"),
-        (lambda ml: ml.complete_link("s", code=b"x"), "code"),
-        (lambda ml: ml.complete_link("s", error=7), "error"),
-        (lambda ml: ml.delete_event("e1", actor_id=3), "actor_id"),
+        (lambda ml: ml.complete_link("s", code=b"x", user_id="alice", tenant_id="t1"), "code"),
+        (lambda ml: ml.complete_link("s", error=7, user_id="alice", tenant_id="t1"), "error"),
+        (lambda ml: ml.delete_event("e1", actor_id=3, tenant_id="t1"), "actor_id"),
         (lambda ml: ml.conference("e1", tenant_id=""), "tenant_id"),
     ],
 )
@@ -162,17 +162,17 @@ def test_a_second_undated_removal_after_a_relink_is_not_taken_for_a_replay(sb: S
     _, user = sb.link_user("t1", "alice")
     first = _deauthorization(sb, user.id, sb.clock.now())
     assert sb.meetlink.handle_webhook("zoom", *first).status == 200
-    assert sb.meetlink.link("alice") is None
+    assert sb.meetlink.link("alice", tenant_id="t1") is None
     sb.clock.advance(timedelta(minutes=1))
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)
-    sb.meetlink.complete_link(params["state"], code=params["code"])
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
     sb.clock.advance(timedelta(minutes=1))
     assert sb.meetlink.handle_webhook("zoom", *first).status == 200  # a replay: no effect
-    assert sb.meetlink.link("alice") is not None
+    assert sb.meetlink.link("alice", tenant_id="t1") is not None
     second = _deauthorization(sb, user.id, sb.clock.now())  # a genuine second removal
     assert sb.meetlink.handle_webhook("zoom", *second).status == 200
-    assert sb.meetlink.link("alice") is None
+    assert sb.meetlink.link("alice", tenant_id="t1") is None
 
 
 @pytest.mark.parametrize("shape", ["asgi", "wsgi", "bytes-mapping"])
@@ -188,4 +188,4 @@ def test_webhook_headers_in_the_shapes_frameworks_use(sb: Sandbox, shape: str) -
     else:
         given = {k.encode(): v.encode() for k, v in headers.items()}
     assert sb.meetlink.handle_webhook("zoom", given, body).status == 200
-    assert sb.meetlink.link("alice") is None
+    assert sb.meetlink.link("alice", tenant_id="t1") is None

@@ -36,8 +36,8 @@ def test_a_link_url_sent_to_a_victim_in_another_tenant_cannot_take_their_account
         sb.meetlink.complete_link(
             params["state"], code=params["code"], user_id="victor", tenant_id="t2"
         )
-    assert sb.meetlink.link("mallory") is None
-    held = sb.meetlink.link("victor")
+    assert sb.meetlink.link("mallory", tenant_id="t1") is None
+    held = sb.meetlink.link("victor", tenant_id="t2")
     assert held is not None and held.external_account_id == victor_zoom.id
 
 
@@ -47,7 +47,9 @@ def test_the_state_still_completes_for_the_user_who_began_it(sb: Sandbox) -> Non
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, alice_zoom)
     with pytest.raises(InvalidLinkState):
-        sb.meetlink.complete_link(params["state"], code=params["code"], user_id="bob")
+        sb.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="bob", tenant_id="t1"
+        )
     with pytest.raises(InvalidLinkState):  # the same user id in another tenant is not alice
         sb.meetlink.complete_link(
             params["state"], code=params["code"], user_id="alice", tenant_id="t2"
@@ -68,10 +70,15 @@ def test_a_code_injected_into_another_users_callback_is_a_link_error(sb: Sandbox
     sb.zoom.consent(alice_request.authorize_url, alice_zoom)
     bob_params = sb.zoom.consent(bob_request.authorize_url, bob_zoom)
     with pytest.raises(LinkError) as info:
-        sb.meetlink.complete_link(alice_request.state, code=bob_params["code"], user_id="alice")
+        sb.meetlink.complete_link(
+            alice_request.state, code=bob_params["code"], user_id="alice", tenant_id="t1"
+        )
     assert isinstance(info.value, InvalidLinkState)
     assert not isinstance(info.value, GrantRevoked)
-    assert sb.meetlink.link("alice") is None and sb.meetlink.link("bob") is None
+    assert (
+        sb.meetlink.link("alice", tenant_id="t1") is None
+        and sb.meetlink.link("bob", tenant_id="t1") is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +95,7 @@ def test_the_providers_error_text_is_not_repeated_verbatim(sb: Sandbox, error: s
     # Control characters are refused as input (InvalidInput naming ``error``); any other
     # text that is not an OAuth error code is not repeated.
     with pytest.raises((LinkError, InvalidInput)) as info:
-        sb.meetlink.complete_link(request.state, error=error[:256])
+        sb.meetlink.complete_link(request.state, error=error[:256], user_id="alice", tenant_id="t1")
     message = str(info.value)
     assert "\r" not in message and "\n" not in message and "<" not in message
     assert "Injected" not in message and "xxx" not in message
@@ -97,4 +104,6 @@ def test_the_providers_error_text_is_not_repeated_verbatim(sb: Sandbox, error: s
 def test_a_plain_oauth_error_code_is_still_named(sb: Sandbox) -> None:
     request = sb.meetlink.begin_link("t1", "alice")
     with pytest.raises(LinkError, match="temporarily_unavailable"):
-        sb.meetlink.complete_link(request.state, error="temporarily_unavailable")
+        sb.meetlink.complete_link(
+            request.state, error="temporarily_unavailable", user_id="alice", tenant_id="t1"
+        )

@@ -59,12 +59,12 @@ def pending(state: str = "state-1", **overrides: Any) -> PendingAuth:
     return PendingAuth(**fields)
 
 
-def event_record(event_id: str = "e1", **overrides: Any) -> EventRecord:
-    """A timed event in Tokyo with two participants."""
+def event_record(event_id: str = "e1", tenant_id: str = "t1", **overrides: Any) -> EventRecord:
+    """A timed event of tenant ``tenant_id`` in Tokyo with two participants."""
     start = datetime(2026, 2, 1, 10, 0, tzinfo=TOKYO)
     event = Event(
         event_id,
-        "t1",
+        tenant_id,
         "u1",
         "週次ミーティング <b>",
         start,
@@ -85,9 +85,10 @@ def event_record(event_id: str = "e1", **overrides: Any) -> EventRecord:
 
 
 def conference(event_id: str = "e1", **overrides: Any) -> ConferenceRecord:
-    """An issued conference with synced terms and mail state."""
+    """An issued conference (of tenant t1's event) with synced terms and mail state."""
     start = datetime(2026, 2, 1, 10, 0, tzinfo=TOKYO)
     fields: dict[str, Any] = {
+        "tenant_id": "t1",
         "event_id": event_id,
         "provider": "zoom",
         "external_account_id": "acct-1",

@@ -52,8 +52,8 @@ def test_processes_claim_each_job_exactly_once(
         created = {
             QUEUE.ask(
                 uow,
-                JobRequest(kind="work", key=str(n), run_at=now + timedelta(microseconds=n),
-                           payload={"n": n}),
+                JobRequest(tenant_id="t1", kind="work", key=str(n),
+                           run_at=now + timedelta(microseconds=n), payload={"n": n}),
                 now,
             ).id
             for n in range(JOBS)
@@ -115,7 +115,7 @@ def _contend(storage: Storage, threads: int = THREADS) -> list[LinkRecord]:
         thread.join(timeout=120)
     assert problems == []
     with storage.unit_of_work() as uow:
-        return [record for n in range(threads) for record in uow.links.history(f"u{n}")]
+        return [record for n in range(threads) for record in uow.links.history("t1", f"u{n}")]
 
 
 def _assert_one_holder(storage: Storage, links: list[LinkRecord]) -> None:
@@ -145,7 +145,7 @@ def test_in_memory_sqlite_serves_many_threads(memory_sql: SqlStorage) -> None:
     now = datetime.now(UTC)
     with memory_sql.unit_of_work() as uow:
         for n in range(60):
-            QUEUE.ask(uow, JobRequest(kind="work", key=str(n), run_at=now), now)
+            QUEUE.ask(uow, JobRequest(tenant_id="t1", kind="work", key=str(n), run_at=now), now)
         uow.commit()
     claimed: queue.Queue[str] = queue.Queue()
 
@@ -182,7 +182,7 @@ def test_concurrent_replays_are_noted_once(storage: Storage) -> None:
             barrier.wait(timeout=30)
             with storage.unit_of_work() as uow:
                 fresh = uow.webhooks.record("zoom", "delivery-1", T0)
-                first = uow.reminders.record("e1", "a@example.com", T0)
+                first = uow.reminders.record("t1", "e1", "a@example.com", T0)
                 uow.commit()
             outcomes.put((fresh, first))
         except BaseException as exc:

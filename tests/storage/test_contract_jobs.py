@@ -25,7 +25,9 @@ QUEUE = JobQueue(RetryPolicy(jitter=0.0), LEASE)
 
 
 def _ask(uow: UnitOfWork, key: str, run_at: datetime = T0, kind: str = "k", **fields: Any) -> Job:
-    return QUEUE.ask(uow, JobRequest(kind=kind, key=key, run_at=run_at, **fields), T0)
+    return QUEUE.ask(
+        uow, JobRequest(tenant_id="t1", kind=kind, key=key, run_at=run_at, **fields), T0
+    )
 
 
 def test_ask_inserts_then_merges_by_generation(storage: Storage) -> None:
@@ -42,9 +44,9 @@ def test_ask_inserts_then_merges_by_generation(storage: Storage) -> None:
         assert (sooner.generation, sooner.run_at) == (2, T0 - timedelta(hours=1))
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.jobs.find("sync", "e1") == sooner
-        assert uow.jobs.find("sync", "e2") is None
-        assert uow.jobs.find("mail", "e1") is None
+        assert uow.jobs.find("t1", "sync", "e1") == sooner
+        assert uow.jobs.find("t1", "sync", "e2") is None
+        assert uow.jobs.find("t1", "mail", "e1") is None
 
 
 def test_ask_restarts_a_failed_job_and_keeps_a_running_one(storage: Storage) -> None:
@@ -56,11 +58,19 @@ def test_ask_restarts_a_failed_job_and_keeps_a_running_one(storage: Storage) -> 
         uow.commit()
     later = T0 + timedelta(hours=2)
     with storage.unit_of_work() as uow:
-        again = QUEUE.ask(uow, JobRequest(kind="k", key="f", run_at=later, payload={"n": 1}), later)
+        again = QUEUE.ask(
+            uow,
+            JobRequest(tenant_id="t1", kind="k", key="f", run_at=later, payload={"n": 1}),
+            later,
+        )
         assert (again.status, again.attempts, again.run_at, again.generation) == (
             JobStatus.PENDING, 0, later, 1,
         )  # fmt: skip
-        busy = QUEUE.ask(uow, JobRequest(kind="k", key="r", run_at=later, payload={"n": 1}), later)
+        busy = QUEUE.ask(
+            uow,
+            JobRequest(tenant_id="t1", kind="k", key="r", run_at=later, payload={"n": 1}),
+            later,
+        )
         assert (busy.status, busy.lease_until, busy.run_at, busy.generation) == (
             JobStatus.RUNNING, T0 + LEASE, T0, 1,
         )  # fmt: skip
@@ -86,7 +96,7 @@ def test_claim_takes_due_jobs_earliest_first(storage: Storage) -> None:
         assert QUEUE.claim(uow, T0, 10) == []
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.jobs.find("k", "a") == claimed[0]
+        assert uow.jobs.find("t1", "k", "a") == claimed[0]
 
 
 def test_claim_retakes_jobs_whose_lease_expired(storage: Storage) -> None:
@@ -243,19 +253,19 @@ def test_jobs_all_by_run_at_and_payload_round_trips(storage: Storage) -> None:
 
 
 def test_add_inserts_a_new_job_and_refuses_a_known_key(storage: Storage) -> None:
-    request = JobRequest(kind="mail", key="<m1@x>", run_at=T0, payload={"n": 1})
+    request = JobRequest(tenant_id="t1", kind="mail", key="<m1@x>", run_at=T0, payload={"n": 1})
     job = ask(None, request, now=T0, new_id="job-add-1")
     with storage.unit_of_work() as uow:
         uow.jobs.add(job)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.jobs.find("mail", "<m1@x>") == job
+        assert uow.jobs.find("t1", "mail", "<m1@x>") == job
         with pytest.raises(ConcurrentUpdate):
             uow.jobs.add(attrs.evolve(job, id="job-add-2"))
 
 
 def test_add_new_inserts_once_per_key_without_an_error(storage: Storage) -> None:
-    request = JobRequest(kind="sync", key="e-new", run_at=T0)
+    request = JobRequest(tenant_id="t1", kind="sync", key="e-new", run_at=T0)
     job = ask(None, request, now=T0, new_id="job-new-1")
     with storage.unit_of_work() as uow:
         assert uow.jobs.add_new(job) is True
@@ -264,13 +274,18 @@ def test_add_new_inserts_once_per_key_without_an_error(storage: Storage) -> None
         assert uow.jobs.add_new(attrs.evolve(job, key="other")) is False
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.jobs.find("sync", "e-new") == job
-        assert uow.jobs.find("sync", "other") is None
+        assert uow.jobs.find("t1", "sync", "e-new") == job
+        assert uow.jobs.find("t1", "sync", "other") is None
 
 
 def test_add_all_inserts_every_job_or_refuses_a_known_key(storage: Storage) -> None:
     jobs = [
-        ask(None, JobRequest(kind="mail", key=f"<all{n}@x>", run_at=T0), now=T0, new_id=f"a{n}")
+        ask(
+            None,
+            JobRequest(tenant_id="t1", kind="mail", key=f"<all{n}@x>", run_at=T0),
+            now=T0,
+            new_id=f"a{n}",
+        )
         for n in range(3)
     ]
     with storage.unit_of_work() as uow:
@@ -284,7 +299,9 @@ def test_add_all_inserts_every_job_or_refuses_a_known_key(storage: Storage) -> N
 
 
 def test_ask_to_run_stores_a_new_job_claimed(storage: Storage) -> None:
-    request = JobRequest(kind="sync", key="run", run_at=T0, provider="zoom", account="acc")
+    request = JobRequest(
+        tenant_id="t1", kind="sync", key="run", run_at=T0, provider="zoom", account="acc"
+    )
     with storage.unit_of_work() as uow:
         stored, claimed = QUEUE.ask_to_run(uow, request, T0)
         assert claimed == stored
@@ -304,7 +321,9 @@ def test_ask_to_run_leaves_a_job_whose_account_waits_pending(storage: Storage) -
     with storage.unit_of_work() as uow:
         uow.jobs.put_account_wait(AccountWait(provider="zoom", account="busy", until=until,
                                               next_slot=until))  # fmt: skip
-        request = JobRequest(kind="sync", key="w", run_at=T0, provider="zoom", account="busy")
+        request = JobRequest(
+            tenant_id="t1", kind="sync", key="w", run_at=T0, provider="zoom", account="busy"
+        )
         stored, claimed = QUEUE.ask_to_run(uow, request, T0)
         assert claimed is None and stored.status is JobStatus.PENDING
         later, _ = QUEUE.ask_to_run(uow, attrs.evolve(request, key="l", run_at=until), T0)

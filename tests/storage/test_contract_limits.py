@@ -50,7 +50,7 @@ def test_beyond_the_limits_is_invalid_on_every_store(
     with pytest.raises(InvalidEvent) as info:
         world.meetlink.save_event(world.event(event_id, **changes))
     assert info.value.field == field
-    assert world.meetlink.event(event_id[: v.MAX_ID]) is None
+    assert world.meetlink.event(event_id[: v.MAX_ID], tenant_id="t1") is None
 
 
 def test_within_the_limits_everything_is_stored_on_every_store(world: World) -> None:
@@ -70,7 +70,7 @@ def test_within_the_limits_everything_is_stored_on_every_store(world: World) -> 
     )
     world.meetlink.start_trial("t" * v.MAX_ID)
     world.meetlink.save_event(event)
-    assert world.meetlink.event(event.id) == event
+    assert world.meetlink.event(event.id, tenant_id=event.tenant_id) == event
 
 
 @pytest.mark.parametrize(
@@ -79,10 +79,10 @@ def test_within_the_limits_everything_is_stored_on_every_store(world: World) -> 
         (lambda ml: ml.start_trial("t" * (v.MAX_ID + 1)), "tenant_id"),
         (lambda ml: ml.subscription("t\x00"), "tenant_id"),
         (lambda ml: ml.begin_link("t1", "u" * (v.MAX_ID + 1)), "user_id"),
-        (lambda ml: ml.link("u\ud800"), "user_id"),
-        (lambda ml: ml.delete_event("e\x00"), "event_id"),
-        (lambda ml: ml.conference("e" * (v.MAX_ID + 1)), "event_id"),
-        (lambda ml: ml.start_url("e1", "\x00"), "user_id"),
+        (lambda ml: ml.link("u\ud800", tenant_id="t1"), "user_id"),
+        (lambda ml: ml.delete_event("e\x00", tenant_id="t1"), "event_id"),
+        (lambda ml: ml.conference("e" * (v.MAX_ID + 1), tenant_id="t1"), "event_id"),
+        (lambda ml: ml.start_url("e1", "\x00", tenant_id="t1"), "user_id"),
         (lambda ml: ml.web_meeting_available("t1", "u1", "p" * 33), "provider"),
     ],
 )

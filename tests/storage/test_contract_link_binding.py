@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from meetlink import InvalidLinkState
+from meetlink import InvalidInput, InvalidLinkState
 from meetlink.ports.storage import Storage
 from tests.app.conftest import World, make_world
 
@@ -29,13 +29,16 @@ def test_a_link_url_sent_to_another_session_is_refused_and_changes_nothing(world
     world.link("victor", victor, "t2")
     lure = ml.begin_link("t1", "mallory")  # mallory sends victor her authorize URL
     params = world.zoom.authorize(lure.authorize_url, victor)  # victor presses Allow
-    for user_id, tenant_id in (("victor", "t2"), ("victor", None), ("mallory", "t2")):
+    for user_id, tenant_id in (("victor", "t2"), ("victor", "t1"), ("mallory", "t2")):
         with pytest.raises(InvalidLinkState):
             ml.complete_link(
                 params["state"], code=params["code"], user_id=user_id, tenant_id=tenant_id
             )
-    assert ml.link("mallory") is None
-    held = ml.link("victor")
+    with pytest.raises(InvalidInput):  # a session must say its tenant: no "any tenant"
+        ml.complete_link(params["state"], code=params["code"], user_id="mallory", tenant_id=None)  # type: ignore[arg-type]
+    assert ml.link("mallory", tenant_id="t1") is None
+    assert ml.link("victor", tenant_id="t1") is None
+    held = ml.link("victor", tenant_id="t2")
     assert held is not None and held.external_account_id == victor.id
     assert ml.pending_jobs() == []
 

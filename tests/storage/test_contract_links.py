@@ -75,9 +75,9 @@ def test_active_lookups_skip_inactive_and_other_providers(storage: Storage) -> N
             uow.links.add(record)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.links.active_for_user("u1", "zoom") == current
-        assert uow.links.active_for_user("u1", "teams") == teams
-        assert uow.links.active_for_user("u2", "zoom") is None
+        assert uow.links.active_for_user("t1", "u1", "zoom") == current
+        assert uow.links.active_for_user("t1", "u1", "teams") == teams
+        assert uow.links.active_for_user("t1", "u2", "zoom") is None
         assert uow.links.active_for_account("zoom", "acct-1") == current
         assert uow.links.active_for_account("zoom", "acct-2") is None
         assert uow.links.get("old") == old
@@ -128,7 +128,7 @@ def test_inactive_links_never_collide(storage: Storage) -> None:
         uow.links.add(link("cur", linked_at=T0 + timedelta(days=9)))
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert [r.id for r in uow.links.history("u1")] == ["old0", "old1", "old2", "cur"]
+        assert [r.id for r in uow.links.history("t1", "u1")] == ["old0", "old1", "old2", "cur"]
 
 
 def test_update_replaces_every_field_and_frees_the_keys(storage: Storage) -> None:
@@ -227,8 +227,8 @@ def test_history_is_oldest_first_and_per_user(storage: Storage) -> None:
             uow.links.add(record)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert [r.id for r in uow.links.history("u1")] == ["a", "b", "c"]
-        assert uow.links.history("nobody") == []
+        assert [r.id for r in uow.links.history("t1", "u1")] == ["a", "b", "c"]
+        assert uow.links.history("t1", "nobody") == []
 
 
 # -- OAuth states ----------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_leaving_without_commit_rolls_back(storage: Storage) -> None:
         uow.events.put(event_record("e1"))
     with storage.unit_of_work() as uow:
         assert uow.links.get("l1") is None
-        assert uow.events.get("e1") is None
+        assert uow.events.get("t1", "e1") is None
 
 
 def test_explicit_rollback_drops_uncommitted_changes_only(storage: Storage) -> None:
@@ -290,13 +290,13 @@ def test_explicit_rollback_drops_uncommitted_changes_only(storage: Storage) -> N
         uow.commit()
         uow.events.put(event_record("dropped"))
         uow.rollback()
-        assert uow.events.get("dropped") is None
+        assert uow.events.get("t1", "dropped") is None
         uow.events.put(event_record("after"))
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.events.get("kept") is not None
-        assert uow.events.get("dropped") is None
-        assert uow.events.get("after") is not None
+        assert uow.events.get("t1", "kept") is not None
+        assert uow.events.get("t1", "dropped") is None
+        assert uow.events.get("t1", "after") is not None
 
 
 def test_commit_is_atomic_when_a_failure_interrupts(storage: Storage) -> None:
@@ -304,14 +304,18 @@ def test_commit_is_atomic_when_a_failure_interrupts(storage: Storage) -> None:
     with pytest.raises(Boom), storage.unit_of_work() as uow:
         uow.events.put(event_record("e1"))
         uow.links.add(link("l1"))
-        QUEUE.ask(uow, JobRequest(kind="sync", key="e1", run_at=T0, payload={"e": "e1"}), T0)
-        uow.reminders.record("e1", "a@example.com", T0)
+        QUEUE.ask(
+            uow,
+            JobRequest(tenant_id="t1", kind="sync", key="e1", run_at=T0, payload={"e": "e1"}),
+            T0,
+        )
+        uow.reminders.record("t1", "e1", "a@example.com", T0)
         raise Boom
     with storage.unit_of_work() as uow:
-        assert uow.events.get("e1") is None
+        assert uow.events.get("t1", "e1") is None
         assert uow.links.get("l1") is None
         assert uow.jobs.all() == []
-        assert uow.reminders.record("e1", "a@example.com", T0) is True
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0) is True
 
 
 def test_commit_outside_a_unit_of_work_raises(storage: Storage) -> None:

@@ -22,23 +22,23 @@ LEASE = T0 + timedelta(minutes=5)
 def test_event_put_get_replace_delete(storage: Storage) -> None:
     record = event_record("e1", remind_at=T0)
     with storage.unit_of_work() as uow:
-        assert uow.events.get("e1") is None
+        assert uow.events.get("t1", "e1") is None
         uow.events.put(record)
         uow.commit()
     with storage.unit_of_work() as uow:
-        stored = uow.events.get("e1")
+        stored = uow.events.get("t1", "e1")
         assert stored == record
         assert stored is not None and stored.event.participants == record.event.participants
         moved = attrs.evolve(record, sequence=3, remind_at=None)
         uow.events.put(moved)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.events.get("e1") == moved
-        assert uow.events.delete("e1") is True
-        assert uow.events.delete("e1") is False
+        assert uow.events.get("t1", "e1") == moved
+        assert uow.events.delete("t1", "e1") is True
+        assert uow.events.delete("t1", "e1") is False
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.events.get("e1") is None
+        assert uow.events.get("t1", "e1") is None
 
 
 def test_event_with_its_conference_in_one_read(storage: Storage) -> None:
@@ -49,13 +49,16 @@ def test_event_with_its_conference_in_one_read(storage: Storage) -> None:
         uow.conferences.put(conference("orphan"))  # no event: not looked for
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.events.get_with_conference("alone") == (uow.events.get("alone"), None)
+        assert uow.events.get_with_conference("t1", "alone") == (
+            uow.events.get("t1", "alone"),
+            None,
+        )
         for for_update in (False, True):
-            both = uow.events.get_with_conference("both", for_update=for_update)
-            assert both == (uow.events.get("both"), uow.conferences.get("both"))
+            both = uow.events.get_with_conference("t1", "both", for_update=for_update)
+            assert both == (uow.events.get("t1", "both"), uow.conferences.get("t1", "both"))
             assert both[1] is not None and both[1].meeting_id == "89012345678"
-        assert uow.events.get_with_conference("orphan") == (None, None)
-        assert uow.events.get_with_conference("ghost", for_update=True) == (None, None)
+        assert uow.events.get_with_conference("t1", "orphan") == (None, None)
+        assert uow.events.get_with_conference("t1", "ghost", for_update=True) == (None, None)
 
 
 def test_due_reminders_earliest_first_with_limit(storage: Storage) -> None:
@@ -97,7 +100,7 @@ def test_conference_round_trip_keeps_a_kept_meeting(storage: Storage) -> None:
         uow.conferences.put(record)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.conferences.get("e1") == record
+        assert uow.conferences.get("t1", "e1") == record
         assert [c.event_id for c in uow.conferences.by_account("zoom", "acct-2")] == ["e1"]
 
 
@@ -112,11 +115,11 @@ def test_conference_round_trip_keeps_large_meeting_ids(storage: Storage) -> None
         uow.conferences.put(bare)
         uow.commit()
     with storage.unit_of_work() as uow:
-        stored = uow.conferences.get("e1")
+        stored = uow.conferences.get("t1", "e1")
         assert stored == record
         assert stored is not None and stored.meeting_id == "89012345678"
-        assert uow.conferences.get("e2") == bare
-        assert uow.conferences.get("e3") is None
+        assert uow.conferences.get("t1", "e2") == bare
+        assert uow.conferences.get("t1", "e3") is None
 
 
 def test_conference_put_replaces_and_delete_reports(storage: Storage) -> None:
@@ -126,12 +129,12 @@ def test_conference_put_replaces_and_delete_reports(storage: Storage) -> None:
         uow.conferences.put(detached)
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.conferences.get("e1") == detached
-        assert uow.conferences.delete("e1") is True
-        assert uow.conferences.delete("e1") is False
+        assert uow.conferences.get("t1", "e1") == detached
+        assert uow.conferences.delete("t1", "e1") is True
+        assert uow.conferences.delete("t1", "e1") is False
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.conferences.get("e1") is None
+        assert uow.conferences.get("t1", "e1") is None
 
 
 def test_conferences_by_account(storage: Storage) -> None:
@@ -153,15 +156,15 @@ def test_conferences_by_account(storage: Storage) -> None:
 def test_reminder_log_notes_each_reminder_once(storage: Storage) -> None:
     long_email = "x" * 200 + "@example.com"
     with storage.unit_of_work() as uow:
-        assert uow.reminders.record("e1", "A@Example.com", T0) is True
-        assert uow.reminders.record("e1", "a@example.com", T0) is False
-        assert uow.reminders.record("e1", "a@example.com", T0 + timedelta(days=1)) is True
-        assert uow.reminders.record("e2", "a@example.com", T0) is True
-        assert uow.reminders.record("e1", long_email, T0) is True
-        assert uow.reminders.record("e1", long_email, T0) is False
+        assert uow.reminders.record("t1", "e1", "A@Example.com", T0) is True
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0) is False
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0 + timedelta(days=1)) is True
+        assert uow.reminders.record("t1", "e2", "a@example.com", T0) is True
+        assert uow.reminders.record("t1", "e1", long_email, T0) is True
+        assert uow.reminders.record("t1", "e1", long_email, T0) is False
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.reminders.record("e1", "a@example.com", T0) is False
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0) is False
 
 
 def test_webhook_log_notes_each_delivery_once(storage: Storage) -> None:
@@ -180,8 +183,8 @@ def test_webhook_log_notes_each_delivery_once(storage: Storage) -> None:
 
 def test_purging_the_reminder_and_webhook_logs(storage: Storage) -> None:
     with storage.unit_of_work() as uow:
-        assert uow.reminders.record("e1", "a@example.com", T0)
-        assert uow.reminders.record("e2", "a@example.com", T0 + timedelta(days=2))
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0)
+        assert uow.reminders.record("t1", "e2", "a@example.com", T0 + timedelta(days=2))
         assert uow.webhooks.record("zoom", "old", T0)
         assert uow.webhooks.record("zoom", "new", T0 + timedelta(days=2))
         uow.commit()
@@ -190,7 +193,7 @@ def test_purging_the_reminder_and_webhook_logs(storage: Storage) -> None:
         assert uow.webhooks.purge(T0 + timedelta(days=1)) == 1
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.reminders.record("e1", "a@example.com", T0)  # forgotten: new again
-        assert not uow.reminders.record("e2", "a@example.com", T0 + timedelta(days=2))
+        assert uow.reminders.record("t1", "e1", "a@example.com", T0)  # forgotten: new again
+        assert not uow.reminders.record("t1", "e2", "a@example.com", T0 + timedelta(days=2))
         assert uow.webhooks.record("zoom", "old", T0)
         assert not uow.webhooks.record("zoom", "new", T0 + timedelta(days=2))

@@ -65,7 +65,7 @@ def test_series_events_keep_their_skipped_and_moved_occurrences(storage: Storage
         uow.events.put(record)
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
-        stored = uow.events.get("s1")
+        stored = uow.events.get("t1", "s1")
     assert stored == record
     assert stored is not None and stored.event.moved and stored.event.exdates
 
@@ -91,4 +91,4 @@ def test_series_terms_and_mail_state_round_trip(storage: Storage) -> None:
         uow.conferences.put(conf)
         uow.commit()
     with storage.unit_of_work(read_only=True) as uow:
-        assert uow.conferences.get("s1") == conf
+        assert uow.conferences.get("t1", "s1") == conf

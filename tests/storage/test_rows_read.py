@@ -261,12 +261,17 @@ def _operations(url: str, n: int) -> dict[str, dict[str, int]]:
             return params
 
         params = consent("alice", alice)
-        measure("complete_link", lambda: ml.complete_link(params["state"], code=params["code"]))
+        measure(
+            "complete_link",
+            lambda: ml.complete_link(
+                params["state"], code=params["code"], user_id="alice", tenant_id=TENANT
+            ),
+        )
 
         saved = measure("save_event (issued inline)",
                         lambda: ml.save_event(_event("ev-1", "alice", START)))  # fmt: skip
         assert saved.conference is not None and saved.conference.join_url
-        found = measure("conference()", lambda: ml.conference("ev-1"))
+        found = measure("conference()", lambda: ml.conference("ev-1", tenant_id=TENANT))
         assert found is not None and found.join_url == saved.conference.join_url
         ran = measure("run_pending() (1 invitation)", ml.run_pending)
         assert ran == 1 and len(sb.outbox) == 1
@@ -283,20 +288,23 @@ def _operations(url: str, n: int) -> dict[str, dict[str, int]]:
         measure("pending_jobs() page half-way",
                 lambda: ml.pending_jobs(limit=10, after=middle))  # fmt: skip
 
-        assert measure("unlink", lambda: ml.unlink("alice"))
-        assert measure("delete_event (delete parked)", lambda: ml.delete_event("ev-1"))
+        assert measure("unlink", lambda: ml.unlink("alice", tenant_id=TENANT))
+        assert measure(
+            "delete_event (delete parked)", lambda: ml.delete_event("ev-1", tenant_id=TENANT)
+        )
         assert len(zoom.meetings()) == 1  # the meeting waits for a link to its account
         params = consent("alice", alice)
         measure("complete_link (wakes the parked delete)",
-                lambda: ml.complete_link(params["state"], code=params["code"]))  # fmt: skip
+                lambda: ml.complete_link(params["state"], code=params["code"], user_id="alice",
+                                         tenant_id=TENANT))  # fmt: skip
         ran = measure("run_pending() (1 delete)", ml.run_pending)
         assert ran >= 1 and zoom.meetings() == []
 
         params = consent("bob", bob)
-        ml.complete_link(params["state"], code=params["code"])
+        ml.complete_link(params["state"], code=params["code"], user_id="bob", tenant_id=TENANT)
         headers, body = zoom.remove_app(bob)
         reply = measure("deauthorization webhook", lambda: ml.handle_webhook("zoom", headers, body))
-        assert reply.status == 200 and ml.link("bob") is None
+        assert reply.status == 200 and ml.link("bob", tenant_id=TENANT) is None
 
         ml.save_event(_event("ev-2", "alice", START))
         ml.run_pending()  # its invitation

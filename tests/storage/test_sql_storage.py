@@ -34,7 +34,7 @@ def test_repositories_refuse_to_work_outside_the_block() -> None:
     with uow:
         assert uow.links.get("l1") is None
     with pytest.raises(StorageError, match="not open"):
-        uow.events.get("e1")
+        uow.events.get("t1", "e1")
     storage.close()
 
 

@@ -89,7 +89,7 @@ def _meetlink(url: str, key: str, **settings: object) -> tuple[MeetLink, ManualC
     ml.contract("t1")
     request = ml.begin_link("t1", "alice")
     params = zoom.consent(request.authorize_url, zoom.add_user("alice@example.com"))
-    ml.complete_link(params["state"], code=params["code"])
+    ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
     ml.run_pending()  # the keep-alive's look (once a minute at most): not counted below
     return ml, clock, Counter(storage.engine)
 

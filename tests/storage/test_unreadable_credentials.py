@@ -92,11 +92,11 @@ def _unreadable_notice(mistake: KeyMistake) -> None:
 def test_unlink_works_without_reading_the_tokens(
     mistake: KeyMistake, caplog: pytest.LogCaptureFixture
 ) -> None:
-    link = mistake.wrong.link("alice")  # the link itself reads fine
+    link = mistake.wrong.link("alice", tenant_id="t1")  # the link itself reads fine
     assert link is not None and link.email == "alice@corp.example"
     with caplog.at_level(logging.WARNING, logger="meetlink"):
-        assert mistake.wrong.unlink("alice") is True
-    assert mistake.wrong.link("alice") is None
+        assert mistake.wrong.unlink("alice", tenant_id="t1") is True
+    assert mistake.wrong.link("alice", tenant_id="t1") is None
     assert mistake.stored_tokens() == [None]  # forgotten
     assert mistake.revokes() == 0  # nothing to revoke with
     _unreadable_notice(mistake)
@@ -107,7 +107,9 @@ def test_relink_works_and_the_new_tokens_are_readable(mistake: KeyMistake) -> No
     other = mistake.right.zoom.add_account("alice.new@corp.example")
     request = mistake.wrong.begin_link("t1", "alice")
     params = mistake.right.zoom.authorize(request.authorize_url, other)
-    link = mistake.wrong.complete_link(params["state"], code=params["code"], user_id="alice")
+    link = mistake.wrong.complete_link(
+        params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+    )
     assert link.external_account_id == other.id
     assert mistake.revokes() == 0
     _unreadable_notice(mistake)
@@ -120,8 +122,13 @@ def test_relink_works_and_the_new_tokens_are_readable(mistake: KeyMistake) -> No
 def test_a_takeover_works_too(mistake: KeyMistake) -> None:
     request = mistake.wrong.begin_link("t1", "bob")
     params = mistake.right.zoom.authorize(request.authorize_url, mistake.account)
-    assert mistake.wrong.complete_link(params["state"], code=params["code"]).user_id == "bob"
-    assert mistake.wrong.link("alice") is None
+    assert (
+        mistake.wrong.complete_link(
+            params["state"], code=params["code"], user_id="bob", tenant_id="t1"
+        ).user_id
+        == "bob"
+    )
+    assert mistake.wrong.link("alice", tenant_id="t1") is None
     _unreadable_notice(mistake)
 
 
@@ -129,7 +136,7 @@ def test_deauthorization_works_and_answers_200(mistake: KeyMistake) -> None:
     headers, body = mistake.right.zoom.deauthorization(mistake.account)
     reply = mistake.wrong.handle_webhook("zoom", headers, body)
     assert reply.status == 200
-    assert mistake.wrong.link("alice") is None
+    assert mistake.wrong.link("alice", tenant_id="t1") is None
     _unreadable_notice(mistake)
 
 
@@ -139,9 +146,9 @@ def test_calls_that_need_the_tokens_say_credential_error_and_keep_them(
     right, wrong = mistake.right, mistake.wrong
     right.meetlink.save_event(right.event("e1"))
     with pytest.raises(CredentialError):
-        wrong.start_url("e1", "alice")
+        wrong.start_url("e1", "alice", tenant_id="t1")
     # Nothing was overwritten: with the right key back, the link works as before.
-    assert right.meetlink.start_url("e1", "alice").startswith("https://")
+    assert right.meetlink.start_url("e1", "alice", tenant_id="t1").startswith("https://")
 
 
 # --- queued work that meets the wrong key (jobs and keep-alive) ------------------------------
@@ -178,7 +185,7 @@ def test_a_sync_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it_i
     assert result.conference.status is ConferenceStatus.PENDING
     assert Notice.PROVIDER_PENDING in result.notices
     _wait_under_the_wrong_key(mistake)
-    assert mistake.wrong.conference("e1").status is ConferenceStatus.PENDING  # type: ignore[union-attr]
+    assert mistake.wrong.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING  # type: ignore[union-attr]
     assert mistake.right.zoom.live_meetings(mistake.account) == []
     notice = _operator_told_once(mistake, "sync")
     assert mistake.account.id in notice.detail  # the provider account whose link it is
@@ -186,7 +193,7 @@ def test_a_sync_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it_i
 
     mistake.right.clock.advance(timedelta(days=1))
     mistake.right.meetlink.run_pending()  # the right key is deployed again
-    conference = mistake.right.meetlink.conference("e1")
+    conference = mistake.right.meetlink.conference("e1", tenant_id="t1")
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
     assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1
     invited = {m["To"] for m in mistake.right.mailer.outbox}
@@ -199,7 +206,7 @@ def test_a_delete_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it
 ) -> None:
     mistake.right.meetlink.save_event(_far_event(mistake))
     assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1
-    assert mistake.wrong.delete_event("e1", actor_id="bob") is True
+    assert mistake.wrong.delete_event("e1", actor_id="bob", tenant_id="t1") is True
     _wait_under_the_wrong_key(mistake)
     assert len(mistake.right.zoom.live_meetings(mistake.account)) == 1  # not yet deleted
     notice = _operator_told_once(mistake, "delete")
@@ -225,7 +232,7 @@ def test_keep_alive_skips_the_link_tells_the_operator_once_and_refreshes_when_th
     assert mistake.right.zoom.calls.count("refresh") == refreshes
     notice = _operator_told_once(mistake, "keep-alive")
     assert (notice.tenant_id, notice.user_id) == ("t1", "alice")
-    assert mistake.wrong.link("alice") is not None  # the link is kept, not ended
+    assert mistake.wrong.link("alice", tenant_id="t1") is not None  # the link is kept, not ended
 
     assert mistake.right.meetlink.keep_alive() == 1  # the right key is deployed again
     assert mistake.right.zoom.calls.count("refresh") == refreshes + 1

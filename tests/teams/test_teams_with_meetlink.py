@@ -70,7 +70,9 @@ def _link(meetlink: MeetLink, teams: TeamsEmulator) -> None:
     user = teams.add_user("alice@contoso.com")
     request = meetlink.begin_link("t1", "alice", provider="teams")
     params = teams.consent(request.authorize_url, user)
-    link = meetlink.complete_link(params["state"], code=params["code"])
+    link = meetlink.complete_link(
+        params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+    )
     assert link.provider == "teams" and link.email == "alice@contoso.com"
     assert link.external_account_id == user.id
 
@@ -82,7 +84,7 @@ def test_teams_meeting_for_an_event(
     _link(meetlink, teams)
     meetlink.save_event(_event(clock))
     meetlink.run_pending()
-    conference = meetlink.conference("ev-1")
+    conference = meetlink.conference("ev-1", tenant_id="t1")
     assert conference is not None and conference.provider == "teams"
     [meeting] = teams.meetings()
     assert conference.join_url == meeting["joinWebUrl"]
@@ -105,7 +107,7 @@ def test_lost_create_is_adopted_without_listing(
     for _ in range(5):
         meetlink.run_pending()
         clock.advance(timedelta(minutes=5))
-    conference = meetlink.conference("ev-1")
+    conference = meetlink.conference("ev-1", tenant_id="t1")
     assert conference is not None and conference.join_url
     assert len(teams.meetings()) == 1
     assert not any(m == "GET" and p == "/v1.0/me/onlineMeetings" for m, p in teams.requests)
@@ -118,7 +120,7 @@ def test_cleanup_of_a_lost_create_neither_patches_nor_invents(
     _link(meetlink, teams)
     teams.fail_next(status=0, method="POST", path="/v1.0/me/onlineMeetings/createOrGet")
     meetlink.save_event(_event(clock))  # the create landed, its answer was lost
-    assert meetlink.delete_event("ev-1")
+    assert meetlink.delete_event("ev-1", tenant_id="t1")
     meetlink.run_pending()
     assert teams.meetings() == []
     calls = [(m, p.rsplit("/", 1)[-1]) for m, p in teams.requests if p.startswith("/v1.0/me/o")]
@@ -136,7 +138,7 @@ def test_create_refused_for_good_leaves_nothing_to_look_for(
     result = meetlink.save_event(_event(clock))
     assert result.conference is not None and result.conference.join_url is None
     before = len(teams.requests)
-    assert meetlink.delete_event("ev-1")
+    assert meetlink.delete_event("ev-1", tenant_id="t1")
     meetlink.run_pending()
     assert teams.requests[before:] == []  # no createOrGet made just to delete it
     assert teams.meetings() == []
@@ -153,14 +155,23 @@ def test_return_from_need_admin_approval_is_admin_approval_required(
     back = teams.consent(request.authorize_url, user, return_to_app=True)
     with pytest.raises(AdminApprovalRequired) as caught:
         meetlink.complete_link(
-            back["state"], error=back["error"], error_subcode=back.get("error_subcode")
+            back["state"],
+            error=back["error"],
+            error_subcode=back.get("error_subcode"),
+            user_id="alice",
+            tenant_id="t1",
         )
     admin_url = caught.value.admin_consent_url
     assert admin_url is not None
     teams.admin_consent(admin_url, teams.add_user("it@contoso.com", admin=True))
     request = meetlink.begin_link("t1", "alice", provider="teams")
     params = teams.consent(request.authorize_url, user)
-    assert meetlink.complete_link(params["state"], code=params["code"]).provider == "teams"
+    assert (
+        meetlink.complete_link(
+            params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+        ).provider
+        == "teams"
+    )
 
 
 def test_declined_consent_is_link_denied(app: tuple[MeetLink, TeamsEmulator]) -> None:
@@ -175,6 +186,8 @@ def test_declined_consent_is_link_denied(app: tuple[MeetLink, TeamsEmulator]) ->
             error=back["error"],
             error_description=back.get("error_description"),
             error_subcode=back.get("error_subcode"),
+            user_id="alice",
+            tenant_id="t1",
         )
 
 
@@ -197,6 +210,8 @@ def test_personal_account_cannot_link_on_common(clock: ManualClock) -> None:
         request = meetlink.begin_link("t1", "alice", provider="teams")
         params = teams.consent(request.authorize_url, msa)
         with pytest.raises(UnsupportedAccount):
-            meetlink.complete_link(params["state"], code=params["code"])
-        assert meetlink.link("alice", "teams") is None
+            meetlink.complete_link(
+                params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+            )
+        assert meetlink.link("alice", "teams", tenant_id="t1") is None
     storage.close()

@@ -128,7 +128,7 @@ def _create_by_keyboard(b: Browser, title: str) -> str:
 
 
 def test_seed_story_in_a_browser(browser: Browser) -> None:
-    b, ml = browser, browser.demo.meetlink
+    b, ml = browser, browser.demo.tenant
     _start_trial_and_link(b)
     _japanese(b)
 

@@ -59,7 +59,7 @@ def _linked_event(v: Visitor) -> str:
 
 def test_the_start_url_is_a_redirect_for_the_owner_only(visitor: Visitor) -> None:
     event_id = _linked_event(visitor)
-    conference = visitor.demo.meetlink.conference(event_id)
+    conference = visitor.demo.tenant.conference(event_id)
     assert conference is not None and conference.meeting_id is not None
     page = visitor.get(f"/events/{event_id}").text
     assert 'id="start-meeting"' in page and "zak=" not in page
@@ -194,14 +194,14 @@ def test_unknown_mail_or_event_is_404(visitor: Visitor) -> None:
 
 def test_an_edit_after_the_trial_ended_keeps_the_url(visitor: Visitor) -> None:
     event_id = _linked_event(visitor)
-    before = visitor.demo.meetlink.conference(event_id)
+    before = visitor.demo.tenant.conference(event_id)
     visitor.demo.clock.advance(timedelta(days=15))
     page = visitor.get(f"/events/{event_id}/edit").text
     assert 'id="web-conference"' not in page and 'id="web-conference-kept"' in page
     visitor.post(
         f"/events/{event_id}/edit", _event_form("Sales call, renamed", _tomorrow(visitor.demo))
     )
-    after = visitor.demo.meetlink.conference(event_id)
+    after = visitor.demo.tenant.conference(event_id)
     assert before is not None and after is not None
     assert after.status is ConferenceStatus.ISSUED and after.join_url == before.join_url
 
@@ -212,7 +212,7 @@ def test_another_user_cannot_tick_or_untick_the_owners_box(visitor: Visitor) -> 
     page = visitor.get(f"/events/{event_id}/edit").text
     assert 'id="issue_url"' not in page
     visitor.post(f"/events/{event_id}/edit", _event_form("Renamed by bob", _tomorrow(visitor.demo)))
-    conference = visitor.demo.meetlink.conference(event_id)
+    conference = visitor.demo.tenant.conference(event_id)
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
 
 
@@ -266,7 +266,7 @@ def test_the_reminder_reaches_the_inbox(visitor: Visitor) -> None:
 
 def test_the_operator_sees_jobs_notices_and_meetings(visitor: Visitor) -> None:
     event_id = _linked_event(visitor)
-    conference = visitor.demo.meetlink.conference(event_id)
+    conference = visitor.demo.tenant.conference(event_id)
     assert conference is not None
     visitor.sign_in_as("admin")
     visitor.post("/operator/zoom/remove-app", {"email": ALICE})

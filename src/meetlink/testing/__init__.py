@@ -7,7 +7,8 @@
         user = sb.zoom.add_user("alice@corp.example")
         request = sb.meetlink.begin_link("t1", "alice")
         params = sb.zoom.consent(request.authorize_url, user)
-        sb.meetlink.complete_link(params["state"], code=params["code"])
+        sb.meetlink.complete_link(params["state"], code=params["code"],
+                                  user_id="alice", tenant_id="t1")
 
 Importing this module is the only way the test kit pulls in httpx and SQLAlchemy.
 """
