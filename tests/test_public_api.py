@@ -12,7 +12,7 @@ CONTRACT = {
     "Conference", "ConferenceStatus", "Subscription", "SubscriptionState", "AccountLink",
     "LinkRequest", "WebhookReply", "MeetLinkError", "InvalidEvent", "TrialUnavailable",
     "InvalidTransition", "AddonInactive", "InvalidLinkState", "LinkDenied",
-    "AdminApprovalRequired", "NotMeetingHost",
+    "AdminApprovalRequired", "NotMeetingHost", "TenantMeetLink",
 }  # fmt: skip
 EXTENSIONS = {
     "AuthExpired", "ConcurrentUpdate", "ConfigurationError", "CredentialError", "GrantRevoked",

@@ -17,7 +17,7 @@ def test_host_flow(meetlink_sandbox, zoom_emulator, meetlink_clock):
     user = zoom_emulator.add_user("alice@acme.example")
     request = ml.begin_link("acme", "alice")
     params = zoom_emulator.consent(request.authorize_url, user)
-    ml.complete_link(params["state"], code=params["code"])
+    ml.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="acme")
     start = meetlink_clock.now() + timedelta(days=1)
     event = Event("ev", "acme", "alice", "Call", start, start + timedelta(hours=1),
                   participants=(Participant("bob@example.com"),), web_meeting="zoom")

@@ -149,8 +149,8 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             ) == (later.start, later.end, later.url, later.summary):
                 problems.append(f"{to} got the same invitation to {event_id} twice")
         last = ordered[-1]
-        event = world.events.get("t1", event_id)
-        conf = conferences.get("t1", event_id)
+        event = world.events.get(event_id)
+        conf = conferences.get(event_id)
         invited = event is not None and any(p.email == to for p in event.participants)
         if invited and conf is not None and conf.status in _HELD:
             assert event is not None

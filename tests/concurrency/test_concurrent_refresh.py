@@ -71,7 +71,7 @@ def test_one_refresh_for_many_workers_in_several_instances(
         assert len(token_requests) == 1, token_requests
         # the rotated pair is stored: a later call needs no refresh
         again = len(zoom.requests)
-        instances[1].start_url("e1", "alice")
+        instances[1].start_url("e1", "alice", tenant_id="t1")
         assert [r for r in zoom.requests[again:] if r[1] == "/oauth/token"] == []
     finally:
         for ml in instances:

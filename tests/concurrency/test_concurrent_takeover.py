@@ -85,12 +85,12 @@ def check_one_holder(
         assert outcome["external_account_id"] == zoom_user.id
 
     holders = [
-        o["user_id"] for o in outcomes if meetlink.link(o["user_id"], tenant_id="t1") is not None
+        o["user_id"] for o in outcomes if meetlink.link(o["user_id"], tenant_id=TENANT) is not None
     ]
     assert len(holders) == 1, f"active links after the race: {holders}"
     holder = holders[0]
     assert holder in {o["user_id"] for o in linked}, "the holder's own call did not succeed"
-    link = meetlink.link(holder, tenant_id="t1")
+    link = meetlink.link(holder, tenant_id=TENANT)
     assert link is not None
     assert link.external_account_id == zoom_user.id
     assert link.tenant_id == TENANT
@@ -274,5 +274,5 @@ def test_a_callback_that_keeps_losing_the_race_still_links(backend: str, tmp_pat
             assert link.user_id == victim_user
             assert all(o["linked"] for o in rival_outcomes), rival_outcomes
             users = [c[0] for c in callbacks]
-            holders = [u for u in users if rival_meetlink.link(u, tenant_id="t1") is not None]
+            holders = [u for u in users if rival_meetlink.link(u, tenant_id=TENANT) is not None]
             assert len(holders) == 1, holders

@@ -126,6 +126,10 @@ def test_the_callback_only_completes_for_who_began_it(host: Host, sandbox: Sandb
     host.session.user = None  # nobody signed in: nothing happens, the state is kept
     assert _outcome(host, params) == "not_signed_in"
 
+    host.session.user = ("t2", "mallory")  # the same user id in another tenant: not mallory
+    assert _outcome(host, params) == "expired"
+    assert sandbox.meetlink.link("mallory", tenant_id="t2") is None
+
     host.session.user = ("t1", "mallory")  # the state still works for mallory
     assert _outcome(host, params) == "linked"
     assert sandbox.meetlink.link("mallory", tenant_id="t1") is not None
@@ -210,3 +214,20 @@ def test_a_teams_user_sent_back_for_admin_approval_goes_back_with_that_reason() 
             params = parse_qs(urlsplit(reply.location).query)
             assert params["meetlink"] == ["admin_approval_required"]
             assert params["provider"] == ["teams"]
+
+
+def test_routes_cannot_be_made_without_current_user(sandbox: Sandbox) -> None:
+    """The callback links an account to the (tenant, user) the host's session names, and only
+    for whoever began the link: routes without ``current_user`` could bind nothing, so they
+    are refused when they are made, not at the first callback."""
+    from meetlink import ConfigurationError
+    from meetlink.aio import AsyncMeetLink
+    from meetlink.integrations.flask import blueprint
+    from meetlink.integrations.starlette import routes
+
+    with pytest.raises(ConfigurationError, match="current_user"):
+        blueprint(sandbox.meetlink)
+    with pytest.raises(ConfigurationError, match="current_user"):
+        routes(sandbox.meetlink)
+    with pytest.raises(ConfigurationError, match="current_user"):
+        routes(AsyncMeetLink(sandbox.meetlink), current_user=None)

@@ -19,9 +19,9 @@ QUERIES = {
     "ix_meetlink_jobs_due": select(t.jobs.c.id).where(
         and_(t.jobs.c.status == "pending", t.jobs.c.run_at <= NOW)
     ),
-    "ix_meetlink_events_remind_at": select(t.events.c.event_id)  # as events.due_reminders
-    .where(t.events.c.remind_at.is_not(None), t.events.c.remind_at <= NOW)
-    .order_by(t.events.c.remind_at, t.events.c.event_id)
+    "ix_meetlink_events_remind_at": select(t.events.c.tenant_id, t.events.c.event_id)
+    .where(t.events.c.remind_at.is_not(None), t.events.c.remind_at <= NOW)  # due_reminders
+    .order_by(t.events.c.remind_at, t.events.c.tenant_id, t.events.c.event_id)
     .limit(100),
     "ix_meetlink_conferences_account": select(t.conferences.c.event_id).where(
         t.conferences.c.provider == "zoom", t.conferences.c.external_account_id == "a"
@@ -65,8 +65,8 @@ def test_query_uses_its_index(connection: Connection, index: str) -> None:
 
 
 def test_due_reminders_come_out_of_the_index_in_order(connection: Connection) -> None:
-    """The index holds the query's whole order (remind_at, event_id): the due range is read in
-    order up to the LIMIT, never sorted, however large the backlog."""
+    """The index holds the query's whole order (remind_at, tenant_id, event_id): the due range
+    is read in order up to the LIMIT, never sorted, however large the backlog."""
     if connection.dialect.name != "sqlite" and connection.dialect.name != "postgresql":
         pytest.skip("MariaDB picks plans by table statistics; checked on SQLite and PostgreSQL")
     if connection.dialect.name == "postgresql":

@@ -174,7 +174,8 @@ def _background(engine: Engine, n: int) -> None:
             "exdates": None, "moved": None,
         })  # fmt: skip
         conferences.append({
-            "event_id": f"bg-ev-{i:06}", "provider": "zoom", "external_account_id": account,
+            "tenant_id": tenant, "event_id": f"bg-ev-{i:06}", "provider": "zoom",
+            "external_account_id": account,
             "status": ("issued", "detached", "pending", "failed")[i % 4],
             "marker": f"bg-marker-{i}", "meeting_id": str(80_000_000_000 + i),
             "join_url": f"https://zoom.example/j/{i}", "passcode": None, "synced": None,
@@ -189,14 +190,15 @@ def _background(engine: Engine, n: int) -> None:
         )[i % 4]
         kind = ("sync", "delete", "mail", "sync")[i % 4]
         jobs.append({
-            "id": f"bg-job-{i:06}", "kind": kind, "key": f"bg-key-{i}",
+            "id": f"bg-job-{i:06}", "tenant_id": tenant, "kind": kind, "key": f"bg-key-{i}",
             "payload": "{}", "status": status, "run_at": run_at, "attempts": 0, "waits": 0,
             "generation": 0, "last_error": error, "lease_until": lease,
             "provider": None if kind == "mail" else "zoom",
             "account": None if kind == "mail" else account,
             "created_at": T0 - timedelta(days=3),
         })  # fmt: skip
-        reminders.append({"event_id": f"bg-ev-{i:06}", "email": "p@example.com",
+        reminders.append({"tenant_id": tenant, "event_id": f"bg-ev-{i:06}",
+                          "email": "p@example.com",
                           "start": T0 - timedelta(days=i % 20)})  # fmt: skip
         deliveries.append({"provider": "zoom", "delivery_key": f"bg-delivery-{i}",
                            "received_at": T0 - timedelta(hours=i % 48)})  # fmt: skip

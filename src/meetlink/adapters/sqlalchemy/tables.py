@@ -209,7 +209,9 @@ links = Table(
         "provider", "tenant_id", "active_user_id", name="uq_meetlink_links_active_user"
     ),
     UniqueConstraint("provider", "active_account_id", name="uq_meetlink_links_active_account"),
-    Index("ix_meetlink_links_user", "tenant_id", "user_id", "linked_at"),
+    # A user's history, (tenant, user) by linked_at. user_id leads, so that the active-link
+    # lookup (provider, tenant_id, active_user_id) never takes this index for its tenant_id.
+    Index("ix_meetlink_links_user", "user_id", "tenant_id", "linked_at"),
     Index("ix_meetlink_links_account", "provider", "external_account_id"),
     Index("ix_meetlink_links_idle", "refreshed_at", "id"),  # keep-alive, keyset paged
     **_MYSQL,
