@@ -8,9 +8,9 @@ Every row that belongs to a tenant is keyed by it; nothing is lost on the way:
 
 - ``meetlink_links``: one active link per ``(provider, tenant_id, active_user_id)`` (was per
   ``(provider, active_user_id)``: user ids were one namespace for every tenant);
-  ``ix_meetlink_links_user`` on ``(user_id, tenant_id, linked_at)`` (a user's history; user_id
-  first, so the active-link lookup never reads a tenant's links through it). Rows already carry their
-  tenant. One active link per provider account stays global.
+  ``ix_meetlink_links_user`` on ``(user_id, tenant_id, linked_at)`` (a user's history;
+  user_id first, so the active-link lookup never reads a tenant's links through it). Rows
+  already carry their tenant. One active link per provider account stays global.
 - ``meetlink_events``: primary key ``(tenant_id, event_id)``; ``ix_meetlink_events_remind_at``
   on ``(remind_at, tenant_id, event_id)`` (the due-reminders query's whole order).
 - ``meetlink_conferences`` and ``meetlink_reminders`` gain ``tenant_id``, their event's, and
