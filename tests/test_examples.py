@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -114,12 +114,23 @@ def flask_server() -> Iterator[tuple[str, LateApp]]:
     server.shutdown()
 
 
-def test_the_flask_example_end_to_end(
+class FlaskExample(NamedTuple):
+    """The Flask example served on loopback, its emulator's first line and its settings."""
+
+    base: str
+    app: dict[str, Any]
+    env: dict[str, str]
+
+
+@pytest.fixture
+def flask_example(
     examples_on_path: None,
     flask_server: tuple[str, LateApp],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> Iterator[FlaskExample]:
+    """examples/flask_app.py on a migrated database, against ``meetlink emulator`` (which
+    redirects to it and POSTs its webhook to it)."""
     base, late = flask_server
     emulator, app = _emulator(
         "--redirect-uri", f"{base}/meetlink/zoom/callback",
@@ -134,50 +145,55 @@ def test_the_flask_example_end_to_end(
 
         meetlink = flask_app.build_meetlink()
         late.app = flask_app.create_app(meetlink)
-        browser = httpx.Client(base_url=base, timeout=30)
-        browser.post("/login", data={"tenant": "acme", "user": "alice"})
-        assert "not linked" in browser.get("/settings").text
-        assert browser.post("/settings/link").status_code == 409  # no add-on yet
-        browser.post("/settings/trial")
-        to_zoom = browser.post("/settings/link")
-        assert to_zoom.status_code == 302
-        back = httpx.URL(_consent(browser, to_zoom.headers["location"]))
-        settings = browser.get(back.raw_path.decode(), follow_redirects=True)
-        assert "the account is linked" in settings.text
-        assert "linked to alice@example.com" in settings.text
-
-        start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)
-        created = browser.post(
-            "/events/new",
-            data={
-                "title": "Kick-off",
-                "start": start.strftime("%Y-%m-%dT%H:%M"),
-                "minutes": "45",
-                "participants": "bob@example.com, carol@example.com",
-                "web_meeting": "zoom",
-            },
-            follow_redirects=True,
-        )
-        join = re.findall(r'<a id=join href="([^"]+)"', created.text)
-        meetings = browser.get(f"{app['base_url']}/_emulator/meetings").json()
-        assert [m["join_url"] for m in meetings] == join
-        started = browser.post(f"{created.url.path}/start")
-        assert started.status_code == 302 and "/s/" in started.headers["location"]
-
-        worker = _run(["worker", "--app", "flask_app:build_meetlink", "--once"], env)
-        assert worker.returncode == 0, worker.stderr
-        mails = sorted((tmp_path / "mail").glob("*.eml"))
-        assert len(mails) == 2 and b"calendar@example.com" in mails[0].read_bytes()
-
-        removed = browser.post(
-            f"{app['base_url']}/_emulator/remove-app", json={"email": "alice@example.com"}
-        )
-        assert removed.json()["webhook"]["status"] == 200  # POSTed to the Flask app
-        assert "not linked" in browser.get("/settings").text
-        browser.close()
+        yield FlaskExample(base, app, env)
         meetlink.close()
     finally:
         _stop(emulator)
+
+
+def test_the_flask_example_end_to_end(flask_example: FlaskExample, tmp_path: Path) -> None:
+    base, app, env = flask_example
+    browser = httpx.Client(base_url=base, timeout=30)
+    browser.post("/login", data={"tenant": "acme", "user": "alice"})
+    assert "not linked" in browser.get("/settings").text
+    assert browser.post("/settings/link").status_code == 409  # no add-on yet
+    browser.post("/settings/trial")
+    to_zoom = browser.post("/settings/link")
+    assert to_zoom.status_code == 302
+    back = httpx.URL(_consent(browser, to_zoom.headers["location"]))
+    settings = browser.get(back.raw_path.decode(), follow_redirects=True)
+    assert "the account is linked" in settings.text
+    assert "linked to alice@example.com" in settings.text
+
+    start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)
+    created = browser.post(
+        "/events/new",
+        data={
+            "title": "Kick-off",
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "minutes": "45",
+            "participants": "bob@example.com, carol@example.com",
+            "web_meeting": "zoom",
+        },
+        follow_redirects=True,
+    )
+    join = re.findall(r'<a id=join href="([^"]+)"', created.text)
+    meetings = browser.get(f"{app['base_url']}/_emulator/meetings").json()
+    assert [m["join_url"] for m in meetings] == join
+    started = browser.post(f"{created.url.path}/start")
+    assert started.status_code == 302 and "/s/" in started.headers["location"]
+
+    worker = _run(["worker", "--app", "flask_app:build_meetlink", "--once"], env)
+    assert worker.returncode == 0, worker.stderr
+    mails = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 2 and b"calendar@example.com" in mails[0].read_bytes()
+
+    removed = browser.post(
+        f"{app['base_url']}/_emulator/remove-app", json={"email": "alice@example.com"}
+    )
+    assert removed.json()["webhook"]["status"] == 200  # POSTed to the Flask app
+    assert "not linked" in browser.get("/settings").text
+    browser.close()
 
 
 def test_the_fastapi_example(examples_on_path: None, tmp_path: Path) -> None:
@@ -275,77 +291,56 @@ def _flask_event(browser: httpx.Client, event_id: str, title: str) -> str:
     return join[0]
 
 
-def test_the_flask_example_keeps_two_tenants_apart(
-    examples_on_path: None,
-    flask_server: tuple[str, LateApp],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_flask_example_keeps_two_tenants_apart(flask_example: FlaskExample) -> None:
     """Issue 20, finding 3: two companies with the same user id ``alice`` and the same event
     id ``standup``: neither reads, starts, deletes or unlinks the other's, and a page never
     reflects what the browser sent as markup."""
-    base, late = flask_server
-    emulator, app = _emulator(
-        "--redirect-uri", f"{base}/meetlink/zoom/callback",
-        "--webhook-url", f"{base}/meetlink/zoom/webhook",
-    )  # fmt: skip
-    env = _environment(app, tmp_path)
-    try:
-        assert _run(["migrate", env["DATABASE_URL"]], env).returncode == 0
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        import flask_app
+    base, app, _ = flask_example
+    acme = _flask_browser(base, "acme", "alice")
+    evil = _flask_browser(base, "evil", "alice")
+    _flask_link(acme, "alice@example.com")
+    acme_url = _flask_event(acme, "standup", "Acme stand-up")
 
-        meetlink = flask_app.build_meetlink()
-        late.app = flask_app.create_app(meetlink)
-        acme = _flask_browser(base, "acme", "alice")
-        evil = _flask_browser(base, "evil", "alice")
-        _flask_link(acme, "alice@example.com")
-        acme_url = _flask_event(acme, "standup", "Acme stand-up")
+    # evil's alice: not acme's link, not acme's event.
+    assert "not linked" in evil.get("/settings").text
+    assert evil.get("/events/standup").status_code == 404
+    started = evil.post("/events/standup/start")
+    assert started.status_code == 403 and "/s/" not in started.headers.get("location", "")
+    assert evil.post("/events/standup/delete").status_code == 404
+    assert evil.post("/settings/unlink").status_code == 302
+    assert "linked to alice@example.com" in acme.get("/settings").text
+    meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+    assert [m["join_url"] for m in meetings] == [acme_url]
 
-        # evil's alice: not acme's link, not acme's event.
-        assert "not linked" in evil.get("/settings").text
-        assert evil.get("/events/standup").status_code == 404
-        started = evil.post("/events/standup/start")
-        assert started.status_code == 403 and "/s/" not in started.headers.get("location", "")
-        assert evil.post("/events/standup/delete").status_code == 404
-        assert evil.post("/settings/unlink").status_code == 302
-        assert "linked to alice@example.com" in acme.get("/settings").text
-        meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
-        assert [m["join_url"] for m in meetings] == [acme_url]
+    # evil links its own Zoom account and saves its own "standup": two meetings.
+    _flask_link(evil, "alice@evil.example")
+    assert "linked to alice@example.com" in acme.get("/settings").text
+    evil_url = _flask_event(evil, "standup", "Evil stand-up")
+    assert evil_url != acme_url
+    assert acme_url in acme.get("/events/standup").text
+    assert evil_url not in acme.get("/events/standup").text
+    assert evil.post("/events/standup/delete").status_code == 302
+    meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+    assert [m["join_url"] for m in meetings] == [acme_url]
+    assert acme_url in acme.get("/events/standup").text
+    own = acme.post("/events/standup/start")
+    assert own.status_code == 302 and "/s/" in own.headers["location"]
 
-        # evil links its own Zoom account and saves its own "standup": two meetings.
-        _flask_link(evil, "alice@evil.example")
-        assert "linked to alice@example.com" in acme.get("/settings").text
-        evil_url = _flask_event(evil, "standup", "Evil stand-up")
-        assert evil_url != acme_url
-        assert acme_url in acme.get("/events/standup").text
-        assert evil_url not in acme.get("/events/standup").text
-        assert evil.post("/events/standup/delete").status_code == 302
-        meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
-        assert [m["join_url"] for m in meetings] == [acme_url]
-        assert acme_url in acme.get("/events/standup").text
-        own = acme.post("/events/standup/start")
-        assert own.status_code == 302 and "/s/" in own.headers["location"]
-
-        # Nothing the browser sends comes back as markup.
-        reflected = evil.post(f"/events/{quote(XSS, safe='')}/start")
-        assert reflected.status_code == 403
-        assert XSS not in reflected.text and "&lt;img" in reflected.text
-        bad = evil.post("/events/new", data={"title": "x", "start": XSS})
-        assert bad.status_code == 400 and XSS not in bad.text and "&lt;img" in bad.text
-        start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=2)
-        titled = evil.post(
-            "/events/new",
-            data={"event_id": XSS, "title": XSS, "start": start.strftime("%Y-%m-%dT%H:%M")},
-            follow_redirects=True,
-        )
-        assert titled.status_code == 200 and XSS not in titled.text and "&lt;img" in titled.text
-        acme.close()
-        evil.close()
-        meetlink.close()
-    finally:
-        _stop(emulator)
+    # Nothing the browser sends comes back as markup.
+    reflected = evil.post(f"/events/{quote(XSS, safe='')}/start")
+    assert reflected.status_code == 403
+    assert XSS not in reflected.text and "&lt;img" in reflected.text
+    bad = evil.post("/events/new", data={"title": "x", "start": XSS})
+    assert bad.status_code == 400 and XSS not in bad.text and "&lt;img" in bad.text
+    start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=2)
+    titled = evil.post(
+        "/events/new",
+        data={"event_id": XSS, "title": XSS, "start": start.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=True,
+    )
+    assert titled.status_code == 200 and XSS not in titled.text and "&lt;img" in titled.text
+    acme.close()
+    evil.close()
 
 
 def test_the_fastapi_example_keeps_two_tenants_apart(
