@@ -221,6 +221,6 @@ def test_an_async_meetlink_runs_on_the_meetlink_it_wraps() -> None:
         assert worker.meetlink is sb.meetlink  # from int += coroutine in the first pass
         done = worker.run_once()
         assert done["jobs"] >= 1
-        assert sb.meetlink.conference("e1").status is ConferenceStatus.ISSUED
+        assert sb.meetlink.conference("e1", tenant_id="acme").status is ConferenceStatus.ISSUED
         with pytest.raises(ConfigurationError, match="not str"):
             Worker("app", interval=1)  # type: ignore[arg-type]

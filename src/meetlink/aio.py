@@ -12,8 +12,8 @@ is dropped.
         result = await acme.save_event(event)
 
 ``tenant(tenant_id)`` gives the coroutines for one tenant (``AsyncTenantMeetLink``), as
-[`MeetLink.tenant`][meetlink.app.facade.MeetLink.tenant] does. ``aclose()`` waits for running calls, then closes the wrapped
-MeetLink.
+[`MeetLink.tenant`][meetlink.app.facade.MeetLink.tenant] does. ``aclose()`` waits for running
+calls, then closes the wrapped MeetLink.
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ class AsyncMeetLink:
     async def complete_link(
         self, state: str, *, user_id: str, tenant_id: str, **options: Any
     ) -> AccountLink:
-        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] (``code``, ``error``...; ``user_id`` and
-        ``tenant_id`` required)."""
+        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] (``code``,
+        ``error``...; ``user_id`` and ``tenant_id`` required)."""
         return await self._run(
             self.meetlink.complete_link, state, user_id=user_id, tenant_id=tenant_id, **options
         )
@@ -186,7 +186,8 @@ class AsyncMeetLink:
         return await self._run(self.meetlink.start_url, event_id, user_id, tenant_id=tenant_id)
 
     async def retry(self, event_id: str, *, tenant_id: str) -> Conference | None:
-        """[`MeetLink.retry`][meetlink.app.facade.MeetLink.retry] (the provider call runs off the event loop)."""
+        """[`MeetLink.retry`][meetlink.app.facade.MeetLink.retry] (the provider call runs off
+        the event loop)."""
         return await self._run(self.meetlink.retry, event_id, tenant_id=tenant_id)
 
     async def send_due_reminders(self) -> int:

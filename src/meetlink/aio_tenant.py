@@ -1,7 +1,8 @@
-"""``AsyncTenantMeetLink``: [`TenantMeetLink`][meetlink.app.tenant.TenantMeetLink] as coroutines, for asyncio
-hosts (``AsyncMeetLink.tenant(tenant_id)`` makes one). Each call runs on the wrapping
-[`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]'s bounded thread pool, so the event loop never waits on
-a provider or the database; arguments, results and errors are the facade's."""
+"""``AsyncTenantMeetLink``: [`TenantMeetLink`][meetlink.app.tenant.TenantMeetLink] as
+coroutines, for asyncio hosts (``AsyncMeetLink.tenant(tenant_id)`` makes one). Each call runs
+on the wrapping [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]'s bounded thread pool, so the
+event loop never waits on a provider or the database; arguments, results and errors are the
+facade's."""
 
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ class AsyncTenantMeetLink:
         return await self._call(self._handle.begin_link, user_id, provider)
 
     async def complete_link(self, state: str, *, user_id: str, **options: Any) -> AccountLink:
-        """[`TenantMeetLink.complete_link`][meetlink.app.tenant.TenantMeetLink.complete_link] (``code``, ``error``...)."""
+        """[`TenantMeetLink.complete_link`][meetlink.app.tenant.TenantMeetLink.complete_link]
+        (``code``, ``error``...)."""
         return await self._call(self._handle.complete_link, state, user_id=user_id, **options)
 
     async def link(self, user_id: str, provider: str = "zoom") -> AccountLink | None:
@@ -95,7 +97,8 @@ class AsyncTenantMeetLink:
         return await self._call(self._handle.web_meeting_available, user_id, provider, event)
 
     async def save_event(self, event: Event) -> SaveResult:
-        """[`TenantMeetLink.save_event`][meetlink.app.tenant.TenantMeetLink.save_event] (the provider call runs off the event loop)."""
+        """[`TenantMeetLink.save_event`][meetlink.app.tenant.TenantMeetLink.save_event] (the
+        provider call runs off the event loop)."""
         return await self._call(self._handle.save_event, event)
 
     async def conference(self, event_id: str) -> Conference | None:

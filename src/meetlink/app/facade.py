@@ -73,12 +73,14 @@ class MeetLink:
 
     ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
     [`Settings`][meetlink.app.settings.Settings] field may be passed as a keyword. ``listener``,
-    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host should surface (a link
-    broken or removed at the provider, taken over by another user, work that gave up).
+    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host
+    should surface (a link broken or removed at the provider, taken over by another user, work that
+    gave up).
 
     Every id a host passes is its id inside one tenant: methods that take a user or event id
     take ``tenant_id`` too (a required keyword where it is not the first argument), and
-    [`tenant`][meetlink.app.facade.MeetLink.tenant] gives the same methods for one tenant without it.
+    [`tenant`][meetlink.app.facade.MeetLink.tenant] gives the same methods for one tenant
+    without it.
     """
 
     def __init__(

@@ -6,7 +6,8 @@ A conference is hosted by a provider account (DESIGN 4.1). For a provider withou
 the "account" of a conference is its owner's user id inside the conference's tenant, and it
 is always held: nobody links, unlinks or loses it, so its conferences are never DETACHED.
 The holder is then a link record made up here and never stored (no tokens: the provider's
-methods get an empty access token, see [`meetlink.app.tokens.TokenKeeper.call`][meetlink.app.tokens.TokenKeeper.call]).
+methods get an empty access token, see
+[`meetlink.app.tokens.TokenKeeper.call`][meetlink.app.tokens.TokenKeeper.call]).
 
 User ids are the host's ids inside one tenant: every lookup by a user takes the tenant.
 """

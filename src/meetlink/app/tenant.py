@@ -41,9 +41,9 @@ def check_own_event(tenant_id: str, event: object) -> None:
 
 
 class TenantMeetLink:
-    """The [`MeetLink`][meetlink.app.facade.MeetLink] methods for one tenant, without the tenant argument
-    (``MeetLink.tenant(tenant_id)`` makes one). Arguments, results and errors are the
-    facade's."""
+    """The [`MeetLink`][meetlink.app.facade.MeetLink] methods for one tenant, without the
+    tenant argument (``MeetLink.tenant(tenant_id)`` makes one). Arguments, results and errors
+    are the facade's."""
 
     def __init__(self, meetlink: MeetLink, tenant_id: str) -> None:
         self._ml = meetlink
@@ -77,7 +77,8 @@ class TenantMeetLink:
         return self._ml.contract(self._tenant)
 
     def cancel_contract(self) -> Subscription:
-        """[`MeetLink.cancel_contract`][meetlink.app.facade.MeetLink.cancel_contract] for this tenant."""
+        """[`MeetLink.cancel_contract`][meetlink.app.facade.MeetLink.cancel_contract] for this
+        tenant."""
         return self._ml.cancel_contract(self._tenant)
 
     def set_policy(self, policy: IssuancePolicy | None) -> None:
@@ -91,7 +92,8 @@ class TenantMeetLink:
     # -- linking -------------------------------------------------------------------------
 
     def begin_link(self, user_id: str, provider: str = "zoom") -> LinkRequest:
-        """[`MeetLink.begin_link`][meetlink.app.facade.MeetLink.begin_link] for this tenant's user."""
+        """[`MeetLink.begin_link`][meetlink.app.facade.MeetLink.begin_link] for this tenant's
+        user."""
         return self._ml.begin_link(self._tenant, user_id, provider)
 
     def complete_link(
@@ -104,8 +106,8 @@ class TenantMeetLink:
         error_subcode: str | None = None,
         user_id: str,
     ) -> AccountLink:
-        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] for this tenant's user ``user_id`` (the one the
-        host's session says is signed in)."""
+        """[`MeetLink.complete_link`][meetlink.app.facade.MeetLink.complete_link] for this
+        tenant's user ``user_id`` (the one the host's session says is signed in)."""
         return self._ml.complete_link(
             state,
             code=code,
@@ -129,19 +131,21 @@ class TenantMeetLink:
     def web_meeting_available(
         self, user_id: str, provider: str = "zoom", event: Event | None = None
     ) -> bool:
-        """[`MeetLink.web_meeting_available`][meetlink.app.facade.MeetLink.web_meeting_available] for this tenant's user (``event``: the
-        form's current values, an event of this tenant)."""
+        """[`MeetLink.web_meeting_available`][meetlink.app.facade.MeetLink.web_meeting_available]
+        for this tenant's user (``event``: the form's current values, an event of this
+        tenant)."""
         check_own_event(self._tenant, event)
         return self._ml.web_meeting_available(self._tenant, user_id, provider, event=event)
 
     def save_event(self, event: Event) -> SaveResult:
-        """[`MeetLink.save_event`][meetlink.app.facade.MeetLink.save_event]; an event of another tenant is InvalidEvent naming
-        ``tenant_id`` (nothing is read or stored)."""
+        """[`MeetLink.save_event`][meetlink.app.facade.MeetLink.save_event]; an event of
+        another tenant is InvalidEvent naming ``tenant_id`` (nothing is read or stored)."""
         check_own_event(self._tenant, event)
         return self._ml.save_event(event)
 
     def conference(self, event_id: str) -> Conference | None:
-        """[`MeetLink.conference`][meetlink.app.facade.MeetLink.conference] of this tenant's event."""
+        """[`MeetLink.conference`][meetlink.app.facade.MeetLink.conference] of this tenant's
+        event."""
         return self._ml.conference(event_id, tenant_id=self._tenant)
 
     def event(self, event_id: str) -> Event | None:
@@ -149,11 +153,13 @@ class TenantMeetLink:
         return self._ml.event(event_id, tenant_id=self._tenant)
 
     def start_url(self, event_id: str, user_id: str) -> str:
-        """[`MeetLink.start_url`][meetlink.app.facade.MeetLink.start_url] of this tenant's event, for its owner."""
+        """[`MeetLink.start_url`][meetlink.app.facade.MeetLink.start_url] of this tenant's
+        event, for its owner."""
         return self._ml.start_url(event_id, user_id, tenant_id=self._tenant)
 
     def delete_event(self, event_id: str, *, actor_id: str | None = None) -> bool:
-        """[`MeetLink.delete_event`][meetlink.app.facade.MeetLink.delete_event] of this tenant's event."""
+        """[`MeetLink.delete_event`][meetlink.app.facade.MeetLink.delete_event] of this
+        tenant's event."""
         return self._ml.delete_event(event_id, tenant_id=self._tenant, actor_id=actor_id)
 
     def retry(self, event_id: str) -> Conference | None:
