@@ -285,8 +285,14 @@ class MeetLink:
 
     @checked
     def save_event(self, event: Event) -> SaveResult:
-        """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21)."""
-        inline = self._ctx.settings.sync_inline
+        """Create or update an event and make its meeting match it (S1, S11, S12, S17-S21).
+        An event without a ``timezone`` and participants without a ``locale`` get the
+        instance's ``default_timezone`` and ``default_locale``."""
+        settings = self._ctx.settings
+        inline = settings.sync_inline
+        event = event.with_defaults(
+            timezone=settings.default_timezone, locale=settings.default_locale
+        )
 
         def work(
             uow: UnitOfWork, out: list[HostNotice]

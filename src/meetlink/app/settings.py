@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from meetlink.domain.event import LOCALES, is_iana_timezone
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.retry import RetryPolicy
 from meetlink.domain.subscription import DEFAULT_TRIAL
@@ -40,7 +41,10 @@ class Settings:
     ``mail_from``: the ``From`` of participant mail, ``"Name <address>"`` or an address
     (default: ``organizer_name <organizer_email>``); ``reply_to``: an address for replies
     (default: none). ``token_keepalive``: links whose refresh token has not been used this
-    long are refreshed by ``run_pending()`` (None turns keep-alive off)."""
+    long are refreshed by ``run_pending()`` (None turns keep-alive off).
+    ``default_timezone`` and ``default_locale``: what an event saved without a ``timezone``
+    and a participant without a ``locale`` get (defaults: the seed's market, Asia/Tokyo and
+    ja)."""
 
     # Types and ranges are checked in __attrs_post_init__ (negative durations included).
     trial_length: timedelta = DEFAULT_TRIAL  # S4: 14 days
@@ -58,6 +62,8 @@ class Settings:
     # Refresh every link whose refresh token went unused this long (run_pending): Zoom and
     # Microsoft let a refresh token die after 90 idle days. None: no keep-alive.
     token_keepalive: timedelta | None = timedelta(days=30)
+    default_timezone: str = "Asia/Tokyo"  # Event.timezone left out
+    default_locale: str = "ja"  # Participant.locale left out
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -68,6 +74,10 @@ class Settings:
         _check_address("organizer_email", self.organizer_email, display_name=False)
         if _CONTROL.search(self.organizer_name):
             raise InvalidSetting("organizer_name", "must be one line of text")
+        if not is_iana_timezone(self.default_timezone):
+            raise InvalidSetting("default_timezone", "must be an IANA time zone name")
+        if self.default_locale not in LOCALES:
+            raise InvalidSetting("default_locale", f"must be one of {', '.join(LOCALES)}")
         for name in ("mail_from", "reply_to"):
             value = getattr(self, name)
             if value is not None:

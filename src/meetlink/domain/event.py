@@ -16,6 +16,8 @@ import attrs
 from meetlink.errors import InvalidEvent
 
 __all__ = [
+    "DEFAULT_LOCALE",
+    "DEFAULT_TIMEZONE",
     "LOCALES",
     "Event",
     "MovedOccurrence",
@@ -26,6 +28,22 @@ __all__ = [
 ]
 
 LOCALES = ("ja", "en")
+
+
+class InstanceDefault(str):
+    """A field's default that the host's instance settings replace when the event is saved
+    (``Settings.default_timezone``, ``Settings.default_locale``): it reads as the contract's
+    default (``"Asia/Tokyo"``, ``"ja"``) until then, and is told apart by identity."""
+
+    __slots__ = ()
+
+
+#: ``Event.timezone`` when the host gives none: Asia/Tokyo, or the instance's
+#: ``default_timezone`` once saved.
+DEFAULT_TIMEZONE: str = InstanceDefault("Asia/Tokyo")
+#: ``Participant.locale`` when the host gives none: ja, or the instance's ``default_locale``
+#: once saved.
+DEFAULT_LOCALE: str = InstanceDefault("ja")
 
 # Deliberately strict and header-safe: no whitespace, no CR/LF, one "@", a dotted domain.
 # RFC 6531/6532 (SMTPUTF8) adds UTF-8 to the local part, and IDNA (RFC 5890) to the domain:
@@ -121,11 +139,23 @@ def _check_name(instance: object, attribute: attrs.Attribute[str], value: str) -
 
 @attrs.frozen
 class Participant:
-    """Someone who receives the meeting URL by mail (S13) and the reminder (S14)."""
+    """Someone who receives the meeting URL by mail (S13) and the reminder (S14).
+
+    Build it by keyword: ``Participant(email="ann@example.com", name="Ann", locale="en")``.
+    Invalid input raises [`InvalidEvent`][meetlink.errors.InvalidEvent] naming
+    ``participants.<field>``."""
 
     email: str = attrs.field(validator=_check_email)
+    """The address mail goes to: one address, no display name, at most 254 octets; a
+    non-ASCII local part (RFC 6531) or domain (IDNA) is accepted. Unique within an event,
+    ignoring case."""
     name: str = attrs.field(default="", validator=_check_name)
-    locale: str = attrs.field(default="ja", validator=_check_locale)
+    """How mail greets them and names them in the invitation (any text without control
+    characters; empty: the address alone)."""
+    locale: str = attrs.field(default=DEFAULT_LOCALE, validator=_check_locale)
+    """The language of their mail: ``"ja"`` or ``"en"``. Left out, the instance's
+    ``default_locale`` setting (itself ``"ja"`` unless the host sets it) applies when the
+    event is saved."""
 
 
 _T = TypeVar("_T")
@@ -193,6 +223,14 @@ def _moved(value: object) -> tuple[MovedOccurrence, ...]:
 class Event:
     """A calendar event of the host product.
 
+    Build it by keyword (the first six fields may also be given in order, ``id, tenant_id,
+    owner_id, title, start, end``, but six strings and datetimes in a row are easy to
+    swap)::
+
+        Event(id="ev-1", tenant_id="acme", owner_id="alice", title="Weekly sync",
+              start=start, end=start + timedelta(hours=1), web_meeting="zoom",
+              participants=(Participant(email="bob@example.com", locale="en"),))
+
     ``web_meeting`` is the provider key when the "Issue URL" box is ticked (S11), else None.
     A recurring event (``recurrence``, an RFC 5545 RRULE) may skip occurrences (``exdates``:
     the starts the rule gives them, iCalendar EXDATE) and move single ones (``moved``, each an
@@ -201,22 +239,46 @@ class Event:
     """
 
     id: str
+    """The host's id of the event (a non-empty string without control characters, at most
+    191 characters): unique within its tenant."""
     tenant_id: str
+    """The host's company or workspace the event belongs to."""
     owner_id: str
+    """The host user who owns the event: the meeting is hosted on the video account this
+    user linked, and only this user gets the host start URL (S2)."""
     title: str
+    """The event's title, the meeting's topic (at most 1,000 characters; providers cut it
+    to their own limit, Zoom 200)."""
     start: datetime
+    """When it starts: a timezone-aware datetime."""
     end: datetime
-    timezone: str = attrs.field(default="Asia/Tokyo", kw_only=True)
+    """When it ends: a timezone-aware datetime after ``start``."""
+    timezone: str = attrs.field(default=DEFAULT_TIMEZONE, kw_only=True)
+    """The IANA time zone the event is shown in and sent to the provider (a series repeats
+    in its local time). Left out, the instance's ``default_timezone`` setting (itself
+    ``"Asia/Tokyo"`` unless the host sets it) applies when the event is saved."""
     span: Span = attrs.field(default=Span.TIMED, kw_only=True)
+    """How the event occupies the calendar: TIMED, ALL_DAY or PERIOD (S17)."""
     recurrence: str | None = attrs.field(default=None, kw_only=True)
+    """An RFC 5545 RRULE (``"FREQ=WEEKLY;BYDAY=MO"``) for a recurring event, else None."""
     source: Source = attrs.field(default=Source.MANUAL, kw_only=True)
+    """How the event came to exist: MANUAL, WORKFLOW, IMPORT, SCHEDULING_POLL or
+    ATTENDANCE_CHECK (S18)."""
     participants: tuple[Participant, ...] = attrs.field(
         default=(), converter=_participants, kw_only=True
     )
+    """Who is mailed the URL and reminded (one [`Participant`][meetlink.Participant] or a
+    sequence of them; an email at most once)."""
     web_meeting: str | None = attrs.field(default=None, kw_only=True)
+    """The provider key (``"zoom"``, ``"teams"``) when the "Issue URL" box is ticked (S11),
+    else None."""
     description: str = attrs.field(default="", kw_only=True)
+    """Free text shown in mail and sent to the provider as the meeting's agenda."""
     exdates: tuple[datetime, ...] = attrs.field(default=(), converter=_exdates, kw_only=True)
+    """Occurrences of a recurring event that do not take place: the starts the rule gives
+    them (iCalendar EXDATE)."""
     moved: tuple[MovedOccurrence, ...] = attrs.field(default=(), converter=_moved, kw_only=True)
+    """Occurrences of a recurring event moved to another time (RECURRENCE-ID overrides)."""
 
     def __attrs_post_init__(self) -> None:
         for name in ("id", "tenant_id", "owner_id", "title"):
@@ -268,6 +330,21 @@ class Event:
             raise InvalidEvent("moved", "the same occurrence is moved twice")
         if skipped & set(ids):
             raise InvalidEvent("moved", "an occurrence cannot be both skipped and moved")
+
+    def with_defaults(self, *, timezone: str, locale: str) -> Event:
+        """This event with the instance's defaults where the host gave none: ``timezone``
+        for a left-out ``timezone``, ``locale`` for each participant's left-out ``locale``
+        (what was given, even if equal to a default, stays)."""
+        participants = tuple(
+            attrs.evolve(p, locale=locale) if p.locale is DEFAULT_LOCALE else p
+            for p in self.participants
+        )
+        zone = timezone if self.timezone is DEFAULT_TIMEZONE else self.timezone
+        if zone is self.timezone and all(
+            a is b for a, b in zip(participants, self.participants, strict=True)
+        ):
+            return self
+        return attrs.evolve(self, timezone=zone, participants=participants)
 
     @property
     def recurring(self) -> bool:
