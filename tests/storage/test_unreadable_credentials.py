@@ -183,7 +183,9 @@ def test_a_sync_job_waits_for_the_key_tells_the_operator_once_and_runs_when_it_i
     result = mistake.wrong.save_event(_far_event(mistake))
     assert result.conference is not None
     assert result.conference.status is ConferenceStatus.PENDING
-    assert Notice.PROVIDER_PENDING in result.notices
+    # The provider was never called: not "the provider did not answer" but a key problem.
+    assert Notice.CREDENTIALS_UNREADABLE in result.notices
+    assert Notice.PROVIDER_PENDING not in result.notices
     _wait_under_the_wrong_key(mistake)
     assert mistake.wrong.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING  # type: ignore[union-attr]
     assert mistake.right.zoom.live_meetings(mistake.account) == []

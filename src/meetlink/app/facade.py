@@ -41,6 +41,7 @@ from meetlink.domain.subscription import (
     snapshot,
 )
 from meetlink.errors import (
+    CredentialError,
     NoConference,
     NotMeetingHost,
     UnknownEvent,
@@ -342,7 +343,9 @@ class MeetLink:
             refusals = self._ctx.read(lambda uow: self._conferences.decide(uow, event)[0]).refusals
         notices = list(plan.notices)
         if conference is not None and conference.status is ConferenceStatus.PENDING:
-            notices.append(Notice.PROVIDER_PENDING)
+            # A key problem is no provider delay: the provider was never called.
+            unreadable = (conference.error or "").startswith(CredentialError.__name__)
+            notices.append(Notice.CREDENTIALS_UNREADABLE if unreadable else Notice.PROVIDER_PENDING)
         return SaveResult(event.id, conference, refusals, tuple(dict.fromkeys(notices)))
 
     def _event(self, tenant_id: str, event_id: str) -> EventRecord:

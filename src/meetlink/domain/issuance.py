@@ -48,6 +48,9 @@ class Notice(enum.Enum):
 
     FREE_PLAN_TIME_LIMIT = "free_plan_time_limit"  # S22: Basic Zoom ends meetings at 40 min
     PROVIDER_PENDING = "provider_pending"  # the provider did not answer yet; retried later
+    # The owner's stored credentials cannot be read with the configured keys (a key missing
+    # or wrong): the provider was not called; the work waits until the right key is back.
+    CREDENTIALS_UNREADABLE = "credentials_unreadable"
     CONFERENCE_DETACHED = "conference_detached"  # the URL stays but nothing can update it
     LINK_REQUIRED_TO_UPDATE = "link_required_to_update"  # changes not sent: no link holds it
     # R2: the provider cannot schedule this recurrence (e.g. an open-ended rule on Zoom): its

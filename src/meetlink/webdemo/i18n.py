@@ -193,6 +193,9 @@ JA: dict[str, str] = {
     "終了します(同じURLにもう一度アクセスすると再開できます)。",
     "{provider} did not answer: the URL will be issued as soon as it does.": "{provider}から"
     "応答がありません。応答があり次第URLを発行します。",
+    "The linked account's stored credentials cannot be read with the configured encryption "
+    "keys: the URL will be issued once the right key is back.": "連携アカウントの保存済み認証情報を"
+    "設定中の暗号鍵で読めません。正しい鍵が戻り次第URLを発行します。",
     "The URL stays, but no linked account can change the meeting.": "URLは残りますが、"
     "連携中のアカウントがないため会議を変更できません。",
     "The meeting was not changed: no linked account holds it.": "会議は変更されていません: "

@@ -45,6 +45,8 @@ NOTICES = {
     "FREE_PLAN_TIME_LIMIT": "The owner's Zoom account is a free Basic one: Zoom ends the "
     "meeting after 40 minutes (opening the URL again resumes it).",
     "PROVIDER_PENDING": "{provider} did not answer: the URL will be issued as soon as it does.",
+    "CREDENTIALS_UNREADABLE": "The linked account's stored credentials cannot be read with the "
+    "configured encryption keys: the URL will be issued once the right key is back.",
     "CONFERENCE_DETACHED": "The URL stays, but no linked account can change the meeting.",
     "LINK_REQUIRED_TO_UPDATE": "The meeting was not changed: no linked account holds it.",
 }
