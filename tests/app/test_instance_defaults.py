@@ -58,7 +58,7 @@ def test_the_instance_defaults_apply_when_the_event_is_saved() -> None:
             "e1", web_meeting="zoom", participants=(Participant(email="bob@example.com"),)
         )
         sb.meetlink.save_event(left_out)
-        stored = sb.meetlink.event("e1")
+        stored = sb.meetlink.event("e1", tenant_id="acme")
         assert stored is not None and stored.timezone == "Europe/Berlin"
         assert stored.participants[0].locale == "en"
         [meeting] = sb.zoom.meetings()
@@ -68,14 +68,14 @@ def test_the_instance_defaults_apply_when_the_event_is_saved() -> None:
         assert str(invitation["Subject"]).startswith("Invitation: Weekly sync")  # English
 
         sb.meetlink.save_event(_event("e2", timezone="Asia/Tokyo"))
-        kept = sb.meetlink.event("e2")
+        kept = sb.meetlink.event("e2", tenant_id="acme")
         assert kept is not None and kept.timezone == "Asia/Tokyo"  # given: kept
 
 
 def test_without_settings_the_seeds_market_applies() -> None:
     with Sandbox(now=START - timedelta(days=1)) as sb:
         sb.meetlink.save_event(_event("e1", participants=(Participant(email="b@example.com"),)))
-        stored = sb.meetlink.event("e1")
+        stored = sb.meetlink.event("e1", tenant_id="acme")
         assert stored is not None and stored.timezone == "Asia/Tokyo"
         assert stored.participants[0].locale == "ja"
 
