@@ -5,9 +5,9 @@ host's composition root (or lazily), and the test kit lives in
 [`meetlink.testing`][meetlink.testing].
 """
 
-from meetlink.app.facade import MeetLink
 from meetlink.app.settings import Settings
 from meetlink.app.tenant import TenantMeetLink
+from meetlink.compose import MeetLink
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal

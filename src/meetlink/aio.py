@@ -48,7 +48,7 @@ DEFAULT_WORKERS = 8
 
 
 class AsyncMeetLink:
-    """Coroutines over a [`MeetLink`][meetlink.app.facade.MeetLink] (see the module docstring).
+    """Coroutines over a [`MeetLink`][meetlink.MeetLink] (see the module docstring).
 
     Methods the facade gains later are served too (as coroutines, through ``__getattr__``);
     the ones below are typed."""

@@ -44,7 +44,7 @@ class Step:
 
 
 class Worker:
-    """Runs a [`MeetLink`][meetlink.app.facade.MeetLink]'s background work until stopped.
+    """Runs a [`MeetLink`][meetlink.MeetLink]'s background work until stopped.
 
     ``steps`` defaults to the reminders (``send_due_reminders``), the keep-alive of idle
     links (``keep_alive``) and the jobs

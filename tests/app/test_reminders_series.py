@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meetlink import Event, IssuancePolicy, MovedOccurrence, Participant
-from meetlink.adapters.series import Series
+from meetlink.domain.series import Series
 from meetlink.testing import Sandbox
 
 LEAD = timedelta(minutes=10)

@@ -1,4 +1,6 @@
-"""The domain is pure: stdlib and attrs only, and `import meetlink` stays light (STYLE 1, 7)."""
+"""The domain is pure: stdlib, attrs and pure calculation libraries only (python-dateutil's
+RRULE expansion, icalendar's RRULE parsing: no I/O, no clock, no global state;
+docs/architecture.md), and `import meetlink` stays light (STYLE 1, 7)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import meetlink.domain
 
 DOMAIN_DIR = Path(meetlink.domain.__file__).parent
 DOMAIN_FILES = sorted(DOMAIN_DIR.rglob("*.py"))
-ALLOWED_THIRD_PARTY = {"attrs"}
+ALLOWED_THIRD_PARTY = {"attrs", "dateutil", "icalendar"}
 ALLOWED_MEETLINK = ("meetlink.domain", "meetlink.errors")
 HEAVY = ("httpx", "sqlalchemy", "jinja2")
 

@@ -16,8 +16,8 @@ from mail_support import body, build_content, reparse
 
 from meetlink import Event, MovedOccurrence, Span
 from meetlink.adapters.mail import JinjaMailComposer
-from meetlink.adapters.series import Series
 from meetlink.domain.notification import MailKind
+from meetlink.domain.series import Series
 from meetlink.ports.mailer import MailContent
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meetlink import Event, Notice
-from meetlink.adapters.series import Series
 from meetlink.adapters.zoom import ZOOM_CAPABILITIES, sansio
 from meetlink.adapters.zoom.recurrence import rule_of
 from meetlink.app.policies import recurrence_expressible
 from meetlink.domain.conference import terms_for
 from meetlink.domain.issuance import IssuancePolicy, ProviderTraits, decide
+from meetlink.domain.series import Series
 from meetlink.ports.provider import MeetingRequest
 
 from .schemas import check

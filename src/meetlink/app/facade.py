@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Self, cast
 
-from meetlink.adapters.clock import SystemClock
 from meetlink.app import holders
 from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
@@ -64,25 +63,10 @@ log = logging.getLogger("meetlink")
 
 
 class MeetLink:
-    """Web conference URLs for a host's calendar events.
-
-    The host's composition root passes the adapters::
-
-        MeetLink(storage=SqlStorage(url, encryption_keys=[key]),
-                 providers=[ZoomProvider(...)],
-                 mailer=SmtpMailer(...))
-
-    ``composer`` defaults to the shipped Jinja2 templates, ``clock`` to the system clock; any
-    [`Settings`][meetlink.app.settings.Settings] field may be passed as a keyword. ``listener``,
-    if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the host
-    should surface (a link broken or removed at the provider, taken over by another user, work that
-    gave up).
-
-    Every id a host passes is its id inside one tenant: methods that take a user or event id
-    take ``tenant_id`` too (a required keyword where it is not the first argument), and
-    [`tenant`][meetlink.app.facade.MeetLink.tenant] gives the same methods for one tenant
-    without it.
-    """
+    """The application's facade: every use case a host calls, over the ports it is given
+    (storage, providers, mailer, composer, clock). Hosts make
+    [`meetlink.MeetLink`][meetlink.compose.MeetLink], which supplies the default clock and
+    mail composer (adapters the application layer does not import)."""
 
     def __init__(
         self,
@@ -90,22 +74,18 @@ class MeetLink:
         storage: Storage,
         providers: Mapping[str, VideoProvider] | Iterable[VideoProvider],
         mailer: Mailer,
-        composer: MailComposer | None = None,
-        clock: Clock | None = None,
+        composer: MailComposer,
+        clock: Clock,
         settings: Settings | None = None,
         listener: Callable[[HostNotice], None] | None = None,
         **options: Any,
     ) -> None:
-        if composer is None:
-            from meetlink.adapters.mail import JinjaMailComposer  # lazy: keeps import light
-
-            composer = JinjaMailComposer()
         self._ctx = AppContext(
             storage=storage,
             providers=ProviderRegistry(providers),
             mailer=mailer,
             composer=composer,
-            clock=clock or SystemClock(),
+            clock=clock,
             settings=Settings.from_options(settings, **options),
             listener=listener,
         )
@@ -522,7 +502,7 @@ class MeetLink:
         finally:
             self._ctx.providers.close()
 
-    def __enter__(self) -> MeetLink:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

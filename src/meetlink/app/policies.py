@@ -29,7 +29,7 @@ def recurrence_expressible(event: Event, caps: Capabilities | None) -> bool:
     without recurrence limits (Teams) carries no schedule at all: nothing falls back."""
     if event.recurrence is None or caps is None or caps.recurrence is None:
         return True
-    from meetlink.adapters.series import Series  # lazy: dateutil only for series
+    from meetlink.domain.series import Series  # lazy: dateutil only for series
 
     return Series.of_event(event).fits(caps.recurrence)
 

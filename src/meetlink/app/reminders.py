@@ -30,7 +30,7 @@ _MINUTE = timedelta(minutes=1)
 
 
 def _plan(record: EventRecord, now: datetime, lead: timedelta) -> ReminderPlan:
-    from meetlink.adapters.series import Series  # lazy: dateutil only when reminding
+    from meetlink.domain.series import Series  # lazy: dateutil only when reminding
 
     return plan_reminders(Series.of_event(record.event).occurrences(since=now), now, lead)
 

@@ -41,7 +41,7 @@ def check_own_event(tenant_id: str, event: object) -> None:
 
 
 class TenantMeetLink:
-    """The [`MeetLink`][meetlink.app.facade.MeetLink] methods for one tenant, without the
+    """The [`MeetLink`][meetlink.MeetLink] methods for one tenant, without the
     tenant argument (``MeetLink.tenant(tenant_id)`` makes one). Arguments, results and errors
     are the facade's."""
 

@@ -256,7 +256,7 @@ def event(name: str, value: object) -> Event:
     )
     if value.recurrence is not None:
         _text("recurrence", value.recurrence, limit=MAX_RECURRENCE, error=InvalidEvent)
-        from meetlink.adapters.series import check_recurrence  # lazy: dateutil
+        from meetlink.domain.series import check_recurrence  # lazy: dateutil
 
         check_recurrence(value)  # R2: an RRULE meetlink can expand
     if value.web_meeting is not None:

@@ -2,7 +2,7 @@
 when each occurrence's reminder falls due (S14).
 
 Pure: the expansion of an RRULE into occurrences is done by a library outside the domain
-([`meetlink.adapters.series`][meetlink.adapters.series], python-dateutil) and handed in as an
+([`meetlink.domain.series`][meetlink.domain.series], python-dateutil) and handed in as an
 iterable, so the rules here never depend on how dates are computed.
 """
 

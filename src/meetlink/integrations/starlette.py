@@ -11,7 +11,7 @@
   ``?meetlink=<outcome>`` (``meetlink.integrations.endpoints``).
 - ``POST {prefix}/{provider}/webhook``: the provider's webhook, verified on the raw body.
 
-``meetlink`` is a [`MeetLink`][meetlink.app.facade.MeetLink] (its calls then run in
+``meetlink`` is a [`MeetLink`][meetlink.MeetLink] (its calls then run in
 Starlette's thread pool) or a [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink].
 ``current_user(request)`` may be a plain function or a coroutine function; it returns
 ``(tenant_id, user_id)`` or None; it is required (ConfigurationError without it). Needs the

@@ -41,8 +41,8 @@ import attrs
 
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.memory.storage import InMemoryStorage
-from meetlink.app.facade import MeetLink
 from meetlink.app.registry import ProviderRegistry
+from meetlink.compose import MeetLink
 from meetlink.domain.conference import ConferenceStatus, MeetingTerms
 from meetlink.domain.event import Event, Participant
 from meetlink.domain.links import TokenSet

@@ -15,7 +15,7 @@ from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.teams import TeamsProvider
 from meetlink.adapters.zoom import ZoomProvider
-from meetlink.app.facade import MeetLink
+from meetlink.compose import MeetLink
 from meetlink.domain.links import AccountLink
 from meetlink.emulators.teams import TeamsEmulator
 from meetlink.emulators.zoom import ZoomEmulator, ZoomUser

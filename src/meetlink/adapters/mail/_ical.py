@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, Parameters, vCalAddress, vText, vUri
 
 from meetlink.adapters.mail._when import all_day_dates
-from meetlink.adapters.series import calendar_rule
+from meetlink.domain.series import calendar_rule
 from meetlink.ports.mailer import MailContent
 
 __all__ = ["PRODID", "build_calendar"]

@@ -1,6 +1,6 @@
 """How a recurring event repeats, in words, for mail bodies (R2).
 
-The rule is read with [`meetlink.adapters.series.rule_parts`][meetlink.adapters.series.rule_parts]
+The rule is read with [`meetlink.domain.series.rule_parts`][meetlink.domain.series.rule_parts]
 (the ``icalendar`` parser); words come from fixed tables per locale, never from the process locale.
 Rules with parts these words do not cover (BYSETPOS, BYMONTH...) are still described by their
 frequency, followed by the RRULE itself, so the text never claims less than the rule says.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from meetlink.adapters.series import WEEKDAYS, rule_parts
 from meetlink.domain.event import MovedOccurrence
+from meetlink.domain.series import WEEKDAYS, rule_parts
 
 from ._when import day_text
 

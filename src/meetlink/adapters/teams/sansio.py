@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from meetlink.adapters.failures import answer_json, deleted
-from meetlink.adapters.series import Series
 from meetlink.domain.conference import TOPIC_LIMIT, MeetingTerms
+from meetlink.domain.series import Series
 from meetlink.errors import ProviderRejected, ProviderUnavailable
 from meetlink.ports.provider import Meeting, MeetingRequest, ProviderAccount
 

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, weekday
 from dateutil.rrule import weekdays as dateutil_weekdays
 
-from meetlink.adapters.series import WEEKDAYS, Series
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.recurrence import RecurrenceLimits
+from meetlink.domain.series import WEEKDAYS, Series
 
 __all__ = [
     "ZOOM_RECURRENCE",

@@ -207,7 +207,7 @@ class Series:
 
     def last(self) -> Occurrence | None:
         """The last occurrence of a series that ends (None when open-ended or longer than
-        [`COUNT_CAP`][meetlink.adapters.series.COUNT_CAP])."""
+        [`COUNT_CAP`][meetlink.domain.series.COUNT_CAP])."""
         if self.count() is None:
             return None
         latest: Occurrence | None = None
