@@ -156,11 +156,16 @@ def create_app(meetlink: MeetLink | None = None) -> FastAPI:
         tenant, user_id = user
         try:
             event = Event(
-                event_id, tenant.tenant_id, user_id, body.title, body.start, body.end,
+                id=event_id,
+                tenant_id=tenant.tenant_id,
+                owner_id=user_id,
+                title=body.title,
+                start=body.start,
+                end=body.end,
                 timezone=body.timezone,
-                participants=tuple(Participant(e, locale="en") for e in body.participants),
+                participants=tuple(Participant(email=e, locale="en") for e in body.participants),
                 web_meeting=body.web_meeting,
-            )  # fmt: skip
+            )
             result = await tenant.save_event(event)
         except InvalidInput as exc:  # InvalidEvent names the field
             raise HTTPException(422, str(exc)) from exc

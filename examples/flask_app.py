@@ -194,14 +194,14 @@ Issue a Zoom URL</label>{% endif %}<button>Save</button></form>""",
             minutes = int(request.form.get("minutes") or 30)
             emails = [e.strip() for e in request.form.get("participants", "").split(",")]
             event = Event(
-                request.form.get("event_id") or uuid.uuid4().hex,
-                tenant.tenant_id,
-                user,
-                request.form["title"],
-                start,
-                start + timedelta(minutes=minutes),
+                id=request.form.get("event_id") or uuid.uuid4().hex,
+                tenant_id=tenant.tenant_id,
+                owner_id=user,
+                title=request.form["title"],
+                start=start,
+                end=start + timedelta(minutes=minutes),
                 timezone=TIMEZONE,
-                participants=tuple(Participant(e, locale="en") for e in emails if e),
+                participants=tuple(Participant(email=e, locale="en") for e in emails if e),
                 web_meeting=request.form.get("web_meeting") or None,
             )
             result = tenant.save_event(event)

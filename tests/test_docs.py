@@ -15,6 +15,7 @@ Blocks that define ``test_*`` functions (pytest examples) have them called with 
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 import textwrap
@@ -107,3 +108,29 @@ def test_every_python_block_is_seen_and_fragments_are_few() -> None:
     kinds = [piece.kind for page in PAGES for piece in pieces(page)]
     assert kinds.count("block") >= 15 and kinds.count("fragment") <= 3
     assert [p.kind for p in pieces(ROOT / "docs" / "operations.md")] == ["block", "fragment"]
+
+
+def _positional_constructions(code: str) -> list[int]:
+    """Lines of ``code`` that build an Event or a Participant with positional arguments."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        name = node.func.id if isinstance(node.func, ast.Name) else name
+        if name in ("Event", "Participant"):
+            found.append(node.lineno)
+    return found
+
+
+def test_every_example_builds_events_and_participants_by_keyword() -> None:
+    """Six strings and datetimes in a row are easy to swap: docs and examples name them
+    (the positional order stays part of the contract, for hosts that use it)."""
+    places = []
+    for page in PAGES:
+        for piece in pieces(page):
+            places += [f"{page.name}:{piece.line + n}" for n in _positional_constructions(
+                piece.code)]  # fmt: skip
+    for example in sorted((ROOT / "examples").glob("*.py")):
+        places += [f"{example.name}:{n}" for n in _positional_constructions(example.read_text())]
+    assert not places, f"Event/Participant built positionally at {places}"

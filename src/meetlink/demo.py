@@ -144,15 +144,15 @@ class _Story:
 
 def _event(event_id: str, owner: str, title: str, start: datetime, **kw: object) -> Event:
     return Event(
-        event_id,
-        "acme",
-        owner,
-        title,
-        start,
-        start + timedelta(minutes=30),
+        id=event_id,
+        tenant_id="acme",
+        owner_id=owner,
+        title=title,
+        start=start,
+        end=start + timedelta(minutes=30),
         participants=(
-            Participant("bob@customer.example", "Bob"),
-            Participant("carol@customer.example", "Carol", locale="en"),
+            Participant(email="bob@customer.example", name="Bob"),
+            Participant(email="carol@customer.example", name="Carol", locale="en"),
         ),
         web_meeting="zoom",
         **kw,  # type: ignore[arg-type]

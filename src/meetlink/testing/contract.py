@@ -337,10 +337,17 @@ class ProviderContract:
                         raise AssertionError("begin_link must say the provider needs no link")
                 assert ml.web_meeting_available("t1", "owner", key)
                 start = target.clock.now().replace(microsecond=0) + timedelta(days=2)
-                guest = Participant("guest@example.com", locale="en")
-                event = Event("contract-event", "t1", "owner", "Contract check", start,
-                              start + timedelta(minutes=30), web_meeting=key,
-                              participants=(guest,))  # fmt: skip
+                guest = Participant(email="guest@example.com", locale="en")
+                event = Event(
+                    id="contract-event",
+                    tenant_id="t1",
+                    owner_id="owner",
+                    title="Contract check",
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    web_meeting=key,
+                    participants=(guest,),
+                )
                 issued = ml.save_event(event).conference
                 assert issued is not None and issued.status is ConferenceStatus.ISSUED, issued
                 assert issued.join_url

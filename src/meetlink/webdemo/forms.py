@@ -98,16 +98,16 @@ class EventForm:
         if not 5 <= minutes <= 24 * 60:
             raise FormError("The length must be from 5 to 1440 minutes.")
         participants = tuple(
-            Participant(address, name, locale=self.mail_language)
+            Participant(email=address, name=name, locale=self.mail_language)
             for name, address in _addresses(self.participants)
         )
         return Event(
-            event_id,
-            tenant_id,
-            owner_id,
-            self.title,
-            start,
-            start + timedelta(minutes=minutes),
+            id=event_id,
+            tenant_id=tenant_id,
+            owner_id=owner_id,
+            title=self.title,
+            start=start,
+            end=start + timedelta(minutes=minutes),
             timezone=TIMEZONE,
             recurrence=_WEEKLY if self.repeat == "weekly" else None,
             participants=participants,
