@@ -33,7 +33,7 @@ def _kinds(facts: SaveFacts) -> list[str]:
                 BASE, stage=S.ISSUED, withdraw=True, requested=True, issue=True, owner=OWNER
             ),
             ["Withdrawn", "Requested"],  # another provider: withdraw, then ask anew
-        ),  # fmt: skip
+        ),
         (attrs.evolve(BASE, stage=S.FAILED, issue=True, owner=OWNER), ["Requested"]),
         (attrs.evolve(BASE, stage=S.FAILED), []),
         (attrs.evolve(BASE, stage=S.DETACHED, held=True), ["AccountRegained"]),
