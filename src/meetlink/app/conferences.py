@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import UTC
 
 import attrs
@@ -20,6 +19,7 @@ from meetlink.app.context import AppContext
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
 from meetlink.app.policies import recurrence_expressible, tenant_policy
 from meetlink.domain import lifecycle as lc
+from meetlink.domain import saving
 from meetlink.domain.conference import ConferenceRecord, terms_for
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import Decision, Notice, ProviderTraits, Refusal, decide
@@ -100,15 +100,34 @@ class Conferences:
             claimed.extend(applied.claimed)
             host_notices.extend(applied.notices)
 
-        # Only the event itself withdraws a URL (unticked, or no longer allowed: S17, S18).
-        if conf is not None and (
+        # What the save does to the conference: one pure decision (domain/saving.py). Only
+        # the event itself withdraws a URL (unticked, or no longer allowed: S17, S18).
+        withdraw = conf is not None and (
             event.web_meeting != conf.provider or decision.withdraws or provider is None
-        ):
-            move(lc.Withdrawn())
-        if conf is not None:
-            self._follow(uow, conf, event, decision, link, move, notices)
-        elif event.web_meeting is not None and decision.issue and link is not None:
-            move(self._requested(event, link))
+        )
+        held = False
+        if conf is not None and not withdraw:  # who holds its account: read when it stays
+            held = holders.holder(
+                uow, ctx.providers, conf.provider, conf.external_account_id,
+                tenant_id=conf.tenant_id,
+            ) is not None  # fmt: skip
+        facts = saving.SaveFacts(
+            tenant_id=event.tenant_id,
+            event_id=event.id,
+            stage=lc.stage_of(conf),
+            withdraw=withdraw,
+            requested=event.web_meeting is not None,
+            issue=decision.issue,
+            owner=saving.Owner(provider=link.provider,
+                               external_account_id=link.external_account_id)
+            if link is not None else None,
+            held=held,
+            in_sync=conf is None or conf.synced == terms_for(event),
+        )  # fmt: skip
+        moves = saving.on_save(facts, marker=new_marker())
+        notices.extend(moves.notices)
+        for happening in moves.happenings:
+            move(happening)
 
         if conf is not None and not any(job.kind == SYNC_JOB for job in jobs):
             # No provider work: tell participants what changed (new/removed people, times).
@@ -141,53 +160,6 @@ class Conferences:
             conf,
             link,
             tuple(claimed),
-        )
-
-    def _follow(
-        self,
-        uow: UnitOfWork,
-        conf: ConferenceRecord,
-        event: Event,
-        decision: Decision,
-        link: LinkRecord | None,
-        move: Callable[[lc.Happening], None],
-        notices: list[Notice],
-    ) -> None:
-        """An existing conference follows its saved event."""
-        stage = lc.stage_of(conf)
-        holder = holders.holder(
-            uow, self._ctx.providers, conf.provider, conf.external_account_id,
-            tenant_id=conf.tenant_id,
-        )  # fmt: skip
-        if stage is lc.Stage.FAILED:
-            if decision.issue and link is not None:
-                move(self._requested(event, link))  # saved again: a fresh start
-        elif holder is not None:
-            if stage is lc.Stage.DETACHED:
-                move(lc.AccountRegained())
-            elif stage is not lc.Stage.ISSUED or conf.synced != terms_for(event):
-                move(lc.Changed())
-        elif stage is lc.Stage.DETACHED and decision.issue and link is not None:
-            # S21, done for the user: the owner linked another account; issue anew there.
-            # The old URL stays until the new one is issued.
-            log.info("event %s: re-issuing its meeting on the owner's new link", event.id)
-            move(lc.Reissue(provider=link.provider, external_account_id=link.external_account_id,
-                            marker=new_marker()))  # fmt: skip
-        elif stage in (lc.Stage.PENDING, lc.Stage.REISSUING, lc.Stage.ISSUED):
-            move(lc.AccountLost())  # its account lost its link (the sync job would find it)
-        else:
-            notices.append(Notice.CONFERENCE_DETACHED)
-            if conf.synced != terms_for(event):
-                notices.append(Notice.LINK_REQUIRED_TO_UPDATE)
-
-    @staticmethod
-    def _requested(event: Event, link: LinkRecord) -> lc.Requested:
-        return lc.Requested(
-            tenant_id=event.tenant_id,
-            event_id=event.id,
-            provider=link.provider,
-            external_account_id=link.external_account_id,
-            marker=new_marker(),
         )
 
     def decide(self, uow: UnitOfWork, event: Event) -> tuple[Decision, LinkRecord | None]:
