@@ -5,8 +5,11 @@ Occurrences are expanded in the event's own timezone, so a weekly 10:00 meeting 
 10:00 local time across daylight-saving changes (its UTC time moves). A local time that a
 clock change skips is read with the offset before the change, as RFC 5545 §3.3.5 says.
 
-Every expansion here is bounded: callers ask for the occurrences from a moment on and stop
-reading when they have what they need; counting stops at a cap.
+Every expansion here is bounded in work, not only in results
+(:mod:`meetlink.adapters.expansion`): each one ends when its step budget is spent, and a
+series meetlink cannot follow further counts as ending there. Callers also ask for the
+occurrences from a moment on and stop reading when they have what they need; counting stops
+at a cap.
 """
 
 from __future__ import annotations
@@ -14,14 +17,22 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
-from dateutil.rrule import rrule, rrulestr
 from icalendar import vRecur
 
+from meetlink.adapters.expansion import (
+    HORIZON,
+    STEP_BUDGET,
+    WEEKDAYS,
+    Expansion,
+    check_parts,
+    expand,
+    until_utc,
+)
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.event import Event, MovedOccurrence
 from meetlink.domain.recurrence import Occurrence, RecurrenceLimits
@@ -31,7 +42,6 @@ __all__ = ["COUNT_CAP", "WEEKDAYS", "Series", "calendar_rule", "check_recurrence
 
 #: Counting occurrences stops here: a longer series counts as open-ended.
 COUNT_CAP = 5000
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _KNOWN = {
     "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
     "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
@@ -63,18 +73,9 @@ def rule_parts(text: str) -> Mapping[str, list[Any]]:
         raise InvalidEvent("recurrence", "COUNT and UNTIL cannot both be given (RFC 5545)")
     if str(parts["FREQ"][0]).upper() not in _FREQS:
         raise InvalidEvent("recurrence", f"FREQ must be one of {', '.join(_FREQS)}")
-    return {str(k).upper(): list(v) for k, v in parts.items()}
-
-
-def _until_utc(value: object, zone: ZoneInfo) -> datetime:
-    """UNTIL as an aware UTC instant: a date means the end of that day and a floating time
-    the event's timezone (RFC 5545 wants UTC here; hosts do not always send it)."""
-    if isinstance(value, datetime):
-        local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
-        return local.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(23, 59, 59), zone).astimezone(UTC)
-    raise InvalidEvent("recurrence", "UNTIL is not a date or date-time")
+    checked = {str(k).upper(): list(v) for k, v in parts.items()}
+    check_parts(checked)
+    return checked
 
 
 def calendar_rule(text: str, zone: ZoneInfo, *, all_day: bool) -> dict[str, list[Any]]:
@@ -82,23 +83,9 @@ def calendar_rule(text: str, zone: ZoneInfo, *, all_day: bool) -> dict[str, list
     §3.3.10: DTSTART has a TZID), a DATE for all-day ones (DTSTART is a DATE)."""
     parts = dict(rule_parts(text))
     if "UNTIL" in parts:
-        until = _until_utc(parts["UNTIL"][0], zone)
+        until = until_utc(parts["UNTIL"][0], zone)
         parts["UNTIL"] = [until.astimezone(zone).date() if all_day else until]
     return parts
-
-
-def _build_rule(text: str, start: datetime) -> rrule:
-    parts = dict(rule_parts(text))
-    assert isinstance(start.tzinfo, ZoneInfo)
-    if "UNTIL" in parts:
-        parts["UNTIL"] = [_until_utc(parts["UNTIL"][0], start.tzinfo)]
-    normal = vRecur(parts).to_ical().decode("ascii")  # type: ignore[no-untyped-call]
-    try:
-        built = rrulestr(normal, dtstart=start, forceset=False)
-    except (ValueError, TypeError) as exc:
-        raise InvalidEvent("recurrence", f"not an RFC 5545 RRULE: {exc}") from exc
-    assert isinstance(built, rrule)
-    return built
 
 
 def _utc(moment: datetime) -> datetime:
@@ -145,9 +132,10 @@ class Series:
 
     # -- the rule ----------------------------------------------------------------------------
 
-    def rule(self) -> rrule | None:
-        """The dateutil rule (None for a one-off event)."""
-        return None if self.recurrence is None else _build_rule(self.recurrence, self.start)
+    def starts(self) -> Expansion | None:
+        """A new expansion of the rule from the event's start (None for a one-off event):
+        the starts it gives, within the step budget."""
+        return None if self.recurrence is None else expand(rule_parts(self.recurrence), self.start)
 
     def parts(self) -> Mapping[str, list[Any]]:
         """The parsed RRULE parts (empty for a one-off event)."""
@@ -161,17 +149,17 @@ class Series:
 
     def _ruled(self, since: datetime | None) -> Iterator[Occurrence]:
         """Occurrences the rule gives (skipped and moved ones left out), from ``since`` on."""
-        rule = self.rule()
-        if rule is None:
+        starts = self.starts()
+        if starts is None:
             yield Occurrence(self.start, self.start, self._end_of(self.start))
             return
         skipped = {_utc(d) for d in self.exdates} | {_utc(m.recurrence_id) for m in self.moved}
         # Anything starting more than one occurrence length (plus a DST hour) before
-        # ``since`` is over by then: start the expansion there.
+        # ``since`` is over by then: skip it (each skipped start still costs a step).
         after = None if since is None else since - self.wall - timedelta(hours=2)
-        found: Iterator[datetime] = iter(rule)
+        found: Iterator[datetime] = starts
         if after is not None and after >= self.start:
-            found = rule.xafter(after, inc=True)
+            found = itertools.dropwhile(lambda start: start < after, starts)
         elif not self.synchronised():
             # RFC 5545 leaves a start the rule does not give undefined; calendar clients
             # (and meetlink) take it as one more occurrence.
@@ -195,15 +183,15 @@ class Series:
 
     def count(self, cap: int = COUNT_CAP) -> int | None:
         """How many occurrences the rule gives (skips not subtracted); None when it never
-        ends or gives more than ``cap``."""
-        rule = self.rule()
-        if rule is None:
+        ends, gives more than ``cap`` or more than one expansion can follow."""
+        starts = self.starts()
+        if starts is None:
             return 1
         parts = self.parts()
         if "COUNT" not in parts and "UNTIL" not in parts:
             return None
-        counted = sum(1 for _ in itertools.islice(rule, cap + 1))
-        return None if counted > cap else counted
+        counted = sum(1 for _ in itertools.islice(starts, cap + 1))
+        return None if counted > cap or starts.cut else counted
 
     def last(self) -> Occurrence | None:
         """The last occurrence of a series that ends (None when open-ended or longer than
@@ -218,14 +206,14 @@ class Series:
 
     def synchronised(self) -> bool:
         """True when the event's start is the rule's first occurrence (RFC 5545 wants it)."""
-        rule = self.rule()
-        first = next(iter(rule), None) if rule is not None else self.start
+        starts = self.starts()
+        first = next(starts, None) if starts is not None else self.start
         return first is not None and _utc(first) == _utc(self.start)
 
     def ruled_starts(self, limit: int = COUNT_CAP) -> list[datetime]:
         """The starts the rule gives (skips and moves not applied), at most ``limit``."""
-        rule = self.rule()
-        return [self.start] if rule is None else list(itertools.islice(rule, limit))
+        starts = self.starts()
+        return [self.start] if starts is None else list(itertools.islice(starts, limit))
 
     # -- what a provider can express ---------------------------------------------------------
 
@@ -285,7 +273,21 @@ def _same_weeks(days: Sequence[str], wkst: str, provider_start: str) -> bool:
 
 
 def check_recurrence(event: Event) -> None:
-    """Raise InvalidEvent (naming ``recurrence``) when the event's RRULE is not one
-    meetlink can expand."""
-    if event.recurrence is not None:
-        Series.of_event(event).rule()
+    """Raise InvalidEvent (naming ``recurrence``) when the event's RRULE is not one meetlink
+    can expand: numbers out of range (:func:`~meetlink.adapters.expansion.check_parts`), or no
+    occurrence within :data:`~meetlink.adapters.expansion.HORIZON` of the start found within
+    one expansion's step budget (a rule that never happens)."""
+    if event.recurrence is None:
+        return
+    series = Series.of_event(event)
+    try:
+        first = series.ruled_starts(1)
+    except (ValueError, IndexError, OverflowError) as exc:  # dateutil on values it cannot take
+        raise InvalidEvent("recurrence", f"not an RRULE meetlink can expand: {exc}") from exc
+    if not first or _utc(first[0]) - _utc(series.start) > HORIZON:
+        years = HORIZON.days // 365
+        raise InvalidEvent(
+            "recurrence",
+            f"the rule gives no occurrence within {years} years of the start "
+            f"(looked for within {STEP_BUDGET:,} expansion steps)",
+        )

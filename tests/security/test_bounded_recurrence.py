@@ -1,0 +1,204 @@
+"""Recurrences are bounded in work, not only in results (issue 21, findings 1 and 5).
+
+A rule that never happens (February 30th, a Monday rule that only visits Tuesdays) is refused
+where the event is saved, the same whichever provider the event asks for; a rule stored
+before the bound existed is expanded within the step budget by every later expansion
+(reminders, the Teams span, Zoom's series end); COUNT and INTERVAL are at least 1. The work is
+counted from outside by :mod:`tests.security.dateutil_work`, never timed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+from meetlink import Event, InvalidEvent, IssuancePolicy, Participant
+from meetlink.adapters.expansion import HORIZON, STEP_BUDGET
+from meetlink.adapters.memory.provider import FakeVideoProvider
+from meetlink.adapters.series import Series
+from meetlink.adapters.teams.sansio import meeting_span
+from meetlink.adapters.zoom.recurrence import recurrence_object
+from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.records import EventRecord
+from meetlink.ports.provider import Capabilities
+from meetlink.testing import Sandbox
+from tests.security.dateutil_work import Work, dateutil_work
+
+T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # a Monday
+TUESDAY = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+
+#: Rules that never give an occurrence (the issue's, and their cousins).
+NEVER = [
+    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30;COUNT=5",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31",
+    "FREQ=WEEKLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6",
+    "FREQ=YEARLY;BYYEARDAY=1;BYMONTHDAY=2",
+    "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=15",
+    "FREQ=HOURLY;BYSETPOS=2",
+    "FREQ=DAILY;BYSETPOS=2",
+    "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=3;BYSETPOS=3",
+]
+#: Rules that never give an occurrence from a Tuesday start (phase and interval).
+NEVER_FROM_TUESDAY = [
+    "FREQ=DAILY;INTERVAL=7;BYDAY=MO",
+    "FREQ=HOURLY;INTERVAL=168;BYDAY=MO",
+]
+#: Invalid numbers: refused before anything is mailed.
+INVALID = [
+    "FREQ=WEEKLY;COUNT=0",
+    "FREQ=WEEKLY;COUNT=-1",
+    "FREQ=DAILY;INTERVAL=0",
+    "FREQ=DAILY;INTERVAL=-3",
+    "FREQ=MONTHLY;INTERVAL=0;BYHOUR=0;BYDAY=MO;BYMONTHDAY=1;UNTIL=20301231T200000Z",
+    "FREQ=DAILY;BYMONTH=13",
+    "FREQ=DAILY;BYMONTHDAY=0",
+    "FREQ=DAILY;BYHOUR=24",
+    "FREQ=YEARLY;BYWEEKNO=54",
+    "FREQ=MONTHLY;BYDAY=0MO",
+    "FREQ=DAILY;UNTIL=20260101T000000Z",  # before the start: no occurrence at all
+]
+PEOPLE = (Participant("bob@example.com", "Bob", "en"),)
+
+
+def _event(rule: str, start: datetime = T0, provider: str = "zoom", **fields: object) -> Event:
+    return Event(
+        "s1",
+        "t1",
+        "alice",
+        "Standup",
+        start,
+        start + timedelta(minutes=30),
+        timezone="Europe/Berlin",
+        recurrence=rule,
+        participants=PEOPLE,
+        web_meeting=provider,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    fake = FakeVideoProvider(
+        clock=None,  # type: ignore[arg-type]  # set below: the sandbox's own clock
+        key="host",
+        capabilities=Capabilities(display_name="Host", free_plan_minutes=None),
+    )
+    with Sandbox(
+        now=T0 - timedelta(days=1),
+        with_teams=True,
+        providers=[fake],
+        policy=IssuancePolicy.roadmap(),  # recurrences allowed: the issue's setting
+    ) as sandbox:
+        fake.clock = sandbox.clock
+        sandbox.meetlink.contract("t1")
+        sandbox.link_user("t1", "alice")
+        yield sandbox
+
+
+def _refused(sb: Sandbox, event: Event) -> tuple[InvalidEvent, Work]:
+    with dateutil_work() as work, pytest.raises(InvalidEvent) as info:
+        sb.meetlink.save_event(event)
+    assert info.value.field == "recurrence", info.value
+    assert sb.meetlink.event("s1") is None  # nothing stored
+    sb.meetlink.run_pending()
+    assert sb.outbox == []  # nothing mailed
+    return info.value, work
+
+
+@pytest.mark.parametrize("provider", ["zoom", "teams", "host"])
+@pytest.mark.parametrize("rule", NEVER)
+def test_a_rule_that_never_happens_is_refused_within_one_expansion_budget(
+    sb: Sandbox, rule: str, provider: str
+) -> None:
+    error, work = _refused(sb, _event(rule, provider=provider))
+    assert "no occurrence" in str(error)
+    assert work.expansions() <= 1, work
+
+
+@pytest.mark.parametrize("provider", ["zoom", "teams", "host"])
+@pytest.mark.parametrize("rule", NEVER_FROM_TUESDAY)
+def test_a_rule_whose_interval_never_meets_its_days_is_refused(
+    sb: Sandbox, rule: str, provider: str
+) -> None:
+    _, work = _refused(sb, _event(rule, TUESDAY, provider=provider))
+    assert work.expansions() <= 1, work
+
+
+@pytest.mark.parametrize("rule", INVALID)
+def test_invalid_numbers_are_refused_before_anything_is_mailed(sb: Sandbox, rule: str) -> None:
+    _refused(sb, _event(rule))
+
+
+def test_the_first_occurrence_must_fall_within_the_horizon(sb: Sandbox) -> None:
+    # February 29th on a Monday: 2044 is the next one after 2027 (17 years).
+    leap_monday = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO"
+    error, _ = _refused(sb, _event(leap_monday))
+    assert f"{HORIZON.days // 365} years" in str(error)
+    # Every fourth year on February 29th: the first (2028) is within the horizon.
+    leap_day = _event("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=3")
+    assert sb.meetlink.save_event(leap_day).conference is not None
+
+
+def _stored(sb: Sandbox, event: Event) -> None:
+    """``event`` as an older version stored it, before its rule was bounded: its reminders
+    due now."""
+    now = sb.clock.now()
+    with sb.storage.unit_of_work() as uow:
+        uow.events.put(EventRecord(event=event, remind_at=now, updated_at=now))
+        uow.commit()
+
+
+@pytest.mark.parametrize("rule", NEVER)
+def test_reminders_of_a_stored_rule_that_never_happens_stay_within_the_budget(
+    sb: Sandbox, rule: str
+) -> None:
+    _stored(sb, attrs.evolve(_event(rule), web_meeting=None))
+    with dateutil_work() as work:
+        assert sb.meetlink.send_due_reminders() == 0
+    with sb.storage.unit_of_work(read_only=True) as uow:
+        record = uow.events.get("s1")
+    assert record is not None and record.remind_at is None  # nothing left to remind of
+    assert work.expansions() <= 2, work  # the occurrences from now, and the synchronised check
+
+
+@pytest.mark.parametrize("rule", NEVER + NEVER_FROM_TUESDAY)
+def test_provider_expansions_of_such_a_rule_stay_within_the_budget(rule: str) -> None:
+    start = TUESDAY if rule in NEVER_FROM_TUESDAY else T0
+    terms = MeetingTerms(
+        topic="Standup",
+        start=start,
+        duration_minutes=30,
+        timezone="Europe/Berlin",
+        recurrence=rule,
+    )
+    with dateutil_work() as work:
+        assert meeting_span(terms) == (start, start + timedelta(minutes=30))  # Teams
+    assert work.expansions() <= 3, work
+    with dateutil_work() as work:
+        recurrence_object(terms)  # Zoom: type 8 or 3
+    assert work.expansions() <= 3, work
+    with dateutil_work() as work:
+        assert Series.of_terms(terms).count() in (None, 0)
+        assert Series.of_terms(terms).last() is None
+    assert work.expansions() <= 4, work
+
+
+def test_the_budget_is_spent_on_results_too() -> None:
+    """An hourly series followed for longer than the budget ends where the budget does:
+    its reminders are never a scan of every hour since its start."""
+    event = _event("FREQ=HOURLY")
+    series = Series.of_event(event)
+    far = T0 + timedelta(days=3 * 365)
+    assert list(series.occurrences(since=far)) == []
+    near = list(itertools.islice(series.occurrences(since=T0 + timedelta(days=30)), 3))
+    assert len(near) == 3
+    # The reason the far one found nothing: each hour is looked at and given (two steps).
+    assert STEP_BUDGET < 2 * 3 * 365 * 24
