@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 from dateutil import rrule as dateutil_rrule
 
-from meetlink.adapters.expansion import MONTH_STEPS, STEP_BUDGET
+from meetlink.adapters.expansion import HOUR_STEPS, MONTH_STEPS, STEP_BUDGET
 
 __all__ = ["HARD_STOP", "Work", "dateutil_work"]
 
@@ -38,7 +38,7 @@ class Work:
     @property
     def steps(self) -> int:
         """The work in meetlink's steps (results left out: dateutil does not show them)."""
-        return self.months * MONTH_STEPS + self.hours
+        return self.months * MONTH_STEPS + self.hours * HOUR_STEPS
 
     def expansions(self) -> float:
         """The work as a multiple of one expansion's budget."""

@@ -17,7 +17,7 @@ import attrs
 import pytest
 
 from meetlink import Event, InvalidEvent, IssuancePolicy, Participant
-from meetlink.adapters.expansion import HORIZON, STEP_BUDGET
+from meetlink.adapters.expansion import HORIZON, HOUR_STEPS, STEP_BUDGET
 from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.adapters.series import Series
 from meetlink.adapters.teams.sansio import meeting_span
@@ -63,6 +63,9 @@ INVALID = [
     "FREQ=DAILY;BYHOUR=24",
     "FREQ=YEARLY;BYWEEKNO=54",
     "FREQ=MONTHLY;BYDAY=0MO",
+    "FREQ=MONTHLY;BYDAY=53MO",
+    "FREQ=YEARLY;BYMONTH=2;BYDAY=6MO",
+    "FREQ=WEEKLY;BYDAY=1MO",
     "FREQ=DAILY;UNTIL=20260101T000000Z",  # before the start: no occurrence at all
 ]
 PEOPLE = (Participant("bob@example.com", "Bob", "en"),)
@@ -200,5 +203,25 @@ def test_the_budget_is_spent_on_results_too() -> None:
     assert list(series.occurrences(since=far)) == []
     near = list(itertools.islice(series.occurrences(since=T0 + timedelta(days=30)), 3))
     assert len(near) == 3
-    # The reason the far one found nothing: each hour is looked at and given (two steps).
-    assert STEP_BUDGET < 2 * 3 * 365 * 24
+    # The reason the far one found nothing: each hour is looked at and given.
+    assert STEP_BUDGET < (HOUR_STEPS + 1) * 3 * 365 * 24
+
+
+@pytest.mark.parametrize(
+    ("rule", "followed", "not_followed"),
+    [
+        ("FREQ=DAILY", timedelta(days=26 * 365), timedelta(days=29 * 365)),
+        ("FREQ=WEEKLY", timedelta(days=46 * 365), timedelta(days=49 * 365)),
+        ("FREQ=MONTHLY", timedelta(days=51 * 365), timedelta(days=54 * 365)),
+        ("FREQ=YEARLY", timedelta(days=600 * 365), timedelta(days=700 * 365)),
+        ("FREQ=HOURLY", timedelta(days=6 * 30), timedelta(days=8 * 30)),
+    ],
+)
+def test_how_far_a_series_is_followed_is_what_the_docs_say(
+    rule: str, followed: timedelta, not_followed: timedelta
+) -> None:
+    """docs/recurrence.md: about 27 years of a daily rule, 47 of a weekly one, 52 of a monthly
+    one, 600 of a yearly one, 7 months of an hourly one."""
+    series = Series.of_event(_event(rule))
+    assert next(series.occurrences(since=T0 + followed), None) is not None
+    assert next(series.occurrences(since=T0 + not_followed), None) is None

@@ -9,7 +9,7 @@ Tuesday) walks every day towards year 9999 before it gives up (dateutil issues 1
 1441), whatever UNTIL or COUNT says. So every expansion here counts its work in steps:
 
 - each occurrence it gives is one step;
-- each hour an HOURLY rule looks at is one step;
+- each hour an HOURLY rule looks at is :data:`HOUR_STEPS` steps;
 - each month (for a YEARLY rule: each year) it enters is :data:`MONTH_STEPS` steps, for the
   days dateutil examines there;
 
@@ -54,6 +54,7 @@ from meetlink.errors import InvalidEvent
 
 __all__ = [
     "HORIZON",
+    "HOUR_STEPS",
     "MAX_INTERVAL",
     "MAX_TIMES_A_DAY",
     "MONTH_STEPS",
@@ -63,13 +64,18 @@ __all__ = [
     "check_parts",
     "expand",
     "until_utc",
+    "weekday_of",
 ]
 
-#: The steps one expansion may take (see the module docstring): about 40 years of a daily
-#: rule, 70 of a weekly or monthly one, 1,000 of a yearly one, 1.8 of an hourly one.
-STEP_BUDGET = 32_000
+#: The steps one expansion may take (see the module docstring): about 27 years of a daily
+#: rule, 47 of a weekly one, 52 of a monthly one, 600 of a yearly one, 7 months of an hourly
+#: one (docs/recurrence.md; the CPU time it stands for: docs/performance.md).
+STEP_BUDGET = 20_000
 #: What entering a month (a year, for a YEARLY rule) costs: the days dateutil examines there.
 MONTH_STEPS = 31
+#: What looking at one hour of an HOURLY rule costs (dateutil's hourly step costs about three
+#: times a day's).
+HOUR_STEPS = 3
 #: A rule must give its first occurrence within 10 years of the event's start.
 HORIZON = timedelta(days=3653)
 #: The largest INTERVAL (every 1,000 periods).
@@ -103,7 +109,7 @@ def _whole(name: str, value: object) -> int:
         ) from None
 
 
-def _weekday(value: object) -> tuple[int | None, str]:
+def weekday_of(value: object) -> tuple[int | None, str]:
     """``"-1FR"`` -> ``(-1, "FR")``; ``"MO"`` -> ``(None, "MO")``."""
     text = str(value).upper()
     name, number = text[-2:], text[:-2]
@@ -129,15 +135,28 @@ def check_parts(parts: Mapping[str, list[Any]]) -> None:
             number = _whole(name, value)
             if not low <= number <= high or (name in _SIGNED and number == 0):
                 raise InvalidEvent("recurrence", f"{name} values must lie in {low}..{high}")
-    for value in [*parts.get("BYDAY", []), *parts.get("WKST", [])]:
-        _weekday(value)
-    if any(_weekday(w)[0] is not None for w in parts.get("WKST", [])):
-        raise InvalidEvent("recurrence", "WKST names one weekday")
+    freq = str(parts["FREQ"][0]).upper()
+    _check_weekdays(freq, parts)
     minutes = len(set(parts.get("BYMINUTE", [0]))) * len(set(parts.get("BYSECOND", [0])))
     if len(set(parts.get("BYHOUR", [0]))) * minutes > MAX_TIMES_A_DAY:
         raise InvalidEvent("recurrence", f"at most {MAX_TIMES_A_DAY} times of day")
-    if str(parts["FREQ"][0]).upper() == "HOURLY" and minutes > 1:
+    if freq == "HOURLY" and minutes > 1:
         raise InvalidEvent("recurrence", "an hourly rule repeats at most once an hour")
+
+
+def _check_weekdays(freq: str, parts: Mapping[str, list[Any]]) -> None:
+    """RFC 5545 §3.3.10: a numbered BYDAY (``-1FR``) only in a MONTHLY rule (a position in
+    the month, 1-5) or a YEARLY one without BYWEEKNO (in the year, 1-53; in the month with
+    BYMONTH); WKST names one plain weekday."""
+    if any(weekday_of(w)[0] is not None for w in parts.get("WKST", [])):
+        raise InvalidEvent("recurrence", "WKST names one weekday")
+    numbered = [n for n, _ in map(weekday_of, parts.get("BYDAY", [])) if n is not None]
+    if not numbered:
+        return
+    if freq not in ("MONTHLY", "YEARLY") or (freq == "YEARLY" and "BYWEEKNO" in parts):
+        raise InvalidEvent("recurrence", "a numbered BYDAY needs a MONTHLY or YEARLY rule")
+    if (freq == "MONTHLY" or "BYMONTH" in parts) and any(abs(n) > 5 for n in numbered):
+        raise InvalidEvent("recurrence", "a BYDAY position in a month must be from 1 to 5")
 
 
 def until_utc(value: object, zone: ZoneInfo) -> datetime:
@@ -189,7 +208,7 @@ class _CountedRule(rrule):
 
     @property
     def _byminute(self) -> Any:  # read once per hour an HOURLY rule looks at
-        self.charge(1)
+        self.charge(HOUR_STEPS)
         return self.__dict__["_byminute"]
 
     @_byminute.setter
@@ -198,13 +217,16 @@ class _CountedRule(rrule):
 
 
 class Expansion(Iterator[datetime]):
-    """The starts a rule gives, in order; ends early (``cut``) when the budget is spent."""
+    """The starts a rule gives, in order; ends early (``cut``) when the budget is spent, or
+    when dateutil fails on the rule (``failed`` holds its error: never a rule the facade
+    accepted, but perhaps one an older version stored)."""
 
     def __init__(self, rule: _CountedRule, budget: int) -> None:
         self._rule = rule
         self._budget = budget
         self._found: Iterator[datetime] = iter(rule)
         self.cut = False
+        self.failed: Exception | None = None
 
     def __iter__(self) -> Expansion:
         return self
@@ -217,6 +239,9 @@ class Expansion(Iterator[datetime]):
             found = next(self._found)
         except _Spent:
             self.cut = True
+            raise StopIteration from None
+        except (ValueError, IndexError, OverflowError) as exc:
+            self.cut, self.failed = True, exc
             raise StopIteration from None
         return found
 
@@ -242,7 +267,7 @@ def expand(parts: Mapping[str, list[Any]], start: datetime, budget: int = STEP_B
     if "UNTIL" in parts:
         options["until"] = until_utc(parts["UNTIL"][0], zone)
     if "WKST" in parts:
-        options["wkst"] = _DAY[_weekday(parts["WKST"][0])[1]]
+        options["wkst"] = _DAY[weekday_of(parts["WKST"][0])[1]]
     for name in _RANGES:
         if name in parts:
             options[name.lower()] = [_whole(name, v) for v in parts[name]]
@@ -256,6 +281,6 @@ def expand(parts: Mapping[str, list[Any]], start: datetime, budget: int = STEP_B
 
 
 def _dateutil_day(value: object) -> weekday:
-    ordinal, name = _weekday(value)
+    ordinal, name = weekday_of(value)
     day: weekday = _DAY[name]
     return day if ordinal is None else day(ordinal)

@@ -32,6 +32,7 @@ from meetlink.adapters.expansion import (
     check_parts,
     expand,
     until_utc,
+    weekday_of,
 )
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.event import Event, MovedOccurrence
@@ -234,7 +235,7 @@ class Series:
                 return False  # more occurrences than the provider schedules
         elif limits.requires_end:
             return False
-        days = [_weekday(str(d)) for d in parts.get("BYDAY", [])]
+        days = [weekday_of(d) for d in parts.get("BYDAY", [])]
         month_days = [int(d) for d in parts.get("BYMONTHDAY", [])]
         if freq == "DAILY":
             return not days and not month_days
@@ -252,13 +253,6 @@ class Series:
             return len(days) == 1 and ordinal in limits.monthly_week_ordinals
         day = month_days[0] if month_days else self.start.day
         return len(month_days) <= 1 and 1 <= day <= limits.max_month_day
-
-
-def _weekday(value: str) -> tuple[int | None, str]:
-    """``"-1FR"`` -> ``(-1, "FR")``; ``"MO"`` -> ``(None, "MO")``."""
-    value = value.upper()
-    name, number = value[-2:], value[:-2]
-    return (int(number) if number not in ("", "+") else None), name
 
 
 def _same_weeks(days: Sequence[str], wkst: str, provider_start: str) -> bool:
@@ -280,10 +274,12 @@ def check_recurrence(event: Event) -> None:
     if event.recurrence is None:
         return
     series = Series.of_event(event)
-    try:
-        first = series.ruled_starts(1)
-    except (ValueError, IndexError, OverflowError) as exc:  # dateutil on values it cannot take
-        raise InvalidEvent("recurrence", f"not an RRULE meetlink can expand: {exc}") from exc
+    starts = series.starts()
+    assert starts is not None
+    first = list(itertools.islice(starts, 1))
+    if starts.failed is not None:  # dateutil on values it cannot take
+        why = f"not an RRULE meetlink can expand: {starts.failed}"
+        raise InvalidEvent("recurrence", why) from starts.failed
     if not first or _utc(first[0]) - _utc(series.start) > HORIZON:
         years = HORIZON.days // 365
         raise InvalidEvent(
