@@ -17,10 +17,13 @@ ids                    1-191 characters (tenant, user, event, owner, actor ids)
 provider keys          1-32 characters
 title                  1-1,000 characters, one line
 description            at most 10,000 characters
-recurrence             at most 1,000 characters, one line
+recurrence             at most 1,000 characters, one line; numbers and first occurrence as
+                       meetlink.adapters.expansion says (check_recurrence)
+exdates, moved         at most 500 skipped and 20 moved occurrences
 participants           at most 2,000 per event; a name at most 256 characters; an address
                        at most 254 octets
-start, end             between 1900-01-01 and 9000-01-01 in UTC
+start, end             between 1900-01-01 and 9000-01-01 in UTC, and so every time in
+                       exdates and moved
 any text               no NUL or other control character (a description keeps tab and
                        line breaks), no lone surrogate
 =====================  ==================================================================
@@ -44,7 +47,9 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "MAX_DESCRIPTION",
+    "MAX_EXDATES",
     "MAX_ID",
+    "MAX_MOVED",
     "MAX_NAME",
     "MAX_PARTICIPANTS",
     "MAX_PROVIDER_KEY",
@@ -62,6 +67,9 @@ MAX_TITLE = 1_000
 MAX_DESCRIPTION = 10_000
 MAX_RECURRENCE = 1_000
 MAX_PARTICIPANTS = 2_000
+#: Skipped and moved occurrences an event may list (each is in every invitation it sends).
+MAX_EXDATES = 500
+MAX_MOVED = 20
 MAX_NAME = 256
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -262,9 +270,8 @@ def event(name: str, value: object) -> Event:
     if value.web_meeting is not None:
         _text("web_meeting", value.web_meeting, limit=MAX_PROVIDER_KEY, error=InvalidEvent)
     for field in ("start", "end"):
-        moment: datetime = getattr(value, field)
-        if not EARLIEST <= moment.astimezone(UTC) < LATEST:
-            raise InvalidEvent(field, "must lie between 1900-01-01 and 9000-01-01 (UTC)")
+        _in_range(field, getattr(value, field))
+    _exceptions(value)
     if len(value.participants) > MAX_PARTICIPANTS:
         raise InvalidEvent(
             "participants", f"at most {MAX_PARTICIPANTS:,} (got {len(value.participants):,})"
@@ -272,6 +279,26 @@ def event(name: str, value: object) -> Event:
     for participant in value.participants:
         _participant(participant)
     return value
+
+
+def _in_range(field: str, moment: datetime) -> None:
+    if not EARLIEST <= moment.astimezone(UTC) < LATEST:
+        raise InvalidEvent(field, "must lie between 1900-01-01 and 9000-01-01 (UTC)")
+
+
+def _exceptions(value: Event) -> None:
+    """At most MAX_EXDATES skipped and MAX_MOVED moved occurrences, every time in range."""
+    for field, items, most in (
+        ("exdates", value.exdates, MAX_EXDATES),
+        ("moved", value.moved, MAX_MOVED),
+    ):
+        if len(items) > most:
+            raise InvalidEvent(field, f"at most {most:,} (got {len(items):,})")
+    for moment in value.exdates:
+        _in_range("exdates", moment)
+    for moved in value.moved:
+        for name in ("recurrence_id", "start", "end"):
+            _in_range(f"moved.{name}", getattr(moved, name))
 
 
 def _participant(participant: Participant) -> None:

@@ -179,10 +179,17 @@ def _participants(value: object) -> tuple[Participant, ...]:
 
 
 def _aware(field: str, value: object) -> datetime:
+    """``value`` if it is an aware datetime that has a UTC time (its offset does not carry
+    it before year 1 or past year 9999)."""
     if not isinstance(value, datetime):
         raise InvalidEvent(field, "must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidEvent(field, "must be timezone-aware")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        why = "is out of range in UTC (before year 1 or past year 9999)"
+        raise InvalidEvent(field, why) from None
     return value
 
 
@@ -291,11 +298,6 @@ class Event:
             raise InvalidEvent("title", "must not contain control characters (CR/LF...)")
         for name in ("start", "end"):
             _aware(name, getattr(self, name))
-        for name in ("start", "end"):
-            try:
-                getattr(self, name).astimezone(UTC)
-            except OverflowError:
-                raise InvalidEvent(name, "is out of range in UTC (past year 9999)") from None
         if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise InvalidEvent("end", "must be after start")
         if not isinstance(self.timezone, str) or not self.timezone:
