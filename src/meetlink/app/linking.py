@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from meetlink.app.context import AppContext
 from meetlink.app.moves import ConferenceMoves
+from meetlink.app.validation import ident
 from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
 from meetlink.domain.records import PendingAuth
 from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, WebhookReply
@@ -27,6 +28,7 @@ from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.errors import (
     AddonInactive,
     GrantRevoked,
+    InvalidInput,
     InvalidLinkState,
     MeetLinkError,
     UnknownProvider,
@@ -256,6 +258,12 @@ class Linking:
             message = provider.parse_webhook(headers, body, now)
         except WebhookRejected as exc:
             return _reply(exc.status, {"error": str(exc)[:200]})
+        try:  # what is looked up and stored below: ids, checked as text first
+            ident("delivery_key", message.delivery_key)
+            if message.external_account_id is not None:
+                ident("external_account_id", message.external_account_id)
+        except InvalidInput as exc:
+            return _reply(400, {"error": f"webhook field {exc}"[:200]})
         if message.kind is WebhookKind.URL_VALIDATION:
             return WebhookReply(200, message.reply_body, message.reply_content_type)
         if message.kind is WebhookKind.DEAUTHORIZED and message.external_account_id:

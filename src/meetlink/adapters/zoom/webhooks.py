@@ -9,7 +9,9 @@ app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Veri
 - timestamp more than [`TOLERANCE_SECONDS`][meetlink.adapters.zoom.webhooks.TOLERANCE_SECONDS] away
   from ``now`` -> 401 (replay window);
 - no configured secret matches (several are accepted, for rotation) -> 401;
-- signed but not a JSON object with a string ``event`` (or nested too deep to read) -> 400.
+- signed but not a JSON object with a string ``event`` (or nested too deep to read) -> 400;
+- a ``plainToken`` or ``user_id`` that is no id (empty, longer than :data:`MAX_ID`
+  characters, a control character or a lone surrogate) -> 400, before anything uses it.
 
 Replay keys: a delivery is known by what it says happened and when. A deauthorization
 without ``deauthorization_time`` or ``event_ts`` is known by its signed request timestamp
@@ -39,7 +41,18 @@ __all__ = [
 
 MAX_BODY = 64 * 1024
 TOLERANCE_SECONDS = 300
+#: The longest ``plainToken`` or ``user_id`` taken (Zoom's are about 22 characters).
+MAX_ID = 191
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_NOT_ID = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _id(payload: dict[str, Any], name: str, event: str) -> str:
+    """``payload[name]`` if it is an id (text meetlink can encode, look up and store)."""
+    value = payload.get(name)
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or _NOT_ID.search(value):
+        raise WebhookRejected(400, f"{event}: payload.{name} is not an id")
+    return value
 
 
 def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
@@ -139,18 +152,14 @@ def parse_webhook(
     payload = payload if isinstance(payload, dict) else {}
     event_ts = data.get("event_ts")
     if event == "endpoint.url_validation":
-        plain = payload.get("plainToken")
-        if not isinstance(plain, str) or not plain:
-            raise WebhookRejected(400, "url_validation without plainToken")
+        plain = _id(payload, "plainToken", event)
         return WebhookMessage(
             kind=WebhookKind.URL_VALIDATION,
             delivery_key=_key(event, plain, event_ts),
             reply_body=url_validation_reply(secret, plain),
         )
     if event == "app_deauthorized":
-        user_id = payload.get("user_id")
-        if not isinstance(user_id, str) or not user_id:
-            raise WebhookRejected(400, "app_deauthorized without payload.user_id")
+        user_id = _id(payload, "user_id", event)
         when = payload.get("deauthorization_time")
         dated = when if when is not None else event_ts
         sent_at = _sent_at(headers)
