@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meetlink import ConfigurationError, InvalidInput, InvalidSetting, Participant, Settings
 from meetlink.domain.retry import RetryPolicy
@@ -15,11 +17,13 @@ from tests.app.conftest import World, make_world
 BAD_SETTINGS = [
     ("reminder_lead", "10"),
     ("reminder_lead", timedelta(minutes=-5)),
-    ("reminder_lead", -5),  # numbers mean minutes
+    ("reminder_lead", -5),  # a plain number is no duration
+    ("reminder_lead", 600),  # ten hours or ten minutes? neither: refused
     ("reminder_lead", None),
     ("trial_length", "14"),
     ("trial_length", timedelta(0)),
-    ("trial_length", -1),  # numbers mean days
+    ("trial_length", -1),
+    ("trial_length", 14),  # a plain number is no duration (trial_days=14 is)
     ("trial_days", "14"),
     ("reminder_lead_minutes", True),
     ("sync_inline", "no"),
@@ -72,9 +76,9 @@ def test_settings_objects_are_checked_too() -> None:
         make_world(settings={"sync_inline": False})
 
 
-def test_good_settings_pass_and_numbers_still_mean_minutes_and_days() -> None:
+def test_good_settings_pass_and_the_aliases_name_their_unit() -> None:
     w = make_world(
-        reminder_lead=15,
+        reminder_lead=timedelta(minutes=15),
         trial_days=30,
         sync_inline=False,
         claim_batch=4,
@@ -88,6 +92,45 @@ def test_good_settings_pass_and_numbers_still_mean_minutes_and_days() -> None:
     assert settings.trial_length == timedelta(days=30)
     assert settings.sender == "Example Calendar <calendar@example.com>"
     assert make_world().meetlink.settings.sender == "meetlink <no-reply@meetlink.invalid>"
+
+
+DURATIONS = ["trial_length", "reminder_lead", "link_state_ttl", "job_lease", "token_keepalive"]
+VALUES = st.one_of(
+    st.integers(-3, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=400)),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=5),
+)
+
+
+def _outcome(make: Any, name: str, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", getattr(make(**{name: value}), name)
+    except InvalidSetting as exc:
+        return "refused", exc.setting
+
+
+@settings(max_examples=300)
+@given(name=st.sampled_from(DURATIONS), value=VALUES)
+def test_meetlink_and_settings_take_the_same_values(name: str, value: Any) -> None:
+    """One rule on both paths: MeetLink(**options) (and Sandbox) and Settings(...) accept the
+    same values and make the same settings; a plain number is refused on both."""
+    direct = _outcome(Settings, name, value)
+    through = _outcome(lambda **kw: make_world(**kw).meetlink.settings, name, value)
+    assert direct == through
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        assert direct == ("refused", name)
+
+
+def test_a_number_for_a_duration_says_how_to_give_one() -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(reminder_lead=600)
+    assert "timedelta" in str(caught.value) and "reminder_lead_minutes" in str(caught.value)
+    with pytest.raises(InvalidSetting) as caught:
+        Settings(trial_length=14)  # type: ignore[arg-type]
+    assert "trial_days" in str(caught.value)
 
 
 def _mails(linked: World, participants: tuple[Participant, ...]) -> list[Any]:

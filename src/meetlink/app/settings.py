@@ -4,6 +4,12 @@ Every setting is checked when the settings are made, by its declared type: a wro
 (``reminder_lead="10"``, ``sync_inline="no"``), a negative duration or a malformed address
 raises [`InvalidSetting`][meetlink.errors.InvalidSetting] naming the setting, so a mistake shows at
 start-up instead of inside a later ``save_event``.
+
+One rule for durations on every path (``MeetLink(...)``, ``Sandbox(...)``, ``Settings(...)``,
+``Settings.from_options(...)``): a duration is a ``timedelta``; a plain number is refused,
+because its unit would be a guess (``reminder_lead=600`` is ten hours in minutes, ten minutes
+in seconds). The keyword options also take ``trial_days=`` and ``reminder_lead_minutes=``,
+numbers whose name says the unit.
 """
 
 from __future__ import annotations
@@ -94,16 +100,13 @@ class Settings:
     def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
         """Settings from keyword options, with a clear error for unknown names.
 
-        Convenience spellings: ``trial_days`` (int) for ``trial_length``,
-        ``reminder_lead_minutes`` (int) for ``reminder_lead``; ``trial_length`` may also be
-        given in days and ``reminder_lead`` in minutes as plain numbers."""
+        Convenience spellings, numbers whose name says the unit: ``trial_days`` for
+        ``trial_length``, ``reminder_lead_minutes`` for ``reminder_lead`` (applied last).
+        ``trial_length`` and ``reminder_lead`` themselves take a ``timedelta`` only, as in
+        ``Settings(...)``."""
         for alias, (name, unit) in _ALIASES.items():
             if alias in options:
                 options[name] = _duration(alias, options.pop(alias), unit)
-        for name, unit in (("trial_length", "days"), ("reminder_lead", "minutes")):
-            value = options.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                options[name] = _duration(name, value, unit)
         known = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -147,12 +150,22 @@ def _check(name: str, value: Any, hint: Any) -> None:
     wrong_bool = isinstance(value, bool) and bool not in allowed
     if wrong_bool or not isinstance(value, allowed):
         expected = " or ".join("None" if c is type(None) else c.__name__ for c in allowed)
-        raise InvalidSetting(name, f"must be {expected}, not {_kind(value)}")
+        hint = _number_hint(name, value) if timedelta in allowed else ""
+        raise InvalidSetting(name, f"must be {expected}, not {_kind(value)}{hint}")
     if isinstance(value, timedelta):
         if value < timedelta(0):
             raise InvalidSetting(name, "must not be negative")
         if name in _POSITIVE and value == timedelta(0):
             raise InvalidSetting(name, "must be longer than zero")
+
+
+def _number_hint(name: str, value: Any) -> str:
+    """How to give a duration that came as a plain number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    alias = next((a for a, (field, _) in _ALIASES.items() if field == name), None)
+    spelled = f" or {alias}={value!r}" if alias else ""
+    return f" (a plain number has no unit: pass timedelta(...){spelled})"
 
 
 def _check_address(name: str, value: str, *, display_name: bool) -> None:
