@@ -10,8 +10,10 @@ answer redirects the owner's browser to a freshly fetched start URL (S2).
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any, NoReturn, cast
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, redirect, render_template, request, session
 from werkzeug.wrappers import Response
@@ -105,9 +107,24 @@ def page(template: str, title: str, status: int = 200, **context: Any) -> tuple[
     return render_template(template, title_key=title, **context), status
 
 
+#: What browsers strip, drop or turn into a slash in a URL; never in a path of this site.
+_REWRITTEN = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def to_local_path(target: str | None, default: str = "/") -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """``target`` when it is a path on this site, else ``default`` (no open redirect).
+
+    Parsed, not string-checked: no scheme, no authority, a path starting with exactly one
+    slash. Characters a browser rewrites before it follows a Location (WHATWG URL: C0
+    controls and spaces stripped at the ends, tabs and newlines removed anywhere, a
+    backslash read as a slash) are refused outright, so what is checked here is what the
+    browser follows: ``/\t/evil.example`` would become ``//evil.example``."""
+    if not target or _REWRITTEN.search(target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    if parts.path.startswith("//"):
         return default
     return target
 
