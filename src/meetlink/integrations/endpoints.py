@@ -34,11 +34,14 @@ from meetlink.errors import (
     StorageError,
     UnknownProvider,
 )
+from meetlink.ports.provider import MAX_WEBHOOK_BYTES
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",
+    "READ_CHUNK",
     "REASONS",
     "Answer",
+    "BodyReader",
     "CallbackQuery",
     "CurrentUser",
     "RedirectTo",
@@ -87,8 +90,8 @@ REASONS: Mapping[str, str] = {
 }
 
 _MAX_PARAM = 4096  # no OAuth parameter is longer; a longer one is not from a provider
-#: Webhook bodies are small JSON documents; a larger one is refused before it is read.
-MAX_WEBHOOK_BYTES = 1 << 20
+#: How much a route reads at once.
+READ_CHUNK = 16_384
 
 
 @attrs.frozen
@@ -198,7 +201,36 @@ def webhook_too_large(content_length: str | int | None) -> Answer | None:
         size = int(content_length or 0)
     except ValueError:
         return _text(400, "malformed Content-Length")
-    return _text(413, "request too large") if size > MAX_WEBHOOK_BYTES else None
+    return BodyReader.refusal() if size > MAX_WEBHOOK_BYTES else None
+
+
+class BodyReader:
+    """The webhook body as the route reads it, chunk by chunk: its bytes are counted, so the
+    route stops at :data:`MAX_WEBHOOK_BYTES` whatever the framing (a Content-Length that
+    lies, chunked transfer with none). The rest of an oversized body is never read."""
+
+    def __init__(self, limit: int = MAX_WEBHOOK_BYTES) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def take(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; False once the body is over the limit (stop reading then)."""
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._parts.clear()
+            return False
+        self._parts.append(chunk)
+        return True
+
+    def body(self) -> bytes:
+        """The bytes read."""
+        return b"".join(self._parts)
+
+    @staticmethod
+    def refusal() -> Answer:
+        """The answer once :meth:`take` said the body is over the limit: 413."""
+        return _text(413, "request too large")
 
 
 def webhook_answer(reply: WebhookReply) -> Answer:

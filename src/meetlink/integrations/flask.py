@@ -83,7 +83,13 @@ def blueprint(
         too_large = endpoints.webhook_too_large(request.headers.get("Content-Length"))
         if too_large is not None:
             return _response(too_large)
-        body = request.get_data(cache=False)  # the raw bytes: the signature covers them
+        # The raw bytes (the signature covers them), counted as they are read: a chunked
+        # body has no Content-Length to refuse it by.
+        reader = endpoints.BodyReader()
+        while chunk := request.stream.read(endpoints.READ_CHUNK):
+            if not reader.take(chunk):
+                return _response(reader.refusal())
+        body = reader.body()
         try:
             reply = meetlink.handle_webhook(provider, dict(request.headers), body)
         except MeetLinkError as exc:

@@ -98,7 +98,12 @@ def routes(
         too_large = endpoints.webhook_too_large(request.headers.get("content-length"))
         if too_large is not None:
             return _response(too_large)
-        body = await request.body()
+        # Counted as it is read: a chunked body has no Content-Length to refuse it by.
+        reader = endpoints.BodyReader()
+        async for chunk in request.stream():
+            if not reader.take(chunk):
+                return _response(reader.refusal())
+        body = reader.body()
         try:
             reply = await call("handle_webhook", provider, dict(request.headers), body)
         except MeetLinkError as exc:

@@ -29,6 +29,7 @@ from meetlink.domain.recurrence import RecurrenceLimits
 from meetlink.errors import LinkError
 
 __all__ = [
+    "MAX_WEBHOOK_BYTES",
     "Capabilities",
     "Limit",
     "Meeting",
@@ -109,6 +110,11 @@ class Meeting:
     duration_minutes: int | None
     timezone: str | None
     marker: str | None = None  # the marker found in the meeting, if any
+
+
+#: The largest webhook body meetlink reads: 65,536 bytes (64 KiB). Providers' webhooks are
+#: small JSON documents; the routes stop reading past this, however the body is framed.
+MAX_WEBHOOK_BYTES = 65_536
 
 
 class WebhookKind(enum.Enum):

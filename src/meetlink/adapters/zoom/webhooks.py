@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meetlink.errors import WebhookRejected
-from meetlink.ports.provider import WebhookKind, WebhookMessage
+from meetlink.ports.provider import MAX_WEBHOOK_BYTES, WebhookKind, WebhookMessage
 
 __all__ = [
     "MAX_BODY",
@@ -39,7 +39,7 @@ __all__ = [
     "url_validation_reply",
 ]
 
-MAX_BODY = 64 * 1024
+MAX_BODY = MAX_WEBHOOK_BYTES
 TOLERANCE_SECONDS = 300
 #: The longest ``plainToken`` or ``user_id`` taken (Zoom's are about 22 characters).
 MAX_ID = 191
