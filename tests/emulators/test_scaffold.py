@@ -169,7 +169,7 @@ def test_consent_by_form_post_with_an_email(
 def test_control_reset(served: tuple[BaseEmulator, httpx.Client]) -> None:
     emulator, client = served
     client.post("/_emulator/users", json={"email": "ann@contoso.com"})
-    assert client.post("/_emulator/reset").json() == {"reset": True}
+    assert client.post("/_emulator/reset", json={}).json() == {"reset": True}
     assert client.get("/_emulator/users").json() == []
     assert emulator.users() == []
 

@@ -232,6 +232,7 @@ class BaseEmulator(Generic[StateT, UserT]):
         (``meetlink.emulators.core.control``), which POST the webhooks the provider
         sends to ``webhook_url`` (Zoom's; Microsoft sends none)."""
         dispatch = self._dispatch()
+        control_api = None
         if control:
             from .control import EmulatorControl
 
@@ -243,4 +244,6 @@ class BaseEmulator(Generic[StateT, UserT]):
             )
             dispatch = control_api.wrap(dispatch)
         with serve(dispatch, name=f"{self.provider_name}-emulator", port=port) as server:
+            if control_api is not None:
+                control_api.serving_at(server.port)  # the only address it answers at
             yield server

@@ -23,6 +23,12 @@ All under ``/_emulator/`` (never recorded in the emulator's ``requests``), JSON 
 ``POST /_emulator/reset``    forget every user, grant, token, meeting, fault and request;
                              the registered app and its settings stay
 =========================  =================================================================
+
+They are for the developer on this machine only: a request whose ``Host`` is not the
+emulator's own loopback address (``127.0.0.1:<port>`` or ``localhost:<port>``; anything else
+is DNS rebinding) or whose ``Origin``, when sent, is not that address (a page the developer
+visits) is 403; a ``POST`` without a JSON ``Content-Type`` is 415 (a cross-site form or
+``text/plain`` request cannot send one without a CORS preflight, which is never granted).
 """
 
 from __future__ import annotations
@@ -113,9 +119,15 @@ class EmulatorControl:
         }
         self._webhook_url = webhook_url
         self._forward = forward or _post
+        self._origins: frozenset[str] = frozenset()  # none until served: all refused
+
+    def serving_at(self, port: int) -> None:
+        """The loopback port the emulator is served on: the only Host (and Origin) answered."""
+        self._origins = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
 
     def wrap(self, dispatch: Dispatch) -> Dispatch:
-        """``dispatch`` with the control endpoints in front of it."""
+        """``dispatch`` with the control endpoints in front of it (``headers`` with
+        lower-case names)."""
 
         def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
             request = Incoming.parse(method, target, headers, body)
@@ -123,11 +135,26 @@ class EmulatorControl:
             if path != PREFIX and not path.startswith(PREFIX + "/"):
                 return dispatch(method, target, headers, body)
             try:
+                self._guard(request.method, headers)
                 return self._route(request.method, path[len(PREFIX) :] or "/", request)
             except _BadRequest as exc:
                 return _json(exc.status, {"error": str(exc)})
 
         return handle
+
+    def _guard(self, method: str, headers: Mapping[str, str]) -> None:
+        """403 unless the request comes from this machine's developer (the module
+        docstring says how that is told); 415 for a POST whose body is not declared JSON."""
+        if headers.get("host", "").strip().lower() not in self._origins:
+            raise _BadRequest(403, "control endpoints answer only at the emulator's own address")
+        origin = headers.get("origin")
+        if origin is not None and origin.strip().lower() not in {
+            f"http://{o}" for o in self._origins
+        }:
+            raise _BadRequest(403, "control endpoints answer no other site's pages")
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if method != "GET" and media != "application/json":
+            raise _BadRequest(415, "send JSON with Content-Type: application/json")
 
     def _route(self, method: str, path: str, request: Incoming) -> Reply:
         body, query = request.body, request.query
