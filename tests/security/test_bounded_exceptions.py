@@ -27,7 +27,7 @@ DAY = timedelta(days=1)
 MINUS5 = timezone(timedelta(hours=-5))
 PLUS5 = timezone(timedelta(hours=5))
 #: The most one mail may weigh on the wire with every field and list at its maximum
-#: (docs/security.md "Work per event is bounded": 1.6 MB measured).
+#: (docs/security.md "Work is bounded": 1.8 MB measured, docs/performance.md).
 MAX_MAIL_BYTES = 2_000_000
 
 

@@ -1,4 +1,4 @@
-"""Mail work per event is linear in its participants (issue 14, item 4): each invitation
+"""Mail work per event grows with its participants only (issue 14, item 4): each invitation
 lists a bounded set of attendees, mail jobs do not each carry the whole participant list, and
 an event has a documented maximum of participants."""
 

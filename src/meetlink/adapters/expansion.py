@@ -1,6 +1,7 @@
 """Bounded RRULE expansion: python-dateutil's rule, with the work of every expansion counted
-and capped. Pure (no I/O): :func:`expand` takes checked rule parts and a start, and gives
-the starts the rule gives, in order, until the rule ends or its step budget is spent.
+and capped. Pure (no I/O): [`expand`][meetlink.adapters.expansion.expand] takes checked rule parts
+and a start, and gives the starts the rule gives, in order, until the rule ends or its step budget
+is spent.
 
 Why a budget in steps and not only in results: dateutil looks for occurrences period by
 period and compares with UNTIL (or counts COUNT) only when a period gives a candidate, so a
@@ -9,20 +10,23 @@ Tuesday) walks every day towards year 9999 before it gives up (dateutil issues 1
 1441), whatever UNTIL or COUNT says. So every expansion here counts its work in steps:
 
 - each occurrence it gives is one step;
-- each hour an HOURLY rule looks at is :data:`HOUR_STEPS` steps;
-- each month (for a YEARLY rule: each year) it enters is :data:`MONTH_STEPS` steps, for the
-  days dateutil examines there;
+- each hour an HOURLY rule looks at is [`HOUR_STEPS`][meetlink.adapters.expansion.HOUR_STEPS] steps;
+- each month (for a YEARLY rule: each year) it enters is
+  [`MONTH_STEPS`][meetlink.adapters.expansion.MONTH_STEPS] steps, for the days dateutil examines
+  there;
 
-and ends when :data:`STEP_BUDGET` steps are spent (``Expansion.cut``). The count is kept from
-what dateutil reads once per month or year it enters (the rule's ``_byeaster``, read by its
-``_iterinfo.rebuild``) and once per hour of an HOURLY rule (``_byminute``, read by
-``htimeset``): :class:`_CountedRule` is a dateutil ``rrule`` whose two fields charge a step
-when read. tests/security/dateutil_work.py counts those dateutil calls from outside, so a
-dateutil release that stops reading them fails the tests instead of unbounding meetlink.
+and ends when [`STEP_BUDGET`][meetlink.adapters.expansion.STEP_BUDGET] steps are spent
+(``Expansion.cut``). The count is kept from what dateutil reads once per month or year it enters
+(the rule's ``_byeaster``, read by its ``_iterinfo.rebuild``) and once per hour of an HOURLY rule
+(``_byminute``, read by ``htimeset``): [`_CountedRule`][meetlink.adapters.expansion._CountedRule] is
+a dateutil ``rrule`` whose two fields charge a step when read. tests/security/dateutil_work.py
+counts those dateutil calls from outside, so a dateutil release that stops reading them fails the
+tests instead of unbounding meetlink.
 
-What a rule may hold (:func:`check_parts`): COUNT >= 1, INTERVAL from 1 to
-:data:`MAX_INTERVAL`, every BY value within its RFC 5545 range, and at most
-:data:`MAX_TIMES_A_DAY` times of day (an HOURLY rule: one minute and second of each hour).
+What a rule may hold ([`check_parts`][meetlink.adapters.expansion.check_parts]): COUNT >= 1,
+INTERVAL from 1 to [`MAX_INTERVAL`][meetlink.adapters.expansion.MAX_INTERVAL], every BY value within
+its RFC 5545 range, and at most [`MAX_TIMES_A_DAY`][meetlink.adapters.expansion.MAX_TIMES_A_DAY]
+times of day (an HOURLY rule: one minute and second of each hour).
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def weekday_of(value: object) -> tuple[int | None, str]:
 
 def check_parts(parts: Mapping[str, list[Any]]) -> None:
     """Raise InvalidEvent naming ``recurrence`` unless every number of ``parts`` is one
-    :func:`expand` takes (see the module docstring)."""
+    [`expand`][meetlink.adapters.expansion.expand] takes (see the module docstring)."""
     if "COUNT" in parts and _whole("COUNT", parts["COUNT"][0]) < 1:
         raise InvalidEvent("recurrence", "COUNT must be at least 1")
     if not 1 <= _whole("INTERVAL", parts.get("INTERVAL", [1])[0]) <= MAX_INTERVAL:
@@ -252,8 +256,9 @@ class Expansion(Iterator[datetime]):
 
 
 def expand(parts: Mapping[str, list[Any]], start: datetime, budget: int = STEP_BUDGET) -> Expansion:
-    """The starts the rule ``parts`` (checked by :func:`check_parts`) gives from ``start`` (an
-    aware local time in a ZoneInfo zone), within ``budget`` steps."""
+    """The starts the rule ``parts`` (checked by
+    [`check_parts`][meetlink.adapters.expansion.check_parts]) gives from ``start`` (an aware local
+    time in a ZoneInfo zone), within ``budget`` steps."""
     zone = start.tzinfo
     assert isinstance(zone, ZoneInfo)
     options: dict[str, Any] = {

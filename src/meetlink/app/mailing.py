@@ -3,11 +3,12 @@
 Mail is decided inside the same unit of work as the change that owes it and queued as a job
 holding its content; ``run_pending()`` composes and delivers it. A resend keeps the Message-ID.
 
-Work per event is linear in its participants: each participant gets one mail, and each mail
-lists a bounded set of attendees in its iCalendar part: every participant when the event has
-at most [`MAX_LISTED_ATTENDEES`][meetlink.app.mailing.MAX_LISTED_ATTENDEES], else only the recipient
-(the organizer is always there). So a mail job holds at most that many addresses; the full list is
-stored once, with the event.
+Work per event is its participants times a bounded mail: each participant gets one mail, and
+each mail lists a bounded set of attendees in its iCalendar part (every participant when the
+event has at most [`MAX_LISTED_ATTENDEES`][meetlink.app.mailing.MAX_LISTED_ATTENDEES], else
+only the recipient; the organizer is always there) and the event's exceptions, which are
+bounded too (`MAX_EXDATES`, `MAX_MOVED` in `meetlink.app.validation`). So a mail job holds at
+most that many addresses; the full list is stored once, with the event.
 
 Addresses with an internationalised domain go out with its IDNA (A-label, ``xn--``) form, which
 every mail server takes; a UTF-8 local part (RFC 6531) needs a server with SMTPUTF8.

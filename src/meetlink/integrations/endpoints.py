@@ -206,8 +206,9 @@ def webhook_too_large(content_length: str | int | None) -> Answer | None:
 
 class BodyReader:
     """The webhook body as the route reads it, chunk by chunk: its bytes are counted, so the
-    route stops at :data:`MAX_WEBHOOK_BYTES` whatever the framing (a Content-Length that
-    lies, chunked transfer with none). The rest of an oversized body is never read."""
+    route stops at [`MAX_WEBHOOK_BYTES`][meetlink.integrations.endpoints.MAX_WEBHOOK_BYTES] whatever
+    the framing (a Content-Length that lies, chunked transfer with none). The rest of an oversized
+    body is never read."""
 
     def __init__(self, limit: int = MAX_WEBHOOK_BYTES) -> None:
         self._limit = limit
@@ -229,7 +230,8 @@ class BodyReader:
 
     @staticmethod
     def refusal() -> Answer:
-        """The answer once :meth:`take` said the body is over the limit: 413."""
+        """The answer once [`take`][meetlink.integrations.endpoints.BodyReader.take] said the body
+        is over the limit: 413."""
         return _text(413, "request too large")
 
 

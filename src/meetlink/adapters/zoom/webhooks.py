@@ -10,8 +10,9 @@ app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Veri
   from ``now`` -> 401 (replay window);
 - no configured secret matches (several are accepted, for rotation) -> 401;
 - signed but not a JSON object with a string ``event`` (or nested too deep to read) -> 400;
-- a ``plainToken`` or ``user_id`` that is no id (empty, longer than :data:`MAX_ID`
-  characters, a control character or a lone surrogate) -> 400, before anything uses it.
+- a ``plainToken`` or ``user_id`` that is no id (empty, longer than
+  [`MAX_ID`][meetlink.adapters.zoom.webhooks.MAX_ID] characters, a control character or a lone
+  surrogate) -> 400, before anything uses it.
 
 Replay keys: a delivery is known by what it says happened and when. A deauthorization
 without ``deauthorization_time`` or ``event_ts`` is known by its signed request timestamp
