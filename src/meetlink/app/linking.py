@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from meetlink.app.context import AppContext
 from meetlink.app.moves import ConferenceMoves
-from meetlink.app.validation import ident
+from meetlink.app.validation import delivery_key, ident
 from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
 from meetlink.domain.records import PendingAuth
 from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, WebhookReply
@@ -259,7 +259,7 @@ class Linking:
         except WebhookRejected as exc:
             return _reply(exc.status, {"error": str(exc)[:200]})
         try:  # what is looked up and stored below: ids, checked as text first
-            ident("delivery_key", message.delivery_key)
+            delivery_key("delivery_key", message.delivery_key)
             if message.external_account_id is not None:
                 ident("external_account_id", message.external_account_id)
         except InvalidInput as exc:

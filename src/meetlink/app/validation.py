@@ -80,6 +80,7 @@ _MAX_ERROR = 256
 _MAX_ERROR_DESCRIPTION = 4_096
 _MAX_KEEP = timedelta(days=36_500)
 _MAX_PAGE = 1_000
+_MAX_DELIVERY_KEY = 4_096
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -129,6 +130,12 @@ def _invalid(name: str, why: str) -> InvalidInput:
 def ident(name: str, value: object) -> str:
     """An id of the host's (tenant, user, event): 1-191 characters, one line."""
     return _text(name, value, limit=MAX_ID)
+
+
+def delivery_key(name: str, value: object) -> str:
+    """A webhook delivery's key: text of any reasonable length (stored hashed when longer than
+    an id), without control characters or lone surrogates."""
+    return _text(name, value, limit=_MAX_DELIVERY_KEY)
 
 
 def provider_key(name: str, value: object) -> str:
