@@ -85,7 +85,7 @@ def _refused(sb: Sandbox, make: object, field: str) -> None:
         event = make() if callable(make) else make
         sb.meetlink.save_event(event)  # type: ignore[arg-type]
     assert info.value.field.split(".")[0] == field, info.value
-    assert sb.meetlink.event("s1") is None
+    assert sb.meetlink.event("s1", tenant_id="t1") is None
     sb.meetlink.run_pending()
     assert sb.outbox == []
 

@@ -110,7 +110,7 @@ def _refused(sb: Sandbox, event: Event) -> tuple[InvalidEvent, Work]:
     with dateutil_work() as work, pytest.raises(InvalidEvent) as info:
         sb.meetlink.save_event(event)
     assert info.value.field == "recurrence", info.value
-    assert sb.meetlink.event("s1") is None  # nothing stored
+    assert sb.meetlink.event("s1", tenant_id="t1") is None  # nothing stored
     sb.meetlink.run_pending()
     assert sb.outbox == []  # nothing mailed
     return info.value, work
@@ -167,7 +167,7 @@ def test_reminders_of_a_stored_rule_that_never_happens_stay_within_the_budget(
     with dateutil_work() as work:
         assert sb.meetlink.send_due_reminders() == 0
     with sb.storage.unit_of_work(read_only=True) as uow:
-        record = uow.events.get("s1")
+        record = uow.events.get("t1", "s1")
     assert record is not None and record.remind_at is None  # nothing left to remind of
     assert work.expansions() <= 2, work  # the occurrences from now, and the synchronised check
 
