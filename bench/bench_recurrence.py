@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from meetlink import Event, InvalidEvent
-from meetlink.adapters.expansion import STEP_BUDGET, expand
-from meetlink.adapters.series import check_recurrence, rule_parts
+from meetlink.domain.expansion import STEP_BUDGET, expand
+from meetlink.domain.series import check_recurrence, rule_parts
 
 T = TypeVar("T")
 BERLIN = ZoneInfo("Europe/Berlin")

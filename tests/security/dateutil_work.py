@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 from dateutil import rrule as dateutil_rrule
 
-from meetlink.adapters.expansion import HOUR_STEPS, MONTH_STEPS, STEP_BUDGET
+from meetlink.domain.expansion import HOUR_STEPS, MONTH_STEPS, STEP_BUDGET
 
 __all__ = ["HARD_STOP", "Work", "dateutil_work"]
 

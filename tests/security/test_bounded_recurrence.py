@@ -17,13 +17,13 @@ import attrs
 import pytest
 
 from meetlink import Event, InvalidEvent, IssuancePolicy, Participant
-from meetlink.adapters.expansion import HORIZON, HOUR_STEPS, STEP_BUDGET
 from meetlink.adapters.memory.provider import FakeVideoProvider
-from meetlink.adapters.series import Series
 from meetlink.adapters.teams.sansio import meeting_span
 from meetlink.adapters.zoom.recurrence import recurrence_object
 from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.expansion import HORIZON, HOUR_STEPS, STEP_BUDGET
 from meetlink.domain.records import EventRecord
+from meetlink.domain.series import Series
 from meetlink.ports.provider import Capabilities
 from meetlink.testing import Sandbox
 from tests.security.dateutil_work import Work, dateutil_work

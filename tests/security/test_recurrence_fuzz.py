@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from meetlink import Event, InvalidEvent
-from meetlink.adapters.expansion import HORIZON
-from meetlink.adapters.series import Series
 from meetlink.adapters.zoom.recurrence import ZOOM_RECURRENCE
 from meetlink.app.validation import event as checked_event
+from meetlink.domain.expansion import HORIZON
+from meetlink.domain.series import Series
 from meetlink.errors import InvalidInput
 from tests.security.dateutil_work import Work, dateutil_work
 

@@ -18,7 +18,7 @@ provider keys          1-32 characters
 title                  1-1,000 characters, one line
 description            at most 10,000 characters
 recurrence             at most 1,000 characters, one line; numbers and first occurrence as
-                       meetlink.adapters.expansion says (check_recurrence)
+                       meetlink.domain.expansion says (check_recurrence)
 exdates, moved         at most 500 skipped and 20 moved occurrences
 participants           at most 2,000 per event; a name at most 256 characters; an address
                        at most 254 octets

@@ -6,7 +6,7 @@ Occurrences are expanded in the event's own timezone, so a weekly 10:00 meeting 
 clock change skips is read with the offset before the change, as RFC 5545 §3.3.5 says.
 
 Every expansion here is bounded in work, not only in results
-([`meetlink.adapters.expansion`][meetlink.adapters.expansion]): each one ends when its step budget
+([`meetlink.domain.expansion`][meetlink.domain.expansion]): each one ends when its step budget
 is spent, and a series meetlink cannot follow further counts as ending there. Callers also ask for
 the occurrences from a moment on and stop reading when they have what they need; counting stops
 at a cap.
@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 import attrs
 from icalendar import vRecur
 
-from meetlink.adapters.expansion import (
+from meetlink.domain.conference import MeetingTerms
+from meetlink.domain.event import Event, MovedOccurrence
+from meetlink.domain.expansion import (
     HORIZON,
     STEP_BUDGET,
     WEEKDAYS,
@@ -34,8 +36,6 @@ from meetlink.adapters.expansion import (
     until_utc,
     weekday_of,
 )
-from meetlink.domain.conference import MeetingTerms
-from meetlink.domain.event import Event, MovedOccurrence
 from meetlink.domain.recurrence import Occurrence, RecurrenceLimits
 from meetlink.errors import InvalidEvent
 
@@ -268,8 +268,8 @@ def _same_weeks(days: Sequence[str], wkst: str, provider_start: str) -> bool:
 
 def check_recurrence(event: Event) -> None:
     """Raise InvalidEvent (naming ``recurrence``) when the event's RRULE is not one meetlink
-    can expand: numbers out of range ([`check_parts`][meetlink.adapters.expansion.check_parts]), or
-    no occurrence within [`HORIZON`][meetlink.adapters.expansion.HORIZON] of the start found within
+    can expand: numbers out of range ([`check_parts`][meetlink.domain.expansion.check_parts]), or
+    no occurrence within [`HORIZON`][meetlink.domain.expansion.HORIZON] of the start found within
     one expansion's step budget (a rule that never happens)."""
     if event.recurrence is None:
         return

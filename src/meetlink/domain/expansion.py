@@ -1,5 +1,5 @@
 """Bounded RRULE expansion: python-dateutil's rule, with the work of every expansion counted
-and capped. Pure (no I/O): [`expand`][meetlink.adapters.expansion.expand] takes checked rule parts
+and capped. Pure (no I/O): [`expand`][meetlink.domain.expansion.expand] takes checked rule parts
 and a start, and gives the starts the rule gives, in order, until the rule ends or its step budget
 is spent.
 
@@ -10,22 +10,22 @@ Tuesday) walks every day towards year 9999 before it gives up (dateutil issues 1
 1441), whatever UNTIL or COUNT says. So every expansion here counts its work in steps:
 
 - each occurrence it gives is one step;
-- each hour an HOURLY rule looks at is [`HOUR_STEPS`][meetlink.adapters.expansion.HOUR_STEPS] steps;
+- each hour an HOURLY rule looks at is [`HOUR_STEPS`][meetlink.domain.expansion.HOUR_STEPS] steps;
 - each month (for a YEARLY rule: each year) it enters is
-  [`MONTH_STEPS`][meetlink.adapters.expansion.MONTH_STEPS] steps, for the days dateutil examines
+  [`MONTH_STEPS`][meetlink.domain.expansion.MONTH_STEPS] steps, for the days dateutil examines
   there;
 
-and ends when [`STEP_BUDGET`][meetlink.adapters.expansion.STEP_BUDGET] steps are spent
+and ends when [`STEP_BUDGET`][meetlink.domain.expansion.STEP_BUDGET] steps are spent
 (``Expansion.cut``). The count is kept from what dateutil reads once per month or year it enters
 (the rule's ``_byeaster``, read by its ``_iterinfo.rebuild``) and once per hour of an HOURLY rule
-(``_byminute``, read by ``htimeset``): [`_CountedRule`][meetlink.adapters.expansion._CountedRule] is
+(``_byminute``, read by ``htimeset``): [`_CountedRule`][meetlink.domain.expansion._CountedRule] is
 a dateutil ``rrule`` whose two fields charge a step when read. tests/security/dateutil_work.py
 counts those dateutil calls from outside, so a dateutil release that stops reading them fails the
 tests instead of unbounding meetlink.
 
-What a rule may hold ([`check_parts`][meetlink.adapters.expansion.check_parts]): COUNT >= 1,
-INTERVAL from 1 to [`MAX_INTERVAL`][meetlink.adapters.expansion.MAX_INTERVAL], every BY value within
-its RFC 5545 range, and at most [`MAX_TIMES_A_DAY`][meetlink.adapters.expansion.MAX_TIMES_A_DAY]
+What a rule may hold ([`check_parts`][meetlink.domain.expansion.check_parts]): COUNT >= 1,
+INTERVAL from 1 to [`MAX_INTERVAL`][meetlink.domain.expansion.MAX_INTERVAL], every BY value within
+its RFC 5545 range, and at most [`MAX_TIMES_A_DAY`][meetlink.domain.expansion.MAX_TIMES_A_DAY]
 times of day (an HOURLY rule: one minute and second of each hour).
 """
 
@@ -129,7 +129,7 @@ def weekday_of(value: object) -> tuple[int | None, str]:
 
 def check_parts(parts: Mapping[str, list[Any]]) -> None:
     """Raise InvalidEvent naming ``recurrence`` unless every number of ``parts`` is one
-    [`expand`][meetlink.adapters.expansion.expand] takes (see the module docstring)."""
+    [`expand`][meetlink.domain.expansion.expand] takes (see the module docstring)."""
     if "COUNT" in parts and _whole("COUNT", parts["COUNT"][0]) < 1:
         raise InvalidEvent("recurrence", "COUNT must be at least 1")
     if not 1 <= _whole("INTERVAL", parts.get("INTERVAL", [1])[0]) <= MAX_INTERVAL:
@@ -257,7 +257,7 @@ class Expansion(Iterator[datetime]):
 
 def expand(parts: Mapping[str, list[Any]], start: datetime, budget: int = STEP_BUDGET) -> Expansion:
     """The starts the rule ``parts`` (checked by
-    [`check_parts`][meetlink.adapters.expansion.check_parts]) gives from ``start`` (an aware local
+    [`check_parts`][meetlink.domain.expansion.check_parts]) gives from ``start`` (an aware local
     time in a ZoneInfo zone), within ``budget`` steps."""
     zone = start.tzinfo
     assert isinstance(zone, ZoneInfo)
