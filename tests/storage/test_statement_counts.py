@@ -121,7 +121,13 @@ COUNTS = {
     "mail_job": (3, 2, 2),  # run_pending() delivering one queued mail
     "reminders": (6, 1, 1),  # send_due_reminders(): 1 event due, 2 reminders queued
 }
-OVERRIDES: dict[tuple[str, str], tuple[int, int, int]] = {}
+OVERRIDES: dict[tuple[str, str], tuple[int, int, int]] = {
+    # PostgreSQL reads an event's conference after the event's lock is held, by a statement
+    # of its own (a join that waited for the lock keeps its snapshot's conference:
+    # tests/storage/test_locked_reads.py): one more per locked read of the sync job.
+    ("save_issuing", "postgresql"): (17, 2, 2),
+    ("sync_job", "postgresql"): (16, 3, 3),
+}
 
 
 def _expect(what: str, url: str) -> dict[str, int]:

@@ -129,6 +129,7 @@ class MeetingSync:
             if record is None or conf is None or conf.marker != marker:
                 return _NOT_STORED
             after = self._apply(uow, record, conf, happening, notices)
+            self._still_owed(uow, record, after)
             finished = job is not None and self._queue.finish(uow, job.id, job.generation)
             if job is not None and not finished:
                 self.asked_again.add(job.id)
@@ -138,6 +139,20 @@ class MeetingSync:
         if job is not None and stored.finished:
             self._finished(job.id, stored.conference)
         return stored.applied
+
+    def _still_owed(
+        self, uow: UnitOfWork, record: EventRecord, after: ConferenceRecord | None
+    ) -> None:
+        """A result is recorded against the event as stored now, which a save may have
+        changed while the provider worked on the terms this job carried: when the meeting
+        now says other terms than the event, the sync job is asked for again (a newer
+        generation: the job that ran is not finished, and runs again). A save that brought
+        the event back to what the meeting said before asked for no work of its own."""
+        if after is None or after.synced is None or lc.stage_of(after) is not lc.Stage.ISSUED:
+            return
+        if after.synced != terms_for(record.event):
+            now = self._ctx.clock.now()
+            self._queue.ask(uow, ConferenceMoves.sync_request(after, now), now)
 
     def _apply(
         self,
@@ -360,6 +375,7 @@ class MeetingSync:
                     return _NOT_STORED  # a retaken job issued another meeting first: ours goes
             else:
                 after = self._apply(uow, record, conf, created, notices)
+            self._still_owed(uow, record, after)
             finished = self._queue.finish(uow, job.id, job.generation)
             if not finished:
                 self.asked_again.add(job.id)

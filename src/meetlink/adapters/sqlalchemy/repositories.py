@@ -124,6 +124,7 @@ _WITH_CONFERENCE = (
     .where(t.events.c.tenant_id == bindparam("tenant"), t.events.c.event_id == bindparam("key"))
 )
 # Lock the event's row (PostgreSQL refuses to lock the nullable side of an outer join).
+# MariaDB/MySQL and SQLite only: see SqlEventRepository.get_with_conference.
 _WITH_CONFERENCE_LOCKED = _WITH_CONFERENCE.with_for_update(of=t.events)
 
 
@@ -282,7 +283,25 @@ class SqlEventRepository(SqlRepository):
         self, tenant_id: str, event_id: str, *, for_update: bool = False
     ) -> tuple[EventRecord | None, ConferenceRecord | None]:
         """The tenant's event and its conference in one statement (an outer join;
-        ``for_update`` locks the event's row); ``(None, None)`` for an unknown event."""
+        ``for_update`` locks the event's row); ``(None, None)`` for an unknown event.
+
+        PostgreSQL locked reads take two statements: at READ COMMITTED, a join that waited
+        for the event's lock returns the event's newest row but the conference as the
+        statement's snapshot saw it, before the unit of work it waited for committed (a
+        conference deleted meanwhile came back). The conference is read after the lock is
+        held, by a statement with a snapshot of its own. InnoDB's locking reads read the
+        newest rows of every table they join; SQLite serialises writers at BEGIN IMMEDIATE.
+        (tests/storage/test_locked_reads.py)"""
+        if for_update and self._conn.dialect.name == "postgresql":
+            record = self.get(tenant_id, event_id, for_update=True)
+            if record is None:
+                return None, None
+            with translate_errors("reading a conference"):
+                found = self._conn.execute(_CONFERENCE, {"tenant": tenant_id, "key": event_id})
+                conf_row = found.first()
+            if conf_row is None:
+                return record, None
+            return record, SqlConferenceRepository._to_domain(conf_row)
         query = _WITH_CONFERENCE_LOCKED if for_update else _WITH_CONFERENCE
         with translate_errors("reading an event"):
             row = self._conn.execute(query, {"tenant": tenant_id, "key": event_id}).first()
