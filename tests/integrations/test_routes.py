@@ -231,3 +231,34 @@ def test_routes_cannot_be_made_without_current_user(sandbox: Sandbox) -> None:
         routes(sandbox.meetlink)
     with pytest.raises(ConfigurationError, match="current_user"):
         routes(AsyncMeetLink(sandbox.meetlink), current_user=None)
+
+
+def test_the_shared_routes_serve_any_framework_and_refuse_what_cannot_work(
+    sandbox: Sandbox,
+) -> None:
+    """``endpoints.Routes`` is the logic the framework modules wrap: usable without one, and
+    refusing at once what could only fail at the first request."""
+    import asyncio
+
+    from meetlink import ConfigurationError
+    from meetlink.aio import AsyncMeetLink
+    from meetlink.integrations.endpoints import Routes
+
+    shared = Routes(sandbox.meetlink, current_user=lambda request: ("t1", "alice"))
+    params, _ = _consent(sandbox)
+    answer = shared.callback(None, "zoom", params)
+    assert answer.status == 303 and answer.location == "/?meetlink=linked&provider=zoom"
+    assert sandbox.meetlink.link("alice", tenant_id="t1") is not None
+
+    with pytest.raises(ConfigurationError, match="MeetLink or an AsyncMeetLink"):
+        Routes(object(), current_user=lambda request: None)  # type: ignore[arg-type]
+    over_async = Routes(AsyncMeetLink(sandbox.meetlink), current_user=lambda request: ("t1", "bob"))
+    with pytest.raises(ConfigurationError, match="async views"):
+        over_async.callback(None, "zoom", {"state": "s"})
+
+    async def offload(call: object, *args: object, **kwargs: object) -> object:
+        raise AssertionError("an AsyncMeetLink runs its calls itself")
+
+    answer = asyncio.run(over_async.acallback(None, "zoom", {"state": "s"}, offload=offload))
+    assert answer.location == "/?meetlink=expired&provider=zoom"  # complete_link ran
+    asyncio.run(over_async.meetlink.aclose())  # type: ignore[union-attr]

@@ -1,6 +1,9 @@
 """What the two routes a host exposes answer, for any web framework: the OAuth callback and
-the provider webhook. The Flask and Starlette modules are thin shells over these functions;
-a host on another framework can use them the same way.
+the provider webhook. [`Routes`][meetlink.integrations.endpoints.Routes] holds the whole logic
+of both, once: the Flask, Starlette and Django modules are thin shells that hand it the
+request's query, headers and a way to read the body, and send the
+[`Answer`][meetlink.integrations.endpoints.Answer] it returns. A host on another framework can
+use it (or the smaller functions below) the same way.
 
 The callback always ends in a redirect to the host's page (``redirect_to``) with the outcome
 in the query: ``?meetlink=linked&provider=zoom`` or ``?meetlink=<reason>&provider=zoom``,
@@ -14,12 +17,15 @@ The webhook answers what ``MeetLink.handle_webhook`` says (200, 400, 401, 404...
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import attrs
 
+from meetlink.aio import AsyncMeetLink
+from meetlink.app.facade import MeetLink
 from meetlink.domain.results import WebhookReply
 from meetlink.errors import (
     AdminApprovalRequired,
@@ -45,6 +51,7 @@ __all__ = [
     "CallbackQuery",
     "CurrentUser",
     "RedirectTo",
+    "Routes",
     "callback_failed",
     "callback_query",
     "linked",
@@ -248,3 +255,210 @@ def webhook_failed(exc: MeetLinkError) -> Answer:
     if isinstance(exc, UnknownProvider):
         return _text(404, "unknown provider")
     return _text(503, "temporarily unavailable")
+
+
+# The two routes as one flow each, written once for sync and async shells: a flow is a
+# generator that yields what it needs from the outside (a facade call, who is signed in, the
+# next chunk of the body) and returns the Answer. ``Routes.callback``/``webhook`` run it with
+# plain calls, ``acallback``/``awebhook`` with awaits.
+
+
+@attrs.frozen
+class _Call:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+
+class _Who:
+    pass
+
+
+class _Read:
+    pass
+
+
+_WHO = _Who()
+_READ = _Read()
+_Step = _Call | _Who | _Read
+_Flow = Generator[_Step, Any, Answer]
+
+
+def _content_length(headers: Mapping[str, str]) -> str | None:
+    for name, value in headers.items():
+        if name.lower() == "content-length":
+            return value
+    return None
+
+
+class Routes:
+    """The OAuth callback and the webhook of one facade, for any web framework.
+
+    ``meetlink``: a [`MeetLink`][meetlink.MeetLink] or an
+    [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink]. ``current_user(request)`` (required): who
+    the host's session says is signed in, ``(tenant_id, user_id)`` or None (in the async
+    methods it may return an awaitable). ``redirect_to``: the host page the callback returns to
+    (a path, URL, or a function of the request). ``providers``: the keys served (default:
+    every registered provider). ``where`` names the maker in the ConfigurationError raised
+    without ``current_user``.
+
+    The sync methods need a MeetLink; the async ones take an ``offload`` (run a blocking call
+    in a thread: Starlette's ``run_in_threadpool``, asgiref's ``sync_to_async``) used when the
+    facade is a plain MeetLink."""
+
+    def __init__(
+        self,
+        meetlink: MeetLink | AsyncMeetLink,
+        *,
+        current_user: Callable[[Any], Any] | None,
+        redirect_to: RedirectTo = "/",
+        providers: tuple[str, ...] | list[str] | None = None,
+        where: str = "meetlink.integrations.endpoints.Routes",
+    ) -> None:
+        required_current_user(current_user, where)
+        assert current_user is not None
+        if not isinstance(meetlink, MeetLink | AsyncMeetLink):
+            kind = type(meetlink).__name__
+            raise ConfigurationError(f"{where}: pass a MeetLink or an AsyncMeetLink, not {kind}")
+        self.meetlink = meetlink
+        self.current_user = current_user
+        self.redirect_to = redirect_to
+        facade = meetlink.meetlink if isinstance(meetlink, AsyncMeetLink) else meetlink
+        self.known: tuple[str, ...] = (
+            tuple(providers) if providers is not None else facade.provider_keys
+        )
+
+    # -- the flows -------------------------------------------------------------------------
+
+    def _callback(self, request: Any, provider: str, query: Mapping[str, str]) -> _Flow:
+        parsed = callback_query(provider, self.known, query)
+        if isinstance(parsed, Answer):
+            return parsed
+        user = yield _WHO
+        if user is None:
+            return not_signed_in(self.redirect_to, request, provider)
+        try:
+            yield _Call(
+                "complete_link",
+                (parsed.state,),
+                {**parsed.arguments(), "tenant_id": user[0], "user_id": user[1]},
+            )
+        except MeetLinkError as exc:
+            return callback_failed(self.redirect_to, request, provider, exc)
+        return linked(self.redirect_to, request, provider)
+
+    def _webhook(self, provider: str, headers: Mapping[str, str]) -> _Flow:
+        too_large = webhook_too_large(_content_length(headers))
+        if too_large is not None:
+            return too_large
+        # The raw bytes (the signature covers them), counted as they are read: a chunked body
+        # has no Content-Length to refuse it by, and a Content-Length may lie.
+        reader = BodyReader()
+        while chunk := (yield _READ):
+            if not reader.take(chunk):
+                return reader.refusal()
+        try:
+            reply = yield _Call("handle_webhook", (provider, dict(headers), reader.body()), {})
+        except MeetLinkError as exc:
+            return webhook_failed(exc)
+        return webhook_answer(reply)
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def callback(self, request: Any, provider: str, query: Mapping[str, str]) -> Answer:
+        """``GET .../{provider}/callback``: ``query`` is the request's query parameters."""
+        return self._run(self._callback(request, provider, query), request, None)
+
+    def webhook(
+        self,
+        request: Any,
+        provider: str,
+        headers: Mapping[str, str],
+        read: Callable[[int], bytes],
+    ) -> Answer:
+        """``POST .../{provider}/webhook``: ``read(n)`` returns up to ``n`` more bytes of the
+        body, ``b""`` at its end."""
+        return self._run(self._webhook(provider, headers), request, read)
+
+    def _run(self, flow: _Flow, request: Any, read: Callable[[int], bytes] | None) -> Answer:
+        if not isinstance(self.meetlink, MeetLink):
+            raise ConfigurationError(
+                "these routes were made over an AsyncMeetLink: serve them with async views"
+            )
+        value: Any = None
+        error: MeetLinkError | None = None
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as done:
+                answer: Answer = done.value
+                return answer
+            value, error = None, None
+            if isinstance(step, _Call):
+                try:
+                    value = getattr(self.meetlink, step.name)(*step.args, **step.kwargs)
+                except MeetLinkError as exc:
+                    error = exc
+            elif isinstance(step, _Who):
+                value = self.current_user(request)
+            else:
+                assert read is not None
+                value = read(READ_CHUNK)
+
+    # -- async -----------------------------------------------------------------------------
+
+    async def acallback(
+        self,
+        request: Any,
+        provider: str,
+        query: Mapping[str, str],
+        *,
+        offload: Callable[..., Awaitable[Any]],
+    ) -> Answer:
+        """The callback in an async view (see ``callback``)."""
+        return await self._arun(self._callback(request, provider, query), request, None, offload)
+
+    async def awebhook(
+        self,
+        request: Any,
+        provider: str,
+        headers: Mapping[str, str],
+        read: Callable[[int], Awaitable[bytes]],
+        *,
+        offload: Callable[..., Awaitable[Any]],
+    ) -> Answer:
+        """The webhook in an async view: ``await read(n)`` returns up to ``n`` more bytes of
+        the body, ``b""`` at its end."""
+        return await self._arun(self._webhook(provider, headers), request, read, offload)
+
+    async def _arun(
+        self,
+        flow: _Flow,
+        request: Any,
+        read: Callable[[int], Awaitable[bytes]] | None,
+        offload: Callable[..., Awaitable[Any]],
+    ) -> Answer:
+        value: Any = None
+        error: MeetLinkError | None = None
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as done:
+                answer: Answer = done.value
+                return answer
+            value, error = None, None
+            if isinstance(step, _Call):
+                try:
+                    if isinstance(self.meetlink, AsyncMeetLink):
+                        value = await getattr(self.meetlink, step.name)(*step.args, **step.kwargs)
+                    else:
+                        method = getattr(self.meetlink, step.name)
+                        value = await offload(method, *step.args, **step.kwargs)
+                except MeetLinkError as exc:
+                    error = exc
+            elif isinstance(step, _Who):
+                found = self.current_user(request)
+                value = await found if inspect.isawaitable(found) else found
+            else:
+                assert read is not None
+                value = await read(READ_CHUNK)

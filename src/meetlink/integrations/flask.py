@@ -22,7 +22,6 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request
 
 from meetlink.app.facade import MeetLink
-from meetlink.errors import MeetLinkError
 from meetlink.integrations import endpoints
 from meetlink.integrations.endpoints import Answer, RedirectTo
 
@@ -50,50 +49,23 @@ def blueprint(
     user_id)`` or None, passed to ``complete_link``. ``redirect_to``: the host page the
     callback returns to (a path, URL, or a function of the request). ``providers``: the keys
     served (default: every registered provider)."""
-    endpoints.required_current_user(current_user, "meetlink.integrations.flask.blueprint")
-    assert current_user is not None
-    who = current_user
-    known = tuple(providers) if providers is not None else meetlink.provider_keys
+    routes = endpoints.Routes(
+        meetlink,
+        current_user=current_user,
+        redirect_to=redirect_to,
+        providers=None if providers is None else tuple(providers),
+        where="meetlink.integrations.flask.blueprint",
+    )
     bp = Blueprint(name, __name__, url_prefix=url_prefix.rstrip("/") or None)
 
     @bp.get("/<provider>/callback")
     def callback(provider: str) -> Any:
-        query = endpoints.callback_query(provider, known, request.args)
-        if isinstance(query, Answer):
-            return _response(query)
-        user = who(request)
-        if user is None:
-            return _response(endpoints.not_signed_in(redirect_to, request, provider))
-        try:
-            meetlink.complete_link(
-                query.state,
-                code=query.code,
-                error=query.error,
-                error_description=query.error_description,
-                error_subcode=query.error_subcode,
-                tenant_id=user[0],
-                user_id=user[1],
-            )
-        except MeetLinkError as exc:
-            return _response(endpoints.callback_failed(redirect_to, request, provider, exc))
-        return _response(endpoints.linked(redirect_to, request, provider))
+        return _response(routes.callback(request, provider, request.args))
 
     @bp.post("/<provider>/webhook")
     def webhook(provider: str) -> Any:
-        too_large = endpoints.webhook_too_large(request.headers.get("Content-Length"))
-        if too_large is not None:
-            return _response(too_large)
-        # The raw bytes (the signature covers them), counted as they are read: a chunked
-        # body has no Content-Length to refuse it by.
-        reader = endpoints.BodyReader()
-        while chunk := request.stream.read(endpoints.READ_CHUNK):
-            if not reader.take(chunk):
-                return _response(reader.refusal())
-        body = reader.body()
-        try:
-            reply = meetlink.handle_webhook(provider, dict(request.headers), body)
-        except MeetLinkError as exc:
-            return _response(endpoints.webhook_failed(exc))
-        return _response(endpoints.webhook_answer(reply))
+        return _response(
+            routes.webhook(request, provider, dict(request.headers), request.stream.read)
+        )
 
     return bp

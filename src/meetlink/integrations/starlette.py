@@ -20,7 +20,6 @@ Starlette's thread pool) or a [`AsyncMeetLink`][meetlink.aio.AsyncMeetLink].
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,9 +30,8 @@ from starlette.routing import Route
 
 from meetlink.aio import AsyncMeetLink
 from meetlink.app.facade import MeetLink
-from meetlink.errors import MeetLinkError
 from meetlink.integrations import endpoints
-from meetlink.integrations.endpoints import Answer, CallbackQuery, RedirectTo
+from meetlink.integrations.endpoints import Answer, RedirectTo
 
 __all__ = ["routes"]
 
@@ -58,57 +56,34 @@ def routes(
     user_id)`` or None, passed to ``complete_link``. ``redirect_to``: the host page the
     callback returns to (a path, URL, or a function of the request). ``providers``: the keys
     served (default: every registered provider)."""
-    endpoints.required_current_user(current_user, "meetlink.integrations.starlette.routes")
-    assert current_user is not None
-    who = current_user
-    facade = meetlink.meetlink if isinstance(meetlink, AsyncMeetLink) else meetlink
-    known = tuple(providers) if providers is not None else facade.provider_keys
-
-    async def call(name: str, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(meetlink, AsyncMeetLink):
-            return await getattr(meetlink, name)(*args, **kwargs)
-        return await run_in_threadpool(getattr(meetlink, name), *args, **kwargs)
+    shared = endpoints.Routes(
+        meetlink,
+        current_user=current_user,
+        redirect_to=redirect_to,
+        providers=None if providers is None else tuple(providers),
+        where="meetlink.integrations.starlette.routes",
+    )
 
     async def callback(request: Request) -> Response:
         provider = request.path_params["provider"]
-        query = endpoints.callback_query(provider, known, request.query_params)
-        if isinstance(query, Answer):
-            return _response(query)
-        return _response(await _complete(request, provider, query))
-
-    async def _complete(request: Request, provider: str, query: CallbackQuery) -> Answer:
-        found = who(request)
-        user: tuple[str, str] | None = await found if inspect.isawaitable(found) else found
-        if user is None:
-            return endpoints.not_signed_in(redirect_to, request, provider)
-        try:
-            await call(
-                "complete_link",
-                query.state,
-                **query.arguments(),
-                tenant_id=user[0],
-                user_id=user[1],
+        return _response(
+            await shared.acallback(
+                request, provider, request.query_params, offload=run_in_threadpool
             )
-        except MeetLinkError as exc:
-            return endpoints.callback_failed(redirect_to, request, provider, exc)
-        return endpoints.linked(redirect_to, request, provider)
+        )
 
     async def webhook(request: Request) -> Response:
+        chunks = request.stream().__aiter__()
+
+        async def read(size: int) -> bytes:
+            return await anext(chunks, b"")
+
         provider = request.path_params["provider"]
-        too_large = endpoints.webhook_too_large(request.headers.get("content-length"))
-        if too_large is not None:
-            return _response(too_large)
-        # Counted as it is read: a chunked body has no Content-Length to refuse it by.
-        reader = endpoints.BodyReader()
-        async for chunk in request.stream():
-            if not reader.take(chunk):
-                return _response(reader.refusal())
-        body = reader.body()
-        try:
-            reply = await call("handle_webhook", provider, dict(request.headers), body)
-        except MeetLinkError as exc:
-            return _response(endpoints.webhook_failed(exc))
-        return _response(endpoints.webhook_answer(reply))
+        return _response(
+            await shared.awebhook(
+                request, provider, request.headers, read, offload=run_in_threadpool
+            )
+        )
 
     base = prefix.rstrip("/")
     return [
