@@ -187,12 +187,24 @@ def _worker(args: argparse.Namespace) -> int:
     )
     meetlink = _load_app(args.app)
     try:
-        worker = Worker(meetlink, interval=args.interval)
+        worker = Worker(meetlink, interval=args.interval, concurrency=args.concurrency)
         with worker.signals_stop():
             worker.run(once=args.once)
     finally:
         meetlink.close()
     return 0
+
+
+def _concurrency(text: str) -> int:
+    from meetlink.worker import MAX_CONCURRENCY
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"from 1 to {MAX_CONCURRENCY}, not {value}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -344,6 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=5.0, help="seconds between passes (default: 5)"
     )
     worker.add_argument("--once", action="store_true", help="run one pass, then exit")
+    worker.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=1,
+        metavar="N",
+        help="jobs in flight at once, each in its own thread (default: 1)",
+    )
     worker.add_argument(
         "--log-level",
         default="INFO",
