@@ -194,34 +194,56 @@ def test_provider_expansions_of_such_a_rule_stay_within_the_budget(rule: str) ->
     assert work.expansions() <= 4, work
 
 
-def test_the_budget_is_spent_on_results_too() -> None:
-    """An hourly series followed for longer than the budget ends where the budget does:
-    its reminders are never a scan of every hour since its start."""
-    event = _event("FREQ=HOURLY")
-    series = Series.of_event(event)
+def test_the_budget_is_spent_on_the_window_not_on_the_series_age() -> None:
+    """An hourly series three years on (26,000 hours, more than one budget of steps from its
+    start) still gives its next occurrences, and finding them costs a few days' work: the
+    expansion starts at the last whole period before the window (Series.anchor_before),
+    never a scan of every hour since the series' start."""
+    series = Series.of_event(_event("FREQ=HOURLY"))
     far = T0 + timedelta(days=3 * 365)
-    assert list(series.occurrences(since=far)) == []
-    near = list(itertools.islice(series.occurrences(since=T0 + timedelta(days=30)), 3))
-    assert len(near) == 3
-    # The reason the far one found nothing: each hour is looked at and given.
-    assert STEP_BUDGET < (HOUR_STEPS + 1) * 3 * 365 * 24
+    assert STEP_BUDGET < (HOUR_STEPS + 1) * 3 * 365 * 24  # from the start: over budget
+    with dateutil_work() as work:
+        found = list(itertools.islice(series.occurrences(since=far), 3))
+    assert [o.start for o in found] == [far + timedelta(hours=h) for h in range(3)]
+    assert work.steps <= HOUR_STEPS * 3 * 24 + 2 * 31, work  # about the day before the window
 
 
 @pytest.mark.parametrize(
     ("rule", "followed", "not_followed"),
     [
-        ("FREQ=DAILY", timedelta(days=26 * 365), timedelta(days=29 * 365)),
-        ("FREQ=WEEKLY", timedelta(days=46 * 365), timedelta(days=49 * 365)),
-        ("FREQ=MONTHLY", timedelta(days=51 * 365), timedelta(days=54 * 365)),
-        ("FREQ=YEARLY", timedelta(days=600 * 365), timedelta(days=700 * 365)),
-        ("FREQ=HOURLY", timedelta(days=6 * 30), timedelta(days=8 * 30)),
+        ("FREQ=DAILY;COUNT=100000", timedelta(days=26 * 365), timedelta(days=29 * 365)),
+        ("FREQ=WEEKLY;COUNT=100000", timedelta(days=46 * 365), timedelta(days=49 * 365)),
+        ("FREQ=MONTHLY;COUNT=100000", timedelta(days=51 * 365), timedelta(days=54 * 365)),
+        ("FREQ=HOURLY;COUNT=100000", timedelta(days=6 * 30), timedelta(days=8 * 30)),
     ],
 )
-def test_how_far_a_series_is_followed_is_what_the_docs_say(
+def test_how_far_a_counted_series_is_followed_is_what_the_docs_say(
     rule: str, followed: timedelta, not_followed: timedelta
 ) -> None:
-    """docs/recurrence.md: about 27 years of a daily rule, 47 of a weekly one, 52 of a monthly
-    one, 600 of a yearly one, 7 months of an hourly one."""
+    """docs/recurrence.md: a rule with COUNT is counted from its first occurrence, so one
+    expansion follows it about 27 years (daily), 47 (weekly), 52 (monthly), 7 months
+    (hourly)."""
     series = Series.of_event(_event(rule))
     assert next(series.occurrences(since=T0 + followed), None) is not None
     assert next(series.occurrences(since=T0 + not_followed), None) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "age"),
+    [
+        ("FREQ=DAILY", timedelta(days=100 * 365)),
+        ("FREQ=WEEKLY;BYDAY=MO,TH", timedelta(days=100 * 365)),
+        ("FREQ=MONTHLY;BYDAY=-1FR", timedelta(days=200 * 365)),
+        ("FREQ=YEARLY", timedelta(days=900 * 365)),
+        ("FREQ=HOURLY;INTERVAL=5", timedelta(days=30 * 365)),
+    ],
+)
+def test_a_series_without_count_is_followed_at_any_age(rule: str, age: timedelta) -> None:
+    """docs/recurrence.md: without COUNT, each expansion starts near the moment asked about,
+    so a series is followed as long as it lasts (before: 27 years of a daily rule, 7 months
+    of an hourly one, then no occurrence and no reminder)."""
+    series = Series.of_event(_event(rule))
+    since = T0 + age
+    following = next(series.occurrences(since=since), None)
+    assert following is not None
+    assert since < following.end.astimezone(UTC) <= since + timedelta(days=400)

@@ -50,6 +50,12 @@ _KNOWN = {
 # Rules that repeat within minutes would make every reminder pass expand thousands of
 # occurrences; no calendar event repeats that often.
 _FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+# The periods of fixed wall-clock length (months and years are counted in months).
+_FIXED_PERIODS = {
+    "WEEKLY": timedelta(weeks=1),
+    "DAILY": timedelta(days=1),
+    "HOURLY": timedelta(hours=1),
+}
 _SIMPLE = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "WKST"}
 
 
@@ -142,6 +148,39 @@ class Series:
         """The parsed RRULE parts (empty for a one-off event)."""
         return {} if self.recurrence is None else rule_parts(self.recurrence)
 
+    def anchor_before(self, moment: datetime) -> datetime:
+        """The latest start of one of the rule's periods (``INTERVAL`` x ``FREQ``, counted
+        from the event's start in wall-clock time) at least a day before ``moment``, or the
+        event's start. Expanding the rule from it gives the same starts from ``moment`` on as
+        expanding from the event's start: every part of a rule either repeats with its period
+        or takes its value from the start's weekday, day, month, hour and minute, which a
+        whole number of periods keeps (a month or year that lacks the start's day, the 31st
+        or 29 February, is never an anchor). Not for a rule with ``COUNT``, counted from
+        the first occurrence: that one has the event's start."""
+        parts = {str(k).upper(): v for k, v in self.parts().items()}
+        if not parts or "COUNT" in parts:
+            return self.start
+        freq = str(parts["FREQ"][0]).upper()
+        interval = int(parts.get("INTERVAL", [1])[0])
+        first = self.start.replace(tzinfo=None)
+        target = moment.astimezone(self.zone).replace(tzinfo=None) - timedelta(days=1)
+        if target <= first:
+            return self.start
+        if freq in _FIXED_PERIODS:
+            period = _FIXED_PERIODS[freq] * interval
+            return (first + period * ((target - first) // period)).replace(tzinfo=self.zone)
+        months = interval * (12 if freq == "YEARLY" else 1)
+        periods = ((target.year - first.year) * 12 + target.month - first.month) // months
+        for n in range(periods, max(periods - 48, 0), -1):  # 29 Feb: every 4th year at most
+            month = first.month - 1 + n * months
+            try:
+                candidate = first.replace(year=first.year + month // 12, month=month % 12 + 1)
+            except ValueError:  # the start's day is not in that month
+                continue
+            if candidate <= target:
+                return candidate.replace(tzinfo=self.zone)
+        return self.start
+
     def _end_of(self, start: datetime) -> datetime:
         local = start.astimezone(self.zone).replace(tzinfo=None) + self.wall
         return local.replace(tzinfo=self.zone)
@@ -160,7 +199,13 @@ class Series:
         after = None if since is None else since - self.wall - timedelta(hours=2)
         found: Iterator[datetime] = starts
         if after is not None and after >= self.start:
-            found = itertools.dropwhile(lambda start: start < after, starts)
+            # A long series is expanded from the last whole period before ``after``, not from
+            # its first start: the step budget is for the window asked about, whatever the
+            # series' age (an hourly series would otherwise end after about 200 days).
+            anchor = self.anchor_before(after)
+            if anchor != self.start:
+                found = expand(rule_parts(self.recurrence or ""), anchor)
+            found = itertools.dropwhile(lambda start: start < after, found)
         elif not self.synchronised():
             # RFC 5545 leaves a start the rule does not give undefined; calendar clients
             # (and meetlink) take it as one more occurrence.
