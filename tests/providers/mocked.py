@@ -12,6 +12,7 @@ import attrs
 import httpx
 
 from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.google_meet import GoogleMeetProvider
 from meetlink.adapters.shell import ProviderShell
 from meetlink.adapters.teams import TeamsProvider
 from meetlink.adapters.zoom import ZoomProvider
@@ -56,6 +57,7 @@ class Mocked:
     missing_meeting: Any
     dead_grant: Any
     meeting_json: Any
+    update_calls: bool = True  # an update is a call (Meet: a space has nothing to update)
 
 
 def _zoom(handler: Handler, clock: ManualClock) -> ProviderShell:
@@ -77,6 +79,20 @@ def _teams(handler: Handler, clock: ManualClock) -> ProviderShell:
         transport=httpx.MockTransport(handler),
         clock=clock,
     )
+
+
+def _google_meet(handler: Handler, clock: ManualClock) -> ProviderShell:
+    return GoogleMeetProvider(
+        client_id="cid",
+        client_secret="csecret",
+        redirect_uri="https://app.example/cb",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+    )
+
+
+def _google(code: int, status: str, message: str = "m") -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": status}}
 
 
 def _graph(code: str, message: str = "m") -> dict[str, Any]:
@@ -105,5 +121,23 @@ KINDS = {
             "error_codes": [50173],
         },
         meeting_json={"id": "m1", "joinWebUrl": "https://teams.microsoft.com/l/meetup-join/x"},
+    ),
+    "google_meet": Mocked(
+        name="google_meet",
+        build=_google_meet,
+        meeting_id="spaces/jQCFfuBOdN5z",
+        expired_token=_google(401, "UNAUTHENTICATED", "Request had invalid credentials."),
+        missing_meeting=_google(404, "NOT_FOUND", "Requested entity was not found."),
+        dead_grant={
+            "error": "invalid_grant",
+            "error_description": "Token has been expired or revoked.",
+        },
+        meeting_json={
+            "name": "spaces/jQCFfuBOdN5z",
+            "meetingUri": "https://meet.google.com/abc-mnop-xyz",
+            "meetingCode": "abc-mnop-xyz",
+            "config": {"accessType": "TRUSTED", "entryPointAccess": "ALL"},
+        },
+        update_calls=False,
     ),
 }

@@ -19,13 +19,16 @@ import attrs
 import httpx
 
 from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.google_meet import GoogleMeetProvider as GP
 from meetlink.adapters.teams import TeamsProvider as TP
 from meetlink.adapters.zoom import ZoomProvider as ZP
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.emulators import BaseEmulator, TeamsEmulator, ZoomEmulator
+from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.errors import ProviderUnavailable
 from meetlink.ports.provider import MeetingRequest, VideoProvider
+from tests.google_meet.schemas import checking as MeetSchemas
 from tests.teams.schemas import checking as GraphSchemas
 from tests.zoom.schemas import checking as ZoomSchemas
 
@@ -49,11 +52,26 @@ class Facts:
     api_path: str  # a prefix of the API's paths
     lost_create_path: str  # where a create goes
     app_secrets: tuple[str, ...] = ()  # attribute names of the emulator's secrets
+    refresh_rotates: bool = True  # a refresh answer brings a new refresh token (Google: no)
+    # The meeting keeps the terms meetlink sent (topic, start; Meet: a space has neither) and
+    # a create whose answer was lost on the wire can be found (Meet: nobody can name it).
+    keeps_terms: bool = True
+    finds_lost_answers: bool = True
 
 
 ZOOM = Facts("zoom", True, "/oauth/token", "/v2/", "/v2/users/me/meetings", ("webhook_secret",))
 TEAMS = Facts(
     "teams", False, "/organizations/oauth2/v2.0/token", "/v1.0/", "/v1.0/me/onlineMeetings"
+)
+GOOGLE_MEET = Facts(
+    "google_meet",
+    False,
+    "/token",
+    "/v",  # userinfo (/v1/) and Meet (/v2/)
+    "/v2/spaces",
+    refresh_rotates=False,
+    keeps_terms=False,
+    finds_lost_answers=False,
 )
 FAKE = Facts("fake", True, "", "", "")
 
@@ -137,9 +155,14 @@ def make_target(kind: str, clock: ManualClock) -> Iterator[Target]:
         return
     provider_name, _, how = kind.partition("-")
     emulator: BaseEmulator[Any, Any]
+    cls: Any
     if provider_name == "zoom":
         emulator, facts, schemas, cls = ZoomEmulator(clock=clock, seed=7), ZOOM, ZoomSchemas, ZP
-        bases = ("oauth_base_url", "api_base_url")
+        bases: tuple[str, ...] = ("oauth_base_url", "api_base_url")
+    elif provider_name == "google_meet":
+        emulator, facts, schemas = GoogleMeetEmulator(clock=clock, seed=7), GOOGLE_MEET, MeetSchemas
+        cls = GP
+        bases = ("accounts_base_url", "oauth2_base_url", "userinfo_base_url", "meet_base_url")
     else:
         emulator, facts, schemas, cls = TeamsEmulator(clock=clock, seed=7), TEAMS, GraphSchemas, TP
         bases = ("authority_base_url", "graph_base_url")
@@ -158,11 +181,14 @@ def make_target(kind: str, clock: ManualClock) -> Iterator[Target]:
 
 ZOOM_TARGETS = ["zoom-emulator", "zoom-emulator-http", "fake"]  # the fake mimics Zoom
 TEAMS_TARGETS = ["teams-emulator", "teams-emulator-http"]
+GOOGLE_MEET_TARGETS = ["google_meet-emulator", "google_meet-emulator-http"]
 TARGETS = [
     "zoom-emulator",
     "zoom-emulator-http",
     "teams-emulator",
     "teams-emulator-http",
+    "google_meet-emulator",
+    "google_meet-emulator-http",
     "fake",
 ]
 

@@ -29,7 +29,15 @@ def _describe(exc: BaseException) -> str:
 
 
 @pytest.mark.parametrize(
-    "kind", ["zoom-emulator", "zoom-emulator-http", "teams-emulator", "teams-emulator-http"]
+    "kind",
+    [
+        "zoom-emulator",
+        "zoom-emulator-http",
+        "teams-emulator",
+        "teams-emulator-http",
+        "google_meet-emulator",
+        "google_meet-emulator-http",
+    ],
 )
 def test_no_secret_in_logs_or_errors(
     kind: str, clock: ManualClock, caplog: pytest.LogCaptureFixture

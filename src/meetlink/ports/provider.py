@@ -60,6 +60,11 @@ class Capabilities:
     # False: no OAuth; the owner needs no link, and the provider gets "" as access token.
     needs_link: bool = True
     idempotent_create: bool = False  # Teams createOrGet(externalId); Zoom has none
+    # Whether a create whose answer was lost on the wire can be found again by its marker
+    # (Zoom: the agenda line; Teams: createOrGet). Google Meet cannot: a space carries no
+    # marker and cannot be listed, so the retry makes another space and the lost one, which
+    # nobody can name, serves nothing (docs/google-meet.md).
+    finds_lost_creates: bool = True
     host_start_url: bool = True  # Zoom: a separate, short-lived start_url (StartUrlProvider)
     free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22)
     deauthorization_webhook: bool = True  # Zoom app_deauthorized (S16); Teams: none
