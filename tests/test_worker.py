@@ -1,4 +1,5 @@
-"""``meetlink worker --app MODULE:ATTR``: a real subprocess against a SQLite file and the Zoom
+"""``meetlink worker --app MODULE:ATTR`` and Django's ``manage.py meetlink_worker`` (on the
+MeetLink ``settings.MEETLINK`` makes): a real subprocess against a SQLite file and the Zoom
 emulator over loopback. ``--once`` drains what is due and exits 0; SIGTERM or SIGINT in the
 middle of a job lets that job finish, starts no other, and exits 0; each job's outcome is
 logged. The ``Worker`` class underneath, in-process."""
@@ -49,6 +50,14 @@ def build_meetlink():
 not_a_meetlink = 42
 '''
 
+DJANGO_SETTINGS = """
+SECRET_KEY = "tests only"
+INSTALLED_APPS = ["meetlink.integrations.django"]
+DATABASES = {}
+USE_TZ = True
+MEETLINK = {"FACTORY": "hostapp:build_meetlink"}
+"""
+
 
 @attrs.define
 class Deployment:
@@ -60,10 +69,18 @@ class Deployment:
     env: dict[str, str]
     mail_dir: Path
     directory: Path
+    runner: str = "cli"
 
     def worker(self, *args: str) -> subprocess.Popen[str]:
+        """``meetlink worker --app *args``; with the Django runner, ``meetlink_worker`` with
+        the options after the app (the settings name ``hostapp:build_meetlink``)."""
+        command = [sys.executable, "-m", "meetlink.cli", "worker", "--app", *args]
+        if self.runner == "django":
+            assert args[0] == "hostapp:build_meetlink"
+            django = ["-m", "django", "meetlink_worker", "--settings", "hostsettings"]
+            command = [sys.executable, *django, "--pythonpath", ".", *args[1:]]
         return subprocess.Popen(
-            [sys.executable, "-m", "meetlink.cli", "worker", "--app", *args],
+            command,
             cwd=self.directory,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -84,7 +101,18 @@ class Deployment:
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    yield from _deployment(tmp_path, "cli")
+
+
+@pytest.fixture(params=["cli", "django"])
+def any_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+    """The deployment, its worker run by ``meetlink worker`` or by Django's command."""
+    yield from _deployment(tmp_path, request.param)
+
+
+def _deployment(tmp_path: Path, runner: str) -> Iterator[Deployment]:
     (tmp_path / "hostapp.py").write_text(textwrap.dedent(HOST_APP))
+    (tmp_path / "hostsettings.py").write_text(textwrap.dedent(DJANGO_SETTINGS))
     key, url, mail_dir = generate_key(), f"sqlite:///{tmp_path / 'host.db'}", tmp_path / "mail"
     zoom = ZoomEmulator()
     alice = zoom.add_user("alice@corp.example")
@@ -111,10 +139,11 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
                 "ZOOM_CLIENT_SECRET": zoom.client_secret,
                 "ZOOM_REDIRECT_URI": zoom.redirect_uri,
             }
-            yield Deployment(ml, zoom, env, mail_dir, tmp_path)
+            yield Deployment(ml, zoom, env, mail_dir, tmp_path, runner)
 
 
-def test_once_drains_the_due_work_logs_each_job_and_exits_0(deployment: Deployment) -> None:
+def test_once_drains_the_due_work_logs_each_job_and_exits_0(any_deployment: Deployment) -> None:
+    deployment = any_deployment
     deployment.save("e1")
     worker = deployment.worker("hostapp:build_meetlink", "--once")
     _out, err = worker.communicate(timeout=120)
@@ -130,8 +159,9 @@ def test_once_drains_the_due_work_logs_each_job_and_exits_0(deployment: Deployme
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_lets_the_job_at_hand_finish_then_exits_0(
-    deployment: Deployment, signum: signal.Signals
+    any_deployment: Deployment, signum: signal.Signals
 ) -> None:
+    deployment = any_deployment
     deployment.zoom.latency = 1.5  # the create takes long enough to be interrupted
     deployment.save("e1")
     worker = deployment.worker("hostapp:build_meetlink", "--interval", "0.2")

@@ -1,6 +1,7 @@
 """The ready-made host routes (Flask blueprint, Starlette routes over MeetLink and over
-AsyncMeetLink) against the Zoom emulator: every outcome of ``complete_link`` and
-``handle_webhook`` becomes a redirect with a reason or a 4xx/503, never a 500."""
+AsyncMeetLink, Django sync and async views) against the Zoom emulator: every outcome of
+``complete_link`` and ``handle_webhook`` becomes a redirect with a reason or a 4xx/503, never
+a 500."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from meetlink.testing import Sandbox, ZoomUser
 
-from .hosts import REDIRECT_TO, Host, flask_host, starlette_host
+from .hosts import REDIRECT_TO, Host, django_host, flask_host, starlette_host
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 CALLBACK = "/meetlink/zoom/callback"
@@ -27,10 +28,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture(params=["flask", "starlette", "starlette-async"])
+@pytest.fixture(params=["flask", "starlette", "starlette-async", "django", "django-async"])
 def host(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Host]:
     if request.param == "flask":
         maker = flask_host(sandbox.meetlink)
+    elif request.param.startswith("django"):
+        maker = django_host(sandbox.meetlink, use_async=request.param == "django-async")
     else:
         maker = starlette_host(sandbox.meetlink, use_async=request.param == "starlette-async")
     with maker as made:
@@ -231,6 +234,13 @@ def test_routes_cannot_be_made_without_current_user(sandbox: Sandbox) -> None:
         routes(sandbox.meetlink)
     with pytest.raises(ConfigurationError, match="current_user"):
         routes(AsyncMeetLink(sandbox.meetlink), current_user=None)
+
+    from meetlink.integrations.django import urlpatterns
+
+    with pytest.raises(ConfigurationError, match="current_user"):
+        urlpatterns(sandbox.meetlink)
+    with pytest.raises(ConfigurationError, match="current_user"):
+        urlpatterns(AsyncMeetLink(sandbox.meetlink), current_user=None)
 
 
 def test_the_shared_routes_serve_any_framework_and_refuse_what_cannot_work(

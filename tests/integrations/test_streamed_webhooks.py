@@ -1,6 +1,7 @@
 """The webhook routes count the bytes they read and stop at the limit whatever the framing
 (issue 21, finding 3): a chunked body with no Content-Length, far over the limit, sent to a
-real server process (Flask on werkzeug's server, Starlette on uvicorn) gets 413 while the
+real server process (Flask on werkzeug's server, Starlette on uvicorn, Django's sync views on
+werkzeug's server and its async views on uvicorn) gets 413 while the
 server's resident memory stays flat. Memory is compared, never time."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _rss(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(params=["flask", "starlette"])
+@pytest.fixture(params=["flask", "starlette", "django", "django-async"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
     """(pid, port) of a server process serving the webhook route on 127.0.0.1."""
     process = subprocess.Popen(
@@ -125,3 +126,25 @@ def test_a_chunked_body_under_the_limit_still_reaches_handle_webhook(
     body = b"{" + b" " * (MAX_WEBHOOK_BYTES - 2) + b"}"
     chunks = iter([b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"])
     assert _post(port, HEAD, chunks) == 401  # read whole, then refused for its signature
+
+
+def test_a_signed_chunked_webhook_is_read_whole(server: tuple[int, int]) -> None:
+    """Under the limit, a chunked body reaches ``handle_webhook`` whole: signed as the
+    server's sandbox signs (same seed, same clock), its validation answer comes back. (Django's
+    own WSGI request reads no body without a Content-Length: the route reads the server's
+    de-chunked input.)"""
+    from meetlink.testing import Sandbox
+
+    from .webhook_server import T0
+
+    with Sandbox(now=T0, seed=1) as twin:
+        headers, body = twin.zoom.webhook("endpoint.url_validation", {"plainToken": "abc"})
+    head = b"POST /meetlink/zoom/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(
+        f"{name}: {value}\r\n".encode() for name, value in headers.items()
+    )
+    head += b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    half = len(body) // 2
+    chunks = [body[:half], body[half:]]
+    framed = b"".join(b"%x\r\n" % len(c) + c + b"\r\n" for c in chunks) + b"0\r\n\r\n"
+    _, port = server
+    assert _post(port, head, iter([framed])) == 200

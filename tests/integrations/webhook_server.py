@@ -1,7 +1,10 @@
 """A host's webhook route served by a real server on 127.0.0.1, in its own process, for the
-streamed-body tests: ``python -m tests.integrations.webhook_server flask|starlette``.
+streamed-body tests: ``python -m tests.integrations.webhook_server
+flask|starlette|django|django-async``.
 
-Flask runs on werkzeug's own server, Starlette on uvicorn. The process prints its port on
+Flask runs on werkzeug's own server, Starlette on uvicorn; Django's sync views as a WSGI
+application on werkzeug's server, its async views as an ASGI application (wrapped in
+``limit_webhook_bodies``) on uvicorn. The process prints its port on
 the first line of stdout and serves until its stdin closes (so it stops by itself when the
 test that started it ends, however it ends)."""
 
@@ -36,6 +39,26 @@ def _starlette_app(sandbox: Sandbox) -> Any:
     return Starlette(routes=routes(sandbox.meetlink, current_user=lambda request: None))
 
 
+def _django_app(sandbox: Sandbox, *, asynchronous: bool) -> Any:
+    import types
+
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    from meetlink.aio import AsyncMeetLink
+    from meetlink.integrations.django import limit_webhook_bodies, urlpatterns
+
+    from .hosts import configure_django
+
+    configure_django()
+    urls = types.ModuleType("meetlink_server_urls")
+    facade: Any = AsyncMeetLink(sandbox.meetlink) if asynchronous else sandbox.meetlink
+    urls.urlpatterns = urlpatterns(facade, current_user=lambda request: None)  # type: ignore[attr-defined]
+    override_settings(ROOT_URLCONF=urls).enable()
+    return limit_webhook_bodies(ASGIHandler()) if asynchronous else WSGIHandler()
+
+
 def _stop_when_stdin_closes(stop: Any) -> None:
     def watch() -> None:
         sys.stdin.read()
@@ -46,10 +69,15 @@ def _stop_when_stdin_closes(stop: Any) -> None:
 
 def main(framework: str) -> None:
     with Sandbox(now=T0, seed=1) as sandbox:
-        if framework == "flask":
+        if framework in ("flask", "django"):
             from werkzeug.serving import make_server
 
-            server = make_server("127.0.0.1", 0, _flask_app(sandbox), threaded=True)
+            app = (
+                _flask_app(sandbox)
+                if framework == "flask"
+                else _django_app(sandbox, asynchronous=False)
+            )
+            server = make_server("127.0.0.1", 0, app, threaded=True)
             print(server.server_port, flush=True)
             _stop_when_stdin_closes(server.shutdown)
             server.serve_forever()
@@ -58,7 +86,12 @@ def main(framework: str) -> None:
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(_starlette_app(sandbox), log_level="warning", lifespan="off")
+        app = (
+            _starlette_app(sandbox)
+            if framework == "starlette"
+            else _django_app(sandbox, asynchronous=True)
+        )
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
         served = uvicorn.Server(config)
         print(sock.getsockname()[1], flush=True)
 
