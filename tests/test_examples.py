@@ -1,7 +1,8 @@
 """The complete examples under examples/ work as their docstrings say, driven like a browser
 against ``meetlink emulator`` (a real subprocess): the Flask app served over loopback HTTP
 (the emulator redirects to it and POSTs its webhook to it), the FastAPI app through its test
-client; ``meetlink worker --app`` delivers the mail."""
+client, the Django project by ``manage.py runserver``; ``meetlink worker --app`` (Django:
+``manage.py meetlink_worker``) delivers the mail."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from html import unescape
@@ -410,3 +413,179 @@ def test_the_fastapi_example_keeps_two_tenants_apart(
                 os.environ.pop(name, None)
     finally:
         _stop(emulator)
+
+
+DJANGO_EXAMPLE = EXAMPLES / "django_app"
+
+
+class DjangoExample(NamedTuple):
+    """examples/django_app served by ``manage.py runserver`` on loopback, its emulator's
+    first line and its settings."""
+
+    base: str
+    app: dict[str, Any]
+    env: dict[str, str]
+
+
+def _manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=DJANGO_EXAMPLE,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def django_example(tmp_path: Path) -> Iterator[DjangoExample]:
+    """examples/django_app as its docstring runs it: ``migrate`` (the host's table),
+    ``meetlink_migrate`` (meetlink's, in the same SQLite file), ``runserver``; against
+    ``meetlink emulator``, which redirects to it and POSTs its webhook to it."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    emulator, app = _emulator(
+        "--redirect-uri", f"{base}/meetlink/zoom/callback",
+        "--webhook-url", f"{base}/meetlink/zoom/webhook",
+    )  # fmt: skip
+    env = {
+        **_environment(app, tmp_path),
+        "DJANGO_DATABASE": str(tmp_path / "site.db"),
+        "DJANGO_SECRET_KEY": generate_key(),
+    }
+    server = None
+    log = (tmp_path / "server.log").open("w")
+    try:
+        for command in (["migrate"], ["meetlink_migrate"]):
+            done = _manage(command, env)
+            assert done.returncode == 0, done.stderr
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=DJANGO_EXAMPLE,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(600):
+            assert server.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        yield DjangoExample(base, app, env)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        log.close()
+        _stop(emulator)
+
+
+def _django_browser(base: str, tenant: str, user: str) -> httpx.Client:
+    """A browser signed in to the Django example: it sends Django's CSRF token with each of its
+    POSTs to the example (as a form's hidden field would), never to Zoom."""
+    browser = httpx.Client(base_url=base, timeout=30)
+    site = httpx.URL(base)
+
+    def csrf(request: httpx.Request) -> None:
+        token = browser.cookies.get("csrftoken")
+        if request.method == "POST" and request.url.port == site.port and token:
+            request.headers["X-CSRFToken"] = token
+
+    browser.event_hooks["request"] = [csrf]
+    assert "csrfmiddlewaretoken" in browser.get("/").text  # the sign-in form: the cookie
+    browser.post("/login", data={"tenant": tenant, "user": user})
+    return browser
+
+
+def test_the_django_example_end_to_end(django_example: DjangoExample, tmp_path: Path) -> None:
+    base, app, env = django_example
+    browser = _django_browser(base, "acme", "alice")
+    assert "not linked" in browser.get("/settings").text
+    assert browser.post("/settings/link").status_code == 409  # no add-on yet
+    forged = httpx.post(f"{base}/settings/trial", cookies=browser.cookies)
+    assert forged.status_code == 403  # no CSRF token: Django refuses
+    browser.post("/settings/trial")
+    _flask_link(browser, "alice@example.com")  # the same pages as the Flask example
+
+    start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)
+    created = browser.post(
+        "/events/new",
+        data={
+            "title": "Kick-off",
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "minutes": "45",
+            "participants": "bob@example.com, carol@example.com",
+            "web_meeting": "zoom",
+        },
+        follow_redirects=True,
+    )
+    join = re.findall(r'<a id=join href="([^"]+)"', created.text)
+    meetings = browser.get(f"{app['base_url']}/_emulator/meetings").json()
+    assert join and [m["join_url"] for m in meetings] == join
+    started = browser.post(f"{created.url.path}/start")
+    assert started.status_code == 302 and "/s/" in started.headers["location"]
+
+    worker = _manage(["meetlink_worker", "--once"], env)
+    assert worker.returncode == 0, worker.stderr
+    mails = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 2 and b"calendar@example.com" in mails[0].read_bytes()
+
+    removed = browser.post(
+        f"{app['base_url']}/_emulator/remove-app", json={"email": "alice@example.com"}
+    )
+    assert removed.json()["webhook"]["status"] == 200  # POSTed to Django, no CSRF token
+    assert "not linked" in browser.get("/settings").text
+    browser.close()
+
+
+def test_the_django_example_keeps_two_tenants_apart(django_example: DjangoExample) -> None:
+    """Two companies with the same user id ``alice`` and the same event id ``standup``:
+    neither reads, starts, deletes or unlinks the other's; nothing the browser sent comes back
+    as markup."""
+    base, app, _ = django_example
+    acme = _django_browser(base, "acme", "alice")
+    evil = _django_browser(base, "evil", "alice")
+    for browser in (acme, evil):
+        browser.post("/settings/trial")
+    _flask_link(acme, "alice@example.com")
+    acme_url = _flask_event(acme, "standup", "Acme stand-up")
+    assert "not linked" in evil.get("/settings").text
+    assert evil.get("/events/standup").status_code == 404
+    started = evil.post("/events/standup/start")
+    assert started.status_code == 403 and "/s/" not in started.headers.get("location", "")
+    assert evil.post("/events/standup/delete").status_code == 404
+    assert evil.post("/settings/unlink").status_code == 302
+    assert "linked to alice@example.com" in acme.get("/settings").text
+
+    _flask_link(evil, "alice@evil.example")
+    evil_url = _flask_event(evil, "standup", "Evil stand-up")
+    assert evil_url != acme_url and evil_url not in acme.get("/events/standup").text
+    assert evil.post("/events/standup/delete").status_code == 302
+    meetings = httpx.get(f"{app['base_url']}/_emulator/meetings").json()
+    assert [m["join_url"] for m in meetings] == [acme_url]
+    own = acme.post("/events/standup/start")
+    assert own.status_code == 302 and "/s/" in own.headers["location"]
+
+    reflected = evil.post(f"/events/{quote(XSS, safe='')}/start")
+    assert reflected.status_code == 403
+    assert XSS not in reflected.text and "&lt;img" in reflected.text
+    start = datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=2)
+    titled = evil.post(
+        "/events/new",
+        data={"event_id": "x", "title": XSS, "start": start.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=True,
+    )
+    assert titled.status_code == 200 and XSS not in titled.text and "&lt;img" in titled.text
+    acme.close()
+    evil.close()
