@@ -79,6 +79,32 @@ def test_async_views_run_a_plain_current_user_off_the_event_loop(sandbox: Sandbo
     assert asyncio.iscoroutinefunction(urls.urlpatterns[0].callback)
 
 
+def test_async_views_take_a_callable_object_with_an_async_call(sandbox: Sandbox) -> None:
+    """``current_user`` may be an object whose ``__call__`` is a coroutine function: it is
+    awaited on the loop, not mistaken for a plain function."""
+    from django.test import AsyncClient, override_settings
+
+    from meetlink.integrations.django import urlpatterns
+
+    class SignedIn:
+        def __init__(self) -> None:
+            self.on_loop: list[bool] = []
+
+        async def __call__(self, request: Any) -> tuple[str, str] | None:
+            self.on_loop.append(asyncio.get_running_loop() is not None)
+            return ("t1", "alice")
+
+    who = SignedIn()
+    urls = types.ModuleType("callable_object_urls")
+    urls.urlpatterns = urlpatterns(  # type: ignore[attr-defined]
+        AsyncMeetLink(sandbox.meetlink), current_user=who
+    )
+    with override_settings(ROOT_URLCONF=urls):
+        reply = asyncio.run(AsyncClient().get("/meetlink/zoom/callback?state=never-issued"))
+    assert reply.status_code == 303 and "meetlink=expired" in reply.headers["Location"]
+    assert who.on_loop == [True]
+
+
 def test_the_prefix_and_the_url_names(sandbox: Sandbox) -> None:
     from django.test import override_settings
     from django.urls import reverse

@@ -457,8 +457,9 @@ class Routes:
                 except MeetLinkError as exc:
                     error = exc
             elif isinstance(step, _Who):
-                found = self.current_user(request)
-                value = await found if inspect.isawaitable(found) else found
+                value = self.current_user(request)
+                while inspect.isawaitable(value):  # an awaitable may give one (a wrapper's)
+                    value = await value
             else:
                 assert read is not None
                 value = await read(READ_CHUNK)

@@ -105,6 +105,12 @@ async def _offload(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await sync_to_async(call, thread_sensitive=False)(*args, **kwargs)
 
 
+def _is_async(function: Callable[..., Any]) -> bool:
+    """A coroutine function, or an object whose ``__call__`` is one."""
+    call = getattr(function, "__call__", None)  # noqa: B004  (the method itself is wanted)
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
+
+
 class _Shared:
     """The routes, made on first use when they serve the process's MeetLink (so that loading
     the URLs, as ``manage.py check`` and ``makemigrations`` do, makes no MeetLink)."""
@@ -156,7 +162,7 @@ def urlpatterns(
             f"{where}: sync views need a MeetLink, not an AsyncMeetLink (or async_views=True)"
         )
     who = current_user
-    if asynchronous and callable(who) and not inspect.iscoroutinefunction(who):
+    if asynchronous and callable(who) and not _is_async(who):
         who = sync_to_async(who)  # sessions and the ORM must not run on the event loop
 
     def make() -> endpoints.Routes:
