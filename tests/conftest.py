@@ -1,6 +1,12 @@
 """Suite-wide settings: Hypothesis without wall-clock deadlines (this machine is shared and
-noisy, and no test asserts a timing), and deterministic examples under CI so that a run
-cannot fail on a draw it never made before."""
+noisy, and no test asserts a timing); its examples (docs/testing.md, "meetlink's own suite"):
+
+- ``CI=true``: derandomized, the same examples every run, so a red build is never a draw it
+  never made before;
+- ``HYPOTHESIS_SEED=<n>`` (the scheduled run, with or without ``CI``): new examples from that
+  seed, which the run's header prints; the same seed draws the same examples again;
+- neither (a developer's run): new examples each run; a failure prints the ``@seed(...)``
+  that reproduces it, and ``@reproduce_failure`` with its blob."""
 
 from __future__ import annotations
 
@@ -15,13 +21,31 @@ from hypothesis import HealthCheck, settings
 from meetlink.testing.mailcheck import recording_deliveries, wire_bytes
 from tests.mail import postal_mime
 
+_SEED = os.environ.get("HYPOTHESIS_SEED", "").strip()
 settings.register_profile(
     "meetlink",
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
-    derandomize=os.environ.get("CI") == "true",
+    derandomize=os.environ.get("CI") == "true" and not _SEED,
+    print_blob=True,
 )
 settings.load_profile("meetlink")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _SEED and config.getoption("hypothesis_seed", None) is None:
+        from hypothesis import core
+
+        core.global_force_seed = int(_SEED)  # what --hypothesis-seed does
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    forced = config.getoption("hypothesis_seed", None) or _SEED
+    if forced:
+        return f"hypothesis examples: seed {forced} (HYPOTHESIS_SEED={forced} draws them again)"
+    if settings.default.derandomize:
+        return "hypothesis examples: derandomized (CI=true; HYPOTHESIS_SEED=<n> for new ones)"
+    return "hypothesis examples: random; a failure prints the @seed(...) that reproduces it"
 
 
 # --- every mail the suite delivers, read by an independent parser -------------------------

@@ -235,24 +235,24 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         _stop(process)
 
 
-def test_latency_delays_every_answer_and_requests_overlap() -> None:
-    # Eight worker processes against one emulator: every answer waits --latency, and the
-    # server answers them concurrently (threads), so each still waits about that long.
-    process, info = _start("--latency", "0.3")
+def test_latency_option_is_taken_and_every_request_answered() -> None:
+    # Eight clients at once against an emulator started with --latency: each gets Zoom's
+    # answer. That every answer waits the latency and that the server answers requests at
+    # once are shown without a clock on the same serve() in tests/emulators/test_scaffold.py
+    # (test_the_latency_is_waited_before_every_answer, test_served_requests_overlap).
+    process, info = _start("--latency", "0.1")
     try:
         url = f"{info['base_url']}/v2/users/me"  # Zoom's path (the control paths never wait)
-        elapsed: list[float] = []
+        answers: list[int] = []
 
         def ask() -> None:
-            answer = httpx.get(url, timeout=30)
-            assert answer.status_code == 401  # no token: Zoom's answer, after the latency
-            elapsed.append(answer.elapsed.total_seconds())
+            answers.append(httpx.get(url, timeout=120).status_code)
 
         threads = [threading.Thread(target=ask) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(elapsed) == 8 and min(elapsed) >= 0.3
+        assert answers == [401] * 8  # no token: Zoom's answer
     finally:
         _stop(process)

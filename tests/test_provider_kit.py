@@ -123,24 +123,29 @@ class _ForgetsUpdates(Rooms):
 
 
 @pytest.mark.parametrize(
-    ("broken", "check"),
+    ("broken", "check", "said"),
     [
-        (_PlainHttp, "test_meeting_lifecycle"),
-        (_NotIdempotent, "test_the_marker_finds_the_meeting"),
-        (_ForgetsUpdates, "test_meeting_lifecycle"),
+        (_PlainHttp, "test_meeting_lifecycle", "http://rooms/room-1"),  # not https
+        (_NotIdempotent, "test_the_marker_finds_the_meeting", "create must be idempotent"),
+        (_ForgetsUpdates, "test_meeting_lifecycle", "('Contract check', 'Contract moved')"),
     ],
 )
-def test_the_kit_fails_a_provider_that_breaks_the_contract(broken: type, check: str) -> None:
+def test_the_kit_fails_a_provider_that_breaks_the_contract(
+    broken: type, check: str, said: str
+) -> None:
     class Broken(ProviderContract):
         def make_target(self) -> RoomsTarget:
             return RoomsTarget(provider=broken())
 
-    with pytest.raises(AssertionError):
+    # Failed for the break the provider has, not for another reason.
+    # (The first line is the check's own message; pytest's rewriting explains it below.)
+    with pytest.raises(AssertionError) as failed:
         getattr(Broken(), check)()
+    assert str(failed.value).splitlines()[0] == said
     with pytest.raises(ContractFailure) as caught:
         check_provider(lambda: RoomsTarget(provider=broken()))
     assert caught.value.check == check  # the failing check is named
-    assert str(caught.value).startswith(f"{check} failed: ")
+    assert str(caught.value).splitlines()[0] == f"{check} failed: {said}"
     assert isinstance(caught.value, AssertionError)
     assert isinstance(caught.value.__cause__, AssertionError)
 

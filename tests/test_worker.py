@@ -11,10 +11,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -162,18 +163,29 @@ def test_a_signal_lets_the_job_at_hand_finish_then_exits_0(
     any_deployment: Deployment, signum: signal.Signals
 ) -> None:
     deployment = any_deployment
-    deployment.zoom.latency = 1.5  # the create takes long enough to be interrupted
+    # Zoom holds the worker's create until the signal was sent: the job is at hand when the
+    # signal comes, whatever the machine's speed (the waits' timeouts are safety nets only).
+    arrived, release = threading.Event(), threading.Event()
+    handle = deployment.zoom.handle
+
+    def held(request: Any) -> Any:
+        if request.method == "POST" and request.path == "/v2/users/me/meetings":
+            arrived.set()
+            release.wait(timeout=120)
+        return handle(request)
+
+    deployment.zoom.handle = held  # type: ignore[method-assign]
     deployment.save("e1")
     worker = deployment.worker("hostapp:build_meetlink", "--interval", "0.2")
-    deadline = time.monotonic() + 60
-    while not any(j.status is JobStatus.RUNNING for j in deployment.meetlink.pending_jobs()):
-        assert worker.poll() is None and time.monotonic() < deadline, worker.communicate()
-        time.sleep(0.02)
-    signalled = time.monotonic()
+    if not arrived.wait(timeout=120):
+        worker.kill()
+        pytest.fail(f"the worker never called Zoom: {worker.communicate()}")
+    assert [j.status for j in deployment.meetlink.pending_jobs() if j.kind == "sync"] == [
+        JobStatus.RUNNING
+    ]
     worker.send_signal(signum)
-    _out, err = worker.communicate(timeout=60)
-    shutdown = time.monotonic() - signalled
-    print(f"\nworker exit {shutdown:.2f}s after {signum.name} (Zoom answering in 1.5s)")
+    release.set()
+    _out, err = worker.communicate(timeout=120)
     assert worker.returncode == 0, err
     assert f"{signum.name}: finishing the job at hand" in err
     assert "job sync/e1 done" in err  # the job at hand finished...
@@ -223,7 +235,7 @@ def test_the_worker_stops_between_jobs_and_survives_a_failing_pass() -> None:
         )
         worker.run()
         assert ran == ["job", "job", "job"]  # the third finished, no fourth started
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="interval must be positive"):
             Worker(sb.meetlink, interval=0)
 
 

@@ -177,7 +177,7 @@ _STEP = st.one_of(
 )
 
 
-@settings(max_examples=25)
+@settings(max_examples=50)
 @given(steps=st.lists(_STEP, min_size=1, max_size=12), seed=st.integers(0, 2**16))
 def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
     steps: list[tuple[str, int, int]], seed: int

@@ -12,13 +12,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from meetlink import ConferenceStatus, Event
+from meetlink import ConferenceStatus, Event, Participant
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.errors import GrantRevoked, ProviderError, ProviderUnavailable, RateLimited
 from meetlink.ports.storage import Storage
 from tests.app.conftest import make_world
 
 EVENTS = ("e1", "e2", "e3")
+#: Who an event invites: an edit adds and removes people.
+PEOPLE = ("bob@example.com", "carol@example.com", "dave@example.com")
 METHODS = ("create_meeting", "update_meeting", "delete_meeting", "find_by_marker", None)
 
 
@@ -42,8 +44,9 @@ class NoOrphans(RuleBasedStateMachine):
         hours=st.integers(min_value=1, max_value=72),
         ticked=st.booleans(),
         title=st.sampled_from(["Call", "Review", "Sync"]),
+        people=st.lists(st.sampled_from(PEOPLE), unique=True, max_size=3),
     )
-    def save(self, event_id: str, hours: int, ticked: bool, title: str) -> None:
+    def save(self, event_id: str, hours: int, ticked: bool, title: str, people: list[str]) -> None:
         if event_id in self.deleted:
             return  # a host never reuses an event id (its calendar UID derives from it)
         start = self.w.clock.now() + timedelta(hours=hours)
@@ -52,6 +55,7 @@ class NoOrphans(RuleBasedStateMachine):
             start=start,
             title=title,
             web_meeting="zoom" if ticked else None,
+            participants=tuple(Participant(email) for email in people),
         )
         result = self.w.meetlink.save_event(event)
         self.saved[event_id] = event
@@ -189,16 +193,23 @@ class NoOrphans(RuleBasedStateMachine):
                 if key not in latest or latest[key][0] < seen[0]:
                     latest[key] = seen
                 break
-        for (event_id, _), (_, method, start, url) in latest.items():
+        for (event_id, who), (_, method, start, url) in latest.items():
             event = self.saved.get(event_id)
             conf = self.w.meetlink.conference(event_id, tenant_id="t1") if event else None
-            if conf is None:
-                assert method == "CANCEL", (event_id, method)
+            invited = event is not None and who in {p.email for p in event.participants}
+            if conf is None or not invited:
+                assert method == "CANCEL", (event_id, who, method)
             elif conf.status is ConferenceStatus.FAILED:
                 continue  # its event ended before a vanished meeting could be made anew
             else:
-                assert method == "REQUEST", (event_id, method)
+                assert method == "REQUEST", (event_id, who, method)
                 assert (start, url) == (event.start, conf.join_url), (event_id, start, url)
+        # Everyone an issued event invites holds it, also those an edit added.
+        for event_id, event in self.saved.items():
+            conf = self.w.meetlink.conference(event_id, tenant_id="t1")
+            if conf is not None and conf.status is ConferenceStatus.ISSUED:
+                for participant in event.participants:
+                    assert (event_id, participant.email) in latest, (event_id, participant)
 
 
 TestNoOrphans = NoOrphans.TestCase

@@ -279,15 +279,22 @@ def test_the_host_is_told_once_about_broken_removed_taken_over_links_and_failed_
 
 
 def test_a_failing_listener_never_breaks_the_library() -> None:
-    def explode(notice: object) -> None:
+    from meetlink import HostNotice, HostNoticeKind
+
+    told: list[HostNotice] = []
+
+    def explode(notice: HostNotice) -> None:
+        told.append(notice)
         raise RuntimeError("host bug")
 
     w = make_world(listener=explode)
     w.meetlink.start_trial("t1")
     account = w.zoom.add_account("a@corp.example")
     w.link("alice", account)
-    w.link("bob", account)
+    w.link("bob", account)  # S9: alice is taken over, the listener is told and raises
+    assert [(n.kind, n.user_id) for n in told] == [(HostNoticeKind.LINK_TAKEN_OVER, "alice")]
     assert w.meetlink.link("bob", tenant_id="t1") is not None
+    assert w.meetlink.link("alice", tenant_id="t1") is None
 
 
 def _idempotent_world() -> World:

@@ -192,6 +192,8 @@ def check(world: ChaosWorld) -> dict[str, Any]:
         "operations": dict(sorted(world.ops.items())),
         "operations_total": sum(world.ops.values()),
         "refused_or_failed_calls": dict(sorted(world.errors.items())),
+        "succeeded_calls": dict(sorted(world.succeeded.items())),
+        "succeeded_calls_total": sum(world.succeeded.values()),
         "saves_by_outcome": dict(sorted(world.saves.items())),
         "host_notices": dict(sorted(world.notices.items())),
         "users_linked_when_the_workload_ended": world.linked_at_end,

@@ -126,6 +126,7 @@ class ChaosWorld:
         self.seconds: Counter[str] = Counter()  # wall time spent per kind of operation
         self.saves: Counter[str] = Counter()  # conference status (and refusals) after a save
         self.errors: Counter[str] = Counter()
+        self.succeeded: Counter[str] = Counter()  # facade calls that returned (links made too)
         self.faults_injected = 0
         self.events: dict[str, Event] = {}  # the last saved version of each live event
         self.deleted: set[str] = set()
@@ -183,6 +184,7 @@ class ChaosWorld:
             except MeetLinkError as exc:
                 self.errors[f"link: {type(exc).__name__}"] += 1
                 continue
+            self.succeeded["link"] += 1
             account.holder = user
             return True
         return False
@@ -289,10 +291,12 @@ class ChaosWorld:
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         """A facade call: only meetlink's own errors may escape, and they are counted."""
         try:
-            return call()
+            returned = call()
         except MeetLinkError as exc:
             self.errors[f"{what}: {type(exc).__name__}"] += 1
             return None
+        self.succeeded[what] += 1
+        return returned
 
     # events
 

@@ -106,16 +106,28 @@ def test_rolling_grants_a_burst_at_once_then_paces(limit: Limit) -> None:
 @settings(max_examples=200, deadline=None)
 @given(limit=rolling_limits(), micros=offsets)
 def test_a_call_at_the_retry_time_is_granted(limit: Limit, micros: list[int]) -> None:
+    """A refusal's ``retry_at`` is the earliest time a call goes through: granted at it,
+    refused a microsecond before. Every example ends in a burst at its last time, so every
+    example is refused at least once and checked."""
     usage: Usage | None = None
-    for m in sorted(micros):
+    ordered = sorted(micros)
+    refusals = 0
+    for m in ordered + [ordered[-1]] * (limit.burst + 1):
         now = T0 + timedelta(microseconds=m)
         spent = spend([limit], {} if usage is None else {"qps": usage}, now)
         if not spent.granted:
+            refusals += 1
             assert spent.retry_at is not None
+            before = spend([limit], {"qps": usage} if usage else {}, spent.retry_at - _MICRO)
+            assert not before.granted, (spent.retry_at, "is not the earliest time")
             again = spend([limit], {"qps": usage} if usage else {}, spent.retry_at)
             assert again.granted
         else:
             usage = spent.usages["qps"]
+    assert refusals >= 1
+
+
+_MICRO = timedelta(microseconds=1)
 
 
 @settings(max_examples=200, deadline=None)
@@ -191,22 +203,28 @@ def test_budget_picks_the_limits_of_an_operation() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "said"),
     [
-        {"count": 0, "per": timedelta(seconds=1)},
-        {"count": 2, "per": None},
-        {"count": 2, "per": timedelta(seconds=1), "burst": 3},
-        {"count": 2, "per": timedelta(seconds=1), "window": Window.UTC_DAY},
-        {"count": 2, "per": timedelta(seconds=1), "operations": frozenset()},
-        {"count": 2, "per": timedelta(seconds=1), "name": ""},
+        ({"count": 0, "per": timedelta(seconds=1)}, "needs a count of at least 1"),
+        ({"count": 2, "per": None}, "needs a positive per"),
+        ({"count": 2, "per": timedelta(seconds=1), "burst": 3}, "burst exceeds count"),
+        (
+            {"count": 2, "per": timedelta(seconds=1), "window": Window.UTC_DAY},
+            "takes no per or burst",
+        ),
+        (
+            {"count": 2, "per": timedelta(seconds=1), "operations": frozenset()},
+            "counts no operation",
+        ),
+        ({"count": 2, "per": timedelta(seconds=1), "name": ""}, "name must have 1 to 32"),
     ],
 )
-def test_malformed_limits_are_refused(kwargs: dict[str, object]) -> None:
+def test_malformed_limits_are_refused(kwargs: dict[str, object], said: str) -> None:
     fields: dict[str, object] = {"name": "x", "scope": Scope.APP, "operations": CREATE}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=said):
         Limit(**{**fields, **kwargs})  # type: ignore[arg-type]
 
 
 def test_duplicate_limit_names_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit names must be unique"):
         RateBudget((rolling(1, 1000), rolling(2, 1000)))

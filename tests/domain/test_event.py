@@ -207,7 +207,7 @@ def test_bad_participant_name_names_the_field(name: Any) -> None:
 def test_invalid_event_is_a_value_error_and_a_meetlink_error() -> None:
     with pytest.raises(ValueError) as info:
         make_event(title="")
-    assert isinstance(info.value, InvalidEvent)
+    assert isinstance(info.value, InvalidEvent) and info.value.field == "title"
     assert isinstance(info.value, MeetLinkError)
 
 

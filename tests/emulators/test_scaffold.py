@@ -4,9 +4,12 @@ without HTML, reset) and route tables, run on Zoom and Teams alike."""
 
 from __future__ import annotations
 
+import threading
+import types
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -51,7 +54,7 @@ def test_fault_controls_are_the_same_on_every_emulator(emulator: BaseEmulator) -
     emulator.clear_faults()
     assert emulator.pending_faults() == 0
     assert _get(emulator, path).status_code == 401  # healthy again: no token
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="count must be at least 1"):
         emulator.fail_next(0)
 
 
@@ -192,3 +195,51 @@ def test_old_import_paths_still_work_with_a_warning(old: str, name: str, new: ty
         warnings.simplefilter("error")
         with pytest.raises(AttributeError):
             module.NoSuchName  # noqa: B018
+
+
+def test_the_latency_is_waited_before_every_answer(
+    emulator: BaseEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from the waits asked for, not from a clock: three requests, three waits of the
+    latency; none once it is set back to 0 (a negative one reads 0)."""
+    import meetlink.emulators.core.base as base
+
+    slept: list[float] = []
+    monkeypatch.setattr(base, "time", types.SimpleNamespace(sleep=slept.append))
+    path = API[emulator.provider_name]
+    emulator.latency = 0.25
+    for _ in range(3):
+        assert _get(emulator, path).status_code == 401
+    assert slept == [0.25, 0.25, 0.25]
+    emulator.latency = -3
+    assert emulator.latency == 0.0
+    assert _get(emulator, path).status_code == 401
+    assert slept == [0.25, 0.25, 0.25]
+
+
+def test_served_requests_overlap(emulator: BaseEmulator) -> None:
+    """The server answers requests at once (as ``meetlink emulator`` does, on the same
+    ``serve()``): each request is held until all eight are in, which a server that answers
+    one at a time never reaches (its barrier breaks; the timeout is a safety net only)."""
+    together = threading.Barrier(8)
+    handle = emulator.handle
+
+    def held(request: Any) -> Any:
+        together.wait(timeout=60)
+        return handle(request)
+
+    emulator.handle = held  # type: ignore[method-assign]
+    answers: list[int] = []
+    with emulator.serve() as server:
+        url = server.base_url + API[emulator.provider_name]
+
+        def ask() -> None:
+            answers.append(httpx.get(url, timeout=120).status_code)
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [401] * 8
+    assert not together.broken

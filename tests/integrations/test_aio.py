@@ -1,17 +1,15 @@
 """``AsyncMeetLink``: the same calls, results and errors as coroutines that never block the
 event loop; a bounded pool; ``aclose`` and ``async with``.
 
-The stall measurement: a ticker task sleeps 10 ms in a loop and records the gaps between its
-wake-ups while ``save_event`` runs with Zoom answering after 1 s. Called directly inside a
-coroutine (what an ``async def`` route does with the plain facade) the loop stalls for the
-whole call; through AsyncMeetLink the ticker keeps running. Asserted as a ratio and a count
-(never an absolute time); the numbers are printed (``pytest -s``)."""
+Whether the loop stalls is read from events, never from time: the Zoom emulator holds the
+create request until a task on the loop has run. Called directly inside a coroutine (what an
+``async def`` route does with the plain facade) that task cannot run during the call; through
+AsyncMeetLink it runs and releases the request."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +28,6 @@ from meetlink.aio import AsyncMeetLink
 from meetlink.testing import Sandbox
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-ZOOM_LATENCY = 1.0
 
 
 @pytest.fixture
@@ -48,55 +45,54 @@ def _event(event_id: str) -> Event:
     )
 
 
-async def _stall(call: Callable[[], Awaitable[Any]]) -> tuple[float, int]:
-    """The longest gap between a 10 ms ticker's wake-ups while ``call`` runs, and how
-    many times the ticker ran."""
-    loop = asyncio.get_running_loop()
-    gaps: list[float] = []
-    done = asyncio.Event()
+def _loop_free_during_create(sandbox: Sandbox, call: Callable[[], Awaitable[Any]]) -> bool:
+    """Whether a task on the event loop runs while Zoom holds ``call``'s create request.
 
-    async def ticker() -> None:
-        last = loop.time()
-        while not done.is_set():
-            await asyncio.sleep(0.01)
-            now = loop.time()
-            gaps.append(now - last)
-            last = now
+    A probe task is made just before the call; the emulator holds the create request until
+    the probe has run. Through a thread the probe runs at once and releases it; called on the
+    loop's own thread the probe cannot run before the call returns, so the request sees it has
+    not (and does not wait: it never could). The 60-second wait is a safety net for a broken
+    library, not a measure: a working one is released as soon as the loop runs the probe."""
+    loop_ran = threading.Event()
+    seen: list[bool] = []
+    handle = sandbox.zoom.handle
 
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0.05)
-    gaps.clear()
-    await call()
-    done.set()
-    await task
-    return max(gaps), len(gaps)
+    def held(request: Any) -> Any:
+        if request.method == "POST" and request.path == "/v2/users/me/meetings":
+            on_loop = threading.current_thread() is loop_thread
+            seen.append(loop_ran.is_set() if on_loop else loop_ran.wait(timeout=60))
+        return handle(request)
+
+    async def probe() -> None:
+        loop_ran.set()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(probe())
+        await call()
+        await task
+
+    loop_thread = threading.current_thread()  # asyncio.run runs the loop on this thread
+    sandbox.zoom.handle = held  # type: ignore[method-assign]
+    try:
+        asyncio.run(scenario())
+    finally:
+        del sandbox.zoom.handle
+    [free] = seen  # one create request
+    return free
 
 
 def test_the_event_loop_keeps_running_while_zoom_is_slow(sandbox: Sandbox) -> None:
-    sandbox.zoom.latency = ZOOM_LATENCY
+    async def blocking() -> None:
+        sandbox.meetlink.save_event(_event("blocking"))  # the plain facade, inside a coroutine
 
-    async def scenario() -> tuple[tuple[float, int], tuple[float, int]]:
+    async def non_blocking() -> None:
         async with AsyncMeetLink(sandbox.meetlink) as aml:
+            result = await aml.save_event(_event("async"))
+        assert result.conference is not None
+        assert result.conference.status is ConferenceStatus.ISSUED
 
-            async def blocking() -> None:
-                sandbox.meetlink.save_event(_event("blocking"))  # the plain facade
-
-            async def non_blocking() -> None:
-                result = await aml.save_event(_event("async"))
-                assert result.conference is not None
-                assert result.conference.status is ConferenceStatus.ISSUED
-
-            return await _stall(blocking), await _stall(non_blocking)
-
-    (blocked_gap, blocked_ticks), (async_gap, async_ticks) = asyncio.run(scenario())
-    print(
-        f"\nloop stall with Zoom at {ZOOM_LATENCY}s: plain facade {blocked_gap:.3f}s "
-        f"({blocked_ticks} ticks), AsyncMeetLink {async_gap:.3f}s ({async_ticks} ticks), "
-        f"ratio {blocked_gap / async_gap:.0f}x"
-    )
-    assert blocked_ticks <= 2  # the plain call froze the loop: the ticker could not run
-    assert async_ticks >= 10  # the loop ran other tasks meanwhile
-    assert async_gap * 4 < blocked_gap
+    assert _loop_free_during_create(sandbox, blocking) is False  # the loop froze
+    assert _loop_free_during_create(sandbox, non_blocking) is True  # other tasks ran
 
 
 def test_same_results_and_same_errors(sandbox: Sandbox) -> None:
@@ -126,19 +122,21 @@ def test_same_results_and_same_errors(sandbox: Sandbox) -> None:
 
 class CountingMeetLink(MeetLink):
     """A MeetLink with one more method (served through ``__getattr__``) that counts the
-    calls in flight at once."""
+    calls in flight at once. Each call waits for a second one to be in flight (a barrier of
+    two, not a sleep): a pool of one never gets there and fails, a pool of more runs more."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lock = threading.Lock()
         self.running = 0
         self.most = 0
+        self.pair = threading.Barrier(2)
 
     def slow_call(self, n: int) -> int:
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
-        time.sleep(0.05)
+        self.pair.wait(timeout=60)  # the timeout is a safety net for a pool of one
         with self.lock:
             self.running -= 1
         return n * 2

@@ -48,7 +48,7 @@ def decoded(raw: str) -> str:
 
 
 @pytest.mark.parametrize(("kind", "locale", "charset"), COMBINATIONS)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(title=TEXTS, name=TEXTS, organizer=TEXTS)
 def test_subject_and_names_read_back_exactly(
     kind: MailKind, locale: str, charset: str, title: str, name: str, organizer: str

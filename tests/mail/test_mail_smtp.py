@@ -294,7 +294,7 @@ def test_message_without_to_is_permanent(server: Controller) -> None:
 
 
 def test_starttls_and_ssl_together_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="choose starttls or ssl, not both"):
         SmtpMailer(starttls=True, ssl=True)
 
 

@@ -256,10 +256,15 @@ def test_the_reminder_reaches_the_inbox(visitor: Visitor) -> None:
     )
     visitor.sign_in_as("admin")
     visitor.post("/operator/time", {"step": "1h"})
-    deadline = time.monotonic() + 20  # the worker thread sends it within a few passes
-    while "Starting soon: Soon" not in visitor.get("/inbox").text:
-        assert time.monotonic() < deadline, "no reminder"
+    # The demo's own worker thread sends it, on its next passes; nothing here measures how
+    # soon (a loaded machine may take long): the wait ends when the mail is in the inbox, and
+    # its bound only keeps a broken worker from hanging the run.
+    for _ in range(1200):
+        if "Starting soon: Soon" in visitor.get("/inbox").text:
+            break
         time.sleep(0.1)
+    else:
+        pytest.fail("the worker never sent the reminder")
     page = visitor.get("/inbox").text
     assert "Starting soon: Soon" in page and "Reminder" in page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
+import types
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -448,13 +448,15 @@ def test_requests_are_recorded(
     ]
 
 
-def test_latency_is_applied(clock: ManualClock) -> None:
+def test_latency_is_applied(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    import meetlink.emulators.core.base as base
+
+    slept: list[float] = []  # the waits asked for, read without a clock
+    monkeypatch.setattr(base, "time", types.SimpleNamespace(sleep=slept.append))
     zoom = ZoomEmulator(clock=clock, latency=0.05)
-    with zoom.provider() as provider:
-        started = time.perf_counter()
-        with pytest.raises(GrantRevoked):
-            provider.refresh("nope")
-        assert time.perf_counter() - started >= 0.05
+    with zoom.provider() as provider, pytest.raises(GrantRevoked):
+        provider.refresh("nope")
+    assert slept == [0.05]  # the constructor's latency, before the one answer
 
 
 def test_seed_makes_runs_repeat(clock: ManualClock) -> None:
