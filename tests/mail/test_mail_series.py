@@ -1,17 +1,22 @@
 """R2 invitations: RRULE, EXDATE, RECURRENCE-ID (with TZID and VTIMEZONE) and all-day dates,
-parsed back with ``icalendar`` and expanded with python-dateutil: the dates match the
-occurrences meetlink computes, across daylight-saving changes."""
+parsed back with ``icalendar`` and expanded as a client would: the dates match the
+occurrences meetlink computes, across daylight-saving changes. meetlink's series and the
+clients' expansion both use python-dateutil, so the expected dates come from elsewhere:
+RFC 5545's own examples (``RFC_5545``) and, for the property, plain date arithmetic
+(``_by_hand``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
+import pytest
 from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar
+from icalendar import Calendar, vRecur
 from mail_support import body, build_content, reparse
 
 from meetlink import Event, MovedOccurrence, Span
@@ -193,6 +198,138 @@ def test_expanded_invitation_dates_match_meetlinks_occurrences(
         timezone=zone,
         recurrence=rule,
     )
-    ruled = Series.of_event(plain).ruled_starts()
-    event = attrs.evolve(plain, exdates=(ruled[skip],))
-    assert _expand(_ics(_content(event))) == [o.start for o in Series.of_event(event).occurrences()]
+    by_hand = _by_hand(start, rule)
+    event = attrs.evolve(plain, exdates=(by_hand[skip],))
+    expected = [m.astimezone(UTC) for m in by_hand if m != by_hand[skip]]
+    assert [o.start.astimezone(UTC) for o in Series.of_event(event).occurrences()] == expected
+    assert [m.astimezone(UTC) for m in _expand(_ics(_content(event)))] == expected
+
+
+def _by_hand(start: datetime, rule: str) -> list[datetime]:
+    """The occurrences of the simple rules above without a recurrence engine: the start's
+    local time on every INTERVAL-th day, week or month (a month without the day is skipped,
+    RFC 5545 section 3.3.10), in its zone; a local time the clock skips is read with the
+    offset before the gap (section 3.3.5: ``fold=0``)."""
+    parts = dict(part.split("=") for part in rule.split(";"))
+    step = int(parts.get("INTERVAL", "1"))
+    count = int(parts["COUNT"]) if "COUNT" in parts else None
+    until = (
+        datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if "UNTIL" in parts
+        else None
+    )
+    first, wall, zone = start.date(), start.time(), start.tzinfo
+    found: list[datetime] = []
+    for k in itertools.count():
+        if parts["FREQ"] == "MONTHLY":
+            years, month = divmod(first.month - 1 + step * k, 12)
+            try:
+                day = date(first.year + years, month + 1, first.day)
+            except ValueError:
+                continue  # no such day this month
+        else:
+            days = step * k * (7 if parts["FREQ"] == "WEEKLY" else 1)
+            day = first + timedelta(days=days)
+        moment = datetime.combine(day, wall, zone)
+        if (until is not None and moment > until) or (count is not None and len(found) == count):
+            return found
+        found.append(moment)
+    raise AssertionError("unreachable")
+
+
+# -- RFC 5545's own examples (section 3.8.5.3) ---------------------------------------------
+# DTSTART;TZID=America/New_York at 09:00, the RRULE (and EXDATE) as the RFC prints them, and
+# the dates the RFC lists (all at 9:00 AM local, EDT or EST). Ranges ("September 2-30") are
+# written as (first, last) and mean every day between. For rules without an end the first
+# dates listed are compared.
+NEW_YORK = ZoneInfo("America/New_York")
+RFC_5545: list[tuple[str, str, str, bool, list[str | tuple[str, str]]]] = [
+    ("daily for 10 occurrences", "1997-09-02", "FREQ=DAILY;COUNT=10", False,
+     [("1997-09-02", "1997-09-11")]),
+    ("daily until December 24, 1997", "1997-09-02", "FREQ=DAILY;UNTIL=19971224T000000Z", False,
+     [("1997-09-02", "1997-12-23")]),
+    ("every 10 days, 5 occurrences", "1997-09-02", "FREQ=DAILY;INTERVAL=10;COUNT=5", False,
+     ["1997-09-02", "1997-09-12", "1997-09-22", "1997-10-02", "1997-10-12"]),
+    ("weekly for 10 occurrences", "1997-09-02", "FREQ=WEEKLY;COUNT=10", False,
+     ["1997-09-02", "1997-09-09", "1997-09-16", "1997-09-23", "1997-09-30", "1997-10-07",
+      "1997-10-14", "1997-10-21", "1997-10-28", "1997-11-04"]),
+    ("every other week on Monday, Wednesday, and Friday until December 24, 1997",
+     "1997-09-01", "FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;BYDAY=MO,WE,FR",
+     False,
+     ["1997-09-01", "1997-09-03", "1997-09-05", "1997-09-15", "1997-09-17", "1997-09-19",
+      "1997-09-29", "1997-10-01", "1997-10-03", "1997-10-13", "1997-10-15", "1997-10-17",
+      "1997-10-27", "1997-10-29", "1997-10-31", "1997-11-10", "1997-11-12", "1997-11-14",
+      "1997-11-24", "1997-11-26", "1997-11-28", "1997-12-08", "1997-12-10", "1997-12-12",
+      "1997-12-22"]),
+    ("weekly on Tuesday and Thursday for five weeks", "1997-09-02",
+     "FREQ=WEEKLY;COUNT=10;WKST=SU;BYDAY=TU,TH", False,
+     ["1997-09-02", "1997-09-04", "1997-09-09", "1997-09-11", "1997-09-16", "1997-09-18",
+      "1997-09-23", "1997-09-25", "1997-09-30", "1997-10-02"]),
+    ("monthly on the first Friday for 10 occurrences", "1997-09-05",
+     "FREQ=MONTHLY;COUNT=10;BYDAY=1FR", False,
+     ["1997-09-05", "1997-10-03", "1997-11-07", "1997-12-05", "1998-01-02", "1998-02-06",
+      "1998-03-06", "1998-04-03", "1998-05-01", "1998-06-05"]),
+    ("every other month on the first and last Sunday for 10 occurrences", "1997-09-07",
+     "FREQ=MONTHLY;INTERVAL=2;COUNT=10;BYDAY=1SU,-1SU", False,
+     ["1997-09-07", "1997-09-28", "1997-11-02", "1997-11-30", "1998-01-04", "1998-01-25",
+      "1998-03-01", "1998-03-29", "1998-05-03", "1998-05-31"]),
+    ("monthly on the second-to-last Monday for 6 months", "1997-09-22",
+     "FREQ=MONTHLY;COUNT=6;BYDAY=-2MO", False,
+     ["1997-09-22", "1997-10-20", "1997-11-17", "1997-12-22", "1998-01-19", "1998-02-16"]),
+    ("monthly on the 2nd and 15th for 10 occurrences", "1997-09-02",
+     "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=2,15", False,
+     ["1997-09-02", "1997-09-15", "1997-10-02", "1997-10-15", "1997-11-02", "1997-11-15",
+      "1997-12-02", "1997-12-15", "1998-01-02", "1998-01-15"]),
+    ("every Friday the 13th (DTSTART excluded)", "1997-09-02",
+     "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", True,
+     ["1998-02-13", "1998-03-13", "1998-11-13", "1999-08-13", "2000-10-13"]),
+    ("the 3rd of Tuesday, Wednesday or Thursday, for the next 3 months", "1997-09-04",
+     "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3", False,
+     ["1997-09-04", "1997-10-07", "1997-11-06"]),
+    ("WKST=MO", "1997-08-05", "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO", False,
+     ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"]),
+    ("WKST=SU", "1997-08-05", "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU", False,
+     ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"]),
+]  # fmt: skip
+
+
+def _listed(dates: list[str | tuple[str, str]]) -> list[datetime]:
+    """The RFC's listing as 09:00 New York times."""
+    days: list[date] = []
+    for item in dates:
+        if isinstance(item, tuple):
+            first, last = date.fromisoformat(item[0]), date.fromisoformat(item[1])
+            days += [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        else:
+            days.append(date.fromisoformat(item))
+    return [datetime(d.year, d.month, d.day, 9, 0, tzinfo=NEW_YORK) for d in days]
+
+
+@pytest.mark.parametrize(("what", "day", "rule", "exclude_start", "dates"), RFC_5545,
+                         ids=[row[0] for row in RFC_5545])  # fmt: skip
+def test_rfc_5545_examples(
+    what: str, day: str, rule: str, exclude_start: bool, dates: list[str | tuple[str, str]]
+) -> None:
+    start = datetime.combine(date.fromisoformat(day), time(9, 0), NEW_YORK)
+    event = Event(
+        "rfc",
+        "t1",
+        "alice",
+        what,
+        start,
+        start + timedelta(hours=1),
+        timezone="America/New_York",
+        recurrence=rule,
+        exdates=(start,) if exclude_start else (),
+    )
+    expected = [d.astimezone(UTC) for d in _listed(dates)]
+    ours = itertools.islice(Series.of_event(event).occurrences(), len(expected))
+    assert [o.start.astimezone(UTC) for o in ours] == expected
+    # The invitation says the same, read with icalendar: DTSTART in New York time, the RFC's
+    # rule, the excluded start.
+    master = Calendar.from_ical(_ics(_content(event))).walk("VEVENT")[0]
+    assert master["DTSTART"].dt == start
+    assert master["DTSTART"].params["TZID"] == "America/New_York"
+    assert master["RRULE"] == vRecur.from_ical(rule)
+    exdates = master.get("EXDATE")
+    assert ([] if exdates is None else [d.dt for d in exdates.dts]) == list(event.exdates)

@@ -5,6 +5,9 @@ client authentication, and finding a lost create without a PATCH."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,6 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.teams import ClientCertificate, TeamsProvider
@@ -288,6 +294,36 @@ def test_certificate_client_auth(
     fresh = provider.refresh(tokens.refresh_token)
     assert provider.account(fresh.access_token).email == "ann@contoso.com"
     assert "PRIVATE" not in repr(certificate)
+
+
+def test_thumbprints_are_the_certificates_own(
+    teams: TeamsEmulator, certificate: ClientCertificate, clock: ManualClock
+) -> None:
+    """x5t and x5t#S256 are the SHA-1 and SHA-256 of the certificate's DER bytes (RFC 7515
+    sections 4.1.7-4.1.8), computed here with ``cryptography`` and hashlib, not with meetlink's
+    ``thumbprints()``: the assertion carries them, the emulator files the certificate under
+    them, and the signature verifies with the certificate's key."""
+    der = x509.load_pem_x509_certificate(certificate.certificate_pem).public_bytes(
+        serialization.Encoding.DER
+    )
+    sha1, sha256 = (_b64url(hashlib.new(name, der).digest()) for name in ("sha1", "sha256"))
+    token = certificate.assertion(client_id="app", audience="https://login/token", now=clock.now())
+    head, body, signature = token.split(".")
+    header = json.loads(_unb64url(head))
+    assert (header["alg"], header["x5t"], header["x5t#S256"]) == ("RS256", sha1, sha256)
+    key = x509.load_pem_x509_certificate(certificate.certificate_pem).public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    key.verify(_unb64url(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    teams.register_certificate(certificate.certificate_pem)
+    assert set(teams._state.certificates) == {sha1, sha256}  # the app registration's index
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def test_unregistered_or_stale_certificate_is_refused(

@@ -3,7 +3,9 @@
 Property: every rule Zoom can express round-trips into Zoom's fields and back (read as Zoom
 reads them) to the same occurrence instants, and the body passes Zoom's OpenAPI schema; every
 rule it cannot express becomes a type 3 meeting (no fixed time) with
-``Notice.RECURRENCE_NOT_EXPRESSIBLE``. Expansion is python-dateutil's on both sides.
+``Notice.RECURRENCE_NOT_EXPRESSIBLE``. The round trip expands with python-dateutil on both
+sides, so it is also held to a table written from Zoom's documentation
+(``ZOOM_TABLE``: the fields Zoom asks for and the dates they give, worked out by hand).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +135,75 @@ def test_every_expressible_rule_round_trips_through_zoom_fields(event: Event) ->
     ours = [o.astimezone(UTC) for o in series.ruled_starts()]
     assert zoom == ours, (event.recurrence, recurrence)
     assert recurrence_expressible(event, ZOOM_CAPABILITIES)
+
+
+# -- Zoom's fields by hand ----------------------------------------------------------------
+# Each row: a start, its zone, an RRULE; the ``recurrence`` object Zoom's documentation asks
+# for (meeting create, ``recurrence``: type 1 daily, 2 weekly, 3 monthly; ``weekly_days`` and
+# ``monthly_week_day`` count Sunday as 1; ``monthly_week`` -1 is the last week; ``end_times``
+# or ``end_date_time`` in UTC), and the occurrences Zoom then holds, in UTC, worked out on a
+# calendar (not by meetlink or dateutil). A shared misreading of the fields by the adapter and
+# the emulator (which reads them with ``rule_of``) fails here.
+TOKYO, BERLIN_, NEW_YORK = "Asia/Tokyo", "Europe/Berlin", "America/New_York"
+ZOOM_TABLE: list[tuple[datetime, str, str, dict[str, object], list[str]]] = [
+    (  # Mon 1 Mar 2027, 09:00 JST = 00:00Z; every 2 days, 3 times
+        datetime(2027, 3, 1, 9, 0), TOKYO, "FREQ=DAILY;INTERVAL=2;COUNT=3",
+        {"type": 1, "repeat_interval": 2, "end_times": 3},
+        ["2027-03-01T00:00", "2027-03-03T00:00", "2027-03-05T00:00"],
+    ),
+    (  # Tue 2 Mar 2027, 10:00 JST; Tuesdays and Thursdays (3 and 5), 4 times
+        datetime(2027, 3, 2, 10, 0), TOKYO, "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=4",
+        {"type": 2, "repeat_interval": 1, "weekly_days": "3,5", "end_times": 4},
+        ["2027-03-02T01:00", "2027-03-04T01:00", "2027-03-09T01:00", "2027-03-11T01:00"],
+    ),
+    (  # Sun 7 Mar 2027, 09:00 JST; every other week on its weekday, Sunday = 1
+        datetime(2027, 3, 7, 9, 0), TOKYO, "FREQ=WEEKLY;INTERVAL=2;COUNT=3",
+        {"type": 2, "repeat_interval": 2, "weekly_days": "1", "end_times": 3},
+        ["2027-03-07T00:00", "2027-03-21T00:00", "2027-04-04T00:00"],
+    ),
+    (  # the 15th, 09:00 in Berlin: CET (UTC+1) until 28 Mar 2027, then CEST (UTC+2)
+        datetime(2027, 1, 15, 9, 0), BERLIN_, "FREQ=MONTHLY;BYMONTHDAY=15;COUNT=4",
+        {"type": 3, "repeat_interval": 1, "monthly_day": 15, "end_times": 4},
+        ["2027-01-15T08:00", "2027-02-15T08:00", "2027-03-15T08:00", "2027-04-15T07:00"],
+    ),
+    (  # second Tuesday, 18:00 in New York (EST, UTC-5; DST from 14 Mar 2027); Tuesday = 3
+        datetime(2027, 1, 12, 18, 0), NEW_YORK, "FREQ=MONTHLY;BYDAY=2TU;COUNT=3",
+        {"type": 3, "repeat_interval": 1, "monthly_week": 2, "monthly_week_day": 3,
+         "end_times": 3},
+        ["2027-01-12T23:00", "2027-02-09T23:00", "2027-03-09T23:00"],
+    ),
+    (  # last Friday (6) every 3 months, 09:00 JST, until its third occurrence
+        datetime(2027, 1, 29, 9, 0), TOKYO,
+        "FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR;UNTIL=20270730T000000Z",
+        {"type": 3, "repeat_interval": 3, "monthly_week": -1, "monthly_week_day": 6,
+         "end_date_time": "2027-07-30T00:00:00Z"},
+        ["2027-01-29T00:00", "2027-04-30T00:00", "2027-07-30T00:00"],
+    ),
+    (  # daily at 09:00 in Berlin across the change to summer time (28 Mar 2027)
+        datetime(2027, 3, 27, 9, 0), BERLIN_, "FREQ=DAILY;UNTIL=20270329T235959Z",
+        {"type": 1, "repeat_interval": 1, "end_date_time": "2027-03-29T07:00:00Z"},
+        ["2027-03-27T08:00", "2027-03-28T07:00", "2027-03-29T07:00"],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("local", "zone", "rule", "fields", "utc"), ZOOM_TABLE)
+def test_zoom_fields_and_occurrences_match_zooms_documentation(
+    local: datetime, zone: str, rule: str, fields: dict[str, object], utc: list[str]
+) -> None:
+    start = local.replace(tzinfo=ZoneInfo(zone))
+    expected = [datetime.fromisoformat(u).replace(tzinfo=UTC) for u in utc]
+    body = _body(_event(start, zone, rule))
+    assert body["type"] == 8
+    assert body["recurrence"] == fields  # what the adapter sends
+    assert body["start_time"] == f"{expected[0]:%Y-%m-%dT%H:%M:%SZ}"
+    assert body["timezone"] == zone
+    check("meeting_create_request", body)
+    # What the emulator (and so every sandbox test) reads from those fields.
+    assert [o.astimezone(UTC) for o in rule_of(fields, expected[0], zone)] == expected
+    # What meetlink itself says the series holds.
+    ours = Series.of_event(_event(start, zone, rule)).ruled_starts()
+    assert [o.astimezone(UTC) for o in ours] == expected
 
 
 def _utc(moment: datetime) -> datetime:
