@@ -87,11 +87,7 @@ def starttls_server(handler: Handler, certificate: tuple[Path, Path]) -> Iterato
         tls_context=_server_context(certificate),
         require_starttls=True,  # MAIL before STARTTLS is refused (530)
     )
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
+    yield from _running(controller)
 
 
 @pytest.fixture
@@ -99,6 +95,10 @@ def ssl_server(handler: Handler, certificate: tuple[Path, Path]) -> Iterator[Con
     controller = Controller(
         handler, hostname="127.0.0.1", port=free_port(), ssl_context=_server_context(certificate)
     )
+    yield from _running(controller)
+
+
+def _running(controller: Controller) -> Iterator[Controller]:
     controller.start()
     try:
         yield controller
@@ -149,10 +149,6 @@ class HangsUpOnQuit(Handler):
 
 def test_a_failed_quit_after_the_server_accepted_is_a_delivery(message: Any) -> None:
     handler = HangsUpOnQuit()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
+    for controller in _running(Controller(handler, hostname="127.0.0.1", port=free_port())):
         SmtpMailer("127.0.0.1", controller.port, timeout=10).send(message)  # no error: sent
-    finally:
-        controller.stop()
     assert len(handler.received) == 1
