@@ -68,11 +68,12 @@ class WorkerPool:
             process.start()
 
     def run(
-        self, tasks: Sequence[tuple[str, dict[str, Any]]], *, timeout: float = 120.0
+        self, tasks: Sequence[tuple[str, dict[str, Any]]], *, timeout: float = 900.0
     ) -> list[tuple[str, Any]]:
         """Run ``tasks`` (task function name, keyword arguments) on workers 0..n-1, release
         them together at their gate, and return each one's ``("ok", result)`` or
-        ``("crash", traceback)``, in task order."""
+        ``("crash", traceback)``, in task order. ``timeout`` only keeps a hung worker from
+        hanging the run (it measures nothing): generous, as a loaded shared machine needs."""
         if self._broken:
             raise RuntimeError("the worker pool broke in an earlier test")
         if len(tasks) > self.size:
