@@ -158,6 +158,26 @@ def test_once_drains_the_due_work_logs_each_job_and_exits_0(any_deployment: Depl
     assert deployment.meetlink.pending_jobs() == []
 
 
+def test_concurrency_is_taken_by_both_commands(any_deployment: Deployment) -> None:
+    """``--concurrency N`` on ``meetlink worker`` and ``manage.py meetlink_worker`` alike: the
+    pass runs with N jobs at a time (logged at start), an out-of-range N is a usage error."""
+    deployment = any_deployment
+    deployment.save("e1")
+    deployment.save("e2")
+    worker = deployment.worker("hostapp:build_meetlink", "--once", "--concurrency", "3")
+    _out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err
+    assert "3 at a time" in err
+    for event_id in ("e1", "e2"):
+        conference = deployment.meetlink.conference(event_id, tenant_id="t1")
+        assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert len(list(deployment.mail_dir.glob("*.eml"))) == 4
+    refused = deployment.worker("hostapp:build_meetlink", "--once", "--concurrency", "65")
+    _out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 2
+    assert "from 1 to 64, not 65" in err
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_lets_the_job_at_hand_finish_then_exits_0(
     any_deployment: Deployment, signum: signal.Signals

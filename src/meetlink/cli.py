@@ -195,18 +195,6 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _concurrency(text: str) -> int:
-    from meetlink.worker import MAX_CONCURRENCY
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"from 1 to {MAX_CONCURRENCY}, not {value}")
-    return value
-
-
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -229,6 +217,8 @@ def _safe_url(url: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
+    from meetlink.worker import concurrency_argument
+
     parser = argparse.ArgumentParser(
         prog="meetlink",
         description="Attach Zoom (and Microsoft Teams) meeting URLs to calendar events.",
@@ -358,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="run one pass, then exit")
     worker.add_argument(
         "--concurrency",
-        type=_concurrency,
+        type=concurrency_argument,
         default=1,
         metavar="N",
         help="jobs in flight at once, each in its own thread (default: 1)",

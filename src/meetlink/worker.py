@@ -17,6 +17,7 @@ rate budgets and leases, which live in the database, hold as they do between pro
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import threading
@@ -32,13 +33,26 @@ from meetlink.aio import AsyncMeetLink
 from meetlink.app.facade import MeetLink
 from meetlink.errors import ConfigurationError, MeetLinkError
 
-__all__ = ["Step", "Worker"]
+__all__ = ["Step", "Worker", "concurrency_argument"]
 
 log = logging.getLogger("meetlink.worker")
 
 MAX_CONCURRENCY = 64
 """The most jobs one worker keeps in flight (each holds a database connection while it
 records its result: keep ``concurrency`` within the database pool's size)."""
+
+
+def concurrency_argument(text: str) -> int:
+    """``--concurrency N`` as a command line gives it (``meetlink worker``, ``manage.py
+    meetlink_worker``): a whole number from 1 to
+    [`MAX_CONCURRENCY`][meetlink.worker.MAX_CONCURRENCY], else an argparse error naming it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"from 1 to {MAX_CONCURRENCY}, not {value}")
+    return value
 
 
 @attrs.frozen

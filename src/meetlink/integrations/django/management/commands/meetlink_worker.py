@@ -1,8 +1,9 @@
 """``python manage.py meetlink_worker``: ``meetlink worker`` for a Django project, on the
 MeetLink that ``settings.MEETLINK`` makes. The same loop (meetlink.worker.Worker), the same
-options and signals: SIGTERM or SIGINT lets the job at hand finish, then the command exits 0;
-``--once`` runs one pass; a pass that fails ends a ``--once`` run with exit code 1 and one
-line on stderr, and is tried again after the interval otherwise."""
+options (``--interval``, ``--concurrency``, ``--once``, ``--log-level``) and signals: SIGTERM
+or SIGINT lets the job at hand finish, then the command exits 0; ``--once`` runs one pass; a
+pass that fails ends a ``--once`` run with exit code 1 and one line on stderr, and is tried
+again after the interval otherwise."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from meetlink.errors import MeetLinkError
 from meetlink.integrations.django.apps import config, options
-from meetlink.worker import Worker
+from meetlink.worker import Worker, concurrency_argument
 
 
 class Command(BaseCommand):  # type: ignore[misc]
@@ -31,6 +32,13 @@ class Command(BaseCommand):  # type: ignore[misc]
         )
         parser.add_argument("--once", action="store_true", help="run one pass, then exit")
         parser.add_argument(
+            "--concurrency",
+            type=concurrency_argument,
+            default=1,
+            metavar="N",
+            help="jobs in flight at once, each in its own thread (default: 1)",
+        )
+        parser.add_argument(
             "--log-level",
             default="INFO",
             choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -45,7 +53,7 @@ class Command(BaseCommand):  # type: ignore[misc]
         interval = given["interval"] or options()["WORKER_INTERVAL"]
         app = config()
         try:
-            worker = Worker(app.meetlink(), interval=interval)
+            worker = Worker(app.meetlink(), interval=interval, concurrency=given["concurrency"])
             with worker.signals_stop():
                 worker.run(once=given["once"])
         except MeetLinkError as exc:
