@@ -87,6 +87,10 @@ def _make_emulator(args: argparse.Namespace) -> Any:
         from meetlink.emulators.teams import TeamsEmulator
 
         return TeamsEmulator(**common)
+    if args.provider == "google_meet":
+        from meetlink.emulators.google_meet import GoogleMeetEmulator
+
+        return GoogleMeetEmulator(**common)
     from meetlink.emulators.zoom import ZoomEmulator
 
     return ZoomEmulator(webhook_secret=args.webhook_secret, **common)
@@ -112,7 +116,7 @@ def _emulator(args: argparse.Namespace) -> int:
         }
         if args.provider == "zoom":
             info["webhook_secret"] = emulator.webhook_secret
-        else:
+        elif args.provider == "teams":
             info["tenant_id"] = emulator.tenant_id
         info["webhook_url"] = args.webhook_url
         info["control_url"] = f"{server.base_url}/_emulator"
@@ -132,7 +136,13 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _wiring_hint(provider: str, base_url: str) -> str:
-    if provider == "teams":
+    if provider == "google_meet":
+        wiring = (
+            f"GoogleMeetProvider(client_id=..., client_secret=..., redirect_uri=...,\n"
+            f"    accounts_base_url={base_url!r}, oauth2_base_url={base_url!r},\n"
+            f"    userinfo_base_url={base_url!r}, meet_base_url={base_url!r})"
+        )
+    elif provider == "teams":
         wiring = (
             f"TeamsProvider(client_id=..., client_secret=..., redirect_uri=...,\n"
             f"    authority_base_url={base_url!r}, graph_base_url={base_url!r})"
@@ -281,14 +291,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     emulator = sub.add_parser(
         "emulator",
-        help="serve a Zoom or Teams emulator on 127.0.0.1 to develop a host against",
+        help="serve a Zoom, Teams or Google Meet emulator on 127.0.0.1 to develop a host against",
         description="Prints one JSON line first (base_url, client_id, client_secret, "
         "redirect_uri, webhook_secret for Zoom), then serves until Ctrl-C or SIGTERM. "
         "Control endpoints: POST /_emulator/remove-app, /_emulator/fail-next, "
         "/_emulator/webhook, /_emulator/users; GET /_emulator/meetings, /_emulator/requests.",
     )
     emulator.add_argument(
-        "--provider", choices=("zoom", "teams"), default="zoom", help="which provider"
+        "--provider",
+        choices=("zoom", "teams", "google_meet"),
+        default="zoom",
+        help="which provider",
     )
     emulator.add_argument(
         "--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)"

@@ -1,5 +1,5 @@
 """What must hold after a chaos run has drained (and every account was linked again), read
-through the public API, the emulator's ``meetings()`` and the delivered mail."""
+through the public API, the emulators' ``meetings()`` and the delivered mail."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from icalendar import Calendar
 
 from meetlink import Conference, ConferenceStatus
 
-from .world import TENANTS, ChaosWorld
+from .world import MEET, TENANTS, ChaosWorld
 
 _EVENT_IN_TEXT = re.compile(r"\[(ev\d+)\]")
 _WHEN = re.compile(r"^When:\s+(.+)$", re.MULTILINE)
@@ -101,7 +101,7 @@ def check(world: ChaosWorld) -> dict[str, Any]:
     live = {str(m["id"]): m for m in zoom.meetings()}
     holders: defaultdict[str, list[str]] = defaultdict(list)
     for event_id, conf in conferences.items():
-        if conf.status in _HELD:
+        if conf.status in _HELD and conf.provider == "zoom":
             assert conf.meeting_id is not None
             holders[conf.meeting_id].append(event_id)
     for meeting_id, events in holders.items():
@@ -124,6 +124,23 @@ def check(world: ChaosWorld) -> dict[str, Any]:
                                 f" min; {event.id} is {event.start} - {event.end}")  # fmt: skip
     markers = Counter(m["agenda"] for m in live.values())
     problems += [f"two meetings carry {agenda!r}" for agenda, n in markers.items() if n > 1]
+
+    # -- Google Meet: every held conference has its space serving; no other space in sight ---
+    spaces = {s["name"]: s for s in world.meet.meetings()}
+    meet_holders: defaultdict[str, list[str]] = defaultdict(list)
+    for event_id, conf in conferences.items():
+        if conf.status in _HELD and conf.provider == MEET:
+            assert conf.meeting_id is not None
+            meet_holders[conf.meeting_id].append(event_id)
+    for name, events in meet_holders.items():
+        if len(events) > 1:
+            problems.append(f"space {name} held by several events: {events}")
+        if name not in spaces:
+            problems.append(f"space {name} of {events} is closed or unknown at Google")
+        elif spaces[name]["meetingUri"] != conferences[events[0]].join_url:
+            problems.append(f"space {name} of {events} has another URI than the conference")
+    problems += [f"space {name} serves no event: {s['meetingUri']}"
+                 for name, s in spaces.items() if name not in meet_holders]  # fmt: skip
 
     # -- mail ---------------------------------------------------------------------------------
     mails = [read_mail(i, m) for i, m in enumerate(world.sandbox.outbox)]
@@ -201,6 +218,15 @@ def check(world: ChaosWorld) -> dict[str, Any]:
         "faults_served": world.faults_served,
         "provider_requests_during_workload": world.workload_requests,
         "provider_requests_in_all": len(zoom.requests),
+        "meet_requests_in_all": len(world.meet.requests),
+        "meet_faults_injected": world.meet_faults,
+        "meet_spaces_made": len(world.meet.spaces()),
+        "meet_spaces_serving": len(spaces),
+        "meet_spaces_closed": len(world.meet.closed()),
+        "meet_spaces_unseen": len(world.meet.orphans()),
+        "meet_conferences": dict(
+            Counter(c.status.value for c in conferences.values() if c.provider == MEET)
+        ),
         # the share of Zoom's answers during the workload that were injected faults
         "fault_share": round(world.faults_served / max(1, world.workload_requests), 3),
         "events_live": len(world.events),

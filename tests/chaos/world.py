@@ -1,10 +1,12 @@
 """The chaos world: one database, the Zoom emulator, two MeetLink instances on them (one saving
 inline, one leaving the provider work to workers, as a web process and a worker process
-would), many tenants, users and Zoom accounts, and a seeded random workload through the
-public API only.
+would), many tenants, users and Zoom accounts, Google Meet beside Zoom (every user also links
+a Google account; about a fifth of the events ask for Meet), and a seeded random workload
+through the public API only.
 
 Faults come from ``ZoomEmulator.fail_next`` (5xx, 429 with any Retry-After, lost answers),
-on any path the library calls. The clock jumps from a minute to days. The workload saves,
+on any path the library calls, and from ``GoogleMeetEmulator.fail_next`` on Meet's paths (the
+measured fault share is Zoom's). The clock jumps from a minute to days. The workload saves,
 edits and deletes events (also two saves of one event at once from two threads), runs
 workers and reminders, unlinks, links again, re-issues on another account (S21), takes
 accounts over, removes the app with its deauthorization webhook delivered or lost, and
@@ -26,9 +28,11 @@ from typing import Any
 import attrs
 
 from meetlink import AccountLink, ConferenceStatus, Event, MeetLink, MeetLinkError, Participant
+from meetlink.adapters.google_meet import GoogleMeetProvider
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.results import HostNotice
+from meetlink.emulators.google_meet import GoogleUser
 from meetlink.emulators.zoom import ZoomUser
 from meetlink.testing import Sandbox
 
@@ -63,6 +67,15 @@ FAULT_TARGETS: tuple[tuple[str | None, str | None, tuple[int, ...]], ...] = (
     (None, None, (500, 503, 0, 429)),
 )
 RETRY_AFTER = (1, 30, 120, 900, 3600, 6 * 3600)
+#: (method, path prefix, statuses) a fault at Google may hit (lost creates included).
+MEET_FAULT_TARGETS: tuple[tuple[str | None, str | None, tuple[int, ...]], ...] = (
+    ("POST", "/v2/spaces", (500, 503, 0, 429)),
+    ("PATCH", "/v2/spaces/", (500, 503, 0, 429)),
+    ("GET", "/v2/spaces/", (500, 503, 429)),
+    ("POST", "/token", (500, 503)),
+    (None, None, (500, 503, 0)),
+)
+MEET = "google_meet"
 
 
 class JobLog(logging.Handler):
@@ -103,15 +116,22 @@ class ChaosWorld:
         random.seed(seed)  # the retry jitter
         self.notices: Counter[str] = Counter()  # what the host's listener was told
         self.sandbox = Sandbox(now=now, database_url=url, isolate=False, seed=seed,
-                               sync_inline=True, listener=self._notice)  # fmt: skip
+                               sync_inline=True, listener=self._notice,
+                               with_meet=True)  # fmt: skip
         self.zoom = self.sandbox.zoom
+        assert self.sandbox.meet is not None and self.sandbox.meet_provider is not None
+        self.meet = self.sandbox.meet
         self.clock = self.sandbox.clock
         self.inline = self.sandbox.meetlink
         # A second process on the same database: workers only, saves leave the work to them.
         self._provider: ZoomProvider = self.zoom.provider(clock=self.clock)
+        # One ledger of the spaces made, shared by the two instances (docs/google-meet.md).
+        ledger = self.sandbox.meet_provider.ledger
+        self._meet_provider: GoogleMeetProvider = self.meet.provider(clock=self.clock,
+                                                                     ledger=ledger)  # fmt: skip
         self.queued = MeetLink(
             storage=self.sandbox.storage,
-            providers=[self._provider],
+            providers=[self._provider, self._meet_provider],
             mailer=self.sandbox.mailer,
             composer=JinjaMailComposer(),
             clock=self.clock,
@@ -134,6 +154,8 @@ class ChaosWorld:
         self.users = [f"{t}-u{i}" for t in TENANTS for i in range(USERS_PER_TENANT)]
         self.accounts: dict[str, Account] = {}  # Zoom user id ->
         self.home: dict[str, str] = {}  # host user -> the Zoom account they link by default
+        self.google: dict[str, GoogleUser] = {}  # host user -> their Google account
+        self.meet_faults = 0
         self.webhooks: list[tuple[datetime, dict[str, str], bytes]] = []
         self.started: set[str] = set()  # meetings in progress
         self.start_urls: set[str] = set()
@@ -162,6 +184,23 @@ class ChaosWorld:
             account = self._new_account(user)
             self.home[user] = account.zoom.id
             self._link(user, account)
+            self.google[user] = self.meet.add_user(f"{user}.g@example.com")
+            self._link_meet(user)
+
+    def _link_meet(self, user: str, tries: int = 3) -> bool:
+        """``user`` links their Google account (again)."""
+        tenant = tenant_of(user)
+        for _ in range(tries):
+            try:
+                request = self._any().begin_link(tenant, user, provider=MEET)
+                params = self.meet.consent(request.authorize_url, self.google[user])
+                self._any().complete_link(params["state"], code=params["code"],
+                                          user_id=user, tenant_id=tenant)  # fmt: skip
+            except MeetLinkError as exc:
+                self.errors[f"link meet: {type(exc).__name__}"] += 1
+                continue
+            return True
+        return False
 
     def _new_account(self, user: str) -> Account:
         n = len(self.accounts)
@@ -216,6 +255,8 @@ class ChaosWorld:
                 owed = fault_share * len(self.zoom.requests) - served - pending
                 if owed >= 1 or self.rng.random() < fault_share / 4:
                     self._inject_fault(max(1, min(3, round(owed))))
+                if self.rng.random() < fault_share / 3 and self.meet.pending_faults() < 4:
+                    self._inject_meet_fault()
                 kind = self.rng.choices(kinds, weights)[0]
                 self.ops[kind] += 1
                 self.step += 1
@@ -257,6 +298,8 @@ class ChaosWorld:
         "remove_app_delivered": 1,
         "remove_app_lost": 1,
         "replay_webhook": 1.5,
+        "meet_revoked": 0.8,
+        "meet_relink": 2,
     }
 
     def _inject_fault(self, count: int) -> None:
@@ -267,6 +310,12 @@ class ChaosWorld:
         self.zoom.fail_next(count, status=status, method=method, path=path,
                             retry_after=retry_after)  # fmt: skip
         self.faults_injected += count
+
+    def _inject_meet_fault(self) -> None:
+        method, path, statuses = self.rng.choice(MEET_FAULT_TARGETS)
+        self.meet.fail_next(1, status=self.rng.choice(statuses), method=method, path=path,
+                            retry_after=self.rng.choice((None, *RETRY_AFTER[:3])))  # fmt: skip
+        self.meet_faults += 1
 
     def note(self, event_id: str, line: str) -> None:
         """Add to the event's history (printed when a check fails)."""
@@ -320,8 +369,13 @@ class ChaosWorld:
             start + timedelta(minutes=self.rng.choice((30, 45, 60, 90))),
             timezone=self.rng.choice(("Asia/Tokyo", "UTC", "Europe/Paris")),
             participants=tuple(self.rng.sample(PARTICIPANTS, self.rng.randint(0, 3))),
-            web_meeting="zoom" if self.rng.random() < 0.85 else None,
+            web_meeting=self._box(),
         )
+
+    def _box(self) -> str | None:
+        """What the "Web conference" box asks for: Zoom, Google Meet, or nothing."""
+        roll = self.rng.random()
+        return "zoom" if roll < 0.65 else MEET if roll < 0.85 else None
 
     def _edit(self, event: Event) -> Event:
         change = self.rng.choice(("time", "time", "time", "title", "people", "people", "box"))
@@ -335,7 +389,7 @@ class ChaosWorld:
         if change == "people":
             people = tuple(self.rng.sample(PARTICIPANTS, self.rng.randint(0, 3)))
             return attrs.evolve(event, participants=people)
-        return attrs.evolve(event, web_meeting=None if event.web_meeting else "zoom")
+        return attrs.evolve(event, web_meeting=None if event.web_meeting else self._box())
 
     def _save(self, ml: MeetLink, event: Event) -> None:
         result = self._call("save_event", lambda: ml.save_event(event))
@@ -513,6 +567,16 @@ class ChaosWorld:
                 held.append((user, self.accounts[link.external_account_id]))
         return held
 
+    def op_meet_revoked(self) -> None:
+        """A user removes the app from their Google account: no webhook; the next refresh
+        answers invalid_grant."""
+        self.meet.remove_app(self.google[self.rng.choice(self.users)])
+
+    def op_meet_relink(self) -> None:
+        user = self.rng.choice(self.users)
+        if self.inline.link(user, MEET, tenant_id=tenant_of(user)) is None:
+            self._link_meet(user)
+
     def op_unlink(self) -> None:
         user = self.rng.choice(self.users)
         self._call("unlink", lambda: self._any().unlink(user, tenant_id=tenant_of(user)))
@@ -587,6 +651,7 @@ class ChaosWorld:
         """Workers run until no job is due or waiting on time (parked deletions may stay),
         time passing as it must."""
         self.zoom.clear_faults()
+        self.meet.clear_faults()
         for meeting_id in sorted(self.started):  # every meeting in progress ends
             self._end(meeting_id)
         for _ in range(limit):
@@ -609,9 +674,14 @@ class ChaosWorld:
             fixer = f"t0-fixer{n}"
             if not self._link(fixer, account):
                 raise AssertionError(f"could not link {account.zoom.email} again")
+        for user in self.users:  # every Google account, by its own user
+            linked = self.inline.link(user, MEET, tenant_id=tenant_of(user)) is not None
+            if not linked and not self._link_meet(user):
+                raise AssertionError(f"could not link {user}'s Google account again")
         self.drain()
 
     def close(self) -> None:
         self.queued.close()
         self._provider.close()
+        self._meet_provider.close()
         self.sandbox.close()

@@ -307,3 +307,30 @@ def test_a_pending_conference_says_when_the_worker_tries_again(visitor: Visitor)
     )
     assert "Being issued" in page.text and "tries again at" in page.text
     assert "HTTP 503" in page.text
+
+
+def test_google_meet_in_the_settings_and_the_event_form(visitor: Visitor) -> None:
+    """Personal settings offer "Link with Google Meet"; once linked, the event form's "Web
+    conference" section offers it and saving issues the space's meetingUri; deleting the
+    event closes the space (the operator page no longer lists it)."""
+    v = visitor
+    v.post("/apps/web-conference/trial")
+    assert "Google Meet" in v.get("/settings").text
+    assert "Linked with Google Meet." in v.link("google_meet", ALICE, "allow").text
+    form_page = v.get("/events/new").text
+    section = form_page.split('id="web-conference"', 1)[1].split("</fieldset>", 1)[0]
+    assert 'name="provider" value="google_meet"' in section and "Google Meet" in section
+    form = _event_form("Design review", _tomorrow(v.demo), issue_url="yes", provider="google_meet")
+    answer = v.post("/events/new", form)
+    assert answer.status_code == 200 and "URL issued" in answer.text
+    event_id = str(answer.url).rsplit("/", 1)[1]
+    conference = v.demo.tenant.conference(event_id)
+    assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert conference.join_url is not None
+    assert conference.join_url.startswith("https://meet.google.com/")
+    assert conference.join_url in answer.text
+    [space] = v.demo.controls["google_meet"].meetings()
+    assert space["meetingUri"] == conference.join_url
+    assert v.demo.tenant.delete_event(event_id)
+    v.demo.meetlink.run_pending()
+    assert v.demo.controls["google_meet"].meetings() == []

@@ -278,7 +278,7 @@ class MeetingSync:
             return False
         conf, holder = work.conf, work.holder
         terms = terms_for(work.event)
-        request = MeetingRequest(terms=terms, marker=conf.marker)
+        request = MeetingRequest(terms=terms, marker=conf.marker, tenant_id=conf.tenant_id)
         if work.step is Step.UPDATE:
             assert conf.meeting_id is not None
             meeting_id = conf.meeting_id

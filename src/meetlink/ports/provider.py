@@ -94,10 +94,13 @@ class ProviderAccount:
 class MeetingRequest:
     """A meeting to create or update. ``marker`` is meetlink's own key for this conference:
     the adapter stores it in the meeting (Zoom: a line in the agenda; Teams: externalId) so
-    a lost create can be found again and adopted instead of duplicated."""
+    a lost create can be found again and adopted instead of duplicated. ``tenant_id``: the
+    tenant whose event it is, for a provider whose meeting settings each tenant chooses
+    (Google Meet's access type); None when a caller has no tenant to name."""
 
     terms: MeetingTerms
     marker: str
+    tenant_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -14,6 +14,7 @@ Importing this module is the only way the test kit pulls in httpx and SQLAlchemy
 """
 
 from meetlink.adapters.clock import ManualClock
+from meetlink.emulators.google_meet import GoogleMeetEmulator, GoogleUser
 from meetlink.emulators.teams import TeamsEmulator, TeamsUser
 from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
 from meetlink.testing.contract import (
@@ -26,6 +27,8 @@ from meetlink.testing.sandbox import Sandbox
 
 __all__ = [
     "ContractFailure",
+    "GoogleMeetEmulator",
+    "GoogleUser",
     "ManualClock",
     "ProviderContract",
     "ProviderTarget",

@@ -11,12 +11,14 @@ from types import TracebackType
 from typing import Any
 
 from meetlink.adapters.clock import ManualClock
+from meetlink.adapters.google_meet import AccessTypeSource, GoogleMeetProvider
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.teams import TeamsProvider
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.compose import MeetLink
 from meetlink.domain.links import AccountLink
+from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.emulators.teams import TeamsEmulator
 from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
 from meetlink.errors import ConfigurationError
@@ -35,7 +37,10 @@ class Sandbox:
     (delivered ``EmailMessage`` objects), ``storage`` and ``mailer``. ``settings`` keywords go to
     MeetLink (``trial_length``, ``reminder_lead``, ``policy``, ``retry``...). ``with_teams=True``
     also registers Microsoft Teams (key ``"teams"``) on a
-    [`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator] (``teams``); ``providers``
+    [`TeamsEmulator`][meetlink.emulators.teams.emulator.TeamsEmulator] (``teams``);
+    ``with_meet=True`` registers Google Meet (key ``"google_meet"``) on a
+    [`GoogleMeetEmulator`][meetlink.emulators.google_meet.emulator.GoogleMeetEmulator] (``meet``;
+    its provider is ``meet_provider``, whose ``access_type`` is ``meet_access_type``); ``providers``
     adds the host's own providers (docs/providers.md), and ``clock`` is the
     [`ManualClock`][meetlink.adapters.clock.ManualClock] to use instead of a new one at ``now``
     (e.g. one they read). On PostgreSQL or MariaDB the sandbox works in a private schema or database
@@ -50,6 +55,8 @@ class Sandbox:
         database_url: str = "sqlite://",
         seed: int | None = None,
         with_teams: bool = False,
+        with_meet: bool = False,
+        meet_access_type: AccessTypeSource = "TRUSTED",
         isolate: bool = True,
         providers: Iterable[VideoProvider] = (),
         clock: ManualClock | None = None,
@@ -80,6 +87,14 @@ class Sandbox:
                 self.teams = TeamsEmulator(clock=self.clock, seed=seed)
                 self._teams_provider = self.teams.provider(clock=self.clock)
                 registered.append(self._teams_provider)
+            self.meet: GoogleMeetEmulator | None = None
+            self.meet_provider: GoogleMeetProvider | None = None
+            if with_meet:  # Google Meet as the "google_meet" provider, on the same clock
+                self.meet = GoogleMeetEmulator(clock=self.clock, seed=seed)
+                self.meet_provider = self.meet.provider(
+                    clock=self.clock, access_type=meet_access_type
+                )
+                registered.append(self.meet_provider)
             registered.extend(providers)  # the host's own (docs/providers.md)
             self.storage = SqlStorage(
                 database_url, encryption_keys=[generate_key()], create_schema=True
@@ -122,6 +137,8 @@ class Sandbox:
         self.provider.close()
         if self._teams_provider is not None:
             self._teams_provider.close()
+        if self.meet_provider is not None:
+            self.meet_provider.close()
         self._stack.close()
 
     def __enter__(self) -> Sandbox:

@@ -4,7 +4,8 @@ owner's "start meeting", the "+" menu's trial, the admin's contract), an inbox o
 participants received and an operator page, in Japanese and English.
 
 ``meetlink demo --web [--port N]`` serves it on 127.0.0.1 with the embedded defaults (a
-SQLite file, the Zoom and Teams emulators on loopback, captured mail, a worker thread).
+SQLite file, the Zoom, Teams and Google Meet emulators on loopback, captured mail, a worker
+thread).
 Built only on meetlink's public API and
 [`meetlink.integrations.flask`][meetlink.integrations.flask]; needs the ``web`` extra (Flask).
 [`meetlink.webdemo.server.open_web_demo`][meetlink.webdemo.server.open_web_demo] runs it from

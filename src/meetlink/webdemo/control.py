@@ -12,7 +12,17 @@ __all__ = ["MEETING_FIELDS", "EmulatorController"]
 
 #: What the operator page shows of a provider's meeting. Deliberately not ``start_url``
 #: (a host-only secret: whoever opens it starts the meeting as its host) nor passwords.
-MEETING_FIELDS = ("id", "topic", "subject", "start_time", "startDateTime", "duration", "type")
+MEETING_FIELDS = (
+    "id",
+    "topic",
+    "subject",
+    "start_time",
+    "startDateTime",
+    "duration",
+    "type",
+    "name",  # a Google Meet space (it has no time and no title)
+    "meetingUri",
+)
 
 
 class EmulatorController:

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from meetlink import MeetLink
 from meetlink.adapters.mail import DirectoryMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.emulators.teams import TeamsEmulator
 from meetlink.emulators.zoom import ZoomEmulator
 from meetlink.worker import Worker
@@ -83,13 +84,18 @@ def open_web_demo(
         clock = TravelClock()
         zoom = ZoomEmulator(clock=clock, redirect_uri=f"{base_url}/meetlink/zoom/callback")
         teams = TeamsEmulator(clock=clock, redirect_uri=f"{base_url}/meetlink/teams/callback")
+        meet = GoogleMeetEmulator(
+            clock=clock, redirect_uri=f"{base_url}/meetlink/google_meet/callback"
+        )
         for user in USERS:
             zoom.add_user(user.email, plan=user.zoom_plan)
             teams.add_user(user.email)
+            meet.add_user(user.email)
         zoom_server = stack.enter_context(
             zoom.serve(control=True, webhook_url=f"{base_url}/meetlink/zoom/webhook")
         )
         teams_server = stack.enter_context(teams.serve(control=True))
+        meet_server = stack.enter_context(meet.serve(control=True))
         notices = NoticeLog(clock)
         meetlink = MeetLink(
             storage=SqlStorage(
@@ -100,6 +106,7 @@ def open_web_demo(
             providers=[
                 zoom.provider(clock=clock, base_url=zoom_server.base_url),
                 teams.provider(clock=clock, base_url=teams_server.base_url),
+                meet.provider(clock=clock, base_url=meet_server.base_url),
             ],
             mailer=DirectoryMailer(base / "mail"),
             clock=clock,
@@ -112,6 +119,7 @@ def open_web_demo(
         controls = {
             "zoom": EmulatorController("zoom", zoom_server.base_url),
             "teams": EmulatorController("teams", teams_server.base_url),
+            "google_meet": EmulatorController("google_meet", meet_server.base_url),
         }
         for control in controls.values():
             stack.callback(control.close)
@@ -149,7 +157,8 @@ def run_web_demo(directory: str | None, *, port: int, seconds: float = 0) -> int
         kept = web_demo.directory if directory else "a temporary directory"
         print(f"meetlink web demo: {web_demo.base_url}/", flush=True)
         print(
-            f"SQLite, and mail as .eml files, in {kept}; Zoom and Teams emulators on loopback; "
+            f"SQLite, and mail as .eml files, in {kept}; Zoom, Teams and Google Meet emulators on"
+            " loopback; "
             f"a worker thread delivers mail and retries every {WORKER_INTERVAL:g} s. "
             "Ctrl-C stops it.",
             flush=True,

@@ -38,7 +38,7 @@ OUTCOMES = {
     "error": ("error", "Linking failed: start again."),
 }
 
-PROVIDER_NAMES = {"zoom": "Zoom", "teams": "Microsoft Teams"}
+PROVIDER_NAMES = {"zoom": "Zoom", "teams": "Microsoft Teams", "google_meet": "Google Meet"}
 
 
 def provider_name(key: str) -> str:

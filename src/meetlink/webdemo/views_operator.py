@@ -27,7 +27,11 @@ STEPS = {
 #: creation once (PENDING: a retry then succeeds), "refuse" refuses it for good (FAILED
 #: until someone retries), "down" fails the next five requests of any kind, "limit"
 #: answers the next request with a rate limit.
-_CREATE_PATHS = {"zoom": "/v2/users/me/meetings", "teams": "/v1.0/me/onlineMeetings"}
+_CREATE_PATHS = {
+    "zoom": "/v2/users/me/meetings",
+    "teams": "/v1.0/me/onlineMeetings",
+    "google_meet": "/v2/spaces",
+}
 FAILURES: dict[str, dict[str, Any]] = {
     "create": {"count": 1, "status": 500, "method": "POST"},
     "refuse": {"count": 1, "status": 400, "method": "POST"},

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from .ledger import LedgerEntry, MemorySpaceLedger, SpaceLedger
 from .oauth import MEET_SCOPE, SCOPES
-from .provider import GOOGLE_MEET_CAPABILITIES, GOOGLE_MEET_RATE_BUDGET, GoogleMeetProvider
+from .provider import (
+    GOOGLE_MEET_CAPABILITIES,
+    GOOGLE_MEET_RATE_BUDGET,
+    AccessTypeSource,
+    GoogleMeetProvider,
+)
 
 __all__ = [
     "GOOGLE_MEET_CAPABILITIES",
     "GOOGLE_MEET_RATE_BUDGET",
     "MEET_SCOPE",
     "SCOPES",
+    "AccessTypeSource",
     "GoogleMeetProvider",
     "LedgerEntry",
     "MemorySpaceLedger",

@@ -19,7 +19,7 @@ Google's sans-I/O core ([`oauth`][meetlink.adapters.google_meet.oauth],
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import httpx
@@ -44,10 +44,18 @@ from .ledger import MemorySpaceLedger, SpaceLedger
 from .oauth import SCOPES, GoogleOAuth, parse_revoked
 from .sansio import ACCESS_TYPES, Space
 
-__all__ = ["GOOGLE_MEET_CAPABILITIES", "GOOGLE_MEET_RATE_BUDGET", "GoogleMeetProvider"]
+__all__ = [
+    "GOOGLE_MEET_CAPABILITIES",
+    "GOOGLE_MEET_RATE_BUDGET",
+    "AccessTypeSource",
+    "GoogleMeetProvider",
+]
 
 _log = logging.getLogger(__name__)
 _MINUTE = timedelta(minutes=1)
+#: The access type of new spaces: one for every tenant, or chosen per tenant (called with the
+#: tenant of the event, None when the caller names none).
+AccessTypeSource = str | Callable[[str | None], str]
 
 #: Google's published Meet REST API quotas as meetlink spends them (docs/google-meet.md,
 #: "Limits"): ``spaces.create`` ("reduced write requests") 10 per minute per user and 100
@@ -108,7 +116,9 @@ class GoogleMeetProvider(ProviderShell):
     ``client_id``/``client_secret``/``redirect_uri``: the OAuth client of type "Web
     application" from the Google Cloud console. ``access_type``: who joins a new space without
     knocking (``"TRUSTED"``, the default: the host's organisation, invitees and dial-in users;
-    ``"OPEN"``: anyone with the link; ``"RESTRICTED"``: invitees only). ``ledger``: where the
+    ``"OPEN"``: anyone with the link; ``"RESTRICTED"``: invitees only), or a function of the
+    event's tenant returning one (each tenant chooses; a value it returns that is none of
+    these fails that create with ProviderRejected). ``ledger``: where the
     adapter writes which space each create made (default: in this process; share one between
     processes, see ``meetlink.adapters.google_meet.ledger``). The base URLs stand for
     ``https://accounts.google.com``, ``https://oauth2.googleapis.com``,
@@ -126,7 +136,7 @@ class GoogleMeetProvider(ProviderShell):
         client_id: str,
         client_secret: str,
         redirect_uri: str,
-        access_type: str = "TRUSTED",
+        access_type: AccessTypeSource = "TRUSTED",
         ledger: SpaceLedger | None = None,
         accounts_base_url: str = "https://accounts.google.com",
         oauth2_base_url: str = "https://oauth2.googleapis.com",
@@ -139,7 +149,7 @@ class GoogleMeetProvider(ProviderShell):
         timeout: float = 10.0,
         rate_budget: BudgetSource = GOOGLE_MEET_RATE_BUDGET,
     ) -> None:
-        if access_type not in ACCESS_TYPES:
+        if not callable(access_type) and access_type not in ACCESS_TYPES:
             raise ConfigurationError(f"access_type must be one of {', '.join(ACCESS_TYPES)}")
         self._oauth = GoogleOAuth(
             accounts_base=accounts_base_url.rstrip("/"),
@@ -158,7 +168,8 @@ class GoogleMeetProvider(ProviderShell):
         self._meet = meet_base_url.rstrip("/")
 
     def __repr__(self) -> str:
-        return f"GoogleMeetProvider(meet={self._meet!r}, access_type={self._access_type!r})"
+        shown = "per tenant" if callable(self._access_type) else self._access_type
+        return f"GoogleMeetProvider(meet={self._meet!r}, access_type={shown!r})"
 
     @property
     def ledger(self) -> SpaceLedger:
@@ -183,9 +194,10 @@ class GoogleMeetProvider(ProviderShell):
     # --- the port: meetings ---------------------------------------------------------------
 
     def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
-        """A new space with the configured access type. The ledger is written before the
-        call and as soon as the answer is read; a marker whose space the ledger already
-        holds (and meetlink did not close) gets that space back instead of a second one."""
+        """A new space with the access type configured (for the request's tenant). The
+        ledger is written before the call and as soon as the answer is read; a marker whose
+        space the ledger already holds (and meetlink did not close) gets that space back
+        instead of a second one."""
         for name, _uri in self._ledger.entry(request.marker).spaces:
             if self._ledger.is_closed(name):
                 continue
@@ -193,8 +205,10 @@ class GoogleMeetProvider(ProviderShell):
                 return self._meeting(self._get(access_token, name), request.marker)
             except MeetingGone:
                 continue
+        source = self._access_type
+        access = source(request.tenant_id) if callable(source) else source
+        built = sansio.create_request(self._meet, access_token, access)
         self._ledger.begin(request.marker)
-        built = sansio.create_request(self._meet, access_token, self._access_type)
         space = self._call(built, sansio.parse_created)
         self._ledger.made(request.marker, space.name, space.meeting_uri)
         return self._meeting(space, request.marker)

@@ -33,7 +33,7 @@ from .state import REFRESH_TOKEN_IDLE, GoogleMeetState, GoogleUser, Reply
 from .urls import ROUTES, fault_reply
 
 if TYPE_CHECKING:
-    from meetlink.adapters.google_meet import GoogleMeetProvider, SpaceLedger
+    from meetlink.adapters.google_meet import AccessTypeSource, GoogleMeetProvider, SpaceLedger
 
 __all__ = ["GoogleMeetEmulator"]
 
@@ -249,7 +249,7 @@ class GoogleMeetEmulator(BaseEmulator[GoogleMeetState, GoogleUser]):
         *,
         clock: Clock | None = None,
         base_url: str | None = None,
-        access_type: str = "TRUSTED",
+        access_type: AccessTypeSource = "TRUSTED",
         ledger: SpaceLedger | None = None,
     ) -> GoogleMeetProvider:
         """A ``GoogleMeetProvider`` registered as this emulator's app: in-process, or over
