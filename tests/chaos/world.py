@@ -674,9 +674,9 @@ class ChaosWorld:
             fixer = f"t0-fixer{n}"
             if not self._link(fixer, account):
                 raise AssertionError(f"could not link {account.zoom.email} again")
-        for user in self.users:  # every Google account, by its own user
-            linked = self.inline.link(user, MEET, tenant_id=tenant_of(user)) is not None
-            if not linked and not self._link_meet(user):
+        for user in self.users:  # every Google account again, by its own user: a fresh grant
+            # (one the user revoked at Google still looks linked until a refresh fails)
+            if not self._link_meet(user):
                 raise AssertionError(f"could not link {user}'s Google account again")
         self.drain()
 
