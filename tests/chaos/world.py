@@ -660,6 +660,7 @@ class ChaosWorld:
             pending = [j for j in self.inline.pending_jobs(limit=1000)
                        if not (j.last_error or "").startswith("parked")]  # fmt: skip
             if not pending:
+                self._observe()  # what the drain made: its start URLs count as shown too
                 return
             soonest = min(job.run_at for job in pending)
             self.clock.set(max(self.clock.now() + timedelta(seconds=1), soonest))
