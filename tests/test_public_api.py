@@ -22,6 +22,7 @@ EXTENSIONS = {
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",
     "MeetingInProgress", "UnsupportedAccount", "LinkNotNeeded",
+    "NotInOrganisation", "OrganisationLink", "DirectoryEntry",
 }  # fmt: skip
 
 

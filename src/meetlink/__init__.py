@@ -11,7 +11,7 @@ from meetlink.compose import MeetLink
 from meetlink.domain.conference import Conference, ConferenceStatus
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
-from meetlink.domain.links import AccountLink, UnlinkReason
+from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink, UnlinkReason
 from meetlink.domain.results import (
     HostNotice,
     HostNoticeKind,
@@ -43,6 +43,7 @@ from meetlink.errors import (
     MeetingInProgress,
     MeetLinkError,
     NoConference,
+    NotInOrganisation,
     NotLinked,
     NotMeetingHost,
     ProviderError,
@@ -68,6 +69,7 @@ __all__ = [
     "ConferenceStatus",
     "ConfigurationError",
     "CredentialError",
+    "DirectoryEntry",
     "Event",
     "GrantRevoked",
     "HostNotice",
@@ -90,9 +92,11 @@ __all__ = [
     "MeetingInProgress",
     "MovedOccurrence",
     "NoConference",
+    "NotInOrganisation",
     "NotLinked",
     "NotMeetingHost",
     "Notice",
+    "OrganisationLink",
     "Participant",
     "ProviderError",
     "ProviderRejected",

@@ -13,7 +13,7 @@ from meetlink.app.tenant import TenantMeetLink
 from meetlink.domain.conference import Conference
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy
-from meetlink.domain.links import AccountLink
+from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
 from meetlink.domain.results import LinkRequest, SaveResult
 from meetlink.domain.subscription import Subscription
 
@@ -87,6 +87,33 @@ class AsyncTenantMeetLink:
     async def unlink(self, user_id: str, provider: str = "zoom") -> bool:
         """[`TenantMeetLink.unlink`][meetlink.app.tenant.TenantMeetLink.unlink]."""
         return await self._call(self._handle.unlink, user_id, provider)
+
+    async def begin_org_link(self, provider: str = "zoom", *, admin_user_id: str) -> LinkRequest:
+        """[`TenantMeetLink.begin_org_link`][meetlink.app.tenant.TenantMeetLink.begin_org_link]."""
+        return await self._call(self._handle.begin_org_link, provider, admin_user_id=admin_user_id)
+
+    async def complete_org_link(self, state: str, **callback: Any) -> OrganisationLink:
+        """[`TenantMeetLink.complete_org_link`][meetlink.app.tenant.TenantMeetLink.complete_org_link]
+        (the same keywords)."""
+        return await self._call(self._handle.complete_org_link, state, **callback)
+
+    async def org_link(self, provider: str = "zoom") -> OrganisationLink | None:
+        """[`TenantMeetLink.org_link`][meetlink.app.tenant.TenantMeetLink.org_link]."""
+        return await self._call(self._handle.org_link, provider)
+
+    async def unlink_org(self, provider: str = "zoom") -> bool:
+        """[`TenantMeetLink.unlink_org`][meetlink.app.tenant.TenantMeetLink.unlink_org]."""
+        return await self._call(self._handle.unlink_org, provider)
+
+    async def set_directory_address(
+        self, user_id: str, address: str | None, provider: str = "zoom"
+    ) -> None:
+        """[`TenantMeetLink.set_directory_address`][meetlink.app.tenant.TenantMeetLink.set_directory_address]."""
+        await self._call(self._handle.set_directory_address, user_id, address, provider)
+
+    async def directory(self, provider: str = "zoom") -> list[DirectoryEntry]:
+        """[`TenantMeetLink.directory`][meetlink.app.tenant.TenantMeetLink.directory]."""
+        return await self._call(self._handle.directory, provider)
 
     # -- events ----------------------------------------------------------------------------
 

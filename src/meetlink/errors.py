@@ -36,6 +36,7 @@ The tree::
         ├── GrantRevoked                                 invalid_grant: the link is broken
         ├── MeetingGone                                  404 / code 3001: counts as deleted
         └── ProviderRejected                             any other refusal; ``code``, ``message``
+            └── NotInOrganisation                        an organisation link has no such user
 
 No exception of httpx, SQLAlchemy, smtplib or a database driver leaves an adapter: each is
 translated here with ``raise ... from exc``.
@@ -67,6 +68,7 @@ __all__ = [
     "MeetingGone",
     "MeetingInProgress",
     "NoConference",
+    "NotInOrganisation",
     "NotLinked",
     "NotMeetingHost",
     "ProviderError",
@@ -272,3 +274,10 @@ class ProviderRejected(ProviderError):
         super().__init__(message)
         self.code = code
         self.status = status
+
+
+class NotInOrganisation(ProviderRejected):
+    """The user's directory address names nobody in the organisation that the tenant's
+    organisation link is for (Zoom's 1001 "User does not exist", Graph's 404 on
+    ``/users/{upn}``): their event's conference is FAILED with this reason, and the user gets
+    a URL once they are added there (or link their own account)."""

@@ -68,16 +68,26 @@ class Conferences:
         self._ctx = ctx
         self._moves = moves
 
-    def plan_save(self, uow: UnitOfWork, event: Event, *, run_now: bool = False) -> SavePlan:
+    def plan_save(
+        self, uow: UnitOfWork, event: Event, *, run_now: bool = False, lookups: bool = False
+    ) -> SavePlan:
         """Store ``event`` and decide its conference (S11, S17, S18, S21, S22). The event's
         row is locked first: a concurrent save of the same event waits for this one.
         ``run_now``: the caller runs the sync job at once if it can (stored claimed). The
-        event is the tenant's: the same id in another tenant is another event."""
+        event is the tenant's: the same id in another tenant is another event.
+        ``lookups``: an owner served by an organisation link whose directory address is due
+        a lookup raises [`LookupFirst`][meetlink.app.holders.LookupFirst] (the caller looks
+        it up outside the unit of work and saves again)."""
         ctx, now = self._ctx, self._ctx.clock.now()
         old = uow.events.get(event.tenant_id, event.id, for_update=True)
         conf = had = uow.conferences.get(event.tenant_id, event.id)
         provider = ctx.providers.find(event.web_meeting)
         decision, link = self.decide(uow, event)
+        if lookups and link is not None:
+            ttl = ctx.settings.org_lookup_ttl.total_seconds()
+            due = holders.lookup_due(uow, link, now, ttl)
+            if due is not None:
+                raise due
         notices = list(decision.notices)
         record = EventRecord(
             event=event,

@@ -15,6 +15,7 @@ from meetlink.app.keepalive import KeepAlive
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
 from meetlink.app.moves import DELETE_JOB, SYNC_JOB, ConferenceMoves
+from meetlink.app.organisation import Organisations
 from meetlink.app.policies import Policies, event_allowed, tenant_policy
 from meetlink.app.queue import BudgetGate, JobQueue
 from meetlink.app.registry import ProviderRegistry
@@ -29,7 +30,7 @@ from meetlink.domain.budgets import Operation, RateBudget
 from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceStatus
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy, Notice
-from meetlink.domain.links import AccountLink
+from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
 from meetlink.domain.records import EventRecord, Job, JobStatus
 from meetlink.domain.results import HostNotice, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import (
@@ -100,6 +101,7 @@ class MeetLink:
         self._tokens = TokenKeeper(self._ctx, moves)
         self._keepalive = KeepAlive(self._ctx, self._tokens)
         self._linking = Linking(self._ctx, moves)
+        self._organisations = Organisations(self._ctx, self._linking, self._tokens)
         self._policies = Policies(self._ctx)
         asked_again = AskedAgain()
         self._conferences = Conferences(self._ctx, moves)
@@ -220,6 +222,69 @@ class MeetLink:
         """Unlink the tenant's user (S15); False when there was nothing to unlink."""
         return self._linking.unlink(tenant_id, user_id, provider)
 
+    # -- organisation links (docs/org-install.md) -------------------------------------------
+
+    @checked
+    def begin_org_link(
+        self, provider: str = "zoom", *, tenant_id: str, admin_user_id: str
+    ) -> LinkRequest:
+        """The consent page of the provider's organisation app (Zoom: the admin-managed
+        app), for the tenant's administrator ``admin_user_id`` (state + PKCE, like
+        ``begin_link``). The host decides who may press it (its own admin role)."""
+        return self._organisations.begin(tenant_id, admin_user_id, provider)
+
+    @checked
+    def complete_org_link(
+        self,
+        state: str,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        error_subcode: str | None = None,
+        tenant_id: str,
+        admin_user_id: str,
+    ) -> OrganisationLink:
+        """Finish the organisation link with its OAuth callback's parameters; the state is
+        bound to the admin who began it. Replaces the tenant's previous organisation link;
+        an organisation linked to another tenant moves here (S9)."""
+        return self._organisations.complete(
+            state,
+            code,
+            error,
+            error_description=error_description,
+            error_subcode=error_subcode,
+            tenant_id=tenant_id,
+            admin_user_id=admin_user_id,
+        )
+
+    @checked
+    def org_link(self, provider: str = "zoom", *, tenant_id: str) -> OrganisationLink | None:
+        """The tenant's active organisation link to ``provider``, or None."""
+        return self._organisations.link(tenant_id, provider)
+
+    @checked
+    def unlink_org(self, provider: str = "zoom", *, tenant_id: str) -> bool:
+        """End the tenant's organisation link (its grant revoked, best effort): the users it
+        served lose their URLs as after an unlink (S15: issued ones DETACHED, pending work
+        stops); their own links are untouched. False when there was none."""
+        return self._organisations.unlink(tenant_id, provider)
+
+    @checked
+    def set_directory_address(
+        self, user_id: str, address: str | None, provider: str = "zoom", *, tenant_id: str
+    ) -> None:
+        """The tenant's user's address in the provider's directory (Zoom: the email of
+        their Zoom user; Microsoft: their UPN), for the tenant's organisation link; None
+        forgets it. A user's own link, when present, wins over the organisation's."""
+        self._organisations.set_address(tenant_id, user_id, provider, address)
+
+    @checked
+    def directory(self, provider: str = "zoom", *, tenant_id: str) -> list[DirectoryEntry]:
+        """The tenant's users with a directory address for ``provider`` and what the
+        organisation link found for each (the users it serves: ``found``)."""
+        return self._organisations.directory(tenant_id, provider)
+
     @checked
     def handle_webhook(self, provider: str, headers: HeaderInput, body: bytes) -> WebhookReply:
         """Answer a provider webhook (signature checked; S16 deauthorization unlinks).
@@ -275,10 +340,12 @@ class MeetLink:
             timezone=settings.default_timezone, locale=settings.default_locale
         )
 
+        lookups = True  # an organisation's user looked up at most once, before the save
+
         def work(
             uow: UnitOfWork, out: list[HostNotice]
         ) -> tuple[SavePlan, list[Job], Inline | None, Conference | None]:
-            plan = self._conferences.plan_save(uow, event, run_now=inline)
+            plan = self._conferences.plan_save(uow, event, run_now=inline, lookups=lookups)
             out.extend(plan.host_notices)
             claimed = list(plan.claimed)
             if inline:  # the jobs not claimed as they were asked for (e.g. deletions)
@@ -297,7 +364,15 @@ class MeetLink:
             view = None if claimed else self._view(uow, plan.conference, asked)
             return plan, claimed, prepared, view
 
-        plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
+        try:
+            plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
+        except holders.LookupFirst as due:  # rolled back: nothing was stored
+            # An owner served by an organisation link: who they are at the provider, looked
+            # up with no transaction open, then the save again (a failed lookup is logged
+            # and the save goes on with what the directory holds).
+            self._organisations.look_up(due.organisation, due.entry)
+            lookups = False
+            plan, claimed, prepared, view = self._ctx.transaction_notifying(work)
         settled = None
         for job in claimed:
             if job.kind != SYNC_JOB or prepared is None:

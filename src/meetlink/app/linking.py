@@ -17,11 +17,21 @@ import logging
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
 
 from meetlink.app.context import AppContext
 from meetlink.app.moves import ConferenceMoves
 from meetlink.app.validation import delivery_key, ident
-from meetlink.domain.links import AccountLink, LinkRecord, UnlinkReason, plan_link
+from meetlink.domain.links import (
+    AccountLink,
+    LinkRecord,
+    TokenSet,
+    UnlinkReason,
+    organisation_account,
+    plan_link,
+)
 from meetlink.domain.records import PendingAuth
 from meetlink.domain.results import HostNotice, HostNoticeKind, LinkRequest, WebhookReply
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
@@ -34,12 +44,42 @@ from meetlink.errors import (
     UnknownProvider,
     WebhookRejected,
 )
-from meetlink.ports.provider import WebhookKind
+from meetlink.ports.provider import OAuthProvider, ProviderAccount, WebhookKind
 from meetlink.ports.storage import UnitOfWork
 
-__all__ = ["Linking"]
+__all__ = ["ORGANISATION_STATE", "Linking", "new_link"]
+
+#: Appended to the provider key of an authorization in flight for an organisation link:
+#: such a state completes only as one (and a user's state only as a user link).
+ORGANISATION_STATE = "+org"
 
 log = logging.getLogger("meetlink.linking")
+
+
+def new_link(
+    pending: PendingAuth,
+    account: ProviderAccount,
+    tokens: TokenSet,
+    now: datetime,
+    *,
+    user_id: str | None = None,
+    external_account_id: str | None = None,
+) -> LinkRecord:
+    """The active link an authorization in flight ends in: for ``pending``'s user (or
+    ``user_id``) and ``account`` (or the account key ``external_account_id``)."""
+    return LinkRecord(
+        id=uuid.uuid4().hex,
+        user_id=pending.user_id if user_id is None else user_id,
+        tenant_id=pending.tenant_id,
+        provider=pending.provider,
+        external_account_id=external_account_id or account.external_account_id,
+        account_id=account.account_id,
+        email=account.email,
+        plan=account.plan,
+        linked_at=now,
+        tokens=tokens,
+        refreshed_at=now,
+    )
 
 
 def _challenge(verifier: str) -> str:
@@ -59,10 +99,15 @@ class Linking:
         record = uow.subscriptions.get(tenant_id) or SubscriptionRecord(tenant_id=tenant_id)
         return snapshot(record, self._ctx.clock.now()).active
 
-    def begin(self, tenant_id: str, user_id: str, provider_key: str) -> LinkRequest:
+    def begin(
+        self, tenant_id: str, user_id: str, provider_key: str, *, organisation: bool = False
+    ) -> LinkRequest:
         """Start linking: the provider's consent URL with state and PKCE (S10).
-        LinkNotNeeded for a provider that needs no link."""
-        provider = self._ctx.providers.oauth(provider_key)
+        LinkNotNeeded for a provider that needs no link. ``organisation``: an organisation
+        link begun by the admin ``user_id`` (the organisation's app's consent page)."""
+        provider: OAuthProvider = self._ctx.providers.oauth(provider_key)
+        if organisation:
+            provider = self._ctx.providers.organisation(provider_key).organisation()
         now = self._ctx.clock.now()
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)  # 86 unreserved characters (RFC 7636: 43-128)
@@ -70,7 +115,7 @@ class Linking:
             state=state,
             tenant_id=tenant_id,
             user_id=user_id,
-            provider=provider.key,
+            provider=provider.key + (ORGANISATION_STATE if organisation else ""),
             code_verifier=verifier,
             created_at=now,
             expires_at=now + self._ctx.settings.link_state_ttl,
@@ -102,29 +147,60 @@ class Linking:
         ``user_id``/``tenant_id`` must be who began the link (RFC 9700 4.7: the state is
         bound to the user agent's session), else InvalidLinkState and nothing changes."""
         now = self._ctx.clock.now()
+        pending = self.take(state, tenant_id, user_id, organisation=False)
+        provider = self._ctx.providers.oauth(pending.provider)
+        tokens = self.exchange(
+            provider, pending, code, error, description=error_description, subcode=error_subcode
+        )
+        account = provider.account(tokens.access_token)
+        new = new_link(pending, account, tokens, now)
+        self.store(new)
+        return new.public()
+
+    def take(self, state: str, tenant_id: str, user_id: str, *, organisation: bool) -> PendingAuth:
+        """The authorization in flight for ``state`` (used up), begun by ``user_id`` of
+        ``tenant_id`` for a user link or (``organisation``) an organisation link; else
+        InvalidLinkState and nothing changes. The returned ``provider`` is the provider key."""
+        now = self._ctx.clock.now()
 
         def take(uow: UnitOfWork) -> PendingAuth | None:
             pending = uow.auth_states.take(state)
-            if pending is not None and (pending.tenant_id, pending.user_id) != (
-                tenant_id,
-                user_id,
-            ):
+            if pending is None:
+                return None
+            if (pending.tenant_id, pending.user_id) != (tenant_id, user_id):
                 # Raising rolls the take back: the state stays for the user who began it.
                 raise InvalidLinkState("this link was started by another user")
+            if pending.provider.endswith(ORGANISATION_STATE) != organisation:
+                raise InvalidLinkState(
+                    "this state is for an organisation link"
+                    if organisation is False
+                    else "this state is for a user's own link"
+                )
             return pending
 
         pending = self._ctx.transaction(take)
         if pending is None or pending.expires_at <= now:
             raise InvalidLinkState("unknown, expired or already used link state")
-        provider = self._ctx.providers.oauth(pending.provider)
+        return attrs.evolve(pending, provider=pending.provider.removesuffix(ORGANISATION_STATE))
+
+    def exchange(
+        self,
+        provider: OAuthProvider,
+        pending: PendingAuth,
+        code: str | None,
+        error: str | None,
+        *,
+        description: str | None = None,
+        subcode: str | None = None,
+    ) -> TokenSet:
+        """The tokens the OAuth callback's ``code`` buys at ``provider`` (the app that began
+        the authorization); an ``error`` becomes the app's typed LinkError."""
         if error is not None:
-            raise provider.link_error(
-                error=error, description=error_description, subcode=error_subcode
-            )
+            raise provider.link_error(error=error, description=description, subcode=subcode)
         if not code:
             raise InvalidLinkState("the callback carried neither a code nor an error")
         try:
-            tokens = provider.exchange_code(code=code, code_verifier=pending.code_verifier)
+            return provider.exchange_code(code=code, code_verifier=pending.code_verifier)
         except GrantRevoked:
             # invalid_grant here is about the code, not a link: expired, used, or issued for
             # another state (PKCE mismatch: a code injected into this callback).
@@ -132,21 +208,11 @@ class Linking:
                 "the provider refused the authorization code (expired, already used, or "
                 "issued for another link); link again"
             ) from None
-        account = provider.account(tokens.access_token)
-        new = LinkRecord(
-            id=uuid.uuid4().hex,
-            user_id=pending.user_id,
-            tenant_id=pending.tenant_id,
-            provider=provider.key,
-            external_account_id=account.external_account_id,
-            account_id=account.account_id,
-            email=account.email,
-            plan=account.plan,
-            linked_at=now,
-            tokens=tokens,
-            refreshed_at=now,
-        )
 
+    def store(self, new: LinkRecord) -> None:
+        """Make ``new`` the active link of its user (or organisation) and account: the links
+        it replaces end (S7, S9), their conferences follow (DETACHED or held by the new
+        link), the previous holder's tenant is told, an old grant the user left is revoked."""
         ended_links: list[LinkRecord] = []
         unread: dict[str, LinkRecord] = {}
 
@@ -158,15 +224,15 @@ class Linking:
             uow.links.lock_account(new.provider, new.external_account_id)
             by_user = uow.links.active_for_user(new.tenant_id, new.user_id, new.provider)
             by_account = uow.links.active_for_account(new.provider, new.external_account_id)
-            plan = plan_link(new, by_user, by_account, now)
+            plan = plan_link(new, by_user, by_account, self._ctx.clock.now())
             unread.update({e.id: e for e in (by_user, by_account) if e and e.credential_error})
             for ended in plan.ended:
                 uow.links.update(ended)
                 ended_links.append(ended)
             uow.links.add(plan.new)
             for ended in plan.ended:
-                self._moves.account_lost(uow, ended.provider, ended.external_account_id)
-            self._moves.account_regained(uow, new.provider, new.external_account_id)
+                self._moves.link_lost(uow, ended)
+            self._moves.link_regained(uow, new)
             return [e for e in (by_user,) if e is not None and e.external_account_id
                     != new.external_account_id]  # fmt: skip
 
@@ -182,7 +248,6 @@ class Linking:
         for old in replaced:
             # The user moved to another account: the old grant is no longer wanted.
             self._revoke(old)
-        return new.public()
 
     def unlink(self, tenant_id: str, user_id: str, provider_key: str) -> bool:
         """End the link of the tenant's user (S15): forget tokens, revoke at the provider
@@ -195,7 +260,7 @@ class Linking:
             if link is None:
                 return None
             uow.links.update(link.ended(UnlinkReason.USER, now))
-            self._moves.account_lost(uow, link.provider, link.external_account_id)
+            self._moves.link_lost(uow, link)
             return link
 
         link = self._ctx.transaction(work)
@@ -241,7 +306,7 @@ class Linking:
         if link.tokens is None:  # none kept, or unreadable (said by _forgotten_unread)
             return
         try:
-            self._ctx.providers.oauth(link.provider).revoke(link.tokens)
+            self._ctx.providers.grant(link).revoke(link.tokens)
         except MeetLinkError as exc:
             log.warning("revoking link %s at %s failed: %s", link.id, link.provider, exc)
 
@@ -262,23 +327,29 @@ class Linking:
             delivery_key("delivery_key", message.delivery_key)
             if message.external_account_id is not None:
                 ident("external_account_id", message.external_account_id)
+            if message.organisation_id is not None:
+                ident("organisation_id", message.organisation_id)
         except InvalidInput as exc:
             return _reply(400, {"error": f"webhook field {exc}"[:200]})
         if message.kind is WebhookKind.URL_VALIDATION:
             return WebhookReply(200, message.reply_body, message.reply_content_type)
-        if message.kind is WebhookKind.DEAUTHORIZED and message.external_account_id:
+        if message.organisation_id:  # the organisation's app was removed (its admin)
+            account: str | None = organisation_account(message.organisation_id)
+        else:
             account = message.external_account_id
+        if message.kind is WebhookKind.DEAUTHORIZED and account:
+            removed_account: str = account
 
             def work(uow: UnitOfWork) -> LinkRecord | None:
                 if not uow.webhooks.record(provider.key, message.delivery_key, now):
                     return None  # a replay changes nothing
-                link = uow.links.active_for_account(provider.key, account)
+                link = uow.links.active_for_account(provider.key, removed_account)
                 if link is None:
                     return None
                 if message.occurred_at is not None and link.linked_at > message.occurred_at:
                     return None  # sent before this link was made: it cannot be about it
                 uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
-                self._moves.account_lost(uow, link.provider, link.external_account_id)
+                self._moves.link_lost(uow, link)
                 return link
 
             removed = self._ctx.transaction(work)

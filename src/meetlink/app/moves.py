@@ -15,6 +15,7 @@ from datetime import datetime
 
 import attrs
 
+from meetlink.app import holders
 from meetlink.app.context import AppContext
 from meetlink.app.mailing import Mailing
 from meetlink.app.queue import JobQueue
@@ -22,6 +23,7 @@ from meetlink.domain import lifecycle as lc
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.event import Event
 from meetlink.domain.jobs import JobRequest
+from meetlink.domain.links import LinkRecord
 from meetlink.domain.records import EventRecord, Job
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.ports.storage import UnitOfWork
@@ -196,12 +198,37 @@ class ConferenceMoves:
             return []  # someone still holds it (a takeover): everything stays manageable
         notices: list[HostNotice] = []
         for conf in uow.conferences.by_account(provider, account):
+            if holders.served(uow, conf.tenant_id, provider, account) is not None:
+                continue  # the tenant's organisation link serves the account
             applied = self.apply_stored(
                 uow, conf.tenant_id, conf.event_id, lc.AccountLost(), on_account=(provider, account)
             )
             if applied is not None:
                 notices.extend(applied.notices)
         return notices
+
+    def link_lost(self, uow: UnitOfWork, link: LinkRecord) -> list[HostNotice]:
+        """``link`` ended: what its account(s) lose. An organisation link's are the accounts
+        it served (its tenant's directory entries), unless the tenant has another active
+        organisation link for the provider (a relink); a user link's is its account."""
+        if not link.is_organisation:
+            return self.account_lost(uow, link.provider, link.external_account_id)
+        if holders.organisation_link(uow, link.tenant_id, link.provider) is not None:
+            return []
+        notices: list[HostNotice] = []
+        for account in holders.served_accounts(uow, link.tenant_id, link.provider):
+            notices.extend(self.account_lost(uow, link.provider, account))
+        return notices
+
+    def link_regained(self, uow: UnitOfWork, link: LinkRecord) -> int:
+        """``link`` is active: the accounts it holds (an organisation link: those it serves)
+        regain their conferences."""
+        if not link.is_organisation:
+            return self.account_regained(uow, link.provider, link.external_account_id)
+        return sum(
+            self.account_regained(uow, link.provider, account)
+            for account in holders.served_accounts(uow, link.tenant_id, link.provider)
+        )
 
     def account_regained(self, uow: UnitOfWork, provider: str, account: str) -> int:
         """An active link holds the account again: its DETACHED conferences are ISSUED and

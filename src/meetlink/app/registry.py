@@ -15,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import cast
 
 from meetlink.app.validation import MAX_PROVIDER_KEY
-from meetlink.errors import ConfigurationError, LinkNotNeeded, UnknownProvider
+from meetlink.domain.links import LinkRecord
+from meetlink.errors import ConfigurationError, LinkNotNeeded, ProviderRejected, UnknownProvider
 from meetlink.ports.provider import (
     Capabilities,
     OAuthProvider,
+    OrganisationProvider,
     StartUrlProvider,
     VideoProvider,
     WebhookProvider,
@@ -36,6 +38,7 @@ _PROMISED = {
     ),
     "host_start_url": ("start_url",),
     "deauthorization_webhook": ("parse_webhook",),
+    "organisation_install": ("organisation", "find_user", "acting_for"),
 }  # fmt: skip
 
 
@@ -113,6 +116,32 @@ class ProviderRegistry:
             name = provider.capabilities.display_name
             raise LinkNotNeeded(f"{name} ({key!r}) needs no link: its meetings need no account")
         return cast(OAuthProvider, provider)  # its methods were checked at construction
+
+    def organisation(self, key: str) -> OrganisationProvider:
+        """The provider for ``key``, where one admin grant serves an organisation
+        (``organisation_install``); ProviderRejected otherwise."""
+        provider = self.oauth(key)
+        if not provider.capabilities.organisation_install:
+            name = provider.capabilities.display_name
+            raise ProviderRejected(
+                f"{name} ({key!r}) is not set up for organisation links (docs/org-install.md)",
+                code="no_organisation_app",
+            )
+        return cast(OrganisationProvider, provider)  # its methods were checked at construction
+
+    def grant(self, link: LinkRecord) -> OAuthProvider:
+        """The OAuth app that issued ``link``'s tokens: the organisation's app for an
+        organisation link (or a holder acting through one), the user app otherwise."""
+        if link.is_organisation or link.acting_for is not None:
+            return self.organisation(link.provider).organisation()
+        return self.oauth(link.provider)
+
+    def acting(self, link: LinkRecord) -> VideoProvider:
+        """The provider whose meeting methods ``link`` calls: for a holder served by an
+        organisation link, the provider acting for that user with the organisation's token."""
+        if link.acting_for is not None:
+            return self.organisation(link.provider).acting_for(link.acting_for)
+        return self.get(link.provider)
 
     def webhooks(self, key: str) -> WebhookProvider | None:
         """The provider for ``key`` if it sends webhooks (``deauthorization_webhook``)."""

@@ -36,7 +36,9 @@ _ALIASES = {
     "reminder_lead_minutes": ("reminder_lead", "minutes"),
 }
 #: Durations that must be longer than zero (the others may be zero, never negative).
-_POSITIVE = frozenset({"trial_length", "link_state_ttl", "job_lease", "token_keepalive"})
+_POSITIVE = frozenset(
+    {"trial_length", "link_state_ttl", "job_lease", "token_keepalive", "org_lookup_ttl"}
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -70,6 +72,9 @@ class Settings:
     token_keepalive: timedelta | None = timedelta(days=30)
     default_timezone: str = "Asia/Tokyo"  # Event.timezone left out
     default_locale: str = "ja"  # Participant.locale left out
+    # How long a user's directory address, looked up with an organisation link's token, is
+    # trusted before it is asked again (docs/org-install.md).
+    org_lookup_ttl: timedelta = timedelta(days=1)
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from meetlink.domain.conference import Conference
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy
-from meetlink.domain.links import AccountLink
+from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
 from meetlink.domain.results import LinkRequest, SaveResult
 from meetlink.domain.subscription import Subscription
 from meetlink.errors import InvalidEvent
@@ -125,6 +125,56 @@ class TenantMeetLink:
     def unlink(self, user_id: str, provider: str = "zoom") -> bool:
         """[`MeetLink.unlink`][meetlink.app.facade.MeetLink.unlink] for this tenant's user."""
         return self._ml.unlink(user_id, provider, tenant_id=self._tenant)
+
+    # -- organisation links (docs/org-install.md) -----------------------------------------
+
+    def begin_org_link(self, provider: str = "zoom", *, admin_user_id: str) -> LinkRequest:
+        """[`MeetLink.begin_org_link`][meetlink.app.facade.MeetLink.begin_org_link] for this
+        tenant."""
+        return self._ml.begin_org_link(
+            provider, tenant_id=self._tenant, admin_user_id=admin_user_id
+        )
+
+    def complete_org_link(
+        self,
+        state: str,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        error_subcode: str | None = None,
+        admin_user_id: str,
+    ) -> OrganisationLink:
+        """[`MeetLink.complete_org_link`][meetlink.app.facade.MeetLink.complete_org_link] for
+        this tenant."""
+        return self._ml.complete_org_link(
+            state,
+            code=code,
+            error=error,
+            error_description=error_description,
+            error_subcode=error_subcode,
+            tenant_id=self._tenant,
+            admin_user_id=admin_user_id,
+        )
+
+    def org_link(self, provider: str = "zoom") -> OrganisationLink | None:
+        """[`MeetLink.org_link`][meetlink.app.facade.MeetLink.org_link] for this tenant."""
+        return self._ml.org_link(provider, tenant_id=self._tenant)
+
+    def unlink_org(self, provider: str = "zoom") -> bool:
+        """[`MeetLink.unlink_org`][meetlink.app.facade.MeetLink.unlink_org] for this tenant."""
+        return self._ml.unlink_org(provider, tenant_id=self._tenant)
+
+    def set_directory_address(
+        self, user_id: str, address: str | None, provider: str = "zoom"
+    ) -> None:
+        """[`MeetLink.set_directory_address`][meetlink.app.facade.MeetLink.set_directory_address]
+        for this tenant's user."""
+        self._ml.set_directory_address(user_id, address, provider, tenant_id=self._tenant)
+
+    def directory(self, provider: str = "zoom") -> list[DirectoryEntry]:
+        """[`MeetLink.directory`][meetlink.app.facade.MeetLink.directory] for this tenant."""
+        return self._ml.directory(provider, tenant_id=self._tenant)
 
     # -- events --------------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ class TokenKeeper:
                 break
             time.sleep(_POLL_SECONDS)  # a sibling holds the lease: wait for its new version
         assert claimed.tokens is not None
-        provider = self._ctx.providers.oauth(claimed.provider)
+        provider = self._ctx.providers.grant(claimed)  # the organisation's app for its link
         try:
             fresh = provider.refresh(claimed.tokens.refresh_token)  # no transaction open
         except GrantRevoked:
@@ -186,7 +186,7 @@ class TokenKeeper:
                     detail=f"{why}; link the account again",
                 )
             )
-            notices.extend(self._moves.account_lost(uow, link.provider, link.external_account_id))
+            notices.extend(self._moves.link_lost(uow, link))
             log.warning("link %s lost its grant at %s (%s); the user must link again",
                         link.id, link.provider, why)  # fmt: skip
             return None
@@ -196,7 +196,7 @@ class TokenKeeper:
     def call(self, link: LinkRecord, action: Callable[[VideoProvider, str], T]) -> T:
         """Call ``action(provider, access_token)``; on AuthExpired refresh once and retry.
         A second refusal of a freshly refreshed token ends the link (scenario 16)."""
-        provider = self._ctx.providers.get(link.provider)
+        provider = self._ctx.providers.acting(link)  # for a user an organisation link serves
         if not provider.capabilities.needs_link:
             return action(provider, "")  # no tokens to keep: the owner holds it (holders.py)
         if link.tokens is not None and not link.tokens.expired(

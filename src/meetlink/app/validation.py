@@ -313,12 +313,23 @@ def _participant(participant: Participant) -> None:
     _text("participants.name", participant.name, limit=MAX_NAME, empty=True, error=InvalidEvent)
 
 
+def directory_address(name: str, value: object) -> str:
+    """A user's address in a provider's directory (an email or a UPN): one line of at most
+    320 characters, with an ``@`` and no white space."""
+    text = _text(name, value, limit=320)
+    if "@" not in text or any(c.isspace() for c in text):
+        raise _invalid(name, "must be an address like user@example.com (no white space)")
+    return text
+
+
 #: The rule for each facade parameter, by name.
 RULES: dict[str, Rule] = {
     "tenant_id": ident,
     "user_id": ident,
     "event_id": ident,
     "actor_id": _optional(ident),
+    "admin_user_id": ident,
+    "address": _optional(directory_address),
     "provider": provider_key,
     "event": event,
     "state": link_state,

@@ -19,14 +19,31 @@ import attrs
 from meetlink.errors import CredentialError
 
 __all__ = [
+    "ORGANISATION_USER",
     "AccountLink",
+    "DirectoryEntry",
     "LinkPlan",
     "LinkRecord",
+    "OrganisationLink",
     "TokenSet",
     "UnlinkReason",
+    "organisation_account",
     "plan_link",
     "violations",
 ]
+
+#: The user id of an organisation link (one admin grant that serves a whole tenant): a link
+#: like a user's, stored and refreshed the same way, whose "user" is the tenant's organisation.
+#: No host user can have it (an empty id is refused everywhere a host passes one).
+ORGANISATION_USER = ""
+
+
+def organisation_account(account_id: str) -> str:
+    """The external account key of an organisation link for the provider organisation
+    ``account_id`` (Zoom account id, Entra tenant id): apart from every user account, so an
+    organisation and its admin's own user link never collide, and one organisation is linked
+    to one tenant at a time (S8, S9 as for a user account)."""
+    return f"organisation:{account_id}"
 
 
 @attrs.frozen(kw_only=True)
@@ -99,6 +116,15 @@ class LinkRecord:
     # refresh and let it die after 90 idle days (Zoom, Microsoft); keep-alive refreshes the
     # links whose token has idled for ``token_keepalive``. None once the link ended.
     refreshed_at: datetime | None = None
+    # Set on a holder made up for a user served by an organisation link (never stored): the
+    # provider user id (or directory address) the organisation's token acts for; ``id`` and
+    # ``tokens`` are then the organisation link's.
+    acting_for: str | None = None
+
+    @property
+    def is_organisation(self) -> bool:
+        """Whether this is an organisation link (its user is the tenant's organisation)."""
+        return self.user_id == ORGANISATION_USER
 
     def readable_tokens(self) -> TokenSet | None:
         """The tokens; [`CredentialError`][meetlink.errors.CredentialError] when the store could not
@@ -151,6 +177,45 @@ class LinkRecord:
     def release_refresh(self) -> LinkRecord:
         """This link with the refresh lease let go (the refresh failed; tokens unchanged)."""
         return attrs.evolve(self, refresh_lease_until=None)
+
+
+@attrs.frozen(kw_only=True)
+class OrganisationLink:
+    """The public view of a tenant's active organisation link: one admin grant at the
+    provider serves every user of the tenant whose directory address the organisation knows
+    (docs/org-install.md). ``account_id``: the provider organisation (Zoom account id, Entra
+    tenant id); ``admin_email``: who granted it."""
+
+    tenant_id: str
+    provider: str
+    account_id: str
+    admin_email: str
+    linked_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class DirectoryEntry:
+    """A user's address in the provider's directory (Zoom: the email of their Zoom user;
+    Microsoft: their UPN), as the host set it, and what the organisation link found for it.
+    ``external_account_id``: the provider user it resolved to (None: not resolved yet, or
+    not in the organisation); ``found``: the last lookup found the user; ``resolved_at``:
+    when (None: never looked up). A lookup is used for ``org_lookup_ttl`` and then asked
+    again."""
+
+    tenant_id: str
+    provider: str
+    user_id: str
+    address: str
+    external_account_id: str | None = None
+    found: bool = False
+    resolved_at: datetime | None = None
+
+    def fresh(self, now: datetime, ttl_seconds: float) -> bool:
+        """Whether the last lookup may still be used at ``now``."""
+        if self.resolved_at is None:
+            return False
+        age = (now - self.resolved_at).total_seconds()
+        return 0 <= age < ttl_seconds
 
 
 @attrs.frozen

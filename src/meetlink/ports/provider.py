@@ -36,6 +36,7 @@ __all__ = [
     "MeetingRequest",
     "OAuthProvider",
     "Operation",
+    "OrganisationProvider",
     "ProviderAccount",
     "RateBudget",
     "Scope",
@@ -78,6 +79,9 @@ class Capabilities:
     # organisation or app; meetlink.domain.budgets). None: no budget, the provider's 429s
     # alone pace the work.
     rate_budget: RateBudget | None = None
+    # One admin grant can serve a whole organisation (OrganisationProvider: Zoom's
+    # admin-managed app, Microsoft's application permissions; docs/org-install.md).
+    organisation_install: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -140,6 +144,9 @@ class WebhookMessage:
     kind: WebhookKind
     delivery_key: str  # stable for a delivery (for replay detection)
     external_account_id: str | None = None  # DEAUTHORIZED: the provider user id
+    # DEAUTHORIZED for an organisation's grant (Zoom: the admin-managed app removed): the
+    # provider organisation (account) whose organisation link ends.
+    organisation_id: str | None = None
     occurred_at: datetime | None = None  # when the provider says it happened
     reply_body: bytes = b'{"status":"ok"}'
     reply_content_type: str = "application/json"
@@ -250,4 +257,29 @@ class WebhookProvider(VideoProvider, Protocol):
     ) -> WebhookMessage:
         """Verify signature and timestamp, then parse. Forged/stale -> WebhookRejected(401);
         malformed -> WebhookRejected(400)."""
+        ...
+
+
+class OrganisationProvider(OAuthProvider, Protocol):
+    """**Protocol:** a provider where one admin grant serves every user of an organisation
+    (``Capabilities.organisation_install``; docs/org-install.md). The organisation's grant is
+    its own OAuth app: [`organisation`][meetlink.ports.provider.OrganisationProvider.organisation]
+    gives it as an [`OAuthProvider`][meetlink.ports.provider.OAuthProvider] (consent, tokens,
+    refresh, revoke; its ``account`` names the organisation in ``account_id``), whose token
+    finds the organisation's users and acts for one of them."""
+
+    def organisation(self) -> OAuthProvider:
+        """The organisation's app (Zoom: the admin-managed app). ProviderRejected when the
+        host configured none."""
+        ...
+
+    def find_user(self, access_token: str, address: str) -> ProviderAccount | None:
+        """The organisation's user whose directory address (Zoom: email; Microsoft: UPN) is
+        ``address``, with the organisation's token; None when the organisation has no such
+        user (Zoom's 1001, Graph's 404)."""
+        ...
+
+    def acting_for(self, user: str) -> VideoProvider:
+        """This provider's meeting methods, called with the organisation's token, for the
+        organisation's user ``user`` (their provider id; Zoom also takes their email)."""
         ...

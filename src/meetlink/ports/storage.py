@@ -26,13 +26,14 @@ from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait
-from meetlink.domain.links import LinkRecord, TokenSet
+from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
 from meetlink.domain.subscription import SubscriptionRecord
 
 __all__ = [
     "AuthStateRepository",
     "ConferenceRepository",
+    "DirectoryRepository",
     "EventRepository",
     "JobRepository",
     "LinkRepository",
@@ -124,6 +125,35 @@ class LinkRepository(Protocol):
 
     def history(self, tenant_id: str, user_id: str) -> list[LinkRecord]:
         """Every link the tenant's user ever had, oldest first."""
+        ...
+
+
+class DirectoryRepository(Protocol):
+    """**Protocol:** users' addresses in a provider's directory, per ``(tenant_id, provider,
+    user_id)``, and what the tenant's organisation link found for each (the lookup, kept with
+    its time: a cache shared by every process)."""
+
+    def get(self, tenant_id: str, provider: str, user_id: str) -> DirectoryEntry | None:
+        """The tenant's user's entry, or None."""
+        ...
+
+    def put(self, entry: DirectoryEntry) -> None:
+        """Insert or replace the entry of ``(entry.tenant_id, entry.provider,
+        entry.user_id)``."""
+        ...
+
+    def delete(self, tenant_id: str, provider: str, user_id: str) -> bool:
+        """Forget the entry; False when there was none."""
+        ...
+
+    def of_tenant(self, tenant_id: str, provider: str) -> list[DirectoryEntry]:
+        """Every entry of the tenant for ``provider``, by user id."""
+        ...
+
+    def by_account(
+        self, tenant_id: str, provider: str, external_account_id: str
+    ) -> list[DirectoryEntry]:
+        """The tenant's entries that resolved to that provider user."""
         ...
 
 
@@ -359,6 +389,11 @@ class UnitOfWork(Protocol):
     @property
     def webhooks(self) -> WebhookLog:
         """The webhooks of this unit of work."""
+        ...
+
+    @property
+    def directory(self) -> DirectoryRepository:
+        """The directory addresses of this unit of work (organisation links)."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

@@ -17,7 +17,7 @@ from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.adapters.teams import TeamsProvider
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.compose import MeetLink
-from meetlink.domain.links import AccountLink
+from meetlink.domain.links import AccountLink, OrganisationLink
 from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.emulators.teams import TeamsEmulator
 from meetlink.emulators.zoom import ZoomEmulator, ZoomUser
@@ -79,6 +79,8 @@ class Sandbox:
                 transport=self.zoom.transport(),
                 clock=self.clock,
                 rate_budget=self.zoom.rate_budget,  # the emulator's limits as they are now
+                org_client_id=self.zoom.admin_client_id,  # organisation links
+                org_client_secret=self.zoom.admin_client_secret,
             )
             registered: list[VideoProvider] = [self.provider]
             self.teams: TeamsEmulator | None = None
@@ -129,6 +131,17 @@ class Sandbox:
             params["state"], code=params["code"], user_id=user_id, tenant_id=tenant_id
         )
         return link, user
+
+    def link_org(self, tenant_id: str, admin_user_id: str, admin: ZoomUser) -> OrganisationLink:
+        """Shortcut: the Zoom account's owner or admin ``admin`` installs the admin-managed
+        app for the tenant (the host's ``admin_user_id`` began it), through the real OAuth
+        flow: an organisation link (docs/org-install.md)."""
+        request = self.meetlink.begin_org_link("zoom", tenant_id=tenant_id,
+                                               admin_user_id=admin_user_id)  # fmt: skip
+        params = self.zoom.consent(request.authorize_url, admin)
+        return self.meetlink.complete_org_link(
+            params["state"], code=params["code"], tenant_id=tenant_id, admin_user_id=admin_user_id
+        )
 
     def close(self) -> None:
         """Release the storage and the emulator's resources (and drop the private schema or

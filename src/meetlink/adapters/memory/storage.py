@@ -21,7 +21,7 @@ from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
-from meetlink.domain.links import LinkRecord, TokenSet
+from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
 from meetlink.domain.subscription import SubscriptionRecord
 from meetlink.errors import ConcurrentUpdate, StorageError
@@ -43,6 +43,8 @@ class _Tables:
     account_waits: dict[tuple[str, str], AccountWait] = attrs.Factory(dict)
     policies: dict[str, IssuancePolicy] = attrs.Factory(dict)
     budgets: dict[tuple[str, str, str], Usage] = attrs.Factory(dict)
+    # (tenant, provider, user) -> the user's directory address (organisation links)
+    directory: dict[tuple[str, str, str], DirectoryEntry] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -58,6 +60,7 @@ class _Tables:
             dict(self.account_waits),
             dict(self.policies),
             dict(self.budgets),
+            dict(self.directory),
         )
 
 
@@ -103,6 +106,30 @@ class _Policies(_Repo):
 
     def delete(self, tenant_id: str) -> bool:
         return self._t.policies.pop(tenant_id, None) is not None
+
+
+class _Directory(_Repo):
+    def get(self, tenant_id: str, provider: str, user_id: str) -> DirectoryEntry | None:
+        return self._t.directory.get((tenant_id, provider, user_id))
+
+    def put(self, entry: DirectoryEntry) -> None:
+        self._t.directory[(entry.tenant_id, entry.provider, entry.user_id)] = entry
+
+    def delete(self, tenant_id: str, provider: str, user_id: str) -> bool:
+        return self._t.directory.pop((tenant_id, provider, user_id), None) is not None
+
+    def of_tenant(self, tenant_id: str, provider: str) -> list[DirectoryEntry]:
+        found = [e for k, e in self._t.directory.items() if k[:2] == (tenant_id, provider)]
+        return sorted(found, key=lambda e: e.user_id)
+
+    def by_account(
+        self, tenant_id: str, provider: str, external_account_id: str
+    ) -> list[DirectoryEntry]:
+        return [
+            e
+            for e in self.of_tenant(tenant_id, provider)
+            if e.external_account_id == external_account_id
+        ]
 
 
 class _Links(_Repo):
@@ -399,6 +426,7 @@ class InMemoryUnitOfWork:
         self.jobs = _Jobs(self)
         self.reminders = _Reminders(self)
         self.webhooks = _Webhooks(self)
+        self.directory = _Directory(self)
         self._open = False
 
     def __enter__(self) -> InMemoryUnitOfWork:

@@ -27,6 +27,7 @@ from meetlink.domain.conference import (
 )
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.issuance import IssuancePolicy
+from meetlink.domain.links import DirectoryEntry
 from meetlink.domain.records import EventRecord
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SqlConferenceRepository",
+    "SqlDirectoryRepository",
     "SqlEventRepository",
     "SqlPolicyRepository",
     "SqlReminderLog",
@@ -521,6 +523,73 @@ class SqlReminderLog(SqlRepository):
         with translate_errors("purging reminders"):
             done = self._conn.execute(delete(t.reminders).where(t.reminders.c.start < before))
         return int(done.rowcount)
+
+
+_DIRECTORY_KEY = ("tenant_id", "provider", "user_id")
+
+
+class SqlDirectoryRepository(SqlRepository):
+    """Users' directory addresses and their lookups in ``meetlink_directory``, keyed by
+    ``(tenant_id, provider, user_id)``."""
+
+    @staticmethod
+    def _to_domain(row: Row[Any]) -> DirectoryEntry:
+        return DirectoryEntry(
+            tenant_id=row.tenant_id,
+            provider=row.provider,
+            user_id=row.user_id,
+            address=row.address,
+            external_account_id=row.external_account_id,
+            found=bool(row.found),
+            resolved_at=row.resolved_at,
+        )
+
+    def _where(self, tenant_id: str, provider: str) -> Any:
+        table = t.directory
+        return (table.c.tenant_id == tenant_id) & (table.c.provider == provider)
+
+    def get(self, tenant_id: str, provider: str, user_id: str) -> DirectoryEntry | None:
+        """The tenant's user's entry, or None."""
+        table = t.directory
+        query = select(table).where(self._where(tenant_id, provider) & (table.c.user_id == user_id))
+        with translate_errors("reading a directory address"):
+            row = self._conn.execute(query).first()
+        return None if row is None else self._to_domain(row)
+
+    def put(self, entry: DirectoryEntry) -> None:
+        """Insert or replace the entry."""
+        row = attrs.asdict(entry)
+        with translate_errors("storing a directory address"):
+            upsert(self._conn, t.directory, row, list(_DIRECTORY_KEY))
+
+    def delete(self, tenant_id: str, provider: str, user_id: str) -> bool:
+        """Forget the entry; False when there was none."""
+        table = t.directory
+        where = self._where(tenant_id, provider) & (table.c.user_id == user_id)
+        with translate_errors("deleting a directory address"):
+            done = self._conn.execute(delete(table).where(where))
+        return done.rowcount == 1
+
+    def of_tenant(self, tenant_id: str, provider: str) -> list[DirectoryEntry]:
+        """Every entry of the tenant for ``provider``, by user id (a primary key range)."""
+        table = t.directory
+        query = select(table).where(self._where(tenant_id, provider)).order_by(table.c.user_id)
+        with translate_errors("reading directory addresses"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
+    def by_account(
+        self, tenant_id: str, provider: str, external_account_id: str
+    ) -> list[DirectoryEntry]:
+        """The tenant's entries that resolved to that provider user (an index lookup)."""
+        table = t.directory
+        where = self._where(tenant_id, provider) & (
+            table.c.external_account_id == external_account_id
+        )
+        query = select(table).where(where).order_by(table.c.user_id)
+        with translate_errors("reading directory addresses"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
 
 
 class SqlWebhookLog(SqlRepository):

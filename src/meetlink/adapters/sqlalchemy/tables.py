@@ -56,6 +56,7 @@ __all__ = [
     "account_waits",
     "auth_states",
     "conferences",
+    "directory",
     "events",
     "jobs",
     "links",
@@ -357,6 +358,23 @@ policies = Table(
     Column("tenant_id", ExactString(_KEY), nullable=False),
     Column("policy", Text(), nullable=False),  # JSON {spans, sources, allow_recurring}
     PrimaryKeyConstraint("tenant_id"),
+    **_MYSQL,
+)
+
+directory = Table(
+    "meetlink_directory",
+    metadata,
+    # A user's address in a provider's directory (organisation links) and what the tenant's
+    # organisation link found for it: the provider user and when it was looked up.
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("user_id", ExactString(_KEY), nullable=False),
+    Column("address", ExactString(320), nullable=False),
+    Column("external_account_id", ExactString(_KEY), nullable=True),
+    Column("found", Boolean(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("tenant_id", "provider", "user_id"),
+    Index("ix_meetlink_directory_account", "tenant_id", "provider", "external_account_id"),
     **_MYSQL,
 )
 

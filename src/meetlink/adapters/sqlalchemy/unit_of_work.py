@@ -32,6 +32,7 @@ from meetlink.adapters.sqlalchemy.jobs import SqlJobRepository
 from meetlink.adapters.sqlalchemy.links import SqlAuthStateRepository, SqlLinkRepository
 from meetlink.adapters.sqlalchemy.repositories import (
     SqlConferenceRepository,
+    SqlDirectoryRepository,
     SqlEventRepository,
     SqlPolicyRepository,
     SqlReminderLog,
@@ -235,6 +236,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(self)
         self.reminders = SqlReminderLog(self)
         self.webhooks = SqlWebhookLog(self)
+        self.directory = SqlDirectoryRepository(self)
 
     def connection(self) -> Connection:
         """The open connection (for the repositories); StorageError outside the block."""

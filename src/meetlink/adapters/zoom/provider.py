@@ -11,16 +11,24 @@ token, occurrence changes of a series, the revoke endpoint, webhooks.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
+import attrs
 import httpx
 
 from meetlink.adapters.shell import BudgetSource, ProviderShell, TokenCache
 from meetlink.domain.links import TokenSet
-from meetlink.errors import GrantRevoked, MeetingInProgress, ProviderError, ProviderRejected
+from meetlink.errors import (
+    GrantRevoked,
+    MeetingInProgress,
+    NotInOrganisation,
+    ProviderError,
+    ProviderRejected,
+)
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -42,6 +50,7 @@ _MAX_PAGES = 50
 _EXPIRY_MARGIN = 60  # seconds: an access token this close to expiry is refreshed to revoke
 _IN_PROGRESS_RECHECK = timedelta(minutes=10)  # a meeting past its scheduled end is asked later
 _INVALID_FIELD = 300  # Zoom's code for a refused field, e.g. a passcode the policy forbids
+_NO_USER = 1001  # "User does not exist" (not in the account the token acts for)
 #: How long the account's passcode policy (one GET of the user's settings) serves the creates
 #: made with the same access token; a create it no longer fits is refused (300, nothing
 #: created): the policy is then read again and the create tried once more.
@@ -74,6 +83,8 @@ class ZoomProvider(ProviderShell):
     is made. ``rate_budget``: the limits meetlink spends from when it claims this provider's jobs
     (``budget``); by default Zoom's 100 creates and updates per user per day when talking
     to Zoom itself, none when pointed elsewhere (an emulator declares its own).
+    ``org_client_id`` / ``org_client_secret``: the admin-managed (account-level) app that
+    organisation links use (docs/org-install.md); without them only users link.
     """
 
     key_name = "zoom"
@@ -92,6 +103,8 @@ class ZoomProvider(ProviderShell):
         clock: Clock | None = None,
         timeout: float = 10.0,
         rate_budget: BudgetSource | Literal["zoom"] = "zoom",
+        org_client_id: str | None = None,
+        org_client_secret: str | None = None,
     ) -> None:
         if isinstance(rate_budget, str):
             # Zoom's own limits when talking to Zoom; a provider pointed elsewhere (an
@@ -104,9 +117,21 @@ class ZoomProvider(ProviderShell):
             client_secret=client_secret,
             redirect_uri=redirect_uri,
         )
-        super().__init__(
-            self._oauth_core, ZOOM_CAPABILITIES, rate_budget, client, transport, clock, timeout
+        self._org_core = (
+            ZoomOAuth(
+                oauth_base=oauth_base_url.rstrip("/"),
+                client_id=org_client_id,
+                client_secret=org_client_secret,
+                redirect_uri=redirect_uri,
+            )
+            if org_client_id and org_client_secret
+            else None
         )
+        caps = ZOOM_CAPABILITIES
+        if self._org_core is not None:
+            caps = attrs.evolve(caps, organisation_install=True)
+        super().__init__(self._oauth_core, caps, rate_budget, client, transport, clock, timeout)
+        self._user = "me"  # whose meetings: the token's user, or one an admin app acts for
         secrets = [webhook_secrets] if isinstance(webhook_secrets, str) else webhook_secrets
         self._webhook_secrets = tuple(s for s in secrets if s)
         self._api = api_base_url.rstrip("/")
@@ -116,6 +141,48 @@ class ZoomProvider(ProviderShell):
 
     def __repr__(self) -> str:
         return f"ZoomProvider(api={self._api!r}, oauth={self._oauth_core.oauth_base!r})"
+
+    # --- organisation links (the admin-managed app) ----------------------------------------
+
+    def _sibling(self, *, core: ZoomOAuth | None = None, user: str | None = None) -> ZoomProvider:
+        """This provider on the same client, with another app or acting for a user."""
+        sibling = copy.copy(self)
+        sibling._owns_client = False  # the client stays this provider's to close
+        if core is not None:
+            sibling._core = sibling._oauth_core = core
+        if user is not None:
+            sibling._user = user
+        return sibling
+
+    def organisation(self) -> ZoomProvider:
+        """The admin-managed app (its consent URL, tokens, refresh and revoke): installed
+        once by an owner or admin of a Zoom account, its token acts for every user of the
+        account (granular scopes ending in ``:admin``)."""
+        if self._org_core is None:
+            raise ProviderRejected(
+                "no admin-managed Zoom app configured (ZoomProvider(org_client_id=..., "
+                "org_client_secret=...))",
+                code="no_organisation_app",
+            )
+        return self._sibling(core=self._org_core)
+
+    def find_user(self, access_token: str, address: str) -> ProviderAccount | None:
+        """GET /v2/users/{email} with the admin-managed app's token: the account's user, or
+        None when Zoom has no such user in the account (404, code 1001)."""
+        try:
+            return self._call(
+                sansio.me_request(self._api, access_token, user=address), sansio.parse_account
+            )
+        except ProviderRejected as exc:
+            if exc.code == _NO_USER or exc.status == 404:
+                return None
+            raise
+
+    def acting_for(self, user: str) -> ZoomProvider:
+        """The meeting methods for the account's user ``user`` (Zoom user id or email), with
+        the admin-managed app's token: ``/users/{userId}/meetings`` instead of
+        ``/users/me/meetings``; a user Zoom does not know (1001) raises NotInOrganisation."""
+        return self._sibling(user=user)
 
     # --- the port (key, capabilities, authorization_url, exchange_code, refresh and
     # link_error: ProviderShell with ZoomOAuth) ---------------------------------------------
@@ -135,7 +202,9 @@ class ZoomProvider(ProviderShell):
 
     def account(self, access_token: str) -> ProviderAccount:
         """GET /v2/users/me."""
-        return self._call(sansio.me_request(self._api, access_token), sansio.parse_account)
+        return self._call(
+            sansio.me_request(self._api, access_token, user=self._user), sansio.parse_account
+        )
 
     def create_meeting(self, access_token: str, request: MeetingRequest) -> Meeting:
         """Create a meeting carrying ``request.marker`` in its agenda (type 2, or 8/3 for a
@@ -161,8 +230,19 @@ class ZoomProvider(ProviderShell):
         self, access_token: str, request: MeetingRequest, policy: sansio.PasscodePolicy | None
     ) -> tuple[Meeting, dict[str, object]]:
         passcode = sansio.generate_passcode(policy)
-        built = sansio.create_meeting_request(self._api, access_token, request, passcode=passcode)
-        return self._call(built, sansio.parse_created_json)
+        built = sansio.create_meeting_request(
+            self._api, access_token, request, passcode=passcode, user=self._user
+        )
+        try:
+            return self._call(built, sansio.parse_created_json)
+        except ProviderRejected as exc:
+            if self._user != "me" and exc.code == _NO_USER:
+                raise NotInOrganisation(
+                    f"Zoom has no user {self._user!r} in the organisation's account: {exc}",
+                    code=exc.code,
+                    status=exc.status,
+                ) from exc
+            raise
 
     def update_meeting(self, access_token: str, meeting_id: str, request: MeetingRequest) -> None:
         """PATCH the meeting to say ``request.terms``. Missing meeting -> MeetingGone.
@@ -209,7 +289,9 @@ class ZoomProvider(ProviderShell):
         found: list[Meeting] = []
         page_token: str | None = None
         for _ in range(_MAX_PAGES):
-            built = sansio.list_meetings_request(self._api, access_token, page_token)
+            built = sansio.list_meetings_request(
+                self._api, access_token, page_token, user=self._user
+            )
             page, next_token = self._call(built, sansio.parse_meeting_page)
             found.extend(page)
             if next_token is None or next_token == page_token:
@@ -231,7 +313,8 @@ class ZoomProvider(ProviderShell):
         self, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> WebhookMessage:
         """Verify (any configured secret) and parse a Zoom webhook request."""
-        return sansio.parse_webhook(headers, body, now, self._webhook_secrets)
+        org_client = self._org_core.client_id if self._org_core is not None else None
+        return sansio.parse_webhook(headers, body, now, self._webhook_secrets, org_client)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -240,7 +323,7 @@ class ZoomProvider(ProviderShell):
         ``POLICY_TTL`` for this access token)."""
         policy: sansio.PasscodePolicy | None
         try:
-            policy = self._call(sansio.settings_request(self._api, access_token),
+            policy = self._call(sansio.settings_request(self._api, access_token, user=self._user),
                                 sansio.parse_passcode_policy)  # fmt: skip
         except ProviderRejected as exc:  # e.g. no settings scope (4711): use the default
             _log.info("Zoom passcode policy unreadable (%s); sending a default passcode", exc)

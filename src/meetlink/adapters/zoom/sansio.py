@@ -93,14 +93,20 @@ def _meeting_path(meeting_id: str) -> str:
     return f"/meetings/{quote(meeting_id)}"
 
 
-def me_request(api_base: str, token: str) -> ZoomRequest:
-    """GET /v2/users/me."""
-    return _api("GET", api_base, "/users/me", token)
+def _user_path(user: str) -> str:
+    """``/users/{userId}``: ``me`` (the token's user), or, with an admin-managed app's
+    token, a user of its account by id or email (quoted: an email may hold ``+`` or ``/``)."""
+    return "/users/me" if user == "me" else f"/users/{quote(user, safe='@')}"
 
 
-def settings_request(api_base: str, token: str) -> ZoomRequest:
+def me_request(api_base: str, token: str, *, user: str = "me") -> ZoomRequest:
+    """GET /v2/users/me (or /v2/users/{userId}: Get a user, by id or email)."""
+    return _api("GET", api_base, _user_path(user), token)
+
+
+def settings_request(api_base: str, token: str, *, user: str = "me") -> ZoomRequest:
     """GET /v2/users/me/settings (its ``schedule_meeting`` holds the passcode policy)."""
-    return _api("GET", api_base, "/users/me/settings", token)
+    return _api("GET", api_base, f"{_user_path(user)}/settings", token)
 
 
 def parse_passcode_policy(
@@ -184,13 +190,19 @@ def occurrence_requests(
 
 
 def create_meeting_request(
-    api_base: str, token: str, request: MeetingRequest, *, passcode: str | None = None
+    api_base: str,
+    token: str,
+    request: MeetingRequest,
+    *,
+    passcode: str | None = None,
+    user: str = "me",
 ) -> ZoomRequest:
-    """POST /v2/users/me/meetings with a generated passcode."""
+    """POST /v2/users/me/meetings (or /v2/users/{userId}/meetings: for a user of the
+    account, with an admin-managed app's token) with a generated passcode."""
     body = meeting_body(request)
     body["password"] = passcode or generate_passcode()
     body["settings"] = {"join_before_host": False, "approval_type": 2, "waiting_room": False}
-    return _api("POST", api_base, "/users/me/meetings", token, body)
+    return _api("POST", api_base, f"{_user_path(user)}/meetings", token, body)
 
 
 def update_meeting_request(
@@ -210,14 +222,16 @@ def delete_meeting_request(api_base: str, token: str, meeting_id: str) -> ZoomRe
     return _api("DELETE", api_base, _meeting_path(meeting_id), token)
 
 
-def list_meetings_request(api_base: str, token: str, page_token: str | None = None) -> ZoomRequest:
+def list_meetings_request(
+    api_base: str, token: str, page_token: str | None = None, *, user: str = "me"
+) -> ZoomRequest:
     """GET /v2/users/me/meetings?type=scheduled (one page): every unexpired meeting, those
     whose time has passed too (``upcoming`` leaves them out, so a create whose answer was
     lost would not be found once its meeting's time is over)."""
     query: dict[str, str] = {"type": "scheduled", "page_size": "300"}
     if page_token:
         query["next_page_token"] = page_token
-    return _api("GET", api_base, f"/users/me/meetings?{urlencode(query)}", token)
+    return _api("GET", api_base, f"{_user_path(user)}/meetings?{urlencode(query)}", token)
 
 
 def parse_account(

@@ -145,8 +145,11 @@ def parse_webhook(
     body: bytes,
     now: datetime,
     secrets: Sequence[str],
+    org_client_id: str | None = None,
 ) -> WebhookMessage:
-    """Verify and parse a Zoom webhook request; see the module docstring for the rules."""
+    """Verify and parse a Zoom webhook request; see the module docstring for the rules.
+    ``org_client_id``: the admin-managed app's client id; its ``app_deauthorized`` (the
+    account's admin removed it) ends the account's organisation link."""
     secret, data = _verified(headers, body, now, secrets)
     event: str = data["event"]
     payload = data.get("payload")
@@ -164,12 +167,20 @@ def parse_webhook(
         when = payload.get("deauthorization_time")
         dated = when if when is not None else event_ts
         sent_at = _sent_at(headers)
+        account = payload.get("account_id")
+        organisation = (
+            account
+            if org_client_id and payload.get("client_id") == org_client_id
+            and isinstance(account, str) and account
+            else None
+        )  # fmt: skip
         return WebhookMessage(
             kind=WebhookKind.DEAUTHORIZED,
             # Undated by Zoom: the signed send time tells two removals apart (a replay
             # repeats it) and dates the removal (never applied to a later link).
             delivery_key=_key(event, user_id, dated if dated is not None else sent_at),
-            external_account_id=user_id,
+            external_account_id=None if organisation else user_id,
+            organisation_id=organisation,
             occurred_at=_time(when) or _time(event_ts) or sent_at,
         )
     return WebhookMessage(

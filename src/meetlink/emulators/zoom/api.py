@@ -12,6 +12,7 @@ import re
 import time
 from datetime import UTC
 from typing import Any
+from urllib.parse import unquote
 
 from .meetings import (
     apply_changes,
@@ -48,7 +49,9 @@ def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
     return Reply.json(status, {"code": code, "message": message, **extra})
 
 
-def _authenticate(state: ZoomState, request: Incoming) -> tuple[ZoomUser, frozenset[str]] | Reply:
+def _authenticate(
+    state: ZoomState, request: Incoming
+) -> tuple[ZoomUser, frozenset[str], bool] | Reply:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     held = state.access.get(token)
@@ -56,13 +59,16 @@ def _authenticate(state: ZoomState, request: Incoming) -> tuple[ZoomUser, frozen
         return _error(401, 124, "Invalid access token.")
     if state.now() >= held.expires_at:
         return _error(401, 124, "Access token is expired.")
-    return state.users[held.user_id], held.scopes
+    return state.users[held.user_id], held.scopes, held.account_wide
 
 
-def _scoped(scopes: frozenset[str], method: str, resource: str) -> Reply | None:
-    """Zoom's 4711 when the token lacks the operation's scope (FACTS.md §1.6, §9)."""
+def _scoped(
+    scopes: frozenset[str], method: str, resource: str, account_wide: bool = False
+) -> Reply | None:
+    """Zoom's 4711 when the token lacks the operation's scope (FACTS.md §1.6, §9); an
+    admin-managed app's token needs the ``:admin`` variant."""
     needed = _SCOPES.get((method, resource))
-    if needed is None or needed in scopes:
+    if needed is None or (f"{needed}:admin" if account_wide else needed) in scopes:
         return None
     message = f"Invalid access token, does not contain scopes:[{needed}:admin, {needed}]."
     return _error(400, 4711, message)
@@ -140,8 +146,26 @@ def _user_json(state: ZoomState, user: ZoomUser) -> dict[str, Any]:
     }
 
 
-def _own(user: ZoomUser, who: str) -> bool:
-    return who in ("me", user.id, user.email)
+def _target(state: ZoomState, user: ZoomUser, who: str, account_wide: bool) -> ZoomUser | None:
+    """The user a ``/users/{userId}`` path names: ``me``, the token's user by id or email,
+    or, for an admin-managed app's token, any user of its account by id or email (any
+    case); None for anyone else (Zoom's 1001)."""
+    if who in ("me", user.id, user.email):
+        return user
+    return state.find_user(user.account_id, who) if account_wide else None
+
+
+def _hosted(
+    state: ZoomState, user: ZoomUser, meeting: dict[str, Any], account_wide: bool
+) -> ZoomUser | None:
+    """The meeting's host when the token may manage it: its own, or (admin-managed app)
+    one of its account's."""
+    host = state.users.get(meeting["host_id"])
+    if host is None:
+        return None
+    if host.id == user.id or (account_wide and host.account_id == user.account_id):
+        return host
+    return None
 
 
 def _resource(method: str, path: str) -> tuple[str, str] | None:
@@ -162,21 +186,24 @@ def handle_api(state: ZoomState, request: Incoming) -> Reply:
     known = _authenticate(state, request)
     if isinstance(known, Reply):
         return known
-    user, scopes = known
+    caller, scopes, account_wide = known
     method, path = request.method, request.path.rstrip("/")
     found = _resource(method, path)
     if found is None:
         return _error(404, 404, "This API endpoint is not recognized.")
     kind, ident = found
-    refused = _scoped(scopes, method, kind)
+    refused = _scoped(scopes, method, kind, account_wide)
     if refused is not None:
         return refused
     if kind == "meeting":
-        return _per_second(state, user, "Light") or _meeting(state, user, request, ident)
-    if not _own(user, ident):
+        return _per_second(state, caller, "Light") or _meeting(
+            state, caller, request, ident, account_wide
+        )
+    user = _target(state, caller, unquote(ident), account_wide)
+    if user is None:
         if kind == "user":
-            return _error(404, 1001, f"User does not exist: {ident}.")
-        return _error(404, 1001, f"User {ident} not exist or not belong to this account.")
+            return _error(404, 1001, f"User does not exist: {unquote(ident)}.")
+        return _error(404, 1001, f"User {unquote(ident)} not exist or not belong to this account.")
     if kind == "meetings" and method == "POST":
         return _create(state, user, request)
     if kind == "meetings":
@@ -210,18 +237,22 @@ def _create(state: ZoomState, user: ZoomUser, request: Incoming) -> Reply:
     return Reply.json(201, made)
 
 
-def _meeting(state: ZoomState, user: ZoomUser, request: Incoming, raw_id: str) -> Reply:
+def _meeting(
+    state: ZoomState, caller: ZoomUser, request: Incoming, raw_id: str, account_wide: bool
+) -> Reply:
     meeting = state.meetings.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 20 else None
     if meeting is None:
         return _error(404, 3001, f"Meeting {raw_id} is not found or has expired.")
+    host = _hosted(state, caller, meeting, account_wide)
+    user = host or caller  # the daily cap and the passcode policy are the host's
     if request.method == "GET":
-        if meeting["host_id"] != user.id:
+        if host is None:
             return _error(400, 3000, "Cannot access meeting information.")
         meeting["start_url"] = f"https://us05web.zoom.us/s/{raw_id}?zak={state.token('eyJ', 30)}"
         if request.query.get("show_previous_occurrences") == "true":
             return Reply.json(200, meeting)
         return Reply.json(200, upcoming_occurrences(meeting, state.now()))
-    if meeting["host_id"] != user.id:
+    if host is None:
         return _error(400, 3003, "You are not the meeting host.")
     occurrence = request.query.get("occurrence_id")
     if request.method == "DELETE" and occurrence is None:

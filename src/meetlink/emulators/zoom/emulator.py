@@ -92,8 +92,22 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         state.client_id = client_id or state.token("", 16)[:22]
         state.client_secret = client_secret or state.token("", 24)
         state.webhook_secret = webhook_secret or state.token("", 16)[:22]
+        state.admin_client_id = state.token("", 16)[:22]
+        state.admin_client_secret = state.token("", 24)
 
     # --- the registered app (client_id, client_secret, redirect_uri: BaseEmulator) -------
+
+    @property
+    def admin_client_id(self) -> str:
+        """The client id of the admin-managed (account-level) app registered beside the
+        user-managed one: installed once by an account's owner or admin, its token acts for
+        every user of the account with the ``:admin`` scopes (organisation links)."""
+        return self._state.admin_client_id
+
+    @property
+    def admin_client_secret(self) -> str:
+        """The admin-managed app's client secret."""
+        return self._state.admin_client_secret
 
     @property
     def webhook_secret(self) -> str:
@@ -126,17 +140,26 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
     # --- users and consent ----------------------------------------------------------------
 
     def add_user(
-        self, email: str, *, plan: str = "licensed", account_id: str | None = None
+        self,
+        email: str,
+        *,
+        plan: str = "licensed",
+        account_id: str | None = None,
+        role: str = "member",
     ) -> ZoomUser:
-        """Create a Zoom user ("basic" = type 1, "licensed" = type 2) in a new or given account."""
+        """Create a Zoom user ("basic" = type 1, "licensed" = type 2) in a new or given
+        account, with a ``role`` ("owner", "admin" or "member")."""
         if plan not in ("basic", "licensed"):
             raise ValueError("plan must be 'basic' or 'licensed'")
+        if role not in ("owner", "admin", "member"):
+            raise ValueError("role must be 'owner', 'admin' or 'member'")
         with self._state.lock:
             user = ZoomUser(
                 id=self._state.zoom_id(),
                 email=email,
                 account_id=account_id or self._state.zoom_id(),
                 plan=plan,
+                role=role,
             )
             self._state.users[user.id] = user
             return user
@@ -230,12 +253,16 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         }
         return headers, body
 
-    def remove_app(self, user: ZoomUser) -> tuple[dict[str, str], bytes]:
+    def remove_app(
+        self, user: ZoomUser, *, admin_app: bool = False
+    ) -> tuple[dict[str, str], bytes]:
         """``user`` presses "Remove App": every token of theirs dies, and the signed
-        ``app_deauthorized`` webhook Zoom sends is returned (headers, body)."""
+        ``app_deauthorized`` webhook Zoom sends is returned (headers, body). ``admin_app``:
+        the account's admin removes the admin-managed app (its account-wide tokens die; the
+        webhook names the admin-managed app's ``client_id``)."""
         now = self._state.clock.now()
         with self._state.lock:
-            self._state.revoke_user(user.id)
+            self._state.revoke_user(user.id, account_wide=admin_app)
             signature = self._state.token("", 32)
         utc = now.astimezone(UTC)
         millis = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
@@ -244,7 +271,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "user_id": user.id,
             "signature": signature,
             "deauthorization_time": millis,
-            "client_id": self.client_id,
+            "client_id": self.admin_client_id if admin_app else self.client_id,
         }
         return self.webhook("app_deauthorized", payload)
 
@@ -271,6 +298,8 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "redirect_uri": self.redirect_uri,
             "webhook_secrets": self.webhook_secret,
             "clock": clock or self._state.clock,
+            "org_client_id": self.admin_client_id,
+            "org_client_secret": self.admin_client_secret,
         }
         common["rate_budget"] = self.rate_budget
         if base_url is not None:

@@ -60,10 +60,15 @@ _OAUTH_PARAMS = (
 )
 
 
+def _admin_app(state: ZoomState, params: Mapping[str, str]) -> bool:
+    """Whether the consent is for the admin-managed app."""
+    return bool(state.admin_client_id) and params.get("client_id") == state.admin_client_id
+
+
 def _check(state: ZoomState, params: Mapping[str, str]) -> None:
     if params.get("response_type") != "code":
         raise ConsentError("Zoom authorize: response_type must be 'code'")
-    if params.get("client_id") != state.client_id:
+    if params.get("client_id") != state.client_id and not _admin_app(state, params):
         raise ConsentError("Zoom authorize: invalid client_id (the app does not exist)")
     if params.get("redirect_uri") != state.redirect_uri:
         raise ConsentError("Zoom authorize: Redirect URI mismatch. (error 4709)")
@@ -82,7 +87,11 @@ def decide(
     if user.id not in state.users:
         raise ConsentError(f"Zoom authorize: unknown user {user.email}")
     account = user.account_id
-    if account in state.approval_required and account not in state.approved:
+    account_wide = _admin_app(state, params)
+    if account_wide and user.role not in ("owner", "admin"):
+        # An admin-managed app is installed for the whole account, by its owner or an admin.
+        raise ConsentBlocked(f"Zoom keeps {user.email} on its page: {ADMIN_REQUIRED_TEXT}")
+    if not account_wide and account in state.approval_required and account not in state.approved:
         raise ConsentBlocked(f"Zoom keeps {user.email} on its page: {ADMIN_REQUIRED_TEXT}")
     result: dict[str, str]
     if allow:
@@ -94,6 +103,7 @@ def decide(
             challenge=challenge,
             method=params.get("code_challenge_method") or "plain",
             expires_at=state.now() + timedelta(seconds=CODE_SECONDS),
+            account_wide=account_wide,
         )
         result = {"code": code}
     else:
@@ -146,24 +156,38 @@ def _oauth_error(error: str, reason: str) -> Reply:
     return Reply.json(400, {"reason": reason, "error": error})
 
 
-def _client_ok(state: ZoomState, request: Incoming) -> bool:
+def _client(state: ZoomState, request: Incoming) -> bool | None:
+    """Which registered app authenticated: False the user-managed one, True the
+    admin-managed one, None neither."""
     given = basic_credentials(request)
     if given is None:
-        return False
-    expected = f"{state.client_id}:{state.client_secret}"
-    return hmac.compare_digest(":".join(given).encode("utf-8"), expected.encode("utf-8"))
+        return None
+    apps = [(False, state.client_id, state.client_secret)]
+    if state.admin_client_id:
+        apps.append((True, state.admin_client_id, state.admin_client_secret))
+    for account_wide, client_id, secret in apps:
+        expected = f"{client_id}:{secret}"
+        if hmac.compare_digest(":".join(given).encode("utf-8"), expected.encode("utf-8")):
+            return account_wide
+    return None
 
 
-def _issue(state: ZoomState, user_id: str, grant_id: int, scopes: frozenset[str]) -> Reply:
+def _issue(
+    state: ZoomState, user_id: str, grant_id: int, scopes: frozenset[str], account_wide: bool
+) -> Reply:
     now = state.now()
     access = state.token("zat_", 48)
     refresh = state.token("zrt_", 48)
     expires = now + timedelta(seconds=ACCESS_TOKEN_SECONDS)
     state.access[access] = AccessToken(
-        user_id=user_id, grant_id=grant_id, expires_at=expires, scopes=scopes
+        user_id=user_id,
+        grant_id=grant_id,
+        expires_at=expires,
+        scopes=scopes,
+        account_wide=account_wide,
     )
     state.refresh[refresh] = RefreshGrant(
-        user_id=user_id, grant_id=grant_id, scopes=scopes, issued_at=now
+        user_id=user_id, grant_id=grant_id, scopes=scopes, issued_at=now, account_wide=account_wide
     )
     return Reply.json(
         200,
@@ -180,13 +204,14 @@ def _issue(state: ZoomState, user_id: str, grant_id: int, scopes: frozenset[str]
 
 def token_endpoint(state: ZoomState, request: Incoming) -> Reply:
     """POST /oauth/token: authorization_code and refresh_token grants, Basic client auth."""
-    if not _client_ok(state, request):
+    account_wide = _client(state, request)
+    if account_wide is None:
         return _oauth_error("invalid_client", "Invalid client_id or client_secret")
     fields = request.form(with_query=True)
     grant_type = fields.get("grant_type")
     if grant_type == "authorization_code":
         code = state.codes.pop(fields.get("code", ""), None)  # single use, even when it fails
-        if code is None or state.now() >= code.expires_at:
+        if code is None or state.now() >= code.expires_at or code.account_wide != account_wide:
             return _oauth_error("invalid_request", "Invalid authorization code")
         if fields.get("redirect_uri") != code.redirect_uri:
             return _oauth_error("invalid_request", "Redirect URI mismatch.")
@@ -194,13 +219,20 @@ def token_endpoint(state: ZoomState, request: Incoming) -> Reply:
             return _oauth_error("invalid_grant", "Invalid code_verifier")
         grant_id = state.next_grant
         state.next_grant += 1
-        # The token carries the scopes the app has now (changing them needs a new consent).
-        return _issue(state, code.user_id, grant_id, state.scopes)
+        # The token carries the scopes the app has now (changing them needs a new consent);
+        # the admin-managed app's are the same granular scopes ending in ":admin".
+        scopes = frozenset(f"{s}:admin" for s in state.scopes) if account_wide else state.scopes
+        return _issue(state, code.user_id, grant_id, scopes, account_wide)
     if grant_type == "refresh_token":
-        held = state.refresh.pop(fields.get("refresh_token", ""), None)  # rotation: dies now
+        token = fields.get("refresh_token", "")
+        held = state.refresh.get(token)
+        if held is not None and held.account_wide != account_wide:
+            held = None  # another app's refresh token: not this client's to use
+        else:
+            state.refresh.pop(token, None)  # rotation: dies now
         if held is None or state.now() - held.issued_at >= state.refresh_idle:
             return _oauth_error("invalid_grant", "Invalid Token!")  # unknown, used or idle
-        return _issue(state, held.user_id, held.grant_id, held.scopes)
+        return _issue(state, held.user_id, held.grant_id, held.scopes, account_wide)
     if not grant_type:
         return _oauth_error("invalid_request", "Missing grant type")
     return _oauth_error("unsupported_grant_type", "Grant type is not supported")
@@ -211,10 +243,11 @@ def revoke_endpoint(state: ZoomState, request: Incoming) -> Reply:
     the whole grant dies (its access and refresh tokens). Anything else (a refresh token,
     an expired or unknown access token) is "Invalid Token!" and revokes nothing; what Zoom
     does there is unconfirmed, so the emulator takes the strict reading."""
-    if not _client_ok(state, request):
+    account_wide = _client(state, request)
+    if account_wide is None:
         return _oauth_error("invalid_client", "Invalid client_id or client_secret")
     held = state.access.get(request.form(with_query=True).get("token", ""))
-    if held is None or state.now() >= held.expires_at:
+    if held is None or state.now() >= held.expires_at or held.account_wide != account_wide:
         return _oauth_error("invalid_request", "Invalid Token!")
     state.revoke_grant(held.grant_id)
     return Reply.json(200, {"status": "success"})

@@ -21,6 +21,7 @@ from meetlink.emulators.core.wire import Incoming
 
 __all__ = [
     "ACCESS_TOKEN_SECONDS",
+    "ADMIN_SCOPES",
     "APP_SCOPES",
     "CODE_SECONDS",
     "DAILY_LIMIT_MESSAGE",
@@ -61,6 +62,9 @@ APP_SCOPES = frozenset(
         "user:read:settings",
     }
 )
+#: The admin-managed app's scopes: the same granular scopes with Zoom's ``:admin`` suffix
+#: (FACTS.md §1.6): its token acts for every user of the account that installed it.
+ADMIN_SCOPES = frozenset(f"{scope}:admin" for scope in APP_SCOPES)
 #: Per-second requests per account and rate-limit label. Zoom's Business+ numbers are 80
 #: (Light) and 60 (Medium); the defaults are higher so that tests and benchmarks never trip
 #: them unless they ask to (pass ``per_second={"Light": 80, "Medium": 60}``).
@@ -69,12 +73,15 @@ DEFAULT_PER_SECOND: Mapping[str, int] = {"Light": 1000, "Medium": 1000}
 
 @attrs.frozen
 class ZoomUser:
-    """A Zoom user of the emulator. ``plan`` is "basic" (type 1) or "licensed" (type 2)."""
+    """A Zoom user of the emulator. ``plan`` is "basic" (type 1) or "licensed" (type 2);
+    ``role`` "owner", "admin" or "member" (only an owner or admin may install an
+    admin-managed app)."""
 
     id: str
     email: str
     account_id: str
     plan: str = "licensed"
+    role: str = "member"
 
 
 class Reply(wire.Reply):
@@ -92,16 +99,20 @@ class AuthCode:
     challenge: str | None
     method: str
     expires_at: datetime
+    account_wide: bool = False  # issued to the admin-managed app
 
 
 @attrs.define
 class AccessToken:
-    """An access token, the grant it belongs to and the scopes it carries."""
+    """An access token, the grant it belongs to and the scopes it carries. An
+    ``account_wide`` token (the admin-managed app's) acts for every user of its user's
+    account."""
 
     user_id: str
     grant_id: int
     expires_at: datetime
     scopes: frozenset[str] = APP_SCOPES
+    account_wide: bool = False
 
 
 @attrs.define
@@ -113,6 +124,7 @@ class RefreshGrant:
     grant_id: int
     scopes: frozenset[str]
     issued_at: datetime
+    account_wide: bool = False
 
 
 @attrs.define(kw_only=True)
@@ -120,6 +132,9 @@ class ZoomState(BaseState[ZoomUser]):
     """All of one Zoom emulator's mutable state (one lock)."""
 
     webhook_secret: str
+    # The admin-managed (account-level) app registered beside the user-managed one.
+    admin_client_id: str = ""
+    admin_client_secret: str = ""
     daily_cap: int = 100
     scopes: frozenset[str] = APP_SCOPES
     per_second: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_PER_SECOND))
@@ -146,11 +161,25 @@ class ZoomState(BaseState[ZoomUser]):
         for key in [k for k, v in self.refresh.items() if v.grant_id == grant_id]:
             del self.refresh[key]
 
-    def revoke_user(self, user_id: str) -> None:
-        """Kill every token and pending code of one user (Remove App)."""
-        for key in [k for k, v in self.access.items() if v.user_id == user_id]:
+    def revoke_user(self, user_id: str, *, account_wide: bool = False) -> None:
+        """Kill every token and pending code of one user (Remove App) for the user-managed
+        app, or (``account_wide``) for the admin-managed one."""
+        for key in [k for k, v in self.access.items()
+                    if v.user_id == user_id and v.account_wide == account_wide]:  # fmt: skip
             del self.access[key]
-        for key in [k for k, v in self.refresh.items() if v.user_id == user_id]:
+        for key in [k for k, v in self.refresh.items()
+                    if v.user_id == user_id and v.account_wide == account_wide]:  # fmt: skip
             del self.refresh[key]
-        for key in [k for k, v in self.codes.items() if v.user_id == user_id]:
+        for key in [k for k, v in self.codes.items()
+                    if v.user_id == user_id and v.account_wide == account_wide]:  # fmt: skip
             del self.codes[key]
+
+    def find_user(self, account_id: str, who: str) -> ZoomUser | None:
+        """The user of ``account_id`` whose id or email (any case) is ``who``."""
+        folded = who.casefold()
+        for user in self.users.values():
+            if user.account_id == account_id and (
+                user.id == who or user.email.casefold() == folded
+            ):
+                return user
+        return None
