@@ -22,7 +22,7 @@ EXTENSIONS = {
     "RateLimited", "RetryPolicy", "Settings", "StorageError", "SubscriptionError",
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",
     "MeetingInProgress", "UnsupportedAccount", "LinkNotNeeded",
-    "NotInOrganisation", "OrganisationLink", "DirectoryEntry",
+    "NotInOrganisation", "OrganisationLink", "DirectoryEntry", "AccessPolicyMissing",
 }  # fmt: skip
 
 

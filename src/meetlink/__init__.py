@@ -22,6 +22,7 @@ from meetlink.domain.results import (
 from meetlink.domain.retry import RetryPolicy
 from meetlink.domain.subscription import Subscription, SubscriptionState
 from meetlink.errors import (
+    AccessPolicyMissing,
     AddonInactive,
     AdminApprovalRequired,
     AuthExpired,
@@ -60,6 +61,7 @@ from meetlink.errors import (
 )
 
 __all__ = [
+    "AccessPolicyMissing",
     "AccountLink",
     "AddonInactive",
     "AdminApprovalRequired",

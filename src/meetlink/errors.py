@@ -36,7 +36,8 @@ The tree::
         ├── GrantRevoked                                 invalid_grant: the link is broken
         ├── MeetingGone                                  404 / code 3001: counts as deleted
         └── ProviderRejected                             any other refusal; ``code``, ``message``
-            └── NotInOrganisation                        an organisation link has no such user
+            ├── NotInOrganisation                        an organisation link has no such user
+            └── AccessPolicyMissing                      Teams: no application access policy
 
 No exception of httpx, SQLAlchemy, smtplib or a database driver leaves an adapter: each is
 translated here with ``raise ... from exc``.
@@ -47,6 +48,7 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "AccessPolicyMissing",
     "AddonInactive",
     "AdminApprovalRequired",
     "AuthExpired",
@@ -281,3 +283,11 @@ class NotInOrganisation(ProviderRejected):
     organisation link is for (Zoom's 1001 "User does not exist", Graph's 404 on
     ``/users/{upn}``): their event's conference is FAILED with this reason, and the user gets
     a URL once they are added there (or link their own account)."""
+
+
+class AccessPolicyMissing(ProviderRejected):
+    """Microsoft Graph refused to act for the user with the organisation's application
+    permission (403): the customer's Teams administrator has not granted the app an
+    application access policy for this user. The message names the cmdlets to run
+    (``New-CsApplicationAccessPolicy``, then ``Grant-CsApplicationAccessPolicy``;
+    docs/org-install.md)."""

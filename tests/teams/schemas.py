@@ -56,7 +56,18 @@ def unknown_meeting_properties(meeting: dict[str, Any]) -> set[str]:
     return set(meeting) - MEETING_PROPERTIES - OPEN_TYPE_EXTRAS
 
 
+_FOR_USER = re.compile(r"/v1\.0/users/[^/]+(?=/onlineMeetings|$)")
+
+
+def _as_me(path: str) -> str:
+    """``/v1.0/users/{id}/onlineMeetings...`` (an app-only token acting for a user) has the
+    bodies of ``/v1.0/me/onlineMeetings...``, and ``/v1.0/users/{id | upn}`` a user's (Graph
+    documents both paths on the same pages: application-post-onlinemeetings, user-get)."""
+    return _FOR_USER.sub("/v1.0/me", path, count=1)
+
+
 def _request_schema(method: str, path: str) -> str | None:
+    path = _as_me(path)
     if method == "POST" and path == "/v1.0/me/onlineMeetings/createOrGet":
         return "createOrGet_request"
     if method in ("POST", "PATCH") and (path == "/v1.0/me/onlineMeetings" or _ONE.fullmatch(path)):
@@ -65,6 +76,7 @@ def _request_schema(method: str, path: str) -> str | None:
 
 
 def _response_schema(method: str, path: str, status: int) -> str | None:
+    path = _as_me(path)
     if not path.startswith("/v1.0/") or status == 204:
         return None
     if status >= 400:

@@ -242,18 +242,22 @@ class MeetLink:
         error: str | None = None,
         error_description: str | None = None,
         error_subcode: str | None = None,
+        tenant: str | None = None,
         tenant_id: str,
         admin_user_id: str,
     ) -> OrganisationLink:
-        """Finish the organisation link with its OAuth callback's parameters; the state is
-        bound to the admin who began it. Replaces the tenant's previous organisation link;
-        an organisation linked to another tenant moves here (S9)."""
+        """Finish the organisation link with its callback's parameters (Zoom: ``code``;
+        Microsoft's admin consent: ``tenant``, and the admin must have linked their own
+        account of that organisation first); the state is bound to the admin who began it.
+        Replaces the tenant's previous organisation link; an organisation linked to another
+        tenant moves here (S9)."""
         return self._organisations.complete(
             state,
             code,
             error,
             error_description=error_description,
             error_subcode=error_subcode,
+            tenant=tenant,
             tenant_id=tenant_id,
             admin_user_id=admin_user_id,
         )

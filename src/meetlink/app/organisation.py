@@ -73,19 +73,38 @@ class Organisations:
         *,
         error_description: str | None = None,
         error_subcode: str | None = None,
+        tenant: str | None = None,
         tenant_id: str,
         admin_user_id: str,
     ) -> OrganisationLink:
-        """Finish an organisation link from its OAuth callback (the admin who began it)."""
+        """Finish an organisation link from its callback (the admin who began it): Zoom's
+        ``code``, or Microsoft's admin consent ``tenant``. A grant that names no signed-in
+        user (Microsoft's app-only grant: the callback's ``tenant`` proves nothing, FACTS.md
+        §1.8) is bound through the admin's own link: it must be to that same organisation."""
         now = self._ctx.clock.now()
         pending = self._linking.take(state, tenant_id, admin_user_id, organisation=True)
         app = self._ctx.providers.organisation(pending.provider).organisation()
         tokens = self._linking.exchange(
-            app, pending, code, error, description=error_description, subcode=error_subcode
+            app,
+            pending,
+            code if code is not None else tenant,
+            error,
+            description=error_description,
+            subcode=error_subcode,
         )
         account = app.account(tokens.access_token)
         if not account.account_id:
             raise LinkError("the provider named no organisation for this grant")
+        if not account.email:
+            own = self._ctx.read(
+                lambda uow: uow.links.active_for_user(tenant_id, admin_user_id, pending.provider)
+            )
+            if own is None or own.account_id != account.account_id:
+                raise LinkError(
+                    "the organisation's consent does not say who gave it: the admin links their"
+                    " own account of that organisation first, then links the organisation"
+                )
+            account = attrs.evolve(account, email=own.email)
         new = new_link(
             pending,
             account,

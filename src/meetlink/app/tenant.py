@@ -143,6 +143,7 @@ class TenantMeetLink:
         error: str | None = None,
         error_description: str | None = None,
         error_subcode: str | None = None,
+        tenant: str | None = None,
         admin_user_id: str,
     ) -> OrganisationLink:
         """[`MeetLink.complete_org_link`][meetlink.app.facade.MeetLink.complete_org_link] for
@@ -153,6 +154,7 @@ class TenantMeetLink:
             error=error,
             error_description=error_description,
             error_subcode=error_subcode,
+            tenant=tenant,
             tenant_id=self._tenant,
             admin_user_id=admin_user_id,
         )

@@ -337,6 +337,7 @@ RULES: dict[str, Rule] = {
     "error": _optional(_callback_text(_MAX_ERROR)),
     "error_description": _optional(_callback_text(_MAX_ERROR_DESCRIPTION)),
     "error_subcode": _optional(_callback_text(_MAX_ERROR)),
+    "tenant": _optional(_callback_text(_MAX_ERROR)),
     "headers": webhook_headers,
     "body": webhook_body,
     "max_jobs": count,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,14 +22,17 @@ import attrs
 
 from meetlink.adapters.http import JSON, HttpRequest
 from meetlink.adapters.shell import IssuedTokens, Parse, token_answer
-from meetlink.errors import LinkError
+from meetlink.errors import AdminApprovalRequired, GrantRevoked, LinkError
 
 from . import consent
 from .certificate import ASSERTION_TYPE, ClientCertificate
 from .failures import token_failure
 
 __all__ = [
+    "APP_ONLY_PREFIX",
+    "APP_SCOPE",
     "SCOPES",
+    "EntraAppOnly",
     "EntraOAuth",
     "GraphRequest",
     "Tokens",
@@ -275,3 +279,113 @@ class EntraOAuth:
         LinkDenied; "Need admin approval" -> AdminApprovalRequired carrying the admin consent
         URL."""
         return consent.link_error(error, description, subcode, admin_url=self.admin_consent_url())
+
+
+#: The application permissions an organisation link asks for: every permission the app
+#: registration declares (OnlineMeetings.ReadWrite.All, User.Read.All), as admin consent grants
+#: them (client-credentials scope).
+APP_SCOPE = "https://graph.microsoft.com/.default"
+#: What an organisation link stores as its "refresh token": the client-credentials grant has
+#: none (a new token is asked for with the app's own credential), so it keeps the customer's
+#: tenant, which is no secret.
+APP_ONLY_PREFIX = "app-only:"
+_TENANT_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
+_SHARED_SEGMENTS = frozenset({"common", "organizations", "consumers"})
+
+
+@attrs.frozen
+class EntraAppOnly:
+    """The organisation's grant as the provider shell's core: admin consent for the customer's
+    tenant (``/adminconsent``), then the client-credentials grant for that tenant
+    (application permissions; no refresh token: each new token is asked for again with the
+    app's secret or certificate). The "code" of its callback is the consenting tenant."""
+
+    entra: EntraOAuth
+    provider_name: str = "Microsoft"
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        """The admin consent page for the application permissions (no PKCE: no code
+        follows)."""
+        return consent.admin_consent_url(
+            self.entra.authority,
+            self.entra.tenant,
+            client_id=self.entra.client_id,
+            redirect_uri=self.entra.redirect_uri,
+            scope=APP_SCOPE,
+            state=state,
+        )
+
+    def _request(self, tenant: str, now: datetime) -> GraphRequest:
+        if not _TENANT_SEGMENT.fullmatch(tenant) or tenant.lower() in _SHARED_SEGMENTS:
+            raise LinkError(f"not a Microsoft tenant id: {tenant[:60]!r}")
+        # A certificate's assertion is made out to that tenant's token endpoint.
+        credential = attrs.evolve(self.entra, tenant=tenant)._credential(now)
+        fields = {
+            "client_id": self.entra.client_id,
+            "scope": APP_SCOPE,
+            "grant_type": "client_credentials",
+        }
+        return _token_form(
+            self.entra.authority,
+            tenant,
+            fields,
+            credential.get("client_secret"),
+            credential.get("client_assertion"),
+        )
+
+    def exchange_request(self, *, code: str, code_verifier: str, now: datetime) -> GraphRequest:
+        """client_credentials for the tenant the admin consent callback named (``code``)."""
+        return self._request(code, now)
+
+    def refresh_request(self, *, refresh_token: str, now: datetime) -> GraphRequest:
+        """client_credentials again for the tenant kept in place of a refresh token."""
+        return self._request(refresh_token.removeprefix(APP_ONLY_PREFIX), now)
+
+    def token_parser(self, previous_refresh_token: str | None) -> Parse[IssuedTokens]:
+        """An app-only token answer, its tenant from the token's ``tid``. Refused at the
+        first request (``previous_refresh_token`` None): the tenant's admin has not consented
+        (AdminApprovalRequired); refused later: the consent was withdrawn (GrantRevoked)."""
+        first = previous_refresh_token is None
+        admin_url = self.authorization_url(state="", code_challenge="")
+
+        def parse(
+            status: int, headers: Mapping[str, str], body: bytes, now: datetime
+        ) -> IssuedTokens:
+            if status != 200:
+                failure = token_failure(status, headers, body, now=now, what="app-only token")
+                if isinstance(failure, GrantRevoked):
+                    if first:
+                        raise AdminApprovalRequired(
+                            "Microsoft refused the app a token for the organisation: its admin"
+                            f" has not consented to the application permissions ({failure})",
+                            admin_consent_url=admin_url,
+                        )
+                    raise GrantRevoked(
+                        "the organisation's admin consent was withdrawn (the app is no longer"
+                        f" in its directory): {failure}"
+                    )
+                raise failure
+            data = _json(body)
+            tid = jwt_claims(data.get("access_token")).get("tid")
+            if not isinstance(tid, str) or not tid:
+                raise LinkError("Microsoft's app-only token names no tenant")
+            tokens, _ = token_answer(
+                body, now, provider="Entra ID", previous_refresh_token=APP_ONLY_PREFIX + tid
+            )
+            return IssuedTokens(tokens, tenant_id=tid)
+
+        return parse
+
+    def link_error(
+        self, *, error: str, description: str | None = None, subcode: str | None = None
+    ) -> LinkError:
+        """The admin consent callback's error (declined: LinkDenied)."""
+        return self.entra.link_error(error=error, description=description, subcode=subcode)
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

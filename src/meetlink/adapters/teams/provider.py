@@ -10,16 +10,24 @@ belongs to (remembered from the id_token), createOrGet, admin consent.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 import attrs
 import httpx
 
 from meetlink.adapters.shell import BudgetSource, IssuedTokens, Parse, ProviderShell, TokenCache
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ConfigurationError, ProviderRejected, UnsupportedAccount
+from meetlink.errors import (
+    AccessPolicyMissing,
+    ConfigurationError,
+    NotInOrganisation,
+    ProviderRejected,
+    UnsupportedAccount,
+)
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -35,11 +43,12 @@ from meetlink.ports.provider import (
 
 from . import sansio
 from .certificate import ClientCertificate
-from .identity import EntraOAuth
+from .identity import EntraAppOnly, EntraOAuth
 
 __all__ = ["PERSONAL_ACCOUNTS_TENANT", "TEAMS_CAPABILITIES", "TeamsProvider"]
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 _TENANT_CACHE = 1024
 _MULTI_TENANT = frozenset({"organizations", "common", "consumers"})
 #: The tenant id of personal Microsoft accounts (FACTS.md §1.9).
@@ -85,7 +94,10 @@ class TeamsProvider(ProviderShell):
     id_token nor the access token told the tenant. Pass ``client`` (not closed by
     [`close`][meetlink.adapters.shell.ProviderShell.close]) or ``transport`` (e.g.
     ``TeamsEmulator.transport()``). ``rate_budget``: the limits meetlink spends from (default:
-    Graph's 2,000 meetings per user and month).
+    Graph's 2,000 meetings per user and month). ``organisation_links``: the app registration
+    also declares the application permissions ``OnlineMeetings.ReadWrite.All`` and
+    ``User.Read.All``, so that a customer's admin can consent for the whole organisation
+    (docs/org-install.md).
     """
 
     key_name = "teams"
@@ -107,6 +119,7 @@ class TeamsProvider(ProviderShell):
         clock: Clock | None = None,
         timeout: float = 10.0,
         rate_budget: BudgetSource = TEAMS_CAPABILITIES.rate_budget,
+        organisation_links: bool = False,
     ) -> None:
         if (client_secret is None) == (client_certificate is None):
             raise ConfigurationError("TeamsProvider needs a client_secret or a client_certificate")
@@ -119,9 +132,12 @@ class TeamsProvider(ProviderShell):
             client_secret=client_secret,
             certificate=client_certificate,
         )
-        super().__init__(
-            self._entra, TEAMS_CAPABILITIES, rate_budget, client, transport, clock, timeout
-        )
+        caps = TEAMS_CAPABILITIES
+        if organisation_links:
+            caps = attrs.evolve(caps, organisation_install=True)
+        super().__init__(self._entra, caps, rate_budget, client, transport, clock, timeout)
+        self._owner: str | None = None  # the user an organisation's app-only token acts for
+        self._app_only = False  # this is the organisation's grant (organisation())
         self._tenant = tenant
         self._graph = graph_base_url.rstrip("/")
         fixed = tenant if tenant.lower() not in _MULTI_TENANT else None
@@ -134,6 +150,75 @@ class TeamsProvider(ProviderShell):
 
     # --- the port: linking (key, capabilities, authorization_url, exchange_code, refresh
     # and link_error: ProviderShell with EntraOAuth) ----------------------------------------
+
+    # --- organisation links (admin consent + client credentials) ---------------------------
+
+    def _sibling(self) -> TeamsProvider:
+        sibling = copy.copy(self)
+        sibling._owns_client = False  # the client stays this provider's to close
+        return sibling
+
+    def organisation(self) -> TeamsProvider:
+        """The organisation's grant: its consent URL is Entra's admin consent for the
+        application permissions; its "code" is the tenant the admin consented for, for which
+        app-only tokens are then asked with the app's own credential (client credentials).
+        ProviderRejected when ``organisation_links`` is off."""
+        if not self.capabilities.organisation_install:
+            raise ProviderRejected(
+                "Teams organisation links are off (TeamsProvider(organisation_links=True), with"
+                " the application permissions on the app registration)",
+                code="no_organisation_app",
+            )
+        sibling = self._sibling()
+        sibling._core = EntraAppOnly(self._entra)
+        sibling._app_only = True
+        return sibling
+
+    def find_user(self, access_token: str, address: str) -> ProviderAccount | None:
+        """GET /v1.0/users/{userPrincipalName} with the organisation's app-only token: the
+        user (``external_account_id``: the object id), or None when the tenant has none
+        (404)."""
+        tenant = self._tenant_of(access_token) or ""
+
+        def parse(
+            status: int, headers: Mapping[str, str], body: bytes, now: datetime
+        ) -> ProviderAccount | None:
+            if status == 404:
+                return None
+            return sansio.parse_account(status, headers, body, now, tenant_id=tenant)
+
+        return self._call(sansio.user_request(self._graph, access_token, address), parse)
+
+    def acting_for(self, user: str) -> TeamsProvider:
+        """The meeting methods on ``/users/{user}/onlineMeetings`` (``user``: the object id)
+        with the organisation's app-only token. A UPN (an address the organisation did not
+        resolve) raises NotInOrganisation; Graph's 403 for want of an application access
+        policy raises AccessPolicyMissing naming the cmdlets."""
+        sibling = self._sibling()
+        sibling._owner = user
+        return sibling
+
+    def _call(self, request: sansio.GraphRequest, parse: Parse[T]) -> T:
+        if self._owner is None:
+            return super()._call(request, parse)
+        if "@" in self._owner:
+            raise NotInOrganisation(
+                f"the organisation's Microsoft tenant has no user {self._owner!r}",
+                code="Request_ResourceNotFound",
+            )
+        try:
+            return super()._call(request, parse)
+        except ProviderRejected as exc:
+            if exc.status == 403 and exc.code == "General":
+                raise AccessPolicyMissing(_policy_text(self._owner, self._entra.client_id),
+                                          code=exc.code, status=exc.status) from exc  # fmt: skip
+            if exc.status == 404 and exc.code == "NotFound":
+                raise NotInOrganisation(
+                    f"the organisation's Microsoft tenant has no user {self._owner!r}: {exc}",
+                    code=exc.code,
+                    status=exc.status,
+                ) from exc
+            raise
 
     def admin_consent_url(self, *, state: str | None = None) -> str:
         """Where an administrator approves the app for their whole organisation (Entra's
@@ -150,10 +235,18 @@ class TeamsProvider(ProviderShell):
         self._tenants.drop(tokens.access_token)
 
     def account(self, access_token: str) -> ProviderAccount:
-        """GET /v1.0/me; ``account_id`` is the tenant (id_token ``tid``, else the access
-        token's ``tid`` claim, else ``account_tenant_id``/a fixed tenant segment). A personal
-        Microsoft account raises UnsupportedAccount: Graph refuses it onlineMeetings."""
+        """A user's: GET /v1.0/me; ``account_id`` is the tenant (id_token ``tid``, else the
+        access token's ``tid`` claim, else ``account_tenant_id``/a fixed tenant segment). A
+        personal Microsoft account raises UnsupportedAccount: Graph refuses it onlineMeetings.
+        The organisation's grant: the tenant of its app-only token (no user signed in:
+        ``email`` is empty)."""
         tenant = self._tenant_of(access_token)
+        if self._app_only:
+            if not tenant:
+                raise ProviderRejected("the app-only token names no tenant", code="tenant")
+            return ProviderAccount(
+                external_account_id=f"app:{tenant}", account_id=tenant, email="", plan="licensed"
+            )
         if tenant == PERSONAL_ACCOUNTS_TENANT:
             raise UnsupportedAccount(
                 "a personal Microsoft account cannot host Teams meetings; link a work or"
@@ -179,7 +272,8 @@ class TeamsProvider(ProviderShell):
         """createOrGet keyed by ``request.marker`` (externalId): a retry after a lost answer
         returns the same meeting. An existing meeting keeps its old times (Graph ignores new
         ones), so it is PATCHed when it differs from ``request.terms``."""
-        built = sansio.create_or_get_request(self._graph, access_token, request)
+        owner = sansio.owner_path(self._owner)
+        built = sansio.create_or_get_request(self._graph, access_token, request, owner)
         meeting, created = self._call(built, sansio.parse_create_or_get)
         if created or not sansio.meeting_terms_differ(meeting, request):
             return meeting
@@ -193,13 +287,15 @@ class TeamsProvider(ProviderShell):
 
     def get_meeting(self, access_token: str, meeting_id: str) -> Meeting:
         """GET the meeting. Missing meeting -> MeetingGone."""
-        built = sansio.meeting_request("GET", self._graph, access_token, meeting_id)
+        owner = sansio.owner_path(self._owner)
+        built = sansio.meeting_request("GET", self._graph, access_token, meeting_id, owner)
         return self._call(built, _meeting("get meeting"))
 
     def delete_meeting(self, access_token: str, meeting_id: str) -> bool:
         """DELETE (204); False when it was already gone (404). Note: Teams may keep the join
         URL joinable after a delete (FACTS.md §2.5)."""
-        built = sansio.meeting_request("DELETE", self._graph, access_token, meeting_id)
+        owner = sansio.owner_path(self._owner)
+        built = sansio.meeting_request("DELETE", self._graph, access_token, meeting_id, owner)
         return self._call(built, sansio.parse_deleted)
 
     def find_by_marker(self, access_token: str, marker: str) -> list[Meeting]:
@@ -207,14 +303,17 @@ class TeamsProvider(ProviderShell):
         create made comes back untouched (200; no PATCH). Graph has no read-only lookup by
         externalId, so when that create never landed this makes one (201; now, one hour,
         no subject, never shared), which the caller deletes at once."""
-        built = sansio.find_request(self._graph, access_token, marker)
+        built = sansio.find_request(
+            self._graph, access_token, marker, sansio.owner_path(self._owner)
+        )
         meeting, _created = self._call(built, sansio.parse_create_or_get)
         return [meeting]
 
     # --- internals ------------------------------------------------------------------------
 
     def _patch(self, access_token: str, meeting_id: str, request: MeetingRequest) -> Meeting:
-        built = sansio.update_meeting_request(self._graph, access_token, meeting_id, request)
+        owner = sansio.owner_path(self._owner)
+        built = sansio.update_meeting_request(self._graph, access_token, meeting_id, request, owner)
         return self._call(built, _meeting("update meeting"))
 
     def _issued(self, tokens: IssuedTokens) -> TokenSet:
@@ -232,6 +331,18 @@ class TeamsProvider(ProviderShell):
         if isinstance(claimed, str) and claimed:
             return claimed
         return self._account_tenant
+
+
+def _policy_text(user: str, client_id: str) -> str:
+    """What the customer's Teams administrator must run (docs/org-install.md)."""
+    return (
+        f"Microsoft Graph refused to act for user {user}: no application access policy grants"
+        " this app access to the user's online meetings (HTTP 403). The organisation's Teams"
+        " administrator runs, in PowerShell with the MicrosoftTeams module:"
+        f' New-CsApplicationAccessPolicy -Identity meetlink -AppIds "{client_id}", then'
+        f' Grant-CsApplicationAccessPolicy -PolicyName meetlink -Identity "{user}"'
+        " (or -Global for everyone in the organisation)"
+    )
 
 
 def _meeting(what: str) -> Parse[Meeting]:

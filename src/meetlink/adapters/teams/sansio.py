@@ -51,6 +51,7 @@ __all__ = [
     "meeting_request",
     "meeting_span",
     "meeting_terms_differ",
+    "owner_path",
     "parse_account",
     "parse_create_or_get",
     "parse_deleted",
@@ -61,6 +62,7 @@ __all__ = [
     "token_url",
     "update_body",
     "update_meeting_request",
+    "user_request",
 ]
 
 _GRAPH = "Microsoft Graph"
@@ -75,15 +77,28 @@ def _graph(method: str, graph: str, path: str, token: str, body: Any = None) -> 
     return GraphRequest.bearer(method, f"{graph.rstrip('/')}/v1.0{path}", token, body)
 
 
-def _meeting_path(meeting_id: str) -> str:
+def owner_path(user: str | None) -> str:
+    """Whose onlineMeetings: ``/me`` (a user's delegated token), or ``/users/{id}`` for the
+    user an organisation's app-only token acts for (the object id: Graph takes no UPN
+    there)."""
+    return "/me" if user is None else f"/users/{quote(user, safe='')}"
+
+
+def _meeting_path(meeting_id: str, owner: str = "/me") -> str:
     if not meeting_id or len(meeting_id) > 2000 or not meeting_id.isprintable():
         raise ProviderRejected("not a Teams meeting id", code="meeting_id")
-    return f"/me/onlineMeetings/{quote(meeting_id, safe='')}"
+    return f"{owner}/onlineMeetings/{quote(meeting_id, safe='')}"
 
 
 def me_request(graph: str, token: str) -> GraphRequest:
     """GET /v1.0/me."""
     return _graph("GET", graph, "/me", token)
+
+
+def user_request(graph: str, token: str, who: str) -> GraphRequest:
+    """GET /v1.0/users/{id | userPrincipalName} (application permission User.Read.All)."""
+    query = "?$select=id,userPrincipalName,mail,displayName"
+    return _graph("GET", graph, f"/users/{quote(who, safe='@')}{query}", token)
 
 
 def graph_time(value: datetime) -> str:
@@ -118,32 +133,37 @@ def update_body(request: MeetingRequest) -> dict[str, Any]:
     }
 
 
-def create_or_get_request(graph: str, token: str, request: MeetingRequest) -> GraphRequest:
+def create_or_get_request(
+    graph: str, token: str, request: MeetingRequest, owner: str = "/me"
+) -> GraphRequest:
     """POST /v1.0/me/onlineMeetings/createOrGet keyed by ``externalId`` = the marker."""
     if not request.marker:
         raise ProviderRejected("a Teams meeting needs a marker (externalId)", code="marker")
     body = {"externalId": request.marker, **update_body(request)}
-    return _graph("POST", graph, "/me/onlineMeetings/createOrGet", token, body)
+    return _graph("POST", graph, f"{owner}/onlineMeetings/createOrGet", token, body)
 
 
-def find_request(graph: str, token: str, marker: str) -> GraphRequest:
+def find_request(graph: str, token: str, marker: str, owner: str = "/me") -> GraphRequest:
     """createOrGet with only the ``externalId``: the meeting a lost create made comes back
     as it is (200); Graph has no other lookup by externalId (FACTS.md §2.3, §2.6)."""
     if not marker:
         raise ProviderRejected("a Teams meeting needs a marker (externalId)", code="marker")
-    return _graph("POST", graph, "/me/onlineMeetings/createOrGet", token, {"externalId": marker})
+    body = {"externalId": marker}
+    return _graph("POST", graph, f"{owner}/onlineMeetings/createOrGet", token, body)
 
 
 def update_meeting_request(
-    graph: str, token: str, meeting_id: str, request: MeetingRequest
+    graph: str, token: str, meeting_id: str, request: MeetingRequest, owner: str = "/me"
 ) -> GraphRequest:
     """PATCH /v1.0/me/onlineMeetings/{id} (200 with the full object)."""
-    return _graph("PATCH", graph, _meeting_path(meeting_id), token, update_body(request))
+    return _graph("PATCH", graph, _meeting_path(meeting_id, owner), token, update_body(request))
 
 
-def meeting_request(method: str, graph: str, token: str, meeting_id: str) -> GraphRequest:
+def meeting_request(
+    method: str, graph: str, token: str, meeting_id: str, owner: str = "/me"
+) -> GraphRequest:
     """``GET`` or ``DELETE`` (204) /v1.0/me/onlineMeetings/{id}."""
-    return _graph(method, graph, _meeting_path(meeting_id), token)
+    return _graph(method, graph, _meeting_path(meeting_id, owner), token)
 
 
 def parse_account(

@@ -189,6 +189,28 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         with self._state.lock:
             self._state.admin_consented.add(tenant_id or self._state.default_tenant)
 
+    def withdraw_admin_consent(self, tenant_id: str | None = None) -> None:
+        """The tenant's administrator removes the app (Entra admin center > Enterprise
+        applications > Delete): client-credentials requests for the tenant fail
+        (AADSTS700016); tokens already issued live until they expire."""
+        with self._state.lock:
+            self._state.admin_consented.discard(tenant_id or self._state.default_tenant)
+
+    def grant_access_policy(
+        self, user: TeamsUser | None = None, *, tenant_id: str | None = None
+    ) -> None:
+        """The tenant's Teams administrator grants the app an application access policy
+        (``New-CsApplicationAccessPolicy -AppIds <app>``, then
+        ``Grant-CsApplicationAccessPolicy -PolicyName ... -Identity <user>``; without
+        ``user``, ``-Global`` for the tenant): app-only onlineMeetings calls for the user
+        then pass; without it Graph answers 403 ("No application access policy found for
+        this app.")."""
+        with self._state.lock:
+            if user is not None:
+                self._state.policy_users.add(user.id)
+            else:
+                self._state.policy_tenants.add(tenant_id or self._state.default_tenant)
+
     def admin_consent(
         self, admin_consent_url: str, admin: TeamsUser, *, allow: bool = True
     ) -> dict[str, str]:
@@ -281,6 +303,7 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
             "client_secret": self.client_secret,
             "redirect_uri": self.redirect_uri,
             "clock": clock or self._state.clock,
+            "organisation_links": True,
         }
         if base_url is not None:
             return TeamsProvider(authority_base_url=base_url, graph_base_url=base_url, **common)

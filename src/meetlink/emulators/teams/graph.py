@@ -1,6 +1,8 @@
 """The emulator's Graph side: /v1.0/me and /v1.0/me/onlineMeetings (FACTS.md §1.9, §2, §8
-"Graph"). Handlers run with the state lock held and return a Reply whose JSON has the shape
-of the Graph v1.0 onlineMeeting schema (CSDL / OpenAPI extracts in /work/shared/teams).
+"Graph"); with an app-only token, /v1.0/users/{id | upn} and /v1.0/users/{id}/onlineMeetings
+(organisation links: docs/org-install.md). Handlers run with the state lock held and return a
+Reply whose JSON has the shape of the Graph v1.0 onlineMeeting schema (CSDL / OpenAPI extracts
+in /work/shared/teams).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ WRITABLE = frozenset(
     }
 )  # fmt: skip
 _MEETINGS = "/v1.0/me/onlineMeetings"
+_USERS = re.compile(r"/v1\.0/users/([^/]+)(/onlineMeetings(?:/.*)?)?")
 _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,7}))?(Z|[+-]\d\d:\d\d)?")
 _FILTER = re.compile(r"JoinWebUrl eq '(.*)'", re.IGNORECASE)
 
@@ -105,17 +108,80 @@ def handle_graph(state: TeamsState, request: Incoming) -> Reply:
     if path == "/v1.0/me" and method == "GET":
         user = _authenticate(state, request, None)
         return user if isinstance(user, Reply) else Reply.json(200, _me(user))
+    if found := _USERS.fullmatch(path):
+        return _for_user(state, request, unquote(found[1]), found[2] or "")
     if not path.startswith(_MEETINGS):
         return graph_error(state, request, 400, "BadRequest", f"Resource not found for {path}.")
     user = _authenticate(state, request, "OnlineMeetings.ReadWrite")
     if isinstance(user, Reply):
         return user
+    return _meetings(state, request, user, path[len(_MEETINGS) :])
+
+
+def _app_tenant(state: TeamsState, request: Incoming, role: str) -> str | Reply:
+    """The tenant of an app-only token (client credentials) that holds ``role``."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    held = state.access.get(token)
+    if held is None:
+        text = "IDX14100: JWT is not well formed, or the signature is invalid."
+        return graph_error(state, request, 401, "InvalidAuthenticationToken", text)
+    if state.now() >= held.expires_at:
+        text = "Lifetime validation failed, the token is expired."
+        return graph_error(state, request, 401, "InvalidAuthenticationToken", text)
+    if held.app_tenant is None:  # a user's token: only /me (learn.microsoft.com Q&A 1410496)
+        text = "With delegated permission only /me endpoint is supported."
+        return graph_error(state, request, 403, "General", text)
+    if role not in held.scopes:
+        text = "Insufficient privileges to complete the operation."
+        return graph_error(state, request, 403, "Authorization_RequestDenied", text)
+    return held.app_tenant
+
+
+def _for_user(state: TeamsState, request: Incoming, who: str, rest: str) -> Reply:
+    """``/v1.0/users/{id | userPrincipalName}`` (User.Read.All) and
+    ``/v1.0/users/{id}/onlineMeetings...`` (OnlineMeetings.ReadWrite.All plus an
+    application access policy for the user) with an app-only token of the user's tenant."""
+    if not rest:
+        if request.method != "GET":
+            return graph_error(state, request, 405, "BadRequest", "Unsupported request.")
+        tenant = _app_tenant(state, request, "User.Read.All")
+        if isinstance(tenant, Reply):
+            return tenant
+        folded = who.casefold()
+        found = next(
+            (u for u in state.users.values()
+             if u.tenant_id == tenant and (u.id == who or u.email.casefold() == folded)),
+            None,
+        )  # fmt: skip
+        if found is None:
+            text = (
+                f"Resource '{who}' does not exist or one of its queried reference-property"
+                " objects are not present."
+            )
+            return graph_error(state, request, 404, "Request_ResourceNotFound", text)
+        return Reply.json(200, _me(found))
+    tenant = _app_tenant(state, request, "OnlineMeetings.ReadWrite.All")
+    if isinstance(tenant, Reply):
+        return tenant
+    user = state.users.get(who)  # the object id: onlineMeetings takes no UPN (Q&A 2169311)
+    if user is None or user.tenant_id != tenant:
+        text = f"User '{who}' was not found in the tenant (use the user's object id)."
+        return graph_error(state, request, 404, "NotFound", text)
+    if user.id not in state.policy_users and tenant not in state.policy_tenants:
+        text = "No application access policy found for this app."
+        return graph_error(state, request, 403, "General", text)
+    return _meetings(state, request, user, rest[len("/onlineMeetings") :])
+
+
+def _meetings(state: TeamsState, request: Incoming, user: TeamsUser, rest: str) -> Reply:
+    """The onlineMeetings of ``user`` (``rest``: the path after ``/onlineMeetings``)."""
+    method = request.method
     if user.personal:  # FACTS.md §2.7: not supported for personal accounts (docs#7782: 400)
         text = "Error authenticating with resource"
         return graph_error(state, request, 400, "AuthenticationError", text)
     if user.id in state.unentitled:
         return graph_error(state, request, 403, "Forbidden", "")  # FACTS.md §2.7: bare 403
-    rest = path[len(_MEETINGS) :]
     if rest == "/createOrGet" and method == "POST":
         return _create(state, request, user, idempotent=True)
     if rest == "" and method == "POST":

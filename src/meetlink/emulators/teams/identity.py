@@ -303,8 +303,57 @@ def token_endpoint(state: TeamsState, request: Incoming, segment: str) -> Reply:
         return _redeem(state, segment, fields)
     if grant == "refresh_token":
         return _refresh(state, fields)
+    if grant == "client_credentials":
+        return _app_only(state, segment, fields)
     text = f"The provided value for grant_type ({grant or ''}) is not supported."
     return entra_error(state, 400, "unsupported_grant_type", 70003, text)
+
+
+#: The application permissions (roles) of the emulated app, granted by admin consent.
+APP_ROLES = frozenset({"OnlineMeetings.ReadWrite.All", "User.Read.All"})
+
+
+def _app_only(state: TeamsState, segment: str, fields: Mapping[str, str]) -> Reply:
+    """client_credentials for one tenant (FACTS.md §1.8): the app's own token with the
+    application permissions an administrator of that tenant consented to; none without that
+    consent (AADSTS700016, the app is not in the tenant's directory)."""
+    tenant = state.tenant_of_segment(segment)
+    if tenant is None:
+        text = "Use a tenant-specific endpoint or configure the application to be multi-tenant."
+        return entra_error(state, 400, "invalid_request", 90009, text)
+    if fields.get("scope") != f"{GRAPH_AUDIENCE}/.default":
+        text = "The provided value for the input parameter 'scope' is not valid."
+        return entra_error(state, 400, "invalid_scope", 1002012, text)
+    if tenant not in state.admin_consented:
+        text = REFRESH_FAULTS[700016][2].format(app=state.client_id)
+        return entra_error(state, 400, "unauthorized_client", 700016, text)
+    now = state.now()
+    lifetime = state.expires_in or state.rng.randint(3600, 5400)
+    claims = {
+        "aud": GRAPH_AUDIENCE,
+        "iss": f"https://sts.windows.net/{tenant}/",
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + lifetime,
+        "tid": tenant,
+        "appid": state.client_id,
+        "idtyp": "app",
+        "roles": sorted(APP_ROLES),
+        "uti": state.token("", 16),
+    }
+    access = state.jwt(claims)
+    state.access[access] = AccessToken(
+        user_id="",
+        scopes=APP_ROLES,
+        expires_at=now + timedelta(seconds=lifetime),
+        app_tenant=tenant,
+    )
+    body = {
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access,
+    }
+    return Reply.json(200, body)
 
 
 def _redeem(state: TeamsState, segment: str, fields: Mapping[str, str]) -> Reply:

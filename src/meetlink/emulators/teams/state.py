@@ -70,11 +70,14 @@ class AuthCode:
 
 @attrs.define
 class AccessToken:
-    """An issued access token (valid at Graph until ``expires_at``, even after revocation)."""
+    """An issued access token (valid at Graph until ``expires_at``, even after revocation).
+    An app-only token (client credentials) has no user: ``app_tenant`` is the tenant it was
+    issued for and ``scopes`` its application roles."""
 
     user_id: str
     scopes: frozenset[str]
     expires_at: datetime
+    app_tenant: str | None = None
 
 
 @attrs.define
@@ -111,6 +114,10 @@ class TeamsState(BaseState[TeamsUser]):
     consented: set[str] = data(set)  # user ids with a delegated grant
     admin_only: set[str] = data(set)  # tenants where users cannot consent
     admin_consented: set[str] = data(set)  # tenants an admin consented for
+    # Application access policies granted to the app (Teams PowerShell): per user id, or for a
+    # whole tenant (Grant-CsApplicationAccessPolicy -Global).
+    policy_users: set[str] = data(set)
+    policy_tenants: set[str] = data(set)
     refresh_faults: dict[str, RefreshFault] = data(dict)  # by user id
     unentitled: set[str] = data(set)  # user ids that get a bare 403
     codes: dict[str, AuthCode] = data(dict)
