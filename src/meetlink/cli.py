@@ -116,6 +116,9 @@ def _emulator(args: argparse.Namespace) -> int:
         }
         if args.provider == "zoom":
             info["webhook_secret"] = emulator.webhook_secret
+            # The admin-managed app, for organisation links (docs/org-install.md).
+            info["admin_client_id"] = emulator.admin_client_id
+            info["admin_client_secret"] = emulator.admin_client_secret
         elif args.provider == "teams":
             info["tenant_id"] = emulator.tenant_id
         info["webhook_url"] = args.webhook_url

@@ -22,7 +22,15 @@ All under ``/_emulator/`` (never recorded in the emulator's ``requests``), JSON 
                              (no HTML to parse); 403 while an admin must approve first
 ``POST /_emulator/reset``    forget every user, grant, token, meeting, fault and request;
                              the registered app and its settings stay
+``POST /_emulator/access-policy``  Teams: ``{"email": ...}`` or ``{"global": true}``: the
+                             Teams admin grants the app an application access policy
 =========================  =================================================================
+
+Options for organisation links (docs/org-install.md): ``POST /users`` takes the emulator's
+``add_user`` keywords too (Zoom: ``plan``, ``account_id``, ``role``; Teams: ``tenant_id``,
+``admin``, ``mail``); ``POST /consent`` with ``"admin_consent": true`` is Teams' admin consent
+page; ``POST /remove-app`` with ``"admin_app": true`` is a Zoom admin removing the
+admin-managed app.
 
 They are for the developer on this machine only: a request whose ``Host`` is not the
 emulator's own loopback address (``127.0.0.1:<port>`` or ``localhost:<port>``; anything else
@@ -169,6 +177,7 @@ class EmulatorControl:
             ("GET", "/requests"): lambda: _json(200, [_logged(r) for r in self._log()]),
             ("POST", "/consent"): lambda: self._consent(_fields(body)),
             ("POST", "/reset"): self._reset,
+            ("POST", "/access-policy"): lambda: self._access_policy(_fields(body)),
         }
         action = routes.get((method, path.rstrip("/") or "/"))
         if action is None:
@@ -188,10 +197,37 @@ class EmulatorControl:
         email = fields.get("email")
         if not isinstance(email, str) or "@" not in email:
             raise _BadRequest(400, 'send {"email": "someone@example.com"}')
-        return _json(201, _plain(self._emulator.add_user(email)))
+        allowed = getattr(self._emulator, "control_user_options", ())
+        unknown = sorted(set(fields) - {"email", *allowed})
+        if unknown:
+            raise _BadRequest(400, f"unknown user option(s): {', '.join(unknown)}")
+        options = {k: v for k, v in fields.items() if k != "email"}
+        try:
+            made = self._emulator.add_user(email, **options)
+        except (TypeError, ValueError) as exc:
+            raise _BadRequest(400, f"users: {exc}") from exc
+        return _json(201, _plain(made))
+
+    def _access_policy(self, fields: dict[str, Any]) -> Reply:
+        grant = getattr(self._emulator, "grant_access_policy", None)
+        if not callable(grant):
+            raise _BadRequest(404, "this provider has no application access policies")
+        if fields.get("global") is True:
+            grant()
+            return _json(200, {"granted": "global"})
+        user = self._user(fields.get("email"))
+        grant(user)
+        return _json(200, {"granted": user.email})
 
     def _remove_app(self, fields: dict[str, Any]) -> Reply:
         user = self._user(fields.get("email"))
+        if fields.get("admin_app") is True:
+            remove: Callable[..., Any] = self._emulator.remove_app  # Zoom's admin_app keyword
+            try:
+                admin_signed = remove(user, admin_app=True)
+            except TypeError as exc:
+                raise _BadRequest(404, "this provider has no admin-managed app") from exc
+            return self._send(admin_signed, {"removed": user.email, "admin_app": True})
         signed = self._emulator.remove_app(user)
         if signed is None:
             note = "this provider sends no webhook: the link's next token refresh fails"
@@ -242,8 +278,14 @@ class EmulatorControl:
         if not isinstance(url, str) or not isinstance(allow, bool):
             raise _BadRequest(400, 'send {"authorize_url": "...", "email": "...", "allow": true}')
         user = self._user(fields.get("email"))
+        answer: Callable[..., dict[str, str]] = self._emulator.consent
+        if fields.get("admin_consent") is True:
+            admin_page = getattr(self._emulator, "admin_consent", None)
+            if not callable(admin_page):
+                raise _BadRequest(404, "this provider has no admin consent page")
+            answer = admin_page
         try:
-            params = self._emulator.consent(url, user, allow=allow)
+            params = answer(url, user, allow=allow)
         except ConsentError as exc:  # the provider's own page refused: say what it showed
             status = 403 if isinstance(exc, ConsentBlocked) else 400
             return _json(status, {"error": type(exc).__name__, "message": str(exc)})

@@ -52,6 +52,8 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
     """
 
     provider_name = "teams"
+    #: What ``POST /_emulator/users`` takes beyond the email (``add_user``'s keywords).
+    control_user_options = ("tenant_id", "admin", "mail")
     routes = ROUTES
 
     def __init__(

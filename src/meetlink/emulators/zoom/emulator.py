@@ -60,6 +60,8 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
     """
 
     provider_name = "zoom"
+    #: What ``POST /_emulator/users`` takes beyond the email (``add_user``'s keywords).
+    control_user_options = ("plan", "account_id", "role")
     default_retry_after = "1"
     routes = ROUTES
 
@@ -281,7 +283,11 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         return fault_reply(self._state, fault, request)
 
     def _control_extra(self) -> dict[str, str]:
-        return {"webhook_secret": self.webhook_secret}
+        return {
+            "webhook_secret": self.webhook_secret,
+            "admin_client_id": self.admin_client_id,
+            "admin_client_secret": self.admin_client_secret,
+        }
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:
         """A ``ZoomProvider`` registered as this emulator's app: in-process, or over
