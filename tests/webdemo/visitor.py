@@ -51,7 +51,12 @@ class Visitor:
     def link(self, provider: str, email: str, decision: str) -> httpx.Response:
         """Personal settings -> "Link with ..." -> the provider's page -> ``decision``
         (the form's id: allow/deny for Zoom, accept/cancel for Entra) -> back."""
-        answer = self.post(f"/settings/{provider}/link")
+        return self.consent_via(f"/settings/{provider}/link", email, decision)
+
+    def consent_via(self, start: str, email: str, decision: str) -> httpx.Response:
+        """POST ``start`` (a button that leads to a provider's consent page) -> the page ->
+        ``decision`` as ``email`` -> back to the demo."""
+        answer = self.post(start)
         authorize = answer.headers["location"]
         page = httpx.get(authorize, timeout=30).text
         form = page.split(f'<form id="{decision}"', 1)[1].split("</form>", 1)[0]

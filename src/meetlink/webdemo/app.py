@@ -54,6 +54,8 @@ def create_app(web_demo: WebDemo) -> Flask:
             redirect_to="/settings",
         )
     )
+    # The organisation link comes back to the same callback route: told apart by its state.
+    app.before_request(views_account.organisation_callback)
     for module in (views_account, views_events, views_inbox, views_operator):
         app.register_blueprint(module.bp)
     app.context_processor(_page_context)

@@ -292,6 +292,27 @@ JA: dict[str, str] = {
     # errors
     "Only the admin can open this page.": "このページを開けるのは管理者だけです。",
     "There is no such page.": "そのページはありません。",
+    # the organisation (docs/org-install.md)
+    "Organisation": "組織",
+    "Link the company's account once: every user it knows gets meeting URLs without"
+    " linking. A user's own link wins.": "会社のアカウントを一度連携すると、そのアカウントに"
+    "登録されている全ユーザーが個別に連携しなくてもURLを発行できます。ユーザー自身の連携が"
+    "ある場合はそちらが優先されます。",
+    "Linked by {email}": "{email} が連携済み",
+    "Unlink the organisation": "組織の連携を解除する",
+    "Not linked": "未連携",
+    "Microsoft: link your own Teams account first (Personal settings), then consent for the"
+    " organisation.": "Microsoft: まず個人設定でご自身のTeamsアカウントを連携し、その後に組織"
+    "として同意してください。",
+    "Link the organisation": "組織として連携する",
+    "Address": "アドレス",
+    "Unlinked the organisation from {provider}.": "{provider}との組織連携を解除しました。",
+    "Linking the organisation failed: {reason}": "組織の連携に失敗しました: {reason}",
+    "The organisation is linked with {provider}.": "組織を{provider}と連携しました。",
+    "Own link (it wins)": "本人の連携（優先）",
+    "Not looked up yet": "未確認",
+    "Served by the organisation": "組織の連携で発行",
+    "Not in the organisation": "組織に所属していません",
 }
 
 

@@ -28,7 +28,7 @@ from meetlink.worker import Worker
 from .app import create_app
 from .clock import TravelClock
 from .control import EmulatorController
-from .runtime import USERS, Calendar, NoticeLog, WebDemo
+from .runtime import TENANT, USERS, Calendar, NoticeLog, WebDemo
 
 __all__ = ["PortUnavailable", "open_web_demo", "run_web_demo"]
 
@@ -87,9 +87,14 @@ def open_web_demo(
         meet = GoogleMeetEmulator(
             clock=clock, redirect_uri=f"{base_url}/meetlink/google_meet/callback"
         )
-        for user in USERS:
-            zoom.add_user(user.email, plan=user.zoom_plan)
-            teams.add_user(user.email)
+        # One Zoom account and one Microsoft tenant for the company: the admin may install
+        # the organisation apps there (docs/org-install.md), the others are its members.
+        account = None
+        for user in sorted(USERS, key=lambda u: not u.admin):
+            role = "admin" if user.admin else "member"
+            made = zoom.add_user(user.email, plan=user.zoom_plan, account_id=account, role=role)
+            account = account or made.account_id
+            teams.add_user(user.email, admin=user.admin)
             meet.add_user(user.email)
         zoom_server = stack.enter_context(
             zoom.serve(control=True, webhook_url=f"{base_url}/meetlink/zoom/webhook")
@@ -116,6 +121,9 @@ def open_web_demo(
             organizer_email="calendar@acme.example",
         )
         stack.callback(meetlink.close)
+        for user in USERS:  # the host knows its users' sign-in addresses at each provider
+            for key in ("zoom", "teams"):
+                meetlink.set_directory_address(user.id, user.email, key, tenant_id=TENANT)
         controls = {
             "zoom": EmulatorController("zoom", zoom_server.base_url),
             "teams": EmulatorController("teams", teams_server.base_url),

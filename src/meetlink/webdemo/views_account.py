@@ -17,7 +17,7 @@ from meetlink import (
 
 from .app import demo, go, note, page, require_admin, signed_in
 from .i18n import LANGUAGES
-from .runtime import user_by_id
+from .runtime import USERS, user_by_id
 
 bp = Blueprint("account", __name__)
 
@@ -179,3 +179,97 @@ def change_policy() -> Any:
     demo().tenant.set_policy(IssuancePolicy.roadmap() if wanted else None)
     note("The URL issuance rules are saved.", "ok")
     return go("/admin/contract")
+
+
+# --- the organisation (docs/org-install.md) -----------------------------------------------
+
+_ORG_STATE = "org_state"  # the session's organisation link in flight: (state, provider)
+#: The demo's providers that an organisation can link (Google Meet's is not built).
+ORGANISATION_PROVIDERS = ("zoom", "teams")
+
+
+@bp.get("/admin/organisation")
+def organisation_page() -> Any:
+    """Admin settings: link the company's Zoom account or Microsoft tenant once for everyone,
+    and which users the organisation serves (a user's own link wins)."""
+    require_admin()
+    web = demo()
+    providers = []
+    for key in (k for k in web.providers if k in ORGANISATION_PROVIDERS):
+        own = {u.id: web.tenant.link(u.id, key) for u in USERS}
+        entries = [
+            {
+                "user": user_by_id(entry.user_id) or entry.user_id,
+                "address": entry.address,
+                "state": _served_state(entry, own.get(entry.user_id) is not None),
+            }
+            for entry in web.tenant.directory(key)
+        ]
+        providers.append(
+            {"key": key, "name": provider_name(key), "org": web.tenant.org_link(key),
+             "entries": entries}
+        )  # fmt: skip
+    return page("organisation.html", "Organisation", providers=providers)
+
+
+def _served_state(entry: Any, own_link: bool) -> str:
+    if own_link:
+        return "Own link (it wins)"
+    if entry.resolved_at is None:
+        return "Not looked up yet"
+    return "Served by the organisation" if entry.found else "Not in the organisation"
+
+
+@bp.post("/admin/organisation/<provider>/link")
+def link_organisation(provider: str) -> Any:
+    """ "Link the organisation": to the provider's page for the organisation's admin."""
+    me = require_admin()
+    try:
+        started = demo().tenant.begin_org_link(provider, admin_user_id=me.id)
+    except AddonInactive:
+        note("Start the trial from the + menu (or contract the add-on) first.", "error")
+        return go("/admin/organisation")
+    except MeetLinkError:
+        note("Linking failed: start again.", "error")
+        return go("/admin/organisation")
+    session[_ORG_STATE] = [started.state, provider]
+    return redirect(started.authorize_url, code=303)
+
+
+@bp.post("/admin/organisation/<provider>/unlink")
+def unlink_organisation(provider: str) -> Any:
+    """ "Unlink the organisation" (its users keep their own links)."""
+    require_admin()
+    if provider in demo().meetlink.provider_keys and demo().tenant.unlink_org(provider):
+        note("Unlinked the organisation from {provider}.", "ok", provider=provider_name(provider))
+    return go("/admin/organisation")
+
+
+def organisation_callback() -> Any:
+    """Before the ready-made callback route: the provider's answer to the organisation link
+    this session began (told apart by its state), else nothing (the user's own link)."""
+    held = session.get(_ORG_STATE)
+    state = request.args.get("state")
+    if (
+        not held
+        or state is None
+        or state != held[0]
+        or not request.path.endswith(f"/{held[1]}/callback")
+    ):
+        return None
+    session.pop(_ORG_STATE, None)
+    me, provider = signed_in(), held[1]
+    try:
+        demo().tenant.complete_org_link(
+            state,
+            code=request.args.get("code"),
+            error=request.args.get("error"),
+            error_description=request.args.get("error_description"),
+            tenant=request.args.get("tenant"),
+            admin_user_id=me.id,
+        )
+    except MeetLinkError as exc:
+        note("Linking the organisation failed: {reason}", "error", reason=str(exc)[:300])
+        return go("/admin/organisation")
+    note("The organisation is linked with {provider}.", "ok", provider=provider_name(provider))
+    return go("/admin/organisation")
