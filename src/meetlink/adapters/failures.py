@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from meetlink.errors import MeetingGone, ProviderError, ProviderRejected
+from meetlink.errors import MeetingGone, ProviderError, ProviderRejected, RateLimited
 
 __all__ = [
     "Failure",
@@ -30,6 +30,7 @@ __all__ = [
     "deleted",
     "header",
     "parse_retry_after",
+    "throttled",
 ]
 
 _MAX_DELAY = 10 * 365 * 86400  # seconds: a longer Retry-After is capped
@@ -46,6 +47,20 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == wanted:
             return value
+    return None
+
+
+def throttled(
+    vendor: str, status: int, headers: Mapping[str, str], now: datetime, what: str, detail: str
+) -> RateLimited | None:
+    """The RateLimited error for a 429, or a 503 that says when to come back (``Retry-After``);
+    None for any other answer. ``vendor`` and ``what`` name the call in the message."""
+    retry_after = header(headers, "retry-after")
+    if status == 429 or (status == 503 and retry_after is not None):
+        return RateLimited(
+            f"{vendor} {what} throttled (HTTP {status}){': ' + detail if detail else ''}",
+            retry_at=parse_retry_after(retry_after, now),
+        )
     return None
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from meetlink.adapters import failures as toolkit
-from meetlink.adapters.failures import Headers, header, parse_retry_after
+from meetlink.adapters.failures import Headers
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -35,7 +35,6 @@ from meetlink.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
-    RateLimited,
 )
 
 __all__ = ["PROVIDER", "api_failure", "decode_json", "token_failure"]
@@ -70,18 +69,6 @@ def _api_error(body: bytes) -> tuple[str | None, str]:
     )
 
 
-def _throttled(
-    status: int, headers: Mapping[str, str], now: datetime, what: str, detail: str
-) -> RateLimited | None:
-    retry_after = header(headers, "retry-after")
-    if status == 429 or (status == 503 and retry_after is not None):
-        return RateLimited(
-            f"Google {what} throttled (HTTP {status}){': ' + detail if detail else ''}",
-            retry_at=parse_retry_after(retry_after, now),
-        )
-    return None
-
-
 def api_failure(
     status: int, headers: Headers, body: bytes, *, now: datetime, what: str, meeting: bool = False
 ) -> ProviderError:
@@ -89,7 +76,7 @@ def api_failure(
     space, so a 404 means it does not exist."""
     code, message = _api_error(body)
     detail = f"{code}: {message}" if code else message
-    throttled = _throttled(status, headers, now, what, detail)
+    throttled = toolkit.throttled("Google", status, headers, now, what, detail)
     if throttled is not None:
         return throttled
     if status >= 500:
@@ -115,7 +102,7 @@ def token_failure(
     "invalid_grant", "error_description": ...}``)."""
     data = _object(body)
     error = data.get("error") if isinstance(data.get("error"), str) else None
-    throttled = _throttled(status, headers, now, what, error or "")
+    throttled = toolkit.throttled("Google", status, headers, now, what, error or "")
     if throttled is not None:
         return throttled
     if status >= 500 or error in _RETRYABLE_ERRORS:

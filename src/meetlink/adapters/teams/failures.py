@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from meetlink.adapters import failures as toolkit
-from meetlink.adapters.failures import Headers, header, parse_retry_after
+from meetlink.adapters.failures import Headers, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
@@ -35,7 +35,6 @@ from meetlink.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
-    RateLimited,
 )
 
 __all__ = [
@@ -79,18 +78,6 @@ def _graph_error(body: bytes) -> tuple[str | None, str]:
     )
 
 
-def _throttled(
-    status: int, headers: Mapping[str, str], now: datetime, what: str, detail: str
-) -> RateLimited | None:
-    retry_after = header(headers, "retry-after")
-    if status == 429 or (status == 503 and retry_after is not None):
-        return RateLimited(
-            f"Microsoft {what} throttled (HTTP {status}){': ' + detail if detail else ''}",
-            retry_at=parse_retry_after(retry_after, now),
-        )
-    return None
-
-
 def graph_failure(
     status: int, headers: Headers, body: bytes, *, now: datetime, what: str, meeting: bool = False
 ) -> ProviderError:
@@ -98,7 +85,7 @@ def graph_failure(
     so a 404 means it is gone (DELETE -> 204, then 404; FACTS.md §2.5)."""
     code, message = _graph_error(body)
     detail = f"{code}: {message}" if code else message
-    throttled = _throttled(status, headers, now, f"Graph {what}", detail)
+    throttled = toolkit.throttled("Microsoft", status, headers, now, f"Graph {what}", detail)
     if throttled is not None:
         return throttled
     if status >= 500:
@@ -148,7 +135,7 @@ def token_failure(
     error, codes, sub = _entra_error(body)
     names = ", ".join(f"AADSTS{c}" for c in codes)
     detail = " ".join(x for x in (error, f"[{names}]" if names else "", sub or "") if x)
-    throttled = _throttled(status, headers, now, f"Entra ID {what}", detail)
+    throttled = toolkit.throttled("Microsoft", status, headers, now, f"Entra ID {what}", detail)
     if throttled is not None:
         return throttled
     if status >= 500 or error in _RETRYABLE_ERRORS or RETRYABLE_CODES.intersection(codes):
