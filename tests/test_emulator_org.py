@@ -115,6 +115,13 @@ def test_a_zoom_organisation_over_http() -> None:
             outsider = ml.save_event(_event("e-out", "out", "zoom")).conference
             assert outsider is not None and outsider.status is ConferenceStatus.FAILED
             assert (outsider.error or "").startswith("NotInOrganisation")
+            http.post("/_emulator/users", json={"email": "eve@acme.example", "account_id": account})
+            ml.set_directory_address("eve", "eve@acme.example", tenant_id="acme")
+            forbidden = http.post("/_emulator/forbid", json={"email": "eve@acme.example"})
+            assert forbidden.status_code == 200, forbidden.text
+            eve = ml.save_event(_event("e-eve", "eve", "zoom")).conference
+            assert eve is not None and eve.status is ConferenceStatus.FAILED
+            assert (eve.error or "").startswith("HostingNotAllowed")
 
             removed = http.post(
                 "/_emulator/remove-app", json={"email": "it@acme.example", "admin_app": True}
@@ -188,6 +195,10 @@ def test_a_teams_organisation_over_http() -> None:
             outsider = ml.save_event(_event("e-out", "out", "teams")).conference
             assert outsider is not None and outsider.status is ConferenceStatus.FAILED
             assert (outsider.error or "").startswith("NotInOrganisation")
+            http.post("/_emulator/forbid", json={"email": "cai@contoso.example"})
+            cai = ml.save_event(_event("e-cai-2", "cai", "teams")).conference
+            assert cai is not None and cai.status is ConferenceStatus.FAILED
+            assert (cai.error or "").startswith("HostingNotAllowed")
             assert ml.unlink_org("teams", tenant_id="acme")
             assert ml.link("boss", "teams", tenant_id="acme") is not None
     finally:

@@ -23,6 +23,7 @@ EXTENSIONS = {
     "UnknownEvent", "UnknownProvider", "UnlinkReason", "WebhookRejected",
     "MeetingInProgress", "UnsupportedAccount", "LinkNotNeeded",
     "NotInOrganisation", "OrganisationLink", "DirectoryEntry", "AccessPolicyMissing",
+    "HostingNotAllowed",
 }  # fmt: skip
 
 

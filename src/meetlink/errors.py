@@ -37,7 +37,8 @@ The tree::
         ├── MeetingGone                                  404 / code 3001: counts as deleted
         └── ProviderRejected                             any other refusal; ``code``, ``message``
             ├── NotInOrganisation                        an organisation link has no such user
-            └── AccessPolicyMissing                      Teams: no application access policy
+            ├── AccessPolicyMissing                      Teams: no application access policy
+            └── HostingNotAllowed                        the account's plan cannot host meetings
 
 No exception of httpx, SQLAlchemy, smtplib or a database driver leaves an adapter: each is
 translated here with ``raise ... from exc``.
@@ -56,6 +57,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialError",
     "GrantRevoked",
+    "HostingNotAllowed",
     "IllegalMove",
     "InvalidEvent",
     "InvalidInput",
@@ -291,3 +293,14 @@ class AccessPolicyMissing(ProviderRejected):
     application access policy for this user. The message names the cmdlets to run
     (``New-CsApplicationAccessPolicy``, then ``Grant-CsApplicationAccessPolicy``;
     docs/org-install.md)."""
+
+
+class HostingNotAllowed(ProviderRejected):
+    """The provider account may not host meetings: its plan or licence does not include them
+    (Zoom's 400 code 3161 "Meeting hosting and scheduling capabilities are not allowed for
+    your user account"; Microsoft Graph's bare 403 ``Forbidden`` with an empty message on
+    ``onlineMeetings``, which Graph answers for a user without a Teams licence that includes
+    meetings, or a guest). Retrying cannot help: the conference is FAILED with this reason
+    until the organisation's administrator gives the user a plan that hosts meetings (or the
+    user links an account that has one); then
+    [`retry`][meetlink.app.facade.MeetLink.retry] issues it."""

@@ -199,3 +199,27 @@ def test_unlinking_the_organisation_detaches_and_leaves_user_links() -> None:
         result = sb.meetlink.save_event(_event(sb, "e2", "ben"))
         assert Refusal.NOT_LINKED in result.refusals
         assert teams.meetings(members["ben"]) == []
+
+
+def test_a_user_without_a_teams_licence_gets_a_failed_conference_with_the_reason() -> None:
+    """Graph's bare 403 on onlineMeetings (no licence with meetings, a guest) for a served
+    user with the access policy: FAILED with HostingNotAllowed, told apart from the missing
+    access policy (403 "General") and from a user outside the organisation."""
+    with Sandbox(now=T0, with_teams=True, seed=32) as sb:
+        teams = _teams(sb)
+        sb.meetlink.contract("t1")
+        admin, members = _organisation(sb)
+        _link_admin(sb, admin)
+        _link_org(sb, admin)
+        teams.grant_access_policy()  # -Global: every user of the tenant
+        teams.forbid(members["cai"])
+        conf = sb.meetlink.save_event(_event(sb, "e-cai", "cai")).conference
+        assert conf is not None and conf.status is ConferenceStatus.FAILED
+        assert conf.error is not None and conf.error.startswith("HostingNotAllowed")
+        assert "licence" in conf.error and "Grant-CsApplicationAccessPolicy" not in conf.error
+        assert teams.meetings(members["cai"]) == []
+        served = sb.meetlink.save_event(_event(sb, "e-ann", "ann")).conference
+        assert served is not None and served.status is ConferenceStatus.ISSUED
+        teams.allow(members["cai"])  # the admin assigns a licence
+        again = sb.meetlink.retry("e-cai", tenant_id="t1")
+        assert again is not None and again.status is ConferenceStatus.ISSUED

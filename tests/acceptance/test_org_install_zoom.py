@@ -268,3 +268,29 @@ def test_keep_alive_refreshes_the_organisation_grant_with_its_own_app() -> None:
         conf = sb.meetlink.save_event(_event(sb, "e1", "ann")).conference
         assert conf is not None and conf.status is ConferenceStatus.ISSUED
         assert conf.external_account_id == members["ann"].id
+
+
+def test_a_user_whose_plan_cannot_host_gets_a_failed_conference_with_the_reason() -> None:
+    """Zoom answers 3161 for a user of the account who may not host: FAILED with
+    HostingNotAllowed (not retried as if Zoom were down); once the admin allows hosting, a
+    retry issues the meeting on that user."""
+    with Sandbox(now=T0, seed=31) as sb:
+        sb.meetlink.contract("t1")
+        admin, members = _organisation(sb)
+        sb.link_org("t1", "it-admin", admin)
+        sb.zoom.forbid(members["ben"])
+        refused = sb.meetlink.save_event(_event(sb, "e-ben", "ben"))
+        conf = refused.conference
+        assert conf is not None and conf.status is ConferenceStatus.FAILED, refused
+        assert conf.error is not None and conf.error.startswith("HostingNotAllowed")
+        assert "3161" in conf.error and "hosting" in conf.error
+        assert sb.zoom.meetings(members["ben"]) == []
+        assert sb.meetlink.run_pending() == 0  # nothing left to retry on its own
+
+        other = sb.meetlink.save_event(_event(sb, "e-ann", "ann")).conference
+        assert other is not None and other.status is ConferenceStatus.ISSUED
+
+        sb.zoom.allow(members["ben"])  # the admin turns hosting on for Ben
+        again = sb.meetlink.retry("e-ben", tenant_id="t1")
+        assert again is not None and again.status is ConferenceStatus.ISSUED
+        assert [str(m["id"]) for m in sb.zoom.meetings(members["ben"])] == [again.meeting_id]

@@ -12,6 +12,7 @@ The table (FACTS.md §1.6, §1.7, §2.8, §2.9, §4)::
       a "reconnect" AADSTS code          70008, 54005, 501481, MFA/CA codes, 700016, ...)
     token endpoint temporarily_unavailable / server_error -> ProviderUnavailable
     Graph 404 on a meeting call       -> MeetingGone
+    Graph 403 Forbidden, no message   -> HostingNotAllowed (no licence with meetings, a guest)
     anything else                     -> ProviderRejected(code, status)
 
 Branches read ``error`` and ``error_codes`` only, never ``error_description`` (Microsoft's
@@ -31,6 +32,7 @@ from meetlink.adapters.failures import Headers, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
+    HostingNotAllowed,
     MeetingGone,
     ProviderError,
     ProviderRejected,
@@ -99,6 +101,14 @@ def graph_failure(
         return ProviderRejected(
             f"Microsoft Graph {what}: {detail}; personal Microsoft accounts cannot host Teams"
             " meetings (link a work or school account)",
+            code=code,
+            status=status,
+        )
+    if status == 403 and code == "Forbidden" and not message:  # FACTS.md §2.7: a bare 403
+        return HostingNotAllowed(
+            f"Microsoft Graph {what} failed with HTTP 403 and no reason: the user may not"
+            " organise Teams meetings (no Teams licence that includes meetings, or a guest"
+            " account); the organisation's admin must assign one",
             code=code,
             status=status,
         )

@@ -10,6 +10,7 @@ The table (FACTS.md §1.4, §4.1, §5.3, §5.4)::
     token endpoint error=invalid_grant -> GrantRevoked
     404 / code 3001 (meeting calls)  -> MeetingGone
     code 3002 (meeting calls)        -> MeetingInProgress: delete it after it ends
+    code 3161                        -> HostingNotAllowed: the user's plan cannot host
     anything else                    -> ProviderRejected(code, status)
 
 Error bodies are JSON ``{"code", "message", "errors": [...]}`` or, in some cases (a passcode
@@ -32,6 +33,7 @@ from meetlink.adapters.failures import Headers, header, parse_retry_after
 from meetlink.errors import (
     AuthExpired,
     GrantRevoked,
+    HostingNotAllowed,
     MeetingGone,
     MeetingInProgress,
     ProviderError,
@@ -52,6 +54,7 @@ __all__ = [
 #: The per-user create/update cap message (FACTS.md §5.3); it resumes "at GMT 00:00:00".
 DAILY_LIMIT_PATTERN = re.compile(r"daily rate limit.*GMT 00:00:00", re.IGNORECASE | re.DOTALL)
 _MESSAGE_LIMIT = 300
+_HOSTING_NOT_ALLOWED = 3161
 _NOT_FOUND = re.compile(r"not found or has expired", re.IGNORECASE)
 _MISSING_SCOPE = re.compile(r"does not contain scopes", re.IGNORECASE)
 _XML_LIMIT = 64 * 1024
@@ -154,6 +157,14 @@ def api_failure(
         return MeetingInProgress(
             f"Zoom {what}: the meeting is in progress ({detail}); it can be deleted after it ends",
             retry_at=None,
+        )
+    if code == _HOSTING_NOT_ALLOWED:  # FACTS.md §3.1: the user's type or settings forbid it
+        return HostingNotAllowed(
+            f"Zoom {what}: the Zoom user may not host or schedule meetings ({detail}); the"
+            " Zoom account's admin must allow meeting hosting for the user or give them a"
+            " plan that includes it",
+            code=code,
+            status=status,
         )
     if code is None and body.strip() and not message:
         kind = "an XML" if body.lstrip().startswith(b"<") else "a non-JSON"

@@ -24,6 +24,8 @@ All under ``/_emulator/`` (never recorded in the emulator's ``requests``), JSON 
                              the registered app and its settings stay
 ``POST /_emulator/access-policy``  Teams: ``{"email": ...}`` or ``{"global": true}``: the
                              Teams admin grants the app an application access policy
+``POST /_emulator/forbid``   Zoom and Teams: ``{"email": ...}``: the user may no longer host
+                             meetings (Zoom 3161, Graph's bare 403)
 =========================  =================================================================
 
 Options for organisation links (docs/org-install.md): ``POST /users`` takes the emulator's
@@ -178,6 +180,7 @@ class EmulatorControl:
             ("POST", "/consent"): lambda: self._consent(_fields(body)),
             ("POST", "/reset"): self._reset,
             ("POST", "/access-policy"): lambda: self._access_policy(_fields(body)),
+            ("POST", "/forbid"): lambda: self._forbid(_fields(body)),
         }
         action = routes.get((method, path.rstrip("/") or "/"))
         if action is None:
@@ -218,6 +221,14 @@ class EmulatorControl:
         user = self._user(fields.get("email"))
         grant(user)
         return _json(200, {"granted": user.email})
+
+    def _forbid(self, fields: dict[str, Any]) -> Reply:
+        forbid = getattr(self._emulator, "forbid", None)
+        if not callable(forbid):
+            raise _BadRequest(404, "this provider has no per-user hosting rights")
+        user = self._user(fields.get("email"))
+        forbid(user)
+        return _json(200, {"forbidden": user.email})
 
     def _remove_app(self, fields: dict[str, Any]) -> Reply:
         user = self._user(fields.get("email"))

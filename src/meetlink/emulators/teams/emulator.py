@@ -264,6 +264,12 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         with self._state.lock:
             self._state.unentitled.add(user.id)
 
+    def allow(self, user: TeamsUser) -> None:
+        """``user`` may organise meetings again (a licence assigned: undoes
+        [`forbid`][meetlink.emulators.teams.emulator.TeamsEmulator.forbid])."""
+        with self._state.lock:
+            self._state.unentitled.discard(user.id)
+
     # --- observation ----------------------------------------------------------------------
 
     def meetings(self, user: TeamsUser | None = None) -> list[dict[str, Any]]:

@@ -226,6 +226,9 @@ def _create(state: ZoomState, user: ZoomUser, request: Incoming) -> Reply:
     limited = _per_second(state, user, "Medium") or _daily(state, user, "Medium")
     if limited:
         return limited
+    if user.id in state.no_hosting:  # FACTS.md §3.1
+        text = "Meeting hosting and scheduling capabilities are not allowed for your user account."
+        return _error(400, 3161, text)
     refused = passcode_refusal(state, user, _password(request.body))
     if refused is not None:
         return refused

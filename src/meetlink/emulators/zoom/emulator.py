@@ -186,6 +186,19 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         with self._state.lock:
             self._state.approved.add(account_id)
 
+    def forbid(self, user: ZoomUser) -> None:
+        """``user`` may not host or schedule meetings (the account's admin turned meeting
+        hosting off for them, or their user type has none): creating a meeting for them
+        answers 400 code 3161 (FACTS.md §3.1)."""
+        with self._state.lock:
+            self._state.no_hosting.add(user.id)
+
+    def allow(self, user: ZoomUser) -> None:
+        """``user`` may host meetings again (undoes
+        [`forbid`][meetlink.emulators.zoom.emulator.ZoomEmulator.forbid])."""
+        with self._state.lock:
+            self._state.no_hosting.discard(user.id)
+
     def set_passcode_policy(self, account_id: str, **rules: bool | int) -> None:
         """The account's minimum passcode requirements, with Zoom's field names (``length``,
         ``have_letter``, ``have_number``, ``have_special_character``,

@@ -145,6 +145,7 @@ class ZoomState(BaseState[ZoomUser]):
     access: dict[str, AccessToken] = data(dict)
     refresh: dict[str, RefreshGrant] = data(dict)
     passcode_policies: dict[str, dict[str, Any]] = data(dict)  # account id -> rules
+    no_hosting: set[str] = data(set)  # user ids that may not host or schedule (3161)
     next_grant: int = data(lambda: 1)
     daily: dict[tuple[str, date], int] = data(dict)
     buckets: dict[tuple[str, str, int], int] = data(dict)
