@@ -24,6 +24,7 @@ EXTENSIONS = {
     "MeetingInProgress", "UnsupportedAccount", "LinkNotNeeded",
     "NotInOrganisation", "OrganisationLink", "DirectoryEntry", "AccessPolicyMissing",
     "HostingNotAllowed",
+    "HostEvent", "HostEventKind", "Relink",
 }  # fmt: skip
 
 

@@ -13,9 +13,12 @@ from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, S
 from meetlink.domain.issuance import IssuancePolicy, Notice, Refusal
 from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink, UnlinkReason
 from meetlink.domain.results import (
+    HostEvent,
+    HostEventKind,
     HostNotice,
     HostNoticeKind,
     LinkRequest,
+    Relink,
     SaveResult,
     WebhookReply,
 )
@@ -75,6 +78,8 @@ __all__ = [
     "DirectoryEntry",
     "Event",
     "GrantRevoked",
+    "HostEvent",
+    "HostEventKind",
     "HostNotice",
     "HostNoticeKind",
     "HostingNotAllowed",
@@ -107,6 +112,7 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "Refusal",
+    "Relink",
     "RetryPolicy",
     "SaveResult",
     "Settings",

@@ -33,7 +33,7 @@ from meetlink.domain.conference import Conference
 from meetlink.domain.event import Event
 from meetlink.domain.links import AccountLink
 from meetlink.domain.records import Job
-from meetlink.domain.results import LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.results import HostEvent, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import Subscription
 from meetlink.errors import ConfigurationError
 from meetlink.ports.clock import Clock
@@ -207,6 +207,12 @@ class AsyncMeetLink:
     async def purge(self, keep: timedelta = timedelta(days=30)) -> int:
         """[`MeetLink.purge`][meetlink.app.facade.MeetLink.purge]."""
         return await self._run(self.meetlink.purge, keep)
+
+    async def events(
+        self, *, tenant_id: str, after: str | None = None, limit: int = 100
+    ) -> list[HostEvent]:
+        """[`MeetLink.events`][meetlink.app.facade.MeetLink.events]."""
+        return await self._run(self.meetlink.events, tenant_id=tenant_id, after=after, limit=limit)
 
     async def failed_jobs(self) -> list[Job]:
         """[`MeetLink.failed_jobs`][meetlink.app.facade.MeetLink.failed_jobs]."""

@@ -14,7 +14,7 @@ from meetlink.domain.conference import Conference
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
-from meetlink.domain.results import LinkRequest, SaveResult
+from meetlink.domain.results import HostEvent, LinkRequest, SaveResult
 from meetlink.domain.subscription import Subscription
 
 __all__ = ["AsyncTenantMeetLink"]
@@ -147,3 +147,7 @@ class AsyncTenantMeetLink:
     async def retry(self, event_id: str) -> Conference | None:
         """[`TenantMeetLink.retry`][meetlink.app.tenant.TenantMeetLink.retry]."""
         return await self._call(self._handle.retry, event_id)
+
+    async def events(self, *, after: str | None = None, limit: int = 100) -> list[HostEvent]:
+        """[`TenantMeetLink.events`][meetlink.app.tenant.TenantMeetLink.events]."""
+        return await self._call(self._handle.events, after=after, limit=limit)

@@ -17,6 +17,7 @@ import pytest
 from meetlink import ConferenceStatus, Event, Participant
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.testing import Sandbox
+from tests.notices import notices_into
 from tests.storage.dbservers import private_database, require_server
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -79,7 +80,7 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 def _story(url: str, provider: str, **settings: Any) -> Iterator[Story]:
     notices: list[HostNotice] = []
     with Sandbox(now=T0, database_url=url, isolate=False, with_teams=True, seed=3,
-                 listener=notices.append, **settings) as sb:  # fmt: skip
+                 listener=notices_into(notices), **settings) as sb:  # fmt: skip
         assert sb.teams is not None
         assert sb.zoom.refresh_token_idle == sb.teams.refresh_token_idle == 90 * DAY
         sb.meetlink.contract("t1")

@@ -31,6 +31,7 @@ from meetlink import (
     Refusal,
 )
 from meetlink.testing import Sandbox
+from tests.notices import notices_into
 from tests.storage.dbservers import private_database, require_server
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -70,7 +71,7 @@ def tenants(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tenants]
     notices: list[HostNotice] = []
     with (
         private_database_url(backend, tmp_path) as url,
-        Sandbox(now=T0, database_url=url, seed=1, listener=notices.append) as sb,
+        Sandbox(now=T0, database_url=url, seed=1, listener=notices_into(notices)) as sb,
     ):
         sb.meetlink.start_trial("A")
         sb.meetlink.start_trial("B")

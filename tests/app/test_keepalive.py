@@ -15,6 +15,7 @@ from meetlink.app.keepalive import LOOK_EVERY, PROVIDER_PAUSE
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import InvalidInput, InvalidSetting, ProviderUnavailable, RateLimited
 from meetlink.worker import Worker
+from tests.notices import notices_into
 
 from .conftest import World, make_world
 
@@ -108,7 +109,7 @@ def test_a_rate_limited_keepalive_waits_for_the_time_the_provider_named() -> Non
 
 def test_a_dead_grant_ends_the_link_at_once_with_a_notice() -> None:
     notices: list[HostNotice] = []
-    world = make_world(listener=notices.append)
+    world = make_world(listener=notices_into(notices))
     _linked(world, "alice")
     link = world.meetlink.link("alice", tenant_id="t1")
     assert link is not None

@@ -8,11 +8,12 @@ from datetime import timedelta
 from meetlink import ConferenceStatus, HostNotice, HostNoticeKind
 from meetlink.errors import AuthExpired, ProviderRejected
 from tests.app.conftest import make_world
+from tests.notices import notices_into
 
 
 def test_a_second_401_after_a_fresh_refresh_ends_the_link_and_tells_the_host() -> None:
     notices: list[HostNotice] = []
-    w = make_world(listener=notices.append)
+    w = make_world(listener=notices_into(notices))
     w.meetlink.contract("t1")
     w.link("alice", w.zoom.add_account("alice@corp.example"))
     w.meetlink.save_event(w.event())
@@ -29,7 +30,7 @@ def test_a_second_401_after_a_fresh_refresh_ends_the_link_and_tells_the_host() -
 
 def test_no_meeting_is_created_for_an_event_that_already_ended() -> None:
     notices: list[HostNotice] = []
-    w = make_world(listener=notices.append, sync_inline=False)
+    w = make_world(listener=notices_into(notices), sync_inline=False)
     w.meetlink.contract("t1")
     w.link("alice", w.zoom.add_account("alice@corp.example"))
     start = w.clock.now() + timedelta(hours=1)

@@ -15,6 +15,7 @@ from meetlink.errors import (
     RateLimited,
 )
 from tests.app.conftest import World, make_world
+from tests.notices import notices_into
 
 
 def test_provider_down_keeps_the_event_pending_then_issues_exactly_once(linked: World) -> None:
@@ -250,7 +251,7 @@ def test_the_host_is_told_once_about_broken_removed_taken_over_links_and_failed_
     from meetlink import HostNotice, HostNoticeKind
 
     notices: list[HostNotice] = []
-    w = make_world(listener=notices.append, retry=RetryPolicy(max_attempts=2))
+    w = make_world(listener=notices_into(notices), retry=RetryPolicy(max_attempts=2))
     w.meetlink.start_trial("t1")
     alice = w.zoom.add_account("alice@corp.example")
     w.link("alice", alice)

@@ -22,6 +22,7 @@ from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import CredentialError
 from tests.app.conftest import World, make_world
+from tests.notices import notices_into
 
 
 @attrs.define
@@ -73,7 +74,7 @@ def mistake(database_url: str) -> Iterator[KeyMistake]:
         mailer=world.mailer,
         composer=JinjaMailComposer(),
         clock=world.clock,
-        listener=notices.append,
+        listener=notices_into(notices),
     )
     yield KeyMistake(world, wrong, notices, [right_storage, wrong_storage], account, keys,
                      database_url)  # fmt: skip

@@ -25,14 +25,15 @@ from meetlink.app.settings import Settings
 from meetlink.app.sync import Inline, MeetingSync
 from meetlink.app.tenant import TenantMeetLink
 from meetlink.app.tokens import TokenKeeper
-from meetlink.app.validation import HeaderInput, checked
+from meetlink.app.validation import HeaderInput, checked, job_cursor
 from meetlink.domain.budgets import Operation, RateBudget
 from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceStatus
 from meetlink.domain.event import Event
+from meetlink.domain.feed import feed_number
 from meetlink.domain.issuance import IssuancePolicy, Notice
 from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
 from meetlink.domain.records import EventRecord, Job, JobStatus
-from meetlink.domain.results import HostNotice, LinkRequest, SaveResult, WebhookReply
+from meetlink.domain.results import HostEvent, HostNotice, LinkRequest, SaveResult, WebhookReply
 from meetlink.domain.subscription import (
     Action,
     Subscription,
@@ -534,17 +535,36 @@ class MeetLink:
         """Maintenance: forget what no rule needs any more (returns rows removed): OAuth
         states that expired, webhook deliveries older than ``keep`` (a replay that old is
         refused by its timestamp anyway) and reminder records of event times older than
-        ``keep``. Run it daily, for example."""
+        ``keep``, and host events recorded longer ago than the ``host_event_retention``
+        setting (default 30 days: a host reading the feed less often loses entries). Run it
+        daily, for example."""
         now = self._ctx.clock.now()
+        retention = self._ctx.settings.host_event_retention
 
         def work(uow: UnitOfWork) -> int:
             return (
                 uow.auth_states.purge(now)
                 + uow.webhooks.purge(now - keep)
                 + uow.reminders.purge(now - keep)
+                + uow.feed.purge(now - retention)
             )
 
         return self._ctx.transaction(work)
+
+    @checked
+    def events(
+        self, *, tenant_id: str, after: str | None = None, limit: int = 100
+    ) -> list[HostEvent]:
+        """The tenant's host event feed, oldest first: up to ``limit`` events after the event
+        whose ``id`` is ``after`` (None: from the oldest kept). Every event is recorded in the
+        transaction of the change it reports, and ids grow in the order the events committed,
+        so a host that passes the last id it processed misses nothing and sees nothing twice,
+        however many processes write and read (docs/events.md). Events older than the
+        ``host_event_retention`` setting are forgotten by ``purge()``."""
+        number = 0 if after is None else feed_number(str(after))
+        assert number is not None  # checked: a feed id
+        found = self._ctx.read(lambda uow: uow.feed.after(tenant_id, number, limit))
+        return [self._ctx.with_relink(event) for event in found]
 
     def _deliver(self, job: Job) -> None:
         self._mailing.deliver(job.payload)
@@ -553,18 +573,20 @@ class MeetLink:
     def failed_jobs(self, *, limit: int = 100, after: Job | None = None) -> list[Job]:
         """Jobs that gave up (to show an operator), by ``(run_at, id)``: up to ``limit``,
         after the job ``after`` (pass the last one of a page to get the next page)."""
+        cursor = job_cursor("after", after)
         return self._ctx.read(lambda uow: uow.jobs.page(JobStatus.FAILED, limit=limit,
-                                                        after=after))  # fmt: skip
+                                                        after=cursor))  # fmt: skip
 
     @checked
     def pending_jobs(self, *, limit: int = 100, after: Job | None = None) -> list[Job]:
         """Jobs still to run (pending or running), paged like
         [`failed_jobs`][meetlink.app.facade.MeetLink.failed_jobs]."""
+        cursor = job_cursor("after", after)
 
         def work(uow: UnitOfWork) -> list[Job]:
             found = [
-                *uow.jobs.page(JobStatus.PENDING, limit=limit, after=after),
-                *uow.jobs.page(JobStatus.RUNNING, limit=limit, after=after),
+                *uow.jobs.page(JobStatus.PENDING, limit=limit, after=cursor),
+                *uow.jobs.page(JobStatus.RUNNING, limit=limit, after=cursor),
             ]
             return sorted(found, key=lambda job: (job.run_at, job.id))[:limit]
 

@@ -233,18 +233,20 @@ class Linking:
             for ended in plan.ended:
                 self._moves.link_lost(uow, ended)
             self._moves.link_regained(uow, new)
+            self._record_unread(uow, unread.values())
+            for ended in ended_links:
+                if ended.unlink_reason is UnlinkReason.TAKEN_OVER:
+                    self._record(
+                        uow,
+                        HostNoticeKind.LINK_TAKEN_OVER,
+                        ended,
+                        f"{ended.email} is now linked to another user",
+                    )
             return [e for e in (by_user,) if e is not None and e.external_account_id
                     != new.external_account_id]  # fmt: skip
 
         replaced = self._ctx.transaction(work)
         self._forgotten_unread(unread.values())
-        for ended in ended_links:
-            if ended.unlink_reason is UnlinkReason.TAKEN_OVER:
-                self._tell(
-                    HostNoticeKind.LINK_TAKEN_OVER,
-                    ended,
-                    f"{ended.email} is now linked to another user",
-                )
         for old in replaced:
             # The user moved to another account: the old grant is no longer wanted.
             self._revoke(old)
@@ -261,6 +263,7 @@ class Linking:
                 return None
             uow.links.update(link.ended(UnlinkReason.USER, now))
             self._moves.link_lost(uow, link)
+            self._record_unread(uow, [link])
             return link
 
         link = self._ctx.transaction(work)
@@ -271,9 +274,8 @@ class Linking:
         return True
 
     def _forgotten_unread(self, links: Iterable[LinkRecord]) -> None:
-        """Say so when a link ended with tokens no configured key could read: they were
-        forgotten unread and nothing was revoked at the provider (the grant lives on there
-        until the user removes the app or it expires)."""
+        """Log when a link ended with tokens no configured key could read (the host event
+        was recorded with the change: ``_record_unread``)."""
         for link in links:
             if link.credential_error is None:
                 continue
@@ -283,24 +285,33 @@ class Linking:
                 link.credential_error,
                 link.provider,
             )
-            self._tell(
-                HostNoticeKind.CREDENTIALS_UNREADABLE,
-                link,
-                "the link's stored tokens could not be decrypted with the configured encryption "
-                "keys; the link ended without revoking its grant (check encryption_keys)",
-            )
 
-    def _tell(self, kind: HostNoticeKind, link: LinkRecord, detail: str) -> None:
-        """Notify the host about ``link``'s user (in the link's own tenant)."""
-        self._ctx.notify(
-            HostNotice(
-                kind=kind,
-                tenant_id=link.tenant_id,
-                user_id=link.user_id,
-                provider=link.provider,
-                detail=detail,
-            )
+    def _record_unread(self, uow: UnitOfWork, links: Iterable[LinkRecord]) -> None:
+        """Tell the host when a link ended with tokens no configured key could read: they were
+        forgotten unread and nothing was revoked at the provider (the grant lives on there
+        until the user removes the app or it expires)."""
+        for link in links:
+            if link.credential_error is not None:
+                self._record(
+                    uow,
+                    HostNoticeKind.CREDENTIALS_UNREADABLE,
+                    link,
+                    "the link's stored tokens could not be decrypted with the configured "
+                    "encryption keys; the link ended without revoking its grant (check "
+                    "encryption_keys)",
+                )
+
+    def _record(self, uow: UnitOfWork, kind: HostNoticeKind, link: LinkRecord, detail: str) -> None:
+        """Record a host event about ``link``'s user (in the link's own tenant) in ``uow``: it
+        commits with the change and reaches the listener after the commit."""
+        notice = HostNotice(
+            kind=kind,
+            tenant_id=link.tenant_id,
+            user_id=link.user_id,
+            provider=link.provider,
+            detail=detail,
         )
+        uow.feed.add(notice, self._ctx.clock.now())
 
     def _revoke(self, link: LinkRecord) -> None:
         if link.tokens is None:  # none kept, or unreadable (said by _forgotten_unread)
@@ -350,16 +361,18 @@ class Linking:
                     return None  # sent before this link was made: it cannot be about it
                 uow.links.update(link.ended(UnlinkReason.PROVIDER_REMOVED, now))
                 self._moves.link_lost(uow, link)
+                self._record_unread(uow, [link])
+                self._record(
+                    uow,
+                    HostNoticeKind.LINK_REMOVED_AT_PROVIDER,
+                    link,
+                    "the app was removed at the provider",
+                )
                 return link
 
             removed = self._ctx.transaction(work)
             if removed is not None:
                 self._forgotten_unread([removed])
-                self._tell(
-                    HostNoticeKind.LINK_REMOVED_AT_PROVIDER,
-                    removed,
-                    "the app was removed at the provider",
-                )
         return _reply(200, {"status": "ok"})
 
 

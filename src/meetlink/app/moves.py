@@ -22,6 +22,7 @@ from meetlink.app.queue import JobQueue
 from meetlink.domain import lifecycle as lc
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.event import Event
+from meetlink.domain.feed import conference_change
 from meetlink.domain.jobs import JobRequest
 from meetlink.domain.links import LinkRecord
 from meetlink.domain.records import EventRecord, Job
@@ -67,6 +68,14 @@ def delete_request(
         provider=effect.provider,
         account=effect.external_account_id,
     )
+
+
+_CHANGE_DETAIL = {
+    HostNoticeKind.CONFERENCE_ISSUED: "the event's meeting URL is ready",
+    HostNoticeKind.CONFERENCE_UPDATED: "the event's meeting changed (URL, passcode or time)",
+    HostNoticeKind.CONFERENCE_WITHDRAWN: "the event no longer has a meeting URL",
+    HostNoticeKind.CONFERENCE_FAILED: "the event's meeting could not be made",
+}
 
 
 class ConferenceMoves:
@@ -123,6 +132,7 @@ class ConferenceMoves:
             uow.conferences.put(after)
         elif conf is not None:
             uow.conferences.delete(conf.tenant_id, conf.event_id)
+        self._record_change(uow, record.event, conf, after)
         return Applied(after, record, tuple(jobs), tuple(notices), tuple(claimed))
 
     def apply_stored(
@@ -177,6 +187,33 @@ class ConferenceMoves:
             provider=conf.provider,
             account=conf.external_account_id,
         )
+
+    def _record_change(
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        before: ConferenceRecord | None,
+        after: ConferenceRecord | None,
+    ) -> None:
+        """Record in the host event feed what the move did to the event's conference, if the
+        host is told about it ([`conference_change`][meetlink.domain.feed.conference_change])."""
+        kind = conference_change(before, after)
+        if kind is None:
+            return
+        shown = after or before
+        assert shown is not None
+        detail = _CHANGE_DETAIL[kind]
+        if after is not None and after.error and kind is HostNoticeKind.CONFERENCE_FAILED:
+            detail = f"{detail}: {after.error}"[:500]
+        notice = HostNotice(
+            kind=kind,
+            tenant_id=event.tenant_id,
+            user_id=event.owner_id,
+            provider=shown.provider,
+            event_id=event.id,
+            detail=detail,
+        )
+        uow.feed.add(notice, self._ctx.clock.now())
 
     def _work_failed(self, event: Event, error: str) -> HostNotice:
         return HostNotice(

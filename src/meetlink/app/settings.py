@@ -37,7 +37,14 @@ _ALIASES = {
 }
 #: Durations that must be longer than zero (the others may be zero, never negative).
 _POSITIVE = frozenset(
-    {"trial_length", "link_state_ttl", "job_lease", "token_keepalive", "org_lookup_ttl"}
+    {
+        "trial_length",
+        "link_state_ttl",
+        "job_lease",
+        "token_keepalive",
+        "org_lookup_ttl",
+        "host_event_retention",
+    }
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -75,6 +82,9 @@ class Settings:
     # How long a user's directory address, looked up with an organisation link's token, is
     # trusted before it is asked again (docs/org-install.md).
     org_lookup_ttl: timedelta = timedelta(days=1)
+    # How long purge() keeps host events (MeetLink.events): a host reading its feed less
+    # often than this loses entries.
+    host_event_retention: timedelta = timedelta(days=30)
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

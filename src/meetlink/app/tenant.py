@@ -21,7 +21,7 @@ from meetlink.domain.conference import Conference
 from meetlink.domain.event import Event
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.links import AccountLink, DirectoryEntry, OrganisationLink
-from meetlink.domain.results import LinkRequest, SaveResult
+from meetlink.domain.results import HostEvent, LinkRequest, SaveResult
 from meetlink.domain.subscription import Subscription
 from meetlink.errors import InvalidEvent
 
@@ -217,3 +217,8 @@ class TenantMeetLink:
     def retry(self, event_id: str) -> Conference | None:
         """[`MeetLink.retry`][meetlink.app.facade.MeetLink.retry] of this tenant's event."""
         return self._ml.retry(event_id, tenant_id=self._tenant)
+
+    def events(self, *, after: str | None = None, limit: int = 100) -> list[HostEvent]:
+        """[`MeetLink.events`][meetlink.app.facade.MeetLink.events]: this tenant's host event
+        feed."""
+        return self._ml.events(tenant_id=self._tenant, after=after, limit=limit)

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from meetlink.domain.event import Event, Participant
+from meetlink.domain.feed import feed_number
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.records import Job
 from meetlink.errors import InvalidEvent, InvalidInput, InvalidLinkState
@@ -58,6 +59,7 @@ __all__ = [
     "RULES",
     "HeaderInput",
     "checked",
+    "job_cursor",
     "webhook_headers",
 ]
 
@@ -187,10 +189,26 @@ def page_size(name: str, value: object) -> int:
     return value
 
 
-def page_cursor(name: str, value: object) -> Job | None:
-    """None, or the last job of the page before (paging resumes after it)."""
+def page_cursor(name: str, value: object) -> Job | str | None:
+    """None, or where a page resumes: the last job of the page before (job pages), or the
+    ``id`` of the last host event read (``events``: decimal text, checked by
+    [`feed_number`][meetlink.domain.feed.feed_number])."""
+    if isinstance(value, str):
+        if feed_number(value) is None:
+            raise _invalid(name, "must be the id of a host event read before (decimal digits)")
+        return value
     if value is not None and not isinstance(value, Job):
-        raise _invalid(name, f"must be a Job from the page before or None, not {_kind(value)}")
+        raise _invalid(
+            name,
+            f"must be a Job from the page before, a host event id or None, not {_kind(value)}",
+        )
+    return value
+
+
+def job_cursor(name: str, value: Job | str | None) -> Job | None:
+    """A job page's cursor: a host event id is no job."""
+    if isinstance(value, str):
+        raise _invalid(name, "must be a Job from the page before or None, not a host event id")
     return value
 
 

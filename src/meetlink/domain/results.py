@@ -10,7 +10,18 @@ import attrs
 from meetlink.domain.conference import Conference
 from meetlink.domain.issuance import Notice, Refusal
 
-__all__ = ["HostNotice", "HostNoticeKind", "LinkRequest", "SaveResult", "WebhookReply"]
+__all__ = [
+    "NOTICE_KINDS",
+    "RELINK_KINDS",
+    "HostEvent",
+    "HostEventKind",
+    "HostNotice",
+    "HostNoticeKind",
+    "LinkRequest",
+    "Relink",
+    "SaveResult",
+    "WebhookReply",
+]
 
 
 @attrs.frozen
@@ -42,8 +53,12 @@ class WebhookReply:
     content_type: str = "application/json"
 
 
-class HostNoticeKind(enum.Enum):
-    """Something the host product should tell a user or an operator about."""
+class HostEventKind(enum.Enum):
+    """What a [`HostEvent`][meetlink.domain.results.HostEvent] of the host event feed reports.
+
+    The first five are the notices (something the host should tell a user or an operator);
+    ``HostNoticeKind`` is this same enum, so ``event.kind is HostNoticeKind.LINK_BROKEN``
+    holds for them. The others report what happened to an event's conference."""
 
     LINK_BROKEN = "link_broken"  # the provider refused the grant: the user must link again
     LINK_REMOVED_AT_PROVIDER = "link_removed_at_provider"  # "Remove App" (S16)
@@ -53,6 +68,43 @@ class HostNoticeKind(enum.Enum):
     # should check ``encryption_keys``. Unlinking still worked; nothing was revoked; jobs that
     # need the tokens wait and are retried once the key is back.
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
+    # The event's conference got a join URL (it had none, or had failed).
+    CONFERENCE_ISSUED = "conference_issued"
+    # The event's issued conference changed: its URL or passcode, or its time at the provider.
+    CONFERENCE_UPDATED = "conference_updated"
+    # The event's conference is gone (the URL was unticked, no longer allowed, or the event
+    # was deleted); its meeting is being deleted at the provider.
+    CONFERENCE_WITHDRAWN = "conference_withdrawn"
+    # The event's conference FAILED (refused for good, gave up, or the event ended first).
+    CONFERENCE_FAILED = "conference_failed"
+    # A meeting deleted or changed on the provider's own site was made to match the event again.
+    MEETING_REPAIRED = "meeting_repaired"
+
+
+#: The notices' kinds: the same enum as [`HostEventKind`][meetlink.domain.results.HostEventKind]
+#: (one enum, so a notice and its feed event compare as the same kind).
+HostNoticeKind = HostEventKind
+
+#: The notices: the kinds a listener written before the feed was told about (the others report
+#: conference changes; a listener that handles notices only can skip what is not in here).
+NOTICE_KINDS = frozenset(
+    {
+        HostEventKind.LINK_BROKEN,
+        HostEventKind.LINK_REMOVED_AT_PROVIDER,
+        HostEventKind.LINK_TAKEN_OVER,
+        HostEventKind.WORK_FAILED,
+        HostEventKind.CREDENTIALS_UNREADABLE,
+    }
+)
+
+#: The kinds after which a user must link again (the event carries a ``relink``).
+RELINK_KINDS = frozenset(
+    {
+        HostEventKind.LINK_BROKEN,
+        HostEventKind.LINK_REMOVED_AT_PROVIDER,
+        HostEventKind.LINK_TAKEN_OVER,
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -66,3 +118,37 @@ class HostNotice:
     provider: str | None = None
     event_id: str | None = None
     detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Relink:
+    """How a user starts linking again, in one step:
+    ``meetlink.begin_link(**relink.arguments)`` gives the authorize URL to send them to.
+
+    ``admin_consent_url``: where an administrator of the user's organisation can approve the
+    app for everyone (Microsoft Teams; None for providers without such a page). It is the cure
+    when Microsoft answers that the organisation requires admin approval."""
+
+    tenant_id: str
+    user_id: str
+    provider: str
+    admin_consent_url: str | None = attrs.field(default=None, repr=False)
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        """The keyword arguments of [`begin_link`][meetlink.app.facade.MeetLink.begin_link]."""
+        return {"tenant_id": self.tenant_id, "user_id": self.user_id, "provider": self.provider}
+
+
+@attrs.frozen(kw_only=True)
+class HostEvent(HostNotice):
+    """One entry of the host event feed (``MeetLink.events``), and what the ``listener`` is
+    called with after the change it reports committed.
+
+    ``id``: its place in the tenant's feed (decimal text; pass the last one processed as
+    ``after=`` to resume). ``at``: when it was recorded. ``relink``: how the user links again,
+    for the kinds that need it (else None)."""
+
+    id: str
+    at: datetime
+    relink: Relink | None = None

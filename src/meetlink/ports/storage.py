@@ -28,6 +28,7 @@ from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait
 from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
+from meetlink.domain.results import HostEvent, HostNotice
 from meetlink.domain.subscription import SubscriptionRecord
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ConferenceRepository",
     "DirectoryRepository",
     "EventRepository",
+    "HostEventLog",
     "JobRepository",
     "LinkRepository",
     "PolicyRepository",
@@ -343,6 +345,36 @@ class WebhookLog(Protocol):
         ...
 
 
+class HostEventLog(Protocol):
+    """**Protocol:** the host event feed: entries numbered per tenant, in commit order.
+
+    ``add`` only notes an entry; the store numbers and writes what was added when the unit of
+    work commits, as the last thing before the commit, so that an entry numbered ``n + 1``
+    of a tenant never commits before entry ``n``: a reader that saw ``n + 1`` has seen every
+    entry before it, and resuming after the last number read misses nothing (SQL: the
+    tenant's row in ``meetlink_host_event_heads`` is locked while the numbers are taken and
+    stays locked until the commit; tenants are locked in sorted order). Numbers are never
+    reused, also after a purge."""
+
+    def add(self, notice: HostNotice, at: datetime) -> None:
+        """Note ``notice`` (its tenant is required) to be recorded at ``at`` on commit."""
+        ...
+
+    def written(self) -> list[HostEvent]:
+        """The entries the last commit of this unit of work recorded, in feed order
+        (what the listener is told)."""
+        ...
+
+    def after(self, tenant_id: str, number: int, limit: int) -> list[HostEvent]:
+        """Up to ``limit`` of the tenant's entries numbered above ``number``, in order."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Forget entries recorded before ``before`` (every tenant); returns how many. The
+        tenants' numbering goes on where it was."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """**Protocol:** one transaction over every repository."""
 
@@ -394,6 +426,11 @@ class UnitOfWork(Protocol):
     @property
     def directory(self) -> DirectoryRepository:
         """The directory addresses of this unit of work (organisation links)."""
+        ...
+
+    @property
+    def feed(self) -> HostEventLog:
+        """The host event feed of this unit of work."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

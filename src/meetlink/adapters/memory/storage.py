@@ -19,10 +19,12 @@ import attrs
 
 from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.feed import feed_id
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
 from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
+from meetlink.domain.results import HostEvent, HostNotice
 from meetlink.domain.subscription import SubscriptionRecord
 from meetlink.errors import ConcurrentUpdate, StorageError
 
@@ -45,6 +47,10 @@ class _Tables:
     budgets: dict[tuple[str, str, str], Usage] = attrs.Factory(dict)
     # (tenant, provider, user) -> the user's directory address (organisation links)
     directory: dict[tuple[str, str, str], DirectoryEntry] = attrs.Factory(dict)
+    # The feed per tenant, oldest first (lists are replaced, never changed in place), and
+    # the last number each tenant's feed gave (kept by purges).
+    feed: dict[str, tuple[HostEvent, ...]] = attrs.Factory(dict)
+    feed_heads: dict[str, int] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -61,6 +67,8 @@ class _Tables:
             dict(self.policies),
             dict(self.budgets),
             dict(self.directory),
+            dict(self.feed),
+            dict(self.feed_heads),
         )
 
 
@@ -410,6 +418,66 @@ class _Webhooks(_Repo):
         return len(old)
 
 
+class _Feed(_Repo):
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        super().__init__(uow)
+        self._noted: list[tuple[HostNotice, datetime]] = []
+        self._written: list[HostEvent] = []
+
+    def add(self, notice: HostNotice, at: datetime) -> None:
+        if notice.tenant_id is None:
+            raise StorageError("a host event needs a tenant")
+        self._noted.append((notice, at))
+
+    def written(self) -> list[HostEvent]:
+        return list(self._written)
+
+    def after(self, tenant_id: str, number: int, limit: int) -> list[HostEvent]:
+        entries = self._t.feed.get(tenant_id, ())
+        return [e for e in entries if int(e.id) > number][:limit]
+
+    def purge(self, before: datetime) -> int:
+        gone = 0
+        for tenant, entries in list(self._t.feed.items()):
+            kept = tuple(e for e in entries if e.at >= before)
+            gone += len(entries) - len(kept)
+            self._t.feed[tenant] = kept
+        return gone
+
+    def flush(self) -> list[HostEvent]:
+        """Number and store what was added (at commit, under the storage lock)."""
+        recorded: list[HostEvent] = []
+        for notice, at in self._noted:
+            tenant = notice.tenant_id
+            assert tenant is not None
+            number = self._t.feed_heads.get(tenant, 0) + 1
+            self._t.feed_heads[tenant] = number
+            entry = _entry(notice, number, at)
+            self._t.feed[tenant] = (*self._t.feed.get(tenant, ()), entry)
+            recorded.append(entry)
+        return recorded
+
+    def committed(self, recorded: list[HostEvent]) -> None:
+        self._noted.clear()
+        self._written = recorded
+
+    def dropped(self) -> None:
+        self._noted.clear()
+
+
+def _entry(notice: HostNotice, number: int, at: datetime) -> HostEvent:
+    return HostEvent(
+        id=feed_id(number),
+        kind=notice.kind,
+        tenant_id=notice.tenant_id,
+        user_id=notice.user_id,
+        provider=notice.provider,
+        event_id=notice.event_id,
+        detail=notice.detail,
+        at=at,
+    )
+
+
 class InMemoryUnitOfWork:
     """A unit of work over [`InMemoryStorage`][meetlink.adapters.memory.storage.InMemoryStorage];
     holds the storage lock while open."""
@@ -427,6 +495,7 @@ class InMemoryUnitOfWork:
         self.reminders = _Reminders(self)
         self.webhooks = _Webhooks(self)
         self.directory = _Directory(self)
+        self.feed = _Feed(self)
         self._open = False
 
     def __enter__(self) -> InMemoryUnitOfWork:
@@ -449,10 +518,13 @@ class InMemoryUnitOfWork:
         """Swap this unit's tables in."""
         if not self._open:
             raise StorageError("commit outside of a unit of work")
+        recorded = self.feed.flush()
         self._storage._tables = self.tables
+        self.feed.committed(recorded)
         self.tables = self.tables.copy()
 
     def rollback(self) -> None:
         """Drop uncommitted changes."""
+        self.feed.dropped()
         if self._open:
             self.tables = self._storage._tables.copy()

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, Row, bindparam, delete, select
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import insert_ignore, translate_errors, upsert
@@ -26,10 +26,13 @@ from meetlink.domain.conference import (
     MeetingTerms,
 )
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
+from meetlink.domain.feed import feed_id
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.links import DirectoryEntry
 from meetlink.domain.records import EventRecord
+from meetlink.domain.results import HostEvent, HostEventKind, HostNotice
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
+from meetlink.errors import StorageError
 
 if TYPE_CHECKING:
     from meetlink.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -38,6 +41,7 @@ __all__ = [
     "SqlConferenceRepository",
     "SqlDirectoryRepository",
     "SqlEventRepository",
+    "SqlHostEventLog",
     "SqlPolicyRepository",
     "SqlReminderLog",
     "SqlSubscriptionRepository",
@@ -611,3 +615,115 @@ class SqlWebhookLog(SqlRepository):
         with translate_errors("purging webhook deliveries"):
             done = self._conn.execute(delete(table).where(table.c.received_at < before))
         return int(done.rowcount)
+
+
+class SqlHostEventLog(SqlRepository):
+    """The host event feed (``meetlink_host_events``), numbered per tenant at commit under a
+    lock on the tenant's ``meetlink_host_event_heads`` row (see
+    [`HostEventLog`][meetlink.ports.storage.HostEventLog])."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow)
+        self._noted: list[tuple[HostNotice, datetime]] = []
+        self._written: list[HostEvent] = []
+
+    def add(self, notice: HostNotice, at: datetime) -> None:
+        """Note ``notice`` for the commit."""
+        if notice.tenant_id is None:
+            raise StorageError("a host event needs a tenant")
+        self._noted.append((notice, at))
+
+    def written(self) -> list[HostEvent]:
+        """What the last commit recorded."""
+        return list(self._written)
+
+    def after(self, tenant_id: str, number: int, limit: int) -> list[HostEvent]:
+        """The tenant's entries above ``number`` (a primary-key range)."""
+        table = t.host_events
+        query = (
+            select(table)
+            .where(table.c.tenant_id == tenant_id, table.c.seq > number)
+            .order_by(table.c.seq)
+            .limit(limit)
+        )
+        with translate_errors("reading host events"):
+            rows = self._conn.execute(query).all()
+        return [_host_event(row) for row in rows]
+
+    def purge(self, before: datetime) -> int:
+        """Forget entries recorded before ``before`` (index range on ``at``)."""
+        table = t.host_events
+        with translate_errors("purging host events"):
+            done = self._conn.execute(delete(table).where(table.c.at < before))
+        return int(done.rowcount)
+
+    def flush(self) -> list[HostEvent]:
+        """Number and insert what was added: the last statements before the commit. Each
+        tenant's head row is locked (tenants in sorted order, so two units never wait on each
+        other's heads crosswise) and stays locked until the commit."""
+        if not self._noted:
+            return []
+        conn = self._conn
+        heads = t.host_event_heads
+        by_tenant: dict[str, list[int]] = {}
+        for index, (notice, _) in enumerate(self._noted):
+            assert notice.tenant_id is not None
+            by_tenant.setdefault(notice.tenant_id, []).append(index)
+        numbered: dict[int, HostEvent] = {}
+        rows: list[dict[str, Any]] = []
+        with translate_errors("recording host events"):
+            for tenant in sorted(by_tenant):
+                last = conn.execute(
+                    select(heads.c.last_seq).where(heads.c.tenant_id == tenant).with_for_update()
+                ).scalar()
+                entries = by_tenant[tenant]
+                if last is None:  # the tenant's first entries; a concurrent first one loses
+                    last = 0
+                    conn.execute(insert(heads).values(tenant_id=tenant, last_seq=len(entries)))
+                else:
+                    conn.execute(
+                        update(heads)
+                        .where(heads.c.tenant_id == tenant)
+                        .values(last_seq=last + len(entries))
+                    )
+                for offset, index in enumerate(entries, start=1):
+                    row = _host_event_row(*self._noted[index], last + offset)
+                    rows.append(row)
+                    numbered[index] = _host_event(SimpleNamespace(**row))
+            conn.execute(insert(t.host_events), rows)
+        return [numbered[index] for index in range(len(self._noted))]
+
+    def committed(self, recorded: list[HostEvent]) -> None:
+        """The commit went through: ``recorded`` is what it wrote."""
+        self._noted.clear()
+        self._written = recorded
+
+    def dropped(self) -> None:
+        """Rolled back: nothing noted is kept."""
+        self._noted.clear()
+
+
+def _host_event_row(notice: HostNotice, at: datetime, number: int) -> dict[str, Any]:
+    return {
+        "tenant_id": notice.tenant_id,
+        "seq": number,
+        "kind": notice.kind.value,
+        "user_id": notice.user_id,
+        "event_id": notice.event_id,
+        "provider": notice.provider,
+        "at": at,
+        "detail": notice.detail,
+    }
+
+
+def _host_event(row: Any) -> HostEvent:
+    return HostEvent(
+        id=feed_id(int(row.seq)),
+        kind=HostEventKind(row.kind),
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        event_id=row.event_id,
+        provider=row.provider,
+        at=row.at,
+        detail=row.detail,
+    )

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -58,6 +59,8 @@ __all__ = [
     "conferences",
     "directory",
     "events",
+    "host_event_heads",
+    "host_events",
     "jobs",
     "links",
     "metadata",
@@ -386,6 +389,35 @@ webhook_deliveries = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("provider", "delivery_key"),
     Index("ix_meetlink_webhook_deliveries_received", "received_at"),
+    **_MYSQL,
+)
+
+
+host_events = Table(
+    "meetlink_host_events",
+    metadata,
+    # The host event feed: entry ``seq`` of the tenant's feed (ports/storage.py HostEventLog).
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("kind", ExactString(_STATUS), nullable=False),
+    Column("user_id", ExactString(_KEY), nullable=True),
+    Column("event_id", ExactString(_KEY), nullable=True),
+    Column("provider", ExactString(_PROVIDER), nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("detail", Text(), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "seq"),
+    Index("ix_meetlink_host_events_at", "at"),  # purge() by age
+    **_MYSQL,
+)
+
+host_event_heads = Table(
+    "meetlink_host_event_heads",
+    metadata,
+    # The last number each tenant's feed gave; its row is locked from numbering to commit,
+    # so a tenant's entries commit in the order of their numbers. Never purged.
+    Column("tenant_id", ExactString(_KEY), nullable=False),
+    Column("last_seq", BigInteger(), nullable=False),
+    PrimaryKeyConstraint("tenant_id"),
     **_MYSQL,
 )
 

@@ -34,6 +34,7 @@ from meetlink.adapters.sqlalchemy.repositories import (
     SqlConferenceRepository,
     SqlDirectoryRepository,
     SqlEventRepository,
+    SqlHostEventLog,
     SqlPolicyRepository,
     SqlReminderLog,
     SqlSubscriptionRepository,
@@ -237,6 +238,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderLog(self)
         self.webhooks = SqlWebhookLog(self)
         self.directory = SqlDirectoryRepository(self)
+        self.feed = SqlHostEventLog(self)
 
     def connection(self) -> Connection:
         """The open connection (for the repositories); StorageError outside the block."""
@@ -287,13 +289,16 @@ class SqlUnitOfWork:
         """Make every change durable, atomically; ConcurrentUpdate if a race was lost."""
         if self._conn is None:
             raise StorageError("commit outside of a unit of work")
+        recorded = self.feed.flush()  # last: the feed heads stay locked only until the commit
         if self._tx is not None and self._tx.is_active:
             with translate_errors("committing"):
                 self._tx.commit()
         self._tx = None
+        self.feed.committed(recorded)
 
     def rollback(self) -> None:
         """Drop every change not yet committed."""
+        self.feed.dropped()
         if self._tx is not None and self._tx.is_active:
             with translate_errors("rolling back"):
                 self._tx.rollback()
