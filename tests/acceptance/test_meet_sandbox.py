@@ -215,3 +215,24 @@ def test_each_tenant_chooses_the_access_type() -> None:
             assert conf is not None and conf.status is ConferenceStatus.ISSUED
             [space] = [s for s in meet.spaces() if s["meetingUri"] == conf.join_url]
             assert space["config"]["accessType"] == chosen.get(tenant, "TRUSTED")
+
+
+def test_meet_conferences_reach_the_host_event_feed() -> None:
+    told: list[HostNotice] = []
+    with Sandbox(now=T0, with_meet=True, seed=4, listener=told.append) as sb:
+        sb.meetlink.start_trial("t1")
+        _link(sb)
+        event = _event(sb)
+        sb.meetlink.save_event(event)
+        later = timedelta(hours=2)
+        # a space has no time: moving the event changes nothing participants hold
+        sb.meetlink.save_event(
+            attrs.evolve(event, start=event.start + later, end=event.end + later)
+        )
+        sb.meetlink.save_event(attrs.evolve(event, web_meeting=None))
+        feed = sb.meetlink.events(tenant_id="t1")
+        assert [(e.kind.value, e.user_id, e.event_id, e.provider) for e in feed] == [
+            ("conference_issued", "alice", "e1", MEET),
+            ("conference_withdrawn", "alice", "e1", MEET),
+        ]
+        assert told == feed

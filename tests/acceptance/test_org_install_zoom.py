@@ -294,3 +294,41 @@ def test_a_user_whose_plan_cannot_host_gets_a_failed_conference_with_the_reason(
         again = sb.meetlink.retry("e-ben", tenant_id="t1")
         assert again is not None and again.status is ConferenceStatus.ISSUED
         assert [str(m["id"]) for m in sb.zoom.meetings(members["ben"])] == [again.meeting_id]
+
+
+def test_the_organisation_links_events_reach_the_feed_with_an_admin_relink() -> None:
+    with Sandbox(now=T0, seed=13) as sb:
+        for tenant in ("t1", "t2"):
+            sb.meetlink.contract(tenant)
+        admin, _ = _organisation(sb)
+        sb.zoom.daily_meeting_cap = 1
+        sb.link_org("t1", "it-admin", admin)
+        sb.meetlink.save_event(_event(sb, "e1", "ann"))
+        sb.meetlink.save_event(_event(sb, "e2", "ann"))  # over ann's cap: PENDING
+        assert sb.meetlink.unlink_org(tenant_id="t1")
+        feed = [(e.kind.value, e.user_id, e.event_id) for e in sb.meetlink.events(tenant_id="t1")]
+        # e1 keeps its URL (DETACHED, not told); e2's pending conference stops
+        assert feed == [("conference_issued", "ann", "e1"), ("conference_withdrawn", "ann", "e2")]
+
+        sb.link_org("t1", "it-admin", admin)
+        sb.link_org("t2", "t2-admin", admin)  # the same organisation, now for t2 (S9)
+        [taken] = sb.meetlink.events(tenant_id="t1", after="2")
+        assert (taken.kind, taken.tenant_id, taken.user_id) == (HostNoticeKind.LINK_TAKEN_OVER,
+                                                                "t1", "")  # fmt: skip
+        assert taken.relink is not None and taken.relink.organisation
+
+        headers, body = sb.zoom.remove_app(admin, admin_app=True)
+        assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200
+        [removed] = sb.meetlink.events(tenant_id="t2")
+        assert removed.kind is HostNoticeKind.LINK_REMOVED_AT_PROVIDER
+        assert (removed.user_id, removed.provider) == ("", "zoom")
+        relink = removed.relink
+        assert relink is not None and relink.organisation
+        assert relink.arguments == {"tenant_id": "t2", "provider": "zoom"}
+        # one step for the host's administrator: the organisation app's consent page
+        request = sb.meetlink.begin_org_link(**relink.arguments, admin_user_id="t2-admin")
+        params = sb.zoom.consent(request.authorize_url, admin)
+        sb.meetlink.complete_org_link(
+            params["state"], code=params["code"], tenant_id="t2", admin_user_id="t2-admin"
+        )
+        assert sb.meetlink.org_link(tenant_id="t2") is not None

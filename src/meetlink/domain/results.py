@@ -125,6 +125,10 @@ class Relink:
     """How a user starts linking again, in one step:
     ``meetlink.begin_link(**relink.arguments)`` gives the authorize URL to send them to.
 
+    For the tenant's organisation link (``user_id`` is ``""``, ``organisation`` is True) an
+    administrator links again: ``meetlink.begin_org_link(**relink.arguments,
+    admin_user_id=...)`` (the host knows who its administrators are).
+
     ``admin_consent_url``: where an administrator of the user's organisation can approve the
     app for everyone (Microsoft Teams; None for providers without such a page). It is the cure
     when Microsoft answers that the organisation requires admin approval."""
@@ -135,8 +139,17 @@ class Relink:
     admin_consent_url: str | None = attrs.field(default=None, repr=False)
 
     @property
+    def organisation(self) -> bool:
+        """Whether the link to make again is the tenant's organisation link."""
+        return self.user_id == ""  # meetlink.domain.links.ORGANISATION_USER
+
+    @property
     def arguments(self) -> dict[str, str]:
-        """The keyword arguments of [`begin_link`][meetlink.app.facade.MeetLink.begin_link]."""
+        """The keyword arguments of [`begin_link`][meetlink.app.facade.MeetLink.begin_link]
+        (of [`begin_org_link`][meetlink.app.facade.MeetLink.begin_org_link] but its
+        ``admin_user_id`` for an organisation link)."""
+        if self.organisation:
+            return {"tenant_id": self.tenant_id, "provider": self.provider}
         return {"tenant_id": self.tenant_id, "user_id": self.user_id, "provider": self.provider}
 
 
