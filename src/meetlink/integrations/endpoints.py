@@ -13,11 +13,22 @@ or with a malformed one, 404 for a provider nobody registered.
 
 The webhook answers what ``MeetLink.handle_webhook`` says (200, 400, 401, 404...), and 503
 (the provider retries) when meetlink's storage cannot be reached.
+
+Every refusal these functions answer is logged on the ``meetlink.integrations`` logger, with
+the route, the provider key, the answer and the error's own message (never a query parameter,
+header, body, token or secret): WARNING when the host must act (a refused token request such
+as a wrong client secret, an unreachable provider, a database that is missing or not migrated,
+a webhook signature that does not verify), INFO for what a user or a stray request did (a
+declined consent, an expired link, nobody signed in, a malformed request, an unknown
+provider).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
+import logging
+import re
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -39,8 +50,22 @@ from meetlink.errors import (
     ProviderUnavailable,
     StorageError,
     UnknownProvider,
+    UnsupportedAccount,
 )
 from meetlink.ports.provider import MAX_WEBHOOK_BYTES
+
+log = logging.getLogger("meetlink.integrations")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_MAX_LOGGED = 300
+#: Errors of ``complete_link`` caused by what a user did (or a stray request): INFO.
+_USER_REFUSALS = (
+    LinkDenied,
+    AdminApprovalRequired,
+    InvalidLinkState,
+    UnsupportedAccount,
+    InvalidInput,
+    UnknownProvider,
+)
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",
@@ -135,21 +160,39 @@ def _text(status: int, text: str) -> Answer:
     return Answer(status, text.encode("utf-8"))
 
 
+def _one_line(text: str) -> str:
+    """``text`` as one bounded log line (a provider's or a caller's words may hold line
+    breaks: no forged log lines)."""
+    return _CONTROL.sub(" ", text)[:_MAX_LOGGED]
+
+
+def _said(exc: BaseException) -> str:
+    return _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _logged(level: int, route: str, provider: str, answer: str, why: str) -> None:
+    log.log(level, "meetlink %s route (%s) answered %s: %s", route, _one_line(provider[:40]),
+            answer, why)  # fmt: skip
+
+
 def callback_query(provider: str, known: tuple[str, ...], query: Mapping[str, str]) -> (
     CallbackQuery | Answer
 ):  # fmt: skip
     """The callback's parameters, or the answer when there is nothing to complete:
     404 for an unknown provider, 400 without a ``state`` or with a malformed parameter."""
     if provider not in known:
+        _logged(logging.INFO, "callback", provider, "404", "no such provider is served here")
         return _text(404, f"unknown provider {provider[:40]!r}")
     values = {
         name: query.get(name) or None
         for name in ("state", "code", "error", "error_description", "error_subcode")
     }
     if any(v is not None and (len(v) > _MAX_PARAM or "\x00" in v) for v in values.values()):
+        _logged(logging.INFO, "callback", provider, "400", "malformed OAuth callback parameters")
         return _text(400, "malformed OAuth callback parameters")
     state = values.pop("state")
     if state is None:
+        _logged(logging.INFO, "callback", provider, "400", "no 'state' parameter")
         return _text(400, "missing 'state': this address is the OAuth callback of the app")
     return CallbackQuery(state=state, **values)
 
@@ -170,6 +213,8 @@ def linked(redirect_to: RedirectTo, request: Any, provider: str) -> Answer:
 
 def not_signed_in(redirect_to: RedirectTo, request: Any, provider: str) -> Answer:
     """The answer when ``current_user`` says nobody is signed in (the state is kept)."""
+    _logged(logging.INFO, "callback", provider, "meetlink=not_signed_in",
+            "current_user says nobody is signed in (the link request is kept)")  # fmt: skip
     return _redirect(redirect_to, request, "not_signed_in", provider)
 
 
@@ -193,12 +238,18 @@ def callback_failed(
     redirect_to: RedirectTo, request: Any, provider: str, exc: MeetLinkError
 ) -> Answer:
     """The answer for an error of ``complete_link``: 400 for input no provider sends, else
-    back to the host's page with the reason."""
+    back to the host's page with the reason. Logged: INFO for a user's refusal, WARNING for
+    what the host must fix (the module docstring)."""
+    level = logging.INFO if isinstance(exc, _USER_REFUSALS) else logging.WARNING
     if isinstance(exc, InvalidInput):
+        _logged(level, "callback", provider, "400", _said(exc))
         return _text(400, "malformed OAuth callback parameters")
     if isinstance(exc, UnknownProvider):
+        _logged(level, "callback", provider, "404", _said(exc))
         return _text(404, "unknown provider")
-    return _redirect(redirect_to, request, reason_for(exc), provider)
+    reason = reason_for(exc)
+    _logged(level, "callback", provider, f"meetlink={reason}", _said(exc))
+    return _redirect(redirect_to, request, reason, provider)
 
 
 def webhook_too_large(content_length: str | int | None) -> Answer | None:
@@ -207,6 +258,7 @@ def webhook_too_large(content_length: str | int | None) -> Answer | None:
     try:
         size = int(content_length or 0)
     except ValueError:
+        log.info("meetlink webhook route answered 400: malformed Content-Length")
         return _text(400, "malformed Content-Length")
     return BodyReader.refusal() if size > MAX_WEBHOOK_BYTES else None
 
@@ -239,21 +291,41 @@ class BodyReader:
     def refusal() -> Answer:
         """The answer once [`take`][meetlink.integrations.endpoints.BodyReader.take] said the body
         is over the limit: 413."""
+        log.info(
+            "meetlink webhook route answered 413: the body is over %d bytes", MAX_WEBHOOK_BYTES
+        )
         return _text(413, "request too large")
 
 
-def webhook_answer(reply: WebhookReply) -> Answer:
-    """``handle_webhook``'s reply as an HTTP answer."""
+def webhook_answer(reply: WebhookReply, provider: str = "") -> Answer:
+    """``handle_webhook``'s reply as an HTTP answer (a refusal is logged with the reply's
+    error: WARNING for a signature that does not verify, which a wrong webhook secret causes
+    too, INFO otherwise)."""
+    if reply.status >= 400:
+        level = logging.WARNING if reply.status == 401 else logging.INFO
+        _logged(level, "webhook", provider, str(reply.status), _reply_error(reply))
     return Answer(reply.status, reply.body, reply.content_type)
 
 
-def webhook_failed(exc: MeetLinkError) -> Answer:
+def _reply_error(reply: WebhookReply) -> str:
+    try:
+        said = json.loads(reply.body).get("error")
+    except (ValueError, AttributeError):
+        said = None
+    return _one_line(said) if isinstance(said, str) else "refused"
+
+
+def webhook_failed(exc: MeetLinkError, provider: str = "") -> Answer:
     """The answer when ``handle_webhook`` raised: 400 for bad input, else 503 so that the
-    provider delivers the webhook again later."""
+    provider delivers the webhook again later (logged: INFO for bad input, WARNING for the
+    503)."""
     if isinstance(exc, InvalidInput):
+        _logged(logging.INFO, "webhook", provider, "400", _said(exc))
         return _text(400, "malformed webhook request")
     if isinstance(exc, UnknownProvider):
+        _logged(logging.INFO, "webhook", provider, "404", _said(exc))
         return _text(404, "unknown provider")
+    _logged(logging.WARNING, "webhook", provider, "503", _said(exc))
     return _text(503, "temporarily unavailable")
 
 
@@ -360,8 +432,8 @@ class Routes:
         try:
             reply = yield _Call("handle_webhook", (provider, dict(headers), reader.body()), {})
         except MeetLinkError as exc:
-            return webhook_failed(exc)
-        return webhook_answer(reply)
+            return webhook_failed(exc, provider)
+        return webhook_answer(reply, provider)
 
     # -- sync ------------------------------------------------------------------------------
 
