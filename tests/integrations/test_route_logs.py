@@ -1,7 +1,7 @@
-"""Every refusal the ready-made routes (Flask, Starlette, Starlette over AsyncMeetLink) turn
-into a redirect or an HTTP answer leaves one log line on ``meetlink.integrations``: WARNING
-for what the host must fix, INFO for what a user or a stray request did, with the error's own
-message and no secret."""
+"""Every refusal the ready-made routes (Flask, Starlette, Starlette over AsyncMeetLink, Django's
+sync and async views) turn into a redirect or an HTTP answer leaves one log line on
+``meetlink.integrations``: WARNING for what the host must fix, INFO for what a user or a stray
+request did, with the error's own message and no secret."""
 
 from __future__ import annotations
 
@@ -19,16 +19,18 @@ from meetlink.adapters.zoom import ZoomProvider
 from meetlink.integrations import endpoints
 from meetlink.testing import Sandbox
 
-from .hosts import Host, flask_host, starlette_host
+from .hosts import Host, django_host, flask_host, starlette_host
 from .test_routes import CALLBACK, T0, WEBHOOK, _consent
 
 LOGGER = "meetlink.integrations"
-SHELLS = ["flask", "starlette", "starlette-async"]
+SHELLS = ["flask", "starlette", "starlette-async", "django", "django-async"]
 
 
 def _host(shell: str, meetlink: MeetLink) -> AbstractContextManager[Host]:
     if shell == "flask":
         return flask_host(meetlink)
+    if shell.startswith("django"):
+        return django_host(meetlink, use_async=shell == "django-async")
     return starlette_host(meetlink, use_async=shell == "starlette-async")
 
 
