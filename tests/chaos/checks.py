@@ -139,7 +139,8 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             problems.append(f"space {name} of {events} is closed or unknown at Google")
         elif spaces[name]["meetingUri"] != conferences[events[0]].join_url:
             problems.append(f"space {name} of {events} has another URI than the conference")
-    problems += [f"space {name} serves no event: {s['meetingUri']}"
+    problems += [f"space {name} serves no event: {s['meetingUri']} (made for "
+                 f"{world.space_events.get(name, 'an unknown event')})"
                  for name, s in spaces.items() if name not in meet_holders]  # fmt: skip
 
     # -- mail ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -34,6 +35,7 @@ from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.results import HostNotice
 from meetlink.emulators.google_meet import GoogleUser
 from meetlink.emulators.zoom import ZoomUser
+from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.testing import Sandbox
 
 TENANTS = ("t0", "t1", "t2")
@@ -129,6 +131,9 @@ class ChaosWorld:
         ledger = self.sandbox.meet_provider.ledger
         self._meet_provider: GoogleMeetProvider = self.meet.provider(clock=self.clock,
                                                                      ledger=ledger)  # fmt: skip
+        self.space_events: dict[str, str] = {}  # Meet space name -> the event it was made for
+        self._watch_meet(self.sandbox.meet_provider, "inline")
+        self._watch_meet(self._meet_provider, "queued")
         self.queued = MeetLink(
             storage=self.sandbox.storage,
             providers=[self._provider, self._meet_provider],
@@ -227,6 +232,47 @@ class ChaosWorld:
             account.holder = user
             return True
         return False
+
+    def _watch_meet(self, provider: GoogleMeetProvider, who: str) -> None:
+        """Write what the Google Meet adapter does into the history of the event it does it
+        for (the event id is in the title), so that a space left serving no event has a
+        story when a check fails."""
+        create, delete, find = (provider.create_meeting, provider.delete_meeting,
+                                provider.find_by_marker)  # fmt: skip
+
+        def created(token: str, request: MeetingRequest) -> Meeting:
+            found = re.search(r"\[(ev\d+)\]", request.terms.title)
+            event_id = found.group(1) if found else "?"
+            try:
+                meeting = create(token, request)
+            except Exception as exc:
+                self.note(event_id, f"{who}: meet create {request.marker[:8]} raised "
+                                    f"{type(exc).__name__}")  # fmt: skip
+                raise
+            self.space_events[meeting.meeting_id] = event_id
+            self.note(event_id, f"{who}: meet create {request.marker[:8]} -> {meeting.meeting_id}")
+            return meeting
+
+        def deleted(token: str, meeting_id: str) -> bool:
+            event_id = self.space_events.get(meeting_id, "?")
+            try:
+                done = delete(token, meeting_id)
+            except Exception as exc:
+                self.note(event_id, f"{who}: meet delete {meeting_id} raised {type(exc).__name__}")
+                raise
+            self.note(event_id, f"{who}: meet delete {meeting_id} -> {done}")
+            return done
+
+        def searched(token: str, marker: str) -> list[Meeting]:
+            found = find(token, marker)
+            for meeting in found:
+                event_id = self.space_events.get(meeting.meeting_id, "?")
+                self.note(event_id, f"{who}: meet find {marker[:8]} -> {meeting.meeting_id}")
+            return found
+
+        provider.create_meeting = created  # type: ignore[method-assign]
+        provider.delete_meeting = deleted  # type: ignore[method-assign]
+        provider.find_by_marker = searched  # type: ignore[method-assign]
 
     def _any(self) -> MeetLink:
         return self.inline if self.rng.random() < 0.5 else self.queued
