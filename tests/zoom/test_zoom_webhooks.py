@@ -249,3 +249,55 @@ def test_fuzz_mutated_body_fails_signature(body: bytes, data: st.DataObject) -> 
         with pytest.raises(WebhookRejected) as caught:
             parse_webhook(headers, candidate, NOW, [SECRET])
         assert caught.value.status == 401
+
+
+# --- meetings deleted or changed on Zoom's site (drift repair) ---------------------------
+
+
+def _parsed(name: str, payload: dict[str, object]) -> WebhookMessage:
+    body = event(name, payload)
+    return parse_webhook(signed(body), body, NOW, [SECRET])
+
+
+def test_meeting_deleted_and_updated_name_the_meeting_and_its_host() -> None:
+    deleted = _parsed("meeting.deleted", {"object": {"id": 85746065432, "host_id": "KdYK"}})
+    assert (deleted.kind, deleted.meeting_id) == (WebhookKind.MEETING_DELETED, "85746065432")
+    assert deleted.external_account_id == "KdYK" and deleted.start is None
+    updated = _parsed(
+        "meeting.updated",
+        {
+            "operator_id": "KdYK",
+            "object": {"id": "85746065432", "start_time": "2025-03-11T01:00:00Z", "duration": 45},
+        },
+    )
+    assert (updated.kind, updated.meeting_id) == (WebhookKind.MEETING_CHANGED, "85746065432")
+    assert updated.external_account_id == "KdYK"
+    assert updated.start == datetime(2025, 3, 11, 1, 0, tzinfo=UTC)
+    assert updated.duration_minutes == 45
+
+
+@pytest.mark.parametrize(
+    "thing",
+    [
+        {"host_id": "KdYK"},  # no id
+        {"id": True, "host_id": "KdYK"},
+        {"id": "12a", "host_id": "KdYK"},
+        {"id": -5, "host_id": "KdYK"},
+        {"id": "1" * 21, "host_id": "KdYK"},
+        {"id": "١٢", "host_id": "KdYK"},  # digits, but not ASCII
+        {"id": 123},  # no host, no operator
+        {"id": 123, "host_id": "a\nb"},
+        {"id": 123, "host_id": "x" * 500},
+    ],
+)
+def test_a_meeting_webhook_that_names_no_meeting_is_of_no_interest(thing: object) -> None:
+    assert _parsed("meeting.deleted", {"object": thing}).kind is WebhookKind.OTHER
+
+
+def test_an_odd_duration_or_time_is_left_out() -> None:
+    updated = _parsed(
+        "meeting.updated",
+        {"object": {"id": 1, "host_id": "h", "duration": True, "start_time": "soon"}},
+    )
+    assert updated.kind is WebhookKind.MEETING_CHANGED
+    assert updated.duration_minutes is None and updated.start is None

@@ -11,6 +11,7 @@ from typing import Any, Self, cast
 from meetlink.app import holders
 from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
+from meetlink.app.drift import CHECK_JOB, Drift
 from meetlink.app.keepalive import KeepAlive
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
@@ -59,6 +60,7 @@ __all__ = ["MeetLink"]
 JOB_OPERATIONS = {
     SYNC_JOB: frozenset({Operation.CREATE, Operation.UPDATE}),
     DELETE_JOB: frozenset({Operation.DELETE}),
+    CHECK_JOB: frozenset({Operation.READ}),
 }
 
 log = logging.getLogger("meetlink")
@@ -108,10 +110,17 @@ class MeetLink:
         self._conferences = Conferences(self._ctx, moves)
         self._reminders = Reminders(self._ctx, self._mailing)
         sync = self._sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
+        self._drift = Drift(self._ctx, moves, self._queue, self._tokens)
+        self._linking.drift = self._drift
         self._runner = JobRunner(
             self._ctx,
             self._queue,
-            {SYNC_JOB: sync.run_sync, DELETE_JOB: sync.run_delete, MAIL_JOB: self._deliver},
+            {
+                SYNC_JOB: sync.run_sync,
+                DELETE_JOB: sync.run_delete,
+                MAIL_JOB: self._deliver,
+                CHECK_JOB: self._drift.run_check,
+            },
             {SYNC_JOB: sync.on_outcome},
             asked_again,
         )
@@ -520,7 +529,17 @@ class MeetLink:
         whose refresh token idled for ``token_keepalive``: looked for at most once a minute,
         at most ``max_jobs`` refreshes); returns jobs completed (refreshes are not jobs)."""
         self._keepalive.run(max_jobs, throttled=True)
+        self._drift.plan_checks(throttled=True)
         return self._runner.run_pending(max_jobs)
+
+    @checked
+    def check_meetings(self, max_meetings: int | None = None) -> int:
+        """The meeting check now (``run_pending()`` runs it every ``meeting_check_every``):
+        a ``check`` job for each issued meeting, on a provider that sends no meeting webhooks
+        (Teams), of an event starting within ``meeting_check_window``; ``run_pending()`` runs
+        them within the provider's rate budget, and a meeting deleted or moved at the
+        provider is put back (docs/operations.md). Returns how many checks were asked for."""
+        return self._drift.plan_checks(max_meetings)
 
     @checked
     def keep_alive(self, max_links: int | None = None) -> int:

@@ -22,6 +22,7 @@ from datetime import datetime
 import attrs
 
 from meetlink.app.context import AppContext
+from meetlink.app.drift import Drift
 from meetlink.app.moves import ConferenceMoves
 from meetlink.app.validation import delivery_key, ident
 from meetlink.domain.links import (
@@ -93,6 +94,8 @@ class Linking:
     def __init__(self, ctx: AppContext, moves: ConferenceMoves) -> None:
         self._ctx = ctx
         self._moves = moves
+        #: Puts meetings deleted or changed at the provider back (set by the facade).
+        self.drift: Drift | None = None
 
     def addon_active(self, uow: UnitOfWork, tenant_id: str) -> bool:
         """Whether the tenant's add-on is active now."""
@@ -373,6 +376,22 @@ class Linking:
             removed = self._ctx.transaction(work)
             if removed is not None:
                 self._forgotten_unread([removed])
+        drifted = (WebhookKind.MEETING_DELETED, WebhookKind.MEETING_CHANGED)
+        if message.kind in drifted and self.drift is not None and message.external_account_id:
+            if message.meeting_id is None:
+                return _reply(400, {"error": "webhook field meeting_id: missing"})
+            try:
+                ident("meeting_id", message.meeting_id)
+            except InvalidInput as exc:
+                return _reply(400, {"error": f"webhook field {exc}"[:200]})
+            drift = self.drift
+
+            def repair(uow: UnitOfWork) -> int:
+                if not uow.webhooks.record(provider.key, message.delivery_key, now):
+                    return 0  # a replay changes nothing
+                return drift.on_webhook(uow, provider.key, message)
+
+            self._ctx.transaction(repair)
         return _reply(200, {"status": "ok"})
 
 

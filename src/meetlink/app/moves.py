@@ -132,7 +132,17 @@ class ConferenceMoves:
             uow.conferences.put(after)
         elif conf is not None:
             uow.conferences.delete(conf.tenant_id, conf.event_id)
-        self._record_change(uow, record.event, conf, after)
+        if isinstance(happening, lc.MeetingVanished) and conf is not None:
+            # Not withdrawn: put back. The new URL is told when it is issued.
+            self.record_repair(
+                uow,
+                record.event,
+                conf,
+                f"the meeting was deleted at {conf.provider}; a new one is being made and "
+                "participants get its URL",
+            )
+        else:
+            self._record_change(uow, record.event, conf, after)
         return Applied(after, record, tuple(jobs), tuple(notices), tuple(claimed))
 
     def apply_stored(
@@ -212,6 +222,21 @@ class ConferenceMoves:
             provider=shown.provider,
             event_id=event.id,
             detail=detail,
+        )
+        uow.feed.add(notice, self._ctx.clock.now())
+
+    def record_repair(
+        self, uow: UnitOfWork, event: Event, conf: ConferenceRecord, detail: str
+    ) -> None:
+        """Record ``meeting_repaired``: the event's meeting was deleted or changed on the
+        provider's site and is being put back."""
+        notice = HostNotice(
+            kind=HostNoticeKind.MEETING_REPAIRED,
+            tenant_id=event.tenant_id,
+            user_id=event.owner_id,
+            provider=conf.provider,
+            event_id=event.id,
+            detail=detail[:500],
         )
         uow.feed.add(notice, self._ctx.clock.now())
 

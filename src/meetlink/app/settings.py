@@ -44,6 +44,7 @@ _POSITIVE = frozenset(
         "token_keepalive",
         "org_lookup_ttl",
         "host_event_retention",
+        "meeting_check_every",
     }
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -85,6 +86,11 @@ class Settings:
     # How long purge() keeps host events (MeetLink.events): a host reading its feed less
     # often than this loses entries.
     host_event_retention: timedelta = timedelta(days=30)
+    # The meeting check (app/drift.py): meetings of events starting within the window are
+    # read at the provider every meeting_check_every (providers without meeting webhooks:
+    # Teams), and put back when deleted or moved there. None: no check.
+    meeting_check_window: timedelta = timedelta(hours=24)
+    meeting_check_every: timedelta | None = timedelta(hours=1)
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

@@ -360,6 +360,7 @@ RULES: dict[str, Rule] = {
     "body": webhook_body,
     "max_jobs": count,
     "max_links": count,
+    "max_meetings": count,
     "limit": page_size,
     "after": page_cursor,
     "keep": keep_window,

@@ -69,6 +69,14 @@ class Capabilities:
     host_start_url: bool = True  # Zoom: a separate, short-lived start_url (StartUrlProvider)
     free_plan_minutes: int | None = None  # Zoom Basic: 40 (S22)
     deauthorization_webhook: bool = True  # Zoom app_deauthorized (S16); Teams: none
+    # The provider tells meetlink when a meeting is deleted or changed on its own site (Zoom
+    # meeting.deleted / meeting.updated webhooks). False: meetlink looks itself, for meetings
+    # starting soon (the meeting check, docs/operations.md).
+    meeting_webhooks: bool = False
+    # A meeting can be deleted or moved on the provider's own site (drift). False (Google
+    # Meet: a space has no time, and neither Meet's API nor its pages can delete one): there
+    # is nothing to repair, and the meeting check never reads its meetings.
+    meetings_drift: bool = True
     supports_recurring: bool = False  # one meeting for a whole series (R2)
     # What the provider's recurring meeting with fixed times can express (Zoom type 8);
     # None: its meeting carries no schedule of occurrences (Teams: one online meeting whose
@@ -134,6 +142,8 @@ class WebhookKind(enum.Enum):
 
     URL_VALIDATION = "url_validation"  # answer the challenge (reply_body)
     DEAUTHORIZED = "deauthorized"  # the user removed the app (S16)
+    MEETING_DELETED = "meeting_deleted"  # deleted on the provider's site (meeting_id)
+    MEETING_CHANGED = "meeting_changed"  # changed on the provider's site (meeting_id, start...)
     OTHER = "other"  # valid but of no interest: 200, nothing changes
 
 
@@ -143,11 +153,16 @@ class WebhookMessage:
 
     kind: WebhookKind
     delivery_key: str  # stable for a delivery (for replay detection)
-    external_account_id: str | None = None  # DEAUTHORIZED: the provider user id
+    # DEAUTHORIZED: the provider user id; MEETING_*: the meeting's host (or who changed it)
+    external_account_id: str | None = None
     # DEAUTHORIZED for an organisation's grant (Zoom: the admin-managed app removed): the
     # provider organisation (account) whose organisation link ends.
     organisation_id: str | None = None
     occurred_at: datetime | None = None  # when the provider says it happened
+    meeting_id: str | None = None  # MEETING_*: the provider's meeting id
+    # MEETING_CHANGED: what the meeting says now, where the provider told (None: not told)
+    start: datetime | None = None
+    duration_minutes: int | None = None
     reply_body: bytes = b'{"status":"ok"}'
     reply_content_type: str = "application/json"
 

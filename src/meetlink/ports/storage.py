@@ -213,6 +213,19 @@ class EventRepository(Protocol):
         every tenant."""
         ...
 
+    def starting(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str, str] | None = None,
+    ) -> list[EventRecord]:
+        """Up to ``limit`` events of every tenant whose ``start`` is in ``[start_from,
+        start_to)``, by ``(start, tenant_id, event_id)``, after the cursor ``after`` (keyset
+        paging, an index range: the meeting check)."""
+        ...
+
 
 class ConferenceRepository(Protocol):
     """**Protocol:** one conference per event, keyed by ``(tenant_id, event_id)``."""

@@ -106,6 +106,7 @@ GOOGLE_MEET_CAPABILITIES = Capabilities(
     free_plan_minutes=None,  # what a consumer account's calls allow is not visible via the API
     deauthorization_webhook=False,  # a revoked grant shows up as invalid_grant on refresh
     supports_recurring=True,  # a space has no time: one space serves the whole series
+    meetings_drift=False,  # no time to move, no way to delete a space: nothing to check
     rate_budget=GOOGLE_MEET_RATE_BUDGET,
 )
 

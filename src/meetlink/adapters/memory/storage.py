@@ -266,6 +266,22 @@ class _Events(_Repo):
         due.sort(key=lambda r: (r.remind_at, r.event.tenant_id, r.event.id))
         return due[:limit]
 
+    def starting(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str, str] | None = None,
+    ) -> list[EventRecord]:
+        found = [
+            ((r.event.start, r.event.tenant_id, r.event.id), r)
+            for r in self._t.events.values()
+            if start_from <= r.event.start < start_to
+        ]
+        found = [(key, r) for key, r in found if after is None or key > after]
+        return [r for _, r in sorted(found, key=lambda f: f[0])[:limit]]
+
 
 class _Conferences(_Repo):
     def get(self, tenant_id: str, event_id: str) -> ConferenceRecord | None:

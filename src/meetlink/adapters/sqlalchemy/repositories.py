@@ -353,6 +353,30 @@ class SqlEventRepository(SqlRepository):
             rows = self._conn.execute(query).all()
         return [self._to_domain(row) for row in rows]
 
+    def starting(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        limit: int,
+        after: tuple[datetime, str, str] | None = None,
+    ) -> list[EventRecord]:
+        """Events starting in ``[start_from, start_to)`` by ``(start, tenant_id, event_id)``
+        (a range of ``ix_meetlink_events_start``)."""
+        c = t.events.c
+        query = select(t.events).where(c.start >= start_from, c.start < start_to)
+        if after is not None:
+            at, tenant, event = after
+            query = query.where(
+                (c.start > at)
+                | ((c.start == at) & ((c.tenant_id > tenant)
+                                      | ((c.tenant_id == tenant) & (c.event_id > event))))
+            )  # fmt: skip
+        query = query.order_by(c.start, c.tenant_id, c.event_id).limit(limit)
+        with translate_errors("listing events starting soon"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
 
 class SqlConferenceRepository(SqlRepository):
     """Conferences in ``meetlink_conferences`` (one per event, keyed by ``(tenant_id,

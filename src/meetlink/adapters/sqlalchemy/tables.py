@@ -261,6 +261,8 @@ events = Table(
     PrimaryKeyConstraint("tenant_id", "event_id"),  # the same event id in two tenants: two events
     # Due reminders, in the query's whole order (remind_at, tenant_id, event_id).
     Index("ix_meetlink_events_remind_at", "remind_at", "tenant_id", "event_id"),
+    # The meeting check: events starting soon, keyset paged (migration 0012).
+    Index("ix_meetlink_events_start", "start", "tenant_id", "event_id"),
     **_MYSQL,
 )
 

@@ -65,6 +65,7 @@ ZOOM_CAPABILITIES = Capabilities(
     host_start_url=True,
     free_plan_minutes=40,
     deauthorization_webhook=True,
+    meeting_webhooks=True,  # meeting.deleted / meeting.updated (drift repair)
     supports_recurring=True,  # R2: one type 8 (or type 3) meeting per series
     recurrence=ZOOM_RECURRENCE,
     # 100 meeting creates and updates per user per UTC day. Zoom's per-second limits depend

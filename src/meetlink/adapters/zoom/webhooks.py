@@ -14,6 +14,13 @@ app's secret token and sends ``x-zm-signature: v0=<hex>`` (FACTS.md §6.1). Veri
   [`MAX_ID`][meetlink.adapters.zoom.webhooks.MAX_ID] characters, a control character or a lone
   surrogate) -> 400, before anything uses it.
 
+Meetings changed on Zoom's own site (drift repair): ``meeting.deleted`` and
+``meeting.updated`` become MEETING_DELETED / MEETING_CHANGED with ``payload.object.id`` (a
+number or digits) as ``meeting_id`` and the meeting's host (``object.host_id``, else the
+``operator_id`` who changed it) as ``external_account_id``; ``meeting.updated`` also carries
+``object.start_time`` and ``object.duration`` when Zoom sent them (only what changed). One
+that is not shaped so is of no interest (OTHER): 200, nothing changes.
+
 Replay keys: a delivery is known by what it says happened and when. A deauthorization
 without ``deauthorization_time`` or ``event_ts`` is known by its signed request timestamp
 (which also dates it), so a second genuine removal after a relink is not taken for a replay.
@@ -183,8 +190,47 @@ def parse_webhook(
             organisation_id=organisation,
             occurred_at=_time(when) or _time(event_ts) or sent_at,
         )
+    if event in ("meeting.deleted", "meeting.updated"):
+        found = _meeting(event, payload, body, event_ts)
+        if found is not None:
+            return found
     return WebhookMessage(
         kind=WebhookKind.OTHER,
         delivery_key=_key(event, hashlib.sha256(body).hexdigest()),
         occurred_at=_time(event_ts),
+    )
+
+
+def _meeting(
+    event: str, payload: dict[str, Any], body: bytes, event_ts: object
+) -> WebhookMessage | None:
+    """A meeting deleted or changed on Zoom's site, or None when the payload names no meeting
+    and host meetlink could look up."""
+    thing = payload.get("object")
+    if not isinstance(thing, dict):
+        return None
+    raw_id = thing.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
+        return None
+    meeting_id = str(raw_id)
+    if not meeting_id.isascii() or not meeting_id.isdigit() or len(meeting_id) > 20:
+        return None
+    host = thing.get("host_id", payload.get("operator_id"))
+    if not isinstance(host, str) or not host or len(host) > MAX_ID or _NOT_ID.search(host):
+        return None
+    deleted = event == "meeting.deleted"
+    duration = thing.get("duration")
+    return WebhookMessage(
+        kind=WebhookKind.MEETING_DELETED if deleted else WebhookKind.MEETING_CHANGED,
+        delivery_key=_key(event, hashlib.sha256(body).hexdigest()),
+        external_account_id=host,
+        occurred_at=_time(event_ts),
+        meeting_id=meeting_id,
+        start=None if deleted else _time(thing.get("start_time")),
+        duration_minutes=duration
+        if not deleted
+        and isinstance(duration, int)
+        and not isinstance(duration, bool)
+        and 0 < duration < 100_000
+        else None,
     )

@@ -23,7 +23,7 @@ Wiring a provider to it::
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -32,6 +32,7 @@ from meetlink.ports.clock import Clock
 
 from .admin import decide_admin
 from .clients import register_certificate
+from .graph import graph_time
 from .identity import REFRESH_FAULTS, decide
 from .state import MSA_TENANT, RefreshFault, Reply, TeamsState, TeamsUser
 from .urls import ROUTES, fault_reply, graph_request_ids
@@ -269,6 +270,29 @@ class TeamsEmulator(BaseEmulator[TeamsState, TeamsUser]):
         [`forbid`][meetlink.emulators.teams.emulator.TeamsEmulator.forbid])."""
         with self._state.lock:
             self._state.unentitled.discard(user.id)
+
+    # --- changes on the provider's own side (drift) ----------------------------------------
+
+    def delete_meeting_on_site(self, meeting_id: str) -> None:
+        """Someone deletes the online meeting in Teams (Graph answers 404 for it from now on;
+        its URL still joins, as in real Teams). Microsoft sends no webhook."""
+        with self._state.lock:
+            meeting = self._state.meetings.pop(meeting_id, None)
+            if meeting is None:
+                raise KeyError(f"no meeting {meeting_id}")
+            self._state.deleted[meeting_id] = meeting["joinWebUrl"]
+            self._state.external = {
+                k: v for k, v in self._state.external.items() if v != meeting_id
+            }
+
+    def change_meeting_on_site(self, meeting_id: str, *, start: datetime, end: datetime) -> None:
+        """Someone moves the online meeting in Teams to ``start``-``end``. Microsoft sends no
+        webhook."""
+        with self._state.lock:
+            meeting = self._state.meetings.get(meeting_id)
+            if meeting is None:
+                raise KeyError(f"no meeting {meeting_id}")
+            meeting["startDateTime"], meeting["endDateTime"] = graph_time(start), graph_time(end)
 
     # --- observation ----------------------------------------------------------------------
 

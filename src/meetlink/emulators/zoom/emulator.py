@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -228,6 +228,73 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             if meeting is None:
                 raise KeyError(f"no meeting {meeting_id}")
             meeting["status"] = status
+
+    # --- changes on Zoom's own site (drift) ------------------------------------------------
+
+    def delete_meeting_on_site(self, meeting_id: int | str) -> tuple[dict[str, str], bytes]:
+        """Someone deletes the meeting on Zoom's web site: it is gone (the API answers 404,
+        code 3001), and the signed ``meeting.deleted`` webhook Zoom sends is returned
+        (headers, body)."""
+        with self._state.lock:
+            meeting = self._state.meetings.pop(int(meeting_id), None)
+            if meeting is None:
+                raise KeyError(f"no meeting {meeting_id}")
+        thing = {
+            key: meeting[key]
+            for key in ("uuid", "id", "host_id", "topic", "type", "start_time", "duration",
+                        "timezone")
+            if key in meeting
+        }  # fmt: skip
+        return self.webhook(
+            "meeting.deleted",
+            {
+                "account_id": self._account_of(meeting["host_id"]),
+                "operator_id": meeting["host_id"],
+                "operation": "all",
+                "object": thing,
+            },
+        )
+
+    def change_meeting_on_site(
+        self,
+        meeting_id: int | str,
+        *,
+        start: datetime | None = None,
+        duration: int | None = None,
+        topic: str | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """Someone changes the meeting on Zoom's web site (its start, length or topic); the
+        signed ``meeting.updated`` webhook Zoom sends is returned (headers, body): its
+        ``object`` holds the id and the changed fields, ``old_object`` what they were."""
+        changed: dict[str, Any] = {}
+        if start is not None:
+            changed["start_time"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if duration is not None:
+            changed["duration"] = duration
+        if topic is not None:
+            changed["topic"] = topic
+        with self._state.lock:
+            meeting = self._state.meetings.get(int(meeting_id))
+            if meeting is None:
+                raise KeyError(f"no meeting {meeting_id}")
+            old = {key: meeting.get(key) for key in changed}
+            meeting.update(changed)
+            host = meeting["host_id"]
+        return self.webhook(
+            "meeting.updated",
+            {
+                "account_id": self._account_of(host),
+                "operator_id": host,
+                "operation": "all",
+                "object": {"id": int(meeting_id), **changed},
+                "old_object": {"id": int(meeting_id), **old},
+            },
+        )
+
+    def _account_of(self, user_id: str) -> str:
+        with self._state.lock:
+            user = self._state.users.get(user_id)
+            return user.account_id if user is not None else ""
 
     # --- observation ----------------------------------------------------------------------
 
