@@ -35,18 +35,24 @@ The tree::
         ├── AuthExpired                                  401 / code 124: refresh and retry once
         ├── GrantRevoked                                 invalid_grant: the link is broken
         ├── MeetingGone                                  404 / code 3001: counts as deleted
-        └── ProviderRejected                             any other refusal; ``code``, ``message``
+        └── ProviderRejected                             any other refusal; ``provider_code``
             ├── NotInOrganisation                        an organisation link has no such user
             ├── AccessPolicyMissing                      Teams: no application access policy
             └── HostingNotAllowed                        the account's plan cannot host meetings
 
 No exception of httpx, SQLAlchemy, smtplib or a database driver leaves an adapter: each is
 translated here with ``raise ... from exc``.
+
+Every error has a stable ``code`` (``"error.invalid_event"``) and ``params`` (what its text
+needs: ``field``, ``reason``, ``provider``...): ``meetlink.messages.text(error, locale)``
+gives the text to show a user, in Japanese or English. ``str(error)`` is English prose for
+logs and developers.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 __all__ = [
     "AccessPolicyMissing",
@@ -90,73 +96,113 @@ __all__ = [
 
 
 class MeetLinkError(Exception):
-    """Root of every error meetlink raises on purpose."""
+    """Root of every error meetlink raises on purpose.
+
+    ``code``: the stable code of its user-facing text (``meetlink.messages``); ``params``:
+    the values that text is filled with (``reason`` picks a more precise text when the
+    catalogue has one)."""
+
+    code: ClassVar[str] = "error.meetlink_error"
+
+    def __init__(self, *args: object, reason: str | None = None, **params: Any) -> None:
+        super().__init__(*args)
+        self.params: dict[str, Any] = dict(params)
+        if reason is not None:
+            self.params["reason"] = reason
 
 
 class InvalidInput(MeetLinkError, ValueError):
     """An argument to the facade is not acceptable; the message names it."""
 
+    code: ClassVar[str] = "error.invalid_input"
+
 
 class InvalidEvent(InvalidInput):
     """An Event (or one of its participants) failed validation; ``field`` names the culprit."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    code: ClassVar[str] = "error.invalid_event"
+
+    def __init__(
+        self, field: str, message: str, *, reason: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(f"{field}: {message}", reason=reason, field=field, **params)
         self.field = field
 
 
 class ConfigurationError(MeetLinkError, ValueError):
     """The library was wired or configured wrongly (a missing key, a bad setting)."""
 
+    code: ClassVar[str] = "error.configuration_error"
+
 
 class InvalidSetting(ConfigurationError, InvalidInput):
     """A setting has the wrong type or an impossible value; ``setting`` names it."""
 
+    code: ClassVar[str] = "error.invalid_setting"
+
     def __init__(self, setting: str, message: str) -> None:
-        super().__init__(f"setting {setting}: {message}")
+        super().__init__(f"setting {setting}: {message}", setting=setting)
         self.setting = setting
 
 
 class UnknownProvider(MeetLinkError, LookupError):
     """No video provider is registered under that key."""
 
+    code: ClassVar[str] = "error.unknown_provider"
+
     def __init__(self, key: str, known: tuple[str, ...] = ()) -> None:
         hint = f"; known providers: {', '.join(known)}" if known else ""
-        super().__init__(f"unknown video provider {key!r}{hint}")
+        super().__init__(f"unknown video provider {key!r}{hint}", provider=key)
         self.key = key
 
 
 class SubscriptionError(MeetLinkError):
     """A subscription (add-on contract) operation is not allowed."""
 
+    code: ClassVar[str] = "error.subscription_error"
+
 
 class TrialUnavailable(SubscriptionError):
     """The tenant already used its one trial, or is contracted (S4)."""
+
+    code: ClassVar[str] = "error.trial_unavailable"
 
 
 class InvalidTransition(SubscriptionError):
     """The subscription cannot move from its current state by this action."""
 
+    code: ClassVar[str] = "error.invalid_transition"
+
 
 class AddonInactive(MeetLinkError):
     """The tenant's web conference add-on is neither in trial nor contracted (S3-S5)."""
+
+    code: ClassVar[str] = "error.addon_inactive"
 
 
 class IllegalMove(MeetLinkError, RuntimeError):
     """A conference or job lifecycle was asked for a move its transition table does not
     allow: a bug in meetlink, never bad input (the message names the stage and the move)."""
 
+    code: ClassVar[str] = "error.illegal_move"
+
 
 class LinkError(MeetLinkError):
     """Linking a user to a provider account failed."""
+
+    code: ClassVar[str] = "error.link_error"
 
 
 class InvalidLinkState(LinkError):
     """The OAuth ``state`` is unknown, expired, or was already used."""
 
+    code: ClassVar[str] = "error.invalid_link_state"
+
 
 class LinkDenied(LinkError):
     """The user refused the authorization on the provider's page."""
+
+    code: ClassVar[str] = "error.link_denied"
 
 
 class AdminApprovalRequired(LinkError):
@@ -164,8 +210,12 @@ class AdminApprovalRequired(LinkError):
     Microsoft "Need admin approval"). ``admin_consent_url``: where an administrator can
     approve the app for the whole organisation, when the provider has such a page."""
 
-    def __init__(self, message: str, *, admin_consent_url: str | None = None) -> None:
-        super().__init__(message)
+    code: ClassVar[str] = "error.admin_approval_required"
+
+    def __init__(
+        self, message: str, *, admin_consent_url: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, **params)
         self.admin_consent_url = admin_consent_url
 
 
@@ -173,59 +223,83 @@ class UnsupportedAccount(LinkError):
     """The account signed in at the provider cannot host meetings through meetlink (e.g. a
     personal Microsoft account for Teams); the user must link another kind of account."""
 
+    code: ClassVar[str] = "error.unsupported_account"
+
 
 class LinkNotNeeded(LinkError):
     """``begin_link`` for a provider that needs no link (no OAuth): its meetings need no
     account, so there is nothing to link (``Capabilities.needs_link`` is False)."""
 
+    code: ClassVar[str] = "error.link_not_needed"
+
 
 class NotLinked(LinkError):
     """The user has no active link to that provider."""
+
+    code: ClassVar[str] = "error.not_linked"
 
 
 class NotMeetingHost(MeetLinkError, PermissionError):
     """Only the event owner, through the link that hosts the meeting, may start it (S2)."""
 
+    code: ClassVar[str] = "error.not_meeting_host"
+
 
 class UnknownEvent(MeetLinkError, LookupError):
     """No event with that id is stored."""
+
+    code: ClassVar[str] = "error.unknown_event"
 
 
 class NoConference(MeetLinkError, LookupError):
     """The event has no issued meeting to act on."""
 
+    code: ClassVar[str] = "error.no_conference"
+
 
 class WebhookRejected(MeetLinkError):
     """A webhook request was forged, stale, oversized or malformed; ``status`` is the reply."""
 
+    code: ClassVar[str] = "error.webhook_rejected"
+
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, status=status)
         self.status = status
 
 
 class MailDeliveryFailed(MeetLinkError):
     """A mail could not be handed to the mail server. ``permanent`` False: retry later."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
+    code: ClassVar[str] = "error.mail_delivery_failed"
+
+    def __init__(self, message: str, *, permanent: bool = False, **params: Any) -> None:
+        super().__init__(message, **params)
         self.permanent = permanent
 
 
 class StorageError(MeetLinkError):
     """The storage adapter failed."""
 
+    code: ClassVar[str] = "error.storage_error"
+
 
 class ConcurrentUpdate(StorageError):
     """Another transaction changed the same rows first (a unique constraint lost a race)."""
+
+    code: ClassVar[str] = "error.concurrent_update"
 
 
 class CredentialError(StorageError):
     """Stored token ciphertext cannot be read: the encryption key is missing, wrong or rotated
     out. The message names the problem, never the token."""
 
+    code: ClassVar[str] = "error.credential_error"
+
 
 class ProviderError(MeetLinkError):
     """A video provider call failed; the subclasses say whether retrying can help."""
+
+    code: ClassVar[str] = "error.provider_error"
 
 
 class ProviderUnavailable(ProviderError):
@@ -234,8 +308,10 @@ class ProviderUnavailable(ProviderError):
     ``maybe_applied`` is True when the request may have been processed anyway (the response was
     lost), so a retry of a create must first look for what the lost call made."""
 
-    def __init__(self, message: str, *, maybe_applied: bool = False) -> None:
-        super().__init__(message)
+    code: ClassVar[str] = "error.provider_unavailable"
+
+    def __init__(self, message: str, *, maybe_applied: bool = False, **params: Any) -> None:
+        super().__init__(message, **params)
         self.maybe_applied = maybe_applied
 
 
@@ -244,10 +320,12 @@ class RateLimited(ProviderUnavailable):
     ``retry_at`` (aware UTC; None: back off as usual). ``account_wide``: the wait holds
     every call on the account (a rate limit), not only the one that was refused."""
 
+    code: ClassVar[str] = "error.rate_limited"
+
     account_wide = True
 
-    def __init__(self, message: str, *, retry_at: datetime | None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_at: datetime | None, **params: Any) -> None:
+        super().__init__(message, **params)
         self.retry_at = retry_at
 
 
@@ -256,27 +334,48 @@ class MeetingInProgress(RateLimited):
     wait, and delete it after it ends. ``retry_at`` is its scheduled end when known. Only
     this deletion waits: the account's other work goes on."""
 
+    code: ClassVar[str] = "error.meeting_in_progress"
+
     account_wide = False
 
 
 class AuthExpired(ProviderError):
     """The access token was refused (401 / Zoom code 124): refresh once and retry."""
 
+    code: ClassVar[str] = "error.auth_expired"
+
 
 class GrantRevoked(ProviderError):
     """The refresh token or grant is no longer valid (``invalid_grant``): the link is broken."""
+
+    code: ClassVar[str] = "error.grant_revoked"
 
 
 class MeetingGone(ProviderError):
     """The meeting does not exist at the provider (Zoom 404 / code 3001)."""
 
+    code: ClassVar[str] = "error.meeting_gone"
+
 
 class ProviderRejected(ProviderError):
-    """The provider refused the request for a reason retrying cannot fix."""
+    """The provider refused the request for a reason retrying cannot fix.
 
-    def __init__(self, message: str, *, code: str | int | None = None, status: int | None = None):
-        super().__init__(message)
-        self.code = code
+    ``provider_code`` and ``status``: the provider's own error code and the HTTP status (the
+    constructor takes the former as ``code=``); ``code`` is the stable message code, as on
+    every error."""
+
+    code: ClassVar[str] = "error.provider_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | int | None = None,
+        status: int | None = None,
+        **params: Any,
+    ):
+        super().__init__(message, **params)
+        self.provider_code = code
         self.status = status
 
 
@@ -286,6 +385,8 @@ class NotInOrganisation(ProviderRejected):
     ``/users/{upn}``): their event's conference is FAILED with this reason, and the user gets
     a URL once they are added there (or link their own account)."""
 
+    code: ClassVar[str] = "error.not_in_organisation"
+
 
 class AccessPolicyMissing(ProviderRejected):
     """Microsoft Graph refused to act for the user with the organisation's application
@@ -293,6 +394,8 @@ class AccessPolicyMissing(ProviderRejected):
     application access policy for this user. The message names the cmdlets to run
     (``New-CsApplicationAccessPolicy``, then ``Grant-CsApplicationAccessPolicy``;
     docs/org-install.md)."""
+
+    code: ClassVar[str] = "error.access_policy_missing"
 
 
 class HostingNotAllowed(ProviderRejected):
@@ -304,3 +407,5 @@ class HostingNotAllowed(ProviderRejected):
     until the organisation's administrator gives the user a plan that hosts meetings (or the
     user links an account that has one); then
     [`retry`][meetlink.app.facade.MeetLink.retry] issues it."""
+
+    code: ClassVar[str] = "error.hosting_not_allowed"

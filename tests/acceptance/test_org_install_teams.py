@@ -18,6 +18,7 @@ from meetlink import (
     OrganisationLink,
     Participant,
     Refusal,
+    messages,
 )
 from meetlink.emulators.teams import TeamsEmulator, TeamsUser
 from meetlink.testing import Sandbox
@@ -98,10 +99,15 @@ def test_admin_consents_once_and_users_get_meetings_on_their_own_accounts() -> N
         assert nopolicy.error is not None and nopolicy.error.startswith("AccessPolicyMissing")
         assert "Grant-CsApplicationAccessPolicy" in nopolicy.error
         assert members["dee"].id in nopolicy.error
+        assert nopolicy.error_code == "error.access_policy_missing"
+        assert "アクセスポリシー" in messages.text(nopolicy, "ja")
 
         outsider = sb.meetlink.save_event(_event(sb, "e-out", "out")).conference
         assert outsider is not None and outsider.status is ConferenceStatus.FAILED
         assert outsider.error is not None and outsider.error.startswith("NotInOrganisation")
+        assert messages.text(outsider, "en").startswith(
+            "Your company's Microsoft Teams account has no user at your address"
+        )
 
         # the policy granted afterwards: saving again issues it
         teams.grant_access_policy(members["dee"])

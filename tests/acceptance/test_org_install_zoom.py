@@ -16,6 +16,7 @@ from meetlink import (
     InvalidLinkState,
     Participant,
     Refusal,
+    messages,
 )
 from meetlink.emulators.core.oauth import ConsentBlocked
 from meetlink.emulators.zoom import ZoomUser
@@ -73,6 +74,10 @@ def test_admin_links_once_and_three_users_get_meetings_on_their_own_accounts() -
         assert outsider is not None and outsider.status is ConferenceStatus.FAILED
         assert outsider.error is not None and outsider.error.startswith("NotInOrganisation")
         assert "outsider@elsewhere.example" in outsider.error
+        assert outsider.error_code == "error.not_in_organisation"
+        assert messages.text(outsider, "ja").startswith(
+            "会社のZoomアカウントに、このユーザーのアドレスが見つかりません。"
+        )
 
         served = {e.user_id: e for e in sb.meetlink.directory(tenant_id="t1")}
         assert {u for u, e in served.items() if e.found} == {"ann", "ben", "cai"}

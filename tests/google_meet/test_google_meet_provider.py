@@ -68,7 +68,7 @@ def test_a_link_without_the_meet_scope_is_refused(
 ) -> None:
     with pytest.raises(ProviderRejected) as caught:
         _link(meet, provider, scopes={"openid", "email"})  # the user unticked Meet
-    assert caught.value.code == "insufficient_scope"
+    assert caught.value.provider_code == "insufficient_scope"
 
 
 def test_refresh_keeps_the_refresh_token_and_idle_or_testing_tokens_die(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meetlink import ConferenceStatus, Event, HostingNotAllowed, ProviderRejected
+from meetlink import ConferenceStatus, Event, HostingNotAllowed, ProviderRejected, messages
 from meetlink.adapters.teams.failures import graph_failure
 from meetlink.adapters.zoom.failures import api_failure
 from meetlink.testing import Sandbox
@@ -30,7 +30,7 @@ def _graph(code: str, message: str) -> bytes:
 def test_zoom_3161_is_hosting_not_allowed() -> None:
     error = api_failure(400, {}, _zoom(3161, _3161), now=T0, what="create meeting")
     assert isinstance(error, HostingNotAllowed) and isinstance(error, ProviderRejected)
-    assert error.code == 3161 and error.status == 400
+    assert error.provider_code == 3161 and error.status == 400
     assert "3161" in str(error) and "admin" in str(error)
 
 
@@ -73,6 +73,10 @@ def test_a_linked_zoom_user_who_may_not_host_gets_failed_then_issued_once_allowe
         conf = sb.meetlink.save_event(_event("zoom")).conference
         assert conf is not None and conf.status is ConferenceStatus.FAILED
         assert (conf.error or "").startswith("HostingNotAllowed")
+        assert conf.error_code == "error.hosting_not_allowed"
+        assert messages.text(conf, "ja").startswith(
+            "このZoomアカウントのプランやライセンスでは会議を開催できません。"
+        )
         assert sb.zoom.meetings() == []
         sb.zoom.allow(zoom_user)
         again = sb.meetlink.retry("e1", tenant_id="t1")

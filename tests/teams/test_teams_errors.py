@@ -69,7 +69,7 @@ def test_bare_403_is_rejected_with_status(mocked: Callable[[Handler], TeamsProvi
     provider = mocked(answer(403, graph("Forbidden", "")))
     with pytest.raises(ProviderRejected) as caught:
         provider.create_meeting("at", REQUEST)
-    assert caught.value.status == 403 and caught.value.code == "Forbidden"
+    assert caught.value.status == 403 and caught.value.provider_code == "Forbidden"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_invalid_client_is_rejected_not_auth_expired(
     provider = mocked(answer(status, entra("invalid_client", 7000215)))
     with pytest.raises(ProviderRejected) as caught:
         provider.exchange_code(code="c", code_verifier="v")
-    assert caught.value.code == "invalid_client" and caught.value.status == status
+    assert caught.value.provider_code == "invalid_client" and caught.value.status == status
 
 
 @pytest.mark.parametrize(

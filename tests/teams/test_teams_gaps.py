@@ -251,7 +251,7 @@ def test_personal_account_on_common_is_refused(
         provider.account(tokens.access_token)
     with pytest.raises(ProviderRejected) as caught:  # and Graph refuses it meetings
         provider.create_meeting(tokens.access_token, _request(clock))
-    assert caught.value.code == "AuthenticationError" and caught.value.status == 400
+    assert caught.value.provider_code == "AuthenticationError" and caught.value.status == 400
     assert teams.meetings() == []
     work = teams.add_user("ann@contoso.com")
     assert provider.account(_link(teams, provider, work).access_token).email == "ann@contoso.com"

@@ -68,7 +68,7 @@ def test_code_expires_after_five_minutes(
     clock.advance(timedelta(seconds=2))
     with pytest.raises(ProviderRejected) as caught:
         provider.exchange_code(code=late["code"], code_verifier=verifier)
-    assert caught.value.code == "invalid_request"
+    assert caught.value.provider_code == "invalid_request"
 
 
 def test_code_is_single_use(emulator: ZoomEmulator, provider: ZoomProvider) -> None:
@@ -134,7 +134,7 @@ def test_token_endpoint_requires_basic_auth(emulator: ZoomEmulator) -> None:
     )
     with wrong, pytest.raises(ProviderRejected) as caught:
         wrong.refresh("x")
-    assert caught.value.code == "invalid_client"
+    assert caught.value.provider_code == "invalid_client"
 
 
 def test_refresh_rotation_kills_the_old_refresh_token(

@@ -112,7 +112,7 @@ def test_revoke_invalid_token_is_not_a_silent_success(
     invalid = answer(400, {"reason": "Invalid Token!", "error": "invalid_request"})
     with pytest.raises(ProviderRejected, match="may still be authorised") as caught:
         mocked(invalid).revoke(tokens)
-    assert caught.value.code == "invalid_token"
+    assert caught.value.provider_code == "invalid_token"
     with pytest.raises(ProviderRejected):
         mocked(answer(400, {"reason": "Invalid client", "error": "invalid_client"})).revoke(tokens)
 
@@ -153,7 +153,7 @@ def test_xml_error_body_is_read(mocked: Callable[[Handler], ZoomProvider]) -> No
     provider = mocked(answer(400, POLICY_XML, {"Content-Type": "application/xml"}))
     with pytest.raises(ProviderRejected) as caught:
         provider.create_meeting("at", REQUEST)
-    assert (caught.value.code, caught.value.status) == (300, 400)
+    assert (caught.value.provider_code, caught.value.status) == (300, 400)
     assert "Validation Failed. password: Password provided does not match" in str(caught.value)
 
 
@@ -169,7 +169,7 @@ def test_unreadable_or_dtd_xml_is_rejected_without_parsing(
 ) -> None:
     with pytest.raises(ProviderRejected) as caught:
         mocked(answer(400, body)).delete_meeting("at", "123")
-    assert "XML" in str(caught.value) and caught.value.code is None
+    assert "XML" in str(caught.value) and caught.value.provider_code is None
 
 
 @pytest.mark.parametrize("body", [b'{"id": 123, "join_url": "https://x', b"<meeting/>", b"[1, 2]"])
@@ -188,7 +188,7 @@ def test_validation_error_keeps_code(mocked: Callable[[Handler], ZoomProvider]) 
     body = {"code": 300, "message": "Validation Failed.", "errors": [{"field": "topic"}]}
     with pytest.raises(ProviderRejected) as caught:
         mocked(answer(400, body)).create_meeting("at", REQUEST)
-    assert (caught.value.code, caught.value.status) == (300, 400)
+    assert (caught.value.provider_code, caught.value.status) == (300, 400)
 
 
 def test_bad_meeting_id_never_reaches_zoom(mocked: Callable[[Handler], ZoomProvider]) -> None:

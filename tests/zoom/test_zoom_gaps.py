@@ -157,7 +157,7 @@ def test_policy_refusal_comes_as_xml_and_is_read(zoom: Target) -> None:
     zoom.emulator.set_passcode_policy(user.account_id, only_allow_numeric=True)
     with pytest.raises(ProviderRejected) as caught:
         zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock))
-    assert (caught.value.code, caught.value.status) == (300, 400)
+    assert (caught.value.provider_code, caught.value.status) == (300, 400)
     assert "Passcode can only contain numbers" in str(caught.value)
     assert zoom.emulator.meetings() == []
 
@@ -171,7 +171,7 @@ def test_missing_scope_is_4711_and_rejected_for_good(zoom: Target) -> None:
     made = zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock))
     with pytest.raises(ProviderRejected) as caught:
         zoom.provider.delete_meeting(tokens.access_token, made.meeting_id)
-    assert caught.value.code == 4711 and caught.value.status == 400
+    assert caught.value.provider_code == 4711 and caught.value.status == 400
     assert "meeting:delete:meeting" in str(caught.value) and "links Zoom again" in str(caught.value)
     zoom.emulator.scopes = APP_SCOPES  # the app owner adds it: a token from a new link works
     _, relinked = _link(zoom, "host2@example.com")

@@ -36,7 +36,9 @@ def check_own_event(tenant_id: str, event: object) -> None:
     ``tenant_id``). Anything but an Event is left to the facade's own checks."""
     if isinstance(event, Event) and event.tenant_id != tenant_id:
         raise InvalidEvent(
-            "tenant_id", f"this handle is for tenant {tenant_id!r}, the event is another's"
+            "tenant_id",
+            f"this handle is for tenant {tenant_id!r}, the event is another's",
+            reason="other_tenant",
         )
 
 

@@ -107,7 +107,7 @@ def _text(
     limit: int,
     empty: bool = False,
     lines: bool = False,
-    error: Callable[[str, str], InvalidInput] | None = None,
+    error: Callable[..., InvalidInput] | None = None,
 ) -> str:
     """``value`` if it is a str within ``limit`` characters, without NUL, controls (line
     breaks and tabs allowed when ``lines``) or lone surrogates."""
@@ -115,18 +115,25 @@ def _text(
     if not isinstance(value, str):
         raise fail(name, f"must be a string, not {_kind(value)}")
     if not empty and not value.strip():
-        raise fail(name, "must not be empty")
+        raise fail(name, "must not be empty", reason="empty")
     if len(value) > limit:
-        raise fail(name, f"must be at most {limit:,} characters (got {len(value):,})")
+        raise fail(
+            name,
+            f"must be at most {limit:,} characters (got {len(value):,})",
+            reason="too_long",
+            limit=limit,
+        )
     if (_CONTROL_BUT_LINES if lines else _CONTROL).search(value):
-        raise fail(name, "must not contain NUL or other control characters")
+        raise fail(
+            name, "must not contain NUL or other control characters", reason="control_characters"
+        )
     if _SURROGATE.search(value):
         raise fail(name, "must be valid Unicode text (it holds a lone surrogate)")
     return value
 
 
-def _invalid(name: str, why: str) -> InvalidInput:
-    return InvalidInput(f"{name}: {why}")
+def _invalid(name: str, why: str, **params: Any) -> InvalidInput:
+    return InvalidInput(f"{name}: {why}", field=name, **params)
 
 
 def ident(name: str, value: object) -> str:
@@ -166,7 +173,11 @@ class _BadLinkState(InvalidLinkState, InvalidInput):
 
 def link_state(name: str, value: object) -> str:
     """The OAuth ``state`` of a callback."""
-    return _text(name, value, limit=_MAX_STATE, error=lambda n, why: _BadLinkState(f"{n}: {why}"))
+    return _text(name, value, limit=_MAX_STATE, error=_bad_link_state)
+
+
+def _bad_link_state(name: str, why: str, **params: Any) -> InvalidInput:
+    return _BadLinkState(f"{name}: {why}", field=name, **params)
 
 
 def count(name: str, value: object) -> int | None:
@@ -299,7 +310,10 @@ def event(name: str, value: object) -> Event:
     _exceptions(value)
     if len(value.participants) > MAX_PARTICIPANTS:
         raise InvalidEvent(
-            "participants", f"at most {MAX_PARTICIPANTS:,} (got {len(value.participants):,})"
+            "participants",
+            f"at most {MAX_PARTICIPANTS:,} (got {len(value.participants):,})",
+            reason="too_many",
+            limit=MAX_PARTICIPANTS,
         )
     for participant in value.participants:
         _participant(participant)
@@ -308,7 +322,9 @@ def event(name: str, value: object) -> Event:
 
 def _in_range(field: str, moment: datetime) -> None:
     if not EARLIEST <= moment.astimezone(UTC) < LATEST:
-        raise InvalidEvent(field, "must lie between 1900-01-01 and 9000-01-01 (UTC)")
+        raise InvalidEvent(
+            field, "must lie between 1900-01-01 and 9000-01-01 (UTC)", reason="out_of_range"
+        )
 
 
 def _exceptions(value: Event) -> None:
@@ -318,7 +334,9 @@ def _exceptions(value: Event) -> None:
         ("moved", value.moved, MAX_MOVED),
     ):
         if len(items) > most:
-            raise InvalidEvent(field, f"at most {most:,} (got {len(items):,})")
+            raise InvalidEvent(
+                field, f"at most {most:,} (got {len(items):,})", reason="too_many", limit=most
+            )
     for moment in value.exdates:
         _in_range("exdates", moment)
     for moved in value.moved:

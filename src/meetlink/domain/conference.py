@@ -19,10 +19,12 @@ from datetime import datetime
 
 import attrs
 
+import meetlink.errors as errors
 from meetlink.domain.event import Event, MovedOccurrence
 
 __all__ = [
     "AGENDA_LIMIT",
+    "ENDED_ERROR",
     "TOPIC_LIMIT",
     "Conference",
     "ConferenceRecord",
@@ -31,12 +33,29 @@ __all__ = [
     "MailedState",
     "MeetingTerms",
     "Step",
+    "error_code",
     "plan_sync",
     "terms_for",
 ]
 
 TOPIC_LIMIT = 200
 AGENDA_LIMIT = 2000
+
+
+#: Why a conference whose event ended before its meeting existed is FAILED.
+ENDED_ERROR = "the event ended before its meeting could be created"
+
+
+def error_code(error: str) -> str:
+    """The message code of a stored conference error: errors are stored as English text,
+    ``"<ErrorClass>: <message>"`` when an error stopped the work."""
+    if error == ENDED_ERROR:
+        return "conference.event_ended"
+    name = error.split(":", 1)[0].strip()
+    found = getattr(errors, name, None)
+    if isinstance(found, type) and issubclass(found, errors.MeetLinkError):
+        return found.code
+    return "conference.failed"
 
 
 class ConferenceStatus(enum.Enum):
@@ -66,6 +85,19 @@ class Conference:
     error: str | None = attrs.field(default=None, kw_only=True)
     next_attempt_at: datetime | None = attrs.field(default=None, kw_only=True)
     tenant_id: str | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def error_code(self) -> str | None:
+        """The stable code of ``error``'s text in ``meetlink.messages`` (None: no error):
+        ``conference.event_ended`` (also for an event saved in the past), the code of the
+        error that stopped the work (``error.provider_unavailable``...), else
+        ``conference.failed``."""
+        return None if self.error is None else error_code(self.error)
+
+    @property
+    def error_params(self) -> dict[str, str]:
+        """What the error's text is filled with (the provider)."""
+        return {"provider": self.provider}
 
 
 @attrs.frozen(kw_only=True)

@@ -124,7 +124,12 @@ class Source(enum.Enum):
 
 def _check_email(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _is_email(value):
-        raise InvalidEvent("participants.email", f"not a valid email address: {value!r:.80}")
+        raise InvalidEvent(
+            "participants.email",
+            f"not a valid email address: {value!r:.80}",
+            reason="email",
+            value=f"{value!s:.80}",
+        )
 
 
 def _check_locale(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -207,7 +212,7 @@ class MovedOccurrence:
         for name in ("recurrence_id", "start", "end"):
             _aware(f"moved.{name}", getattr(self, name))
         if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
-            raise InvalidEvent("moved.end", "must be after start")
+            raise InvalidEvent("moved.end", "must be after start", reason="end_before_start")
 
 
 def _exdates(value: object) -> tuple[datetime, ...]:
@@ -291,15 +296,19 @@ class Event:
         for name in ("id", "tenant_id", "owner_id", "title"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise InvalidEvent(name, "must be a non-empty string")
+                raise InvalidEvent(name, "must be a non-empty string", reason="empty")
             if name != "title" and _CONTROL.search(value):
                 raise InvalidEvent(name, "must not contain control characters")
         if _CONTROL.search(self.title):
-            raise InvalidEvent("title", "must not contain control characters (CR/LF...)")
+            raise InvalidEvent(
+                "title",
+                "must not contain control characters (CR/LF...)",
+                reason="control_characters",
+            )
         for name in ("start", "end"):
             _aware(name, getattr(self, name))
         if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
-            raise InvalidEvent("end", "must be after start")
+            raise InvalidEvent("end", "must be after start", reason="end_before_start")
         if not isinstance(self.timezone, str) or not self.timezone:
             raise InvalidEvent("timezone", "must be an IANA timezone name")
         if not is_iana_timezone(self.timezone):
@@ -321,7 +330,9 @@ class Event:
         self._check_exceptions()
         emails = [p.email.lower() for p in self.participants]
         if len(set(emails)) != len(emails):
-            raise InvalidEvent("participants", "the same email appears twice")
+            raise InvalidEvent(
+                "participants", "the same email appears twice", reason="duplicate_email"
+            )
 
     def _check_exceptions(self) -> None:
         if (self.exdates or self.moved) and self.recurrence is None:

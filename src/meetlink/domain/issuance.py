@@ -37,6 +37,11 @@ class Refusal(enum.Enum):
     UNKNOWN_PROVIDER = "unknown_provider"
     LINK_BROKEN = "link_broken"  # the grant was revoked; the user must link again
 
+    @property
+    def code(self) -> str:
+        """The stable code of its text in ``meetlink.messages`` (``"refusal.<value>"``)."""
+        return f"refusal.{self.value}"
+
 
 # Refusals that come from the tenant/user context rather than the event. They block new
 # issuance but never withdraw a URL that already exists: only the event itself does that.
@@ -56,6 +61,11 @@ class Notice(enum.Enum):
     # R2: the provider cannot schedule this recurrence (e.g. an open-ended rule on Zoom): its
     # one meeting has no fixed times (Zoom type 3); the URL still works for every occurrence.
     RECURRENCE_NOT_EXPRESSIBLE = "recurrence_not_expressible"
+
+    @property
+    def code(self) -> str:
+        """The stable code of its text in ``meetlink.messages`` (``"notice.<value>"``)."""
+        return f"notice.{self.value}"
 
 
 @attrs.frozen(kw_only=True)

@@ -53,6 +53,7 @@ from datetime import datetime
 import attrs
 
 from meetlink.domain.conference import (
+    ENDED_ERROR,
     ConferenceRecord,
     ConferenceStatus,
     KeptMeeting,
@@ -90,9 +91,6 @@ __all__ = [
     "allows",
     "stage_of",
 ]
-
-#: Why a conference whose event ended before its meeting existed is FAILED.
-ENDED_ERROR = "the event ended before its meeting could be created"
 
 
 class Stage(enum.Enum):

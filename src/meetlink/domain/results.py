@@ -80,6 +80,11 @@ class HostEventKind(enum.Enum):
     # A meeting deleted or changed on the provider's own site was made to match the event again.
     MEETING_REPAIRED = "meeting_repaired"
 
+    @property
+    def code(self) -> str:
+        """The stable code of its text in ``meetlink.messages`` (``"host_notice.<value>"``)."""
+        return f"host_notice.{self.value}"
+
 
 #: The notices' kinds: the same enum as [`HostEventKind`][meetlink.domain.results.HostEventKind]
 #: (one enum, so a notice and its feed event compare as the same kind).
@@ -110,7 +115,9 @@ RELINK_KINDS = frozenset(
 @attrs.frozen(kw_only=True)
 class HostNotice:
     """Passed to the host's ``listener`` once per occurrence, after the change committed.
-    ``user_id``/``event_id`` say whom it concerns (None when not applicable)."""
+    ``user_id``/``event_id`` say whom it concerns (None when not applicable). ``detail`` is
+    English for logs; ``code`` and ``params`` give its text for a user in
+    ``meetlink.messages``."""
 
     kind: HostNoticeKind
     tenant_id: str | None = None
@@ -118,6 +125,16 @@ class HostNotice:
     provider: str | None = None
     event_id: str | None = None
     detail: str = ""
+
+    @property
+    def code(self) -> str:
+        """The stable code of its text (``"host_notice.<kind>"``)."""
+        return self.kind.code
+
+    @property
+    def params(self) -> dict[str, str]:
+        """What its text is filled with (the provider, when known)."""
+        return {"provider": self.provider} if self.provider else {}
 
 
 @attrs.frozen(kw_only=True)

@@ -49,7 +49,7 @@ def parse_revoked(status: int, headers: Mapping[str, str], body: bytes, now: dat
     if status == 200:
         return
     error = token_failure(status, headers, body, now=now, what="token revoke")
-    if isinstance(error, ProviderRejected) and error.code == "invalid_token":
+    if isinstance(error, ProviderRejected) and error.provider_code == "invalid_token":
         return
     raise error
 

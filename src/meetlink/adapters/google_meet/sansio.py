@@ -164,7 +164,7 @@ def parse_ended(status: int, headers: Mapping[str, str], body: bytes, now: datet
     if status == 200:
         return True
     error = api_failure(status, headers, body, now=now, what="end conference", meeting=True)
-    if status == 400 and getattr(error, "code", None) == "FAILED_PRECONDITION":
+    if status == 400 and getattr(error, "provider_code", None) == "FAILED_PRECONDITION":
         return False
     raise error
 

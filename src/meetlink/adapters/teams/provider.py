@@ -209,13 +209,16 @@ class TeamsProvider(ProviderShell):
         try:
             return super()._call(request, parse)
         except ProviderRejected as exc:
-            if exc.status == 403 and exc.code == "General":
-                raise AccessPolicyMissing(_policy_text(self._owner, self._entra.client_id),
-                                          code=exc.code, status=exc.status) from exc  # fmt: skip
-            if exc.status == 404 and exc.code == "NotFound":
+            if exc.status == 403 and exc.provider_code == "General":
+                raise AccessPolicyMissing(
+                    _policy_text(self._owner, self._entra.client_id),
+                    code=exc.provider_code,
+                    status=exc.status,
+                ) from exc
+            if exc.status == 404 and exc.provider_code == "NotFound":
                 raise NotInOrganisation(
                     f"the organisation's Microsoft tenant has no user {self._owner!r}: {exc}",
-                    code=exc.code,
+                    code=exc.provider_code,
                     status=exc.status,
                 ) from exc
             raise

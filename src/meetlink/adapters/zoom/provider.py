@@ -175,7 +175,7 @@ class ZoomProvider(ProviderShell):
                 sansio.me_request(self._api, access_token, user=address), sansio.parse_account
             )
         except ProviderRejected as exc:
-            if exc.code == _NO_USER or exc.status == 404:
+            if exc.provider_code == _NO_USER or exc.status == 404:
                 return None
             raise
 
@@ -218,7 +218,7 @@ class ZoomProvider(ProviderShell):
         try:
             meeting, data = self._create(access_token, request, policy)
         except ProviderRejected as exc:
-            if cached is None or exc.code != _INVALID_FIELD:
+            if cached is None or exc.provider_code != _INVALID_FIELD:
                 raise
             # Refused (nothing was created): the account's policy may have changed since it
             # was read. Read it again and try once more.
@@ -237,10 +237,10 @@ class ZoomProvider(ProviderShell):
         try:
             return self._call(built, sansio.parse_created_json)
         except ProviderRejected as exc:
-            if self._user != "me" and exc.code == _NO_USER:
+            if self._user != "me" and exc.provider_code == _NO_USER:
                 raise NotInOrganisation(
                     f"Zoom has no user {self._user!r} in the organisation's account: {exc}",
-                    code=exc.code,
+                    code=exc.provider_code,
                     status=exc.status,
                 ) from exc
             raise
