@@ -12,6 +12,7 @@ from meetlink.app import holders
 from meetlink.app.conferences import Conferences, SavePlan
 from meetlink.app.context import AppContext
 from meetlink.app.drift import CHECK_JOB, Drift
+from meetlink.app.erasure import ERASE_JOB, Erasures
 from meetlink.app.keepalive import KeepAlive
 from meetlink.app.linking import Linking
 from meetlink.app.mailing import MAIL_JOB, Mailing
@@ -29,6 +30,7 @@ from meetlink.app.tokens import TokenKeeper
 from meetlink.app.validation import HeaderInput, checked, job_cursor
 from meetlink.domain.budgets import Operation, RateBudget
 from meetlink.domain.conference import Conference, ConferenceRecord, ConferenceStatus
+from meetlink.domain.erasure import Erasure, account_key
 from meetlink.domain.event import Event
 from meetlink.domain.feed import feed_number
 from meetlink.domain.issuance import IssuancePolicy, Notice
@@ -112,6 +114,8 @@ class MeetLink:
         sync = self._sync = MeetingSync(self._ctx, self._tokens, moves, self._queue, asked_again)
         self._drift = Drift(self._ctx, moves, self._queue, self._tokens)
         self._linking.drift = self._drift
+        self._erasures = Erasures(self._ctx, self._queue)
+        self._linking.erasures = self._erasures
         self._runner = JobRunner(
             self._ctx,
             self._queue,
@@ -120,6 +124,7 @@ class MeetLink:
                 DELETE_JOB: sync.run_delete,
                 MAIL_JOB: self._deliver,
                 CHECK_JOB: self._drift.run_check,
+                ERASE_JOB: self._erasures.run,
             },
             {SYNC_JOB: sync.on_outcome},
             asked_again,
@@ -531,6 +536,14 @@ class MeetLink:
         self._keepalive.run(max_jobs, throttled=True)
         self._drift.plan_checks(throttled=True)
         return self._runner.run_pending(max_jobs)
+
+    @checked
+    def erasures(self, external_account_id: str, provider: str = "zoom") -> list[Erasure]:
+        """The erasures the provider asked for of that account's data, oldest first, and when
+        each happened (``erased_at``; None: still due at ``due_at``). The records hold no
+        personal data: the account is known by a SHA-256 (docs/zoom-app-setup.md)."""
+        key = account_key(provider, external_account_id)
+        return self._ctx.read(lambda uow: uow.erasures.of_account(provider, key))
 
     @checked
     def check_meetings(self, max_meetings: int | None = None) -> int:

@@ -23,6 +23,7 @@ import attrs
 
 from meetlink.app.context import AppContext
 from meetlink.app.drift import Drift
+from meetlink.app.erasure import Erasures
 from meetlink.app.moves import ConferenceMoves
 from meetlink.app.validation import delivery_key, ident
 from meetlink.domain.links import (
@@ -96,6 +97,8 @@ class Linking:
         self._moves = moves
         #: Puts meetings deleted or changed at the provider back (set by the facade).
         self.drift: Drift | None = None
+        #: Erases an account's data when the provider asks (set by the facade).
+        self.erasures: Erasures | None = None
 
     def addon_active(self, uow: UnitOfWork, tenant_id: str) -> bool:
         """Whether the tenant's add-on is active now."""
@@ -243,7 +246,7 @@ class Linking:
                         uow,
                         HostNoticeKind.LINK_TAKEN_OVER,
                         ended,
-                        f"{ended.email} is now linked to another user",
+                        "the provider account is now linked to another user",
                     )
             return [e for e in (by_user,) if e is not None and e.external_account_id
                     != new.external_account_id]  # fmt: skip
@@ -357,6 +360,9 @@ class Linking:
             def work(uow: UnitOfWork) -> LinkRecord | None:
                 if not uow.webhooks.record(provider.key, message.delivery_key, now):
                     return None  # a replay changes nothing
+                if message.erase_data and self.erasures is not None:
+                    when = message.occurred_at or now
+                    self.erasures.ask(uow, provider.key, removed_account, min(when, now))
                 link = uow.links.active_for_account(provider.key, removed_account)
                 if link is None:
                     return None

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from meetlink.domain.erasure import MAX_ERASURE_DELAY
 from meetlink.domain.event import LOCALES, is_iana_timezone
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.retry import RetryPolicy
@@ -89,6 +90,9 @@ class Settings:
     # The meeting check (app/drift.py): meetings of events starting within the window are
     # read at the provider every meeting_check_every (providers without meeting webhooks:
     # Teams), and put back when deleted or moved there. None: no check.
+    # How long after a deauthorization that asks for it the account's data is erased
+    # (meetlink.domain.erasure); at most 10 days (Zoom's rule), zero: at once.
+    erasure_delay: timedelta = timedelta(days=1)
     meeting_check_window: timedelta = timedelta(hours=24)
     meeting_check_every: timedelta | None = timedelta(hours=1)
 
@@ -96,6 +100,8 @@ class Settings:
         hints = typing.get_type_hints(type(self))
         for field in attrs.fields(type(self)):
             _check(field.name, getattr(self, field.name), hints[field.name])
+        if self.erasure_delay > MAX_ERASURE_DELAY:
+            raise InvalidSetting("erasure_delay", "at most 10 days (Zoom's data deletion rule)")
         if self.claim_batch < 1:
             raise InvalidSetting("claim_batch", "must be at least 1")
         _check_address("organizer_email", self.organizer_email, display_name=False)

@@ -379,6 +379,7 @@ RULES: dict[str, Rule] = {
     "max_jobs": count,
     "max_links": count,
     "max_meetings": count,
+    "external_account_id": ident,
     "limit": page_size,
     "after": page_cursor,
     "keep": keep_window,

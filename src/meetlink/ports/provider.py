@@ -160,6 +160,9 @@ class WebhookMessage:
     organisation_id: str | None = None
     occurred_at: datetime | None = None  # when the provider says it happened
     meeting_id: str | None = None  # MEETING_*: the provider's meeting id
+    # DEAUTHORIZED: the user asked for their data to be deleted (Zoom user_data_retention
+    # false): meetlink erases what it kept of the account (meetlink.domain.erasure).
+    erase_data: bool = False
     # MEETING_CHANGED: what the meeting says now, where the provider told (None: not told)
     start: datetime | None = None
     duration_minutes: int | None = None

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.erasure import Erasure
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait
 from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
@@ -35,6 +36,7 @@ __all__ = [
     "AuthStateRepository",
     "ConferenceRepository",
     "DirectoryRepository",
+    "ErasureLog",
     "EventRepository",
     "HostEventLog",
     "JobRepository",
@@ -127,6 +129,16 @@ class LinkRepository(Protocol):
 
     def history(self, tenant_id: str, user_id: str) -> list[LinkRecord]:
         """Every link the tenant's user ever had, oldest first."""
+        ...
+
+    def for_account(self, provider: str, external_account_id: str) -> list[LinkRecord]:
+        """Every link of that provider account, active or ended, in every tenant, oldest
+        first (an index range)."""
+        ...
+
+    def erase(self, provider: str, external_account_id: str, *, linked_before: datetime) -> int:
+        """Delete the ended links of that provider account made at or before
+        ``linked_before`` (every tenant); returns how many."""
         ...
 
 
@@ -333,6 +345,11 @@ class JobRepository(Protocol):
         """Store what the limits spent, by ``(limit name, scope key)``."""
         ...
 
+    def forget_account(self, provider: str, account: str) -> int:
+        """Delete the account's wait and the rate-budget counters kept under its id (scope
+        key ``account``); returns how many rows went."""
+        ...
+
 
 class ReminderLog(Protocol):
     """**Protocol:** which reminders were queued (exactly once per participant and time)."""
@@ -355,6 +372,20 @@ class WebhookLog(Protocol):
 
     def purge(self, before: datetime) -> int:
         """Forget deliveries received before ``before``; returns how many."""
+        ...
+
+
+class ErasureLog(Protocol):
+    """**Protocol:** erasures asked for by a provider and when they happened (see
+    ``meetlink.domain.erasure``)."""
+
+    def put(self, erasure: Erasure) -> None:
+        """Insert or replace the erasure with the same provider, account key and
+        deauthorization time."""
+        ...
+
+    def of_account(self, provider: str, account_key: str) -> list[Erasure]:
+        """The account's erasures, oldest deauthorization first."""
         ...
 
 
@@ -439,6 +470,11 @@ class UnitOfWork(Protocol):
     @property
     def directory(self) -> DirectoryRepository:
         """The directory addresses of this unit of work (organisation links)."""
+        ...
+
+    @property
+    def erasures(self) -> ErasureLog:
+        """The erasure records of this unit of work."""
         ...
 
     @property

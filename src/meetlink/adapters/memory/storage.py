@@ -19,6 +19,7 @@ import attrs
 
 from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
+from meetlink.domain.erasure import Erasure
 from meetlink.domain.feed import feed_id
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
@@ -51,6 +52,7 @@ class _Tables:
     # the last number each tenant's feed gave (kept by purges).
     feed: dict[str, tuple[HostEvent, ...]] = attrs.Factory(dict)
     feed_heads: dict[str, int] = attrs.Factory(dict)
+    erasures: dict[tuple[str, str, datetime], Erasure] = attrs.Factory(dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -69,6 +71,7 @@ class _Tables:
             dict(self.directory),
             dict(self.feed),
             dict(self.feed_heads),
+            dict(self.erasures),
         )
 
 
@@ -219,6 +222,26 @@ class _Links(_Repo):
             (link for link in self._t.links.values() if link.user_key == (tenant_id, user_id)),
             key=lambda link: link.linked_at,
         )
+
+    def for_account(self, provider: str, external_account_id: str) -> list[LinkRecord]:
+        return sorted(
+            (
+                link
+                for link in self._t.links.values()
+                if (link.provider, link.external_account_id) == (provider, external_account_id)
+            ),
+            key=lambda link: (link.linked_at, link.id),
+        )
+
+    def erase(self, provider: str, external_account_id: str, *, linked_before: datetime) -> int:
+        gone = [
+            link.id
+            for link in self.for_account(provider, external_account_id)
+            if not link.active and link.linked_at <= linked_before
+        ]
+        for link_id in gone:
+            del self._t.links[link_id]
+        return len(gone)
 
 
 class _AuthStates(_Repo):
@@ -396,6 +419,13 @@ class _Jobs(_Repo):
         for (limit, key), usage in usages.items():
             self._t.budgets[(provider, limit, key)] = usage
 
+    def forget_account(self, provider: str, account: str) -> int:
+        gone = [k for k in self._t.budgets if k[0] == provider and k[2] == account]
+        for key in gone:
+            del self._t.budgets[key]
+        waited = self._t.account_waits.pop((provider, account), None) is not None
+        return len(gone) + waited
+
 
 def _by_time(job: Job) -> tuple[datetime, datetime, str]:
     return (job.run_at, job.created_at, job.id)
@@ -432,6 +462,16 @@ class _Webhooks(_Repo):
         for key in old:
             del self._t.webhooks[key]
         return len(old)
+
+
+class _Erasures(_Repo):
+    def put(self, erasure: Erasure) -> None:
+        key = (erasure.provider, erasure.account_key, erasure.deauthorized_at)
+        self._t.erasures[key] = erasure
+
+    def of_account(self, provider: str, account_key: str) -> list[Erasure]:
+        found = [e for k, e in self._t.erasures.items() if k[:2] == (provider, account_key)]
+        return sorted(found, key=lambda e: e.deauthorized_at)
 
 
 class _Feed(_Repo):
@@ -512,6 +552,7 @@ class InMemoryUnitOfWork:
         self.webhooks = _Webhooks(self)
         self.directory = _Directory(self)
         self.feed = _Feed(self)
+        self.erasures = _Erasures(self)
         self._open = False
 
     def __enter__(self) -> InMemoryUnitOfWork:

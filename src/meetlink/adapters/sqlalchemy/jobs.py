@@ -311,3 +311,17 @@ class SqlJobRepository(SqlRepository):
         ]  # fmt: skip
         with translate_errors("storing a rate budget"):
             self._conn.execute(_BUDGET_UPDATE, params)
+
+    def forget_account(self, provider: str, account: str) -> int:
+        """Delete the account's wait and its account-scoped budget counters."""
+        budgets, waits = t.rate_budgets.c, t.account_waits.c
+        with translate_errors("forgetting an account's rate limits"):
+            spent = self._conn.execute(
+                delete(t.rate_budgets).where(
+                    budgets.provider == provider, budgets.scope_key == account
+                )
+            ).rowcount
+            waited = self._conn.execute(
+                delete(t.account_waits).where(waits.provider == provider, waits.account == account)
+            ).rowcount
+        return int(spent) + int(waited)

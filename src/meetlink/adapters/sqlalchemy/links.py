@@ -234,6 +234,30 @@ class SqlLinkRepository(SqlRepository):
             rows = self._conn.execute(query).all()
         return [self._to_domain(row) for row in rows]
 
+    def for_account(self, provider: str, external_account_id: str) -> list[LinkRecord]:
+        """Every link of the provider account (``ix_meetlink_links_account``)."""
+        c = t.links.c
+        query = (
+            select(t.links)
+            .where(c.provider == provider, c.external_account_id == external_account_id)
+            .order_by(c.linked_at, c.id)
+        )
+        with translate_errors("reading an account's links"):
+            rows = self._conn.execute(query).all()
+        return [self._to_domain(row) for row in rows]
+
+    def erase(self, provider: str, external_account_id: str, *, linked_before: datetime) -> int:
+        """Delete the account's ended links made at or before ``linked_before``."""
+        c = t.links.c
+        statement = delete(t.links).where(
+            c.provider == provider,
+            c.external_account_id == external_account_id,
+            c.active.is_(False),
+            c.linked_at <= linked_before,
+        )
+        with translate_errors("erasing an account's links"):
+            return int(self._conn.execute(statement).rowcount)
+
 
 def state_hash(state: str) -> str:
     """The stored stand-in for an OAuth ``state`` (the state itself is a bearer secret)."""

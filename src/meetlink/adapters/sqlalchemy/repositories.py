@@ -25,6 +25,7 @@ from meetlink.domain.conference import (
     MailedState,
     MeetingTerms,
 )
+from meetlink.domain.erasure import Erasure
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
 from meetlink.domain.feed import feed_id
 from meetlink.domain.issuance import IssuancePolicy
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SqlConferenceRepository",
     "SqlDirectoryRepository",
+    "SqlErasureLog",
     "SqlEventRepository",
     "SqlHostEventLog",
     "SqlPolicyRepository",
@@ -751,3 +753,41 @@ def _host_event(row: Any) -> HostEvent:
         at=row.at,
         detail=row.detail,
     )
+
+
+class SqlErasureLog(SqlRepository):
+    """Erasure records (``meetlink_erasures``)."""
+
+    def put(self, erasure: Erasure) -> None:
+        """Insert or replace the record."""
+        row = {
+            "provider": erasure.provider,
+            "account_key": erasure.account_key,
+            "deauthorized_at": erasure.deauthorized_at,
+            "due_at": erasure.due_at,
+            "erased_at": erasure.erased_at,
+        }
+        keys = ["provider", "account_key", "deauthorized_at"]
+        with translate_errors("recording an erasure"):
+            upsert(self._conn, t.erasures, row, keys)
+
+    def of_account(self, provider: str, account_key: str) -> list[Erasure]:
+        """The account's erasure records (a primary-key range)."""
+        c = t.erasures.c
+        query = (
+            select(t.erasures)
+            .where(c.provider == provider, c.account_key == account_key)
+            .order_by(c.deauthorized_at)
+        )
+        with translate_errors("reading erasures"):
+            rows = self._conn.execute(query).all()
+        return [
+            Erasure(
+                provider=row.provider,
+                account_key=row.account_key,
+                deauthorized_at=row.deauthorized_at,
+                due_at=row.due_at,
+                erased_at=row.erased_at,
+            )
+            for row in rows
+        ]

@@ -58,6 +58,7 @@ __all__ = [
     "auth_states",
     "conferences",
     "directory",
+    "erasures",
     "events",
     "host_event_heads",
     "host_events",
@@ -420,6 +421,21 @@ host_event_heads = Table(
     Column("tenant_id", ExactString(_KEY), nullable=False),
     Column("last_seq", BigInteger(), nullable=False),
     PrimaryKeyConstraint("tenant_id"),
+    **_MYSQL,
+)
+
+
+erasures = Table(
+    "meetlink_erasures",
+    metadata,
+    # Erasures a provider asked for (domain/erasure.py); no personal data: the account is a
+    # SHA-256 of its provider and id.
+    Column("provider", ExactString(_PROVIDER), nullable=False),
+    Column("account_key", ExactString(_ID), nullable=False),
+    Column("deauthorized_at", UtcDateTime(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("provider", "account_key", "deauthorized_at"),
     **_MYSQL,
 )
 

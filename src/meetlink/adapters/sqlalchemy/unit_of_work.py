@@ -33,6 +33,7 @@ from meetlink.adapters.sqlalchemy.links import SqlAuthStateRepository, SqlLinkRe
 from meetlink.adapters.sqlalchemy.repositories import (
     SqlConferenceRepository,
     SqlDirectoryRepository,
+    SqlErasureLog,
     SqlEventRepository,
     SqlHostEventLog,
     SqlPolicyRepository,
@@ -239,6 +240,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookLog(self)
         self.directory = SqlDirectoryRepository(self)
         self.feed = SqlHostEventLog(self)
+        self.erasures = SqlErasureLog(self)
 
     def connection(self) -> Connection:
         """The open connection (for the repositories); StorageError outside the block."""

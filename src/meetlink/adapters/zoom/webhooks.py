@@ -189,6 +189,8 @@ def parse_webhook(
             external_account_id=None if organisation else user_id,
             organisation_id=organisation,
             occurred_at=_time(when) or _time(event_ts) or sent_at,
+            # Zoom sends "false" (text) when the user wants their data deleted.
+            erase_data=payload.get("user_data_retention") in (False, "false"),
         )
     if event in ("meeting.deleted", "meeting.updated"):
         found = _meeting(event, payload, body, event_ts)

@@ -336,12 +336,13 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         return headers, body
 
     def remove_app(
-        self, user: ZoomUser, *, admin_app: bool = False
+        self, user: ZoomUser, *, admin_app: bool = False, retain_data: bool = True
     ) -> tuple[dict[str, str], bytes]:
         """``user`` presses "Remove App": every token of theirs dies, and the signed
         ``app_deauthorized`` webhook Zoom sends is returned (headers, body). ``admin_app``:
         the account's admin removes the admin-managed app (its account-wide tokens die; the
-        webhook names the admin-managed app's ``client_id``)."""
+        webhook names the admin-managed app's ``client_id``). ``retain_data=False``: the user
+        also asks for their data to be deleted (``user_data_retention: "false"``)."""
         now = self._state.clock.now()
         with self._state.lock:
             self._state.revoke_user(user.id, account_wide=admin_app)
@@ -354,6 +355,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "signature": signature,
             "deauthorization_time": millis,
             "client_id": self.admin_client_id if admin_app else self.client_id,
+            "user_data_retention": "true" if retain_data else "false",
         }
         return self.webhook("app_deauthorized", payload)
 
