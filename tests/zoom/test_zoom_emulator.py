@@ -202,6 +202,7 @@ def test_remove_app_revokes_and_signs(emulator: ZoomEmulator, provider: ZoomProv
         "signature",
         "deauthorization_time",
         "client_id",
+        "user_data_retention",  # "true": the user keeps their data (retain_data=False: "false")
     }
     assert (
         payload["user_id"] == me.external_account_id and payload["client_id"] == emulator.client_id
