@@ -102,3 +102,31 @@ def test_the_delay_is_at_most_ten_days() -> None:
     assert Settings(erasure_delay=timedelta(days=10)).erasure_delay == timedelta(days=10)
     with pytest.raises(InvalidSetting, match="erasure_delay"):
         Settings(erasure_delay=timedelta(days=10, seconds=1))
+
+
+def test_an_organisation_links_erasure_leaves_nothing_of_it(fresh_database_url: str) -> None:
+    """The admin removes the admin-managed app and asks for the data to go: the
+    organisation link's rows (its tokens, the admin's email, the Zoom account id) are erased
+    after the delay; the users it served keep their directory addresses (the host's own
+    data, which it forgets with ``set_directory_address(None)``)."""
+    with Sandbox(now=T0, database_url=fresh_database_url, isolate=False, seed=5,
+                 erasure_delay=DELAY) as sb:  # fmt: skip
+        ml = sb.meetlink
+        ml.contract("t1")
+        admin = sb.zoom.add_user("admin@acme.example", role="admin")
+        ann = sb.zoom.add_user("ann@acme.example", account_id=admin.account_id)
+        ml.set_directory_address("ann", ann.email, tenant_id="t1")
+        sb.link_org("t1", "it-admin", admin)
+        ml.unlink_org(tenant_id="t1")
+        sb.link_org("t1", "it-admin", admin)  # history: two organisation links
+        headers, body = sb.zoom.remove_app(admin, admin_app=True, retain_data=False)
+        assert ml.handle_webhook("zoom", headers, body).status == 200
+        assert ml.org_link(tenant_id="t1") is None
+        assert _rows_mentioning(sb, admin.email) != []  # not before the delay
+
+        sb.clock.advance(DELAY)
+        ml.run_pending()
+        [done] = ml.erasures(f"organisation:{admin.account_id}")
+        assert done.erased_at == T0 + DELAY
+        assert _rows_mentioning(sb, admin.email, admin.account_id) == []
+        assert [e.address for e in ml.directory(tenant_id="t1")] == [ann.email]
