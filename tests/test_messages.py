@@ -133,7 +133,7 @@ def test_conference_errors_have_codes() -> None:
     assert messages.text(ended, "ja") == "予定が終了しているため、会議は作成されませんでした。"
     down = conference("ProviderUnavailable: Zoom create meeting failed with HTTP 503")
     assert down.error_code == "error.provider_unavailable"
-    assert messages.text(down, "ja") == "Zoomに接続できませんでした。自動で再試行します。"
+    assert messages.text(down, "ja") == "Zoomに接続できませんでした。"
     assert error_code("something else") == "conference.failed"
 
 

@@ -217,20 +217,19 @@ CATALOGUE: dict[str, _T] = {
         "{provider}での処理に失敗しました。", "{provider} could not do this."
     ),
     "error.provider_unavailable": _t(
-        "{provider}に接続できませんでした。自動で再試行します。",
-        "{provider} could not be reached: meetlink tries again by itself.",
+        "{provider}に接続できませんでした。", "{provider} could not be reached."
     ),
     "error.rate_limited": _t(
-        "{provider}の利用回数の上限に達しました。しばらくしてから自動で再試行します。",
-        "{provider} asked meetlink to slow down: it tries again shortly by itself.",
+        "{provider}の利用回数の上限に達しました。",
+        "{provider} asked for fewer requests for a while (a rate limit).",
     ),
     "error.meeting_in_progress": _t(
         "ミーティングが開催中のため、終了後に削除します。",
         "The meeting is in progress: it is deleted once it ends.",
     ),
     "error.auth_expired": _t(
-        "{provider}の認証の有効期限が切れました。自動で更新します。",
-        "The {provider} authorization expired: meetlink renews it by itself.",
+        "{provider}の認証の有効期限が切れていました。",
+        "The {provider} authorization had expired.",
     ),
     "error.grant_revoked": _t(
         "{provider}との連携が切れました。もう一度連携してください。",

@@ -187,7 +187,11 @@ def test_seed_story_in_a_browser(browser: Browser) -> None:
 
     b.sign_in_as("bob")  # S20: bob deletes alice's event; its meeting goes too
     b.go(f"/events/{event_id}")
-    b.click("delete-event")
+    b.click("delete-event")  # nothing that cannot be undone on one click: confirm first
+    assert "participants get a cancellation" in b.find("confirm-question").text
+    assert ml.conference(event_id) is not None
+    b.shot("delete-confirm")
+    b.click("confirm")
     assert "its meeting URL is deleted too" in b.text()
     b.shot("deleted-by-bob")
     assert ml.conference(event_id) is None
@@ -198,12 +202,13 @@ def test_seed_story_in_a_browser(browser: Browser) -> None:
     b.go("/operator")
     b.choose("zoom-remove-email", "alice@acme.example")
     b.click("zoom-remove-app")
+    b.click("confirm")
     assert "our webhook route answered 200" in b.text()
     b.shot("operator")
     b.sign_in_as("alice")
     b.go("/settings")
     assert b.find("status-zoom").text == "disabled"
-    assert "the app was removed at the provider" in b.find("user-notices").text
+    assert "The app was removed at Zoom: the link ended." in b.find("user-notices").text
     b.shot("removed-app")
 
     b.go("/events/new")  # Teams is still linked: the section offers it alone

@@ -65,7 +65,7 @@ def test_the_admin_links_the_organisation_and_sees_who_it_serves(visitor: Visito
     conf = demo.tenant.save_event(_event(demo, "e2", "bob", "teams")).conference
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
 
-    unlinked = visitor.post("/admin/organisation/zoom/unlink")
+    unlinked = visitor.post("/admin/organisation/zoom/unlink", {"confirmed": "yes"})
     assert "Unlinked the organisation from Zoom." in unlinked.text
     assert demo.tenant.org_link("zoom") is None
 
@@ -75,4 +75,33 @@ def test_only_the_admin_may_link_the_organisation(visitor: Visitor) -> None:
     assert visitor.get("/admin/organisation").status_code == 403
     answer = visitor.http.post("/admin/organisation/zoom/link")
     assert answer.status_code == 403
+    assert visitor.demo.tenant.org_link("zoom") is None
+
+
+def test_unlinking_the_organisation_asks_first(visitor: Visitor) -> None:
+    """Unlinking detaches every served user's meetings: as Unlink and Delete, it asks."""
+    demo = visitor.demo
+    demo.tenant.contract()
+    visitor.sign_in_as("admin")
+    visitor.consent_via("/admin/organisation/zoom/link", "admin@acme.example", "allow")
+    asked = visitor.post("/admin/organisation/zoom/unlink")
+    assert 'id="confirm-question"' in asked.text and "Unlink the organisation from Zoom?" in (
+        asked.text
+    )
+    assert demo.tenant.org_link("zoom") is not None
+    done = visitor.post("/admin/organisation/zoom/unlink", {"confirmed": "yes"})
+    assert "Unlinked the organisation from Zoom." in done.text
+    assert demo.tenant.org_link("zoom") is None
+
+
+def test_a_refused_organisation_link_is_told_in_the_users_language(visitor: Visitor) -> None:
+    """The callback's error is the catalogue's text, never the exception's English prose."""
+    visitor.demo.tenant.contract()
+    visitor.sign_in_as("admin")
+    visitor.post("/session/lang", {"lang": "ja", "next": "/admin/organisation"})
+    back = visitor.consent_via("/admin/organisation/zoom/link", "admin@acme.example", "deny")
+    text = back.text
+    assert "組織の連携に失敗しました" in text
+    assert "Zoomの画面で許可されなかったため、連携していません。" in text
+    assert "denied" not in text.lower() and "LinkDenied" not in text
     assert visitor.demo.tenant.org_link("zoom") is None

@@ -222,10 +222,12 @@ def test_a_refused_form_comes_back_with_the_input(visitor: Visitor) -> None:
     assert "Enter the start as a date and a time." in answer.text and "Kept title" in answer.text
     form = _event_form("Bad", _tomorrow(visitor.demo), participants="carol@x.example\nnot one")
     answer = visitor.post("/events/new", form)
-    assert answer.status_code == 400 and "Not an email address: not one" in answer.text
+    assert answer.status_code == 400 and "Some participants could not be read:" in answer.text
+    assert "not one</span>: This is not an email address." in answer.text
     form = _event_form("Bad", _tomorrow(visitor.demo), participants="a b@x.example")
     answer = visitor.post("/events/new", form)
-    assert answer.status_code == 400 and "could not be saved: participants" in answer.text
+    assert answer.status_code == 400
+    assert "The participant address “a b@x.example” is not valid." in answer.text
     assert visitor.demo.calendar.all() == []
 
 
@@ -233,7 +235,7 @@ def test_rules_that_refuse_a_url_are_told_and_the_admin_can_lift_them(visitor: V
     _linked_event(visitor)
     weekly = _event_form("Weekly", _tomorrow(visitor.demo), issue_url="yes", repeat="weekly")
     answer = visitor.post("/events/new", weekly)
-    assert "No URL: URLs are not issued for recurring events." in answer.text
+    assert "No URL was issued: URLs are not issued for recurring events." in answer.text
     assert "URL issued" not in answer.text
     visitor.sign_in_as("admin")  # R2: the roadmap's rules for this company
     assert 'id="roadmap" name="roadmap" value="yes">' in visitor.get("/admin/contract").text
@@ -274,12 +276,12 @@ def test_the_operator_sees_jobs_notices_and_meetings(visitor: Visitor) -> None:
     conference = visitor.demo.tenant.conference(event_id)
     assert conference is not None
     visitor.sign_in_as("admin")
-    visitor.post("/operator/zoom/remove-app", {"email": ALICE})
+    visitor.post("/operator/zoom/remove-app", {"email": ALICE, "confirmed": "yes"})
     page = visitor.get("/operator").text
     assert "LINK_REMOVED_AT_PROVIDER" in page
     assert conference.meeting_id in page  # the meeting at Zoom, without its start URL
     assert "start_url" not in page and "zak=" not in page
-    answer = visitor.post("/operator/teams/remove-app", {"email": BOB})
+    answer = visitor.post("/operator/teams/remove-app", {"email": BOB, "confirmed": "yes"})
     assert "it sends no webhook" in answer.text
 
 
@@ -291,10 +293,14 @@ def test_a_refused_creation_fails_until_retried(visitor: Visitor) -> None:
     form = _event_form("Refused", _tomorrow(visitor.demo), issue_url="yes")
     page = visitor.post("/events/new", form)
     assert "Failed" in page.text and 'id="failed-note"' in page.text
-    assert "HTTP 400" in page.text and 'id="retry"' in page.text  # why, in plain words
+    assert "Zoom refused this request." in page.text and 'id="retry"' in page.text  # in words
+    assert "Event saved." not in page.text  # saved, but not as asked: no green "saved"
+    assert "its URL could not be issued" in page.text
+    assert "HTTP 400" not in page.text and "ProviderRejected" not in page.text
     event_id = str(page.url).rsplit("/", 1)[1]
     page = visitor.post(f"/events/{event_id}/retry")
     assert "URL issued" in page.text and 'id="retry"' not in page.text
+    assert "The URL is issued." in page.text  # a retry that worked says so
 
 
 def test_a_pending_conference_says_when_the_worker_tries_again(visitor: Visitor) -> None:
@@ -306,7 +312,7 @@ def test_a_pending_conference_says_when_the_worker_tries_again(visitor: Visitor)
         "/events/new", _event_form("Down", _tomorrow(visitor.demo), issue_url="yes")
     )
     assert "Being issued" in page.text and "tries again at" in page.text
-    assert "HTTP 503" in page.text
+    assert "Zoom could not be reached." in page.text and "HTTP 503" not in page.text
 
 
 def test_google_meet_in_the_settings_and_the_event_form(visitor: Visitor) -> None:

@@ -13,7 +13,7 @@ import pytest
 from jinja2.ext import extract_from_ast
 
 from meetlink import Event, Participant
-from meetlink.webdemo import views_account, views_events, views_inbox
+from meetlink.webdemo import views_account, views_inbox
 from meetlink.webdemo.clock import TravelClock
 from meetlink.webdemo.forms import EventForm, FormError
 from meetlink.webdemo.i18n import CODES, JA, Translator, preferred_language
@@ -42,7 +42,7 @@ def _python_keys() -> set[str]:
                     argument = node.args[position]
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                         keys.add(argument.value)
-    keys |= set(views_events.REFUSALS.values()) | set(views_events.NOTICES.values())
+    keys.add("This is not an email address.")  # a participant problem (forms.py)
     keys |= {key for _, key in views_account.OUTCOMES.values()}
     keys |= set(views_inbox.KINDS.values()) | set(CODES.values())
     return keys
@@ -138,7 +138,9 @@ def test_the_event_form_round_trips_an_event() -> None:
         ("start", "tomorrow", "Enter the start as a date and a time."),
         ("minutes", "lots", "Enter the length in minutes."),
         ("minutes", "2", "The length must be from 5 to 1440 minutes."),
-        ("participants", "carol@x.example\nbob", "Not an email address: {line}"),
+        ("participants", "carol@x.example\nbob", "Some participants could not be read:"),
+        ("start", "9999-12-31T23:50", "The start must be between 1900 and 8999."),
+        ("start", "9000-01-01T10:00", "The start must be between 1900 and 8999."),
     ],
 )
 def test_the_event_form_refuses_what_it_cannot_read(field: str, value: str, message: str) -> None:

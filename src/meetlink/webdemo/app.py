@@ -33,6 +33,7 @@ __all__ = [
     "require_admin",
     "signed_in",
     "to_local_path",
+    "unconfirmed",
 ]
 
 _EXTENSION = "meetlink_webdemo"
@@ -62,7 +63,25 @@ def create_app(web_demo: WebDemo) -> Flask:
     app.add_template_filter(lambda value: translator().when(value), "when")
     app.register_error_handler(403, _error_page)
     app.register_error_handler(404, _error_page)
+    app.register_error_handler(500, _error_page)
+    app.after_request(_protect)
     return app
+
+
+#: No script, no plugin, no framing by another site; styles inline (the layout's own); the
+#: mail viewer's sandboxed ``srcdoc`` frame and images of this site only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _protect(response: Response) -> Response:
+    """Every answer: the content security policy and no framing (clickjacking)."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def demo() -> WebDemo:
@@ -100,7 +119,7 @@ def note(key: str, kind: str = "info", **params: Any) -> None:
     """A message for the next page, translated there (``key`` is its English text with
     ``{name}`` placeholders)."""
     notes = list(session.get("notes", []))
-    notes.append([kind, key, {k: str(v) for k, v in params.items()}])
+    notes.append([kind, key, {k: v if isinstance(v, int) else str(v) for k, v in params.items()}])
     session["notes"] = notes[-5:]
 
 
@@ -131,6 +150,24 @@ def to_local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
+def unconfirmed(question: str, button: str, back: str, **params: Any) -> Any | None:
+    """None when the form was confirmed; else the page asking ``question`` (a message key
+    with ``params``), whose ``button`` posts the same form again, confirmed. Nothing that
+    cannot be undone happens on one click."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k != "confirmed"]
+    return page(
+        "confirm.html",
+        "Are you sure?",
+        question=(question, params),
+        button=button,
+        action=request.path,
+        fields=fields,
+        back=to_local_path(back),
+    )
+
+
 def go(target: str) -> Response:
     """A 303 to a page of this site."""
     return redirect(to_local_path(target), code=303)
@@ -153,11 +190,12 @@ def _page_context() -> dict[str, Any]:
     notes = session.pop("notes", [])
     return {
         "_": tr.gettext,
+        "say": tr.say,
         "lang": tr.language,
         "languages": LANGUAGES,
         "me": signed_in(),
         "users": USERS,
-        "notes": [(kind, tr.gettext(key).format(**params)) for kind, key, params in notes],
+        "notes": [(kind, tr.say(key, params)) for kind, key, params in notes],
         "demo_now": web.clock.now(),
         "travelled": web.clock.offset,
         "worker_interval": web.worker_interval,
@@ -167,5 +205,8 @@ def _page_context() -> dict[str, Any]:
 
 def _error_page(error: Any) -> tuple[str, int]:
     status = int(getattr(error, "code", 500) or 500)
-    key = "Only the admin can open this page." if status == 403 else "There is no such page."
+    key = {
+        403: "Only the admin can open this page.",
+        500: "Something went wrong on this page. Go back and try again.",
+    }.get(status, "There is no such page.")
     return render_template("error.html", title_key="Not possible", message=(key, {})), status

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from meetlink import Event, Participant
+from meetlink import Event, InvalidEvent, Participant
 
 __all__ = ["TIMEZONE", "EventForm", "FormError"]
 
@@ -18,15 +20,25 @@ __all__ = ["TIMEZONE", "EventForm", "FormError"]
 TIMEZONE = "Asia/Tokyo"
 _ZONE = ZoneInfo(TIMEZONE)
 _WEEKLY = "FREQ=WEEKLY"
+_UTC = ZoneInfo("UTC")
+
+
+#: The latest start the form takes (meetlink takes events up to 9000-01-01 UTC).
+LATEST_START = "8999-12-31T23:59"
 
 
 class FormError(ValueError):
-    """The form cannot make an event: ``key`` is the English message (with ``params``)."""
+    """The form cannot make an event: ``key`` is the English message (with ``params``), or
+    a code of meetlink's catalogue; ``items``: one ``(entry, key, params)`` per participant
+    entry that could not be read, each with its reason."""
 
-    def __init__(self, key: str, **params: str) -> None:
+    def __init__(
+        self, key: str, *, items: tuple[tuple[str, str, dict[str, Any]], ...] = (), **params: Any
+    ) -> None:
         super().__init__(key)
         self.key = key
         self.params = params
+        self.items = items
 
 
 @attrs.frozen
@@ -59,7 +71,7 @@ class EventForm:
             title=event.title,
             start=event.start.astimezone(_ZONE).strftime("%Y-%m-%dT%H:%M"),
             minutes=str(int((event.end - event.start).total_seconds() // 60)),
-            participants="\n".join(formataddr((p.name, p.email)) for p in event.participants),
+            participants="\n".join(_shown(p) for p in event.participants),
             mail_language="en" if locales == {"en"} else "ja",
             repeat="weekly" if event.recurrence else "",
             description=event.description,
@@ -89,18 +101,18 @@ class EventForm:
             raise FormError("Enter a title.")
         try:
             start = datetime.fromisoformat(self.start).replace(tzinfo=_ZONE)
-        except ValueError:
+            start.astimezone(_UTC)  # a time near the end of year 9999 has no UTC
+        except (ValueError, OverflowError):
             raise FormError("Enter the start as a date and a time.") from None
+        if self.start[:16] > LATEST_START or not self.start[:4] >= "1900":
+            raise FormError("The start must be between 1900 and 8999.")
         try:
             minutes = int(self.minutes)
         except ValueError:
             raise FormError("Enter the length in minutes.") from None
         if not 5 <= minutes <= 24 * 60:
             raise FormError("The length must be from 5 to 1440 minutes.")
-        participants = tuple(
-            Participant(email=address, name=name, locale=self.mail_language)
-            for name, address in _addresses(self.participants)
-        )
+        participants = participants_of(self.participants, self.mail_language)
         return Event(
             id=event_id,
             tenant_id=tenant_id,
@@ -116,15 +128,53 @@ class EventForm:
         )
 
 
-def _addresses(text: str) -> list[tuple[str, str]]:
-    """One ``Name <address>`` or ``address`` per line; a line that is no address is an
-    error (never silently dropped: its person would get no mail)."""
-    found = []
-    for line in text.splitlines():
-        if not line.strip():
+# A separator between entries: a line break, a comma or a semicolon outside a quoted name
+# and outside <...>.
+_PIECES = re.compile(r'"(?:[^"\\]|\\.)*"|<[^>]*>|[^",;<\n]+|[<"]|([,;\n])')
+# What a display name needs quoting for (RFC 5322 specials).
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def split_entries(text: str) -> list[str]:
+    """The participant entries of ``text``: one per line, or separated by commas or
+    semicolons (``"Yamada, Taro" <t@example.jp>`` stays one entry)."""
+    entries: list[str] = []
+    current: list[str] = []
+    for match in _PIECES.finditer(text.replace("\r", "\n")):
+        if match.group(1):
+            entries.append("".join(current))
+            current = []
+        else:
+            current.append(match.group(0))
+    entries.append("".join(current))
+    return [e.strip() for e in entries if e.strip()]
+
+
+def participants_of(text: str, locale: str) -> tuple[Participant, ...]:
+    """Each entry of ``text`` as a participant; entries that are no address are an error
+    listing every one of them with its reason (never silently dropped: its person would
+    get no mail)."""
+    found: list[Participant] = []
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+    for entry in split_entries(text):
+        name, address = parseaddr(entry)
+        if "@" not in address or (not name and address != entry.strip("<> ")):
+            problems.append((entry, "This is not an email address.", {}))
             continue
-        name, address = parseaddr(line.strip())
-        if "@" not in address:
-            raise FormError("Not an email address: {line}", line=line.strip())
-        found.append((name, address))
-    return found
+        try:
+            found.append(Participant(email=address, name=name, locale=locale))
+        except InvalidEvent as exc:
+            problems.append((entry, exc.code, exc.params))
+    if problems:
+        raise FormError("Some participants could not be read:", items=tuple(problems))
+    return tuple(found)
+
+
+def _shown(participant: Participant) -> str:
+    """``Name <address>`` as the form shows it (any address, ASCII or not)."""
+    name = participant.name
+    if not name:
+        return participant.email
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{participant.email}>"

@@ -8,7 +8,10 @@ word for word ("Zoomと連携する", "Web会議連携", "URLを発行する", "
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from meetlink import messages
 
 __all__ = ["CODES", "JA", "LANGUAGES", "Translator", "preferred_language"]
 
@@ -70,6 +73,8 @@ JA: dict[str, str] = {
     "Mail": "メール",
     "Operator": "運用",
     "Not possible": "できません",
+    "Something went wrong on this page. Go back and try again.": "このページでエラーが"
+    "発生しました。前の画面に戻って、もう一度お試しください。",
     # layout
     "Skip to content": "本文へ移動",
     "Main menu": "メインメニュー",
@@ -152,8 +157,10 @@ JA: dict[str, str] = {
     "Does not repeat": "繰り返さない",
     "Every week": "毎週",
     "Participants": "参加者",
-    "One address per line, e.g. Carol <carol@customer.example>. They are mailed the "
-    "URL.": "1行に1つのアドレス(例: Carol <carol@customer.example>)。URLはメールで通知されます。",
+    "One address per line, or separated by commas or semicolons, e.g. Carol "
+    "<carol@customer.example>. They are mailed the URL.": "1行に1つ、またはカンマ・セミコロン"
+    "区切りでアドレスを入力します(例: Carol <carol@customer.example>)。URLはメールで通知"
+    "されます。",
     "Language of the participants' mail": "参加者へのメールの言語",
     "Notes": "メモ",
     "Issue URL": "URLを発行する",
@@ -168,39 +175,26 @@ JA: dict[str, str] = {
     "Enter a title.": "タイトルを入力してください。",
     "Enter the start as a date and a time.": "開始日時を入力してください。",
     "Enter the length in minutes.": "時間を分で入力してください。",
-    "Not an email address: {line}": "メールアドレスではありません: {line}",
+    "Some participants could not be read:": "読み取れない参加者があります。",
+    "This is not an email address.": "メールアドレスではありません。",
+    "The start must be between 1900 and 8999.": "開始日時は1900年から8999年までの日時に"
+    "してください。",
     "The length must be from 5 to 1440 minutes.": "時間は5分から1440分までです。",
-    "The event could not be saved: {reason}": "予定を登録できませんでした: {reason}",
     "Event saved.": "予定を登録しました。",
-    "No URL: the Web conference integration add-on is not active.": "URLは発行されません: "
-    "Web会議連携のアドオンが有効ではありません。",
-    "No URL: the owner has not linked {provider}.": "URLは発行されません: 登録者が{provider}と"
-    "連携していません。",
-    "No URL: URLs are not issued for recurring events.": "URLは発行されません: 繰り返しの予定"
-    "ではWeb会議のURLは発行されません。",
-    "No URL: URLs are not issued for events spanning several days.": "URLは発行されません: "
-    "期間指定の予定ではWeb会議のURLは発行されません。",
-    "No URL: URLs are not issued for all-day events.": "URLは発行されません: 終日の予定では"
-    "Web会議のURLは発行されません。",
-    "No URL: URLs are not issued for events made this way.": "URLは発行されません: この方法で"
-    "登録された予定ではWeb会議のURLは発行されません。",
-    "No URL: {provider} is not available.": "URLは発行されません: {provider}は利用できません。",
-    "No URL: the owner's {provider} link is broken; link again.": "URLは発行されません: "
-    "登録者の{provider}連携が切れています。もう一度連携してください。",
-    "No URL: {reason}.": "URLは発行されません: {reason}",
-    "The owner's Zoom account is a free Basic one: Zoom ends the meeting after 40 minutes "
-    "(opening the URL again resumes it).": "登録者のZoomアカウントは無料プランのため、会議は40分で"
-    "終了します(同じURLにもう一度アクセスすると再開できます)。",
-    "{provider} did not answer: the URL will be issued as soon as it does.": "{provider}から"
-    "応答がありません。応答があり次第URLを発行します。",
-    "The linked account's stored credentials cannot be read with the configured encryption "
-    "keys: the URL will be issued once the right key is back.": "連携アカウントの保存済み認証情報を"
-    "設定中の暗号鍵で読めません。正しい鍵が戻り次第URLを発行します。",
-    "The URL stays, but no linked account can change the meeting.": "URLは残りますが、"
-    "連携中のアカウントがないため会議を変更できません。",
-    "The meeting was not changed: no linked account holds it.": "会議は変更されていません: "
-    "会議を持つアカウントが連携されていません。",
-    "{reason}": "{reason}",
+    "no URL can be issued: the Web conference integration add-on is not active (see "
+    "Personal settings).": "Web会議連携のアドオンが有効ではないため、URLは発行できません"
+    "(個人設定をご覧ください)。",
+    "no URL can be issued: link Zoom or Microsoft Teams in Personal settings first.": "URLを"
+    "発行するには、先に個人設定でZoomまたはMicrosoft Teamsと連携してください。",
+    "The contract is cancelled: the admin can contract the add-on again in Admin settings → "
+    "Change contract.": "契約は解除されています。管理者が「管理設定」→「契約内容を変更する」から"
+    "もう一度契約できます。",
+    "Until then no new meeting URL is issued; URLs already issued keep working.": "それまで新しい"
+    "会議URLは発行されません。発行済みのURLは引き続き使えます。",
+    "linked, but the add-on is not active": "連携済み(アドオンが有効ではありません)",
+    "The event is saved, but its URL could not be issued: see why below.": "予定は登録しました"
+    "が、URLを発行できませんでした。理由は下に表示しています。",
+    "The URL is issued.": "URLを発行しました。",
     # event detail (S2, S12, S19, S20)
     "No web conference URL.": "Web会議のURLはありません。",
     "Being issued": "発行中",
@@ -213,12 +207,31 @@ JA: dict[str, str] = {
     "again{when}.": "{provider}がまだ会議を確定していません。このプロセスのワーカーが"
     "再試行します{when}。",
     "at {time}": "({time})",
-    "{provider} refused for good; nothing more happens on its own.": "{provider}に拒否されました。"
-    "これ以上自動では処理されません。",
+    "No URL was issued, and nothing more happens on its own: retry, or save the event "
+    "again.": "URLは発行されませんでした。これ以上自動では処理されません。再試行するか、"
+    "予定をもう一度保存してください。",
     "The URL stays, but no linked account can change the meeting any more (the owner "
     "unlinked).": "URLは残りますが、連携中のアカウントがないため会議を変更できません(登録者が"
     "連携を解除しました)。",
     "Why": "理由",
+    "Are you sure?": "確認",
+    "Delete “{title}”? Its meeting URL is deleted too and participants get a "
+    "cancellation.": "「{title}」を削除しますか？会議のURLも削除され、参加者には中止の"
+    "お知らせが届きます。",
+    "Delete “{title}”?": "「{title}」を削除しますか？",
+    "Unlink {provider}? Your events keep their URLs, but their meetings can no longer be "
+    "changed or started until you link again.": "{provider}との連携を解除しますか？予定の"
+    "URLはそのまま使えますが、もう一度連携するまで会議の変更や開始はできません。",
+    "Unlink": "連携を解除する",
+    "Press Remove App at {provider} as {email}? The link ends and cannot be restored "
+    "without linking again.": "{email}として{provider}で「Remove App」を押しますか？連携は"
+    "解除され、もう一度連携するまで戻りません。",
+    "Your {provider} link does not hold this meeting's account any more (another user "
+    "linked that account, or you unlinked): link it again in Personal settings to start or "
+    "change the meeting. Participants can still join with the URL.": "この会議のアカウントとの"
+    "{provider}連携が切れています(他のユーザーが同じアカウントを連携したか、連携を解除"
+    "しました)。ミーティングの開始や変更には、個人設定からもう一度連携してください。参加者は"
+    "引き続きURLから参加できます。",
     "Start meeting": "ミーティングを開始",
     "Only the owner can start this meeting; join with the URL.": "このミーティングを開始できる"
     "のは登録者だけです。URLから参加してください。",
@@ -307,7 +320,12 @@ JA: dict[str, str] = {
     "Link the organisation": "組織として連携する",
     "Address": "アドレス",
     "Unlinked the organisation from {provider}.": "{provider}との組織連携を解除しました。",
-    "Linking the organisation failed: {reason}": "組織の連携に失敗しました: {reason}",
+    "Linking the organisation failed: {reason}": "組織の連携に失敗しました。{reason}",
+    "Unlink the organisation from {provider}? Users it serves keep their URLs, but their "
+    "meetings can no longer be changed, and they get no new URLs until it is linked "
+    "again or they link their own accounts.": "{provider}との組織連携を解除しますか？組織の"
+    "連携で発行した予定のURLはそのまま使えますが、会議は変更できなくなり、もう一度連携するか"
+    "各ユーザーが自分のアカウントと連携するまで、新しいURLは発行されません。",
     "The organisation is linked with {provider}.": "組織を{provider}と連携しました。",
     "Own link (it wins)": "本人の連携（優先）",
     "Not looked up yet": "未確認",
@@ -328,6 +346,13 @@ class Translator:
         if self.language == "ja":
             return JA.get(english, english)
         return english
+
+    def say(self, key: str, params: dict[str, Any] | None = None) -> str:
+        """The text of a message: a code of meetlink's catalogue (``meetlink.messages``: the
+        library's own errors and notices, with their parameters) or one of the demo's keys."""
+        if key in messages.CATALOGUE:
+            return messages.text(key, self.language, **(params or {}))
+        return self.gettext(key).format(**(params or {}))
 
     def when(self, value: datetime) -> str:
         """A moment in Japan time, as each language writes it."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,10 @@ def _summary(name: str, message: EmailMessage) -> Mail:
         sent: datetime | None = parsedate_to_datetime(str(message["Date"]))
     except (TypeError, ValueError):
         sent = None
-    recipients = tuple(address for _, address in getaddresses([str(message["To"] or "")]))
+    # The parsed header's addresses: a display name with a comma ("Yamada, Taro") is no
+    # second recipient (getaddresses on the decoded text split it in two).
+    header = message["To"]
+    recipients = tuple(a.addr_spec for a in header.addresses) if header is not None else ()
     return Mail(name, sent, recipients, str(message["Subject"] or ""), _method(message))
 
 

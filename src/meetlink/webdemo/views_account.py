@@ -15,7 +15,7 @@ from meetlink import (
     TrialUnavailable,
 )
 
-from .app import demo, go, note, page, require_admin, signed_in
+from .app import demo, go, note, page, require_admin, signed_in, translator, unconfirmed
 from .i18n import LANGUAGES
 from .runtime import USERS, user_by_id
 
@@ -110,6 +110,15 @@ def link(provider: str) -> Any:
 def unlink(provider: str) -> Any:
     """ "Unlink ..." (S15)."""
     web, me = demo(), signed_in()
+    asked = unconfirmed(
+        "Unlink {provider}? Your events keep their URLs, but their meetings can no longer be "
+        "changed or started until you link again.",
+        "Unlink",
+        "/settings",
+        provider=provider_name(provider),
+    )
+    if asked is not None:
+        return asked
     if provider in web.meetlink.provider_keys and web.tenant.unlink(me.id, provider):
         note("Unlinked {provider}.", "ok", provider=provider_name(provider))
     return go("/settings")
@@ -240,6 +249,16 @@ def link_organisation(provider: str) -> Any:
 def unlink_organisation(provider: str) -> Any:
     """ "Unlink the organisation" (its users keep their own links)."""
     require_admin()
+    asked = unconfirmed(
+        "Unlink the organisation from {provider}? Users it serves keep their URLs, but their "
+        "meetings can no longer be changed, and they get no new URLs until it is linked "
+        "again or they link their own accounts.",
+        "Unlink the organisation",
+        "/admin/organisation",
+        provider=provider_name(provider),
+    )
+    if asked is not None:
+        return asked
     if provider in demo().meetlink.provider_keys and demo().tenant.unlink_org(provider):
         note("Unlinked the organisation from {provider}.", "ok", provider=provider_name(provider))
     return go("/admin/organisation")
@@ -269,7 +288,8 @@ def organisation_callback() -> Any:
             admin_user_id=me.id,
         )
     except MeetLinkError as exc:
-        note("Linking the organisation failed: {reason}", "error", reason=str(exc)[:300])
+        reason = translator().say(exc.code, {"provider": provider, **exc.params})
+        note("Linking the organisation failed: {reason}", "error", reason=reason)
         return go("/admin/organisation")
     note("The organisation is linked with {provider}.", "ok", provider=provider_name(provider))
     return go("/admin/organisation")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import attrs
 from flask import Blueprint, redirect, request
 
 from meetlink import (
@@ -22,34 +23,33 @@ from meetlink import (
     UnknownEvent,
 )
 
-from .app import demo, fail, go, note, page, signed_in
-from .forms import EventForm, FormError
+from .app import demo, fail, go, note, page, signed_in, unconfirmed
+from .forms import LATEST_START, EventForm, FormError
 from .runtime import TENANT, user_by_id
 from .views_account import provider_name
 
 bp = Blueprint("events", __name__)
 
-#: Why a requested URL was not issued (meetlink's ``Refusal``), as message keys.
-REFUSALS = {
-    "ADDON_INACTIVE": "No URL: the Web conference integration add-on is not active.",
-    "NOT_LINKED": "No URL: the owner has not linked {provider}.",
-    "RECURRING": "No URL: URLs are not issued for recurring events.",
-    "PERIOD": "No URL: URLs are not issued for events spanning several days.",
-    "ALL_DAY": "No URL: URLs are not issued for all-day events.",
-    "SOURCE_NOT_ALLOWED": "No URL: URLs are not issued for events made this way.",
-    "UNKNOWN_PROVIDER": "No URL: {provider} is not available.",
-    "LINK_BROKEN": "No URL: the owner's {provider} link is broken; link again.",
+#: The form field an event field's error belongs to (the field gets aria-invalid and focus).
+FORM_FIELDS = {
+    "title": "title",
+    "start": "start",
+    "end": "minutes",
+    "participants": "participants",
+    "recurrence": "repeat",
+    "description": "description",
 }
-#: What the user should know about a save (meetlink's ``Notice``), as message keys.
-NOTICES = {
-    "FREE_PLAN_TIME_LIMIT": "The owner's Zoom account is a free Basic one: Zoom ends the "
-    "meeting after 40 minutes (opening the URL again resumes it).",
-    "PROVIDER_PENDING": "{provider} did not answer: the URL will be issued as soon as it does.",
-    "CREDENTIALS_UNREADABLE": "The linked account's stored credentials cannot be read with the "
-    "configured encryption keys: the URL will be issued once the right key is back.",
-    "CONFERENCE_DETACHED": "The URL stays, but no linked account can change the meeting.",
-    "LINK_REQUIRED_TO_UPDATE": "The meeting was not changed: no linked account holds it.",
-}
+
+
+@attrs.frozen
+class FormProblem:
+    """What the form page says is wrong: a message (a demo key or a catalogue code) with its
+    parameters, the participant entries that could not be read, and the field to mark."""
+
+    key: str
+    params: dict[str, Any] = attrs.field(factory=dict)
+    items: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    field: str | None = None
 
 
 @bp.get("/")
@@ -78,12 +78,25 @@ def _offers(owner_id: str, current: str | None) -> list[str]:
 def _form_page(
     form: EventForm,
     event: Event | None,
-    error: tuple[str, dict[str, str]] | None,
+    error: FormProblem | None,
     status: int = 200,
 ) -> Any:
     me = signed_in()
     owner_id = event.owner_id if event is not None else me.id
     current = event.web_meeting if event is not None else None
+    offers = _offers(owner_id, current)
+    no_offer_why = None
+    if not offers and not current:  # say why the section is missing (S11)
+        web = demo()
+        if not web.tenant.subscription().active:
+            no_offer_why = (
+                "no URL can be issued: the Web conference integration add-on is not active "
+                "(see Personal settings)."
+            )
+        else:
+            no_offer_why = (
+                "no URL can be issued: link Zoom or Microsoft Teams in Personal settings first."
+            )
     return page(
         "event_form.html",
         "Edit event" if event is not None else "New event",
@@ -91,7 +104,9 @@ def _form_page(
         form=form,
         event=event,
         owner_is_me=owner_id == me.id,
-        offers=_offers(owner_id, current),
+        offers=offers,
+        no_offer_why=no_offer_why,
+        latest_start=LATEST_START,
         provider_name=provider_name,
         error=error,
     )
@@ -137,24 +152,32 @@ def _save(existing: Event | None) -> Any:
         event = form.event(event_id, TENANT, owner_id, web_meeting)
         result = web.tenant.save_event(event)
     except FormError as exc:
-        return _form_page(form, existing, (exc.key, exc.params), 400)
-    except (InvalidEvent, InvalidInput) as exc:
-        return _form_page(
-            form, existing, ("The event could not be saved: {reason}", {"reason": str(exc)}), 400
-        )
+        field = "participants" if exc.items else None
+        problem = FormProblem(exc.key, exc.params, exc.items, field)
+        return _form_page(form, existing, problem, 400)
+    except InvalidEvent as exc:  # meetlink's own checks: its text, in the user's language
+        top = exc.field.split(".", 1)[0]
+        problem = FormProblem(exc.code, dict(exc.params), field=FORM_FIELDS.get(top))
+        return _form_page(form, existing, problem, 400)
+    except InvalidInput as exc:
+        return _form_page(form, existing, FormProblem(exc.code, dict(exc.params)), 400)
     web.calendar.put(event)
+    failed = result.conference is not None and result.conference.status is ConferenceStatus.FAILED
+    if failed:  # saved, but not as asked: never a green "saved"
+        note("The event is saved, but its URL could not be issued: see why below.", "error")
+    else:
+        note("Event saved.", "ok")
     _tell(result, event)
-    note("Event saved.", "ok")
     return go(f"/events/{event.id}")
 
 
 def _tell(result: SaveResult, event: Event) -> None:
-    provider = provider_name(event.web_meeting or "zoom")
+    """The save's refusals and notices, as meetlink's catalogue says them."""
+    provider = event.web_meeting or "zoom"
     for refusal in result.refusals:
-        key = REFUSALS.get(refusal.name, "No URL: {reason}.")
-        note(key, "error", provider=provider, reason=refusal.value)
+        note(refusal.code, "error", provider=provider)
     for notice in result.notices:
-        note(NOTICES.get(notice.name, "{reason}"), "info", provider=provider, reason=notice.value)
+        note(notice.code, "info", provider=provider)
 
 
 def _event(event_id: str) -> Event:
@@ -177,15 +200,24 @@ def show_event(event_id: str) -> Any:
         owner=user_by_id(event.owner_id),
         owner_is_me=event.owner_id == me.id,
         conference=conference,
-        can_start=event.owner_id == me.id and _startable(conference),
+        can_start=event.owner_id == me.id and _startable(conference, me.id),
+        link_lost=event.owner_id == me.id
+        and conference is not None
+        and conference.join_url is not None
+        and not _startable(conference, me.id),
         can_retry=conference is not None
         and conference.status in (ConferenceStatus.PENDING, ConferenceStatus.FAILED),
         provider_name=provider_name,
     )
 
 
-def _startable(conference: Conference | None) -> bool:
-    return conference is not None and conference.status is ConferenceStatus.ISSUED
+def _startable(conference: Conference | None, user_id: str) -> bool:
+    """The user can start it: it is issued on an account the user's link holds (after a
+    takeover or an unlink it is not, though the event is still theirs)."""
+    if conference is None or conference.status is not ConferenceStatus.ISSUED:
+        return False
+    link = demo().tenant.link(user_id, conference.provider)
+    return link is not None and link.external_account_id == conference.external_account_id
 
 
 @bp.post("/events/<event_id>/start")
@@ -215,6 +247,14 @@ def delete_event(event_id: str) -> Any:
     web, me = demo(), signed_in()
     event = _event(event_id)
     had_url = web.tenant.conference(event_id) is not None
+    question = (
+        "Delete “{title}”? Its meeting URL is deleted too and participants get a cancellation."
+        if had_url
+        else "Delete “{title}”?"
+    )
+    asked = unconfirmed(question, "Delete", f"/events/{event_id}", title=event.title)
+    if asked is not None:
+        return asked
     web.tenant.delete_event(event_id, actor_id=me.id)
     web.calendar.remove(event_id)
     key = "Deleted “{title}”; its meeting URL is deleted too." if had_url else "Deleted “{title}”."
@@ -232,4 +272,6 @@ def retry(event_id: str) -> Any:
         conference = None
     if conference is None or conference.status is not ConferenceStatus.ISSUED:
         note("The retry did not issue the URL yet: see why below.", "error")
+    else:
+        note("The URL is issued.", "ok")
     return go(f"/events/{event_id}")

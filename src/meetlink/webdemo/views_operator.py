@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from flask import Blueprint, request
 
-from .app import demo, go, note, page, require_admin
+from .app import demo, go, note, page, require_admin, unconfirmed
 from .runtime import USERS
 from .views_account import provider_name
 
@@ -99,6 +99,16 @@ def remove_app(provider: str) -> Any:
     email = request.form.get("email", "")
     if control is None or email not in {u.email for u in USERS}:
         return go("/operator")
+    asked = unconfirmed(
+        "Press Remove App at {provider} as {email}? The link ends and cannot be restored "
+        "without linking again.",
+        "Remove App",
+        "/operator",
+        provider=provider_name(provider),
+        email=email,
+    )
+    if asked is not None:
+        return asked
     try:
         answer = control.remove_app(email)
     except httpx.HTTPError:
