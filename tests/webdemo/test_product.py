@@ -286,3 +286,22 @@ def test_every_page_forbids_framing_and_scripts(visitor: Visitor) -> None:
         assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
         assert "script-src" not in CONTENT_SECURITY_POLICY  # default-src 'none': no script
+
+
+def test_the_settings_messages_are_the_users_notices_not_every_conference_change(
+    visitor: Visitor,
+) -> None:
+    """The listener also hears the feed's conference changes (URL issued, updated...): the
+    user's Messages on Settings keep to what she must act on, so five saves do not push the
+    takeover out of sight."""
+    _linked_event(visitor)
+    visitor.sign_in_as("bob")
+    visitor.link("zoom", ALICE, "allow")  # bob takes over alice's Zoom account (S9)
+    visitor.sign_in_as("alice")
+    for n in range(6):
+        form = _event_form(f"Talk {n}", _tomorrow(visitor.demo), issue_url="yes", provider="teams")
+        assert "URL issued" in visitor.post("/events/new", form).text
+    messages_part = visitor.get("/settings").text.split('id="user-notices"', 1)[1]
+    messages_part = messages_part.split("</ul>", 1)[0]
+    assert "Another user linked the same Zoom account: your link ended." in messages_part
+    assert "join URL was issued" not in messages_part

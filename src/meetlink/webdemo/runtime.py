@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from meetlink import Event, HostNotice, MeetLink, TenantMeetLink
+from meetlink.domain.results import NOTICE_KINDS
 
 from .clock import TravelClock
 from .control import EmulatorController
@@ -103,8 +104,14 @@ class NoticeLog:
             return list(self._items)
 
     def for_user(self, user_id: str) -> list[LoggedNotice]:
-        """The notices about ``user_id``, newest first."""
-        return [item for item in self.all() if item.notice.user_id == user_id]
+        """The notices about ``user_id``, newest first: what she must know or act on (a
+        link that ended, work that gave up), not the feed's record of every conference
+        change (those show on the event itself)."""
+        return [
+            item
+            for item in self.all()
+            if item.notice.user_id == user_id and item.notice.kind in NOTICE_KINDS
+        ]
 
 
 @attrs.define
