@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from meetlink import (
@@ -337,3 +338,67 @@ def test_the_organisation_links_events_reach_the_feed_with_an_admin_relink() -> 
             params["state"], code=params["code"], tenant_id="t2", admin_user_id="t2-admin"
         )
         assert sb.meetlink.org_link(tenant_id="t2") is not None
+
+
+def test_a_user_added_to_the_organisation_later_gets_the_meeting_on_retry() -> None:
+    """An outsider's conference is FAILED (NotInOrganisation); once the Zoom admin adds that
+    address to the account, the host's retry looks the address up again at once (a cached
+    "not found" does not wait for org_lookup_ttl) and the meeting is made on the new user."""
+    with Sandbox(now=T0, seed=33) as sb:
+        sb.meetlink.contract("t1")
+        admin, _ = _organisation(sb)
+        sb.link_org("t1", "it-admin", admin)
+        sb.meetlink.set_directory_address("dan", "dan@acme.example", tenant_id="t1")
+        failed = sb.meetlink.save_event(_event(sb, "e-dan", "dan")).conference
+        assert failed is not None and failed.status is ConferenceStatus.FAILED
+        assert (failed.error or "").startswith("NotInOrganisation")
+        dan = sb.zoom.add_user("dan@acme.example", account_id=admin.account_id)
+        again = sb.meetlink.retry("e-dan", tenant_id="t1")
+        assert again is not None and again.status is ConferenceStatus.ISSUED, again
+        assert again.external_account_id == dan.id
+        assert [str(m["id"]) for m in sb.zoom.meetings(dan)] == [again.meeting_id]
+
+
+def test_a_meeting_made_while_the_address_was_unresolved_keeps_its_holder() -> None:
+    """A conference recorded under the user's address (the lookup had failed, Zoom took the
+    email where a user id goes) is still the organisation's once a later lookup resolves
+    the address to a Zoom user id: editing the event updates the meeting, deleting it
+    deletes the meeting; nothing is DETACHED or left at Zoom."""
+    with Sandbox(now=T0, seed=34) as sb:
+        sb.meetlink.contract("t1")
+        admin, members = _organisation(sb)
+        sb.link_org("t1", "it-admin", admin)
+        sb.zoom.fail_next(1, status=503, method="GET", path="/v2/users/ann@acme.example")
+        event = _event(sb, "e-ann", "ann")
+        conf = sb.meetlink.save_event(event).conference
+        assert conf is not None and conf.status is ConferenceStatus.ISSUED
+        assert conf.external_account_id == "ann@acme.example"  # unresolved: the address
+        sb.clock.advance(timedelta(days=2))  # past org_lookup_ttl: the next save looks up
+        moved = attrs.evolve(event, start=event.start + timedelta(days=3),
+                             end=event.end + timedelta(days=3))  # fmt: skip
+        kept = sb.meetlink.save_event(moved).conference
+        assert kept is not None and kept.status is ConferenceStatus.ISSUED, kept
+        entry = {e.user_id: e for e in sb.meetlink.directory(tenant_id="t1")}["ann"]
+        assert entry.external_account_id == members["ann"].id  # resolved now
+        (meeting,) = sb.zoom.meetings(members["ann"])
+        assert meeting["start_time"] == moved.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert sb.meetlink.delete_event("e-ann", tenant_id="t1")
+        sb.meetlink.run_pending()
+        assert sb.zoom.meetings(members["ann"]) == []
+
+
+def test_unlinking_the_organisation_detaches_a_meeting_recorded_under_an_address() -> None:
+    """S15 for the organisation's users reaches a conference recorded under its user's address
+    (made while the lookup failed), also after the address was resolved since."""
+    with Sandbox(now=T0, seed=35) as sb:
+        sb.meetlink.contract("t1")
+        admin, _ = _organisation(sb)
+        sb.link_org("t1", "it-admin", admin)
+        sb.zoom.fail_next(1, status=503, method="GET", path="/v2/users/ann@acme.example")
+        first = sb.meetlink.save_event(_event(sb, "e-ann", "ann")).conference
+        assert first is not None and first.external_account_id == "ann@acme.example"
+        sb.clock.advance(timedelta(days=2))
+        sb.meetlink.save_event(_event(sb, "e-ann-2", "ann"))  # resolves the address
+        assert sb.meetlink.unlink_org(tenant_id="t1")
+        detached = sb.meetlink.conference("e-ann", tenant_id="t1")
+        assert detached is not None and detached.status is ConferenceStatus.DETACHED

@@ -432,9 +432,12 @@ class MeetLink:
     @checked
     def retry(self, event_id: str, *, tenant_id: str) -> Conference | None:
         """Run the event's FAILED or PENDING conference work again now, inline like
-        ``save_event`` (a wait the provider asked for is still honoured). UnknownEvent when
-        the tenant has no event with that id."""
-        return self.save_event(self._event(tenant_id, event_id).event).conference
+        ``save_event`` (a wait the provider asked for is still honoured). An owner whom the
+        organisation link did not find is looked up again first. UnknownEvent when the
+        tenant has no event with that id."""
+        event = self._event(tenant_id, event_id).event
+        self._organisations.ask_again(tenant_id, event.owner_id, event.web_meeting)
+        return self.save_event(event).conference
 
     @checked
     def delete_event(self, event_id: str, *, tenant_id: str, actor_id: str | None = None) -> bool:

@@ -115,23 +115,23 @@ def organisation_link(uow: UnitOfWork, tenant_id: str, provider: str) -> LinkRec
 def served(uow: UnitOfWork, tenant_id: str, provider: str, account: str) -> LinkRecord | None:
     """The holder of ``account`` made up from the tenant's organisation link, when that
     link is active and serves the account (a user's directory entry resolved to it, or an
-    unresolved entry's address is it), or None."""
+    entry's address is it: a meeting made while the address was unresolved is recorded
+    under the address, and stays the organisation's once a lookup resolves it), or None."""
     org = organisation_link(uow, tenant_id, provider)
     if org is None:
         return None
     entries = uow.directory.by_account(tenant_id, provider, account)
-    if not entries:  # unresolved entries go by their address (the tenant's own few)
-        entries = [
-            e
-            for e in uow.directory.of_tenant(tenant_id, provider)
-            if e.external_account_id is None and e.address == account
-        ]
+    if not entries:  # then by address (the tenant's own few entries)
+        entries = [e for e in uow.directory.of_tenant(tenant_id, provider) if e.address == account]
     return _acting(org, entries[0]) if entries else None
 
 
 def served_accounts(uow: UnitOfWork, tenant_id: str, provider: str) -> list[str]:
-    """Every account the tenant's organisation link may serve (its directory entries)."""
-    return sorted({_account_of(e) for e in uow.directory.of_tenant(tenant_id, provider)})
+    """Every account the tenant's organisation link may serve: its directory entries'
+    provider users, and their addresses (under which a meeting made while an address was
+    unresolved is recorded)."""
+    entries = uow.directory.of_tenant(tenant_id, provider)
+    return sorted({_account_of(e) for e in entries} | {e.address for e in entries})
 
 
 def _account_of(entry: DirectoryEntry) -> str:

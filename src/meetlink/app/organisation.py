@@ -149,6 +149,20 @@ class Organisations:
 
         self._ctx.transaction(work)
 
+    def ask_again(self, tenant_id: str, user_id: str, provider_key: str | None) -> None:
+        """Before an explicit retry: a directory entry whose last lookup found nobody is
+        due again (the admin may have added the user since; the negative answer is not
+        trusted for ``org_lookup_ttl`` then). Found entries keep their lookup."""
+        if provider_key is None:
+            return
+
+        def work(uow: UnitOfWork) -> None:
+            entry = uow.directory.get(tenant_id, provider_key, user_id)
+            if entry is not None and not entry.found and entry.resolved_at is not None:
+                uow.directory.put(attrs.evolve(entry, resolved_at=None))
+
+        self._ctx.transaction(work)
+
     def directory(self, tenant_id: str, provider_key: str) -> list[DirectoryEntry]:
         """The tenant's directory entries for the provider (by user id)."""
         return self._ctx.read(lambda uow: uow.directory.of_tenant(tenant_id, provider_key))
