@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,7 +66,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     """A test marked ``meetlink_unchecked_mail`` sends odd mail on purpose: not read here
-    either."""
+    either. Under ``MEETLINK_COVERAGE_TESTS`` the coverage tracer runs for those tests only."""
+    _trace_coverage(item)
     delivered = item.session.stash[_SESSION_MAIL][1]
     before = len(delivered)
     try:
@@ -73,6 +75,39 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         if item.get_closest_marker("meetlink_unchecked_mail") is not None:
             del delivered[before:]
+
+
+# --- branch coverage, measured on a part of the run -----------------------------------------
+# scripts/test runs the suite under ``coverage run`` with MEETLINK_COVERAGE_TESTS naming the
+# test directories that measure the layers' coverage (docs/testing.md, "Branch coverage"). On
+# Python 3.11 the tracer slows every line it sees, measured file or not: it is on while the
+# suite loads (the modules' own lines) and while those tests run, and off for the others.
+
+_COVERAGE_TESTS = tuple(
+    Path(part.strip()).resolve()
+    for part in os.environ.get("MEETLINK_COVERAGE_TESTS", "").split(",")
+    if part.strip()
+)
+_COVERAGE: list[Any] = []  # the Coverage that `coverage run` made
+
+
+def _trace_coverage(item: pytest.Item) -> None:
+    if not _COVERAGE_TESTS:
+        return
+    import coverage
+
+    if not _COVERAGE:  # `coverage run` started it before pytest
+        current = coverage.Coverage.current()
+        if current is None:
+            raise pytest.UsageError("MEETLINK_COVERAGE_TESTS is set but coverage is not running")
+        _COVERAGE.append(current)
+    cov = _COVERAGE[0]
+    started = coverage.Coverage.current() is cov  # None while stopped
+    wanted = any(item.path.is_relative_to(tests) for tests in _COVERAGE_TESTS)
+    if wanted and not started:
+        cov.start()
+    elif started and not wanted:
+        cov.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
