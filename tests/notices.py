@@ -1,4 +1,4 @@
-"""A listener that keeps the notices only (the host event feed's first five kinds), for tests
+"""A listener that keeps the notices only (NOTICE_KINDS of the host event feed), for tests
 written about notices: the listener also hears every conference change."""
 
 from __future__ import annotations

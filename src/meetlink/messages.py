@@ -361,6 +361,10 @@ CATALOGUE: dict[str, _T] = {
         "予定の{provider}会議を作成または変更できませんでした。",
         "The event's {provider} meeting could not be made or changed.",
     ),
+    "host_notice.event_deleted_by_other": _t(
+        "あなたが登録した予定を、他のユーザーが削除しました。参加者には中止の案内が送られます。",
+        "Another user deleted an event you own: its participants are sent a cancellation.",
+    ),
     "host_notice.meeting_repaired": _t(
         "{provider}側で削除または変更された会議を、予定に合わせて元に戻しました。",
         "A meeting deleted or changed on {provider}'s own site was made to match the event again.",

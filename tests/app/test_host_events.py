@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from meetlink import HostEvent, HostEventKind, HostNoticeKind, InvalidInput, Relink
+from meetlink.domain.results import NOTICE_KINDS
 from meetlink.errors import AuthExpired, ProviderRejected
 
 from .conftest import World, make_world
@@ -206,3 +207,25 @@ class TwoConsumers(RuleBasedStateMachine):
 
 
 TestTwoConsumers = TwoConsumers.TestCase
+
+
+def test_the_owner_is_told_when_another_user_deletes_her_event() -> None:
+    """Issue 24, finding 6: when Bob deleted Alice's event, Alice was not told."""
+    told: list[Any] = []
+    w = make_world(listener=told.append)
+    w.meetlink.contract("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    w.meetlink.save_event(w.event())
+    w.meetlink.save_event(w.event("e2"))
+    w.meetlink.save_event(w.event("e3", web_meeting=None))
+    assert w.meetlink.delete_event("e1", tenant_id="t1", actor_id="bob")
+    assert w.meetlink.delete_event("e2", tenant_id="t1", actor_id="alice")  # her own: no notice
+    assert w.meetlink.delete_event("e3", tenant_id="t1")  # no actor named: no notice
+    assert w.meetlink.tenant("t1").delete_event("e1", actor_id="bob") is False  # gone already
+    deleted = [e for e in w.meetlink.events(tenant_id="t1") if e.kind is K.EVENT_DELETED_BY_OTHER]
+    assert len(deleted) == 1
+    (notice,) = deleted
+    assert (notice.tenant_id, notice.user_id, notice.event_id) == ("t1", "alice", "e1")
+    assert "bob" in notice.detail
+    assert K.EVENT_DELETED_BY_OTHER in NOTICE_KINDS  # a notice for the owner, not a change log
+    assert [e for e in told if e.kind is K.EVENT_DELETED_BY_OTHER] == deleted

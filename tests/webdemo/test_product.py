@@ -305,3 +305,18 @@ def test_the_settings_messages_are_the_users_notices_not_every_conference_change
     messages_part = messages_part.split("</ul>", 1)[0]
     assert "Another user linked the same Zoom account: your link ended." in messages_part
     assert "join URL was issued" not in messages_part
+
+
+def test_the_owner_is_told_when_another_user_deletes_her_event(visitor: Visitor) -> None:
+    """Finding 6: when Bob deleted Alice's event, Alice was not told."""
+    event_id = _linked_event(visitor)
+    visitor.sign_in_as("bob")
+    visitor.post(f"/events/{event_id}/delete", {"confirmed": "yes"})
+    assert visitor.demo.tenant.event(event_id) is None
+    visitor.sign_in_as("alice")
+    visitor.post("/session/lang", {"lang": "ja", "next": "/settings"})
+    page = visitor.get("/settings").text
+    told = page.split('id="user-notices"', 1)[1].split("</ul>", 1)[0]
+    assert "あなたが登録した予定を、他のユーザーが削除しました。" in told
+    visitor.sign_in_as("bob")  # the one who deleted it is not told about it
+    assert "他のユーザーが削除しました" not in visitor.get("/settings").text

@@ -25,7 +25,7 @@ from meetlink.domain.event import Event
 from meetlink.domain.issuance import Decision, Notice, ProviderTraits, Refusal, decide
 from meetlink.domain.links import LinkRecord, UnlinkReason
 from meetlink.domain.records import EventRecord, Job
-from meetlink.domain.results import HostNotice
+from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.domain.subscription import SubscriptionRecord, snapshot
 from meetlink.ports.storage import UnitOfWork
 
@@ -210,13 +210,24 @@ class Conferences:
         return bool(history) and history[-1].unlink_reason is UnlinkReason.GRANT_REVOKED
 
     def delete_event(
-        self, uow: UnitOfWork, tenant_id: str, event_id: str
+        self, uow: UnitOfWork, tenant_id: str, event_id: str, actor_id: str | None = None
     ) -> tuple[bool, list[Job]]:
         """Forget the tenant's event; its meeting goes too, and participants get a
-        cancellation."""
+        cancellation. The owner is told (``EVENT_DELETED_BY_OTHER``) when ``actor_id`` names
+        another user."""
         record = uow.events.get(tenant_id, event_id, for_update=True)
         if record is None:
             return False, []
+        owner = record.event.owner_id
+        if actor_id is not None and actor_id != owner:
+            notice = HostNotice(
+                kind=HostNoticeKind.EVENT_DELETED_BY_OTHER,
+                tenant_id=tenant_id,
+                user_id=owner,
+                event_id=event_id,
+                detail=f"event {event_id} of {owner} was deleted by {actor_id}",
+            )
+            uow.feed.add(notice, self._ctx.clock.now())
         conf = uow.conferences.get(tenant_id, event_id)
         jobs: list[Job] = []
         if conf is not None:

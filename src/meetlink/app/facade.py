@@ -446,7 +446,7 @@ class MeetLink:
         inline = self._ctx.settings.sync_inline
 
         def work(uow: UnitOfWork) -> tuple[bool, list[Job]]:
-            found, jobs = self._conferences.delete_event(uow, tenant_id, event_id)
+            found, jobs = self._conferences.delete_event(uow, tenant_id, event_id, actor_id)
             return found, self._claim(uow, jobs) if inline else []
 
         found, claimed = self._ctx.transaction(work)

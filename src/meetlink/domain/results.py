@@ -56,9 +56,10 @@ class WebhookReply:
 class HostEventKind(enum.Enum):
     """What a [`HostEvent`][meetlink.domain.results.HostEvent] of the host event feed reports.
 
-    The first five are the notices (something the host should tell a user or an operator);
-    ``HostNoticeKind`` is this same enum, so ``event.kind is HostNoticeKind.LINK_BROKEN``
-    holds for them. The others report what happened to an event's conference."""
+    The notices (``NOTICE_KINDS``: the first five and ``EVENT_DELETED_BY_OTHER``) are
+    something the host should tell a user or an operator; ``HostNoticeKind`` is this same
+    enum, so ``event.kind is HostNoticeKind.LINK_BROKEN`` holds for them. The others report
+    what happened to an event's conference."""
 
     LINK_BROKEN = "link_broken"  # the provider refused the grant: the user must link again
     LINK_REMOVED_AT_PROVIDER = "link_removed_at_provider"  # "Remove App" (S16)
@@ -79,6 +80,9 @@ class HostEventKind(enum.Enum):
     CONFERENCE_FAILED = "conference_failed"
     # A meeting deleted or changed on the provider's own site was made to match the event again.
     MEETING_REPAIRED = "meeting_repaired"
+    # Another user deleted the event (``delete_event(actor_id=...)`` named someone else than its
+    # owner): the owner (``user_id``) is told; ``detail`` names who deleted it.
+    EVENT_DELETED_BY_OTHER = "event_deleted_by_other"
 
     @property
     def code(self) -> str:
@@ -90,8 +94,8 @@ class HostEventKind(enum.Enum):
 #: (one enum, so a notice and its feed event compare as the same kind).
 HostNoticeKind = HostEventKind
 
-#: The notices: the kinds a listener written before the feed was told about (the others report
-#: conference changes; a listener that handles notices only can skip what is not in here).
+#: The notices: what a user or an operator should be told (the others report conference
+#: changes; a listener that handles notices only can skip what is not in here).
 NOTICE_KINDS = frozenset(
     {
         HostEventKind.LINK_BROKEN,
@@ -99,6 +103,7 @@ NOTICE_KINDS = frozenset(
         HostEventKind.LINK_TAKEN_OVER,
         HostEventKind.WORK_FAILED,
         HostEventKind.CREDENTIALS_UNREADABLE,
+        HostEventKind.EVENT_DELETED_BY_OTHER,
     }
 )
 
