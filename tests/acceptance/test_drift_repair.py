@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -127,17 +128,21 @@ def test_zoom_telling_of_meetlinks_own_change_is_no_drift(zoom: Sandbox) -> None
     assert _kinds(sb, seen) == [] and len(sb.zoom.meetings()) == 1
 
 
+def _link(sb: Sandbox, emulator: Any, user_id: str, email: str, provider: str) -> None:
+    """A user of ``emulator`` (Teams or Google Meet) linked to t1's ``user_id``."""
+    user = emulator.add_user(email)
+    request = sb.meetlink.begin_link("t1", user_id, provider=provider)
+    params = emulator.consent(request.authorize_url, user)
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id=user_id,
+                              tenant_id="t1")  # fmt: skip
+
+
 @pytest.fixture
 def teams() -> Iterator[Sandbox]:
     with Sandbox(now=T0, seed=5, with_teams=True) as sb:
         assert sb.teams is not None
         sb.meetlink.contract("t1")
-        carol = sb.teams.add_user("carol@contoso.example")
-        request = sb.meetlink.begin_link("t1", "carol", provider="teams")
-        params = sb.teams.consent(request.authorize_url, carol)
-        sb.meetlink.complete_link(
-            params["state"], code=params["code"], user_id="carol", tenant_id="t1"
-        )
+        _link(sb, sb.teams, "carol", "carol@contoso.example", "teams")
         sb.meetlink.save_event(_event("carol", "teams"))
         sb.meetlink.run_pending()  # the invitation, and the first meeting check
         yield sb
@@ -196,16 +201,8 @@ def test_google_meet_spaces_are_never_checked() -> None:
     with Sandbox(now=T0, seed=6, with_teams=True, with_meet=True) as sb:
         assert sb.teams is not None and sb.meet is not None
         sb.meetlink.contract("t1")
-        carol = sb.teams.add_user("carol@contoso.example")
-        request = sb.meetlink.begin_link("t1", "carol", provider="teams")
-        params = sb.teams.consent(request.authorize_url, carol)
-        sb.meetlink.complete_link(params["state"], code=params["code"], user_id="carol",
-                                  tenant_id="t1")  # fmt: skip
-        dora = sb.meet.add_user("dora@example.org")
-        request = sb.meetlink.begin_link("t1", "dora", provider="google_meet")
-        params = sb.meet.consent(request.authorize_url, dora)
-        sb.meetlink.complete_link(params["state"], code=params["code"], user_id="dora",
-                                  tenant_id="t1")  # fmt: skip
+        _link(sb, sb.teams, "carol", "carol@contoso.example", "teams")
+        _link(sb, sb.meet, "dora", "dora@example.org", "google_meet")
         sb.meetlink.save_event(_event("dora", "google_meet", event_id="meet"))
         sb.meetlink.save_event(_event("carol", "teams", event_id="teams"))
         space = sb.meetlink.conference("meet", tenant_id="t1")

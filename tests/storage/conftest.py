@@ -42,6 +42,17 @@ def database_url(
 
 
 @pytest.fixture
+def sql_storage(database_url: str, encryption_key: str) -> Iterator[SqlStorage]:
+    """SqlStorage on the module's private database, emptied."""
+    storage = SqlStorage(database_url, encryption_keys=[encryption_key], create_schema=True)
+    with storage.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
+    yield storage
+    storage.close()
+
+
+@pytest.fixture
 def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty private database of the module's backend for one test."""
     backend = _backend_of(database_url)

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete
 
-from meetlink.adapters.sqlalchemy import SqlStorage, generate_key, metadata
+from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.domain.jobs import JobRequest
 from meetlink.domain.links import LinkRecord, UnlinkReason, violations
 from meetlink.errors import ConcurrentUpdate
@@ -30,17 +29,6 @@ from .workers import QUEUE, claim_and_finish
 JOBS = 200
 PROCESSES = 4
 THREADS = 20
-
-
-@pytest.fixture
-def sql_storage(database_url: str, encryption_key: str) -> Iterator[SqlStorage]:
-    """SqlStorage on the module's private database, emptied."""
-    storage = SqlStorage(database_url, encryption_keys=[encryption_key], create_schema=True)
-    with storage.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
-    yield storage
-    storage.close()
 
 
 @pytest.mark.slow

@@ -12,15 +12,14 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import event
 
-from meetlink.adapters.sqlalchemy import SqlStorage, metadata
+from meetlink.adapters.sqlalchemy import SqlStorage
 from meetlink.domain.results import HostEvent, HostEventKind, HostNotice
 from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.storage import Storage
@@ -86,16 +85,6 @@ def test_an_entry_without_a_tenant_is_refused(storage: Storage) -> None:
 
 WRITERS = 6
 UNITS = 15
-
-
-@pytest.fixture
-def sql_storage(database_url: str, encryption_key: str) -> Iterator[SqlStorage]:
-    storage = SqlStorage(database_url, encryption_keys=[encryption_key], create_schema=True)
-    with storage.engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(delete(table))
-    yield storage
-    storage.close()
 
 
 def test_a_reader_resuming_after_its_last_id_misses_nothing(sql_storage: SqlStorage) -> None:

@@ -27,11 +27,13 @@ anything else                          nothing (e.g. ISSUED -> DETACHED: the lin
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from meetlink.domain.conference import ConferenceRecord, ConferenceStatus, MeetingTerms
-from meetlink.domain.results import HostEventKind
+from meetlink.domain.results import HostEvent, HostEventKind, HostNotice
+from meetlink.errors import StorageError
 
-__all__ = ["MAX_FEED_ID", "conference_change", "feed_id", "feed_number"]
+__all__ = ["MAX_FEED_ID", "FeedBuffer", "conference_change", "feed_entry", "feed_id", "feed_number"]
 
 #: The largest feed number (fits a signed 64-bit column on every database).
 MAX_FEED_ID = 2**63 - 1
@@ -50,6 +52,48 @@ def feed_number(text: str) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_FEED_ID else None
+
+
+def feed_entry(notice: HostNotice, number: int, at: datetime) -> HostEvent:
+    """Entry ``number`` of the notice's tenant's feed, recorded ``at``."""
+    return HostEvent(
+        id=feed_id(number),
+        kind=notice.kind,
+        tenant_id=notice.tenant_id,
+        user_id=notice.user_id,
+        provider=notice.provider,
+        event_id=notice.event_id,
+        detail=notice.detail,
+        at=at,
+    )
+
+
+class FeedBuffer:
+    """The part of a store's ``HostEventLog`` every store shares: what a unit of work noted
+    for the feed until its commit numbers it (``noted``), and what its last commit wrote."""
+
+    def __init__(self) -> None:
+        self.noted: list[tuple[HostNotice, datetime]] = []
+        self._written: list[HostEvent] = []
+
+    def add(self, notice: HostNotice, at: datetime) -> None:
+        """Note ``notice`` for the commit."""
+        if notice.tenant_id is None:
+            raise StorageError("a host event needs a tenant")
+        self.noted.append((notice, at))
+
+    def written(self) -> list[HostEvent]:
+        """What the last commit recorded."""
+        return list(self._written)
+
+    def committed(self, recorded: list[HostEvent]) -> None:
+        """The commit went through: ``recorded`` is what it wrote."""
+        self.noted.clear()
+        self._written = recorded
+
+    def dropped(self) -> None:
+        """Rolled back: nothing noted is kept."""
+        self.noted.clear()
 
 
 def _schedule(terms: MeetingTerms | None) -> tuple[object, ...] | None:

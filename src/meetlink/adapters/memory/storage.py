@@ -20,12 +20,12 @@ import attrs
 from meetlink.domain.budgets import Usage
 from meetlink.domain.conference import ConferenceRecord
 from meetlink.domain.erasure import Erasure
-from meetlink.domain.feed import feed_id
+from meetlink.domain.feed import FeedBuffer, feed_entry
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.jobs import AccountWait, is_due
 from meetlink.domain.links import DirectoryEntry, LinkRecord, TokenSet
 from meetlink.domain.records import EventRecord, Job, JobStatus, PendingAuth
-from meetlink.domain.results import HostEvent, HostNotice
+from meetlink.domain.results import HostEvent
 from meetlink.domain.subscription import SubscriptionRecord
 from meetlink.errors import ConcurrentUpdate, StorageError
 
@@ -474,19 +474,10 @@ class _Erasures(_Repo):
         return sorted(found, key=lambda e: e.deauthorized_at)
 
 
-class _Feed(_Repo):
+class _Feed(_Repo, FeedBuffer):
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
-        super().__init__(uow)
-        self._noted: list[tuple[HostNotice, datetime]] = []
-        self._written: list[HostEvent] = []
-
-    def add(self, notice: HostNotice, at: datetime) -> None:
-        if notice.tenant_id is None:
-            raise StorageError("a host event needs a tenant")
-        self._noted.append((notice, at))
-
-    def written(self) -> list[HostEvent]:
-        return list(self._written)
+        _Repo.__init__(self, uow)
+        FeedBuffer.__init__(self)
 
     def after(self, tenant_id: str, number: int, limit: int) -> list[HostEvent]:
         entries = self._t.feed.get(tenant_id, ())
@@ -503,35 +494,15 @@ class _Feed(_Repo):
     def flush(self) -> list[HostEvent]:
         """Number and store what was added (at commit, under the storage lock)."""
         recorded: list[HostEvent] = []
-        for notice, at in self._noted:
+        for notice, at in self.noted:
             tenant = notice.tenant_id
             assert tenant is not None
             number = self._t.feed_heads.get(tenant, 0) + 1
             self._t.feed_heads[tenant] = number
-            entry = _entry(notice, number, at)
+            entry = feed_entry(notice, number, at)
             self._t.feed[tenant] = (*self._t.feed.get(tenant, ()), entry)
             recorded.append(entry)
         return recorded
-
-    def committed(self, recorded: list[HostEvent]) -> None:
-        self._noted.clear()
-        self._written = recorded
-
-    def dropped(self) -> None:
-        self._noted.clear()
-
-
-def _entry(notice: HostNotice, number: int, at: datetime) -> HostEvent:
-    return HostEvent(
-        id=feed_id(number),
-        kind=notice.kind,
-        tenant_id=notice.tenant_id,
-        user_id=notice.user_id,
-        provider=notice.provider,
-        event_id=notice.event_id,
-        detail=notice.detail,
-        at=at,
-    )
 
 
 class InMemoryUnitOfWork:

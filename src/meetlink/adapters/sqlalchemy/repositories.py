@@ -27,13 +27,12 @@ from meetlink.domain.conference import (
 )
 from meetlink.domain.erasure import Erasure
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Source, Span
-from meetlink.domain.feed import feed_id
+from meetlink.domain.feed import FeedBuffer, feed_id
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.domain.links import DirectoryEntry
 from meetlink.domain.records import EventRecord
 from meetlink.domain.results import HostEvent, HostEventKind, HostNotice
 from meetlink.domain.subscription import SubscriptionRecord, SubscriptionState
-from meetlink.errors import StorageError
 
 if TYPE_CHECKING:
     from meetlink.adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -643,25 +642,14 @@ class SqlWebhookLog(SqlRepository):
         return int(done.rowcount)
 
 
-class SqlHostEventLog(SqlRepository):
+class SqlHostEventLog(SqlRepository, FeedBuffer):
     """The host event feed (``meetlink_host_events``), numbered per tenant at commit under a
     lock on the tenant's ``meetlink_host_event_heads`` row (see
     [`HostEventLog`][meetlink.ports.storage.HostEventLog])."""
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
-        super().__init__(uow)
-        self._noted: list[tuple[HostNotice, datetime]] = []
-        self._written: list[HostEvent] = []
-
-    def add(self, notice: HostNotice, at: datetime) -> None:
-        """Note ``notice`` for the commit."""
-        if notice.tenant_id is None:
-            raise StorageError("a host event needs a tenant")
-        self._noted.append((notice, at))
-
-    def written(self) -> list[HostEvent]:
-        """What the last commit recorded."""
-        return list(self._written)
+        SqlRepository.__init__(self, uow)
+        FeedBuffer.__init__(self)
 
     def after(self, tenant_id: str, number: int, limit: int) -> list[HostEvent]:
         """The tenant's entries above ``number`` (a primary-key range)."""
@@ -687,12 +675,12 @@ class SqlHostEventLog(SqlRepository):
         """Number and insert what was added: the last statements before the commit. Each
         tenant's head row is locked (tenants in sorted order, so two units never wait on each
         other's heads crosswise) and stays locked until the commit."""
-        if not self._noted:
+        if not self.noted:
             return []
         conn = self._conn
         heads = t.host_event_heads
         by_tenant: dict[str, list[int]] = {}
-        for index, (notice, _) in enumerate(self._noted):
+        for index, (notice, _) in enumerate(self.noted):
             assert notice.tenant_id is not None
             by_tenant.setdefault(notice.tenant_id, []).append(index)
         numbered: dict[int, HostEvent] = {}
@@ -713,20 +701,11 @@ class SqlHostEventLog(SqlRepository):
                         .values(last_seq=last + len(entries))
                     )
                 for offset, index in enumerate(entries, start=1):
-                    row = _host_event_row(*self._noted[index], last + offset)
+                    row = _host_event_row(*self.noted[index], last + offset)
                     rows.append(row)
                     numbered[index] = _host_event(SimpleNamespace(**row))
             conn.execute(insert(t.host_events), rows)
-        return [numbered[index] for index in range(len(self._noted))]
-
-    def committed(self, recorded: list[HostEvent]) -> None:
-        """The commit went through: ``recorded`` is what it wrote."""
-        self._noted.clear()
-        self._written = recorded
-
-    def dropped(self) -> None:
-        """Rolled back: nothing noted is kept."""
-        self._noted.clear()
+        return [numbered[index] for index in range(len(self.noted))]
 
 
 def _host_event_row(notice: HostNotice, at: datetime, number: int) -> dict[str, Any]:
