@@ -426,7 +426,7 @@ def test_s13_calendar_sequence_rises_across_cancel_and_reissue(linked: World) ->
 
     linked.meetlink.save_event(linked.event())
     first = sequences(linked.deliver())
-    linked.meetlink.save_event(linked.event(web_meeting=None))  # unticked: cancellation
+    linked.meetlink.save_event(linked.event(web_meeting=None))  # unticked: update, no URL
     cancel = sequences(linked.deliver())
     linked.meetlink.save_event(linked.event())  # ticked again: a new invitation
     again = sequences(linked.deliver())

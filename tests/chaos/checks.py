@@ -179,6 +179,11 @@ def check(world: ChaosWorld) -> dict[str, Any]:
                 problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
             elif last.url != conf.join_url:
                 problems.append(f"{to} holds {last.url} for {event_id}; it is {conf.join_url}")
+        elif invited and conf is None:
+            # Withdrawn from an event that stays: an update without the URL (or the
+            # cancellation they got when removed earlier); never a URL that is gone.
+            if last.method == "REQUEST" and last.url:
+                problems.append(f"{to} holds {last.url} for {event_id}; its URL was withdrawn")
         elif last.method != "CANCEL":
             why = ("deleted" if event is None else "not invited" if not invited
                    else f"conference {conf.status.value if conf else 'gone'}")  # fmt: skip

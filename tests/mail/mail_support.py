@@ -45,6 +45,8 @@ def build_content(**overrides: Any) -> MailContent:
         "message_id": "<ev-1.invitation.taro@meetlink.invalid>",
         "created_at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
     }
+    if overrides.get("kind") is MailKind.WITHDRAWAL:  # the URL is gone
+        fields.update(join_url="", passcode=None)
     fields.update(overrides)
     return MailContent(**fields)
 
@@ -73,10 +75,12 @@ SUBJECTS = {
     ("ja", MailKind.UPDATE): ("【変更】", f"（{JA_START}）"),
     ("ja", MailKind.CANCELLATION): ("【中止】", f"（{JA_START}）"),
     ("ja", MailKind.REMINDER): ("【まもなく開始】", f"（{JA_START}）"),
+    ("ja", MailKind.WITHDRAWAL): ("【変更】", f"（{JA_START}）Zoom 会議は削除されました"),
     ("en", MailKind.INVITATION): ("Invitation: ", f" ({EN_START})"),
     ("en", MailKind.UPDATE): ("Updated: ", f" ({EN_START})"),
     ("en", MailKind.CANCELLATION): ("Cancelled: ", f" ({EN_START})"),
     ("en", MailKind.REMINDER): ("Starting soon: ", f" ({EN_START})"),
+    ("en", MailKind.WITHDRAWAL): ("Updated: ", f" ({EN_START}), Zoom meeting removed"),
 }
 CHARSETS = ("utf-8", "iso-2022-jp")
 COMBINATIONS = [(k, loc, cs) for (loc, k) in SUBJECTS for cs in CHARSETS]

@@ -94,6 +94,7 @@ class Conferences:
             sequence=old.sequence if old else 0,
             remind_at=old.remind_at if old else None,
             updated_at=now,
+            told=old.told if old else None,
         )
         old_event = old.event if old else None
         jobs: list[Job] = []
@@ -145,6 +146,10 @@ class Conferences:
             if settled is not conf:
                 uow.conferences.put(settled)
                 conf = settled
+        elif conf is None and record.told is not None:
+            # Participants hold the event without a URL: its changes and removals reach them.
+            told = record.told
+            record = self._moves.mailing.withdraw(uow, record, told, told.provider, old_event)
 
         keep_reminder = (
             old is not None and had is not None and _schedule(old.event) == _schedule(event)
@@ -231,6 +236,8 @@ class Conferences:
         conf = uow.conferences.get(tenant_id, event_id)
         jobs: list[Job] = []
         if conf is not None:
-            jobs = list(self._moves.apply(uow, record, conf, lc.Withdrawn()).jobs)
+            jobs = list(self._moves.apply(uow, record, conf, lc.Withdrawn(event_deleted=True)).jobs)
+        elif record.told is not None:  # they hold it without a URL: cancel it
+            self._moves.mailing.settle(uow, record, None, before=record.told, after=None)
         uow.events.delete(tenant_id, event_id)
         return True, jobs

@@ -28,9 +28,10 @@ from meetlink.app.queue import new_job_id
 from meetlink.domain.conference import ConferenceRecord, MailedState
 from meetlink.domain.event import Event, MovedOccurrence, Participant, Span
 from meetlink.domain.jobs import JobRequest, ask
-from meetlink.domain.notification import MailKind, plan_mails
+from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
 from meetlink.domain.records import EventRecord, Job
 from meetlink.ports.mailer import MailContent
+from meetlink.ports.provider import VideoProvider
 from meetlink.ports.storage import UnitOfWork
 
 __all__ = [
@@ -85,7 +86,56 @@ class Mailing:
     ) -> EventRecord:
         """Queue the mails that move participants from ``before`` to ``after``; returns the
         event record with its new SEQUENCE (the caller stores it)."""
-        planned = plan_mails(before, after)
+        return self._queue_mails(
+            uow, record, conf, plan_mails(before, after), before, after, old_event
+        )
+
+    def withdraw(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        before: MailedState | None,
+        provider: str | None,
+        old_event: Event | None = None,
+    ) -> EventRecord:
+        """Participants were told ``before`` (a URL of ``provider``, or an earlier update
+        without one) and the event, which stays, now has no URL: queue an update of the event
+        without it to those still invited when anything changed (METHOD:REQUEST, a higher
+        SEQUENCE: never a cancellation of an event that takes place), a cancellation to those
+        no longer invited. Returns the event record with its new SEQUENCE and what
+        participants now hold (``told``); the caller stores it."""
+        if before is None:
+            return record
+        event = record.event
+        after = MailedState(
+            join_url="",
+            passcode=None,
+            start=event.start,
+            end=event.end,
+            emails=tuple(p.email for p in event.participants),
+            recurrence=event.recurrence,
+            exdates=event.exdates,
+            moved=event.moved,
+            all_day=event.span is Span.ALL_DAY,
+            provider=provider,
+        )
+        record = self._queue_mails(
+            uow, record, None, plan_mails(before, after), before, after, old_event
+        )
+        told = {e.lower() for e in before.emails}
+        holding = tuple(e for e in after.emails if e.lower() in told)
+        return attrs.evolve(record, told=attrs.evolve(after, emails=holding) if holding else None)
+
+    def _queue_mails(
+        self,
+        uow: UnitOfWork,
+        record: EventRecord,
+        conf: ConferenceRecord | None,
+        planned: list[PlannedMail],
+        before: MailedState | None,
+        after: MailedState | None,
+        old_event: Event | None,
+    ) -> EventRecord:
         if not planned:
             return record
         # The first mailing of an event's calendar entry is SEQUENCE 0; every later one is
@@ -120,7 +170,7 @@ class Mailing:
         """The job that delivers one mail (its content fixed now), to be added."""
         ctx = self._ctx
         now = ctx.clock.now()
-        provider = ctx.providers.find(conf.provider if conf else None)
+        provider = ctx.providers.find(conf.provider if conf else state.provider)
         message_id = f"<{uuid.uuid4().hex}@meetlink>"
         content = MailContent(
             kind=kind,
@@ -139,7 +189,7 @@ class Mailing:
             all_day=state.all_day,
             timezone=event.timezone,
             description=event.description,
-            provider_name=provider.capabilities.display_name if provider else "Web meeting",
+            provider_name=_provider_name(provider, state.provider),
             join_url=state.join_url,
             passcode=state.passcode,
             organizer_email=ctx.settings.organizer_email,
@@ -165,6 +215,14 @@ class Mailing:
         can carry fails the job for good (recorded), never the change that owed it."""
         message = self._ctx.composer.compose(content_from_payload(payload))
         self._ctx.mailer.send(message)
+
+
+def _provider_name(provider: VideoProvider | None, key: str | None) -> str:
+    """How mail names the meeting's provider: its display name ("Zoom"); a provider no
+    longer registered by its key, capitalised; none known: "Web"."""
+    if provider is not None:
+        return provider.capabilities.display_name
+    return key.replace("_", " ").title() if key else "Web"
 
 
 def listed_attendees(event: Event, recipient: Participant) -> tuple[str, ...]:

@@ -86,6 +86,11 @@ class ConferenceMoves:
         self._mailing = mailing
         self._queue = queue
 
+    @property
+    def mailing(self) -> Mailing:
+        """The participant mail these moves queue."""
+        return self._mailing
+
     def apply(
         self,
         uow: UnitOfWork,
@@ -123,9 +128,14 @@ class ConferenceMoves:
                 record, after = self.settle(uow, record, after, old_event)
             elif isinstance(effect, lc.Cancel):
                 assert conf is not None
-                record = self._mailing.settle(
-                    uow, record, None, before=conf.mailed, after=None, old_event=old_event
-                )
+                if effect.event_deleted:  # a cancellation naming the conference's provider
+                    record = self._mailing.settle(
+                        uow, record, conf, before=conf.mailed, after=None, old_event=old_event
+                    )
+                else:  # the event stays: an update without the URL
+                    record = self._mailing.withdraw(
+                        uow, record, conf.mailed, conf.public().provider, old_event
+                    )
             else:
                 notices.append(self._work_failed(record.event, effect.error))
         if after is not None:
@@ -181,10 +191,12 @@ class ConferenceMoves:
         after = self._mailing.mailed_state(record.event, conf)
         if after is None or after == conf.mailed:
             return record, conf
+        # Participants who hold the event without a URL (withdrawn earlier) are told anew.
+        before = conf.mailed if conf.mailed is not None else record.told
         record = self._mailing.settle(
-            uow, record, conf, before=conf.mailed, after=after, old_event=old_event
+            uow, record, conf, before=before, after=after, old_event=old_event
         )
-        return record, attrs.evolve(conf, mailed=after)
+        return attrs.evolve(record, told=None), attrs.evolve(conf, mailed=after)
 
     @staticmethod
     def sync_request(conf: ConferenceRecord, now: datetime) -> JobRequest:

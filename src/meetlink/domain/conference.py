@@ -144,6 +144,8 @@ class MailedState:
     exdates: tuple[datetime, ...] = ()
     moved: tuple[MovedOccurrence, ...] = ()
     all_day: bool = False
+    # The provider of the meeting participants were told of (its name goes in later mail).
+    provider: str | None = None
 
     @property
     def schedule(self) -> tuple[object, ...]:

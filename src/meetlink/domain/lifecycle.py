@@ -20,8 +20,8 @@ PENDING                 Failed / a wait    PENDING    (error; maybe-created clea
                                                       create surely did not land)
 PENDING                 Refused, GaveUp,   FAILED     delete if a meeting may exist; notice
                         EventEnded                    WORK_FAILED
-PENDING                 AccountLost        NONE       delete if a meeting may exist; cancel
-                                                      if participants were told
+PENDING                 AccountLost        NONE       delete if a meeting may exist; tell
+                                                      participants who were told (no URL)
 ISSUED                  Changed            ISSUED     sync now (update)
 ISSUED, DETACHED        Updated            same       mail (updates)
 ISSUED, DETACHED        Failed             same       (error)
@@ -39,7 +39,9 @@ REISSUING               Refused, GaveUp    DETACHED   delete the replacement if 
                                                       changed meanwhile, with the kept URL)
 REISSUING               EventEnded,        DETACHED   delete the replacement if it may exist;
                         AccountLost                   mail (as above)
-any                     Withdrawn          NONE       delete what may exist; cancel if told
+any                     Withdrawn          NONE       delete what may exist; tell who was told:
+                                                      an update without the URL, a
+                                                      cancellation if the event is deleted
 ======================  =================  =========  =====================================
 
 Every other stage keeps itself on AccountLost / AccountRegained (FAILED, DETACHED, ...).
@@ -214,7 +216,11 @@ class AccountRegained:
 
 @attrs.frozen
 class Withdrawn:
-    """The event itself withdraws the URL: unticked, no longer allowed, or deleted."""
+    """The event itself withdraws the URL: unticked, no longer allowed, or deleted
+    (``event_deleted``: the event goes too, so participants get a cancellation; otherwise
+    the event stays and they get an update without the URL)."""
+
+    event_deleted: bool = False
 
 
 Happening = (
@@ -262,7 +268,11 @@ class Mail:
 
 @attrs.frozen
 class Cancel:
-    """Cancel the event for the participants who were told about it."""
+    """Participants who were told of the URL learn it is gone: a cancellation when the
+    event itself is deleted (``event_deleted``), else an update of the event without the URL
+    (it still takes place; its removed participants get a cancellation)."""
+
+    event_deleted: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -473,7 +483,9 @@ def _effect(kind: _Do, before: ConferenceRecord | None, happening: Happening) ->
         return WorkFailed(error=getattr(happening, "error", ENDED_ERROR))
     assert before is not None
     if kind is _Do.CANCEL:
-        return Cancel() if before.mailed is not None else None
+        if before.mailed is None:
+            return None
+        return Cancel(event_deleted=isinstance(happening, Withdrawn) and happening.event_deleted)
     if kind is _Do.DELETE_KEPT:
         kept = before.kept
         if kept is None:

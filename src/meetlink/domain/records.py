@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from meetlink.domain.conference import MailedState
 from meetlink.domain.event import Event
 
 __all__ = ["EventRecord", "Job", "JobStatus", "PendingAuth"]
@@ -18,13 +19,17 @@ class EventRecord:
     """An event as meetlink keeps it.
 
     ``sequence`` is the iCalendar SEQUENCE last mailed for it; ``remind_at`` is when its
-    reminders fall due (None: nothing to remind, or already done for this start time).
+    reminders fall due (None: nothing to remind, or already done for this start time);
+    ``told``: what participants hold of the event while it has no conference, after its
+    URL was withdrawn (an update without the URL): who holds it gets a cancellation when the
+    event is deleted or they are removed, an update when its time changes.
     """
 
     event: Event
     sequence: int = 0
     remind_at: datetime | None = None
     updated_at: datetime
+    told: MailedState | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -63,11 +63,13 @@ def _text(value: str) -> vText:
 def _description(content: MailContent) -> str:
     """The event description, then the join URL and passcode (clients without CONFERENCE
     support still show the way in)."""
+    text = content.description.strip()
+    if not content.join_url:  # withdrawn: the event stays without a way in
+        return text
     label = "パスコード" if content.locale.lower().startswith("ja") else "Passcode"
     join = f"{content.provider_name}: {content.join_url}"
     if content.passcode:
         join += f"\n{label}: {content.passcode}"
-    text = content.description.strip()
     return f"{text}\n\n{join}" if text else join
 
 
@@ -112,14 +114,17 @@ def _vevent(
     event.add("dtstart", dtstart)
     event.add("dtend", dtend)
     event.add("summary", _text(content.title))
-    event.add("description", _text(_description(content)))
-    event.add("location", vText(content.join_url))
-    event.add("url", vUri(content.join_url))
-    conference = vUri(content.join_url)
-    conference.params = _QuotedNames(
-        {"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)}
-    )
-    event.add("conference", conference)
+    description = _description(content)
+    if description:
+        event.add("description", _text(description))
+    if content.join_url:  # none in a withdrawal: no LOCATION, URL or CONFERENCE left behind
+        event.add("location", vText(content.join_url))
+        event.add("url", vUri(content.join_url))
+        conference = vUri(content.join_url)
+        conference.params = _QuotedNames(
+            {"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)}
+        )
+        event.add("conference", conference)
     organizer = _address(content.organizer_email)
     if _param(content.organizer_name):
         organizer.params["CN"] = _param(content.organizer_name)

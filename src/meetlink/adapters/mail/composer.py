@@ -1,7 +1,7 @@
 """Render [`MailContent`][meetlink.ports.mailer.MailContent] into a complete participant mail (S13,
 S14).
 
-Layout of a composed message (invitation, update, cancellation)::
+Layout of a composed message (invitation, update, withdrawal, cancellation)::
 
     multipart/mixed
     ├── multipart/alternative
@@ -58,6 +58,7 @@ _METHODS = {
     MailKind.INVITATION: "REQUEST",
     MailKind.UPDATE: "REQUEST",
     MailKind.CANCELLATION: "CANCEL",
+    MailKind.WITHDRAWAL: "REQUEST",  # the event stays: an update without the URL
 }
 _LOCALES = ("ja", "en")
 _FALLBACK_LOCALE = "en"
@@ -123,7 +124,11 @@ def _one_address(value: str, field: str) -> Address:
 
 def _check_content(content: MailContent) -> None:
     url = content.join_url
-    if _NOT_IN_URI.search(url) or not url.lower().startswith(("https://", "http://")):
+    if content.kind is MailKind.WITHDRAWAL and url:
+        raise _refuse("join_url", "must be empty in a withdrawal (the URL is gone)")
+    if content.kind in (MailKind.WITHDRAWAL, MailKind.CANCELLATION) and not url:
+        pass  # an event participants hold without a URL (withdrawn) has none to name
+    elif _NOT_IN_URI.search(url) or not url.lower().startswith(("https://", "http://")):
         raise _refuse("join_url", "must be a single-line http(s) URL")
     for field, email in [
         ("organizer_email", content.organizer_email),

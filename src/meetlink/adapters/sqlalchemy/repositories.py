@@ -135,6 +135,47 @@ _WITH_CONFERENCE = (
 _WITH_CONFERENCE_LOCKED = _WITH_CONFERENCE.with_for_update(of=t.events)
 
 
+def _dump_mailed(state: MailedState | None) -> str | None:
+    """What participants were told, as JSON (None: nothing)."""
+    if state is None:
+        return None
+    exdates, moved = dump_exceptions(state.exdates, state.moved)
+    data: dict[str, Any] = {
+        "join_url": state.join_url,
+        "passcode": state.passcode,
+        "start": dump_time(state.start),
+        "end": dump_time(state.end),
+        "emails": list(state.emails),
+        "recurrence": state.recurrence,
+        "exdates": exdates,
+        "moved": moved,
+        "all_day": state.all_day,
+    }
+    if state.provider is not None:
+        data["provider"] = state.provider
+    return json.dumps(data)
+
+
+def _load_mailed(text: str | None) -> MailedState | None:
+    """What participants were told, from its JSON."""
+    if text is None:
+        return None
+    state = json.loads(text)
+    exdates, moved = load_exceptions(state.get("exdates"), state.get("moved"))
+    return MailedState(
+        join_url=state["join_url"],
+        passcode=state["passcode"],
+        start=load_time(state["start"]),
+        end=load_time(state["end"]),
+        emails=tuple(state["emails"]),
+        recurrence=state.get("recurrence"),
+        exdates=exdates,
+        moved=moved,
+        all_day=bool(state.get("all_day", False)),
+        provider=state.get("provider"),
+    )
+
+
 class SqlRepository:
     """Base of the SQL repositories: reaches the unit of work's open connection."""
 
@@ -251,6 +292,7 @@ class SqlEventRepository(SqlRepository):
             "sequence": record.sequence,
             "remind_at": record.remind_at,
             "updated_at": record.updated_at,
+            "told": _dump_mailed(record.told),
         }
 
     @staticmethod
@@ -274,7 +316,11 @@ class SqlEventRepository(SqlRepository):
             moved=moved,
         )
         return EventRecord(
-            event=event, sequence=row.sequence, remind_at=row.remind_at, updated_at=row.updated_at
+            event=event,
+            sequence=row.sequence,
+            remind_at=row.remind_at,
+            updated_at=row.updated_at,
+            told=_load_mailed(row.told),
         )
 
     def get(self, tenant_id: str, event_id: str, *, for_update: bool = False) -> EventRecord | None:
@@ -386,23 +432,7 @@ class SqlConferenceRepository(SqlRepository):
     @staticmethod
     def _to_row(record: ConferenceRecord) -> dict[str, Any]:
         synced = None if record.synced is None else json.dumps(_dump_terms(record.synced))
-        mailed = None
-        if record.mailed is not None:
-            state = record.mailed
-            exdates, moved = dump_exceptions(state.exdates, state.moved)
-            mailed = json.dumps(
-                {
-                    "join_url": state.join_url,
-                    "passcode": state.passcode,
-                    "start": dump_time(state.start),
-                    "end": dump_time(state.end),
-                    "emails": list(state.emails),
-                    "recurrence": state.recurrence,
-                    "exdates": exdates,
-                    "moved": moved,
-                    "all_day": state.all_day,
-                }
-            )
+        mailed = _dump_mailed(record.mailed)
         return {
             "tenant_id": record.tenant_id,
             "event_id": record.event_id,
@@ -424,21 +454,7 @@ class SqlConferenceRepository(SqlRepository):
     @staticmethod
     def _to_domain(row: Row[Any]) -> ConferenceRecord:
         synced = None if row.synced is None else _load_terms(json.loads(row.synced))
-        mailed = None
-        if row.mailed is not None:
-            state = json.loads(row.mailed)
-            exdates, moved = load_exceptions(state.get("exdates"), state.get("moved"))
-            mailed = MailedState(
-                join_url=state["join_url"],
-                passcode=state["passcode"],
-                start=load_time(state["start"]),
-                end=load_time(state["end"]),
-                emails=tuple(state["emails"]),
-                recurrence=state.get("recurrence"),
-                exdates=exdates,
-                moved=moved,
-                all_day=bool(state.get("all_day", False)),
-            )
+        mailed = _load_mailed(row.mailed)
         return ConferenceRecord(
             tenant_id=row.tenant_id,
             event_id=row.event_id,

@@ -259,6 +259,8 @@ events = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("exdates", Text(), nullable=True),  # JSON list of ISO times (R2: skipped)
     Column("moved", Text(), nullable=True),  # JSON list of {recurrence_id, start, end}
+    # JSON MailedState: what participants hold while the event has no conference (withdrawn)
+    Column("told", _JSON_LIST, nullable=True),
     PrimaryKeyConstraint("tenant_id", "event_id"),  # the same event id in two tenants: two events
     # Due reminders, in the query's whole order (remind_at, tenant_id, event_id).
     Index("ix_meetlink_events_remind_at", "remind_at", "tenant_id", "event_id"),
