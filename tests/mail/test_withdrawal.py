@@ -183,3 +183,33 @@ def test_without_a_url_a_removal_cancels_and_a_new_time_updates(linked: World) -
     again = by_recipient(linked.deliver())  # a URL again: an update for bob, dave invited
     assert set(again) == {"bob@example.com", "dave@example.com"}
     assert "URL" in next(iter(calendar_of(again["bob@example.com"])[1].walk("VEVENT")))
+
+
+@pytest.mark.parametrize("then", ["delete", "remove", "fail"])
+def test_who_holds_the_event_without_a_url_is_told_while_a_new_url_is_pending(
+    linked: World, then: str
+) -> None:
+    """Found by the chaos suite: withdrawn, ticked again while Zoom is down (pending), then
+    deleted: the participants who held the event got no cancellation."""
+    from meetlink import ProviderRejected, ProviderUnavailable
+
+    issue(linked)
+    linked.meetlink.save_event(linked.event(participants=PEOPLE, web_meeting=None))
+    linked.deliver()
+    if then == "fail":  # the new URL fails for good; bob is then removed
+        linked.zoom.fail_next(ProviderRejected("no", code=400), method="create_meeting")
+    else:
+        linked.zoom.fail_next(ProviderUnavailable("down"), method="create_meeting")
+    linked.meetlink.save_event(linked.event(participants=PEOPLE))
+    if then == "delete":
+        linked.meetlink.delete_event("e1", tenant_id="t1")
+        mails = by_recipient(linked.deliver())
+        assert {to: calendar_of(m)[0] for to, m in mails.items()} == {
+            "bob@example.com": "CANCEL",
+            "carol@example.com": "CANCEL",
+        }
+        return
+    linked.meetlink.save_event(linked.event(participants=PEOPLE[1:]))  # bob removed
+    linked.clock.advance(timedelta(hours=1))
+    mails = by_recipient(linked.deliver())
+    assert calendar_of(mails["bob@example.com"])[0] == "CANCEL"

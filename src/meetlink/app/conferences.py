@@ -236,8 +236,9 @@ class Conferences:
         conf = uow.conferences.get(tenant_id, event_id)
         jobs: list[Job] = []
         if conf is not None:
-            jobs = list(self._moves.apply(uow, record, conf, lc.Withdrawn(event_deleted=True)).jobs)
-        elif record.told is not None:  # they hold it without a URL: cancel it
+            applied = self._moves.apply(uow, record, conf, lc.Withdrawn(event_deleted=True))
+            jobs, record = list(applied.jobs), applied.event
+        if record.told is not None:  # some hold it without a URL (a new one still pending)
             self._moves.mailing.settle(uow, record, None, before=record.told, after=None)
         uow.events.delete(tenant_id, event_id)
         return True, jobs

@@ -189,7 +189,12 @@ class ConferenceMoves:
         """Queue the mails ``conf``'s participants are owed; returns the event record (new
         SEQUENCE) and the conference (new mailed state). Stores neither: the caller does."""
         after = self._mailing.mailed_state(record.event, conf)
-        if after is None or after == conf.mailed:
+        if after is None:  # no URL now: those who hold the event without one hear of changes
+            told = record.told
+            if told is not None:
+                record = self._mailing.withdraw(uow, record, told, told.provider, old_event)
+            return record, conf
+        if after == conf.mailed:
             return record, conf
         # Participants who hold the event without a URL (withdrawn earlier) are told anew.
         before = conf.mailed if conf.mailed is not None else record.told
