@@ -179,11 +179,16 @@ def check(world: ChaosWorld) -> dict[str, Any]:
                 problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
             elif last.url != conf.join_url:
                 problems.append(f"{to} holds {last.url} for {event_id}; it is {conf.join_url}")
-        elif invited and conf is None:
-            # Withdrawn from an event that stays: an update without the URL (or the
-            # cancellation they got when removed earlier); never a URL that is gone.
+        elif invited and event is not None:
+            # An event that stays without a held conference (withdrawn, or FAILED, e.g. the
+            # event ended before its meeting could be made): an update without the URL, at
+            # the event's time (or the cancellation they got when removed earlier); never a
+            # URL that is gone.
+            assert conf is None or conf.status not in _HELD
             if last.method == "REQUEST" and last.url:
-                problems.append(f"{to} holds {last.url} for {event_id}; its URL was withdrawn")
+                problems.append(f"{to} holds {last.url} for {event_id}; it has no URL now")
+            elif last.method == "REQUEST" and (last.start, last.end) != (event.start, event.end):
+                problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
         elif last.method != "CANCEL":
             why = ("deleted" if event is None else "not invited" if not invited
                    else f"conference {conf.status.value if conf else 'gone'}")  # fmt: skip
