@@ -1,7 +1,7 @@
 """What participants hold of an event whose URL was withdrawn.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07
 
 ``meetlink_events.told`` (JSON, nullable): a URL withdrawn from an event that stays is an
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,5 +33,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to revision 0012: drop ``meetlink_events.told``."""
+    """Back to revision 0013: drop ``meetlink_events.told``."""
     op.drop_column("meetlink_events", "told")
