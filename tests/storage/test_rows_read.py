@@ -51,7 +51,13 @@ _PG_ROWS = (
 # Index entries read, per table: an index-only scan fetches no table row, so a long range of
 # an index shows here only.
 INDEX = " (index)"
-INDEX_SLACK = 3
+# Index entries a scan returns include dead ones (below, _same) until they are cleaned up,
+# and whether an index scan may skip them depends on the oldest snapshot any session of the
+# server holds (other test runs on the same server keep them visible): runs of the same
+# operation read 12 to 20 entries of the jobs index at either size. A read that grows with the
+# table differs by hundreds at least (a quarter of the 3,000 more rows per table is 750), so
+# the slack stays far below what the check is for.
+INDEX_SLACK = 16
 _PG_INDEX_ENTRIES = (
     f"SELECT c.relname || '{INDEX}', sum(pg_stat_get_xact_tuples_returned(i.indexrelid))"
     " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
@@ -342,10 +348,10 @@ def test_request_paths_read_the_same_rows_whatever_the_table_sizes(
 
 
 def _same(small: dict[str, int], big: dict[str, int]) -> bool:
-    """The same rows read at both sizes. Index entries may differ by a few: an update the
-    tenant's own rows get is HOT or not depending on the room left in their table page, and
-    a non-HOT update leaves a dead index entry that a scan returns until it is cleaned up;
-    a read proportional to the table differs by hundreds."""
+    """The same rows read at both sizes. Index entries may differ by up to ``INDEX_SLACK``:
+    an update the tenant's own rows get is HOT or not depending on the room left in their
+    table page, and a non-HOT update leaves a dead index entry that a scan returns until it is
+    cleaned up; a read proportional to the table differs by hundreds."""
     for table in set(small) | set(big):
         found, more = small.get(table, 0), big.get(table, 0)
         if table.endswith(INDEX) and abs(more - found) <= INDEX_SLACK:
