@@ -62,17 +62,7 @@ class Mailing:
         view = None if conf is None else conf.public()
         if view is None or view.join_url is None:
             return None
-        return MailedState(
-            join_url=view.join_url,
-            passcode=view.passcode,
-            start=event.start,
-            end=event.end,
-            emails=tuple(p.email for p in event.participants),
-            recurrence=event.recurrence,
-            exdates=event.exdates,
-            moved=event.moved,
-            all_day=event.span is Span.ALL_DAY,
-        )
+        return _state(event, view.join_url, view.passcode)
 
     def settle(
         self,
@@ -106,19 +96,7 @@ class Mailing:
         participants now hold (``told``); the caller stores it."""
         if before is None:
             return record
-        event = record.event
-        after = MailedState(
-            join_url="",
-            passcode=None,
-            start=event.start,
-            end=event.end,
-            emails=tuple(p.email for p in event.participants),
-            recurrence=event.recurrence,
-            exdates=event.exdates,
-            moved=event.moved,
-            all_day=event.span is Span.ALL_DAY,
-            provider=provider,
-        )
+        after = _state(record.event, "", None, provider)
         record = self._queue_mails(
             uow, record, None, plan_mails(before, after), before, after, old_event
         )
@@ -215,6 +193,24 @@ class Mailing:
         can carry fails the job for good (recorded), never the change that owed it."""
         message = self._ctx.composer.compose(content_from_payload(payload))
         self._ctx.mailer.send(message)
+
+
+def _state(
+    event: Event, join_url: str, passcode: str | None, provider: str | None = None
+) -> MailedState:
+    """What participants are told of ``event`` with this URL ("": none)."""
+    return MailedState(
+        join_url=join_url,
+        passcode=passcode,
+        start=event.start,
+        end=event.end,
+        emails=tuple(p.email for p in event.participants),
+        recurrence=event.recurrence,
+        exdates=event.exdates,
+        moved=event.moved,
+        all_day=event.span is Span.ALL_DAY,
+        provider=provider,
+    )
 
 
 def _provider_name(provider: VideoProvider | None, key: str | None) -> str:
