@@ -37,7 +37,10 @@ class MeetLink(facade.MeetLink):
     [`Settings`][meetlink.app.settings.Settings] field may be passed as a keyword. ``listener``,
     if given, receives a [`HostNotice`][meetlink.domain.results.HostNotice] once per event the
     host should surface (a link broken or removed at the provider, taken over by another user,
-    work that gave up).
+    work that gave up). ``organizer``, if given, is called with ``(tenant_id, owner_id)`` and
+    returns the event owner's ``(name, address)`` (or None): invitations then name the owner
+    as ORGANIZER and replies go to them (unless ``reply_to`` is set); the From stays the
+    sender's (``mail_from``).
 
     Every id a host passes is its id inside one tenant: methods that take a user or event id
     take ``tenant_id`` too (a required keyword where it is not the first argument), and
@@ -55,6 +58,7 @@ class MeetLink(facade.MeetLink):
         clock: Clock | None = None,
         settings: Settings | None = None,
         listener: Callable[[HostNotice], None] | None = None,
+        organizer: Callable[[str, str], tuple[str, str] | None] | None = None,
         **options: Any,
     ) -> None:
         if composer is None:
@@ -69,5 +73,6 @@ class MeetLink(facade.MeetLink):
             clock=clock or SystemClock(),
             settings=settings,
             listener=listener,
+            organizer=organizer,
             **options,
         )

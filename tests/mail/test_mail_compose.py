@@ -76,6 +76,7 @@ def test_headers(make_content: MakeContent) -> None:
     assert (to.display_name, to.addr_spec) == ("山田 太郎", "taro@example.jp")
     assert message["Message-ID"] == content.message_id
     assert message["Date"].datetime == content.created_at
+    assert str(message["Date"]).endswith("+0900")  # the event's zone (Asia/Tokyo)
     assert message["Subject"] == "【会議のご案内】定例会議（2026年12月1日(火) 10:00）"
 
 

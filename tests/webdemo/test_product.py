@@ -320,3 +320,17 @@ def test_the_owner_is_told_when_another_user_deletes_her_event(visitor: Visitor)
     assert "あなたが登録した予定を、他のユーザーが削除しました。" in told
     visitor.sign_in_as("bob")  # the one who deleted it is not told about it
     assert "他のユーザーが削除しました" not in visitor.get("/settings").text
+
+
+def test_invitations_name_the_owner_and_come_from_the_company(visitor: Visitor) -> None:
+    """Finding 7: mails and .ics named "Acme Calendar", not the event's owner, as organizer."""
+    _linked_event(visitor)
+    _mailed_to(visitor.demo, {"carol@customer.example"})
+    box = MailBox(visitor.demo.mail_dir)
+    (mail,) = [m for m in box.mails() if "carol@customer.example" in m.recipients]
+    detail = box.detail(mail.name)
+    assert detail is not None
+    headers = dict(detail.headers)
+    assert "calendar@acme.example" in headers["From"]
+    assert "alice@acme.example" in headers["Reply-To"]
+    assert "Organizer: Alice <alice@acme.example>" in detail.text

@@ -35,6 +35,8 @@ class AppContext:
     clock: Clock
     settings: Settings
     listener: Callable[[HostNotice], None] | None = None
+    # (tenant_id, owner_id) -> (name, address) of an event's owner, or None (the host's).
+    organizer_of: Callable[[str, str], tuple[str, str] | None] | None = None
 
     def notify(self, notice: HostNotice) -> None:
         """Record ``notice`` in the host event feed in a unit of work of its own, then tell

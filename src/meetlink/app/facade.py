@@ -84,6 +84,7 @@ class MeetLink:
         clock: Clock,
         settings: Settings | None = None,
         listener: Callable[[HostNotice], None] | None = None,
+        organizer: Callable[[str, str], tuple[str, str] | None] | None = None,
         **options: Any,
     ) -> None:
         self._ctx = AppContext(
@@ -94,6 +95,7 @@ class MeetLink:
             clock=clock,
             settings=Settings.from_options(settings, **options),
             listener=listener,
+            organizer_of=organizer,
         )
         settings = self._ctx.settings
         self._queue = JobQueue(

@@ -17,6 +17,7 @@ every mail server takes; a UTF-8 local part (RFC 6531) needs a server with SMTPU
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -73,11 +74,13 @@ class Mailing:
         before: MailedState | None,
         after: MailedState | None,
         old_event: Event | None = None,
+        retitled: bool = False,
     ) -> EventRecord:
         """Queue the mails that move participants from ``before`` to ``after``; returns the
-        event record with its new SEQUENCE (the caller stores it)."""
+        event record with its new SEQUENCE (the caller stores it). ``retitled``: the
+        meeting's title changed (known to the caller when no ``old_event`` is)."""
         return self._queue_mails(
-            uow, record, conf, plan_mails(before, after), before, after, old_event
+            uow, record, conf, plan_mails(before, after), before, after, old_event, retitled
         )
 
     def withdraw(
@@ -113,6 +116,7 @@ class Mailing:
         before: MailedState | None,
         after: MailedState | None,
         old_event: Event | None,
+        retitled: bool = False,
     ) -> EventRecord:
         if not planned:
             return record
@@ -127,12 +131,16 @@ class Mailing:
         if old_event is not None:
             for p in old_event.participants:
                 by_email.setdefault(p.email, p)
+        changes = _changes(before, after, old_event, record.event, retitled)
         jobs = []
         for mail in planned:
             state = before if mail.kind is MailKind.CANCELLATION else after
             assert state is not None
             participant = by_email.get(mail.email, Participant(mail.email))
-            jobs.append(self.mail_job(record.event, conf, mail.kind, participant, state, sequence))
+            told = changes if mail.kind in (MailKind.UPDATE, MailKind.WITHDRAWAL) else ()
+            jobs.append(
+                self.mail_job(record.event, conf, mail.kind, participant, state, sequence, told)
+            )
         uow.jobs.add_all(jobs)  # one statement for every participant's mail
         return record
 
@@ -144,9 +152,12 @@ class Mailing:
         participant: Participant,
         state: MailedState,
         sequence: int,
+        changes: tuple[str, ...] = (),
     ) -> Job:
         """The job that delivers one mail (its content fixed now), to be added."""
         ctx = self._ctx
+        owner = self.owner_of(event)
+        owner_name, owner_email = owner if owner is not None else ("", "")
         now = ctx.clock.now()
         provider = ctx.providers.find(conf.provider if conf else state.provider)
         message_id = f"<{uuid.uuid4().hex}@meetlink>"
@@ -173,7 +184,10 @@ class Mailing:
             organizer_email=ctx.settings.organizer_email,
             organizer_name=ctx.settings.organizer_name,
             mail_from=ctx.settings.mail_from,
-            reply_to=ctx.settings.reply_to,
+            reply_to=ctx.settings.reply_to or (_address(owner) if owner is not None else None),
+            owner_name=owner_name,
+            owner_email=owner_email,
+            changes=changes,
             attendee_emails=listed_attendees(event, participant),
             message_id=message_id,
             created_at=now,
@@ -187,6 +201,32 @@ class Mailing:
             payload=content_to_payload(content),
         )
         return ask(None, request, now=now, new_id=new_job_id())
+
+    def owner_of(self, event: Event) -> tuple[str, str] | None:
+        """The event owner's (name, address) from the host's ``organizer`` callable, when
+        it gives a usable one (anything else is logged and ignored: the mail still goes)."""
+        find = self._ctx.organizer_of
+        if find is None:
+            return None
+        try:
+            found = find(event.tenant_id, event.owner_id)
+        except Exception:
+            log.exception("the host's organizer callable failed for %s", event.owner_id)
+            return None
+        if found is None:
+            return None
+        if (
+            not isinstance(found, tuple)
+            or len(found) != 2
+            or not all(isinstance(v, str) for v in found)
+            or not _ONE_ADDRESS.fullmatch(found[1])
+            or _CONTROL.search(found[0])
+        ):
+            log.warning(
+                "the host's organizer for %s is no (name, address): ignored", event.owner_id
+            )
+            return None
+        return found[0][:200], found[1]
 
     def deliver(self, payload: dict[str, Any]) -> None:
         """Compose the queued mail and hand it to the mailer (a job handler). Content no mail
@@ -221,6 +261,42 @@ def _provider_name(provider: VideoProvider | None, key: str | None) -> str:
     return key.replace("_", " ").title() if key else "Web"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# One address: no white space, controls or separators, one @ with text on both sides.
+_ONE_ADDRESS = re.compile(r"[^\s<>,;\"@\x00-\x1f\x7f]+@[^\s<>,;\"@\x00-\x1f\x7f]+")
+
+
+def _address(owner: tuple[str, str]) -> str:
+    name, email = owner
+    if not name:
+        return email
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{email}>'
+
+
+def _changes(
+    before: MailedState | None,
+    after: MailedState | None,
+    old: Event | None,
+    event: Event,
+    retitled: bool,
+) -> tuple[str, ...]:
+    """What an update tells participants changed: the time, the title, the URL, who is
+    invited (in that order)."""
+    if before is None or after is None:
+        return ()
+    found = []
+    if before.schedule != after.schedule:
+        found.append("time")
+    if retitled or (old is not None and old.title != event.title):
+        found.append("title")
+    if (before.join_url, before.passcode) != (after.join_url, after.passcode):
+        found.append("url")
+    if {e.lower() for e in before.emails} != {e.lower() for e in after.emails}:
+        found.append("participants")
+    return tuple(found)
+
+
 def listed_attendees(event: Event, recipient: Participant) -> tuple[str, ...]:
     """The attendees one participant's mail lists: everyone when the event has at most
     [`MAX_LISTED_ATTENDEES`][meetlink.app.mailing.MAX_LISTED_ATTENDEES] participants, else the
@@ -248,6 +324,7 @@ def content_to_payload(content: MailContent) -> dict[str, Any]:
     data = attrs.asdict(content, recurse=False)
     data["kind"] = content.kind.value
     data["attendee_emails"] = list(content.attendee_emails)
+    data["changes"] = list(content.changes)
     for name in _DATES:
         data[name] = getattr(content, name).isoformat()
     data["exdates"] = [d.isoformat() for d in content.exdates]
@@ -262,6 +339,7 @@ def content_from_payload(payload: dict[str, Any]) -> MailContent:
     data = dict(payload)
     data["kind"] = MailKind(data["kind"])
     data["attendee_emails"] = tuple(data["attendee_emails"])
+    data["changes"] = tuple(data.get("changes", ()))
     for name in _DATES:
         data[name] = datetime.fromisoformat(data[name])
     data["exdates"] = tuple(datetime.fromisoformat(d) for d in data.get("exdates", ()))

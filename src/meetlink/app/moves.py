@@ -125,7 +125,14 @@ class ConferenceMoves:
                 jobs.append(self._queue.ask(uow, deletion, now))
             elif isinstance(effect, lc.Mail):
                 assert after is not None
-                record, after = self.settle(uow, record, after, old_event)
+                # The meeting's title as synced before and after: whether it was renamed.
+                was = conf.synced if conf is not None else None
+                retitled = (
+                    was is not None
+                    and after.synced is not None
+                    and (was.topic != after.synced.topic)
+                )
+                record, after = self.settle(uow, record, after, old_event, retitled=retitled)
             elif isinstance(effect, lc.Cancel):
                 assert conf is not None
                 if effect.event_deleted:  # a cancellation naming the conference's provider
@@ -185,6 +192,8 @@ class ConferenceMoves:
         record: EventRecord,
         conf: ConferenceRecord,
         old_event: Event | None = None,
+        *,
+        retitled: bool = False,
     ) -> tuple[EventRecord, ConferenceRecord]:
         """Queue the mails ``conf``'s participants are owed; returns the event record (new
         SEQUENCE) and the conference (new mailed state). Stores neither: the caller does."""
@@ -199,7 +208,7 @@ class ConferenceMoves:
         # Participants who hold the event without a URL (withdrawn earlier) are told anew.
         before = conf.mailed if conf.mailed is not None else record.told
         record = self._mailing.settle(
-            uow, record, conf, before=before, after=after, old_event=old_event
+            uow, record, conf, before=before, after=after, old_event=old_event, retitled=retitled
         )
         return attrs.evolve(record, told=None), attrs.evolve(conf, mailed=after)
 

@@ -46,6 +46,12 @@ class MailContent:
     exdates: tuple[datetime, ...] = ()
     moved: tuple[MovedOccurrence, ...] = ()
     all_day: bool = False
+    # The event's owner, when the host names them (the ``organizer`` callable of MeetLink):
+    # the iCalendar ORGANIZER and the mail's organizer line; the From stays the sender's.
+    owner_name: str = ""
+    owner_email: str = ""
+    # What an update or withdrawal changed: "time", "title", "url", "participants".
+    changes: tuple[str, ...] = ()
 
 
 class MailComposer(Protocol):

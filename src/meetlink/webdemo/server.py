@@ -28,7 +28,7 @@ from meetlink.worker import Worker
 from .app import create_app
 from .clock import TravelClock
 from .control import EmulatorController
-from .runtime import TENANT, USERS, Calendar, NoticeLog, WebDemo
+from .runtime import TENANT, USERS, Calendar, NoticeLog, WebDemo, user_by_id
 
 __all__ = ["PortUnavailable", "open_web_demo", "run_web_demo"]
 
@@ -116,6 +116,7 @@ def open_web_demo(
             mailer=DirectoryMailer(base / "mail"),
             clock=clock,
             listener=notices,
+            organizer=_owner,  # invitations name the event's owner; From stays the company's
             mail_from="Acme Calendar <calendar@acme.example>",
             organizer_name="Acme Calendar",
             organizer_email="calendar@acme.example",
@@ -180,3 +181,9 @@ def run_web_demo(directory: str | None, *, port: int, seconds: float = 0) -> int
         stop.wait(seconds or None)
     print("meetlink web demo stopped", flush=True)
     return 0
+
+
+def _owner(tenant_id: str, user_id: str) -> tuple[str, str] | None:
+    """The event owner as participants see them: the demo user's name and address."""
+    user = user_by_id(user_id)
+    return (user.name, user.email) if user is not None and tenant_id == TENANT else None

@@ -125,9 +125,16 @@ def _vevent(
             {"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _param(content.provider_name)}
         )
         event.add("conference", conference)
-    organizer = _address(content.organizer_email)
-    if _param(content.organizer_name):
-        organizer.params["CN"] = _param(content.organizer_name)
+    # The event's owner when the host names them (a person calendars show), else the
+    # instance's organizer.
+    name, email = (
+        (content.owner_name, content.owner_email)
+        if content.owner_email
+        else (content.organizer_name, content.organizer_email)
+    )
+    organizer = _address(email)
+    if _param(name):
+        organizer.params["CN"] = _param(name)
     event.add("organizer", organizer)
 
     attendees = list(dict.fromkeys(content.attendee_emails))

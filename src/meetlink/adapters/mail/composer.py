@@ -130,8 +130,10 @@ def _check_content(content: MailContent) -> None:
         pass  # an event participants hold without a URL (withdrawn) has none to name
     elif _NOT_IN_URI.search(url) or not url.lower().startswith(("https://", "http://")):
         raise _refuse("join_url", "must be a single-line http(s) URL")
+    owner = [("owner_email", content.owner_email)] if content.owner_email else []
     for field, email in [
         ("organizer_email", content.organizer_email),
+        *owner,
         *(("attendee_emails", e) for e in content.attendee_emails),
     ]:
         if not email or _NOT_IN_URI.search(email) or "@" not in email:
@@ -225,7 +227,9 @@ class JinjaMailComposer:
             msg["Reply-To"] = _one_address(content.reply_to, "reply_to")
         msg["To"] = _address(content.to_name, content.to_email, "to_email")
         msg["Subject"] = subject
-        msg["Date"] = content.created_at
+        # In the event's zone (the same instant): mail clients that show the header's own
+        # offset show the recipient's local time, not UTC.
+        msg["Date"] = content.created_at.astimezone(display_zone(content.timezone))
         msg["Message-ID"] = self._message_id(content.message_id)
 
         charset = self._body_charset(text, html)
@@ -313,8 +317,9 @@ class JinjaMailComposer:
             "provider_name": content.provider_name,
             "join_url": content.join_url,
             "passcode": content.passcode,
-            "organizer_name": content.organizer_name,
-            "organizer_email": content.organizer_email,
+            "organizer_name": content.owner_name if content.owner_email else content.organizer_name,
+            "organizer_email": content.owner_email or content.organizer_email,
+            "changes": content.changes,
         }
         kind = content.kind.value
         subject = self._template(locale, f"{kind}.subject.j2").render(context)
