@@ -334,3 +334,22 @@ def test_invitations_name_the_owner_and_come_from_the_company(visitor: Visitor) 
     assert "calendar@acme.example" in headers["From"]
     assert "alice@acme.example" in headers["Reply-To"]
     assert "Organizer: Alice <alice@acme.example>" in detail.text
+
+
+def test_the_linker_is_warned_before_and_told_after_a_takeover(visitor: Visitor) -> None:
+    """Finding 6: a linker who takes over someone's account (S9) saw only "Linked"."""
+    _linked_event(visitor)
+    visitor.sign_in_as("bob")
+    visitor.post("/session/lang", {"lang": "en", "next": "/settings"})
+    before = visitor.get("/settings").text
+    assert 'id="link-zoom-warning"' in before
+    assert "If another user of your company already linked the same account" in before
+    linked = visitor.link("zoom", ALICE, "allow").text  # bob takes over alice's Zoom account
+    told = linked.split('class="flash', 1)[1].split("</main>", 1)[0]
+    assert "Linked with Zoom." in told
+    assert "Alice had linked this Zoom account: that link ended, and Alice has been told." in told
+    again = visitor.get("/settings").text  # shown once
+    assert "that link ended" not in again
+    # linking an account nobody held says nothing more
+    fresh = visitor.link("teams", "bob@acme.example", "accept").text
+    assert "Linked with Microsoft Teams." in fresh and "had linked this" not in fresh

@@ -320,6 +320,13 @@ JA: dict[str, str] = {
     "Link the organisation": "組織として連携する",
     "Address": "アドレス",
     "Unlinked the organisation from {provider}.": "{provider}との組織連携を解除しました。",
+    "If another user of your company already linked the same account, linking it here ends "
+    "their link (they are told, and their meetings can no longer be changed).": "同じアカウント"
+    "を社内の別のユーザーがすでに連携している場合、ここで連携するとそのユーザーの連携は解除されます"
+    "（本人に通知され、その会議は変更できなくなります）。",
+    "{name} had linked this {provider} account: that link ended, and {name} has been told.": "この"
+    "{provider}アカウントは{name}さんが連携していました。{name}さんの連携は解除され、本人に通知されて"
+    "います。",
     "Linking the organisation failed: {reason}": "組織の連携に失敗しました。{reason}",
     "Unlink the organisation from {provider}? Users it serves keep their URLs, but their "
     "meetings can no longer be changed, and they get no new URLs until it is linked "

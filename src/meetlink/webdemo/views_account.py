@@ -3,13 +3,17 @@ add-on's "+" menu trial page (S4) and the admin's contract page (S5)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, redirect, request, session
 
 from meetlink import (
     AddonInactive,
+    HostEvent,
+    HostEventKind,
     IssuancePolicy,
+    MeetLink,
     MeetLinkError,
     SubscriptionState,
     TrialUnavailable,
@@ -17,7 +21,7 @@ from meetlink import (
 
 from .app import demo, go, note, page, require_admin, signed_in, translator, unconfirmed
 from .i18n import LANGUAGES
-from .runtime import USERS, user_by_id
+from .runtime import TENANT, USERS, user_by_id
 
 bp = Blueprint("account", __name__)
 
@@ -71,6 +75,15 @@ def settings() -> Any:
     provider = request.args.get("provider", "")
     if outcome is not None and provider in web.meetlink.provider_keys:
         note(outcome[1], outcome[0], provider=provider_name(provider))
+        if request.args.get("meetlink") == "linked":
+            for previous in _taken_over_by(me.id, provider):
+                note(
+                    "{name} had linked this {provider} account: that link ended, and {name} "
+                    "has been told.",
+                    "info",
+                    name=previous,
+                    provider=provider_name(provider),
+                )
         return go("/settings")  # the outcome is shown once, not kept in the address bar
     services = [
         {
@@ -88,6 +101,34 @@ def settings() -> Any:
         services=services,
         notices=web.notices.for_user(me.id)[:5],
     )
+
+
+def _taken_over_by(user_id: str, provider: str) -> list[str]:
+    """Who held the account ``user_id`` has just linked: the names of the users whose links
+    the host event feed says were taken over since this link was made (S9)."""
+    web = demo()
+    link = web.tenant.link(user_id, provider)
+    if link is None:
+        return []
+    names = []
+    for event in _feed(web.meetlink):
+        if (
+            event.kind is HostEventKind.LINK_TAKEN_OVER
+            and event.provider == provider
+            and event.user_id not in (None, "", user_id)
+            and event.at >= link.linked_at
+        ):
+            previous = user_by_id(event.user_id)
+            names.append(previous.name if previous is not None else str(event.user_id))
+    return names
+
+
+def _feed(meetlink: MeetLink) -> Iterator[HostEvent]:
+    """The tenant's whole host event feed, page by page."""
+    after = None
+    while page_ := meetlink.events(tenant_id=TENANT, after=after, limit=500):
+        yield from page_
+        after = page_[-1].id
 
 
 @bp.post("/settings/<provider>/link")
