@@ -79,8 +79,8 @@ class Conferences:
         a lookup raises [`LookupFirst`][meetlink.app.holders.LookupFirst] (the caller looks
         it up outside the unit of work and saves again)."""
         ctx, now = self._ctx, self._ctx.clock.now()
-        old = uow.events.get(event.tenant_id, event.id, for_update=True)
-        conf = had = uow.conferences.get(event.tenant_id, event.id)
+        old, conf = uow.events.get_with_conference(event.tenant_id, event.id, for_update=True)
+        had = conf
         provider = ctx.providers.find(event.web_meeting)
         decision, link = self.decide(uow, event)
         if lookups and link is not None:
@@ -220,7 +220,7 @@ class Conferences:
         """Forget the tenant's event; its meeting goes too, and participants get a
         cancellation. The owner is told (``EVENT_DELETED_BY_OTHER``) when ``actor_id`` names
         another user."""
-        record = uow.events.get(tenant_id, event_id, for_update=True)
+        record, conf = uow.events.get_with_conference(tenant_id, event_id, for_update=True)
         if record is None:
             return False, []
         owner = record.event.owner_id
@@ -233,7 +233,6 @@ class Conferences:
                 detail=f"event {event_id} of {owner} was deleted by {actor_id}",
             )
             uow.feed.add(notice, self._ctx.clock.now())
-        conf = uow.conferences.get(tenant_id, event_id)
         jobs: list[Job] = []
         if conf is not None:
             applied = self._moves.apply(uow, record, conf, lc.Withdrawn(event_deleted=True))

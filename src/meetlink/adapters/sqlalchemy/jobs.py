@@ -62,6 +62,13 @@ _BUDGET_UPDATE = (
     .values(mark=bindparam("mark"), used=bindparam("used"))
 )
 
+# What limits spent, by (limit name, scope key): built once (the keys are expanded per call).
+_USAGES = select(_BUDGET.c.limit_name, _BUDGET.c.scope_key, _BUDGET.c.mark, _BUDGET.c.used).where(
+    _BUDGET.c.provider == bindparam("provider"),
+    tuple_(_BUDGET.c.limit_name, _BUDGET.c.scope_key).in_(bindparam("keys", expanding=True)),
+)
+_USAGES_LOCKED = _USAGES.with_for_update()
+
 
 class SqlJobRepository(SqlRepository):
     """Jobs in ``meetlink_jobs`` (unique per tenant, kind and key) and the waits provider accounts
@@ -290,14 +297,9 @@ class SqlJobRepository(SqlRepository):
     def _read_usages(
         self, provider: str, keys: Sequence[tuple[str, str]], for_update: bool
     ) -> dict[tuple[str, str], Usage]:
-        c = _BUDGET.c
-        query = select(c.limit_name, c.scope_key, c.mark, c.used).where(
-            c.provider == provider, tuple_(c.limit_name, c.scope_key).in_(list(keys))
-        )
-        if for_update:
-            query = query.with_for_update()
+        query = _USAGES_LOCKED if for_update else _USAGES
         with translate_errors("reading a rate budget"):
-            rows = self._conn.execute(query).all()
+            rows = self._conn.execute(query, {"provider": provider, "keys": list(keys)}).all()
         return {(row.limit_name, row.scope_key): Usage(row.mark, row.used) for row in rows}
 
     def put_budget_usages(self, provider: str, usages: Mapping[tuple[str, str], Usage]) -> None:

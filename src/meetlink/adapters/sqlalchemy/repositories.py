@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import insert_ignore, translate_errors, upsert
@@ -108,6 +109,15 @@ def load_exceptions(
 # The hot lookups, built once with their values as parameters (building a statement per call
 # costs more Python than SQLite spends running it).
 _SUBSCRIPTION = select(t.subscriptions).where(t.subscriptions.c.tenant_id == bindparam("key"))
+# The subscription with the tenant's policy (an outer join: a tenant without a policy of its own
+# has a subscription all the same); the issuance decision reads both.
+_SUBSCRIPTION_POLICY = (
+    select(t.subscriptions, t.policies.c.policy.label("tenant_policy"))
+    .select_from(
+        t.subscriptions.outerjoin(t.policies, t.policies.c.tenant_id == t.subscriptions.c.tenant_id)
+    )
+    .where(t.subscriptions.c.tenant_id == bindparam("key"))
+)
 _POLICY = select(t.policies).where(t.policies.c.tenant_id == bindparam("key"))
 _EVENT = select(t.events).where(
     t.events.c.tenant_id == bindparam("tenant"), t.events.c.event_id == bindparam("key")
@@ -184,7 +194,7 @@ class SqlRepository:
 
     @property
     def _conn(self) -> Connection:
-        return self._uow.connection()
+        return self._uow.repository_connection()
 
 
 class SqlSubscriptionRepository(SqlRepository):
@@ -213,10 +223,14 @@ class SqlSubscriptionRepository(SqlRepository):
         )
 
     def get(self, tenant_id: str) -> SubscriptionRecord | None:
-        """The tenant's record, or None."""
+        """The tenant's record, or None. The tenant's policy comes with it, in the same
+        statement, for a ``policies.get`` later in this unit of work."""
         with translate_errors("reading a subscription"):
-            row = self._conn.execute(_SUBSCRIPTION, {"key": tenant_id}).first()
-        return None if row is None else self._to_domain(row)
+            row = self._conn.execute(_SUBSCRIPTION_POLICY, {"key": tenant_id}).first()
+        if row is None:
+            return None
+        self._uow.policy_rows[tenant_id] = row.tenant_policy
+        return self._to_domain(row)
 
     def put(self, record: SubscriptionRecord) -> None:
         """Insert or replace the tenant's record."""
@@ -246,20 +260,28 @@ class SqlPolicyRepository(SqlRepository):
         )
 
     def get(self, tenant_id: str) -> IssuancePolicy | None:
-        """The tenant's policy, or None."""
+        """The tenant's policy, or None (as read with its subscription in this unit of work,
+        if it was)."""
+        known = self._uow.policy_rows
+        if tenant_id in known:
+            text = known[tenant_id]
+            return None if text is None else self._to_domain(SimpleNamespace(policy=text))  # type: ignore[arg-type]
         with translate_errors("reading a tenant policy"):
             row = self._conn.execute(_POLICY, {"key": tenant_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, tenant_id: str, policy: IssuancePolicy) -> None:
         """Insert or replace the tenant's policy."""
+        row = self._to_row(tenant_id, policy)
         with translate_errors("storing a tenant policy"):
-            upsert(self._conn, t.policies, self._to_row(tenant_id, policy), ["tenant_id"])
+            upsert(self._conn, t.policies, row, ["tenant_id"])
+        self._uow.policy_rows[tenant_id] = row["policy"]
 
     def delete(self, tenant_id: str) -> bool:
         """Forget the tenant's policy; False when it had none."""
         with translate_errors("deleting a tenant policy"):
             done = self._conn.execute(delete(t.policies).where(t.policies.c.tenant_id == tenant_id))
+        self._uow.policy_rows[tenant_id] = None
         return done.rowcount == 1
 
 
@@ -345,6 +367,7 @@ class SqlEventRepository(SqlRepository):
         held, by a statement with a snapshot of its own. InnoDB's locking reads read the
         newest rows of every table they join; SQLite serialises writers at BEGIN IMMEDIATE.
         (tests/storage/test_locked_reads.py)"""
+        self._uow.conferences.flush()  # a conference held back is read as written
         if for_update and self._conn.dialect.name == "postgresql":
             record = self.get(tenant_id, event_id, for_update=True)
             if record is None:
@@ -427,7 +450,27 @@ class SqlEventRepository(SqlRepository):
 
 class SqlConferenceRepository(SqlRepository):
     """Conferences in ``meetlink_conferences`` (one per event, keyed by ``(tenant_id,
-    event_id)``; terms and mail state as JSON)."""
+    event_id)``; terms and mail state as JSON).
+
+    The last [`put`][meetlink.adapters.sqlalchemy.repositories.SqlConferenceRepository.put] is
+    held back until a statement could see it (a read or delete of conferences, a statement on
+    the unit of work's public connection, the commit): a conference moved twice in one unit of
+    work (a save's ``requested``, then the intent ``creating``) is written once."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow)
+        self._held: dict[str, Any] | None = None
+
+    def flush(self) -> None:
+        """Write the held-back conference, if any."""
+        row, self._held = self._held, None
+        if row is not None:
+            with translate_errors("storing a conference"):
+                upsert(self._conn, t.conferences, row, ["tenant_id", "event_id"])
+
+    def dropped(self) -> None:
+        """Rolled back: the held-back write is forgotten."""
+        self._held = None
 
     @staticmethod
     def _to_row(record: ConferenceRecord) -> dict[str, Any]:
@@ -475,17 +518,26 @@ class SqlConferenceRepository(SqlRepository):
 
     def get(self, tenant_id: str, event_id: str) -> ConferenceRecord | None:
         """The tenant's event's conference, or None."""
+        self.flush()
         with translate_errors("reading a conference"):
             row = self._conn.execute(_CONFERENCE, {"tenant": tenant_id, "key": event_id}).first()
         return None if row is None else self._to_domain(row)
 
     def put(self, record: ConferenceRecord) -> None:
-        """Insert or replace the event's conference."""
-        with translate_errors("storing a conference"):
-            upsert(self._conn, t.conferences, self._to_row(record), ["tenant_id", "event_id"])
+        """Insert or replace the event's conference (held back until a statement could see
+        it; another conference's held write is written first)."""
+        row = self._to_row(record)
+        held = self._held
+        if held is not None and (held["tenant_id"], held["event_id"]) != (
+            record.tenant_id,
+            record.event_id,
+        ):
+            self.flush()
+        self._held = row
 
     def delete(self, tenant_id: str, event_id: str) -> bool:
         """Remove the tenant's event's conference; False when there was none."""
+        self.flush()
         c = t.conferences.c
         with translate_errors("deleting a conference"):
             result = self._conn.execute(
@@ -495,6 +547,7 @@ class SqlConferenceRepository(SqlRepository):
 
     def by_account(self, provider: str, external_account_id: str) -> list[ConferenceRecord]:
         """Every conference hosted by that external account (oldest first)."""
+        self.flush()
         query = (
             select(t.conferences)
             .where(
@@ -658,6 +711,35 @@ class SqlWebhookLog(SqlRepository):
         return int(done.rowcount)
 
 
+# A tenant's feed head: read locked then moved on, or (where UPDATE ... RETURNING exists)
+# moved on in one statement that returns the new value; built once.
+_HEAD = t.host_event_heads
+_HEAD_LOCKED = (
+    select(_HEAD.c.last_seq).where(_HEAD.c.tenant_id == bindparam("tenant")).with_for_update()
+)
+_HEAD_MOVE_ON = (
+    update(_HEAD)
+    .where(_HEAD.c.tenant_id == bindparam("tenant"))
+    .values(last_seq=_HEAD.c.last_seq + bindparam("count"))
+)
+
+
+def _head_moved_on(insert: Any) -> Any:
+    """The tenant's head made (at ``count``) or moved on by ``count``, its new value returned:
+    one statement, which locks the row as the read did."""
+    made = insert(_HEAD).values(tenant_id=bindparam("tenant"), last_seq=bindparam("count"))
+    return made.on_conflict_do_update(
+        index_elements=[_HEAD.c.tenant_id],
+        set_={"last_seq": _HEAD.c.last_seq + made.excluded.last_seq},
+    ).returning(_HEAD.c.last_seq)
+
+
+_HEAD_MOVED_ON = {
+    "postgresql": _head_moved_on(postgresql.insert),
+    "sqlite": _head_moved_on(sqlite.insert),
+}
+
+
 class SqlHostEventLog(SqlRepository, FeedBuffer):
     """The host event feed (``meetlink_host_events``), numbered per tenant at commit under a
     lock on the tenant's ``meetlink_host_event_heads`` row (see
@@ -701,27 +783,38 @@ class SqlHostEventLog(SqlRepository, FeedBuffer):
             by_tenant.setdefault(notice.tenant_id, []).append(index)
         numbered: dict[int, HostEvent] = {}
         rows: list[dict[str, Any]] = []
+        # SQLite 3.35+ and PostgreSQL; not MariaDB (no RETURNING on an upsert)
+        moved_on = _HEAD_MOVED_ON.get(conn.dialect.name) if conn.dialect.insert_returning else None
         with translate_errors("recording host events"):
             for tenant in sorted(by_tenant):
-                last = conn.execute(
-                    select(heads.c.last_seq).where(heads.c.tenant_id == tenant).with_for_update()
-                ).scalar()
                 entries = by_tenant[tenant]
-                if last is None:  # the tenant's first entries; a concurrent first one loses
+                values = {"tenant": tenant, "count": len(entries)}
+                if moved_on is not None:  # one statement: made or moved on (locked), returned
+                    last = int(conn.execute(moved_on, values).scalar_one()) - len(entries)
+                    rows.extend(self._numbered(tenant, entries, last, numbered))
+                    continue
+                head = conn.execute(_HEAD_LOCKED, values).scalar()
+                if head is not None:
+                    last = int(head)
+                    conn.execute(_HEAD_MOVE_ON, values)
+                else:  # the tenant's first entries; a concurrent first one loses
                     last = 0
                     conn.execute(insert(heads).values(tenant_id=tenant, last_seq=len(entries)))
-                else:
-                    conn.execute(
-                        update(heads)
-                        .where(heads.c.tenant_id == tenant)
-                        .values(last_seq=last + len(entries))
-                    )
-                for offset, index in enumerate(entries, start=1):
-                    row = _host_event_row(*self.noted[index], last + offset)
-                    rows.append(row)
-                    numbered[index] = _host_event(SimpleNamespace(**row))
+                rows.extend(self._numbered(tenant, entries, last, numbered))
             conn.execute(insert(t.host_events), rows)
         return [numbered[index] for index in range(len(self.noted))]
+
+    def _numbered(
+        self, tenant: str, entries: list[int], last: int, numbered: dict[int, HostEvent]
+    ) -> list[dict[str, Any]]:
+        """The rows of ``tenant``'s ``entries`` (indexes of what was noted), numbered after
+        ``last``; each entry also goes into ``numbered``."""
+        rows = []
+        for offset, index in enumerate(entries, start=1):
+            row = _host_event_row(*self.noted[index], last + offset)
+            rows.append(row)
+            numbered[index] = _host_event(SimpleNamespace(**row))
+        return rows
 
 
 def _host_event_row(notice: HostNotice, at: datetime, number: int) -> dict[str, Any]:

@@ -229,6 +229,9 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._tx: Transaction | None = None
         self._locked = False
+        # The tenant policies read along with subscriptions in this unit of work (tenant ->
+        # policy row's text or None): the issuance decision reads both, in one statement.
+        self.policy_rows: dict[str, str | None] = {}
         self.subscriptions = SqlSubscriptionRepository(self)
         self.links = SqlLinkRepository(self)
         self.policies = SqlPolicyRepository(self)
@@ -243,7 +246,16 @@ class SqlUnitOfWork:
         self.erasures = SqlErasureLog(self)
 
     def connection(self) -> Connection:
-        """The open connection (for the repositories); StorageError outside the block."""
+        """The open connection; StorageError outside the block. A conference write the
+        repository holds back is written first (see
+        [`SqlConferenceRepository.put`][meetlink.adapters.sqlalchemy.repositories.SqlConferenceRepository.put])."""
+        conn = self.repository_connection()
+        self.conferences.flush()
+        return conn
+
+    def repository_connection(self) -> Connection:
+        """The open connection for the repositories (a held-back conference write stays
+        held: the repositories that read conferences write it first)."""
         if self._conn is None:
             raise StorageError("the unit of work is not open (use it as a context manager)")
         if self._tx is None or not self._tx.is_active:
@@ -291,16 +303,20 @@ class SqlUnitOfWork:
         """Make every change durable, atomically; ConcurrentUpdate if a race was lost."""
         if self._conn is None:
             raise StorageError("commit outside of a unit of work")
+        self.conferences.flush()
         recorded = self.feed.flush()  # last: the feed heads stay locked only until the commit
         if self._tx is not None and self._tx.is_active:
             with translate_errors("committing"):
                 self._tx.commit()
         self._tx = None
+        self.policy_rows.clear()
         self.feed.committed(recorded)
 
     def rollback(self) -> None:
         """Drop every change not yet committed."""
         self.feed.dropped()
+        self.conferences.dropped()
+        self.policy_rows.clear()
         if self._tx is not None and self._tx.is_active:
             with translate_errors("rolling back"):
                 self._tx.rollback()
