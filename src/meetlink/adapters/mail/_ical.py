@@ -8,17 +8,19 @@ The caller (the composer) has already checked that every URI and address is a si
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
 from icalendar import Calendar, Event, Parameters, vCalAddress, vText, vUri
 
 from meetlink.adapters.mail._when import all_day_dates
 from meetlink.domain.series import calendar_rule
 from meetlink.ports.mailer import MailContent
 
-__all__ = ["PRODID", "build_calendar"]
+__all__ = ["PRODID", "build_calendar", "calendar_for"]
 
 PRODID = "-//meetlink//meetlink//EN"
 
@@ -54,6 +56,14 @@ def _address(email: str, **params: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
     address.params = _QuotedNames(params)
     return address
+
+
+def _attendee(email: str, name: str) -> vCalAddress:
+    """An ATTENDEE (``name``: the recipient's own, written as CN; else empty)."""
+    attendee = _address(email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="FALSE")
+    if _param(name):
+        attendee.params["CN"] = _param(name)
+    return attendee
 
 
 def _text(value: str) -> vText:
@@ -141,10 +151,9 @@ def _vevent(
     if content.to_email not in attendees:
         attendees.append(content.to_email)
     for email in attendees:
-        attendee = _address(email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="FALSE")
-        if email == content.to_email and _param(content.to_name):
-            attendee.params["CN"] = _param(content.to_name)
-        event.add("attendee", attendee)
+        event.add(
+            "attendee", _attendee(email, content.to_name if email == content.to_email else "")
+        )
 
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
@@ -180,3 +189,51 @@ def build_calendar(content: MailContent, method: str) -> bytes:
         cal.add_missing_timezones()  # the VTIMEZONE the TZIDs name
     result: bytes = cal.to_ical()
     return result
+
+
+# Who a shared calendar is built for (a reserved domain: no participant has this address).
+_RECIPIENT = "recipient@meetlink.invalid"
+_VEVENT_OPEN, _VEVENT_CLOSE = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+
+
+def calendar_for(content: MailContent, method: str) -> bytes:
+    """[`build_calendar`][meetlink.adapters.mail._ical.build_calendar]'s bytes for
+    ``content``, with what its recipients share built once: the participants of one mailing get
+    the same calendar but for the recipient's own ATTENDEE line (where it stands, and its CN),
+    so the calendar is serialised once with a stand-in recipient and each copy gets its line
+    put in place of the stand-in's (the same content line, folded by ``icalendar`` alike)."""
+    attendees = tuple(dict.fromkeys(content.attendee_emails))
+    if _RECIPIENT in attendees or content.to_email == _RECIPIENT:
+        return build_calendar(content, method)
+    if content.to_email not in attendees:
+        attendees += (content.to_email,)
+    shared = attrs.evolve(
+        content,
+        to_email=_RECIPIENT,
+        to_name="",
+        message_id="",
+        attendee_emails=tuple(_RECIPIENT if e == content.to_email else e for e in attendees),
+    )
+    stand_in = _stand_in()
+    ics = _shared_calendar(shared, method)
+    if stand_in not in ics:  # pragma: no cover - every VEVENT lists the recipient
+        return build_calendar(content, method)
+    return ics.replace(stand_in, _attendee_line(content.to_email, content.to_name))
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_calendar(content: MailContent, method: str) -> bytes:
+    return build_calendar(content, method)
+
+
+@functools.cache
+def _stand_in() -> bytes:
+    return _attendee_line(_RECIPIENT, "")
+
+
+def _attendee_line(email: str, name: str) -> bytes:
+    """The folded ATTENDEE content line (with its CRLF) as a calendar writes it."""
+    holder = Event()
+    holder.add("attendee", _attendee(email, name))
+    lines: bytes = holder.to_ical()
+    return lines[len(_VEVENT_OPEN) : -len(_VEVENT_CLOSE)]

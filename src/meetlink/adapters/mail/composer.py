@@ -45,7 +45,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from meetlink.adapters.mail._headers import header_policy
-from meetlink.adapters.mail._ical import build_calendar
+from meetlink.adapters.mail._ical import calendar_for
 from meetlink.adapters.mail._repeat import describe_repeat
 from meetlink.adapters.mail._when import describe_when, display_zone
 from meetlink.domain.notification import MailKind
@@ -165,6 +165,7 @@ class JinjaMailComposer:
     Templates live in ``meetlink/adapters/mail/templates/<locale>/<kind>.{subject.j2,
     txt.j2,html.j2}`` (``kind`` is the ``MailKind`` value, ``locale`` "ja" or "en"); any
     ``template_dirs`` are searched first, with the same layout, so a host can override one file.
+    Templates are read and compiled once per composer (a changed file is read by a new one).
     ``charset`` is the body charset; ``"iso-2022-jp"`` is honoured per message only when the
     whole text can be encoded in it, otherwise that message falls back to UTF-8.
     """
@@ -206,6 +207,8 @@ class JinjaMailComposer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Each template is compiled once, at its first use; no stat of its file per mail.
+            auto_reload=False,
         )
 
     def __repr__(self) -> str:
@@ -238,7 +241,7 @@ class JinjaMailComposer:
 
         method = _METHODS.get(content.kind)
         if method is not None:
-            ics = build_calendar(content, method)
+            ics = calendar_for(content, method)
             # RFC 5545 / IANA: iCalendar is UTF-8 and the MIME ``method`` must equal METHOD;
             # base64 keeps its CRLF line ends intact through any relay. (The email package
             # always writes the parameter quoted, ``method="REQUEST"``: an RFC 2045
