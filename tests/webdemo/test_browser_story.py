@@ -24,6 +24,8 @@ FORM_ORDER = [
     "title",
     "start",
     "minutes",
+    "span",
+    "days",
     "repeat",
     "participants",
     "mail_language",

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meetlink import errors, messages
+from meetlink import Span, errors, messages
 from meetlink.domain.issuance import Notice, Refusal
 from meetlink.domain.results import HostNoticeKind
 from meetlink.webdemo.app import CONTENT_SECURITY_POLICY
@@ -130,6 +130,8 @@ _FIELDS = st.fixed_dictionaries(
         "issue_url": st.sampled_from(["yes", "", "no"]),
         "provider": st.one_of(st.sampled_from(["zoom", "teams", "nope"]), _TEXT),
         "mail_language": st.sampled_from(["ja", "en", "xx"]),
+        "span": st.sampled_from(["timed", "all_day", "period", "x"]),
+        "days": st.one_of(st.sampled_from(["1", "31", "0", "-1", "", "9" * 30]), _TEXT),
     },
 )  # fmt: skip
 
@@ -353,3 +355,34 @@ def test_the_linker_is_warned_before_and_told_after_a_takeover(visitor: Visitor)
     # linking an account nobody held says nothing more
     fresh = visitor.link("teams", "bob@acme.example", "accept").text
     assert "Linked with Microsoft Teams." in fresh and "had linked this" not in fresh
+
+
+def test_all_day_and_multi_day_events_can_be_tried_from_the_form(visitor: Visitor) -> None:
+    """Finding 7: all-day and multi-day events (R2) could not be tried from any screen."""
+    _linked_event(visitor)
+    day = _tomorrow(visitor.demo)
+    answer = visitor.post(
+        "/events/new", _event_form("Offsite", day, span="all_day", days="2", issue_url="yes")
+    )
+    assert answer.status_code == 200
+    assert "No URL was issued: URLs are not issued for all-day events." in answer.text
+    event_id = str(answer.url).rsplit("/", 1)[1]
+    event = visitor.demo.tenant.event(event_id)
+    assert event is not None and event.span is Span.ALL_DAY
+    local = event.start.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert (local.hour, local.minute) == (0, 0) and local.date().isoformat() == day[:10]
+    assert event.end - event.start == timedelta(days=2)
+    edit = visitor.get(f"/events/{event_id}/edit").text
+    assert '<option value="all_day" selected>' in edit and 'name="days" value="2"' in edit
+
+    answer = visitor.post(
+        "/events/new", _event_form("Trip", day, span="period", days="3", issue_url="yes")
+    )
+    assert "No URL was issued: URLs are not issued for multi-day events." in answer.text
+    trip = visitor.demo.tenant.event(str(answer.url).rsplit("/", 1)[1])
+    assert trip is not None and trip.span is Span.PERIOD
+    assert trip.end - trip.start == timedelta(days=3)
+    assert (
+        visitor.post("/events/new", _event_form("Bad", day, span="period", days="0")).status_code
+        == 400
+    )

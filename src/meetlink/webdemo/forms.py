@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from meetlink import Event, InvalidEvent, Participant
+from meetlink import Event, InvalidEvent, Participant, Span
 
 __all__ = ["TIMEZONE", "EventForm", "FormError"]
 
@@ -54,6 +54,8 @@ class EventForm:
     description: str = ""
     issue_url: bool = False
     provider: str = "zoom"
+    span: str = "timed"  # "timed", "all_day" (from the start's day) or "period" (from its time)
+    days: str = "1"  # how many days an all-day or multi-day event lasts
 
     @classmethod
     def blank(cls, now: datetime) -> EventForm:
@@ -77,6 +79,10 @@ class EventForm:
             description=event.description,
             issue_url=event.web_meeting is not None,
             provider=event.web_meeting or "zoom",
+            span=event.span.value,
+            days=str(max(1, (event.end - event.start).days))
+            if event.span.value != "timed"
+            else "1",
         )
 
     @classmethod
@@ -92,6 +98,8 @@ class EventForm:
             description=form.get("description", ""),
             issue_url=form.get("issue_url") == "yes",
             provider=form.get("provider", "zoom"),
+            span=form.get("span", "timed") if form.get("span") in _SPANS else "timed",
+            days=form.get("days", "1").strip(),
         )
 
     def event(self, event_id: str, tenant_id: str, owner_id: str, web_meeting: str | None) -> Event:
@@ -106,12 +114,25 @@ class EventForm:
             raise FormError("Enter the start as a date and a time.") from None
         if self.start[:16] > LATEST_START or not self.start[:4] >= "1900":
             raise FormError("The start must be between 1900 and 8999.")
-        try:
-            minutes = int(self.minutes)
-        except ValueError:
-            raise FormError("Enter the length in minutes.") from None
-        if not 5 <= minutes <= 24 * 60:
-            raise FormError("The length must be from 5 to 1440 minutes.")
+        span = Span(self.span)
+        if span is Span.TIMED:
+            try:
+                minutes = int(self.minutes)
+            except ValueError:
+                raise FormError("Enter the length in minutes.") from None
+            if not 5 <= minutes <= 24 * 60:
+                raise FormError("The length must be from 5 to 1440 minutes.")
+            end = start + timedelta(minutes=minutes)
+        else:
+            try:
+                days = int(self.days)
+            except ValueError:
+                raise FormError("Enter how many days it lasts.") from None
+            if not 1 <= days <= _MAX_DAYS:
+                raise FormError("It can last from 1 to {limit} days.", limit=_MAX_DAYS)
+            if span is Span.ALL_DAY:  # whole days in Japan time, from the start's day
+                start = start.replace(hour=0, minute=0)
+            end = start + timedelta(days=days)
         participants = participants_of(self.participants, self.mail_language)
         return Event(
             id=event_id,
@@ -119,14 +140,19 @@ class EventForm:
             owner_id=owner_id,
             title=self.title,
             start=start,
-            end=start + timedelta(minutes=minutes),
+            end=end,
             timezone=TIMEZONE,
+            span=span,
             recurrence=_WEEKLY if self.repeat == "weekly" else None,
             participants=participants,
             web_meeting=web_meeting,
             description=self.description,
         )
 
+
+#: The form's spans, and the longest all-day or multi-day event it makes.
+_SPANS = ("timed", "all_day", "period")
+_MAX_DAYS = 31
 
 # A separator between entries: a line break, a comma or a semicolon outside a quoted name
 # and outside <...>.

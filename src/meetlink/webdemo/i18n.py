@@ -327,6 +327,18 @@ JA: dict[str, str] = {
     "{name} had linked this {provider} account: that link ended, and {name} has been told.": "この"
     "{provider}アカウントは{name}さんが連携していました。{name}さんの連携は解除され、本人に通知されて"
     "います。",
+    "Kind of event": "予定の種類",
+    "At a time (start and length)": "時刻を指定（開始と長さ）",
+    "All day (from the start's day)": "終日（開始日から）",
+    "Several days (from the start time)": "期間（開始日時から数日間）",
+    "Days": "日数",
+    "All-day and multi-day events last the number of days given; the length in minutes is for "
+    "events at a time. Web meeting URLs are issued for events at a time only, unless the admin's "
+    "policy says otherwise.": "終日と期間の予定は指定した日数のあいだ続きます。長さ（分）は時刻を"
+    "指定した予定に使います。Web会議のURLは、管理者のポリシーで許可しない限り、時刻を指定した予定"
+    "にだけ発行されます。",
+    "Enter how many days it lasts.": "日数を入力してください。",
+    "It can last from 1 to {limit} days.": "日数は1日から{limit}日までです。",
     "Linking the organisation failed: {reason}": "組織の連携に失敗しました。{reason}",
     "Unlink the organisation from {provider}? Users it serves keep their URLs, but their "
     "meetings can no longer be changed, and they get no new URLs until it is linked "
