@@ -247,8 +247,7 @@ class SqlUnitOfWork:
 
     def connection(self) -> Connection:
         """The open connection; StorageError outside the block. A conference write the
-        repository holds back is written first (see
-        [`SqlConferenceRepository.put`][meetlink.adapters.sqlalchemy.repositories.SqlConferenceRepository.put])."""
+        repository holds back is written first (see ``SqlConferenceRepository.put``)."""
         conn = self.repository_connection()
         self.conferences.flush()
         return conn
