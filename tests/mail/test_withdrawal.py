@@ -213,3 +213,20 @@ def test_who_holds_the_event_without_a_url_is_told_while_a_new_url_is_pending(
     linked.clock.advance(timedelta(hours=1))
     mails = by_recipient(linked.deliver())
     assert calendar_of(mails["bob@example.com"])[0] == "CANCEL"
+
+
+def test_who_holds_the_event_without_a_url_is_told_when_the_new_url_cannot_come(
+    linked: World,
+) -> None:
+    """Found by the chaos suite: withdrawn, then ticked again (with Bob removed) after the
+    event ended: no meeting is made for an event that is over, and Bob, who held the event
+    without a URL, got no cancellation."""
+    start = linked.clock.now() + timedelta(hours=2)
+    issue(linked, start=start)
+    linked.meetlink.save_event(linked.event(participants=PEOPLE, web_meeting=None, start=start))
+    linked.deliver()  # the update without the URL
+    linked.clock.advance(timedelta(hours=3))  # the event is over
+    linked.meetlink.save_event(linked.event(participants=PEOPLE[1:], start=start))
+    mails = by_recipient(linked.deliver())
+    assert calendar_of(mails["bob@example.com"])[0] == "CANCEL"
+    assert "carol@example.com" not in mails  # nothing changed for her

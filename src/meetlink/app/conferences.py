@@ -146,8 +146,9 @@ class Conferences:
             if settled is not conf:
                 uow.conferences.put(settled)
                 conf = settled
-        elif conf is None and record.told is not None:
-            # Participants hold the event without a URL: its changes and removals reach them.
+        elif record.told is not None and (conf is None or conf.mailed is None):
+            # Participants hold the event without a URL (none holds one: a new URL may still
+            # come, or never, e.g. the event ended): its changes and removals reach them now.
             told = record.told
             record = self._moves.mailing.withdraw(uow, record, told, told.provider, old_event)
 
