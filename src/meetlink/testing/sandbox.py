@@ -13,7 +13,7 @@ from typing import Any
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.google_meet import AccessTypeSource, GoogleMeetProvider
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
-from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+from meetlink.adapters.sqlalchemy import SqlSpaceLedger, SqlStorage, generate_key
 from meetlink.adapters.teams import TeamsProvider
 from meetlink.adapters.zoom import ZoomProvider
 from meetlink.compose import MeetLink
@@ -89,18 +89,21 @@ class Sandbox:
                 self.teams = TeamsEmulator(clock=self.clock, seed=seed)
                 self._teams_provider = self.teams.provider(clock=self.clock)
                 registered.append(self._teams_provider)
-            self.meet: GoogleMeetEmulator | None = None
-            self.meet_provider: GoogleMeetProvider | None = None
-            if with_meet:  # Google Meet as the "google_meet" provider, on the same clock
-                self.meet = GoogleMeetEmulator(clock=self.clock, seed=seed)
-                self.meet_provider = self.meet.provider(
-                    clock=self.clock, access_type=meet_access_type
-                )
-                registered.append(self.meet_provider)
-            registered.extend(providers)  # the host's own (docs/providers.md)
             self.storage = SqlStorage(
                 database_url, encryption_keys=[generate_key()], create_schema=True
             )
+            self.meet: GoogleMeetEmulator | None = None
+            self.meet_provider: GoogleMeetProvider | None = None
+            if with_meet:  # Google Meet as the "google_meet" provider, on the same clock,
+                # its space ledger in the database (shared by every instance on it)
+                self.meet = GoogleMeetEmulator(clock=self.clock, seed=seed)
+                self.meet_provider = self.meet.provider(
+                    clock=self.clock,
+                    access_type=meet_access_type,
+                    ledger=SqlSpaceLedger(self.storage, now=self.clock.now),
+                )
+                registered.append(self.meet_provider)
+            registered.extend(providers)  # the host's own (docs/providers.md)
             self.mailer = RecordingMailer()
             self.meetlink = MeetLink(
                 storage=self.storage,

@@ -22,10 +22,12 @@ from meetlink.adapters.sqlalchemy.migrate import (
     migrate_to,
     upgrade,
 )
+from meetlink.adapters.sqlalchemy.spaces import SqlSpaceLedger
 from meetlink.adapters.sqlalchemy.tables import metadata
 from meetlink.adapters.sqlalchemy.unit_of_work import SqlStorage, SqlUnitOfWork
 
 __all__ = [
+    "SqlSpaceLedger",
     "SqlStorage",
     "SqlUnitOfWork",
     "current_revision",

@@ -64,6 +64,8 @@ __all__ = [
     "host_events",
     "jobs",
     "links",
+    "meet_creates",
+    "meet_spaces",
     "metadata",
     "no_pad_collation",
     "policies",
@@ -438,6 +440,34 @@ erasures = Table(
     Column("due_at", UtcDateTime(), nullable=False),
     Column("erased_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("provider", "account_key", "deauthorized_at"),
+    **_MYSQL,
+)
+
+
+meet_creates = Table(
+    "meetlink_meet_creates",
+    metadata,
+    # The Google Meet adapter's space ledger (adapters/sqlalchemy/spaces.py): how many creates
+    # were begun for a conference marker (more than the spaces they made: answers lost).
+    Column("marker", ExactString(_ID), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("begun_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("marker"),
+    **_MYSQL,
+)
+
+meet_spaces = Table(
+    "meetlink_meet_spaces",
+    metadata,
+    # The spaces the creates made (by marker, in the order made) and when meetlink closed
+    # one (a space cannot be deleted at Google; docs/google-meet.md). ``seq`` orders them.
+    Column("name", ExactString(_KEY), nullable=False),
+    Column("marker", ExactString(_ID), nullable=False),
+    Column("meeting_uri", Text(), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("name"),
+    Index("ix_meetlink_meet_spaces_marker", "marker", "seq"),
     **_MYSQL,
 )
 
