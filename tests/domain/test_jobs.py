@@ -4,6 +4,7 @@ these functions return, so a field a move forgets or gets wrong is wrong everywh
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -202,6 +203,14 @@ def test_a_retry_backs_off_counts_the_attempt_and_keeps_the_error() -> None:
     assert after == _job(status=P, run_at=NOW + 2 * MIN, attempts=3, last_error="x" * 1000)
     at = jobs.retry(running, error="e", now=NOW, policy=NO_JITTER, retry_at=NOW + 7 * MIN)
     assert at == _job(status=P, run_at=NOW + 7 * MIN, attempts=3, last_error="e")
+
+
+def test_a_retry_draws_its_jitter_from_the_given_random() -> None:
+    policy = RetryPolicy(first=timedelta(seconds=30), jitter=0.5)
+    running = _job(status=R, lease_until=NOW + MIN, attempts=2)
+    after = jobs.retry(running, error="e", now=NOW, policy=policy, rng=random.Random(7))
+    assert after.run_at == NOW + policy.delay(3, random.Random(7))
+    assert after.run_at != NOW + 2 * MIN  # the seed's jitter moved it off the plain backoff
 
 
 def test_a_retry_with_the_attempts_spent_fails_the_job() -> None:

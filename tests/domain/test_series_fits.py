@@ -73,6 +73,15 @@ CASES = [
     ("FREQ=MONTHLY;COUNT=2;BYDAY=1MO;BYMONTHDAY=2", {}, False),
     ("FREQ=MONTHLY;INTERVAL=3;COUNT=2", {}, True),
     ("FREQ=MONTHLY;INTERVAL=4;COUNT=2", {}, False),
+    ("FREQ=DAILY;COUNT=3", {"max_month_day": 1}, True),  # a month day limits monthly only
+]
+
+# Rules whose start is not MONDAY: (start, rule, fits).
+OTHER_STARTS = [
+    (datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), "FREQ=MONTHLY;COUNT=3", True),  # the 1st
+    (datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), "FREQ=MONTHLY;COUNT=3;BYMONTHDAY=1", True),
+    # the last day of the month is no day number a provider takes
+    (datetime(2026, 3, 31, 10, 0, tzinfo=BERLIN), "FREQ=MONTHLY;COUNT=3;BYMONTHDAY=-1", False),
 ]
 
 
@@ -80,3 +89,8 @@ CASES = [
 def test_fits(rule: str | None, changes: dict[str, object], fits: bool) -> None:
     series = Series(MONDAY, timedelta(hours=1), BERLIN, rule)
     assert series.fits(attrs.evolve(LIMITS, **changes)) is fits
+
+
+@pytest.mark.parametrize(("start", "rule", "fits"), OTHER_STARTS)
+def test_fits_from_other_starts(start: datetime, rule: str, fits: bool) -> None:
+    assert Series(start, timedelta(hours=1), BERLIN, rule).fits(LIMITS) is fits
