@@ -38,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
         from hypothesis import core
 
         core.global_force_seed = int(_SEED)  # what --hypothesis-seed does
+    if _is_worker(config):
+        # Coverage's patch=subprocess (pyproject.toml) measured this xdist worker from its
+        # start; the processes the tests start (servers, the CLI) are not measured.
+        os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker (scripts/test runs the whole suite on several)."""
+    return hasattr(config, "workerinput")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -110,28 +119,53 @@ def _trace_coverage(item: pytest.Item) -> None:
         cov.stop()
 
 
+# Under pytest-xdist each worker reads its own mail and hands what it found to the controller
+# (``workeroutput``), which reports and fails the run: a worker's exit status is not the run's.
+_WORKER_MAIL = "meetlink_postal_mime"
+_MAIL_FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     stack, delivered = session.stash[_SESSION_MAIL]
     stack.close()
-    distinct = list({wire_bytes(m): m for m in delivered}.values())
-    if not distinct:
+    found = _read_with_postal_mime(delivered)
+    if _is_worker(session.config):
+        session.config.workeroutput[_WORKER_MAIL] = found  # type: ignore[attr-defined]
         return
+    results = [found, *session.config.stash.get(_MAIL_FROM_WORKERS, [])]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    missing = postal_mime.missing()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            _fail_run(session, reporter, [f"postal-mime is required under CI: {missing}"])
-        elif reporter is not None:
-            reporter.write_line(f"delivered mail not read by postal-mime: {missing}")
-        return
-    problems = postal_mime.check(distinct)
+    problems = [line for result in results for line in result["problems"]]
+    missing = next((r["missing"] for r in results if r["missing"] is not None), None)
+    if missing is not None and os.environ.get("CI") == "true":
+        problems.insert(0, f"postal-mime is required under CI: {missing}")
     if problems:
         _fail_run(session, reporter, problems)
     elif reporter is not None:
         reporter.ensure_newline()
-        reporter.write_line(
-            f"postal-mime read all {len(distinct)} distinct delivered mails as sent"
-        )
+        if missing is not None:
+            reporter.write_line(f"delivered mail not read by postal-mime: {missing}")
+        read = sum(result["read"] for result in results)
+        if read:
+            reporter.write_line(f"postal-mime read all {read} distinct delivered mails as sent")
+
+
+def _read_with_postal_mime(delivered: list[EmailMessage]) -> dict[str, Any]:
+    """What postal-mime made of the distinct mails this process delivered."""
+    distinct = list({wire_bytes(m): m for m in delivered}.values())
+    if not distinct:
+        return {"read": 0, "problems": [], "missing": None}
+    missing = postal_mime.missing()
+    if missing is not None:
+        return {"read": 0, "problems": [], "missing": missing}
+    return {"read": len(distinct), "problems": postal_mime.check(distinct), "missing": None}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller keeps what each xdist worker's postal-mime pass found."""
+    found = getattr(node, "workeroutput", {}).get(_WORKER_MAIL)
+    if found is not None:
+        node.config.stash.setdefault(_MAIL_FROM_WORKERS, []).append(found)
 
 
 def _fail_run(session: pytest.Session, reporter: Any, lines: list[str]) -> None:
