@@ -1,6 +1,7 @@
 """An event's time zone and a participant's locale default to settings a host sets once for
 its instance (``default_timezone``, ``default_locale``); the instance's own defaults stay the
-contract's, Asia/Tokyo and ja, and what a host gives explicitly is kept."""
+contract's, Asia/Tokyo and ja, and what a host gives explicitly is kept (the rule itself,
+``Event.with_defaults``: tests/domain/test_event_defaults.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from meetlink import Event, InvalidSetting, Participant
-from meetlink.domain.event import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 from meetlink.testing import Sandbox
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -25,28 +25,6 @@ def _event(event_id: str, **fields: object) -> Event:
         end=START + timedelta(hours=1),
         **fields,  # type: ignore[arg-type]
     )
-
-
-def test_an_event_alone_reads_the_contracts_defaults() -> None:
-    event = _event("e1", participants=(Participant(email="bob@example.com"),))
-    assert event.timezone == "Asia/Tokyo" and event.timezone is DEFAULT_TIMEZONE
-    assert event.participants[0].locale == "ja" and event.participants[0].locale is DEFAULT_LOCALE
-    assert _event("e1", timezone="Asia/Tokyo").timezone is not DEFAULT_TIMEZONE  # given
-
-
-def test_with_defaults_fills_only_what_was_left_out() -> None:
-    event = _event(
-        "e1",
-        participants=(
-            Participant(email="bob@example.com"),
-            Participant(email="cho@example.com", locale="ja"),
-        ),
-    )
-    filled = event.with_defaults(timezone="Europe/Berlin", locale="en")
-    assert filled.timezone == "Europe/Berlin"
-    assert [p.locale for p in filled.participants] == ["en", "ja"]  # "ja" was given
-    given = _event("e2", timezone="Asia/Tokyo")
-    assert given.with_defaults(timezone="Europe/Berlin", locale="en") is given
 
 
 def test_the_instance_defaults_apply_when_the_event_is_saved() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetlink.domain.event import LOCALES, Event, Participant, Source, Span
+from meetlink.domain.event import LOCALES, Event, MovedOccurrence, Participant, Source, Span
 from meetlink.errors import InvalidEvent, MeetLinkError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -290,8 +290,6 @@ def test_duration_is_elapsed_time_across_a_dst_change() -> None:
 
 
 def test_series_exceptions_are_keyword_fields_with_defaults() -> None:
-    from meetlink import MovedOccurrence
-
     start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     plain = Event("e", "t", "o", "x", start, start + timedelta(hours=1))
     assert plain.exdates == () and plain.moved == ()
@@ -326,8 +324,6 @@ def test_series_exceptions_are_checked(fields: dict[str, object], field: str) ->
 
 
 def test_series_exceptions_need_a_recurrence_and_do_not_contradict() -> None:
-    from meetlink import MovedOccurrence
-
     start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     end = start + timedelta(hours=1)
     day = timedelta(days=1)
@@ -350,3 +346,42 @@ def test_series_exceptions_need_a_recurrence_and_do_not_contradict() -> None:
         Event("e", "t", "o", "x", start, end, recurrence="FREQ=DAILY", moved=(moved, moved))
     with pytest.raises(InvalidEvent, match=r"moved\.end"):
         MovedOccurrence(start, end, start)
+
+
+MOVED_FROM = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)
+MOVED_TO = datetime(2026, 12, 14, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"recurrence_id": datetime(2026, 12, 14, 10, 0)}, "moved.recurrence_id", None),
+        ({"start": datetime(2026, 12, 14, 15, 0)}, "moved.start", None),
+        ({"end": datetime(2026, 12, 14, 16, 0)}, "moved.end", None),
+        ({"start": "2026-12-14T15:00Z"}, "moved.start", None),
+        ({"end": MOVED_TO}, "moved.end", "end_before_start"),  # no length at all
+        ({"end": MOVED_TO - timedelta(microseconds=1)}, "moved.end", "end_before_start"),
+        # 15:30 in Tokyo is 06:30 UTC: before the 15:00 UTC start, whatever the clock reads.
+        ({"end": datetime(2026, 12, 14, 15, 30, tzinfo=TOKYO)}, "moved.end", "end_before_start"),
+    ],
+)
+def test_a_bad_moved_occurrence_names_its_field(
+    fields: dict[str, Any], field: str, reason: str | None
+) -> None:
+    given: dict[str, Any] = {
+        "recurrence_id": MOVED_FROM,
+        "start": MOVED_TO,
+        "end": MOVED_TO + timedelta(hours=1),
+    }
+    given.update(fields)
+    with pytest.raises(InvalidEvent) as info:
+        MovedOccurrence(**given)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+    assert info.value.params.get("reason") == reason
+
+
+def test_a_moved_occurrence_may_end_in_another_zone_after_it_starts() -> None:
+    # 00:30 the next day in Tokyo is 15:30 UTC: after the 15:00 UTC start.
+    end = datetime(2026, 12, 15, 0, 30, tzinfo=TOKYO)
+    assert MovedOccurrence(MOVED_FROM, MOVED_TO, end).end == end

@@ -420,8 +420,9 @@ def _next_record(
     if isinstance(happening, MeetingVanished):
         return _fresh(record, record.provider, record.external_account_id, happening.marker)
     error = getattr(happening, "error", ENDED_ERROR)
-    if target is Stage.FAILED:
-        # Any meeting a lost create made is deleted by the DELETE effect: forget it here.
+    if target is Stage.FAILED and record.status is not ConferenceStatus.FAILED:
+        # Any meeting a lost create made is deleted by the DELETE effect: forget it here. A
+        # FAILED conference that loses or regains its account keeps its error (below).
         return attrs.evolve(
             record, status=ConferenceStatus.FAILED, maybe_created=False, error=error
         )
