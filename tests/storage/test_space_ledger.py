@@ -18,6 +18,8 @@ from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.ports.provider import MeetingRequest
 from tests.providers.targets import T0, pkce
 
+from .test_statement_counts import Counter
+
 
 @pytest.fixture
 def storages(fresh_database_url: str, encryption_key: str) -> Iterator[list[SqlStorage]]:
@@ -58,6 +60,9 @@ def test_the_ledger_contract(ledger: SpaceLedger) -> None:
     assert ledger.close("spaces/a") is True
     assert ledger.close("spaces/a") is False  # already closed
     assert ledger.is_closed("spaces/a") and not ledger.is_closed("spaces/b")
+    entry = ledger.entry("m1")  # the closed ones come with the entry
+    assert entry.closed == {"spaces/a"}
+    assert entry.open_spaces() == (("spaces/b", "https://meet.google.com/bbb-bbbb-bbb"),)
     assert ledger.close("spaces/unknown") is True  # closed without being made here
     assert ledger.is_closed("spaces/unknown") and ledger.close("spaces/unknown") is False
 
@@ -128,3 +133,34 @@ def test_purge_forgets_closed_spaces_and_settled_creates(storages: list[SqlStora
     assert ledger.entry("live").spaces == (("spaces/live", "https://meet.google.com/liv-eeee-liv"),)
     assert ledger.entry("new").attempts == 1
     assert not ledger.is_closed("spaces/old")  # forgotten: no longer known as closed
+
+
+def test_a_lookup_by_marker_is_one_statement_however_many_spaces(
+    storages: list[SqlStorage],
+) -> None:
+    """``create_meeting`` (a retry that gets its space back) and ``find_by_marker`` read the
+    marker's spaces and which are closed in one statement, not one more per space (with
+    ``is_closed`` per space, four spaces took five transactions)."""
+    clock = ManualClock(T0)
+    meet = GoogleMeetEmulator(clock=clock, seed=7)
+    storage = storages[0]
+    provider = meet.provider(clock=clock, ledger=SqlSpaceLedger(storage))
+    user = meet.add_user("ann@contoso.com")
+    verifier, challenge = pkce()
+    answer = meet.consent(provider.authorization_url(state="s", code_challenge=challenge), user)
+    token = provider.exchange_code(code=answer["code"], code_verifier=verifier).access_token
+    made = []
+    for _ in range(4):  # four spaces on one marker, three closed
+        if made:
+            assert provider.delete_meeting(token, made[-1].meeting_id)
+        made.append(provider.create_meeting(token, _request(clock, "mk")))
+    assert len({m.meeting_id for m in made}) == 4
+    counted = Counter(storage.engine)
+
+    found = provider.find_by_marker(token, "mk")
+    assert [m.meeting_id for m in found] == [made[3].meeting_id]
+    assert counted.take() == {"statements": 1, "transactions": 1, "commits": 1}
+    again = provider.create_meeting(token, _request(clock, "mk"))
+    assert again.meeting_id == made[3].meeting_id
+    assert counted.take() == {"statements": 1, "transactions": 1, "commits": 1}
+    provider.close()

@@ -36,10 +36,16 @@ __all__ = ["LedgerEntry", "MemorySpaceLedger", "SpaceLedger"]
 
 @attrs.frozen
 class LedgerEntry:
-    """What the ledger holds for one marker: the creates begun, and the spaces they made."""
+    """What the ledger holds for one marker: the creates begun, the spaces they made, and
+    which of those meetlink closed (read together: one lookup per marker)."""
 
     attempts: int = 0
     spaces: tuple[tuple[str, str], ...] = ()  # (name, meetingUri) in the order made
+    closed: frozenset[str] = frozenset()  # the names of those spaces meetlink closed
+
+    def open_spaces(self) -> tuple[tuple[str, str], ...]:
+        """The spaces made and not closed, in the order made."""
+        return tuple(space for space in self.spaces if space[0] not in self.closed)
 
 
 class SpaceLedger(Protocol):
@@ -54,7 +60,8 @@ class SpaceLedger(Protocol):
         ...
 
     def entry(self, marker: str) -> LedgerEntry:
-        """What is known of ``marker`` (an empty entry when nothing)."""
+        """What is known of ``marker`` (an empty entry when nothing), with which of its spaces
+        are closed."""
         ...
 
     def marker_of(self, name: str) -> str | None:
@@ -104,7 +111,9 @@ class MemorySpaceLedger:
 
     def entry(self, marker: str) -> LedgerEntry:
         with self._lock:
-            return self._entries.get(marker, LedgerEntry())
+            entry = self._entries.get(marker, LedgerEntry())
+            closed = frozenset(name for name, _ in entry.spaces if name in self._closed)
+            return attrs.evolve(entry, closed=closed)
 
     def marker_of(self, name: str) -> str | None:
         with self._lock:

@@ -199,9 +199,7 @@ class GoogleMeetProvider(ProviderShell):
         ledger is written before the call and as soon as the answer is read; a marker whose
         space the ledger already holds (and meetlink did not close) gets that space back
         instead of a second one."""
-        for name, _uri in self._ledger.entry(request.marker).spaces:
-            if self._ledger.is_closed(name):
-                continue
+        for name, _uri in self._ledger.entry(request.marker).open_spaces():
             try:
                 return self._meeting(self._get(access_token, name), request.marker)
             except MeetingGone:
@@ -247,9 +245,7 @@ class GoogleMeetProvider(ProviderShell):
         (those Google still knows). A create whose answer was lost on the wire is not among
         them: nobody can name its space (docs/google-meet.md, "Lost creates")."""
         found: list[Meeting] = []
-        for name, _uri in self._ledger.entry(marker).spaces:
-            if self._ledger.is_closed(name):
-                continue
+        for name, _uri in self._ledger.entry(marker).open_spaces():
             try:
                 found.append(self._meeting(self._get(access_token, name), marker))
             except MeetingGone:

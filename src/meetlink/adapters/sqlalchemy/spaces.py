@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, null, select, union_all, update
 
 from meetlink.adapters.google_meet.ledger import LedgerEntry
 
@@ -78,19 +78,28 @@ class SqlSpaceLedger:
         self._run("recording a Google Meet space", work)
 
     def entry(self, marker: str) -> LedgerEntry:
-        """The creates begun for ``marker`` and the spaces they made (empty when none)."""
+        """The creates begun for ``marker``, the spaces they made and which of those are
+        closed (empty when none), in one statement: the create row and the space rows,
+        each read by the marker (neither assumed from the other)."""
         creates, spaces = t.meet_creates.c, t.meet_spaces.c
 
         def work(conn: Connection) -> LedgerEntry:
-            attempts = conn.execute(
-                select(creates.attempts).where(creates.marker == marker)
-            ).scalar()
-            made = conn.execute(
-                select(spaces.name, spaces.meeting_uri)
-                .where(spaces.marker == marker)
-                .order_by(spaces.seq, spaces.name)
-            ).all()
-            return LedgerEntry(attempts=int(attempts or 0), spaces=tuple((n, u) for n, u in made))
+            begun = select(
+                creates.attempts, null().label("name"), null().label("meeting_uri"),
+                null().label("closed_at"), null().label("seq"),
+            ).where(creates.marker == marker)  # fmt: skip
+            made = select(
+                null().label("attempts"), spaces.name, spaces.meeting_uri, spaces.closed_at,
+                spaces.seq,
+            ).where(spaces.marker == marker)  # fmt: skip
+            rows = conn.execute(union_all(begun, made)).all()
+            attempts = next((int(a) for a, *_ in rows if a is not None), 0)
+            found = sorted((int(q), str(n), str(u), c) for _a, n, u, c, q in rows if n is not None)
+            return LedgerEntry(
+                attempts=attempts,
+                spaces=tuple((n, u) for _q, n, u, _c in found),
+                closed=frozenset(n for _q, n, _u, c in found if c is not None),
+            )
 
         return self._run("reading the Google Meet space ledger", work)
 
