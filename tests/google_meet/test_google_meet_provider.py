@@ -269,3 +269,59 @@ def test_the_emulator_refuses_what_meet_refuses(
     assert answer.status_code == status
     check("Status", answer.json())
     assert meet.spaces()[0]["config"]["accessType"] == "TRUSTED"
+
+
+def test_a_marker_another_account_used_never_hands_out_its_space(
+    meet: GoogleMeetEmulator, provider: GoogleMeetProvider, clock: ManualClock
+) -> None:
+    """The ledger is keyed by marker alone. A caller that reuses a marker another account's
+    create used (a host calling the provider with markers of its own, two installations'
+    markers) must neither get that account's space back nor find it: Google lets anyone read
+    a space (its settings only its owner), so the ledger's space is the caller's only when
+    Google shows it its config."""
+    _, ann = _link(meet, provider)
+    bob_user, bob = _link(meet, provider, "bob@fabrikam.example")
+    anns = provider.create_meeting(ann.access_token, _request(clock, "mk-shared"))
+    bobs = provider.create_meeting(bob.access_token, _request(clock, "mk-shared"))
+    assert bobs.meeting_id != anns.meeting_id
+    assert [s["name"] for s in meet.spaces(bob_user)] == [bobs.meeting_id]
+    found = {
+        who: [m.meeting_id for m in provider.find_by_marker(tokens.access_token, "mk-shared")]
+        for who, tokens in (("ann", ann), ("bob", bob))
+    }
+    assert found == {"ann": [anns.meeting_id], "bob": [bobs.meeting_id]}
+    seen = provider.get_meeting(bob.access_token, anns.meeting_id)  # anyone may read it
+    assert seen.join_url == anns.join_url and seen.marker is None  # not whose marker it is
+    with pytest.raises(ProviderRejected):  # closing another's space stays refused
+        provider.delete_meeting(bob.access_token, anns.meeting_id)
+    assert meet.meetings() != [] and meet.closed() == []
+
+
+@pytest.mark.parametrize("marker", ["", "m" * 65])
+def test_a_marker_the_ledger_cannot_keep_is_refused_before_any_call(
+    meet: GoogleMeetEmulator, provider: GoogleMeetProvider, clock: ManualClock, marker: str
+) -> None:
+    _, tokens = _link(meet, provider)
+    before = len(meet.requests)
+    with pytest.raises(ProviderRejected):
+        provider.create_meeting(tokens.access_token, _request(clock, marker))
+    assert len(meet.requests) == before and provider.ledger.entry(marker).attempts == 0
+
+
+def test_the_emulator_shows_a_spaces_settings_to_its_owner_only(
+    meet: GoogleMeetEmulator, provider: GoogleMeetProvider, clock: ManualClock
+) -> None:
+    _, ann = _link(meet, provider)
+    _, bob = _link(meet, provider, "bob@fabrikam.example")
+    made = provider.create_meeting(ann.access_token, _request(clock))
+    meet.start_conference(made.join_url)
+    with httpx.Client(transport=meet.transport()) as raw:
+        url = f"https://meet.googleapis.com/v2/{made.meeting_id}"
+        owner, other = (
+            raw.get(url, headers={"Authorization": f"Bearer {t.access_token}"}).json()
+            for t in (ann, bob)
+        )
+    check("Space", owner)
+    check("Space", other)
+    assert {"config", "activeConference"} <= set(owner)
+    assert set(other) == {"name", "meetingUri", "meetingCode"}

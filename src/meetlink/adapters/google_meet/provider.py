@@ -19,14 +19,14 @@ Google's sans-I/O core ([`oauth`][meetlink.adapters.google_meet.oauth],
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 import httpx
 
 from meetlink.adapters.shell import BudgetSource, Parse, ProviderShell
 from meetlink.domain.links import TokenSet
-from meetlink.errors import ConfigurationError, MeetingGone
+from meetlink.errors import ConfigurationError, MeetingGone, ProviderRejected
 from meetlink.ports.clock import Clock
 from meetlink.ports.provider import (
     Capabilities,
@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+#: The longest marker the ledger keeps (``SqlSpaceLedger``'s column; meetlink's are 16).
+_MAX_MARKER = 64
 _MINUTE = timedelta(minutes=1)
 #: The access type of new spaces: one for every tenant, or chosen per tenant (called with the
 #: tenant of the event, None when the caller names none).
@@ -199,11 +201,12 @@ class GoogleMeetProvider(ProviderShell):
         ledger is written before the call and as soon as the answer is read; a marker whose
         space the ledger already holds (and meetlink did not close) gets that space back
         instead of a second one."""
-        for name, _uri in self._ledger.entry(request.marker).open_spaces():
-            try:
-                return self._meeting(self._get(access_token, name), request.marker)
-            except MeetingGone:
-                continue
+        if not 0 < len(request.marker) <= _MAX_MARKER:
+            raise ProviderRejected(
+                f"a Google Meet marker has 1 to {_MAX_MARKER} characters", code="marker"
+            )
+        for space in self._own_spaces(access_token, request.marker):
+            return self._meeting(space, request.marker)
         source = self._access_type
         access = source(request.tenant_id) if callable(source) else source
         built = sansio.create_request(self._meet, access_token, access)
@@ -244,15 +247,24 @@ class GoogleMeetProvider(ProviderShell):
         """The spaces the ledger says creates with ``marker`` made and meetlink did not close
         (those Google still knows). A create whose answer was lost on the wire is not among
         them: nobody can name its space (docs/google-meet.md, "Lost creates")."""
-        found: list[Meeting] = []
-        for name, _uri in self._ledger.entry(marker).open_spaces():
-            try:
-                found.append(self._meeting(self._get(access_token, name), marker))
-            except MeetingGone:
-                continue
-        return found
+        return [self._meeting(space, marker) for space in self._own_spaces(access_token, marker)]
 
     # --- internals ------------------------------------------------------------------------
+
+    def _own_spaces(self, access_token: str, marker: str) -> Iterator[Space]:
+        """The spaces the ledger says creates with ``marker`` made, not closed, that Google
+        still knows and that belong to the caller's account (read lazily, in the order
+        made). The ledger is keyed by marker alone, so a marker another account's create
+        used (a caller that chose it) lists that account's spaces too: Google lets anyone
+        read a space but shows its settings only to its owner (the meeting roles table,
+        docs/google-meet.md), so a space read without its ``config`` is not the caller's."""
+        for name, _uri in self._ledger.entry(marker).open_spaces():
+            try:
+                space = self._get(access_token, name)
+            except MeetingGone:
+                continue
+            if space.access_type is not None:
+                yield space
 
     def _get(self, access_token: str, name: str) -> Space:
         return self._call(sansio.get_request(self._meet, access_token, name), _space("get space"))
@@ -266,7 +278,9 @@ class GoogleMeetProvider(ProviderShell):
             start=None,
             duration_minutes=None,
             timezone=None,
-            marker=marker or self._ledger.marker_of(space.name),
+            # Whose marker a space was made for is told to its owner only.
+            marker=marker
+            or (self._ledger.marker_of(space.name) if space.access_type is not None else None),
         )
 
 

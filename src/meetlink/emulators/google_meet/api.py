@@ -148,14 +148,22 @@ def _owned(state: GoogleMeetState, request: Incoming, key: str) -> tuple[str, Ac
 
 
 def get_space(state: GoogleMeetState, request: Incoming, key: str) -> Reply:
-    """GET /v2/spaces/{space id or meeting code} (the creator's view, with its config).
-    Reading a space makes a lost create's space seen."""
-    found = _owned(state, request, key)
-    if isinstance(found, Reply):
-        return found
-    name, _ = found
+    """GET /v2/spaces/{space id or meeting code}. Anyone may read a space; its settings
+    (``config``) and its active conference only its owner (Google's table of meeting roles
+    per method: get by owners, participants and others, "with settings" owners only, "with
+    active conference" owners and participants; participants are not modelled). Reading a
+    space makes a lost create's space seen."""
+    caller = _caller(state, request)
+    if isinstance(caller, Reply):
+        return caller
+    name = _space(state, key)
+    if name is None:
+        return api_error(404, "NOT_FOUND", "Requested entity was not found.")
     state.unseen.discard(name)
-    return Reply.json(200, state.space_json(name))
+    space = state.space_json(name)
+    if state.owners[name] != caller.user_id:
+        space = {k: space[k] for k in ("name", "meetingUri", "meetingCode")}
+    return Reply.json(200, space)
 
 
 def patch_space(state: GoogleMeetState, request: Incoming, key: str) -> Reply:
