@@ -67,6 +67,10 @@ def test_chaos(backend: str, tmp_path: Path) -> None:
         "jobs done": OPERATIONS // 6,
         "saves that returned": OPERATIONS // 5,
         "succeeded_calls_total": OPERATIONS // 2,
+        # Nine runs on PostgreSQL measured 4 to 10 Google Meet conferences issued at the end
+        # (6 to 16 spaces made); when the world's watch of the Meet adapter raised on every
+        # create (86a2551 to the fix), none was, and every check still held.
+        "Meet conferences issued at the end": OPERATIONS // 275,
     }
     measured = {
         "meetings_created": counts["meetings_created"],
@@ -76,6 +80,7 @@ def test_chaos(backend: str, tmp_path: Path) -> None:
         "jobs done": counts["jobs"].get("done", 0),
         "saves that returned": counts["succeeded_calls"].get("save_event", 0),
         "succeeded_calls_total": counts["succeeded_calls_total"],
+        "Meet conferences issued at the end": counts["meet_conferences"].get("issued", 0),
     }
     below = {k: (measured[k], floor) for k, floor in floors.items() if measured[k] < floor}
     assert not below, f"below the floor (measured, floor): {below}"

@@ -235,13 +235,13 @@ class ChaosWorld:
 
     def _watch_meet(self, provider: GoogleMeetProvider, who: str) -> None:
         """Write what the Google Meet adapter does into the history of the event it does it
-        for (the event id is in the title), so that a space left serving no event has a
+        for (the event id is in the meeting topic), so that a space left serving no event has a
         story when a check fails."""
         create, delete, find = (provider.create_meeting, provider.delete_meeting,
                                 provider.find_by_marker)  # fmt: skip
 
         def created(token: str, request: MeetingRequest) -> Meeting:
-            found = re.search(r"\[(ev\d+)\]", request.terms.title)
+            found = re.search(r"\[(ev\d+)\]", request.terms.topic)
             event_id = found.group(1) if found else "?"
             try:
                 meeting = create(token, request)
