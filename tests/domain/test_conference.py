@@ -22,7 +22,7 @@ from meetlink.domain.conference import (
     plan_sync,
     terms_for,
 )
-from meetlink.domain.event import Event
+from meetlink.domain.event import Event, MovedOccurrence
 from meetlink.domain.notification import MailKind, PlannedMail, plan_mails
 
 T0 = datetime(2024, 5, 1, 1, 0, tzinfo=UTC)
@@ -134,6 +134,22 @@ def test_terms_follow_the_event_and_are_cut_to_provider_limits() -> None:
     assert terms.start == T0
     assert terms.duration_minutes == 46
     assert terms.timezone == "Europe/Paris"
+    assert (terms.recurrence, terms.exdates, terms.moved) == (None, (), ())
+
+
+def test_the_terms_of_a_series_carry_its_rule_skips_and_moves() -> None:
+    week = timedelta(days=7)
+    moved = MovedOccurrence(
+        T0 + week, T0 + week + timedelta(hours=2), T0 + week + timedelta(hours=3)
+    )
+    event = Event(
+        "ev-1", "t1", "u1", "Weekly", T0, T0 + timedelta(hours=1),
+        recurrence="FREQ=WEEKLY;COUNT=4", exdates=(T0 + 2 * week,), moved=(moved,),
+    )  # fmt: skip
+    terms = terms_for(event)
+    assert terms.recurrence == "FREQ=WEEKLY;COUNT=4"
+    assert terms.exdates == (T0 + 2 * week,)
+    assert terms.moved == (moved,)
 
 
 def test_public_view_carries_the_url_but_no_marker() -> None:

@@ -14,8 +14,14 @@ from meetlink.domain.conference import (
     KeptMeeting,
     MeetingTerms,
 )
-from meetlink.domain.feed import MAX_FEED_ID, conference_change, feed_id, feed_number
-from meetlink.domain.results import HostEventKind
+from meetlink.domain.feed import (
+    MAX_FEED_ID,
+    conference_change,
+    feed_entry,
+    feed_id,
+    feed_number,
+)
+from meetlink.domain.results import HostEvent, HostEventKind, HostNotice
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 P, ISS, D, F = (
@@ -145,3 +151,24 @@ def test_feed_ids_are_decimal_numbers_read_back() -> None:
     for number in (0, 1, 10, 2**40, MAX_FEED_ID):
         assert feed_id(number) == str(number)
         assert feed_number(feed_id(number)) == number
+
+
+def test_a_feed_entry_is_the_notice_numbered_and_dated() -> None:
+    notice = HostNotice(
+        kind=HostEventKind.WORK_FAILED,
+        tenant_id="acme",
+        user_id="alice",
+        provider="zoom",
+        event_id="ev1",
+        detail="the meeting could not be made",
+    )
+    assert feed_entry(notice, 42, NOW) == HostEvent(
+        id="42",
+        kind=HostEventKind.WORK_FAILED,
+        tenant_id="acme",
+        user_id="alice",
+        provider="zoom",
+        event_id="ev1",
+        detail="the meeting could not be made",
+        at=NOW,
+    )

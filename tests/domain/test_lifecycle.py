@@ -88,7 +88,7 @@ FAILED = ConferenceRecord(
 ASKED = lc.Requested(
     tenant_id="t1", event_id="e1", provider="teams", external_account_id="acct-2", marker="m9"
 )
-MADE = lc.Created(meeting_id="222", join_url=URL_2, passcode=None, terms=NEW_TERMS)
+MADE = lc.Created(meeting_id="222", join_url=URL_2, passcode="p2", terms=NEW_TERMS)
 DELETE_KEPT = lc.DeleteMeeting(
     provider="zoom", external_account_id="acct-1", meeting_id="111", marker="m1",
     maybe_created=False,
@@ -162,7 +162,7 @@ MOVES = [
             marker="m1",
             meeting_id="222",
             join_url=URL_2,
-            passcode=None,
+            passcode="p2",
             synced=NEW_TERMS,
             created_at=EARLIER,
         ),
@@ -304,7 +304,7 @@ MOVES = [
             marker="m2",
             meeting_id="222",
             join_url=URL_2,
-            passcode=None,
+            passcode="p2",
             synced=NEW_TERMS,
             mailed=MAILED,
             created_at=EARLIER,

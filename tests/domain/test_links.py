@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import attrs
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from meetlink.domain.links import (
+    AccountLink,
     LinkRecord,
     TokenSet,
     UnlinkReason,
     plan_link,
     violations,
 )
+from meetlink.errors import CredentialError
 
 T0 = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
 #: Host users: user ids repeat across tenants (user u1 of two tenants is two users).
@@ -325,5 +328,33 @@ def test_token_expiry_margin() -> None:
 
 def test_public_view_has_no_tokens() -> None:
     view = record("1", "u1", "zoom-a").public()
-    assert view.external_account_id == "zoom-a"
+    assert view == AccountLink(
+        user_id="u1",
+        tenant_id="tenant-1",
+        provider="zoom",
+        external_account_id="zoom-a",
+        email="zoom-a@example.com",
+        plan="licensed",
+        linked_at=T0,
+    )
     assert not hasattr(view, "tokens")
+
+
+def test_a_released_refresh_lease_may_be_taken_again_at_once() -> None:
+    link = record("1", "u1", "zoom-a")
+    leased = link.lease_refresh(T0 + timedelta(minutes=5))
+    assert leased.refresh_lease_until == T0 + timedelta(minutes=5)
+    assert not leased.refresh_claimable(T0)
+    assert leased.refresh_claimable(T0 + timedelta(minutes=5))  # its holder's time is up
+    assert not link.ended(UnlinkReason.USER, T0).refresh_claimable(T0)  # no lease on an end
+    released = leased.release_refresh()
+    assert released.refresh_claimable(T0)
+    assert released == link  # the tokens and everything else unchanged
+
+
+def test_tokens_the_store_could_not_read_raise_saying_why() -> None:
+    link = record("1", "u1", "zoom-a")
+    assert link.readable_tokens() == tokens("1")
+    unreadable = attrs.evolve(link, tokens=None, credential_error="wrong encryption key")
+    with pytest.raises(CredentialError, match=r"^wrong encryption key$"):
+        unreadable.readable_tokens()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from meetlink.domain.recurrence import Occurrence, plan_reminders
+from meetlink.domain.recurrence import Occurrence, ReminderPlan, plan_reminders
 
 LEAD = timedelta(minutes=10)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -47,3 +47,11 @@ def test_a_moved_occurrence_knows_it() -> None:
     start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     assert not _occ(start).moved
     assert Occurrence(start, start + timedelta(hours=1), start + timedelta(hours=2)).moved
+
+
+def test_an_occurrence_that_ends_now_is_over_and_one_reminded_of_now_is_due() -> None:
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    ending = _occ(now - timedelta(minutes=30))  # 08:30-09:00: over at 09:00
+    assert plan_reminders([ending], now, LEAD) == ReminderPlan((), None)
+    starting = _occ(now + LEAD)  # its reminder is due at 09:00 exactly
+    assert plan_reminders([starting], now, LEAD) == ReminderPlan((starting,), None)

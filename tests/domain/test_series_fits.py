@@ -58,6 +58,11 @@ CASES = [
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=SU,MO", {}, False),  # WKST defaults to MO
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=SU,MO;WKST=SU", {}, True),
     ("FREQ=WEEKLY;COUNT=4;BYDAY=SU,MO;WKST=MO", {}, True),  # every week: no grouping
+    # Sunday and Monday weeks both hold Monday and the Wednesday after it.
+    ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=MO,WE;WKST=SU", {"week_start": "MO"}, True),
+    # Saturday weeks hold Monday and the Wednesday after it; Tuesday weeks a Wednesday
+    # and the Monday after it.
+    ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=MO,WE;WKST=SA", {"week_start": "TU"}, False),
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=4", {}, True),  # the start's weekday only
     ("FREQ=WEEKLY;INTERVAL=13;COUNT=2", {}, False),
     ("FREQ=MONTHLY;COUNT=3", {}, True),  # the start's day of the month
@@ -82,6 +87,9 @@ OTHER_STARTS = [
     (datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), "FREQ=MONTHLY;COUNT=3;BYMONTHDAY=1", True),
     # the last day of the month is no day number a provider takes
     (datetime(2026, 3, 31, 10, 0, tzinfo=BERLIN), "FREQ=MONTHLY;COUNT=3;BYMONTHDAY=-1", False),
+    # One day a week, every other week: the same weeks whichever day they start on.
+    (datetime(2026, 3, 1, 10, 0, tzinfo=BERLIN), "FREQ=WEEKLY;INTERVAL=2;COUNT=3;WKST=MO", True),
+    (datetime(2026, 3, 7, 10, 0, tzinfo=BERLIN), "FREQ=WEEKLY;INTERVAL=2;COUNT=3;WKST=SA", True),
 ]
 
 
