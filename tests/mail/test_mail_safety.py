@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import re
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,11 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from mail_support import MakeContent, body, build_content, reparse
 
+from meetlink import Participant
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.domain.notification import MailKind
 from meetlink.errors import ConfigurationError, MailDeliveryFailed
+from meetlink.testing.mailcheck import wire_bytes
 
 INJECTION = "会議\r\n Bcc: x@evil.example\r\nX-Evil: 1"
 
@@ -82,6 +86,56 @@ def test_bad_sender_or_charset_is_a_configuration_error() -> None:
         JinjaMailComposer(sender="nobody")
     with pytest.raises(ConfigurationError):
         JinjaMailComposer(charset="no-such-charset")
+
+
+# A participant address with a UTF-8 local part (RFC 6531) is valid; its To header used to be
+# written by the email package's folding, whose parser decodes an encoded word in a quoted
+# name or at the start of a local part: these put CR LF and a Bcc header on the wire.
+_UTF8_LOCAL = "太郎@example.jp"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "=?utf-8?q?a=0D=0ABcc:_x@evil.example?=",
+        "Zq =?utf-8?q?a=0D=0ABcc:_x@evil.example?=",
+        "Plain =?utf-8?q?X?= z",
+        INJECTION,
+        "山田 太郎",
+        'Smith, "JJ" \\ John',
+        "x" * 90,
+        "",
+    ],
+)
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_a_name_beside_a_utf8_local_part_stays_literal(
+    make_content: MakeContent, name: str, charset: str
+) -> None:
+    content = make_content(to_name=name, to_email=_UTF8_LOCAL, attendee_emails=(_UTF8_LOCAL,))
+    message = JinjaMailComposer(charset=charset).compose(content)
+    for wire in (wire_bytes(message), message.as_bytes(policy=policy.SMTP)):
+        lines = wire.split(b"\r\n\r\n", 1)[0].decode("utf-8").split("\r\n")
+        names = [line.split(":", 1)[0].lower() for line in lines if line[:1] not in " \t"]
+        assert "bcc" not in names and "x-evil" not in names and names.count("to") == 1
+        assert max(len(line) for line in lines) <= 998
+    parsed = email.message_from_string(wire_bytes(message).decode("utf-8"), policy=policy.default)
+    (to,) = parsed["To"].addresses
+    assert (to.display_name, to.addr_spec) == (" ".join(name.split()), _UTF8_LOCAL)
+    assert parsed["Bcc"] is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["=?utf-8?q?=0D=0ABcc=3Ax=40e.x?=ü@example.jp", "=?utf-8?q?=0D=0AX-Evil=3A1?=.ü@example.jp"],
+)
+def test_an_encoded_word_in_a_utf8_local_part_is_refused(
+    make_content: MakeContent, address: str
+) -> None:
+    assert Participant(address).email == address  # an address the host may give
+    content = make_content(to_email=address, attendee_emails=(address,))
+    with pytest.raises(MailDeliveryFailed) as refused:
+        JinjaMailComposer().compose(content)
+    assert refused.value.permanent
 
 
 @settings(max_examples=60, deadline=None)

@@ -25,6 +25,7 @@ import re
 from email.charset import Charset
 from email.header import Header
 from email.headerregistry import (
+    Address,
     AddressHeader,
     BaseHeader,
     HeaderRegistry,
@@ -134,17 +135,42 @@ class EncodedAddresses(AddressHeader, BaseHeader):  # type: ignore[misc]
 
     def fold(self, *, policy: Policy) -> str:
         linesep = policy.linesep
-        if any(group.display_name is not None for group in self.groups) or not all(
-            address.addr_spec.isascii() for address in self.addresses
-        ):
-            # Group syntax (meetlink writes none) and UTF-8 local parts (sent with SMTPUTF8,
-            # whose UTF-8 headers need no encoded words) keep the email package's folding.
+        if any(group.display_name is not None for group in self.groups):
+            # Group syntax (meetlink writes none) keeps the email package's folding.
             return super().fold(policy=policy)
+        utf8 = bool(getattr(policy, "utf8", False))
         parts = []
         for index, address in enumerate(self.addresses):
             label = self.name if index == 0 else ""
-            parts.append(self._one(address.display_name, address.addr_spec, label, linesep))
+            if address.addr_spec.isascii():
+                parts.append(self._one(address.display_name, address.addr_spec, label, linesep))
+            else:
+                parts.append(self._utf8(address, label, linesep, utf8=utf8))
         return f"{self.name}: {f',{linesep} '.join(parts)}{linesep}"
+
+    def _utf8(self, address: Address, label: str, linesep: str, *, utf8: bool) -> str:
+        """A mailbox whose local part is UTF-8 (RFC 6531), written from the address's own
+        parts. Not by the email package's folding: it folds a parse of the header's text, and
+        its parser decodes an encoded word in a quoted string or at the start of a local part,
+        so a name or local part holding ``=?utf-8?q?=0D=0ABcc...?=`` put a CR LF and a Bcc
+        header on the wire. The name is written as for any address; the address as UTF-8
+        (SMTPUTF8, RFC 6532: how mailers send it) or, under a policy without UTF-8, with the
+        local part as one encoded word (what the email package writes there)."""
+        if utf8:
+            addr_spec = address.addr_spec
+        else:
+            addr_spec = f"{Charset('utf-8').header_encode(address.username)}@{address.domain}"
+        name = address.display_name
+        if not name:
+            return addr_spec
+        if _PLAIN.fullmatch(name) and "=?" not in name:
+            placeholder = "a@b"  # formataddr quotes the name as needed (an ASCII address)
+            phrase = formataddr((name, placeholder)).removesuffix(f" <{placeholder}>")
+        else:
+            phrase = Charset(_charset_for(name, self.charset)).header_encode(name)
+        if len(label) + 2 + len(phrase) + len(addr_spec) + 3 <= _MAX_LINE:
+            return f"{phrase} <{addr_spec}>"
+        return f"{phrase}{linesep} <{addr_spec}>"
 
     def _one(self, display_name: str, addr_spec: str, label: str, linesep: str) -> str:
         if _PLAIN.fullmatch(display_name) and "=?" not in display_name:

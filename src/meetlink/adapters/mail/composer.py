@@ -105,7 +105,11 @@ def _address(name: str, email: str, field: str) -> Address:
         local, _, domain = email.rpartition("@")
         if not local.isascii():
             # RFC 6531 (SMTPUTF8): the email package refuses to parse a UTF-8 local part but
-            # writes one given as parts; mailers send it with SMTPUTF8 (utf8 policy).
+            # writes one given as parts; mailers send it with SMTPUTF8 (utf8 policy). An
+            # encoded word in it would be decoded by readers (the email package's parser
+            # turned one into a CR LF): refused, as the parser refuses it in an ASCII one.
+            if "=?" in local:
+                raise _refuse(field, "is not a valid mail address")
             return Address(display_name=_display_name(name), username=local, domain=domain)
         return Address(display_name=_display_name(name), addr_spec=email)
     except (ValueError, IndexError) as exc:
