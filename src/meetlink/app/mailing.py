@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 MAIL_JOB = "mail"
+#: When a mailing is made and who owns its event: (now, (owner name, owner address) or None).
+MailingOf = tuple[datetime, tuple[str, str] | None]
 #: Events with more participants list only the recipient as attendee in each invitation.
 MAX_LISTED_ATTENDEES = 50
 log = logging.getLogger("meetlink.mail")
@@ -132,6 +134,9 @@ class Mailing:
             for p in old_event.participants:
                 by_email.setdefault(p.email, p)
         changes = _changes(before, after, old_event, record.event, retitled)
+        # One mailing: one time and one owner for all its mails, so their content differs only
+        # by recipient and the composer shares the rest between them.
+        mailing = self.mailing_of(record.event)
         jobs = []
         for mail in planned:
             state = before if mail.kind is MailKind.CANCELLATION else after
@@ -139,7 +144,16 @@ class Mailing:
             participant = by_email.get(mail.email, Participant(mail.email))
             told = changes if mail.kind in (MailKind.UPDATE, MailKind.WITHDRAWAL) else ()
             jobs.append(
-                self.mail_job(record.event, conf, mail.kind, participant, state, sequence, told)
+                self.mail_job(
+                    record.event,
+                    conf,
+                    mail.kind,
+                    participant,
+                    state,
+                    sequence,
+                    told,
+                    mailing=mailing,
+                )
             )
         uow.jobs.add_all(jobs)  # one statement for every participant's mail
         return record
@@ -153,12 +167,15 @@ class Mailing:
         state: MailedState,
         sequence: int,
         changes: tuple[str, ...] = (),
+        *,
+        mailing: MailingOf | None = None,
     ) -> Job:
-        """The job that delivers one mail (its content fixed now), to be added."""
+        """The job that delivers one mail (its content fixed now), to be added. ``mailing``:
+        the time and owner of the mailing this mail is one of
+        ([`mailing_of`][meetlink.app.mailing.Mailing.mailing_of]; default: asked now)."""
         ctx = self._ctx
-        owner = self.owner_of(event)
+        now, owner = mailing if mailing is not None else self.mailing_of(event)
         owner_name, owner_email = owner if owner is not None else ("", "")
-        now = ctx.clock.now()
         provider = ctx.providers.find(conf.provider if conf else state.provider)
         message_id = f"<{uuid.uuid4().hex}@meetlink>"
         content = MailContent(
@@ -201,6 +218,11 @@ class Mailing:
             payload=content_to_payload(content),
         )
         return ask(None, request, now=now, new_id=new_job_id())
+
+    def mailing_of(self, event: Event) -> MailingOf:
+        """The time of a mailing about ``event`` and the event's owner (``owner_of``), the
+        same for each of its mails."""
+        return self._ctx.clock.now(), self.owner_of(event)
 
     def owner_of(self, event: Event) -> tuple[str, str] | None:
         """The event owner's (name, address) from the host's ``organizer`` callable, when

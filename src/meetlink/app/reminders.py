@@ -96,12 +96,18 @@ class Reminders:
             moved=(),
         )
         event = record.event
-        jobs = [
-            self._mailing.mail_job(
-                event, conf, MailKind.REMINDER, participant, told, record.sequence
-            )
+        recipients = [
+            participant
             for participant in event.participants
             if uow.reminders.record(event.tenant_id, event.id, participant.email, occurrence.start)
+        ]
+        # One time and one owner for the whole mailing (its mails share all but the recipient).
+        mailing = self._mailing.mailing_of(event) if recipients else None
+        jobs = [
+            self._mailing.mail_job(
+                event, conf, MailKind.REMINDER, participant, told, record.sequence, mailing=mailing
+            )
+            for participant in recipients
         ]
         uow.jobs.add_all(jobs)  # one statement for every participant's reminder
         return len(jobs)

@@ -33,7 +33,7 @@ from email.headerregistry import (
 )
 from email.policy import EmailPolicy, Policy
 from email.utils import formataddr
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 __all__ = [
@@ -98,12 +98,72 @@ class _Literal(str):
 
 
 class _ComposingPolicy(EmailPolicy):
-    """``policy.SMTP`` whose ``msg[name] = text`` keeps ``text`` literal (module docstring)."""
+    """``policy.SMTP`` whose ``msg[name] = text`` keeps ``text`` literal (module docstring).
+
+    With ``share_headers``, a header set from text is parsed once per (name, text) and the
+    header object reused (header objects are immutable: a ``str`` and its parse), so the
+    Content-Type and Content-Transfer-Encoding of every part, the Subject and MIME-Version of
+    a mailing's thousands of messages are parsed once, not per message and part."""
+
+    share_headers = False
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
         if isinstance(value, str) and not isinstance(value, BaseHeader):
+            if self.share_headers:
+                return name, _stored(self, name, str(value))
             value = _Literal(value)
         return super().header_store_parse(name, value)
+
+
+class _SharingPolicy(_ComposingPolicy):
+    """[`_ComposingPolicy`][meetlink.adapters.mail._headers._ComposingPolicy] with
+    ``share_headers``: the composer's."""
+
+    share_headers = True
+
+
+@lru_cache(maxsize=1024)
+def _stored(policy: _ComposingPolicy, name: str, text: str) -> BaseHeader:
+    """The header ``name: text`` parsed (literal text) under ``policy``: one object per
+    distinct (policy, name, text), whoever sets it. Equal text is the only key: a message gets
+    the object parsed from exactly its own text (a Subject, a To) or none."""
+    header: BaseHeader = EmailPolicy.header_store_parse(policy, name, _Literal(text))[1]
+    return header
+
+
+class _FoldOnce:
+    """Mixed in first to a header class: the header keeps its folded form per kind of wire
+    form (line separator, line length, UTF-8 allowed: all a header's ``fold`` reads of the
+    policy), so serialising the same header object again, for another recipient or another
+    SMTP attempt, does not fold it again. Header objects never change after they are made.
+    (Not a ``BaseHeader`` itself: that would put ``BaseHeader`` before classes such as
+    ``DateHeader`` that the registry mixes with it.)"""
+
+    def fold(self, *, policy: Policy) -> str:
+        key = (policy.linesep, policy.max_line_length, getattr(policy, "utf8", False))
+        folds: dict[tuple[str, int | None, bool], str] = self.__dict__.setdefault("_folds", {})
+        folded = folds.get(key)
+        if folded is None:
+            folded = folds[key] = super().fold(policy=policy)  # type: ignore[misc]
+        return folded
+
+
+class _SharingRegistry(HeaderRegistry):
+    """A ``HeaderRegistry`` whose header classes fold once
+    ([`_FoldOnce`][meetlink.adapters.mail._headers._FoldOnce]) and are made once per mapped
+    class (the stock registry makes a new class for every header it creates)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        cls = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(cls)
+        if made is None:
+            made = type("_" + cls.__name__, (_FoldOnce, cls, self.base_class), {})
+            made = self._made.setdefault(cls, made)
+        return made
 
 
 class EncodedUnstructured(UnstructuredHeader, BaseHeader):
@@ -211,13 +271,21 @@ _UNIQUE_ADDRESSES = ("from", "to", "cc", "bcc", "reply-to")
 
 
 @cache
-def header_policy(charset: str) -> EmailPolicy:
+def header_policy(charset: str, *, shared: bool = True) -> EmailPolicy:
     """``policy.SMTP`` with Subject, the address headers and any other unstructured header
     written by this module's classes; ``charset`` "iso-2022-jp" encodes their non-ASCII text
-    in ISO-2022-JP where it can (any other charset: UTF-8)."""
+    in ISO-2022-JP where it can (any other charset: UTF-8).
+
+    ``shared`` (the composer's): headers set from text are parsed once and every header folds
+    once per wire form, the same bytes as ``shared=False`` (tests/mail/test_shared_parts.py
+    compares them)."""
     jis = charset == "iso-2022-jp"
-    registry = HeaderRegistry(default_class=_JisUnstructured if jis else EncodedUnstructured)
+    default = _JisUnstructured if jis else EncodedUnstructured
+    registry = (
+        _SharingRegistry(default_class=default) if shared else HeaderRegistry(default_class=default)
+    )
     registry.map_to_type("subject", _JisUniqueUnstructured if jis else _UniqueEncodedUnstructured)
     for name in _UNIQUE_ADDRESSES:
         registry.map_to_type(name, _JisUniqueAddresses if jis else _UniqueEncodedAddresses)
-    return _ComposingPolicy(linesep="\r\n", header_factory=registry)  # policy.SMTP's settings
+    kind = _SharingPolicy if shared else _ComposingPolicy
+    return kind(linesep="\r\n", header_factory=registry)  # policy.SMTP's settings

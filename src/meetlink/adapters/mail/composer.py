@@ -33,10 +33,15 @@ Jinja2's sandbox because hosts may override them.
 from __future__ import annotations
 
 import codecs
+import hmac
 import re
+import secrets
+import sys
 from collections.abc import Sequence
-from email.headerregistry import Address
+from datetime import datetime
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -124,6 +129,73 @@ def _one_address(value: str, field: str) -> Address:
     if "@" not in addr:
         raise _refuse(field, "is not a valid mail address")
     return _address(name, addr, field)
+
+
+_SHARED_MAX = 256
+_shared_headers: dict[tuple[Any, ...], BaseHeader] = {}
+
+
+def _shared_header(policy: EmailPolicy, name: str, value: Address | datetime) -> BaseHeader:
+    """The header ``name`` for ``value``, made once per distinct value (the From, Reply-To
+    and Date of one mailing's messages): header objects never change, and the policy folds
+    each once. The key is all a header is made of (an address's parts; a time's text with
+    its offset and zone), so equal keys make equal headers."""
+    if isinstance(value, Address):
+        key: tuple[Any, ...] = (policy, name, value.display_name, value.username, value.domain)
+    else:
+        key = (policy, name, value.isoformat(), value.tzinfo)
+    header = _shared_headers.get(key)
+    if header is None:
+        if len(_shared_headers) >= _SHARED_MAX:
+            _shared_headers.clear()
+        header = policy.header_store_parse(name, value)[1]
+        _shared_headers[key] = header
+    return header
+
+
+# Boundaries as the email package draws them ("=" * 15, 19 digits, "=="), but one per mailing
+# and multipart: a keyed hash of the mailing (secret per process), so a mailing's messages share
+# their multipart Content-Type headers and no one can tell a boundary before the mail arrives.
+_BOUNDARY_KEY = secrets.token_bytes(32)
+_BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
+
+
+def _set_boundaries(msg: EmailMessage, content: MailContent) -> None:
+    """Give each multipart of ``msg`` its mailing's boundary (the generator would draw a
+    random one per message, and parse the Content-Type anew with it). A boundary that occurs
+    in the text of the part it separates (titles and names are the sender's text) is
+    replaced by a random one for this message alone: the generator checks for the same, but
+    only for the boundaries it draws itself."""
+    mailing = "\x00".join(
+        (content.uid, str(content.sequence), content.kind.value, content.created_at.isoformat())
+    )
+    used: set[str] = set()
+    for part in msg.walk():
+        if not part.is_multipart() or part.get_boundary() is not None:
+            continue
+        text = _text_of(part)
+        name = f"{mailing}\x00{part.get_content_subtype()}".encode()
+        mac = hmac.digest(_BOUNDARY_KEY, name, "sha256")
+        boundary = _boundary(int.from_bytes(mac[:8]) % sys.maxsize)
+        while boundary in used or f"--{boundary}" in text:
+            boundary = _boundary(secrets.randbelow(sys.maxsize))
+        used.add(boundary)
+        part.set_boundary(boundary)
+
+
+def _boundary(token: int) -> str:
+    return f"{'=' * 15}{token:0{_BOUNDARY_DIGITS}d}=="
+
+
+def _text_of(part: EmailMessage) -> str:
+    """Every header value and payload text under the multipart ``part``."""
+    texts: list[str] = []
+    for inner in part.walk():
+        texts.extend(str(value) for value in inner.values())
+        payload = inner.get_payload()
+        if isinstance(payload, str):
+            texts.append(payload)
+    return "\n".join(texts)
 
 
 def _check_content(content: MailContent) -> None:
@@ -228,15 +300,19 @@ class JinjaMailComposer:
         locale = _normal_locale(content.locale)
         subject, text, html = self._render(content, locale)
 
-        msg = EmailMessage(policy=header_policy(self._charset))
-        msg["From"] = self._from(content)
+        policy = header_policy(self._charset)
+        msg = EmailMessage(policy=policy)
+        # The headers a mailing's messages have in common are made once (_shared_header).
+        msg["From"] = _shared_header(policy, "From", self._from(content))
         if content.reply_to:
-            msg["Reply-To"] = _one_address(content.reply_to, "reply_to")
+            reply_to = _one_address(content.reply_to, "reply_to")
+            msg["Reply-To"] = _shared_header(policy, "Reply-To", reply_to)
         msg["To"] = _address(content.to_name, content.to_email, "to_email")
         msg["Subject"] = subject
         # In the event's zone (the same instant): mail clients that show the header's own
         # offset show the recipient's local time, not UTC.
-        msg["Date"] = content.created_at.astimezone(display_zone(content.timezone))
+        date = content.created_at.astimezone(display_zone(content.timezone))
+        msg["Date"] = _shared_header(policy, "Date", date)
         msg["Message-ID"] = self._message_id(content.message_id)
 
         charset = self._body_charset(text, html)
@@ -258,6 +334,7 @@ class JinjaMailComposer:
                 params={"method": method},
             )
             msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+        _set_boundaries(msg, content)
         return msg
 
     def _from(self, content: MailContent) -> Address:
