@@ -13,6 +13,7 @@ from meetlink.domain.budgets import (
     Operation,
     RateBudget,
     Scope,
+    Spent,
     Usage,
     Window,
     spend,
@@ -202,29 +203,49 @@ def test_budget_picks_the_limits_of_an_operation() -> None:
     assert budget.applying(frozenset({Operation.READ})) == ()
 
 
+PER = timedelta(seconds=1)
+DAY = Window.UTC_DAY
+NO_PER = "calendar limit 'x' takes no per or burst"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "said"),
     [
-        ({"count": 0, "per": timedelta(seconds=1)}, "needs a count of at least 1"),
-        ({"count": 2, "per": None}, "needs a positive per"),
-        ({"count": 2, "per": timedelta(seconds=1), "burst": 3}, "burst exceeds count"),
-        (
-            {"count": 2, "per": timedelta(seconds=1), "window": Window.UTC_DAY},
-            "takes no per or burst",
-        ),
-        (
-            {"count": 2, "per": timedelta(seconds=1), "operations": frozenset()},
-            "counts no operation",
-        ),
-        ({"count": 2, "per": timedelta(seconds=1), "name": ""}, "name must have 1 to 32"),
+        ({"count": 0, "per": PER}, "rolling limit 'x' needs a count of at least 1"),
+        ({"count": 2, "per": None}, "rolling limit 'x' needs a positive per"),
+        ({"count": 2, "per": timedelta(0)}, "rolling limit 'x' needs a positive per"),
+        ({"count": 2, "per": PER, "burst": 3}, "limit 'x': burst exceeds count"),
+        ({"count": 2, "per": PER, "cost": 2}, "limit 'x': a job's cost exceeds the burst"),
+        ({"count": 2, "per": PER, "burst": 0}, "burst must be at least 1"),
+        ({"count": 2, "per": PER, "cost": 0}, "cost must be at least 1"),
+        ({"count": 2, "per": PER, "window": DAY}, NO_PER),
+        ({"count": 2, "burst": 2, "window": DAY}, NO_PER),
+        ({"count": 1, "cost": 2, "window": DAY}, "limit 'x': a job's cost exceeds the count"),
+        ({"count": 2, "per": PER, "operations": frozenset()}, "limit 'x' counts no operation"),
+        ({"count": 2, "per": PER, "name": ""}, "a limit's name must have 1 to 32 characters"),
+        ({"count": 2, "per": PER, "name": "n" * 33}, "a limit's name must have 1 to 32 characters"),
     ],
-)
+)  # fmt: skip
 def test_malformed_limits_are_refused(kwargs: dict[str, object], said: str) -> None:
     fields: dict[str, object] = {"name": "x", "scope": Scope.APP, "operations": CREATE}
-    with pytest.raises(ValueError, match=said):
+    with pytest.raises(ValueError) as refused:
         Limit(**{**fields, **kwargs})  # type: ignore[arg-type]
+    assert str(refused.value) == said
+
+
+def test_limits_at_the_edges_are_taken() -> None:
+    assert Limit(name="n" * 32, scope=Scope.APP, count=1, per=PER, operations=CREATE).name
+    # A provider's cap at 0 allows nothing, whatever a job costs.
+    cap = Limit(name="x", scope=Scope.APP, count=0, cost=2, window=Window.UTC_DAY,
+                operations=CREATE)  # fmt: skip
+    assert spend([cap], {}, T0) == Spent(False, retry_at=datetime(2026, 11, 27, tzinfo=UTC))
 
 
 def test_duplicate_limit_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="limit names must be unique"):
+    with pytest.raises(ValueError, match=r"^limit names must be unique within a budget$"):
         RateBudget((rolling(1, 1000), rolling(2, 1000)))
+
+
+def test_a_rolling_window_has_no_calendar_start() -> None:
+    with pytest.raises(ValueError, match=r"^rolling windows have no calendar start$"):
+        window_start(Window.ROLLING, T0)

@@ -68,3 +68,14 @@ def test_a_rule_meetlink_cannot_read_is_refused_naming_recurrence() -> None:
     with pytest.raises(InvalidEvent) as info:
         calendar_rule("FREQ=SECONDLY;UNTIL=19971224", NEW_YORK, all_day=True)
     assert info.value.field == "recurrence"
+
+
+@pytest.mark.parametrize(
+    ("until", "zone"),
+    [("00010101T000000", TOKYO), ("99991231T230000", NEW_YORK)],  # before year 1, past 9999
+)
+def test_an_until_with_no_utc_time_is_refused_naming_recurrence(until: str, zone: ZoneInfo) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        calendar_rule(f"FREQ=DAILY;UNTIL={until}", zone, all_day=False)
+    assert info.value.field == "recurrence"
+    assert str(info.value) == "recurrence: UNTIL is out of range in UTC"

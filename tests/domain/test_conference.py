@@ -298,3 +298,12 @@ def test_changing_only_the_case_of_an_address_does_not_cancel_it() -> None:
     mails = plan_mails(before, after)
     assert MailKind.CANCELLATION not in {m.kind for m in mails}
     assert Counter(m.email.lower() for m in mails)["ann@example.com"] <= 1
+
+
+def test_a_url_withdrawn_from_an_event_that_stays_is_told_without_inviting_anyone() -> None:
+    before = mailed(("ann@example.com", "bob@example.com"))
+    after = mailed(("ann@example.com", "cy@example.com"), join_url="", passcode=None)
+    assert plan_mails(before, after) == [
+        PlannedMail(MailKind.WITHDRAWAL, "ann@example.com"),  # the event, without the URL
+        PlannedMail(MailKind.CANCELLATION, "bob@example.com"),  # no longer invited
+    ]  # cy@example.com, added meanwhile, never held the URL: nothing

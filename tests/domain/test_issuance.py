@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from meetlink.domain.event import Event, Source, Span
 from meetlink.domain.issuance import (
     CONTEXT_REFUSALS,
+    Decision,
     IssuancePolicy,
     Notice,
     ProviderTraits,
@@ -312,3 +313,19 @@ def test_r3_roadmap_policy_allows_scheduling_poll() -> None:
 def test_r3_roadmap_still_refuses_other_non_manual_sources(source: Source) -> None:
     decision = decide(make_event(source=source), **ALL_GOOD, policy=IssuancePolicy.roadmap())
     assert decision.refusals == (Refusal.SOURCE_NOT_ALLOWED,)
+
+
+def test_r2_a_rule_the_provider_cannot_schedule_gets_a_notice_not_a_refusal() -> None:
+    traits = ProviderTraits(recurrence_expressible=False)
+    series = make_event(recurrence="FREQ=DAILY")
+    roadmap = IssuancePolicy.roadmap()
+    assert decide(series, **ALL_GOOD, policy=roadmap, traits=traits) == Decision(
+        (), (Notice.RECURRENCE_NOT_EXPRESSIBLE,)
+    )
+    assert decide(make_event(), **ALL_GOOD, traits=traits) == Decision((), ())  # a one-off
+
+
+def test_a_policy_without_timed_events_refuses_one_for_its_span() -> None:
+    # There is no refusal of its own for a timed event: the span's refusal stands for it.
+    policy = IssuancePolicy(spans=frozenset({Span.ALL_DAY}))
+    assert decide(make_event(), **ALL_GOOD, policy=policy).refusals == (Refusal.PERIOD,)

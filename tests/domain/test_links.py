@@ -273,6 +273,13 @@ def test_s8_inactive_links_break_nothing() -> None:
     assert violations([old, record("2", "u2", "zoom-a"), record("3", "u1", "zoom-b")]) == []
 
 
+def test_links_after_an_inactive_one_are_still_checked() -> None:
+    old = record("1", "u1", "zoom-a").ended(UnlinkReason.USER, T0)
+    assert violations([old, record("2", "u2", "zoom-b"), record("3", "u2", "zoom-c")]) == [
+        "user u2 of tenant-1 has two active zoom links"
+    ]
+
+
 def test_s8_same_account_id_under_two_providers_is_not_a_conflict() -> None:
     assert violations([record("1", "u1", "x", "zoom"), record("2", "u2", "x", "teams")]) == []
 
@@ -358,3 +365,24 @@ def test_tokens_the_store_could_not_read_raise_saying_why() -> None:
     unreadable = attrs.evolve(link, tokens=None, credential_error="wrong encryption key")
     with pytest.raises(CredentialError, match=r"^wrong encryption key$"):
         unreadable.readable_tokens()
+
+
+@pytest.mark.parametrize(
+    ("reason", "reauth"), [(UnlinkReason.GRANT_REVOKED, True), (UnlinkReason.USER, False)]
+)
+def test_an_ended_link_holds_no_lease_no_refresh_time_no_credential_error(
+    reason: UnlinkReason, reauth: bool
+) -> None:
+    busy = attrs.evolve(
+        record("1", "u1", "zoom-a"),
+        refresh_lease_until=T0 + timedelta(minutes=1),
+        refreshed_at=T0,
+        credential_error="wrong encryption key",
+    )
+    ended = busy.ended(reason, T0 + timedelta(hours=1))
+    assert (ended.refresh_lease_until, ended.refreshed_at, ended.credential_error) == (
+        None,
+        None,
+        None,
+    )
+    assert ended.reauth_required is reauth

@@ -141,3 +141,27 @@ def test_absurd_provider_retry_time_is_clamped() -> None:
 def test_exhausted_at_max_attempts() -> None:
     policy = RetryPolicy(max_attempts=3)
     assert [policy.exhausted(n) for n in range(5)] == [False, False, False, True, True]
+
+
+class _Drawing(random.Random):
+    """A random whose ``uniform`` always gives one end of its range (``low`` or not)."""
+
+    def __init__(self, *, low: bool) -> None:
+        super().__init__(0)
+        self.low = low
+
+    def uniform(self, a: float, b: float) -> float:
+        return a if self.low else b
+
+
+def test_jitter_shortens_or_lengthens_a_delay_by_up_to_its_fraction() -> None:
+    policy = RetryPolicy(first=timedelta(seconds=10), jitter=0.2)
+    assert policy.delay(1, _Drawing(low=True)) == timedelta(seconds=8)
+    assert policy.delay(1, _Drawing(low=False)) == timedelta(seconds=12)
+    assert policy.delay(2, _Drawing(low=True)) == timedelta(seconds=16)
+
+
+def test_a_delay_is_never_under_one_second() -> None:
+    policy = RetryPolicy(first=timedelta(seconds=1), jitter=0.5)
+    assert policy.delay(1, _Drawing(low=True)) == timedelta(seconds=1)  # not 0.5 s
+    assert policy.delay(1, _Drawing(low=False)) == timedelta(seconds=1.5)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from meetlink.domain import lifecycle as lc
 from meetlink.domain.issuance import Notice
-from meetlink.domain.saving import Owner, SaveFacts, on_save
+from meetlink.domain.saving import Owner, SaveFacts, SaveMoves, on_save
 
 OWNER = Owner(provider="zoom", external_account_id="acct-2")
 BASE = SaveFacts(tenant_id="t1", event_id="e1")
@@ -60,6 +60,22 @@ def test_a_new_conference_goes_to_the_owners_account_under_the_fresh_marker() ->
     [again] = on_save(attrs.evolve(BASE, stage=S.DETACHED, issue=True, owner=OWNER),
                       marker="m-2").happenings  # fmt: skip
     assert again == lc.Reissue(provider="zoom", external_account_id="acct-2", marker="m-2")
+
+
+def test_a_failed_conference_saved_again_is_asked_for_afresh_under_the_new_marker() -> None:
+    moves = on_save(attrs.evolve(BASE, stage=S.FAILED, issue=True, owner=OWNER), marker="m-3")
+    assert moves == SaveMoves(
+        (
+            lc.Requested(
+                tenant_id="t1",
+                event_id="e1",
+                provider="zoom",
+                external_account_id="acct-2",
+                marker="m-3",
+            ),
+        ),
+        (),
+    )
 
 
 def test_a_detached_conference_nobody_can_manage_says_so() -> None:

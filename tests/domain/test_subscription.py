@@ -150,11 +150,14 @@ def test_s4_trial_lasts_14_days_by_default() -> None:
     ended = snapshot(record, T0 + timedelta(days=14))
     assert ended.state is S.TRIAL_ENDED
     assert not ended.active
+    assert (ended.trial_started_at, ended.trial_ends_at) == (T0, T0 + timedelta(days=14))
 
 
 def test_s4_one_trial_per_tenant() -> None:
     record = apply(fresh(), Action.START_TRIAL, T0)
-    with pytest.raises(TrialUnavailable):
+    with pytest.raises(
+        TrialUnavailable, match=r"^tenant 'tenant-1' cannot start a trial from TRIAL$"
+    ):
         apply(record, Action.START_TRIAL, T0 + timedelta(days=1))
     with pytest.raises(TrialUnavailable):
         apply(record, Action.START_TRIAL, T0 + timedelta(days=30))
@@ -200,7 +203,9 @@ def test_cancel_ends_the_contract_and_contract_again_restores_it() -> None:
 
 @pytest.mark.parametrize("when", [timedelta(days=1), timedelta(days=15)])
 def test_cancel_without_contract_is_an_invalid_transition(when: timedelta) -> None:
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(
+        InvalidTransition, match=r"^cannot cancel a subscription in state NOT_STARTED$"
+    ):
         apply(fresh(), Action.CANCEL, T0)
     trial = apply(fresh(), Action.START_TRIAL, T0)
     with pytest.raises(InvalidTransition):
