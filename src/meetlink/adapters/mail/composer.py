@@ -33,6 +33,7 @@ Jinja2's sandbox because hosts may override them.
 from __future__ import annotations
 
 import codecs
+import functools
 import hmac
 import re
 import secrets
@@ -121,6 +122,11 @@ def _address(name: str, email: str, field: str) -> Address:
         raise _refuse(field, "is not a valid mail address") from exc
 
 
+# The addresses every mail of a mailing has (From, Reply-To), checked and parsed once
+# (Address objects never change; a refused value raises each time, uncached).
+_shared_address = functools.lru_cache(maxsize=64)(_address)
+
+
 def _one_address(value: str, field: str) -> Address:
     """``"Name <address>"`` or a bare address, as one header address."""
     if _LINE_BREAKERS.search(value):
@@ -163,39 +169,42 @@ _BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 def _set_boundaries(msg: EmailMessage, content: MailContent) -> None:
     """Give each multipart of ``msg`` its mailing's boundary (the generator would draw a
     random one per message, and parse the Content-Type anew with it). A boundary that occurs
-    in the text of the part it separates (titles and names are the sender's text) is
-    replaced by a random one for this message alone: the generator checks for the same, but
-    only for the boundaries it draws itself."""
+    in the message's text (titles and names are the sender's text) is replaced by a random
+    one for this message alone: the generator checks for the same, but only for the
+    boundaries it draws itself. Parts are checked as they go out: each leaf's payload is its
+    encoded text, and their headers are the composer's own."""
     mailing = "\x00".join(
         (content.uid, str(content.sequence), content.kind.value, content.created_at.isoformat())
     )
-    used: set[str] = set()
+    multiparts: list[EmailMessage] = []
+    texts: list[str] = []
     for part in msg.walk():
-        if not part.is_multipart() or part.get_boundary() is not None:
-            continue
-        text = _text_of(part)
-        name = f"{mailing}\x00{part.get_content_subtype()}".encode()
-        mac = hmac.digest(_BOUNDARY_KEY, name, "sha256")
-        boundary = _boundary(int.from_bytes(mac[:8]) % sys.maxsize)
+        payload = part.get_payload()
+        if part.is_multipart():
+            multiparts.append(part)
+        elif isinstance(payload, str):
+            texts.append(payload)
+    text = "\n".join(texts)
+    used: set[str] = set()
+    for part in multiparts:
+        boundary = _mailing_boundary(mailing, part.get_content_subtype())
         while boundary in used or f"--{boundary}" in text:
             boundary = _boundary(secrets.randbelow(sys.maxsize))
         used.add(boundary)
         part.set_boundary(boundary)
 
 
+@functools.lru_cache(maxsize=256)
+def _mailing_boundary(mailing: str, subtype: str) -> str:
+    mac = hmac.digest(_BOUNDARY_KEY, f"{mailing}\x00{subtype}".encode(), "sha256")
+    return _boundary(int.from_bytes(mac[:8]) % sys.maxsize)
+
+
 def _boundary(token: int) -> str:
     return f"{'=' * 15}{token:0{_BOUNDARY_DIGITS}d}=="
 
 
-def _text_of(part: EmailMessage) -> str:
-    """Every header value and payload text under the multipart ``part``."""
-    texts: list[str] = []
-    for inner in part.walk():
-        texts.extend(str(value) for value in inner.values())
-        payload = inner.get_payload()
-        if isinstance(payload, str):
-            texts.append(payload)
-    return "\n".join(texts)
+_shared_one_address = functools.lru_cache(maxsize=64)(_one_address)
 
 
 def _check_content(content: MailContent) -> None:
@@ -305,7 +314,7 @@ class JinjaMailComposer:
         # The headers a mailing's messages have in common are made once (_shared_header).
         msg["From"] = _shared_header(policy, "From", self._from(content))
         if content.reply_to:
-            reply_to = _one_address(content.reply_to, "reply_to")
+            reply_to = _shared_one_address(content.reply_to, "reply_to")
             msg["Reply-To"] = _shared_header(policy, "Reply-To", reply_to)
         msg["To"] = _address(content.to_name, content.to_email, "to_email")
         msg["Subject"] = subject
@@ -340,10 +349,10 @@ class JinjaMailComposer:
     def _from(self, content: MailContent) -> Address:
         """The ``mail_from`` setting, else the composer's ``sender``, else the organizer."""
         if content.mail_from:
-            return _one_address(content.mail_from, "mail_from")
+            return _shared_one_address(content.mail_from, "mail_from")
         if self._sender is not None:
             return self._sender
-        return _address(content.organizer_name, content.organizer_email, "organizer_email")
+        return _shared_address(content.organizer_name, content.organizer_email, "organizer_email")
 
     def _message_id(self, message_id: str) -> str:
         value = message_id.strip()
