@@ -126,3 +126,10 @@ def test_a_rule_that_runs_past_the_last_year_python_counts_is_refused_saying_so(
     assert str(_refusal(event)) == (
         "recurrence: not an RRULE meetlink can expand: year 10000 is out of range"
     )
+
+
+def test_a_rule_is_judged_by_its_first_occurrence_even_if_it_runs_out_of_years_later() -> None:
+    # Sunday 26 December 9999, then weekly: the second Sunday would be in year 10000. The
+    # series counts as ending there (meetlink.domain.series); its first occurrence stands.
+    last_sundays = _event("FREQ=WEEKLY;BYDAY=SU", datetime(9999, 12, 26, 9, 0, tzinfo=UTC), "UTC")
+    assert check_recurrence(last_sundays) is None

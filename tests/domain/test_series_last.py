@@ -78,6 +78,7 @@ def test_the_rules_starts_ignore_skips_and_moves() -> None:
 
 def test_a_one_off_event_starts_once() -> None:
     assert _series(None).ruled_starts() == [D1]
+    assert _series(None).synchronised()  # its start is its only occurrence
 
 
 def test_the_rules_starts_stop_at_the_limit() -> None:
