@@ -252,6 +252,12 @@ def test_a_deferred_job_keeps_its_error_and_waits(status: JobStatus) -> None:
 def test_waking_runs_a_job_now_never_later_than_it_was() -> None:
     assert jobs.wake(_job(run_at=NOW + 9 * MIN), NOW) == _job(run_at=NOW)
     assert jobs.wake(_job(run_at=NOW - MIN), NOW) == _job(run_at=NOW - MIN)
+    # Woken, a parked job is no longer parked; a retry's error stays.
+    parked = _job(run_at=NOW + 9 * MIN, last_error="parked: no link holds the account")
+    assert jobs.wake(parked, NOW) == _job(run_at=NOW, last_error=None)
+    assert jobs.parked_reason(jobs.wake(parked, NOW)) is None
+    retrying = _job(run_at=NOW + 9 * MIN, last_error="ProviderUnavailable: 503")
+    assert jobs.wake(retrying, NOW).last_error == "ProviderUnavailable: 503"
 
 
 def test_an_account_wait_holds_until_its_time_and_hands_out_spaced_turns() -> None:

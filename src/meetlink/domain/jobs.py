@@ -259,9 +259,12 @@ def _pending_until(job: Job, until: datetime, error: str | None, *, waits: int) 
 
 
 def wake(job: Job, now: datetime) -> Job:
-    """What a parked job waited for happened: it runs now."""
+    """What a parked job waited for happened: it runs now, and is no longer parked (its
+    parked reason goes; a job woken while waiting for a retry keeps its last error). A wake
+    the job's account or rate budget then defers must not leave it looking parked."""
     _check(job, Move.WAKE)
-    return attrs.evolve(job, run_at=min(job.run_at, now))
+    error = None if parked_reason(job) is not None else job.last_error
+    return attrs.evolve(job, run_at=min(job.run_at, now), last_error=error)
 
 
 # -- waits per provider account ------------------------------------------------------------
