@@ -146,3 +146,33 @@ def test_saving_after_remove_app_without_its_webhook_explains_the_broken_link(sb
     assert result.refusals == (Refusal.LINK_BROKEN,)
     assert sb.meetlink.link("alice", tenant_id="t1") is None
     assert sb.zoom.meetings() == []
+
+
+def test_a_lost_update_answer_then_the_event_moved_back_leaves_the_meeting_at_the_event(
+    sb: Sandbox,
+) -> None:
+    """The update to the new time reached Zoom but its answer was lost; before a retry could
+    go, the link was lost (the conference DETACHED) and the event was moved back to the
+    time the meeting said before. When the account is linked again the meeting must say the
+    event's time: what the conference last synced is not what the meeting says (the chaos
+    suite saw a meeting left an hour off)."""
+    event = _event(sb)
+    sb.meetlink.save_event(event)
+    later = event.start + timedelta(hours=1)
+    sb.zoom.fail_next(1, status=0, method="PATCH")  # applied, the answer lost
+    sb.meetlink.save_event(attrs.evolve(event, start=later, end=later + timedelta(minutes=30)))
+    [meeting] = sb.zoom.meetings()
+    assert meeting["start_time"] == later.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    user = next(u for u in sb.zoom.users() if u.email == "alice@example.com")
+    headers, body = sb.zoom.remove_app(user)
+    assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200
+    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    sb.meetlink.save_event(event)  # back to the first time
+    request = sb.meetlink.begin_link("t1", "alice")
+    params = sb.zoom.consent(request.authorize_url, user)
+    sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
+    for _ in range(5):
+        sb.clock.advance(timedelta(minutes=5))
+        sb.meetlink.run_pending()
+    [meeting] = sb.zoom.meetings()
+    assert meeting["start_time"] == event.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -288,6 +288,12 @@ class MeetingSync:
                 log.warning("event %s: meeting %s vanished; creating anew", event_id, meeting_id)
                 self._move(key, conf.marker, lc.MeetingVanished(marker=new_marker()))
                 return None
+            except ProviderError as exc:
+                if _maybe_applied(exc):
+                    # The meeting may say these terms now, or still the synced ones: the next
+                    # sync sends the event's terms even if they are back to the synced ones.
+                    self._move(key, conf.marker, lc.Failed(error=_describe(exc), unsynced=True))
+                raise
             self._move(key, conf.marker, lc.Updated(terms=terms), job)
             return True
         # A create that lands unseen leaves nothing to find only on a plain CREATE, or after

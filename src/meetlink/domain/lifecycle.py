@@ -170,10 +170,13 @@ class Updated:
 @attrs.frozen(kw_only=True)
 class Failed:
     """A transient failure or a wait the provider asked for: the work runs again later.
-    ``known_absent``: the create surely did not land, and no earlier one did."""
+    ``known_absent``: the create surely did not land, and no earlier one did. ``unsynced``:
+    an update may have landed (its answer was lost), so what the meeting says is no longer
+    known: the next sync sends the event's terms whatever they are."""
 
     error: str
     known_absent: bool = False
+    unsynced: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -416,7 +419,8 @@ def _next_record(
         return attrs.evolve(record, synced=happening.terms, error=None)
     if isinstance(happening, Failed):
         cleared = record.maybe_created and not happening.known_absent
-        return attrs.evolve(record, error=happening.error, maybe_created=cleared)
+        synced = None if happening.unsynced else record.synced
+        return attrs.evolve(record, error=happening.error, maybe_created=cleared, synced=synced)
     if isinstance(happening, MeetingVanished):
         return _fresh(record, record.provider, record.external_account_id, happening.marker)
     error = getattr(happening, "error", ENDED_ERROR)
