@@ -13,6 +13,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -137,3 +138,42 @@ def test_an_hourly_series_older_than_its_budget_still_reminds() -> None:
         reminded = [m for m in sb.outbox if "starts soon" in m.get_body(("plain",)).get_content()]
         assert len(reminded) == 1  # the 09:00 occurrence, 5 minutes ahead (before: none)
         assert "09:00" in reminded[0].get_body(("plain",)).get_content()
+
+
+JAN_4 = datetime(2027, 1, 4, 9)  # a Monday, 09:00 (wall-clock, in the series' zone)
+FEB_1 = datetime(2027, 2, 1, 9)
+
+
+@pytest.mark.parametrize(
+    ("start", "zone", "rule", "moment", "anchor"),
+    [
+        # Daily: asked about 1 February 09:00, the latest period start a day before.
+        (JAN_4, "UTC", "FREQ=DAILY", FEB_1, datetime(2027, 1, 31, 9)),
+        # Every 2 days: 4, 6, ..., 30 January (1 February is less than a day before).
+        (JAN_4, "UTC", "FREQ=DAILY;INTERVAL=2", FEB_1, datetime(2027, 1, 30, 9)),
+        # Every 2 weeks: 4 and 18 January, 1 February.
+        (JAN_4, "UTC", "FREQ=WEEKLY;INTERVAL=2", FEB_1, datetime(2027, 1, 18, 9)),
+        # Monthly on the 15th: 15 April is the latest before 30 April.
+        (datetime(2027, 1, 15, 9), "UTC", "FREQ=MONTHLY", datetime(2027, 5, 1, 9),
+         datetime(2027, 4, 15, 9)),
+        # Yearly on 29 February 2024: 2028 is the latest leap year before June 2031.
+        (datetime(2024, 2, 29, 9), "UTC", "FREQ=YEARLY", datetime(2031, 6, 1, 9),
+         datetime(2028, 2, 29, 9)),
+        # Within a day of the start: the start.
+        (JAN_4, "UTC", "FREQ=DAILY", datetime(2027, 1, 5, 8), JAN_4),
+        # COUNT is counted from the first occurrence: always the start.
+        (JAN_4, "UTC", "FREQ=DAILY;COUNT=500", datetime(2027, 6, 1, 9), JAN_4),
+        # Daily at 09:00 in Tokyo, asked about 1 February 00:30 UTC (09:30 in Tokyo).
+        (JAN_4, "Asia/Tokyo", "FREQ=DAILY", datetime(2027, 2, 1, 0, 30, tzinfo=UTC),
+         datetime(2027, 1, 31, 9)),
+    ],
+)  # fmt: skip
+def test_the_anchor_is_the_latest_period_start_a_day_before_the_moment(
+    start: datetime, zone: str, rule: str, moment: datetime, anchor: datetime
+) -> None:
+    tz = ZoneInfo(zone)
+    series = Series(start.replace(tzinfo=tz), timedelta(minutes=30), tz, rule)
+    at = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    found = series.anchor_before(at)
+    assert found == anchor.replace(tzinfo=tz)
+    assert found.replace(tzinfo=None) == anchor  # the wall-clock time in the series' zone
