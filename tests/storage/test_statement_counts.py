@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy import event as sa_event
@@ -125,6 +126,12 @@ COUNTS = {
     "sync_job": (16, 3, 3),
     "mail_job": (3, 2, 2),  # run_pending() delivering one queued mail
     "reminders": (6, 1, 1),  # send_due_reminders(): 1 event due, 2 reminders queued
+    # run_pending() delivering a mailing of 40: the first mail claimed alone (select, lease)
+    # and finished (delete); then batches of up to 32 while claims bring only mail: a claim
+    # (select; a second select for expired leases when fewer than asked were due; a lease
+    # per job) and one unit of work finishing the batch (a delete per job); the last claim
+    # finds nothing. Two units of work per batch, not two per mail.
+    "mailing_40": (2 + 1 + (1 + 32 + 32) + (2 + 7 + 7) + 2, 7, 7),
 }
 OVERRIDES: dict[tuple[str, str], tuple[int, int, int]] = {
     # PostgreSQL reads an event's conference after the event's lock is held, by a statement
@@ -183,4 +190,15 @@ def test_reminders(url: str, encryption_key: str) -> None:
     assert counter.take() == _expect("reminders", url)
     assert ml.run_pending(max_jobs=1) == 1  # one reminder delivered: a mail job
     assert counter.take() == _expect("mail_job", url)
+    ml.close()
+
+
+def test_a_mailing_goes_in_batches(url: str, encryption_key: str) -> None:
+    ml, _, counter = _meetlink(url, encryption_key)
+    people = tuple(Participant(f"p{i}@example.com") for i in range(40))
+    event = _event(1)
+    ml.save_event(attrs.evolve(event, participants=people))
+    counter.take()
+    assert ml.run_pending() == 40
+    assert counter.take() == _expect("mailing_40", url)
     ml.close()

@@ -130,6 +130,7 @@ class MeetLink:
             },
             {SYNC_JOB: sync.on_outcome},
             asked_again,
+            batched=frozenset({MAIL_JOB}),
         )
         self._closed = False
 

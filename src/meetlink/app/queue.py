@@ -226,6 +226,13 @@ class JobQueue:
         uow.jobs.put(after)
         return False
 
+    def release(self, uow: UnitOfWork, job: Job) -> None:
+        """Give back ``job``, claimed (``job`` as claimed) and not started: due again at once
+        for any worker, not an attempt. Nothing when its lease is no longer this claim's."""
+        stored = self.running(uow, job.id)
+        if stored is not None and stored.lease_until == job.lease_until:
+            uow.jobs.put(rules.defer(stored, stored.run_at))
+
     def running(self, uow: UnitOfWork, job_id: str) -> Job | None:
         """The job as stored now, locked, if a worker still holds it."""
         job = uow.jobs.get(job_id, for_update=True)
