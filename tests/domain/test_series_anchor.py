@@ -156,6 +156,12 @@ FEB_1 = datetime(2027, 2, 1, 9)
         # Monthly on the 15th: 15 April is the latest before 30 April.
         (datetime(2027, 1, 15, 9), "UTC", "FREQ=MONTHLY", datetime(2027, 5, 1, 9),
          datetime(2027, 4, 15, 9)),
+        # Asked about 16 May 09:00: 15 May 09:00 is a day before, exactly.
+        (datetime(2027, 1, 15, 9), "UTC", "FREQ=MONTHLY", datetime(2027, 5, 16, 9),
+         datetime(2027, 5, 15, 9)),
+        # A monthly series 57 years old: still the latest 15th.
+        (datetime(1970, 1, 15, 9), "UTC", "FREQ=MONTHLY", datetime(2027, 5, 1, 9),
+         datetime(2027, 4, 15, 9)),
         # Yearly on 29 February 2024: 2028 is the latest leap year before June 2031.
         (datetime(2024, 2, 29, 9), "UTC", "FREQ=YEARLY", datetime(2031, 6, 1, 9),
          datetime(2028, 2, 29, 9)),
