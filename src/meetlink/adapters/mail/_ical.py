@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 from icalendar import Calendar, Event, Parameters, vCalAddress, vText, vUri
+from icalendar.parser import Contentlines
 
 from meetlink.adapters.mail._when import all_day_dates
 from meetlink.domain.series import calendar_rule
@@ -193,7 +194,6 @@ def build_calendar(content: MailContent, method: str) -> bytes:
 
 # Who a shared calendar is built for (a reserved domain: no participant has this address).
 _RECIPIENT = "recipient@meetlink.invalid"
-_VEVENT_OPEN, _VEVENT_CLOSE = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
 
 
 def calendar_for(content: MailContent, method: str) -> bytes:
@@ -232,8 +232,8 @@ def _stand_in() -> bytes:
 
 
 def _attendee_line(email: str, name: str) -> bytes:
-    """The folded ATTENDEE content line (with its CRLF) as a calendar writes it."""
-    holder = Event()
-    holder.add("attendee", _attendee(email, name))
-    lines: bytes = holder.to_ical()
-    return lines[len(_VEVENT_OPEN) : -len(_VEVENT_CLOSE)]
+    """The folded ATTENDEE content line (with its CRLF) as a calendar writes it: the
+    component's own content line and folding, without serialising a component around it."""
+    line = Event().content_line("ATTENDEE", _attendee(email, name))
+    folded: bytes = Contentlines([line]).to_ical()  # type: ignore[no-untyped-call]
+    return folded
