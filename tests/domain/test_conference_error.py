@@ -18,6 +18,7 @@ from meetlink.domain.conference import Conference, ConferenceStatus, error_code
         ("the event ended before its meeting could be created", "conference.event_ended"),
         ("ProviderUnavailable: zoom answered 503", "error.provider_unavailable"),
         ("RateLimited: retry after 60 s", "error.rate_limited"),
+        ("RateLimited: wait until 10:30: the daily cap", "error.rate_limited"),  # colons after
         ("HostingNotAllowed: a guest cannot host", "error.hosting_not_allowed"),
         ("  ProviderRejected : plan too small", "error.provider_rejected"),  # spaces stripped
         ("AuthExpired", "error.auth_expired"),  # a class name without a message
