@@ -241,6 +241,13 @@ MOVES = [
         (),
     ),
     (
+        "ISSUED failed after an update whose answer was lost",
+        ISSUED,
+        lc.Failed(error=DOWN, unsynced=True),
+        attrs.evolve(ISSUED, error=DOWN, synced=None),
+        (),
+    ),
+    (
         "ISSUED refused: the URL still works",
         ISSUED,
         lc.Refused(error=NO),
