@@ -63,6 +63,9 @@ CASES = [
     # Saturday weeks hold Monday and the Wednesday after it; Tuesday weeks a Wednesday
     # and the Monday after it.
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=MO,WE;WKST=SA", {"week_start": "TU"}, False),
+    # Saturday weeks hold Monday and the Tuesday after it; Tuesday weeks a Tuesday and the
+    # Monday after it.
+    ("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=MO,TU;WKST=SA", {"week_start": "TU"}, False),
     ("FREQ=WEEKLY;INTERVAL=2;COUNT=4", {}, True),  # the start's weekday only
     ("FREQ=WEEKLY;INTERVAL=13;COUNT=2", {}, False),
     ("FREQ=MONTHLY;COUNT=3", {}, True),  # the start's day of the month
