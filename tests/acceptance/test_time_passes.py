@@ -65,5 +65,7 @@ def test_delete_after_a_lost_create_runs_after_the_meeting_ended_and_leaves_no_o
     sb.clock.advance(timedelta(hours=2))  # the meeting's time has passed
     sb.meetlink.run_pending()
     assert sb.zoom.meetings() == []
+    sb.clock.advance(timedelta(minutes=5))  # the look again by the marker
+    sb.meetlink.run_pending()
     assert sb.meetlink.pending_jobs() == []
     assert sb.meetlink.failed_jobs() == []

@@ -448,6 +448,27 @@ class MeetingSync:
             for meeting in self._find(holder, str(payload["marker"])):
                 if meeting.meeting_id != meeting_id:
                     self._delete_meeting(holder, meeting.meeting_id)
+            if not payload.get("looked_again") and not self._idempotent(holder):
+                self._look_again(job)
+
+    def _look_again(self, job: Job) -> None:
+        """The create may still be in flight: its worker holds the sync job's lease, and may
+        land the meeting after the look above and die before undoing it (its record of the
+        meeting, if any, is the provider's or the space ledger's). Look once more by the
+        marker when any such lease has run out (a provider whose create is keyed by the
+        marker converges on the meeting the look found instead)."""
+        now = self._ctx.clock.now()
+        effect = lc.DeleteMeeting(
+            provider=str(job.payload["provider"]),
+            external_account_id=str(job.payload["account"]),
+            meeting_id=None,
+            marker=str(job.payload["marker"]),
+            maybe_created=True,
+        )
+        asked = delete_request(effect, now + self._ctx.settings.job_lease, job.tenant_id,
+                               key=f"{job.key}:again")  # fmt: skip
+        again = attrs.evolve(asked, payload={**asked.payload, "looked_again": True})
+        self._ctx.transaction(lambda uow: self._queue.ask(uow, again, now))
 
     def _delete_meeting(self, holder: LinkRecord, meeting_id: str) -> bool:
         return self._tokens.call(holder, lambda p, t: p.delete_meeting(t, meeting_id))
