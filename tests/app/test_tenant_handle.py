@@ -139,3 +139,16 @@ def test_the_async_handle_is_the_handle_off_the_event_loop(linked: World) -> Non
             assert await t1.unlink("alice") is True
 
     asyncio.run(scenario())
+
+
+def test_clearing_a_tenants_policy_returns_it_to_the_setting_and_leaves_others(
+    world: World,
+) -> None:
+    # A survivor of the app/ mutation run: Policies.set deleting the policy of tenant None.
+    ml = world.meetlink
+    t1, t2 = ml.tenant("t1"), ml.tenant("t2")
+    t1.set_policy(IssuancePolicy.roadmap())
+    t2.set_policy(IssuancePolicy.roadmap())
+    t1.set_policy(None)
+    assert t1.policy() == IssuancePolicy.seed()
+    assert t2.policy() == IssuancePolicy.roadmap()
