@@ -223,25 +223,25 @@ class EncodedAddresses(AddressHeader, BaseHeader):  # type: ignore[misc]
         name = address.display_name
         if not name:
             return addr_spec
-        if _PLAIN.fullmatch(name) and "=?" not in name:
-            placeholder = "a@b"  # formataddr quotes the name as needed (an ASCII address)
-            phrase = formataddr((name, placeholder)).removesuffix(f" <{placeholder}>")
-        else:
-            phrase = Charset(_charset_for(name, self.charset)).header_encode(name)
+        phrase = self._phrase(name)
         if len(label) + 2 + len(phrase) + len(addr_spec) + 3 <= _MAX_LINE:
             return f"{phrase} <{addr_spec}>"
         return f"{phrase}{linesep} <{addr_spec}>"
 
+    def _phrase(self, name: str) -> str:
+        """A mailbox's non-empty display ``name`` as written before its address: plain ASCII
+        as it is, quoted where it needs to be (``formataddr``'s rule); anything else as one
+        encoded word for the whole name, even past RFC 2047's 75 characters: Python's address
+        parser puts a space between adjacent encoded words of a name where RFC 2047 readers
+        join them, so only a single word reads the same in both (callers bound the name's
+        length; the composer does)."""
+        if _PLAIN.fullmatch(name) and "=?" not in name:
+            placeholder = "a@b"  # formataddr quotes the name as needed (an ASCII address)
+            return formataddr((name, placeholder)).removesuffix(f" <{placeholder}>")
+        return Charset(_charset_for(name, self.charset)).header_encode(name)
+
     def _one(self, display_name: str, addr_spec: str, label: str, linesep: str) -> str:
-        if _PLAIN.fullmatch(display_name) and "=?" not in display_name:
-            mailbox = formataddr((display_name, addr_spec))  # quoted if it needs to be
-        else:
-            # One encoded word for the whole name, even past RFC 2047's 75 characters:
-            # Python's address parser puts a space between adjacent encoded words of a name
-            # where RFC 2047 readers join them, so only a single word reads the same in both
-            # (callers bound the name's length; the composer does).
-            charset = Charset(_charset_for(display_name, self.charset))
-            mailbox = f"{charset.header_encode(display_name)} <{addr_spec}>"
+        mailbox = f"{self._phrase(display_name)} <{addr_spec}>" if display_name else addr_spec
         folded = Header(mailbox, "us-ascii", _MAX_LINE, label).encode(linesep=linesep)
         # A word too long for the first line stays on it rather than leave that line empty.
         return folded.removeprefix(f"{linesep} ")
