@@ -156,6 +156,9 @@ class JobRunner:
         self._ctx.transaction(work)
 
     def _finish_all(self, jobs: list[Job]) -> None:
+        """Remove completed ``jobs`` in one unit of work; one asked for again while it ran (a
+        newer generation) stays, noted in ``asked_again`` for its worker to run at once."""
+
         def work(uow: UnitOfWork) -> list[Job]:
             return [job for job in jobs if not self._queue.finish(uow, job.id, job.generation)]
 
@@ -238,12 +241,11 @@ class JobRunner:
             log.exception("job %s/%s failed unexpectedly", job.kind, job.key)
             self._settle(job, _describe(exc), _RETRY)
             return False
-        if finished_by_handler:
-            pass
-        elif to_finish is not None:
-            to_finish.append(job)
-        elif not self._ctx.transaction(lambda uow: self._queue.finish(uow, job.id, job.generation)):
-            self.asked_again.add(job.id)
+        if not finished_by_handler:
+            if to_finish is not None:
+                to_finish.append(job)
+            else:
+                self._finish_all([job])
         log.info("job %s/%s done", job.kind, job.key)
         return True
 
