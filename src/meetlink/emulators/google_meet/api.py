@@ -135,16 +135,25 @@ def _space(state: GoogleMeetState, key: str) -> str | None:
     return state.codes_of_spaces.get(key)
 
 
-def _owned(state: GoogleMeetState, request: Incoming, key: str) -> tuple[str, AccessToken] | Reply:
+def _found(state: GoogleMeetState, request: Incoming, key: str) -> tuple[str, AccessToken] | Reply:
+    """The space ``key`` names and the caller, or the error reply (no token, no such space)."""
     caller = _caller(state, request)
     if isinstance(caller, Reply):
         return caller
     name = _space(state, key)
     if name is None:
         return api_error(404, "NOT_FOUND", "Requested entity was not found.")
+    return name, caller
+
+
+def _owned(state: GoogleMeetState, request: Incoming, key: str) -> tuple[str, AccessToken] | Reply:
+    found = _found(state, request, key)
+    if isinstance(found, Reply):
+        return found
+    name, caller = found
     if state.owners[name] != caller.user_id:
         return api_error(403, "PERMISSION_DENIED", "The caller does not have permission")
-    return name, caller
+    return found
 
 
 def get_space(state: GoogleMeetState, request: Incoming, key: str) -> Reply:
@@ -153,12 +162,10 @@ def get_space(state: GoogleMeetState, request: Incoming, key: str) -> Reply:
     per method: get by owners, participants and others, "with settings" owners only, "with
     active conference" owners and participants; participants are not modelled). Reading a
     space makes a lost create's space seen."""
-    caller = _caller(state, request)
-    if isinstance(caller, Reply):
-        return caller
-    name = _space(state, key)
-    if name is None:
-        return api_error(404, "NOT_FOUND", "Requested entity was not found.")
+    found = _found(state, request, key)
+    if isinstance(found, Reply):
+        return found
+    name, caller = found
     state.unseen.discard(name)
     space = state.space_json(name)
     if state.owners[name] != caller.user_id:
