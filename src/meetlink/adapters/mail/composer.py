@@ -137,6 +137,10 @@ def _one_address(value: str, field: str) -> Address:
     return _address(name, addr, field)
 
 
+# The same for a "Name <address>" value (mail_from, reply_to settings).
+_shared_one_address = functools.lru_cache(maxsize=64)(_one_address)
+
+
 _SHARED_MAX = 256
 _shared_headers: dict[tuple[Any, ...], BaseHeader] = {}
 
@@ -202,9 +206,6 @@ def _mailing_boundary(mailing: str, subtype: str) -> str:
 
 def _boundary(token: int) -> str:
     return f"{'=' * 15}{token:0{_BOUNDARY_DIGITS}d}=="
-
-
-_shared_one_address = functools.lru_cache(maxsize=64)(_one_address)
 
 
 def _check_content(content: MailContent) -> None:
