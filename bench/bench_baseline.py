@@ -404,7 +404,9 @@ def run_backend(backend: str, n: int, rounds: int) -> dict[str, Any]:
             save("baseline", -1 - i)
             save("meetlink", -1 - i)
         for side in wall:
-            wall[side].clear(), cpu[side].clear(), counts[side].clear()
+            wall[side].clear()
+            cpu[side].clear()
+            counts[side].clear()
         for i in range(n * rounds):
             order = ("baseline", "meetlink") if i % 2 == 0 else ("meetlink", "baseline")
             for side in order:

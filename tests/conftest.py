@@ -37,7 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if _SEED and config.getoption("hypothesis_seed", None) is None:
         from hypothesis import core
 
-        core.global_force_seed = int(_SEED)  # what --hypothesis-seed does
+        # what --hypothesis-seed does (hypothesis declares the attribute as None)
+        core.global_force_seed = int(_SEED)  # type: ignore[assignment]
     if _is_worker(config):
         # Coverage's patch=subprocess (pyproject.toml) measured this xdist worker from its
         # start; the processes the tests start (servers, the CLI) are not measured.
@@ -53,6 +54,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     forced = config.getoption("hypothesis_seed", None) or _SEED
     if forced:
         return f"hypothesis examples: seed {forced} (HYPOTHESIS_SEED={forced} draws them again)"
+    assert settings.default is not None  # the profile loaded above
     if settings.default.derandomize:
         return "hypothesis examples: derandomized (CI=true; HYPOTHESIS_SEED=<n> for new ones)"
     return "hypothesis examples: random; a failure prints the @seed(...) that reproduces it"

@@ -33,13 +33,13 @@ def test_demo_fails_when_a_mail_reads_back_differently(
     # A composer whose Subject loses its spaces on the wire, as the email package's own
     # folding did (RFC 2047 6.2): the demo must notice from the .eml files alone.
     from email import policy
-    from email.headerregistry import HeaderRegistry, UnstructuredHeader
+    from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
     from email.policy import Policy
 
     from meetlink import demo
     from meetlink.adapters.mail import composer
 
-    class SpaceDropping(UnstructuredHeader):
+    class SpaceDropping(UnstructuredHeader, BaseHeader):  # the registry adds BaseHeader
         def fold(self, *, policy: Policy) -> str:
             return f"{self.name}: {str(self).replace(' ', '')}{policy.linesep}"
 

@@ -277,12 +277,14 @@ def test_an_async_meetlink_runs_on_the_meetlink_it_wraps() -> None:
             end=start + timedelta(hours=1),
             web_meeting="zoom",
         )
-        assert sb.meetlink.save_event(event).conference.status is ConferenceStatus.PENDING
+        conference = sb.meetlink.save_event(event).conference
+        assert conference is not None and conference.status is ConferenceStatus.PENDING
         sb.clock.advance(timedelta(minutes=2))
         worker = Worker(AsyncMeetLink(sb.meetlink), interval=0.01)  # was: a TypeError
         assert worker.meetlink is sb.meetlink  # from int += coroutine in the first pass
         done = worker.run_once()
         assert done["jobs"] >= 1
-        assert sb.meetlink.conference("e1", tenant_id="acme").status is ConferenceStatus.ISSUED
+        conference = sb.meetlink.conference("e1", tenant_id="acme")
+        assert conference is not None and conference.status is ConferenceStatus.ISSUED
         with pytest.raises(ConfigurationError, match="not str"):
             Worker("app", interval=1)  # type: ignore[arg-type]

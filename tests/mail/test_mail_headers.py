@@ -199,7 +199,7 @@ def test_several_addresses_go_one_per_line() -> None:
 # --- the check itself ------------------------------------------------------------------
 
 
-class _SpaceDropping(UnstructuredHeader):
+class _SpaceDropping(UnstructuredHeader, BaseHeader):  # the registry adds BaseHeader
     """Folds as a lossy encoder would: the text's spaces vanish on the wire."""
 
     def fold(self, *, policy: Policy) -> str:
