@@ -27,7 +27,7 @@ from meetlink.domain.links import TokenSet
 from meetlink.emulators import BaseEmulator, TeamsEmulator, ZoomEmulator
 from meetlink.emulators.google_meet import GoogleMeetEmulator
 from meetlink.errors import ProviderUnavailable
-from meetlink.ports.provider import MeetingRequest, VideoProvider
+from meetlink.ports.provider import MeetingRequest, OAuthProvider
 from tests.google_meet.schemas import checking as MeetSchemas
 from tests.teams.schemas import checking as GraphSchemas
 from tests.zoom.schemas import checking as ZoomSchemas
@@ -83,14 +83,16 @@ class Target:
         self,
         facts: Facts,
         clock: ManualClock,
-        provider: VideoProvider,
+        provider: OAuthProvider,
         emulator: Any = None,
         checker: Any = None,
     ) -> None:
         self.facts = facts
         self.clock = clock
         self.provider = provider
-        self.emulator: BaseEmulator[Any, Any] | Any = emulator
+        # An emulator, or the fake provider itself: their controls differ (add_user or
+        # add_account, consent or authorize), and each method below calls the right one.
+        self.emulator: Any = emulator
         self.checker = checker  # the schema-checking transport, what it checked
 
     def add_account(self, email: str, *, plan: str = "licensed") -> Any:
@@ -103,14 +105,18 @@ class Target:
     def consent(self, url: str, account: Any, *, allow: bool = True) -> dict[str, str]:
         if self.facts.provider == "fake":
             answer: dict[str, str] = self.emulator.authorize(url, account, allow=allow)
-            return answer
-        return self.emulator.consent(url, account, allow=allow)  # type: ignore[no-any-return]
+        else:
+            answer = self.emulator.consent(url, account, allow=allow)
+        return answer
 
     def remove_app(self, account: Any) -> tuple[dict[str, str], bytes] | None:
+        notice: tuple[dict[str, str], bytes] | None
         if self.facts.provider == "fake":
             self.emulator.revoke_account(account)
-            return self.emulator.deauthorization(account)  # type: ignore[no-any-return]
-        return self.emulator.remove_app(account)  # type: ignore[no-any-return]
+            notice = self.emulator.deauthorization(account)
+        else:
+            notice = self.emulator.remove_app(account)
+        return notice
 
     def expire_access_tokens(self) -> None:
         if self.facts.provider == "fake":
