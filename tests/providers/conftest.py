@@ -9,13 +9,13 @@ import pytest
 from meetlink.adapters.clock import ManualClock
 
 from .fixtures import clock, mocked
-from .targets import TARGETS, Target, make_target
+from .targets import TARGETS, AnyTarget, make_target
 
 __all__ = ["clock", "mocked", "target"]
 
 
 @pytest.fixture(params=TARGETS)
-def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[AnyTarget]:
     """Each contract-suite target in turn."""
     with make_target(request.param, clock) as made:
         yield made

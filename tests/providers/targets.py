@@ -13,13 +13,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
 
 from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.google_meet import GoogleMeetProvider as GP
+from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.adapters.teams import TeamsProvider as TP
 from meetlink.adapters.zoom import ZoomProvider as ZP
 from meetlink.domain.conference import MeetingTerms
@@ -76,65 +77,71 @@ GOOGLE_MEET = Facts(
 FAKE = Facts("fake", True, "", "", "")
 
 
-class Target:
-    """A provider under test and its controls (an emulator, or the generic fake)."""
+ProviderT = TypeVar("ProviderT", bound=OAuthProvider, covariant=True)
+EmulatorT = TypeVar("EmulatorT", covariant=True)
+
+
+class Target(Generic[ProviderT, EmulatorT]):
+    """A provider under test and its controls (an emulator, or the generic fake). A suite of
+    one provider names their types (``TeamsTarget``), so mypy checks its calls to them."""
 
     def __init__(
         self,
         facts: Facts,
         clock: ManualClock,
-        provider: OAuthProvider,
-        emulator: Any = None,
+        provider: ProviderT,
+        emulator: EmulatorT,
         checker: Any = None,
     ) -> None:
         self.facts = facts
         self.clock = clock
         self.provider = provider
-        # An emulator, or the fake provider itself: their controls differ (add_user or
-        # add_account, consent or authorize), and each method below calls the right one.
-        self.emulator: Any = emulator
+        self.emulator = emulator
+        # The emulator's or the fake's controls differ (add_user or add_account, consent or
+        # authorize): the methods below call the right one.
+        self._controls: Any = emulator
         self.checker = checker  # the schema-checking transport, what it checked
 
     def add_account(self, email: str, *, plan: str = "licensed") -> Any:
         if self.facts.provider == "zoom":
-            return self.emulator.add_user(email, plan=plan)
+            return self._controls.add_user(email, plan=plan)
         if self.facts.provider == "fake":
-            return self.emulator.add_account(email, plan=plan)
-        return self.emulator.add_user(email)
+            return self._controls.add_account(email, plan=plan)
+        return self._controls.add_user(email)
 
     def consent(self, url: str, account: Any, *, allow: bool = True) -> dict[str, str]:
         if self.facts.provider == "fake":
-            answer: dict[str, str] = self.emulator.authorize(url, account, allow=allow)
+            answer: dict[str, str] = self._controls.authorize(url, account, allow=allow)
         else:
-            answer = self.emulator.consent(url, account, allow=allow)
+            answer = self._controls.consent(url, account, allow=allow)
         return answer
 
     def remove_app(self, account: Any) -> tuple[dict[str, str], bytes] | None:
         notice: tuple[dict[str, str], bytes] | None
         if self.facts.provider == "fake":
-            self.emulator.revoke_account(account)
-            notice = self.emulator.deauthorization(account)
+            self._controls.revoke_account(account)
+            notice = self._controls.deauthorization(account)
         else:
-            notice = self.emulator.remove_app(account)
+            notice = self._controls.remove_app(account)
         return notice
 
     def expire_access_tokens(self) -> None:
         if self.facts.provider == "fake":
-            self.emulator.expire_tokens()
+            self._controls.expire_tokens()
         else:
             self.clock.advance(timedelta(hours=1, seconds=1))  # both issue 3600 s tokens
 
     def lose_next_create_response(self) -> None:
         if self.facts.provider == "fake":
             lost = ProviderUnavailable("response lost", maybe_applied=True)
-            self.emulator.fail_next(lost, method="create_meeting", apply=True)
+            self._controls.fail_next(lost, method="create_meeting", apply=True)
         else:
-            self.emulator.fail_next(status=0, method="POST", path=self.facts.lost_create_path)
+            self._controls.fail_next(status=0, method="POST", path=self.facts.lost_create_path)
 
     def live_meeting_count(self, account: Any) -> int:
         if self.facts.provider == "fake":
-            return len(self.emulator.live_meetings(account))
-        return len(self.emulator.meetings(account))
+            return len(self._controls.live_meetings(account))
+        return len(self._controls.meetings(account))
 
 
 def _common(emulator: BaseEmulator[Any, Any], clock: ManualClock) -> dict[str, Any]:
@@ -150,12 +157,10 @@ def _common(emulator: BaseEmulator[Any, Any], clock: ManualClock) -> dict[str, A
 
 
 @contextmanager
-def make_target(kind: str, clock: ManualClock) -> Iterator[Target]:
+def make_target(kind: str, clock: ManualClock) -> Iterator[Target[Any, Any]]:
     """A ready target: ``{provider}-emulator`` (in-process), ``{provider}-emulator-http``
     (loopback), every answer checked against the provider's schemas; or ``fake``."""
     if kind == "fake":
-        from meetlink.adapters.memory.provider import FakeVideoProvider
-
         fake = FakeVideoProvider(clock)
         yield Target(FAKE, clock, fake, fake)
         return
@@ -185,6 +190,11 @@ def make_target(kind: str, clock: ManualClock) -> Iterator[Target]:
             yield Target(facts, clock, cls(client=client, **urls, **common), emulator, checker)
 
 
+AnyTarget = Target[OAuthProvider, Any]
+ZoomTarget = Target[ZP | FakeVideoProvider, ZoomEmulator | FakeVideoProvider]
+ZoomEmulatorTarget = Target[ZP, ZoomEmulator]
+TeamsTarget = Target[TP, TeamsEmulator]
+
 ZOOM_TARGETS = ["zoom-emulator", "zoom-emulator-http", "fake"]  # the fake mimics Zoom
 TEAMS_TARGETS = ["teams-emulator", "teams-emulator-http"]
 GOOGLE_MEET_TARGETS = ["google_meet-emulator", "google_meet-emulator-http"]
@@ -199,7 +209,7 @@ TARGETS = [
 ]
 
 
-def link(target: Target, email: str = "host@contoso.com", **user: Any) -> tuple[Any, TokenSet]:
+def link(target: AnyTarget, email: str = "host@contoso.com", **user: Any) -> tuple[Any, TokenSet]:
     """A new account of ``target``'s provider, linked: the account and its tokens."""
     account = target.add_account(email, **user)
     verifier, challenge = pkce()
@@ -211,7 +221,7 @@ def link(target: Target, email: str = "host@contoso.com", **user: Any) -> tuple[
 
 
 def meeting_request(
-    target: Target, marker: str = "mk-1", *, topic: str = "Weekly sync", hours: int = 24
+    target: AnyTarget, marker: str = "mk-1", *, topic: str = "Weekly sync", hours: int = 24
 ) -> MeetingRequest:
     """A 30-minute meeting ``hours`` from now carrying ``marker``."""
     start = target.clock.now().replace(microsecond=0) + timedelta(hours=hours)

@@ -19,28 +19,28 @@ from meetlink.errors import (
 )
 from meetlink.testing.contract import ProviderContract
 
-from .targets import Target, link, meeting_request, pkce
+from .targets import AnyTarget, link, meeting_request, pkce
 
 
-def test_key_and_capabilities(target: Target) -> None:
+def test_key_and_capabilities(target: AnyTarget) -> None:
     assert target.provider.key
     assert target.provider.capabilities.display_name
 
 
-def test_authorization_url_carries_state_and_challenge(target: Target) -> None:
+def test_authorization_url_carries_state_and_challenge(target: AnyTarget) -> None:
     url = target.provider.authorization_url(state="st4te", code_challenge="ch4llenge")
     assert "state=st4te" in url and "code_challenge=ch4llenge" in url
     assert "code_challenge_method=S256" in url
 
 
-def test_link_and_account(target: Target) -> None:
+def test_link_and_account(target: AnyTarget) -> None:
     _, tokens = link(target, "ann@contoso.com")
     account = target.provider.account(tokens.access_token)
     assert account.email == "ann@contoso.com" and account.plan == "licensed"
     assert account.external_account_id and account.account_id
 
 
-def test_deny_returns_access_denied(target: Target) -> None:
+def test_deny_returns_access_denied(target: AnyTarget) -> None:
     account = target.add_account("no@contoso.com")
     url = target.provider.authorization_url(state="s-9", code_challenge=pkce()[1])
     answer = target.consent(url, account, allow=False)
@@ -49,7 +49,7 @@ def test_deny_returns_access_denied(target: Target) -> None:
     assert isinstance(target.provider.link_error(error="access_denied"), LinkDenied)
 
 
-def test_code_is_single_use(target: Target) -> None:
+def test_code_is_single_use(target: AnyTarget) -> None:
     account = target.add_account("once@contoso.com")
     verifier, challenge = pkce()
     url = target.provider.authorization_url(state="s", code_challenge=challenge)
@@ -60,7 +60,7 @@ def test_code_is_single_use(target: Target) -> None:
     assert not isinstance(caught.value, ProviderUnavailable)
 
 
-def test_pkce_mismatch_is_invalid_grant(target: Target) -> None:
+def test_pkce_mismatch_is_invalid_grant(target: AnyTarget) -> None:
     account = target.add_account("pkce@contoso.com")
     url = target.provider.authorization_url(state="s", code_challenge=pkce()[1])
     answer = target.consent(url, account)
@@ -68,7 +68,7 @@ def test_pkce_mismatch_is_invalid_grant(target: Target) -> None:
         target.provider.exchange_code(code=answer["code"], code_verifier=pkce()[0])
 
 
-def test_refresh_rotates(target: Target) -> None:
+def test_refresh_rotates(target: AnyTarget) -> None:
     _, tokens = link(target)
     fresh = target.provider.refresh(tokens.refresh_token)
     if target.facts.refresh_rotates:
@@ -85,7 +85,7 @@ def test_refresh_rotates(target: Target) -> None:
     assert target.provider.refresh(fresh.refresh_token).access_token
 
 
-def test_expired_access_token_is_auth_expired(target: Target) -> None:
+def test_expired_access_token_is_auth_expired(target: AnyTarget) -> None:
     _, tokens = link(target)
     target.expire_access_tokens()
     with pytest.raises(AuthExpired):
@@ -94,7 +94,7 @@ def test_expired_access_token_is_auth_expired(target: Target) -> None:
     assert target.provider.account(fresh.access_token).email == "host@contoso.com"
 
 
-def test_meeting_lifecycle(target: Target) -> None:
+def test_meeting_lifecycle(target: AnyTarget) -> None:
     account, tokens = link(target)
     token = tokens.access_token
     request = meeting_request(target, "mk-life")
@@ -127,7 +127,7 @@ def test_meeting_lifecycle(target: Target) -> None:
         target.provider.update_meeting(token, made.meeting_id, moved)
 
 
-def test_lost_create_is_maybe_applied_and_found_by_marker(target: Target) -> None:
+def test_lost_create_is_maybe_applied_and_found_by_marker(target: AnyTarget) -> None:
     account, tokens = link(target)
     target.lose_next_create_response()
     with pytest.raises(ProviderUnavailable) as caught:
@@ -156,8 +156,8 @@ class TestProviderKit(ProviderContract):
     """The public contract kit (meetlink.testing) on every target."""
 
     @pytest.fixture(autouse=True)
-    def _given(self, target: Target) -> None:
+    def _given(self, target: AnyTarget) -> None:
         self._made = target
 
-    def make_target(self) -> Target:
+    def make_target(self) -> AnyTarget:
         return self._made

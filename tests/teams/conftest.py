@@ -10,7 +10,7 @@ import pytest
 from meetlink.adapters.clock import ManualClock
 from meetlink.emulators.teams import TeamsEmulator
 from tests.providers.fixtures import clock, emulator, mocked, provider
-from tests.providers.targets import T0, TEAMS_TARGETS, Target, make_target
+from tests.providers.targets import T0, TEAMS_TARGETS, TeamsTarget, make_target
 
 __all__ = ["T0", "clock", "emulator", "mocked", "provider", "provider_kind", "target", "teams"]
 
@@ -27,7 +27,7 @@ def teams(emulator: TeamsEmulator) -> TeamsEmulator:
 
 
 @pytest.fixture(params=TEAMS_TARGETS)
-def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[TeamsTarget]:
     """Teams in-process and over loopback HTTP."""
     with make_target(request.param, clock) as made:
         yield made

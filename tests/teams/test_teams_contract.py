@@ -18,10 +18,10 @@ from meetlink.errors import (
     MeetingGone,
     ProviderUnavailable,
 )
-from tests.providers.targets import Target, link, meeting_request, pkce
+from tests.providers.targets import TeamsTarget, link, meeting_request, pkce
 
 
-def test_key_and_capabilities(target: Target) -> None:
+def test_key_and_capabilities(target: TeamsTarget) -> None:
     assert target.provider.key == "teams"
     caps = target.provider.capabilities
     assert caps is TEAMS_CAPABILITIES
@@ -32,7 +32,7 @@ def test_key_and_capabilities(target: Target) -> None:
     assert caps.recurrence is None  # an onlineMeeting carries no schedule of occurrences
 
 
-def test_authorization_url_carries_state_challenge_and_scopes(target: Target) -> None:
+def test_authorization_url_carries_state_challenge_and_scopes(target: TeamsTarget) -> None:
     url = target.provider.authorization_url(state="st4te", code_challenge="ch4llenge")
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -44,7 +44,7 @@ def test_authorization_url_carries_state_challenge_and_scopes(target: Target) ->
     }  # fmt: skip
 
 
-def test_link_and_account(target: Target) -> None:
+def test_link_and_account(target: TeamsTarget) -> None:
     user, tokens = link(target, "ann@contoso.com")
     assert tokens.expires_at > target.clock.now()
     account = target.provider.account(tokens.access_token)
@@ -53,7 +53,7 @@ def test_link_and_account(target: Target) -> None:
     assert account.account_id == user.tenant_id  # the tid
 
 
-def test_account_without_mail_uses_the_upn(target: Target) -> None:
+def test_account_without_mail_uses_the_upn(target: TeamsTarget) -> None:
     user = target.emulator.add_user("nomail@contoso.com", mail=False)
     verifier, challenge = pkce()
     answer = target.consent(
@@ -63,7 +63,7 @@ def test_account_without_mail_uses_the_upn(target: Target) -> None:
     assert target.provider.account(tokens.access_token).email == "nomail@contoso.com"
 
 
-def test_pkce_mismatch_is_invalid_grant(target: Target) -> None:
+def test_pkce_mismatch_is_invalid_grant(target: TeamsTarget) -> None:
     account = target.add_account("pkce@contoso.com")
     answer = target.consent(
         target.provider.authorization_url(state="s", code_challenge=pkce()[1]), account
@@ -73,7 +73,7 @@ def test_pkce_mismatch_is_invalid_grant(target: Target) -> None:
     assert "AADSTS501481" in str(caught.value)
 
 
-def test_revoke_is_a_documented_no_op(target: Target) -> None:
+def test_revoke_is_a_documented_no_op(target: TeamsTarget) -> None:
     _, tokens = link(target)
     before = len(target.emulator.requests)
     target.provider.revoke(tokens)
@@ -81,7 +81,7 @@ def test_revoke_is_a_documented_no_op(target: Target) -> None:
     assert target.provider.account(tokens.access_token).email == "host@contoso.com"
 
 
-def test_revoked_consent_breaks_refresh_but_not_issued_access_tokens(target: Target) -> None:
+def test_revoked_consent_breaks_refresh_but_not_issued_access_tokens(target: TeamsTarget) -> None:
     account, tokens = link(target)
     target.emulator.revoke_consent(account)
     with pytest.raises(GrantRevoked) as caught:
@@ -95,7 +95,7 @@ def test_revoked_consent_breaks_refresh_but_not_issued_access_tokens(target: Tar
     assert target.provider.refresh(again.refresh_token).access_token
 
 
-def _link_existing(target: Target, account: Any) -> tuple[Any, TokenSet]:
+def _link_existing(target: TeamsTarget, account: Any) -> tuple[Any, TokenSet]:
     verifier, challenge = pkce()
     answer = target.consent(
         target.provider.authorization_url(state="s", code_challenge=challenge), account
@@ -103,7 +103,7 @@ def _link_existing(target: Target, account: Any) -> tuple[Any, TokenSet]:
     return account, target.provider.exchange_code(code=answer["code"], code_verifier=verifier)
 
 
-def test_meetings_are_graph_online_meetings(target: Target) -> None:
+def test_meetings_are_graph_online_meetings(target: TeamsTarget) -> None:
     _, tokens = link(target)
     token = tokens.access_token
     made = target.provider.create_meeting(token, meeting_request(target, "mk-life"))
@@ -116,7 +116,7 @@ def test_meetings_are_graph_online_meetings(target: Target) -> None:
 
 
 def test_lost_create_is_maybe_applied_and_a_retry_returns_the_same_meeting(
-    target: Target,
+    target: TeamsTarget,
 ) -> None:
     account, tokens = link(target)
     request = meeting_request(target, "mk-lost")
@@ -131,7 +131,7 @@ def test_lost_create_is_maybe_applied_and_a_retry_returns_the_same_meeting(
     assert target.live_meeting_count(account) == 1
 
 
-def test_retry_with_new_terms_patches_the_existing_meeting(target: Target) -> None:
+def test_retry_with_new_terms_patches_the_existing_meeting(target: TeamsTarget) -> None:
     account, tokens = link(target)
     first = target.provider.create_meeting(tokens.access_token, meeting_request(target, "mk-move"))
     moved = meeting_request(target, "mk-move", topic="Moved", hours=72)
@@ -144,7 +144,7 @@ def test_retry_with_new_terms_patches_the_existing_meeting(target: Target) -> No
     assert methods[-2:] == ["POST", "PATCH"]
 
 
-def test_same_marker_for_two_users_gives_two_meetings(target: Target) -> None:
+def test_same_marker_for_two_users_gives_two_meetings(target: TeamsTarget) -> None:
     _, ann_tokens = link(target, "ann@contoso.com")
     _, bob_tokens = link(target, "bob@contoso.com")
     one = target.provider.create_meeting(ann_tokens.access_token, meeting_request(target, "shared"))
@@ -154,7 +154,7 @@ def test_same_marker_for_two_users_gives_two_meetings(target: Target) -> None:
         target.provider.get_meeting(bob_tokens.access_token, one.meeting_id)
 
 
-def test_traffic_was_schema_checked(target: Target) -> None:
+def test_traffic_was_schema_checked(target: TeamsTarget) -> None:
     _, tokens = link(target)
     made = target.provider.create_meeting(tokens.access_token, meeting_request(target))
     target.provider.update_meeting(

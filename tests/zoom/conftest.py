@@ -9,7 +9,7 @@ import pytest
 
 from meetlink.adapters.clock import ManualClock
 from tests.providers.fixtures import clock, emulator, mocked, provider
-from tests.providers.targets import T0, ZOOM_TARGETS, Target, make_target
+from tests.providers.targets import T0, ZOOM_TARGETS, ZoomTarget, make_target
 
 __all__ = ["T0", "clock", "emulator", "mocked", "provider", "provider_kind", "target"]
 
@@ -20,7 +20,7 @@ def provider_kind() -> str:
 
 
 @pytest.fixture(params=ZOOM_TARGETS)
-def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[ZoomTarget]:
     """Zoom in-process, over loopback HTTP, and the fake that mimics it."""
     with make_target(request.param, clock) as made:
         yield made

@@ -24,17 +24,17 @@ from meetlink.errors import (
     RateLimited,
 )
 from meetlink.ports.provider import MeetingRequest
-from tests.providers.targets import Target, make_target, pkce
+from tests.providers.targets import ZoomEmulatorTarget, make_target, pkce
 
 
 @pytest.fixture(params=["zoom-emulator", "zoom-emulator-http"])
-def zoom(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[Target]:
+def zoom(request: pytest.FixtureRequest, clock: ManualClock) -> Iterator[ZoomEmulatorTarget]:
     """ZoomProvider on the emulator, in-process and over loopback."""
     with make_target(request.param, clock) as made:
         yield made
 
 
-def _link(zoom: Target, email: str = "host@example.com") -> tuple[ZoomUser, TokenSet]:
+def _link(zoom: ZoomEmulatorTarget, email: str = "host@example.com") -> tuple[ZoomUser, TokenSet]:
     user = zoom.emulator.add_user(email)
     verifier, challenge = pkce()
     url = zoom.provider.authorization_url(state="s", code_challenge=challenge)
@@ -51,7 +51,7 @@ def _request(clock: ManualClock, marker: str = "mk", minutes: int = 30) -> Meeti
 # --- refresh tokens die after 90 idle days ------------------------------------------------
 
 
-def test_refresh_token_works_after_89_idle_days_and_dies_after_91(zoom: Target) -> None:
+def test_refresh_token_works_after_89_idle_days_and_dies_after_91(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     zoom.clock.advance(timedelta(days=89))
     fresh = zoom.provider.refresh(tokens.refresh_token)  # still alive
@@ -60,7 +60,7 @@ def test_refresh_token_works_after_89_idle_days_and_dies_after_91(zoom: Target) 
         zoom.provider.refresh(fresh.refresh_token)
 
 
-def test_refresh_token_idle_is_settable(zoom: Target) -> None:
+def test_refresh_token_idle_is_settable(zoom: ZoomEmulatorTarget) -> None:
     assert zoom.emulator.refresh_token_idle == timedelta(days=90)
     zoom.emulator.refresh_token_idle = timedelta(hours=2)
     _, tokens = _link(zoom)
@@ -74,7 +74,7 @@ def test_refresh_token_idle_is_settable(zoom: Target) -> None:
 # --- daily cap and latency ----------------------------------------------------------------
 
 
-def test_daily_meeting_cap_is_settable_and_resets_at_utc_midnight(zoom: Target) -> None:
+def test_daily_meeting_cap_is_settable_and_resets_at_utc_midnight(zoom: ZoomEmulatorTarget) -> None:
     assert zoom.emulator.daily_meeting_cap == 100
     zoom.emulator.daily_meeting_cap = 2
     _, tokens = _link(zoom)
@@ -90,7 +90,7 @@ def test_daily_meeting_cap_is_settable_and_resets_at_utc_midnight(zoom: Target) 
     zoom.provider.create_meeting(fresh.access_token, _request(zoom.clock, "b"))
 
 
-def test_latency_is_settable(zoom: Target) -> None:
+def test_latency_is_settable(zoom: ZoomEmulatorTarget) -> None:
     zoom.emulator.latency = 0.05  # (waited before every answer: tests/emulators/test_scaffold.py)
     zoom.emulator.add_user("slow@example.com")
     _link(zoom)  # consent (no HTTP) and one token request
@@ -111,7 +111,7 @@ def test_latency_is_settable(zoom: Target) -> None:
     ],
 )
 def test_generated_passcode_meets_the_account_policy(
-    zoom: Target, rules: dict[str, int | bool]
+    zoom: ZoomEmulatorTarget, rules: dict[str, int | bool]
 ) -> None:
     user, tokens = _link(zoom)
     zoom.emulator.set_passcode_policy(user.account_id, **rules)
@@ -123,11 +123,11 @@ def test_generated_passcode_meets_the_account_policy(
     assert ("GET", "/v2/users/me/settings") in zoom.emulator.requests
 
 
-def _settings_reads(zoom: Target) -> int:
+def _settings_reads(zoom: ZoomEmulatorTarget) -> int:
     return zoom.emulator.requests.count(("GET", "/v2/users/me/settings"))
 
 
-def test_policy_is_read_once_per_token_for_a_while(zoom: Target) -> None:
+def test_policy_is_read_once_per_token_for_a_while(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     for n in range(3):
         zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, f"m{n}"))
@@ -137,7 +137,7 @@ def test_policy_is_read_once_per_token_for_a_while(zoom: Target) -> None:
     assert _settings_reads(zoom) == 2  # kept no longer than POLICY_TTL
 
 
-def test_a_policy_changed_since_it_was_read_is_read_again(zoom: Target) -> None:
+def test_a_policy_changed_since_it_was_read_is_read_again(zoom: ZoomEmulatorTarget) -> None:
     user, tokens = _link(zoom)
     zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, "before"))
     zoom.emulator.set_passcode_policy(user.account_id, length=8, only_allow_numeric=True)
@@ -151,7 +151,7 @@ def test_a_policy_changed_since_it_was_read_is_read_again(zoom: Target) -> None:
     ]
 
 
-def test_policy_refusal_comes_as_xml_and_is_read(zoom: Target) -> None:
+def test_policy_refusal_comes_as_xml_and_is_read(zoom: ZoomEmulatorTarget) -> None:
     zoom.emulator.scopes = APP_SCOPES - {"user:read:settings"}  # policy unreadable: default
     user, tokens = _link(zoom)
     zoom.emulator.set_passcode_policy(user.account_id, only_allow_numeric=True)
@@ -165,7 +165,7 @@ def test_policy_refusal_comes_as_xml_and_is_read(zoom: Target) -> None:
 # --- missing scopes (4711) ----------------------------------------------------------------
 
 
-def test_missing_scope_is_4711_and_rejected_for_good(zoom: Target) -> None:
+def test_missing_scope_is_4711_and_rejected_for_good(zoom: ZoomEmulatorTarget) -> None:
     zoom.emulator.scopes = APP_SCOPES - {"meeting:delete:meeting"}
     _, tokens = _link(zoom)
     made = zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock))
@@ -182,7 +182,7 @@ def test_missing_scope_is_4711_and_rejected_for_good(zoom: Target) -> None:
 # --- a meeting in progress (3002) ---------------------------------------------------------
 
 
-def test_meeting_in_progress_is_deleted_after_it_ends(zoom: Target) -> None:
+def test_meeting_in_progress_is_deleted_after_it_ends(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     made = zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock, minutes=45))
     zoom.emulator.start_meeting(made.meeting_id)
@@ -196,7 +196,7 @@ def test_meeting_in_progress_is_deleted_after_it_ends(zoom: Target) -> None:
     assert zoom.provider.delete_meeting(tokens.access_token, made.meeting_id) is True
 
 
-def test_overrunning_meeting_is_asked_again_later(zoom: Target) -> None:
+def test_overrunning_meeting_is_asked_again_later(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     made = zoom.provider.create_meeting(tokens.access_token, _request(zoom.clock))
     zoom.emulator.start_meeting(made.meeting_id)
@@ -210,7 +210,7 @@ def test_overrunning_meeting_is_asked_again_later(zoom: Target) -> None:
 # --- revoke -------------------------------------------------------------------------------
 
 
-def test_revoke_sends_the_access_token(zoom: Target) -> None:
+def test_revoke_sends_the_access_token(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     zoom.provider.revoke(tokens)
     with pytest.raises(AuthExpired):
@@ -219,7 +219,7 @@ def test_revoke_sends_the_access_token(zoom: Target) -> None:
         zoom.provider.refresh(tokens.refresh_token)
 
 
-def test_revoke_with_an_expired_access_token_refreshes_first(zoom: Target) -> None:
+def test_revoke_with_an_expired_access_token_refreshes_first(zoom: ZoomEmulatorTarget) -> None:
     _, tokens = _link(zoom)
     zoom.clock.advance(timedelta(hours=2))
     before = len(zoom.emulator.requests)
@@ -229,7 +229,7 @@ def test_revoke_with_an_expired_access_token_refreshes_first(zoom: Target) -> No
         zoom.provider.refresh(tokens.refresh_token)
 
 
-def test_revoke_of_a_dead_grant(zoom: Target) -> None:
+def test_revoke_of_a_dead_grant(zoom: ZoomEmulatorTarget) -> None:
     user, tokens = _link(zoom)
     zoom.emulator.remove_app(user)
     with pytest.raises(ProviderRejected, match="may still be authorised"):
