@@ -4,6 +4,7 @@ every request and response body validated against Zoom's OpenAPI schemas."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -46,7 +47,7 @@ def checked(emulator: ZoomEmulator, clock: ManualClock) -> tuple[ZoomProvider, S
     return provider, transport, tokens.access_token
 
 
-def _terms(rule: str | None, **fields: object) -> MeetingRequest:
+def _terms(rule: str | None, **fields: Any) -> MeetingRequest:
     terms = MeetingTerms(
         topic="Weekly", start=START, duration_minutes=30, timezone="Asia/Tokyo", recurrence=rule
     )

@@ -10,6 +10,7 @@ sides, so it is also held to a table written from Zoom's documentation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -211,7 +212,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 # Each makes a rule (from the local start) that Zoom cannot express.
-BREAKERS = {
+BREAKERS: dict[str, Callable[[datetime], str]] = {
     "open-ended": lambda s: "FREQ=WEEKLY",
     "yearly": lambda s: "FREQ=YEARLY;COUNT=3",
     "hourly": lambda s: "FREQ=HOURLY;COUNT=3",

@@ -120,7 +120,7 @@ def test_passcodes_are_valid_and_varied() -> None:
     topic=st.text(max_size=400),
     agenda=st.text(max_size=2600),
     marker=st.text(
-        alphabet=st.characters(blacklist_characters="]\r\n", blacklist_categories=("Cs",)),
+        alphabet=st.characters(blacklist_characters="]\r\n", blacklist_categories=["Cs"]),
         min_size=1,
         max_size=100,
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +30,7 @@ def signed(body: bytes, *, secret: str = SECRET, ts: str = TS) -> dict[str, str]
     }
 
 
-def event(name: str, payload: dict[str, object], event_ts: int = 1741597200000) -> bytes:
+def event(name: str, payload: Mapping[str, object], event_ts: int = 1741597200000) -> bytes:
     return json.dumps({"event": name, "payload": payload, "event_ts": event_ts}).encode()
 
 
