@@ -15,23 +15,25 @@ import httpx
 import pytest
 
 from meetlink.adapters.clock import ManualClock
-from meetlink.emulators import BaseEmulator, TeamsEmulator, ZoomEmulator
+from meetlink.emulators import TeamsEmulator, ZoomEmulator
 from tests.providers.targets import pkce
 
 T0 = datetime(2025, 3, 10, 9, 0, 0, tzinfo=UTC)
 #: A path each provider serves that needs a token (a fault on it answers before the check).
 API = {"zoom": "/v2/users/me", "teams": "/v1.0/me"}
+#: The emulators on the scaffold (each also makes its provider: ``provider()``).
+Emulator = ZoomEmulator | TeamsEmulator
 
 
 @pytest.fixture(params=["zoom", "teams"])
-def emulator(request: pytest.FixtureRequest) -> BaseEmulator:
+def emulator(request: pytest.FixtureRequest) -> Emulator:
     clock = ManualClock(T0)
     if request.param == "zoom":
         return ZoomEmulator(clock=clock, seed=5)
     return TeamsEmulator(clock=clock, seed=5)
 
 
-def _authorize_url(emulator: BaseEmulator, base: str = "http://emulator") -> str:
+def _authorize_url(emulator: Emulator, base: str = "http://emulator") -> str:
     provider = emulator.provider()
     try:
         url: str = provider.authorization_url(state="st-1", code_challenge=pkce()[1])
@@ -40,12 +42,19 @@ def _authorize_url(emulator: BaseEmulator, base: str = "http://emulator") -> str
     return url
 
 
-def _get(emulator: BaseEmulator, path: str) -> httpx.Response:
+def _add_and_consent(emulator: Emulator, email: str) -> dict[str, str]:
+    """A new user of ``emulator`` consents: the query of the redirect back."""
+    if isinstance(emulator, ZoomEmulator):  # each emulator takes its own users
+        return emulator.consent(_authorize_url(emulator), emulator.add_user(email))
+    return emulator.consent(_authorize_url(emulator), emulator.add_user(email))
+
+
+def _get(emulator: Emulator, path: str) -> httpx.Response:
     with httpx.Client(transport=emulator.transport(), base_url="http://emulator") as client:
         return client.get(path)
 
 
-def test_fault_controls_are_the_same_on_every_emulator(emulator: BaseEmulator) -> None:
+def test_fault_controls_are_the_same_on_every_emulator(emulator: Emulator) -> None:
     path = API[emulator.provider_name]
     emulator.fail_next(3, status=503, path=path)
     assert emulator.pending_faults() == 3
@@ -58,7 +67,7 @@ def test_fault_controls_are_the_same_on_every_emulator(emulator: BaseEmulator) -
         emulator.fail_next(0)
 
 
-def test_retry_after_is_the_header_text_on_every_emulator(emulator: BaseEmulator) -> None:
+def test_retry_after_is_the_header_text_on_every_emulator(emulator: Emulator) -> None:
     path = API[emulator.provider_name]
     emulator.fail_next(status=429, path=path, retry_after=0.249)
     emulator.fail_next(status=429, path=path, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
@@ -75,11 +84,10 @@ def test_the_usual_retry_after_per_provider() -> None:
     assert TeamsEmulator.default_retry_after is None
 
 
-def test_reset_forgets_what_happened_and_keeps_the_app(emulator: BaseEmulator) -> None:
+def test_reset_forgets_what_happened_and_keeps_the_app(emulator: Emulator) -> None:
     app = (emulator.client_id, emulator.client_secret, emulator.redirect_uri)
     emulator.latency = 0.0
-    user = emulator.add_user("someone@contoso.com")
-    emulator.consent(_authorize_url(emulator), user)
+    _add_and_consent(emulator, "someone@contoso.com")
     emulator.fail_next(2, status=500)
     _get(emulator, "/nowhere")
     assert emulator.users() and emulator.requests and emulator.pending_faults() == 1
@@ -89,17 +97,16 @@ def test_reset_forgets_what_happened_and_keeps_the_app(emulator: BaseEmulator) -
     assert emulator.users() == [] and emulator.requests == [] and emulator.meetings() == []
     assert emulator.pending_faults() == 0 and emulator.throttled == 0
     assert (emulator.client_id, emulator.client_secret, emulator.redirect_uri) == app
-    again = emulator.add_user("someone@contoso.com")
-    assert "code" in emulator.consent(_authorize_url(emulator), again)
+    assert "code" in _add_and_consent(emulator, "someone@contoso.com")
 
 
-def test_unknown_paths_get_the_providers_404(emulator: BaseEmulator) -> None:
+def test_unknown_paths_get_the_providers_404(emulator: Emulator) -> None:
     answer = _get(emulator, "/no/such/endpoint")
     assert answer.status_code == 404
     assert emulator.requests[-1] == ("GET", "/no/such/endpoint")
 
 
-def test_the_request_log_keeps_query_strings(emulator: BaseEmulator) -> None:
+def test_the_request_log_keeps_query_strings(emulator: Emulator) -> None:
     _get(emulator, "/somewhere?page_size=300&next_page_token=abc")
     logged = emulator.request_log()[-1]
     assert (logged.method, logged.path, logged.query) == (
@@ -111,13 +118,13 @@ def test_the_request_log_keeps_query_strings(emulator: BaseEmulator) -> None:
 
 
 @pytest.fixture
-def served(emulator: BaseEmulator) -> Iterator[tuple[BaseEmulator, httpx.Client]]:
+def served(emulator: Emulator) -> Iterator[tuple[Emulator, httpx.Client]]:
     with emulator.serve(control=True) as server, httpx.Client(base_url=server.base_url) as client:
         yield emulator, client
 
 
 def test_control_requests_show_query_strings(
-    served: tuple[BaseEmulator, httpx.Client],
+    served: tuple[Emulator, httpx.Client],
 ) -> None:
     _emulator, client = served
     client.get("/v2/users/me/meetings?type=scheduled&page_size=300")
@@ -130,7 +137,7 @@ def test_control_requests_show_query_strings(
 
 
 def test_consent_over_the_control_endpoint_needs_no_html(
-    served: tuple[BaseEmulator, httpx.Client],
+    served: tuple[Emulator, httpx.Client],
 ) -> None:
     emulator, client = served
     client.post("/_emulator/users", json={"email": "ann@contoso.com"})
@@ -154,7 +161,7 @@ def test_consent_over_the_control_endpoint_needs_no_html(
 
 
 def test_consent_by_form_post_with_an_email(
-    served: tuple[BaseEmulator, httpx.Client],
+    served: tuple[Emulator, httpx.Client],
 ) -> None:
     """The consent page's form, posted by a test without reading the page: the OAuth
     parameters of the authorize URL, ``decision`` and ``email`` (docs/testing.md)."""
@@ -169,7 +176,7 @@ def test_consent_by_form_post_with_an_email(
     assert location.params["state"] == "st-1" and location.params["code"]
 
 
-def test_control_reset(served: tuple[BaseEmulator, httpx.Client]) -> None:
+def test_control_reset(served: tuple[Emulator, httpx.Client]) -> None:
     emulator, client = served
     client.post("/_emulator/users", json={"email": "ann@contoso.com"})
     assert client.post("/_emulator/reset", json={}).json() == {"reset": True}
@@ -198,7 +205,7 @@ def test_old_import_paths_still_work_with_a_warning(old: str, name: str, new: ty
 
 
 def test_the_latency_is_waited_before_every_answer(
-    emulator: BaseEmulator, monkeypatch: pytest.MonkeyPatch
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read from the waits asked for, not from a clock: three requests, three waits of the
     latency; none once it is set back to 0 (a negative one reads 0)."""
@@ -217,7 +224,7 @@ def test_the_latency_is_waited_before_every_answer(
     assert slept == [0.25, 0.25, 0.25]
 
 
-def test_served_requests_overlap(emulator: BaseEmulator) -> None:
+def test_served_requests_overlap(emulator: Emulator) -> None:
     """The server answers requests at once (as ``meetlink emulator`` does, on the same
     ``serve()``): each request is held until all eight are in, which a server that answers
     one at a time never reaches (its barrier breaks; the timeout is a safety net only)."""
