@@ -83,3 +83,36 @@ def test_a_read_only_unit_of_work_does_not_block_a_writer_on_sqlite(tmp_path: ob
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_sqlite_unit_of_work_holds_the_write_lock_from_its_start(tmp_path: object) -> None:
+    """BEGIN IMMEDIATE opens every writing unit of work, even one that has not yet read or
+    written anything, and a read-only unit of work on the same pooled connection before it
+    does not leave the next one a plain BEGIN: a second writer waits, here until its busy
+    timeout, and fails."""
+    from pathlib import Path
+
+    from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
+    from meetlink.domain.subscription import SubscriptionRecord
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'lock.db'}"
+    key = generate_key()
+    first = SqlStorage(url, encryption_keys=[key], create_schema=True)
+    busy = {"connect_args": {"timeout": 0.05}}
+    second = SqlStorage(url, encryption_keys=[key], engine_options=busy)
+    try:
+        with first.unit_of_work(read_only=True) as uow:
+            assert uow.subscriptions.get("t1") is None
+        with (
+            first.unit_of_work(),
+            pytest.raises(StorageError, match="opening a connection"),
+            second.unit_of_work() as w,
+        ):
+            w.subscriptions.put(SubscriptionRecord(tenant_id="t1"))
+            w.commit()
+        with second.unit_of_work() as w:  # free again once the first unit of work ended
+            w.subscriptions.put(SubscriptionRecord(tenant_id="t1"))
+            w.commit()
+    finally:
+        first.close()
+        second.close()

@@ -68,11 +68,15 @@ def _sqlite_immediate(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Connection) -> None:
-        # A read-only unit of work takes no write lock: in WAL mode it never blocks writers.
-        read_only = conn.get_execution_options().get(_READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    def _begin_immediate(dbapi_connection: Any) -> None:
+        # The dialect's do_begin, not a "begin" listener: any connection listener makes
+        # SQLAlchemy dispatch its execute events on every statement the engine runs. A
+        # read-only unit of work (its flag set just before, consumed here) takes no write
+        # lock: in WAL mode it never blocks writers.
+        read_only = dbapi_connection.info.pop(_READ_ONLY, False)
+        dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
 
 
 # The drivers meetlink installs, for URLs that name only the database.
@@ -259,7 +263,7 @@ class SqlUnitOfWork:
             raise StorageError("the unit of work is not open (use it as a context manager)")
         if self._tx is None or not self._tx.is_active:
             with translate_errors("starting a transaction"):
-                self._tx = self._conn.begin()
+                self._tx = self._begin(self._conn)
         return self._conn
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -269,13 +273,16 @@ class SqlUnitOfWork:
         try:
             with translate_errors("opening a connection"):
                 self._conn = self._storage.engine.connect()
-                if self._read_only:
-                    self._conn = self._conn.execution_options(**{_READ_ONLY: True})
-                self._tx = self._conn.begin()
+                self._tx = self._begin(self._conn)
         except BaseException:
             self._close()
             raise
         return self
+
+    def _begin(self, conn: Connection) -> Transaction:
+        if self._read_only and conn.dialect.name == "sqlite":
+            conn.connection.info[_READ_ONLY] = True  # for _begin_immediate, this begin only
+        return conn.begin()
 
     def __exit__(
         self,
