@@ -14,6 +14,7 @@ import attrs
 from icalendar import Calendar
 
 from meetlink import Conference, ConferenceStatus
+from tests.ical import integer
 
 from .world import MEET, TENANTS, ChaosWorld
 
@@ -62,7 +63,7 @@ def read_mail(index: int, message: EmailMessage) -> Mail:
         to,
         uid.split("@", 1)[0],
         str(calendar["METHOD"]),
-        int(vevent["SEQUENCE"]),
+        integer(vevent, "SEQUENCE"),
         vevent.decoded("DTSTART").astimezone(UTC),
         vevent.decoded("DTEND").astimezone(UTC),
         None if url is None else str(url),
@@ -114,14 +115,14 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             problems.append(f"orphaned meeting {meeting_id}: {meeting['topic']!r} "
                             f"{meeting['agenda']!r}")  # fmt: skip
             continue
-        event = world.events[holders[meeting_id][0]]
-        conf = conferences[event.id]
+        holder = world.events[holders[meeting_id][0]]
+        conf = conferences[holder.id]
         if conf.status is ConferenceStatus.ISSUED:
             start = datetime.fromisoformat(meeting["start_time"].replace("Z", "+00:00"))
-            minutes = (event.end - event.start).total_seconds() / 60
-            if start != event.start or meeting["duration"] != minutes:
+            minutes = (holder.end - holder.start).total_seconds() / 60
+            if start != holder.start or meeting["duration"] != minutes:
                 problems.append(f"meeting {meeting_id} says {start} for {meeting['duration']}"
-                                f" min; {event.id} is {event.start} - {event.end}")  # fmt: skip
+                                f" min; {holder.id} is {holder.start} - {holder.end}")  # fmt: skip
     markers = Counter(m["agenda"] for m in live.values())
     problems += [f"two meetings carry {agenda!r}" for agenda, n in markers.items() if n > 1]
 
@@ -167,19 +168,19 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             ) == (later.start, later.end, later.url, later.summary):
                 problems.append(f"{to} got the same invitation to {event_id} twice")
         last = ordered[-1]
-        event = world.events.get(event_id)
+        standing = world.events.get(event_id)
         conf = conferences.get(event_id)
-        invited = event is not None and any(p.email == to for p in event.participants)
+        invited = standing is not None and any(p.email == to for p in standing.participants)
         if invited and conf is not None and conf.status in _HELD:
-            assert event is not None
+            assert standing is not None
             if last.method != "REQUEST":
                 problems.append(f"{to}'s last mail of {event_id} is a {last.method}, the "
                                 f"event stands with {conf.status.value}")  # fmt: skip
-            elif (last.start, last.end) != (event.start, event.end):
-                problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
+            elif (last.start, last.end) != (standing.start, standing.end):
+                problems.append(f"{to} holds {event_id} at {last.start}; it is {standing.start}")
             elif last.url != conf.join_url:
                 problems.append(f"{to} holds {last.url} for {event_id}; it is {conf.join_url}")
-        elif invited and event is not None:
+        elif invited and standing is not None:
             # An event that stays without a held conference (withdrawn, or FAILED, e.g. the
             # event ended before its meeting could be made): an update without the URL, at
             # the event's time (or the cancellation they got when removed earlier); never a
@@ -187,10 +188,13 @@ def check(world: ChaosWorld) -> dict[str, Any]:
             assert conf is None or conf.status not in _HELD
             if last.method == "REQUEST" and last.url:
                 problems.append(f"{to} holds {last.url} for {event_id}; it has no URL now")
-            elif last.method == "REQUEST" and (last.start, last.end) != (event.start, event.end):
-                problems.append(f"{to} holds {event_id} at {last.start}; it is {event.start}")
+            elif last.method == "REQUEST" and (last.start, last.end) != (
+                standing.start,
+                standing.end,
+            ):
+                problems.append(f"{to} holds {event_id} at {last.start}; it is {standing.start}")
         elif last.method != "CANCEL":
-            why = ("deleted" if event is None else "not invited" if not invited
+            why = ("deleted" if standing is None else "not invited" if not invited
                    else f"conference {conf.status.value if conf else 'gone'}")  # fmt: skip
             problems.append(f"{to}'s last mail of {event_id} is a {last.method} ({why}); "
                             f"holds {last.url}")  # fmt: skip
@@ -261,5 +265,7 @@ def check(world: ChaosWorld) -> dict[str, Any]:
         "clock_days": round((world.clock.now() - world.started_at).total_seconds() / 86400, 1),
         "wall_seconds": round(world.wall, 1),
         "slow_operations": world.slow,
-        "seconds_by_operation": {k: round(v, 1) for k, v in world.seconds.most_common()},
+        "seconds_by_operation": {
+            k: round(v, 1) for k, v in sorted(world.seconds.items(), key=lambda kv: -kv[1])
+        },
     }

@@ -4,6 +4,7 @@ or with a start URL in a mail, fails them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> ChaosWorld:
+def world(tmp_path: Path) -> Iterator[ChaosWorld]:
     world = ChaosWorld(f"sqlite:///{tmp_path / 'chaos.db'}", seed=7, now=T0)
     world.run(60, 0.25)
     world.drain()
@@ -64,7 +65,8 @@ def test_a_start_url_in_a_mail_is_found(world: ChaosWorld) -> None:
     assert meetings and world.sandbox.outbox, "the run left a meeting and mail"
     meeting = meetings[0]
     leaked = world.sandbox.outbox[-1]
-    leaked.get_body(("plain",)).set_content(f"{leaked.get_body(('plain',)).get_content()}"
-                                            f"\n{meeting['start_url']}\n")  # fmt: skip
+    plain = leaked.get_body(("plain",))
+    assert plain is not None
+    plain.set_content(f"{plain.get_content()}\n{meeting['start_url']}\n")
     with pytest.raises(AssertionError, match="carries a start URL"):
         check(world)

@@ -148,7 +148,7 @@ class ChaosWorld:
         self.history: defaultdict[str, list[str]] = defaultdict(list)  # event id -> lines
         self.step = 0
         self.mailed = 0
-        self.seconds: Counter[str] = Counter()  # wall time spent per kind of operation
+        self.seconds: defaultdict[str, float] = defaultdict(float)  # wall time per operation
         self.saves: Counter[str] = Counter()  # conference status (and refusals) after a save
         self.errors: Counter[str] = Counter()
         self.succeeded: Counter[str] = Counter()  # facade calls that returned (links made too)
@@ -240,11 +240,11 @@ class ChaosWorld:
         create, delete, find = (provider.create_meeting, provider.delete_meeting,
                                 provider.find_by_marker)  # fmt: skip
 
-        def created(token: str, request: MeetingRequest) -> Meeting:
+        def created(access_token: str, request: MeetingRequest) -> Meeting:
             found = re.search(r"\[(ev\d+)\]", request.terms.topic)
             event_id = found.group(1) if found else "?"
             try:
-                meeting = create(token, request)
+                meeting = create(access_token, request)
             except Exception as exc:
                 self.note(event_id, f"{who}: meet create {request.marker[:8]} raised "
                                     f"{type(exc).__name__}")  # fmt: skip
@@ -253,18 +253,18 @@ class ChaosWorld:
             self.note(event_id, f"{who}: meet create {request.marker[:8]} -> {meeting.meeting_id}")
             return meeting
 
-        def deleted(token: str, meeting_id: str) -> bool:
+        def deleted(access_token: str, meeting_id: str) -> bool:
             event_id = self.space_events.get(meeting_id, "?")
             try:
-                done = delete(token, meeting_id)
+                done = delete(access_token, meeting_id)
             except Exception as exc:
                 self.note(event_id, f"{who}: meet delete {meeting_id} raised {type(exc).__name__}")
                 raise
             self.note(event_id, f"{who}: meet delete {meeting_id} -> {done}")
             return done
 
-        def searched(token: str, marker: str) -> list[Meeting]:
-            found = find(token, marker)
+        def searched(access_token: str, marker: str) -> list[Meeting]:
+            found = find(access_token, marker)
             for meeting in found:
                 event_id = self.space_events.get(meeting.meeting_id, "?")
                 self.note(event_id, f"{who}: meet find {marker[:8]} -> {meeting.meeting_id}")
