@@ -111,11 +111,16 @@ def test_an_exdate_past_the_ends_of_utc_is_an_invalid_event(sb: Sandbox, when: d
 
 def test_a_moved_occurrence_ending_past_utc_is_an_invalid_event(sb: Sandbox) -> None:
     end = datetime(9999, 12, 31, 23, 0, tzinfo=MINUS5)
-    moved = lambda: (MovedOccurrence(T0 + DAY, end - timedelta(hours=1), end),)  # noqa: E731
-    _refused(sb, lambda: _event(moved=moved()), "moved")
-    early = datetime(1, 1, 1, 0, 0, tzinfo=PLUS5)
-    moved = lambda: (MovedOccurrence(early, T0 + DAY, T0 + DAY + DAY),)  # noqa: E731
-    _refused(sb, lambda: _event(moved=moved()), "moved")
+    start = datetime(1, 1, 1, 0, 0, tzinfo=PLUS5)
+
+    def late() -> tuple[MovedOccurrence, ...]:
+        return (MovedOccurrence(T0 + DAY, end - timedelta(hours=1), end),)
+
+    def early() -> tuple[MovedOccurrence, ...]:
+        return (MovedOccurrence(start, T0 + DAY, T0 + DAY + DAY),)
+
+    _refused(sb, lambda: _event(moved=late()), "moved")
+    _refused(sb, lambda: _event(moved=early()), "moved")
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,10 @@ def events(draw: st.DrawFn) -> Any:
             st.timedeltas(min_value=timedelta(minutes=-5), max_value=timedelta(days=3))
         )
         return Event(
-            *fields.values(),
+            fields["id"],
+            fields["tenant_id"],
+            fields["owner_id"],
+            fields["title"],
             start,
             end,
             description=draw(st.sampled_from([""]) | any_text | odd_text),
