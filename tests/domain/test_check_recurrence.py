@@ -109,7 +109,7 @@ def test_numbers_out_of_range_are_refused_saying_which(rule: str, why: str) -> N
     ],
 )
 def test_a_rule_with_an_occurrence_soon_is_accepted(rule: str | None) -> None:
-    assert check_recurrence(_event(rule)) is None
+    check_recurrence(_event(rule))  # accepted: no InvalidEvent
 
 
 def test_the_first_occurrence_may_fall_exactly_ten_years_after_the_start() -> None:
@@ -132,4 +132,4 @@ def test_a_rule_is_judged_by_its_first_occurrence_even_if_it_runs_out_of_years_l
     # Sunday 26 December 9999, then weekly: the second Sunday would be in year 10000. The
     # series counts as ending there (meetlink.domain.series); its first occurrence stands.
     last_sundays = _event("FREQ=WEEKLY;BYDAY=SU", datetime(9999, 12, 26, 9, 0, tzinfo=UTC), "UTC")
-    assert check_recurrence(last_sundays) is None
+    check_recurrence(last_sundays)  # accepted: no InvalidEvent

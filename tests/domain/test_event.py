@@ -319,8 +319,15 @@ def test_series_exceptions_are_checked(fields: dict[str, object], field: str) ->
     start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     with pytest.raises(InvalidEvent, match=field):
         Event(
-            "e", "t", "o", "x", start, start + timedelta(hours=1), recurrence="FREQ=DAILY", **fields
-        )  # type: ignore[arg-type]
+            "e",
+            "t",
+            "o",
+            "x",
+            start,
+            start + timedelta(hours=1),
+            recurrence="FREQ=DAILY",
+            **fields,  # type: ignore[arg-type]  # wrong types and values, on purpose
+        )
 
 
 def test_series_exceptions_need_a_recurrence_and_do_not_contradict() -> None:

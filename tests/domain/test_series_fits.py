@@ -5,6 +5,7 @@ off RecurrenceLimits' docstring by hand, one condition at a time, on both sides 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -97,7 +98,7 @@ OTHER_STARTS = [
 
 
 @pytest.mark.parametrize(("rule", "changes", "fits"), CASES)
-def test_fits(rule: str | None, changes: dict[str, object], fits: bool) -> None:
+def test_fits(rule: str | None, changes: dict[str, Any], fits: bool) -> None:
     series = Series(MONDAY, timedelta(hours=1), BERLIN, rule)
     assert series.fits(attrs.evolve(LIMITS, **changes)) is fits
 
