@@ -105,6 +105,7 @@ def check_one_holder(
     assert result.refusals == ()
     assert result.conference is not None
     assert result.conference.status is ConferenceStatus.ISSUED
+    assert result.conference.meeting_id is not None
     assert [m["id"] for m in zoom.meetings(zoom_user)] == [int(result.conference.meeting_id)]
 
     reasons = Counter(f"{o['error']}: {o['message']}" for o in failed)

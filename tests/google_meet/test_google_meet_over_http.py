@@ -21,6 +21,7 @@ from meetlink.adapters.google_meet import SCOPES, GoogleMeetProvider
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.domain.results import HostNotice, HostNoticeKind
+from tests.mailtext import plain
 from tests.test_emulator_command import _start, _stop
 
 MEET = "google_meet"
@@ -66,10 +67,6 @@ def _event(event_id: str, start: datetime, title: str = "Review") -> Event:
     )
 
 
-def _text(mail: Any) -> str:
-    return str(mail.get_body(("plain",)).get_content())
-
-
 def test_the_seed_story_over_http(emulator: dict[str, Any]) -> None:
     base = emulator["base_url"]
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
@@ -102,12 +99,13 @@ def test_the_seed_story_over_http(emulator: dict[str, Any]) -> None:
         start = clock.now() + timedelta(days=1)
         conf = ml.save_event(_event("e1", start)).conference
         assert conf is not None and conf.status is ConferenceStatus.ISSUED
+        assert conf.join_url is not None
         [space] = http.get("/_emulator/meetings").json()
         assert space["meetingUri"] == conf.join_url and space["name"] == conf.meeting_id
         assert space["config"]["accessType"] == "TRUSTED"
 
         ml.run_pending()
-        assert [conf.join_url in _text(m) for m in mailer.outbox] == [True]
+        assert [conf.join_url in plain(m) for m in mailer.outbox] == [True]
 
         clock.advance(timedelta(minutes=1))
         calls = [r for r in http.get("/_emulator/requests").json() if "/v2/" in r["path"]]
@@ -116,12 +114,12 @@ def test_the_seed_story_over_http(emulator: dict[str, Any]) -> None:
         ml.run_pending()
         after = [r for r in http.get("/_emulator/requests").json() if "/v2/" in r["path"]]
         assert after == calls  # nothing to change at Google
-        assert len(mailer.outbox) == 2 and conf.join_url in _text(mailer.outbox[1])
+        assert len(mailer.outbox) == 2 and conf.join_url in plain(mailer.outbox[1])
 
         clock.set(start + timedelta(hours=2) - timedelta(minutes=5))
         assert ml.send_due_reminders() == 1
         ml.run_pending()
-        assert len(mailer.outbox) == 3 and conf.join_url in _text(mailer.outbox[2])
+        assert len(mailer.outbox) == 3 and conf.join_url in plain(mailer.outbox[2])
 
         assert ml.delete_event("e1", actor_id="bob", tenant_id="t1")
         ml.run_pending()

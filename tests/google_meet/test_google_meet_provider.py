@@ -5,6 +5,7 @@ as the protos define it (every body through the schema-checking transport)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -34,7 +35,7 @@ def _link(
     meet: GoogleMeetEmulator,
     provider: GoogleMeetProvider,
     email: str = "ann@contoso.com",
-    **consent: object,
+    **consent: Any,
 ) -> tuple[GoogleUser, TokenSet]:
     user = meet.add_user(email)
     verifier, challenge = pkce()

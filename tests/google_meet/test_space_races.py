@@ -40,7 +40,7 @@ class Pause:
     by the emulator and before its answer goes back (``meet.handle`` wrapped)."""
 
     def __init__(self, meet: GoogleMeetEmulator) -> None:
-        self.hooks: dict[tuple[str, str], Callable[[], None]] = {}
+        self.hooks: dict[tuple[str, str], Callable[[], object]] = {}
         self._handle = meet.handle
         meet.handle = self._wrapped  # type: ignore[method-assign]
 

@@ -145,7 +145,9 @@ class Browser:
                 raise AssertionError(f"waited {seconds} s in vain on {self.url}")
             time.sleep(0.1)
 
-    def reload_until(self, path: str, condition: Callable[[str], bool], seconds: float = 20.0):
+    def reload_until(
+        self, path: str, condition: Callable[[str], bool], seconds: float = 20.0
+    ) -> None:
         """Reload ``path`` until its text satisfies ``condition`` (the worker thread does
         its work between two loads)."""
 

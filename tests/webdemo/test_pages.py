@@ -274,7 +274,7 @@ def test_the_reminder_reaches_the_inbox(visitor: Visitor) -> None:
 def test_the_operator_sees_jobs_notices_and_meetings(visitor: Visitor) -> None:
     event_id = _linked_event(visitor)
     conference = visitor.demo.tenant.conference(event_id)
-    assert conference is not None
+    assert conference is not None and conference.meeting_id is not None
     visitor.sign_in_as("admin")
     visitor.post("/operator/zoom/remove-app", {"email": ALICE, "confirmed": "yes"})
     page = visitor.get("/operator").text

@@ -25,10 +25,11 @@ _KEY_ARGUMENT = {"note": 0, "fail": 1, "FormError": 0, "page": 1}
 
 def _template_keys() -> set[str]:
     env = jinja2.Environment()
-    keys = set()
+    keys: set[str] = set()
     for path in (PACKAGE / "templates").glob("*.html"):
         tree = env.parse(path.read_text(encoding="utf-8"))
-        keys |= {m for _, _, m in extract_from_ast(tree, gettext_functions=("_",)) if m}
+        found = extract_from_ast(tree, gettext_functions=("_",))
+        keys |= {m for _, _, m in found if isinstance(m, str) and m}  # "_": no plurals
     return keys
 
 
