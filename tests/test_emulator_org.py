@@ -71,7 +71,7 @@ def test_a_zoom_organisation_over_http() -> None:
             client_id=app["client_id"],
             client_secret=app["client_secret"],
             redirect_uri=app["redirect_uri"],
-            webhook_secrets=[app["webhook_secret"]],
+            webhook_secrets=[app["webhook_secret"], app["admin_webhook_secret"]],
             oauth_base_url=base,
             api_base_url=base,
             org_client_id=app["admin_client_id"],

@@ -119,6 +119,7 @@ def _emulator(args: argparse.Namespace) -> int:
             # The admin-managed app, for organisation links (docs/org-install.md).
             info["admin_client_id"] = emulator.admin_client_id
             info["admin_client_secret"] = emulator.admin_client_secret
+            info["admin_webhook_secret"] = emulator.admin_webhook_secret
         elif args.provider == "teams":
             info["tenant_id"] = emulator.tenant_id
         info["webhook_url"] = args.webhook_url
@@ -153,7 +154,7 @@ def _wiring_hint(provider: str, base_url: str) -> str:
     else:
         wiring = (
             f"ZoomProvider(client_id=..., client_secret=..., redirect_uri=...,\n"
-            f"    webhook_secrets=[webhook_secret],\n"
+            f"    webhook_secrets=[webhook_secret, admin_webhook_secret],\n"
             f"    oauth_base_url={base_url!r}, api_base_url={base_url!r})"
         )
     return (

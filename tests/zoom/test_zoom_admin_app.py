@@ -14,7 +14,7 @@ from meetlink.adapters.zoom import ZoomProvider
 from meetlink.domain.conference import MeetingTerms
 from meetlink.domain.links import TokenSet
 from meetlink.emulators.zoom import ConsentBlocked, ZoomEmulator, ZoomUser
-from meetlink.errors import GrantRevoked, NotInOrganisation, ProviderRejected
+from meetlink.errors import GrantRevoked, NotInOrganisation, ProviderRejected, WebhookRejected
 from meetlink.ports.provider import MeetingRequest
 from tests.providers.targets import pkce
 
@@ -39,7 +39,7 @@ def provider(zoom: ZoomEmulator, clock: ManualClock) -> ZoomProvider:
         client_id=zoom.client_id,
         client_secret=zoom.client_secret,
         redirect_uri=zoom.redirect_uri,
-        webhook_secrets=zoom.webhook_secret,
+        webhook_secrets=[zoom.webhook_secret, zoom.admin_webhook_secret],  # one per app
         transport=checking(zoom.transport()),
         clock=clock,
         org_client_id=zoom.admin_client_id,
@@ -81,10 +81,8 @@ def test_the_admin_token_acts_for_every_user_of_its_account(
     }
     assert zoom.meetings(admin) == []
     acting = provider.acting_for(ann.id)
-    assert [m.meeting_id for m in acting.find_by_marker(tokens.access_token, "m1")] == [
-        by_id.meeting_id,
-        by_email.meeting_id,
-    ]
+    found = [m.meeting_id for m in acting.find_by_marker(tokens.access_token, "m1")]
+    assert sorted(found) == sorted([by_id.meeting_id, by_email.meeting_id])  # Zoom's list order
     acting.update_meeting(tokens.access_token, by_id.meeting_id, _request(clock))
     assert acting.start_url(tokens.access_token, by_id.meeting_id).startswith("https://")
     assert acting.delete_meeting(tokens.access_token, by_id.meeting_id)
@@ -164,3 +162,38 @@ def test_the_admin_app_removal_names_its_account(
         provider.organisation().refresh(tokens.refresh_token)
     headers, body = zoom.remove_app(admin)  # the user-managed app: a user's removal
     assert provider.parse_webhook(headers, body, clock.now()).organisation_id is None
+
+
+def test_each_app_signs_its_webhooks_with_its_own_secret_token(
+    zoom: ZoomEmulator, clock: ManualClock
+) -> None:
+    """Zoom signs a webhook with the secret token of the app that sends it: a provider given
+    only the user-managed app's secret refuses the admin-managed app's removal (the host
+    must pass both, docs/org-install.md), and the other way round."""
+    admin = zoom.add_user("it@acme.example", role="admin")
+    ann = zoom.add_user("ann@acme.example", account_id=admin.account_id)
+
+    def given(*secrets: str) -> ZoomProvider:
+        return ZoomProvider(
+            client_id=zoom.client_id,
+            client_secret=zoom.client_secret,
+            redirect_uri=zoom.redirect_uri,
+            webhook_secrets=list(secrets),
+            transport=zoom.transport(),
+            clock=clock,
+            org_client_id=zoom.admin_client_id,
+            org_client_secret=zoom.admin_client_secret,
+        )
+
+    user_only, admin_only = given(zoom.webhook_secret), given(zoom.admin_webhook_secret)
+    assert zoom.webhook_secret != zoom.admin_webhook_secret
+    by_admin = zoom.remove_app(admin, admin_app=True)
+    by_user = zoom.remove_app(ann)
+    assert by_admin[0]["clientid"] == zoom.admin_client_id
+    assert by_user[0]["clientid"] == zoom.client_id
+    with pytest.raises(WebhookRejected):
+        user_only.parse_webhook(*by_admin, clock.now())
+    with pytest.raises(WebhookRejected):
+        admin_only.parse_webhook(*by_user, clock.now())
+    assert admin_only.parse_webhook(*by_admin, clock.now()).organisation_id == admin.account_id
+    assert user_only.parse_webhook(*by_user, clock.now()).external_account_id == ann.id

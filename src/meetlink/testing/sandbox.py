@@ -75,7 +75,7 @@ class Sandbox:
                 client_id=self.zoom.client_id,
                 client_secret=self.zoom.client_secret,
                 redirect_uri=self.zoom.redirect_uri,
-                webhook_secrets=self.zoom.webhook_secret,
+                webhook_secrets=(self.zoom.webhook_secret, self.zoom.admin_webhook_secret),
                 transport=self.zoom.transport(),
                 clock=self.clock,
                 rate_budget=self.zoom.rate_budget,  # the emulator's limits as they are now

@@ -96,6 +96,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
         state.webhook_secret = webhook_secret or state.token("", 16)[:22]
         state.admin_client_id = state.token("", 16)[:22]
         state.admin_client_secret = state.token("", 24)
+        state.admin_webhook_secret = state.token("", 16)[:22]
 
     # --- the registered app (client_id, client_secret, redirect_uri: BaseEmulator) -------
 
@@ -113,8 +114,15 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
 
     @property
     def webhook_secret(self) -> str:
-        """The secret token webhooks are signed with."""
+        """The secret token the user-managed app's webhooks are signed with."""
         return self._state.webhook_secret
+
+    @property
+    def admin_webhook_secret(self) -> str:
+        """The admin-managed app's own secret token: Zoom signs each app's webhooks with
+        that app's, so a host verifying the admin-managed app's ``app_deauthorized`` needs
+        both (``ZoomProvider(webhook_secrets=[...])``)."""
+        return self._state.admin_webhook_secret
 
     @property
     def daily_meeting_cap(self) -> int:
@@ -315,8 +323,12 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
 
     # --- webhooks -------------------------------------------------------------------------
 
-    def webhook(self, event: str, payload: Mapping[str, Any]) -> tuple[dict[str, str], bytes]:
-        """A signed webhook request (headers, raw body) as Zoom would send it now."""
+    def webhook(
+        self, event: str, payload: Mapping[str, Any], *, admin_app: bool = False
+    ) -> tuple[dict[str, str], bytes]:
+        """A signed webhook request (headers, raw body) as Zoom would send it now, from the
+        user-managed app, or (``admin_app``) from the admin-managed one: its client id, signed
+        with its own secret token."""
         now = self._state.clock.now()
         with self._state.lock:
             tracking = self._state.token("", 16)
@@ -325,12 +337,13 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             separators=(",", ":"),
         ).encode("utf-8")
         timestamp = str(int(now.timestamp()))
+        secret = self.admin_webhook_secret if admin_app else self.webhook_secret
         headers = {
             "user-agent": "Zoom Marketplace/1.0a",
-            "clientid": self.client_id,
+            "clientid": self.admin_client_id if admin_app else self.client_id,
             "content-type": "application/json; charset=utf-8",
             "x-zm-request-timestamp": timestamp,
-            "x-zm-signature": sign_webhook(self.webhook_secret, timestamp, body),
+            "x-zm-signature": sign_webhook(secret, timestamp, body),
             "x-zm-trackingid": "v=2.0&s=" + tracking,
         }
         return headers, body
@@ -357,7 +370,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "client_id": self.admin_client_id if admin_app else self.client_id,
             "user_data_retention": "true" if retain_data else "false",
         }
-        return self.webhook("app_deauthorized", payload)
+        return self.webhook("app_deauthorized", payload, admin_app=admin_app)
 
     # --- faults and transports ------------------------------------------------------------
 
@@ -369,6 +382,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "webhook_secret": self.webhook_secret,
             "admin_client_id": self.admin_client_id,
             "admin_client_secret": self.admin_client_secret,
+            "admin_webhook_secret": self.admin_webhook_secret,
         }
 
     def provider(self, *, clock: Clock | None = None, base_url: str | None = None) -> ZoomProvider:
@@ -384,7 +398,7 @@ class ZoomEmulator(BaseEmulator[ZoomState, ZoomUser]):
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "redirect_uri": self.redirect_uri,
-            "webhook_secrets": self.webhook_secret,
+            "webhook_secrets": (self.webhook_secret, self.admin_webhook_secret),
             "clock": clock or self._state.clock,
             "org_client_id": self.admin_client_id,
             "org_client_secret": self.admin_client_secret,

@@ -135,6 +135,7 @@ class ZoomState(BaseState[ZoomUser]):
     # The admin-managed (account-level) app registered beside the user-managed one.
     admin_client_id: str = ""
     admin_client_secret: str = ""
+    admin_webhook_secret: str = ""  # its own secret token: Zoom signs each app's webhooks
     daily_cap: int = 100
     scopes: frozenset[str] = APP_SCOPES
     per_second: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_PER_SECOND))
