@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from meetlink import Participant, ProviderUnavailable
+from meetlink import Participant, ProviderRejected, ProviderUnavailable
 from meetlink.domain.conference import ConferenceStatus
+from meetlink.domain.issuance import IssuancePolicy
+from meetlink.ports.provider import Capabilities
 
-from .conftest import World
+from .conftest import World, make_world
 
 LEAD = timedelta(minutes=10)  # the reminder_lead default
+WEEK = timedelta(weeks=1)
 
 
 def _remind_at(world: World, event_id: str) -> datetime | None:
@@ -76,3 +79,39 @@ def test_the_reminder_carries_the_meetings_url(linked: World) -> None:
     texts = _delivered(linked)
     assert len(texts) == len(event.participants)
     assert all(conference.join_url in text for text in texts)
+
+
+def test_a_failed_conference_without_a_url_sends_no_reminder(linked: World) -> None:
+    # Refused for good: FAILED, no URL. Its reminder has nothing to carry (and no error).
+    linked.zoom.fail_next(ProviderRejected("no meetings on this plan"), method="create_meeting")
+    event = linked.event("e1")
+    conference = linked.meetlink.save_event(event).conference
+    assert conference is not None and conference.status is ConferenceStatus.FAILED
+    assert conference.join_url is None
+    linked.clock.set(event.start - LEAD)
+    assert linked.meetlink.send_due_reminders() == 0
+    assert _delivered(linked) == []
+
+
+def test_a_reminder_of_a_series_tells_its_occurrence_not_the_rule() -> None:
+    # Weekly, its second week skipped: the invitation tells the rule and the skip; the
+    # reminder of the third week tells only that occurrence.
+    linked = make_world(
+        policy=IssuancePolicy.roadmap(),
+        capabilities=Capabilities(display_name="Zoom", supports_recurring=True),
+    )
+    linked.meetlink.start_trial("t1")
+    linked.link("alice", linked.zoom.add_account("alice@corp.example"))
+    start = linked.clock.now() + timedelta(days=1)
+    event = linked.event(
+        "e1", start=start, recurrence="FREQ=WEEKLY;COUNT=3", exdates=(start + WEEK,)
+    )
+    assert linked.meetlink.save_event(event).conference is not None
+    invitations = _delivered(linked)
+    assert len(invitations) == len(event.participants)
+    assert all("繰り返し:" in text for text in invitations)  # "Repeats:" (ja, the default)
+    linked.clock.set(start + 2 * WEEK - LEAD)
+    assert linked.meetlink.send_due_reminders() == len(event.participants)
+    reminders = _delivered(linked)
+    assert len(reminders) == len(event.participants)
+    assert all("繰り返し:" not in text for text in reminders)
