@@ -167,3 +167,12 @@ def test_the_setting_and_the_argument_are_checked() -> None:
     with pytest.raises(InvalidInput, match="max_links"):
         make_world().meetlink.keep_alive(max_links=-1)
     assert make_world().meetlink.settings.token_keepalive == timedelta(days=30)
+
+
+def test_keep_alive_refreshes_a_link_whose_access_token_is_still_valid() -> None:
+    # The refresh token idled for token_keepalive, the access token still has half an hour:
+    # keep-alive refreshes all the same (it is the refresh token that must be used).
+    world = make_world(token_keepalive=timedelta(minutes=30))
+    _linked(world, "alice")
+    world.clock.advance(timedelta(minutes=30))
+    assert world.meetlink.keep_alive() == 1 and _refreshes(world) == 1

@@ -170,3 +170,16 @@ def test_a_participant_without_a_name_is_greeted_all_the_same(
     assert not text.startswith(",") and "<p>,</p>" not in html
     carol = mails["Carol <carol@example.com>"].get_body(("plain",)).get_content()
     assert carol.splitlines()[0] == ("Carol," if locale == "en" else "Carol 様")
+
+
+def test_an_alias_out_of_timedeltas_range_is_refused_naming_the_alias() -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(trial_days=10**10)
+    assert caught.value.setting == "trial_days"
+    assert str(caught.value) == "setting trial_days: 10000000000 days is out of range"
+
+
+def test_purge_keeps_logs_at_most_a_hundred_years() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        make_world().meetlink.purge(keep=timedelta(days=365 * 101))
+    assert str(caught.value) == "keep: at most 100 years"
