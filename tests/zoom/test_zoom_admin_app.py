@@ -81,8 +81,8 @@ def test_the_admin_token_acts_for_every_user_of_its_account(
     }
     assert zoom.meetings(admin) == []
     acting = provider.acting_for(ann.id)
-    found = [m.meeting_id for m in acting.find_by_marker(tokens.access_token, "m1")]
-    assert sorted(found) == sorted([by_id.meeting_id, by_email.meeting_id])  # Zoom's list order
+    listed = [m.meeting_id for m in acting.find_by_marker(tokens.access_token, "m1")]
+    assert sorted(listed) == sorted([by_id.meeting_id, by_email.meeting_id])  # Zoom's list order
     acting.update_meeting(tokens.access_token, by_id.meeting_id, _request(clock))
     assert acting.start_url(tokens.access_token, by_id.meeting_id).startswith("https://")
     assert acting.delete_meeting(tokens.access_token, by_id.meeting_id)
