@@ -91,7 +91,7 @@ class Hooked(httpx.BaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
-        self.before: dict[tuple[str, str], Callable[[httpx.Request], None]] = {}
+        self.before: dict[tuple[str, str], Callable[[httpx.Request], object]] = {}
         self.after: dict[tuple[str, str], Callable[[httpx.Response], None]] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -4,6 +4,7 @@ takeover, relinking, and the webhook entry point under fuzzing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def sb() -> Sandbox:
+def sb() -> Iterator[Sandbox]:
     with Sandbox(now=T0, seed=3) as sandbox:
         sandbox.meetlink.start_trial("t1")
         yield sandbox
@@ -82,7 +83,8 @@ def test_takeover_and_relink(sb: Sandbox) -> None:
     params = sb.zoom.consent(request.authorize_url, shared)
     sb.meetlink.complete_link(params["state"], code=params["code"], user_id="bob", tenant_id="t1")
     assert sb.meetlink.link("alice", tenant_id="t1") is None  # S9
-    assert sb.meetlink.link("bob", tenant_id="t1").external_account_id == shared.id
+    bob = sb.meetlink.link("bob", tenant_id="t1")
+    assert bob is not None and bob.external_account_id == shared.id
     # bob's grant still works after the takeover: nothing was revoked at Zoom
     start = sb.clock.now() + timedelta(days=1)
     from meetlink import Event

@@ -15,6 +15,7 @@ from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.emulators.google_meet import GoogleMeetEmulator, GoogleUser
 from meetlink.testing import Sandbox
 from tests.acceptance.conftest import T0
+from tests.mailtext import plain
 
 MEET = "google_meet"
 
@@ -47,7 +48,7 @@ def _event(sb: Sandbox, event_id: str = "e1", *, days: int = 1, title: str = "Re
 
 
 def _text(mail: EmailMessage) -> str:
-    return mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return plain(mail)
 
 
 def _meet_calls(sb: Sandbox) -> list[tuple[str, str]]:
@@ -76,7 +77,7 @@ def test_the_seed_story_on_google_meet() -> None:
         assert conf is not None and conf.status is ConferenceStatus.ISSUED
         [space] = meet.meetings(user)
         assert conf.join_url == space["meetingUri"] and conf.meeting_id == space["name"]
-        assert conf.join_url.startswith("https://meet.google.com/")
+        assert conf.join_url is not None and conf.join_url.startswith("https://meet.google.com/")
         assert space["config"]["accessType"] == "TRUSTED"
         assert ml.start_url("e1", "alice", tenant_id="t1") == conf.join_url  # no host URL
 

@@ -17,6 +17,7 @@ from meetlink.adapters.clock import ManualClock
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.testing import Sandbox, ZoomEmulator
+from tests.conferences import status
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 MEETINGS = "/v2/users/me/meetings"
@@ -52,7 +53,8 @@ def _assert_paced(ml: MeetLink, zoom: ZoomEmulator, requests: Counter[tuple[str,
     assert len(zoom.meetings()) == 150
     assert ml.failed_jobs() == []
     assert all(
-        ml.conference(f"e{i}", tenant_id="t1").status is ConferenceStatus.ISSUED for i in range(150)
+        status(ml.conference(f"e{i}", tenant_id="t1")) is ConferenceStatus.ISSUED
+        for i in range(150)
     )
     # Per day: 5 creates that succeed, at most one that meets the cap; no listings (a 429
     # is an answer: nothing was created, nothing to look for).
@@ -124,17 +126,17 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
             sb.meetlink.save_event(_event(f"b{i}", start + timedelta(hours=i), owner="bob"))
         sb.meetlink.run_pending()
         # alice: 3 made, the 4th met the cap; bob's jobs ran in the same pass, not held up.
-        assert all(sb.meetlink.conference(f"b{i}", tenant_id="t1").status is ConferenceStatus.ISSUED
-                   for i in range(2))  # fmt: skip
-        issued = [f"a{i}" for i in range(8) if sb.meetlink.conference(
-            f"a{i}", tenant_id="t1").status is ConferenceStatus.ISSUED]  # fmt: skip
+        assert all(status(sb.meetlink.conference(f"b{i}", tenant_id="t1"))
+                   is ConferenceStatus.ISSUED for i in range(2))  # fmt: skip
+        issued = [f"a{i}" for i in range(8) if status(sb.meetlink.conference(
+            f"a{i}", tenant_id="t1")) is ConferenceStatus.ISSUED]  # fmt: skip
         assert len(issued) == 3
         midnight = datetime(2026, 12, 2, tzinfo=UTC)
         turns = sorted(
             conf.next_attempt_at
             for i in range(8)
-            if (conf := sb.meetlink.conference(f"a{i}", tenant_id="t1")).status
-            is ConferenceStatus.PENDING
+            if (conf := sb.meetlink.conference(f"a{i}", tenant_id="t1")) is not None
+            and conf.status is ConferenceStatus.PENDING
             and conf.next_attempt_at is not None
         )
         assert len(turns) == 5 and turns[0] >= midnight
@@ -143,7 +145,7 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
         sb.meetlink.save_event(_event("b9", start, owner="bob"))
         seen = len(sb.zoom.requests)
         sb.meetlink.run_pending()
-        assert sb.meetlink.conference("b9", tenant_id="t1").status is ConferenceStatus.ISSUED
+        assert status(sb.meetlink.conference("b9", tenant_id="t1")) is ConferenceStatus.ISSUED
         assert _creates_since(sb.zoom, seen) == 1  # bob's; alice's account is not asked
         # Just before the reset nothing of alice's runs; at the reset one job per slot.
         sb.clock.set(midnight - timedelta(seconds=1))
@@ -160,8 +162,8 @@ def test_jobs_waiting_on_a_daily_cap_are_released_one_per_slot_and_never_hold_ot
         # and waits for the next reset without asking Zoom (no 429).
         assert per_slot == [1, 1, 1, 0]
         assert sb.zoom.throttled == 0
-        assert sum(sb.meetlink.conference(f"a{i}", tenant_id="t1").status is ConferenceStatus.ISSUED
-                   for i in range(8)) == 6  # fmt: skip
+        assert sum(status(sb.meetlink.conference(f"a{i}", tenant_id="t1"))
+                   is ConferenceStatus.ISSUED for i in range(8)) == 6  # fmt: skip
         assert sb.meetlink.failed_jobs() == []
 
 
@@ -219,7 +221,7 @@ def test_rate_limit_waits_never_fail_a_job_and_every_meeting_is_issued(
         sb.zoom.daily_meeting_cap = 100
         days = 0
         while any(
-            sb.meetlink.conference(e, tenant_id="t1").status is not ConferenceStatus.ISSUED
+            status(sb.meetlink.conference(e, tenant_id="t1")) is not ConferenceStatus.ISSUED
             for e in ids
         ):
             sb.meetlink.run_pending()

@@ -9,6 +9,7 @@ import pytest
 from meetlink import ConferenceStatus, Event, Participant
 from meetlink.testing import Sandbox
 from tests.acceptance.conftest import T0
+from tests.mailtext import plain
 
 
 def _event(sb: Sandbox, event_id: str = "e1", owner: str = "alice") -> Event:
@@ -44,8 +45,9 @@ def test_link_issue_remind_delete(sandbox: Sandbox) -> None:
         "bob@example.com",
         "c@example.com",
     ]
+    assert conf.join_url is not None
     for mail in sandbox.outbox:
-        assert conf.join_url in mail.get_body(("plain",)).get_content()
+        assert conf.join_url in plain(mail)
         assert meeting["start_url"] not in mail.as_string()
 
     sandbox.clock.advance(timedelta(days=1) - timedelta(minutes=5))

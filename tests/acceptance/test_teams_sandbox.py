@@ -8,6 +8,7 @@ import pytest
 
 from meetlink import AdminApprovalRequired, ConferenceStatus, Event, Participant, Refusal
 from meetlink.testing import Sandbox
+from tests.mailtext import plain
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -61,7 +62,7 @@ def test_zoom_and_teams_side_by_side() -> None:
         )  # no host URL
 
         sb.meetlink.run_pending()
-        assert any(teams_conf.join_url in m.get_body(("plain",)).get_content() for m in sb.outbox)
+        assert any(teams_conf.join_url in plain(m) for m in sb.outbox)
 
         assert sb.meetlink.delete_event("t1", tenant_id="t1")
         assert sb.teams.meetings() == []

@@ -4,6 +4,7 @@ lost create must be looked for in a listing that includes them (``scheduled``)."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ CREATE = "/v2/users/me/meetings"
 
 
 @pytest.fixture
-def sb() -> Sandbox:
+def sb() -> Iterator[Sandbox]:
     with Sandbox(now=T0, seed=8) as sandbox:
         sandbox.meetlink.contract("t1")
         sandbox.link_user("t1", "alice")

@@ -3,18 +3,21 @@ call, token expiry, and "Remove App" then relinking."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
 
 from meetlink import ConferenceStatus, Event, Notice, Participant
 from meetlink.testing import Sandbox
+from tests.conferences import status
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def _event(sb: Sandbox, event_id: str = "e1", **changes: object) -> Event:
+def _event(sb: Sandbox, event_id: str = "e1", **changes: Any) -> Event:
     start = sb.clock.now() + timedelta(days=2)
     event = Event(
         event_id,
@@ -30,7 +33,7 @@ def _event(sb: Sandbox, event_id: str = "e1", **changes: object) -> Event:
 
 
 @pytest.fixture
-def sb() -> Sandbox:
+def sb() -> Iterator[Sandbox]:
     with Sandbox(now=T0, seed=5) as sandbox:
         sandbox.meetlink.contract("t1")
         sandbox.link_user("t1", "alice")
@@ -44,27 +47,26 @@ def test_429_retry_after_is_honoured(sb: Sandbox) -> None:
     assert Notice.PROVIDER_PENDING in result.notices
     sb.clock.advance(timedelta(seconds=119))
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING
+    assert status(sb.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.PENDING
     sb.clock.advance(timedelta(seconds=1))
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(sb.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
     assert len(sb.zoom.meetings()) == 1
 
 
 def test_daily_meeting_cap_waits_for_the_next_utc_day(sb: Sandbox) -> None:
     for i in range(100):
-        assert sb.meetlink.save_event(_event(sb, f"e{i}")).conference.status is (
-            ConferenceStatus.ISSUED
-        )
+        saved = sb.meetlink.save_event(_event(sb, f"e{i}"))
+        assert status(saved.conference) is ConferenceStatus.ISSUED
     over = sb.meetlink.save_event(_event(sb, "e100"))
-    assert over.conference.status is ConferenceStatus.PENDING
+    assert status(over.conference) is ConferenceStatus.PENDING
     job = next(j for j in sb.meetlink.pending_jobs(limit=500) if j.kind == "sync")
     assert job.run_at >= datetime(2026, 12, 2, tzinfo=UTC)  # after 00:00 UTC, not hammering
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e100", tenant_id="t1").status is ConferenceStatus.PENDING
+    assert status(sb.meetlink.conference("e100", tenant_id="t1")) is ConferenceStatus.PENDING
     sb.clock.set(job.run_at)
     sb.meetlink.run_pending()
-    assert sb.meetlink.conference("e100", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(sb.meetlink.conference("e100", tenant_id="t1")) is ConferenceStatus.ISSUED
     assert len(sb.zoom.meetings()) == 101
 
 
@@ -106,7 +108,7 @@ def test_expired_access_token_is_refreshed(sb: Sandbox) -> None:
     sb.meetlink.save_event(_event(sb))
     sb.clock.advance(timedelta(hours=3))
     result = sb.meetlink.save_event(_event(sb, "e2"))
-    assert result.conference.status is ConferenceStatus.ISSUED
+    assert status(result.conference) is ConferenceStatus.ISSUED
     assert sb.meetlink.start_url("e1", "alice", tenant_id="t1").startswith("https://")
 
 
@@ -115,12 +117,12 @@ def test_remove_app_then_relink_reattaches_meetings(sb: Sandbox) -> None:
     user = next(u for u in sb.zoom.users() if u.email == "alice@example.com")
     headers, body = sb.zoom.remove_app(user)
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200
-    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert status(sb.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
     sb.clock.advance(timedelta(minutes=1))
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)
     sb.meetlink.complete_link(params["state"], code=params["code"], user_id="alice", tenant_id="t1")
-    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(sb.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200  # replay
     assert sb.meetlink.link("alice", tenant_id="t1") is not None
     assert sb.meetlink.delete_event("e1", tenant_id="t1")
@@ -166,7 +168,7 @@ def test_a_lost_update_answer_then_the_event_moved_back_leaves_the_meeting_at_th
     user = next(u for u in sb.zoom.users() if u.email == "alice@example.com")
     headers, body = sb.zoom.remove_app(user)
     assert sb.meetlink.handle_webhook("zoom", headers, body).status == 200
-    assert sb.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert status(sb.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
     sb.meetlink.save_event(event)  # back to the first time
     request = sb.meetlink.begin_link("t1", "alice")
     params = sb.zoom.consent(request.authorize_url, user)

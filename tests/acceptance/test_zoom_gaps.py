@@ -12,6 +12,7 @@ import pytest
 
 from meetlink import ConferenceStatus, Event, Participant
 from meetlink.testing import Sandbox
+from tests.mailtext import plain
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -41,6 +42,7 @@ def test_event_deleted_during_its_meeting_is_deleted_after_it_ends(sb: Sandbox) 
     sb.link_user("t1", "alice")
     conference = sb.meetlink.save_event(_event(sb)).conference
     assert conference is not None and conference.status is ConferenceStatus.ISSUED
+    assert conference.meeting_id is not None
     sb.clock.advance(timedelta(hours=1, minutes=5))  # the meeting has begun
     sb.zoom.start_meeting(conference.meeting_id)
     assert sb.meetlink.delete_event("e1", tenant_id="t1")
@@ -91,4 +93,4 @@ def test_passcode_follows_the_account_policy(sb: Sandbox) -> None:
     assert conference.passcode is not None and conference.passcode.isdigit()
     sb.meetlink.run_pending()
     [invitation] = sb.outbox
-    assert conference.passcode in invitation.get_body(("plain",)).get_content()
+    assert conference.passcode in plain(invitation)
