@@ -74,6 +74,7 @@ def test_series_terms_and_mail_state_round_trip(storage: Storage) -> None:
     record = _series_event_record()
     event = record.event
     base = conference("s1")
+    assert base.synced is not None and base.mailed is not None
     terms = attrs.evolve(
         base.synced, recurrence=event.recurrence, exdates=event.exdates, moved=event.moved
     )

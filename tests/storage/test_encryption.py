@@ -46,7 +46,7 @@ def _store_some(url: str, keys: list[str]) -> SqlStorage:
 
 
 def _raw_text(storage: SqlStorage) -> str:
-    dump = []
+    dump: list[str] = []
     with storage.engine.connect() as conn:
         for table in metadata.sorted_tables:
             dump.extend(repr(tuple(row)) for row in conn.execute(select(table)))

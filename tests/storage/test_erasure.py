@@ -59,7 +59,9 @@ def test_nothing_of_the_account_is_left_after_the_delay(fresh_database_url: str)
         _relink(sb, user)  # history: two links of the same Zoom user
         ml.save_event(_event(T0 + timedelta(days=30)))
         ml.run_pending()
-        meeting_id = ml.conference("e1", tenant_id="t1").meeting_id  # type: ignore[union-attr]
+        held = ml.conference("e1", tenant_id="t1")
+        assert held is not None and held.meeting_id is not None
+        meeting_id = held.meeting_id
         headers, body = sb.zoom.remove_app(user, retain_data=False)
         assert ml.handle_webhook("zoom", headers, body).status == 200
         [asked] = ml.erasures(user.id)

@@ -77,9 +77,8 @@ def test_0003_turns_failed_flags_into_statuses_and_fills_job_accounts(
             ])  # fmt: skip
         upgrade(url, "0003")
         with engine.connect() as conn:
-            statuses = dict(
-                conn.execute(sa.text("SELECT event_id, status FROM meetlink_conferences")).all()
-            )
+            found = conn.execute(sa.text("SELECT event_id, status FROM meetlink_conferences"))
+            statuses = {event_id: status for event_id, status in found}
             jobs = {
                 row[0]: tuple(row[1:])
                 for row in conn.execute(

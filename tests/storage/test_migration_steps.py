@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine.interfaces import ReflectedColumn
 
 from meetlink.adapters.sqlalchemy import upgrade
 from meetlink.adapters.sqlalchemy.tables import VERSION_TABLE
@@ -23,7 +24,7 @@ STEPS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
 _JSON = {"participants": "[]", "payload": "{}", "policy": "{}"}
 
 
-def _value(column: dict[str, Any], step: int) -> Any:
+def _value(column: ReflectedColumn, step: int) -> Any:
     if column["name"] in _JSON:
         return _JSON[column["name"]]
     if column["nullable"]:

@@ -152,7 +152,8 @@ def test_0005_dates_active_links_by_linked_at_and_widens_meeting_ids(
             conn.execute(add_link, {"id": link_id, "at": linked, "active": active, "no": False})
     upgrade(fresh_database_url, "0005")
     with engine.begin() as conn:
-        rows = dict(conn.execute(text("SELECT id, refreshed_at FROM meetlink_links")).all())
+        found = conn.execute(text("SELECT id, refreshed_at FROM meetlink_links"))
+        rows = {link_id: refreshed_at for link_id, refreshed_at in found}
         assert rows["off"] is None and str(rows["on"]).startswith(linked)
         long_id = "M" * 400
         add_conference = text(

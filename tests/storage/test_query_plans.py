@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, and_, func, insert, select, text
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from meetlink.adapters.sqlalchemy import SqlStorage
 from meetlink.adapters.sqlalchemy import tables as t
@@ -206,6 +207,7 @@ def _planned_name(conn: Connection, name: str) -> str:
     ]
     assert found, f"no constraint {name}"
     table, constraint = found[0]
+    assert isinstance(constraint, ColumnCollectionConstraint), constraint
     columns = [column.name for column in constraint.columns]
     for row in conn.exec_driver_sql(f"PRAGMA index_list({table.name})"):
         info = conn.exec_driver_sql(f"PRAGMA index_info({row[1]})").all()
@@ -221,10 +223,10 @@ def test_query_uses_its_index(connection: Connection, index: str) -> None:
     named = _planned_name(connection, index)
     assert named in plan, plan
     others = {
-        _planned_name(connection, other.name)
+        _planned_name(connection, name)
         for table in t.metadata.sorted_tables
-        for other in (*table.indexes, *table.constraints)
-        if isinstance(other.name, str) and other.name.startswith(("ix_", "uq_"))
+        for name in [*(i.name for i in table.indexes), *(c.name for c in table.constraints)]
+        if isinstance(name, str) and name.startswith(("ix_", "uq_"))
     } - {named}
     assert not [other for other in others if other in plan], plan
     assert "Seq Scan" not in plan and "SCAN meetlink" not in plan, plan

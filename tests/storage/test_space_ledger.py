@@ -15,7 +15,7 @@ from meetlink.adapters.google_meet import MemorySpaceLedger, SpaceLedger
 from meetlink.adapters.sqlalchemy import SqlSpaceLedger, SqlStorage
 from meetlink.domain.conference import MeetingTerms
 from meetlink.emulators.google_meet import GoogleMeetEmulator
-from meetlink.ports.provider import MeetingRequest
+from meetlink.ports.provider import Meeting, MeetingRequest
 from tests.providers.targets import T0, pkce
 
 from .test_statement_counts import Counter
@@ -149,7 +149,7 @@ def test_a_lookup_by_marker_is_one_statement_however_many_spaces(
     verifier, challenge = pkce()
     answer = meet.consent(provider.authorization_url(state="s", code_challenge=challenge), user)
     token = provider.exchange_code(code=answer["code"], code_verifier=verifier).access_token
-    made = []
+    made: list[Meeting] = []
     for _ in range(4):  # four spaces on one marker, three closed
         if made:
             assert provider.delete_meeting(token, made[-1].meeting_id)
