@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import attrs
@@ -36,6 +37,12 @@ class World:
             params["state"], code=params.get("code"), user_id=user_id, tenant_id=tenant_id
         )
 
+    def account_id(self, user_id: str, tenant_id: str = "t1") -> str:
+        """The provider account id of ``user_id``'s link; AssertionError when unlinked."""
+        link = self.meetlink.link(user_id, tenant_id=tenant_id)
+        assert link is not None, f"{user_id} of {tenant_id} is not linked"
+        return link.external_account_id
+
     def event(self, event_id: str = "e1", **changes: Any) -> Event:
         start = changes.pop("start", self.clock.now() + timedelta(days=1))
         fields: dict[str, Any] = {
@@ -52,7 +59,7 @@ class World:
         ident = (fields.pop("id"), fields.pop("tenant_id"), fields.pop("owner_id"))
         return Event(*ident, fields.pop("title"), fields.pop("start"), fields.pop("end"), **fields)
 
-    def deliver(self) -> list[Any]:
+    def deliver(self) -> list[EmailMessage]:
         before = len(self.mailer.outbox)
         self.meetlink.run_pending()
         return self.mailer.outbox[before:]

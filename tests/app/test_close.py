@@ -3,6 +3,8 @@ providers' HTTP clients (a client the host passed in stays the host's)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -49,7 +51,11 @@ def test_close_closes_the_providers_clients_but_not_the_hosts(
     zoom_transport = RecordingTransport(zoom.transport())
     teams_transport = RecordingTransport(teams.transport())
     host_client = httpx.Client(transport=zoom.transport())
-    common = {"client_id": "id", "client_secret": "secret", "redirect_uri": "http://h/cb"}
+    common: dict[str, Any] = {
+        "client_id": "id",
+        "client_secret": "secret",
+        "redirect_uri": "http://h/cb",
+    }
     providers = [
         Unclosable(),
         ZoomProvider(transport=zoom_transport, **common),

@@ -6,6 +6,7 @@ contract's, Asia/Tokyo and ja, and what a host gives explicitly is kept (the rul
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_without_settings_the_seeds_market_applies() -> None:
     [("default_timezone", "Mars/Olympus"), ("default_timezone", "localtime"),
      ("default_locale", "fr"), ("default_locale", None)],
 )  # fmt: skip
-def test_a_wrong_instance_default_is_refused_naming_it(name: str, value: object) -> None:
+def test_a_wrong_instance_default_is_refused_naming_it(name: str, value: Any) -> None:
     with pytest.raises(InvalidSetting) as caught:
         Sandbox(**{name: value})
     assert caught.value.setting == name

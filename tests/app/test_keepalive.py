@@ -12,6 +12,7 @@ from meetlink import MeetLink
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.memory.storage import InMemoryStorage
 from meetlink.app.keepalive import LOOK_EVERY, PROVIDER_PAUSE
+from meetlink.domain.links import TokenSet
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import InvalidInput, InvalidSetting, ProviderUnavailable, RateLimited
 from meetlink.worker import Worker
@@ -130,10 +131,10 @@ def test_two_instances_refresh_an_idle_link_once() -> None:
     entered, release = threading.Event(), threading.Event()
     refresh = world.zoom.refresh
 
-    def slow_refresh(token: str) -> object:
+    def slow_refresh(refresh_token: str) -> TokenSet:
         entered.set()
         release.wait(10)
-        return refresh(token)
+        return refresh(refresh_token)
 
     world.zoom.refresh = slow_refresh  # type: ignore[method-assign]
     results: list[int] = []

@@ -5,8 +5,10 @@ and a worker that dies mid-batch loses no finish of what it sent (at least once)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ class _Mailer:
     def __init__(self, world: World) -> None:
         self.world = world
         self.sent: list[tuple[str, datetime]] = []
-        self.on_send = lambda to, count: None
+        self.on_send: Callable[[str, int], object] = lambda to, count: None
 
     def send(self, message: EmailMessage) -> None:
         to = message["To"].addresses[0].addr_spec
@@ -34,7 +36,7 @@ class _Mailer:
         self.sent.append((to, self.world.clock.now()))
 
 
-def _mailing(**settings: object) -> tuple[World, _Mailer, list[str]]:
+def _mailing(**settings: Any) -> tuple[World, _Mailer, list[str]]:
     world = make_world(**settings)
     mailer = _Mailer(world)
     world.mailer.send = mailer.send  # type: ignore[method-assign]  # every delivery here

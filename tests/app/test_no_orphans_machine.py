@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import icalendar
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -17,6 +16,8 @@ from meetlink.adapters.sqlalchemy import SqlStorage, generate_key
 from meetlink.errors import GrantRevoked, ProviderError, ProviderUnavailable, RateLimited
 from meetlink.ports.storage import Storage
 from tests.app.conftest import make_world
+from tests.conferences import terms_of
+from tests.ical import calendar_of, integer, moment
 
 EVENTS = ("e1", "e2", "e3")
 #: Who an event invites: an edit adds and removes people.
@@ -150,8 +151,8 @@ class NoOrphans(RuleBasedStateMachine):
                 self.w.meetlink.retry(event_id, tenant_id="t1")
         self.drain()
         assert self.w.meetlink.failed_jobs() == []
-        live = {m["id"]: m for m in self.w.zoom.live_meetings()}
-        pointed = {}
+        live = {str(m["id"]): m for m in self.w.zoom.live_meetings()}
+        pointed: dict[str, Event] = {}
         now = self.w.clock.now()
         for event_id, event in self.saved.items():
             conf = self.w.meetlink.conference(event_id, tenant_id="t1")
@@ -162,11 +163,12 @@ class NoOrphans(RuleBasedStateMachine):
                 assert conf.meeting_id is None  # no meeting for an event that ended first
                 continue
             assert conf is not None and conf.status is ConferenceStatus.ISSUED, conf
+            assert conf.meeting_id is not None, conf
             pointed[conf.meeting_id] = event
         # exactly the meetings the conferences point at: no orphan, no duplicate
         assert set(live) == set(pointed), (sorted(live), sorted(pointed))
         for meeting_id, event in pointed.items():
-            terms = live[meeting_id]["terms"]
+            terms = terms_of(live[meeting_id])
             assert (terms.start, terms.topic) == (event.start, event.title)
         self.calendars_agree()
         self.w.meetlink.close()
@@ -180,13 +182,13 @@ class NoOrphans(RuleBasedStateMachine):
             for part in mail.walk():
                 if part.get_content_type() != "text/calendar":
                     continue
-                calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+                calendar = calendar_of(part)
                 vevent = next(iter(calendar.walk("VEVENT")))
                 key = (str(vevent["UID"]).split("@")[0], mail["To"].addresses[0].addr_spec)
                 seen = (
-                    int(vevent["SEQUENCE"]),
+                    integer(vevent, "SEQUENCE"),
                     str(calendar["METHOD"]),
-                    vevent["DTSTART"].dt,
+                    moment(vevent, "DTSTART"),
                     str(vevent.get("URL", "")),
                 )
                 assert key not in latest or latest[key][0] != seen[0], ("SEQUENCE reused", key)
@@ -206,6 +208,7 @@ class NoOrphans(RuleBasedStateMachine):
             elif conf.status is ConferenceStatus.FAILED:
                 continue  # its event ended before a vanished meeting could be made anew
             else:
+                assert event is not None  # invited
                 assert method == "REQUEST", (event_id, who, method)
                 assert (start, url) == (event.start, conf.join_url), (event_id, start, url)
         # Everyone an issued event invites holds it, also those an edit added.

@@ -19,6 +19,7 @@ import attrs
 from meetlink.adapters.memory.provider import FakeVideoProvider
 from meetlink.ports.provider import Meeting, MeetingRequest
 from tests.app.conftest import World
+from tests.conferences import terms_of
 
 
 class _During(FakeVideoProvider):
@@ -50,7 +51,7 @@ def _world(linked: World) -> World:
 
 def _meeting_start(world: World) -> Any:
     (meeting,) = world.zoom.live_meetings()
-    return meeting["terms"].start  # type: ignore[attr-defined]
+    return terms_of(meeting).start
 
 
 def test_a_save_undone_while_its_update_is_in_flight_leaves_the_meeting_at_the_event(

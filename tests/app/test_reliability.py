@@ -14,20 +14,22 @@ from meetlink.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from meetlink.ports.provider import Meeting, MeetingRequest
 from tests.app.conftest import World, make_world
+from tests.conferences import status, terms_of
 from tests.notices import notices_into
 
 
 def test_provider_down_keeps_the_event_pending_then_issues_exactly_once(linked: World) -> None:
     linked.zoom.fail_next(ProviderUnavailable("500"), method="create_meeting")
     result = linked.meetlink.save_event(linked.event())
-    assert result.conference.status is ConferenceStatus.PENDING
+    assert result.conference is not None and result.conference.status is ConferenceStatus.PENDING
     assert result.conference.join_url is None
     assert linked.meetlink.event("e1", tenant_id="t1") is not None
     assert linked.meetlink.run_pending() == 0  # not due yet: backoff
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
     assert len(linked.zoom.live_meetings()) == 1
 
 
@@ -44,7 +46,7 @@ def test_first_retry_is_within_a_minute_and_backoff_is_capped(linked: World) -> 
         assert job.run_at - linked.clock.now() <= timedelta(minutes=15)
     linked.clock.set(job.run_at)
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
 
 
 def test_lost_create_response_is_adopted_not_duplicated(linked: World) -> None:
@@ -52,12 +54,12 @@ def test_lost_create_response_is_adopted_not_duplicated(linked: World) -> None:
         ProviderUnavailable("read timeout", maybe_applied=True), method="create_meeting", apply=True
     )
     result = linked.meetlink.save_event(linked.event())
-    assert result.conference.status is ConferenceStatus.PENDING
+    assert status(result.conference) is ConferenceStatus.PENDING
     assert len(linked.zoom.live_meetings()) == 1  # it did land
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
     conf = linked.meetlink.conference("e1", tenant_id="t1")
-    assert conf.status is ConferenceStatus.ISSUED
+    assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert [m["id"] for m in linked.zoom.live_meetings()] == [conf.meeting_id]
 
 
@@ -86,15 +88,16 @@ def test_rate_limit_retry_time_is_honoured(linked: World) -> None:
     assert job.run_at == retry_at
     linked.clock.advance(timedelta(minutes=6))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.PENDING
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.PENDING
     linked.clock.advance(timedelta(minutes=1))
     linked.meetlink.run_pending()
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
 
 
 def test_permanent_rejection_is_recorded_and_the_event_kept(linked: World) -> None:
     linked.zoom.fail_next(ProviderRejected("bad request", code=300), method="create_meeting")
     result = linked.meetlink.save_event(linked.event())
+    assert result.conference is not None
     assert result.conference.status is ConferenceStatus.FAILED  # API "Additions"
     assert "bad request" in (result.conference.error or "")
     [failed] = linked.meetlink.failed_jobs()
@@ -102,7 +105,7 @@ def test_permanent_rejection_is_recorded_and_the_event_kept(linked: World) -> No
     assert linked.meetlink.event("e1", tenant_id="t1") is not None
     # Editing the event asks for the work again.
     linked.meetlink.save_event(linked.event(title="Retitled"))
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
 
 
 def test_expired_token_is_refreshed_once_for_many_threads(linked: World) -> None:
@@ -141,7 +144,7 @@ def test_revoked_grant_breaks_the_link_and_is_reported(linked: World) -> None:
     linked.zoom.fail_next(GrantRevoked("invalid_grant"), method="refresh")
     linked.meetlink.save_event(linked.event(title="Moved"))
     assert linked.meetlink.link("alice", tenant_id="t1") is None
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
     result = linked.meetlink.save_event(linked.event("e2"))
     assert result.refusals == (Refusal.LINK_BROKEN,)
 
@@ -158,15 +161,13 @@ def test_unlink_drops_a_never_issued_conference(linked: World) -> None:
 
 def test_takeover_keeps_meetings_manageable(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom.find_account(
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    account = linked.zoom.find_account(linked.account_id("alice"))
     linked.link("bob", account)
     assert linked.meetlink.link("alice", tenant_id="t1") is None
     later = linked.clock.now() + timedelta(days=3)
     linked.meetlink.save_event(linked.event(start=later, end=later + timedelta(hours=1)))
     [meeting] = linked.zoom.live_meetings()
-    assert meeting["terms"].start == later
+    assert terms_of(meeting).start == later
     linked.meetlink.delete_event("e1", tenant_id="t1")
     assert linked.zoom.live_meetings() == []
 
@@ -182,7 +183,7 @@ def test_two_quick_reschedules_end_with_the_last(linked: World) -> None:
     linked.clock.advance(timedelta(minutes=30))
     linked.meetlink.run_pending()
     [meeting] = linked.zoom.live_meetings()
-    assert meeting["terms"].start == second
+    assert terms_of(meeting).start == second
 
 
 def test_meetings_follow_their_event_after_the_addon_ends(linked: World) -> None:
@@ -194,8 +195,8 @@ def test_meetings_follow_their_event_after_the_addon_ends(linked: World) -> None
     result = linked.meetlink.save_event(
         attrs.evolve(event, start=moved, end=moved + timedelta(hours=1))
     )
-    assert result.conference.status is ConferenceStatus.ISSUED
-    assert linked.zoom.live_meetings()[0]["terms"].start == moved
+    assert status(result.conference) is ConferenceStatus.ISSUED
+    assert terms_of(linked.zoom.live_meetings()[0]).start == moved
     new = linked.meetlink.save_event(linked.event("e2"))
     assert Refusal.ADDON_INACTIVE in new.refusals
     linked.meetlink.delete_event(event.id, tenant_id="t1")
@@ -220,7 +221,7 @@ def test_deleted_meeting_at_the_provider_is_recreated_on_edit(linked: World) -> 
     linked.meetlink.save_event(linked.event())
     linked.zoom.meetings.clear()  # someone deleted it on Zoom's web site
     result = linked.meetlink.save_event(linked.event(title="New title"))
-    assert result.conference.status is ConferenceStatus.ISSUED
+    assert status(result.conference) is ConferenceStatus.ISSUED
     assert len(linked.zoom.live_meetings()) == 1
 
 
@@ -231,22 +232,22 @@ def test_an_edit_made_during_the_inline_call_is_applied_before_save_returns(
     moved = event.start + timedelta(hours=4)
     original_create = linked.zoom.create_meeting
 
-    def create_then_someone_edits(token: str, request: object) -> object:
-        meeting = original_create(token, request)  # type: ignore[arg-type]
+    def create_then_someone_edits(access_token: str, request: MeetingRequest) -> Meeting:
+        meeting = original_create(access_token, request)
         linked.zoom.create_meeting = original_create  # type: ignore[method-assign]
         # Another request edits the event while this one waits on Zoom: its own inline
         # attempt finds the job busy and returns PENDING.
         other = linked.meetlink.save_event(
             attrs.evolve(event, start=moved, end=moved + timedelta(minutes=30))
         )
-        assert other.conference.status is ConferenceStatus.PENDING
+        assert status(other.conference) is ConferenceStatus.PENDING
         return meeting
 
     linked.zoom.create_meeting = create_then_someone_edits  # type: ignore[method-assign]
     result = linked.meetlink.save_event(event)
-    assert result.conference.status is ConferenceStatus.ISSUED
+    assert status(result.conference) is ConferenceStatus.ISSUED
     [meeting] = linked.zoom.live_meetings()
-    assert meeting["terms"].start == moved  # the newer edit won, without run_pending()
+    assert terms_of(meeting).start == moved  # the newer edit won, without run_pending()
     assert linked.meetlink.pending_jobs() == [] or all(
         j.kind == "mail" for j in linked.meetlink.pending_jobs()
     )
@@ -321,7 +322,7 @@ def test_idempotent_provider_adopts_a_lost_create_without_listing() -> None:
     w.clock.advance(timedelta(minutes=1))
     w.meetlink.run_pending()
     conf = w.meetlink.conference("e1", tenant_id="t1")
-    assert conf.status is ConferenceStatus.ISSUED
+    assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert [m["id"] for m in w.zoom.live_meetings()] == [conf.meeting_id]
     assert "list_meetings" not in w.zoom.calls
 

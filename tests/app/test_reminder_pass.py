@@ -11,6 +11,8 @@ from meetlink import Participant, ProviderRejected, ProviderUnavailable
 from meetlink.domain.conference import ConferenceStatus
 from meetlink.domain.issuance import IssuancePolicy
 from meetlink.ports.provider import Capabilities
+from tests.conferences import status
+from tests.mailtext import plain
 
 from .conftest import World, make_world
 
@@ -27,7 +29,7 @@ def _remind_at(world: World, event_id: str) -> datetime | None:
 
 def _delivered(world: World) -> list[str]:
     """The plain text of each mail delivered by a run of the queue."""
-    return [m.get_body(("plain",)).get_content() for m in world.deliver()]
+    return [plain(m) for m in world.deliver()]
 
 
 def test_the_pass_counts_the_reminders_of_every_batch(linked: World) -> None:
@@ -58,7 +60,7 @@ def test_an_event_without_its_url_yet_is_looked_at_again_in_a_minute(linked: Wor
     event = linked.event("e1")
     saved = linked.meetlink.save_event(event)
     assert saved.conference is not None and saved.conference.join_url is None
-    assert saved.conference.status is ConferenceStatus.PENDING
+    assert status(saved.conference) is ConferenceStatus.PENDING
     linked.clock.set(event.start - LEAD)
     assert linked.meetlink.send_due_reminders() == 0
     assert _remind_at(linked, "e1") == event.start - LEAD + timedelta(minutes=1)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from meetlink import Event, IssuancePolicy, MovedOccurrence, Participant
 from meetlink.domain.series import Series
 from meetlink.testing import Sandbox
+from tests.mailtext import plain
 
 LEAD = timedelta(minutes=10)
 PEOPLE = (Participant("bob@example.com", "Bob", "en"), Participant("eve@example.com", "Eve", "en"))
@@ -46,9 +47,7 @@ def _sandbox(now: datetime) -> Sandbox:
 def _reminders(sb: Sandbox) -> list[tuple[str, str]]:
     sb.meetlink.run_pending()
     return [
-        (m["To"].addresses[0].addr_spec, m.get_body(("plain",)).get_content())
-        for m in sb.outbox
-        if "starts soon" in m.get_body(("plain",)).get_content()
+        (m["To"].addresses[0].addr_spec, plain(m)) for m in sb.outbox if "starts soon" in plain(m)
     ]
 
 

@@ -37,7 +37,8 @@ def test_a_save_while_the_account_waits_returns_the_turn_it_was_given() -> None:
         sb.zoom.daily_meeting_cap = 1
         sb.meetlink.contract("t1")
         sb.link_user("t1", "alice")
-        assert sb.meetlink.save_event(_event("e1")).conference.status is ConferenceStatus.ISSUED
+        first = sb.meetlink.save_event(_event("e1")).conference
+        assert first is not None and first.status is ConferenceStatus.ISSUED
         capped = sb.meetlink.save_event(_event("e2")).conference  # Zoom: the daily cap (429)
         assert capped is not None and capped.status is ConferenceStatus.PENDING
         assert capped == sb.meetlink.conference("e2", tenant_id="t1")

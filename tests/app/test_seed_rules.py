@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -23,13 +25,16 @@ from meetlink import (
     TrialUnavailable,
 )
 from tests.app.conftest import World
+from tests.conferences import status, terms_of
+from tests.ical import calendar_of, integer
+from tests.mailtext import plain
 
 
 def test_s1_saving_an_event_issues_its_url_at_once(linked: World) -> None:
     result = linked.meetlink.save_event(linked.event())
     assert result.refusals == ()
     assert result.conference is not None
-    assert result.conference.status is ConferenceStatus.ISSUED
+    assert status(result.conference) is ConferenceStatus.ISSUED
     assert result.conference.join_url and result.conference.join_url.startswith("https://")
     assert len(linked.zoom.live_meetings()) == 1
 
@@ -58,6 +63,7 @@ def test_s3_without_trial_or_contract_no_url_is_issued(world: World) -> None:
 def test_s4_trial_lasts_14_days_and_is_given_once(world: World) -> None:
     sub = world.meetlink.start_trial("t1")
     assert sub.state is SubscriptionState.TRIAL and sub.active
+    assert sub.trial_ends_at is not None and sub.trial_started_at is not None
     assert sub.trial_ends_at - sub.trial_started_at == timedelta(days=14)
     world.clock.advance(timedelta(days=14))
     sub = world.meetlink.subscription("t1")
@@ -71,6 +77,7 @@ def test_s4_trial_length_is_configurable() -> None:
 
     w = make_world(trial_length=timedelta(days=30))
     sub = w.meetlink.start_trial("t1")
+    assert sub.trial_ends_at is not None and sub.trial_started_at is not None
     assert sub.trial_ends_at - sub.trial_started_at == timedelta(days=30)
 
 
@@ -96,22 +103,17 @@ def test_s6_a_user_without_a_link_gets_no_url(world: World) -> None:
 def test_s7_linking_another_account_replaces_the_users_link(linked: World) -> None:
     other = linked.zoom.add_account("alice.private@example.com")
     link = linked.link("alice", other)
-    assert (
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-        == other.id
-        == link.external_account_id
-    )
+    assert linked.account_id("alice") == other.id == link.external_account_id
 
 
 def test_s8_s9_s24_linking_an_account_held_by_another_user_moves_it(linked: World) -> None:
-    alice_account = linked.meetlink.link("alice", tenant_id="t1")
-    shared = linked.zoom.find_account(alice_account.external_account_id)
+    shared = linked.zoom.find_account(linked.account_id("alice"))
     linked.link("bob", shared)
     assert linked.meetlink.link("alice", tenant_id="t1") is None
-    assert linked.meetlink.link("bob", tenant_id="t1").external_account_id == shared.id
+    assert linked.account_id("bob") == shared.id
     # Nothing was revoked: bob's grant for the same account still works.
     linked.meetlink.save_event(linked.event("e2", owner_id="bob"))
-    assert linked.meetlink.conference("e2", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e2", tenant_id="t1")) is ConferenceStatus.ISSUED
 
 
 def test_s10_linking_shows_the_integration_enabled(world: World) -> None:
@@ -170,8 +172,9 @@ def test_s11_no_url_unless_the_box_is_ticked(linked: World) -> None:
 
 def test_s12_the_url_is_shown_on_the_event(linked: World) -> None:
     saved = linked.meetlink.save_event(linked.event())
+    assert saved.conference is not None and saved.conference.join_url
     assert linked.meetlink.conference("e1", tenant_id="t1") == saved.conference
-    assert "start" not in (saved.conference.join_url or "").split("/")
+    assert "start" not in saved.conference.join_url.split("/")
 
 
 def test_s13_participants_are_mailed_the_url(linked: World) -> None:
@@ -181,8 +184,9 @@ def test_s13_participants_are_mailed_the_url(linked: World) -> None:
         "bob@example.com",
         "carol@example.com",
     ]
+    assert saved.conference is not None and saved.conference.join_url
     for mail in mails:
-        text = mail.get_body(("plain",)).get_content()
+        text = plain(mail)
         assert saved.conference.join_url in text
         calendar = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
         assert calendar and calendar[0].get_param("method") == "REQUEST"
@@ -197,13 +201,15 @@ def test_s13_time_change_updates_meeting_and_mails_again(linked: World) -> None:
 
     linked.meetlink.save_event(attrs.evolve(event, start=later, end=later + timedelta(hours=1)))
     meeting = linked.zoom.live_meetings()[0]
-    assert meeting["terms"].start == later and meeting["terms"].duration_minutes == 60
+    assert terms_of(meeting).start == later and terms_of(meeting).duration_minutes == 60
     mails = linked.deliver()
     assert len(mails) == 2
     for mail in mails:
         [calendar] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
         assert calendar.get_param("method") == "REQUEST"
-        ics = calendar.get_payload(decode=True).decode()
+        payload = calendar.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        ics = payload.decode()
         assert later.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") in ics  # the new time
 
 
@@ -237,8 +243,9 @@ def test_s14_reminder_shows_the_url_once_per_participant(linked: World) -> None:
     assert linked.meetlink.send_due_reminders() == 0
     mails = linked.deliver()
     assert len(mails) == 2
+    assert saved.conference is not None and saved.conference.join_url
     for mail in mails:
-        assert saved.conference.join_url in mail.get_body(("plain",)).get_content()
+        assert saved.conference.join_url in plain(mail)
         assert not [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
 
 
@@ -257,27 +264,26 @@ def test_s15_unlink_keeps_existing_urls_and_refuses_new_ones(linked: World) -> N
     assert linked.meetlink.unlink("alice", tenant_id="t1") is True
     assert linked.meetlink.unlink("alice", tenant_id="t1") is False
     assert linked.meetlink.link("alice", tenant_id="t1") is None
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
-    assert linked.meetlink.conference("e1", tenant_id="t1").join_url
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
+    detached = linked.meetlink.conference("e1", tenant_id="t1")
+    assert detached is not None and detached.join_url
     result = linked.meetlink.save_event(linked.event("e2"))
     assert result.refusals == (Refusal.NOT_LINKED,)
 
 
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account_id = linked.meetlink.link("alice", tenant_id="t1").external_account_id
+    account_id = linked.account_id("alice")
     account = linked.zoom.find_account(account_id)
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body)
     assert reply.status == 200
     assert linked.meetlink.link("alice", tenant_id="t1") is None
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
 
 
 def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) -> None:
-    account = linked.zoom.find_account(
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    account = linked.zoom.find_account(linked.account_id("alice"))
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.clock.advance(timedelta(minutes=5))
@@ -287,9 +293,7 @@ def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) 
 
 
 def test_s16_forged_webhook_changes_nothing(linked: World) -> None:
-    account = linked.zoom.find_account(
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    account = linked.zoom.find_account(linked.account_id("alice"))
     headers, body = linked.zoom.deauthorization(account)
     reply = linked.meetlink.handle_webhook("zoom", headers, body + b" ")
     assert reply.status == 401
@@ -305,7 +309,7 @@ def test_s16_forged_webhook_changes_nothing(linked: World) -> None:
     ],
 )
 def test_s17_no_url_for_recurring_period_or_all_day_events(
-    linked: World, changes: dict[str, object], reason: Refusal
+    linked: World, changes: dict[str, Any], reason: Refusal
 ) -> None:
     result = linked.meetlink.save_event(linked.event(**changes))
     assert result.refusals == (reason,)
@@ -368,24 +372,20 @@ def test_s21_after_relinking_another_account_an_edit_reissues(linked: World) -> 
     first = linked.meetlink.save_event(linked.event()).conference
     linked.meetlink.unlink("alice", tenant_id="t1")
     linked.link("alice", linked.zoom.add_account("alice.new@corp.example"))
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.DETACHED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
     second = linked.meetlink.save_event(linked.event(title="Sales call (moved)")).conference
+    assert first is not None and second is not None
     assert second.status is ConferenceStatus.ISSUED
     assert second.join_url != first.join_url
-    assert (
-        second.external_account_id
-        == linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    assert second.external_account_id == linked.account_id("alice")
 
 
 def test_s21_relinking_the_same_account_reattaches_its_meetings(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
-    account = linked.zoom.find_account(
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    account = linked.zoom.find_account(linked.account_id("alice"))
     linked.meetlink.unlink("alice", tenant_id="t1")
     linked.link("alice", account)
-    assert linked.meetlink.conference("e1", tenant_id="t1").status is ConferenceStatus.ISSUED
+    assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.ISSUED
 
 
 def test_s22_basic_plan_notice_for_meetings_over_40_minutes(world: World) -> None:
@@ -395,7 +395,7 @@ def test_s22_basic_plan_notice_for_meetings_over_40_minutes(world: World) -> Non
         world.event(end=world.clock.now() + timedelta(days=1, minutes=41))
     )
     assert Notice.FREE_PLAN_TIME_LIMIT in long.notices
-    assert long.conference.status is ConferenceStatus.ISSUED
+    assert status(long.conference) is ConferenceStatus.ISSUED
     short = world.meetlink.save_event(
         world.event("e2", end=world.clock.now() + timedelta(days=1, minutes=40))
     )
@@ -412,15 +412,13 @@ def test_s23_admin_approval_reported_by_the_provider(world: World) -> None:
 
 
 def test_s13_calendar_sequence_rises_across_cancel_and_reissue(linked: World) -> None:
-    def sequences(mails: list[object]) -> list[int]:
-        import icalendar
-
-        found = []
+    def sequences(mails: list[EmailMessage]) -> list[int]:
+        found: list[int] = []
         for mail in mails:
-            for part in mail.walk():  # type: ignore[attr-defined]
+            for part in mail.walk():
                 if part.get_content_type() == "text/calendar":
-                    cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
-                    found.extend(int(e["SEQUENCE"]) for e in cal.walk("VEVENT"))
+                    cal = calendar_of(part)
+                    found.extend(integer(e, "SEQUENCE") for e in cal.walk("VEVENT"))
                     break
         return found
 
@@ -447,9 +445,7 @@ def test_settings_accept_day_and_minute_spellings() -> None:
 
 
 def test_purge_forgets_old_logs_but_keeps_replays_detectable(linked: World) -> None:
-    account = linked.zoom.find_account(
-        linked.meetlink.link("alice", tenant_id="t1").external_account_id
-    )
+    account = linked.zoom.find_account(linked.account_id("alice"))
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, body).status == 200
     linked.meetlink.begin_link("t1", "bob")  # a state that will expire

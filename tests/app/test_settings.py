@@ -64,8 +64,9 @@ def test_a_wrong_setting_is_refused_at_construction_naming_it(name: str, value: 
 def test_a_negative_number_for_an_alias_is_refused_naming_the_duration_it_sets(
     alias: str, value: int, setting: str
 ) -> None:
+    settings: dict[str, Any] = {alias: value}
     with pytest.raises(InvalidSetting) as caught:
-        make_world(**{alias: value})
+        make_world(**settings)
     assert caught.value.setting == setting
 
 

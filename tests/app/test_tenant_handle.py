@@ -34,7 +34,9 @@ SCOPED = {
 
 
 @pytest.mark.parametrize("facade", [MeetLink, AsyncMeetLink], ids=["MeetLink", "AsyncMeetLink"])
-def test_tenant_id_is_a_required_keyword_wherever_an_id_is_taken(facade: type) -> None:
+def test_tenant_id_is_a_required_keyword_wherever_an_id_is_taken(
+    facade: type[MeetLink] | type[AsyncMeetLink],
+) -> None:
     for name, leading in SCOPED.items():
         params = inspect.signature(getattr(facade, name)).parameters
         assert tuple(params)[1 : 1 + len(leading)] == leading, name
