@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from mail_support import MakeContent, build_content
+
+from tests.mail.mail_support import MakeContent, build_content
 
 
 @pytest.fixture

@@ -71,10 +71,14 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").rstrip("\n")
 
 
+_CP932_CODES: dict[str, str | int | None] = dict(JIS_TO_CP932)
+_AS_CP932 = str.maketrans(_CP932_CODES)
+
+
 def _as_clients_decode(text: str, charset: str) -> str:
     # ISO-2022-JP bodies: clients map six JIS X 0208 codes as CP932 does (_headers module).
     text = _lines(text)
-    return text.translate(str.maketrans(JIS_TO_CP932)) if charset == "iso-2022-jp" else text
+    return text.translate(_AS_CP932) if charset == "iso-2022-jp" else text
 
 
 def problems(message: EmailMessage, reading: dict[str, Any]) -> list[str]:
@@ -84,7 +88,9 @@ def problems(message: EmailMessage, reading: dict[str, Any]) -> list[str]:
     want: dict[str, Any] = {"subject": intent.get("subject")}
     got: dict[str, Any] = {"subject": reading["subject"]}
     for name in _ADDRESS_HEADERS:
-        want[name] = [list(pair) for pair in intent.get(name, ())]
+        sent = intent.get(name, ())
+        assert isinstance(sent, tuple), (name, sent)  # an address header's (name, address)s
+        want[name] = [list(pair) for pair in sent]
         got[name] = reading[name]
     for key, content_type in (("text", "text/plain"), ("html", "text/html")):
         found = _first(message, content_type)

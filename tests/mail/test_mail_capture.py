@@ -9,11 +9,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from mail_support import MakeContent
 
 from meetlink.adapters.mail import DirectoryMailer, JinjaMailComposer, RecordingMailer
 from meetlink.errors import MailDeliveryFailed
 from meetlink.testing.mailcheck import recording_deliveries
+from tests.mail.mail_support import MakeContent
 
 
 @pytest.fixture

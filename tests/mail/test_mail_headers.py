@@ -14,7 +14,12 @@ from email.policy import Policy
 
 import pytest
 from hypothesis import given, settings
-from mail_support import (
+
+from meetlink.adapters.mail import JinjaMailComposer
+from meetlink.adapters.mail._headers import JIS_TO_CP932, header_policy
+from meetlink.domain.notification import MailKind
+from meetlink.testing.mailcheck import mail_problems, wire_bytes
+from tests.mail.mail_support import (
     CHARSETS,
     COMBINATIONS,
     EN_START,
@@ -25,11 +30,6 @@ from mail_support import (
     build_content,
     reparse,
 )
-
-from meetlink.adapters.mail import JinjaMailComposer
-from meetlink.adapters.mail._headers import JIS_TO_CP932, header_policy
-from meetlink.domain.notification import MailKind
-from meetlink.testing.mailcheck import mail_problems, wire_bytes
 
 
 def raw_header(wire: bytes, name: str) -> str:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from mail_support import MakeContent
-from test_mail_smtp import Handler, free_port
 
 from meetlink import Event, Participant
 from meetlink.adapters.mail import JinjaMailComposer, SmtpMailer
 from meetlink.app.mailing import mail_address
 from meetlink.errors import MailDeliveryFailed
 from meetlink.testing import Sandbox
+from tests.mail.mail_support import MakeContent
+from tests.mail.test_mail_smtp import Handler, free_port
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -3,16 +3,16 @@ mail as sent: the same Subject, names and bodies, for every kind, locale and cha
 
 from __future__ import annotations
 
-import postal_mime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mail_support import COMBINATIONS, SUBJECTS, TEXTS, build_content
 
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.mail._headers import JIS_TO_CP932
 from meetlink.domain.notification import MailKind
 from meetlink.testing.mailcheck import wire_bytes
+from tests.mail import postal_mime
+from tests.mail.mail_support import COMBINATIONS, SUBJECTS, TEXTS, build_content
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
-from mail_support import MakeContent, body, build_content, reparse
 
 from meetlink import Participant
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.domain.notification import MailKind
 from meetlink.errors import ConfigurationError, MailDeliveryFailed
 from meetlink.testing.mailcheck import wire_bytes
+from tests.ical import addresses, calendar_of
+from tests.mail.mail_support import MakeContent, body, build_content, reparse
 
 INJECTION = "会議\r\n Bcc: x@evil.example\r\nX-Evil: 1"
 
@@ -213,11 +214,7 @@ def test_japanese_in_utf8(make_content: MakeContent) -> None:
         assert part.get_content_charset() == "utf-8"
         assert part["Content-Transfer-Encoding"] == "base64"
         assert HARD_JA in part.get_content()
-    cal = Calendar.from_ical(
-        next(p for p in parsed.walk() if p.get_content_type() == "text/calendar").get_payload(
-            decode=True
-        )
-    )
+    cal = calendar_of(next(p for p in parsed.walk() if p.get_content_type() == "text/calendar"))
     assert str(cal.walk("VEVENT")[0]["SUMMARY"]) == HARD_JA
 
 
@@ -281,7 +278,7 @@ def _check_structure(cal: Calendar) -> tuple[Any, Any, Any]:
     """The addresses and fixed parameters are intact; returns (organizer, recipient, conference)."""
     (event,) = cal.walk("VEVENT")
     assert str(event["ORGANIZER"]) == "mailto:boss@example.jp"
-    by_address = {str(a): a for a in event["ATTENDEE"]}
+    by_address = {str(a): a for a in addresses(event)}
     assert set(by_address) == {"mailto:taro@example.jp", "mailto:hanako@example.jp"}
     for attendee in by_address.values():
         params = attendee.params

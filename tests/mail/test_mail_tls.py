@@ -18,12 +18,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from mail_support import MakeContent
-from tests.mail.test_mail_smtp import Handler, free_port
 
 import meetlink.adapters.mail.senders as senders
 from meetlink.adapters.mail import JinjaMailComposer, SmtpMailer
 from meetlink.errors import MailDeliveryFailed
+from tests.mail.mail_support import MakeContent
+from tests.mail.test_mail_smtp import Handler, free_port
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import icalendar
-import postal_mime
-from mail_support import body
-from tests.app.conftest import World, make_world
 
 from meetlink import Participant
+from tests.app.conftest import World, make_world
+from tests.mail import postal_mime
+from tests.mail.mail_support import body
 
 PEOPLE = (
     Participant(email="taro@example.jp", name="山田 太郎", locale="ja"),

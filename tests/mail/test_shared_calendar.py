@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mail_support import build_content
 
 from meetlink import MovedOccurrence
 from meetlink.adapters.mail._ical import build_calendar, calendar_for
 from meetlink.domain.notification import MailKind
+from tests.mail.mail_support import build_content
 
 START = datetime(2027, 3, 8, 8, 30, tzinfo=UTC)
 SERIES = {

@@ -13,12 +13,12 @@ from contextlib import ExitStack
 from email import policy
 from email.generator import BytesGenerator
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from io import BytesIO
 from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mail_support import CHARSETS, TEXTS, build_content
 
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.mail import composer as composer_module
@@ -27,6 +27,7 @@ from meetlink.adapters.mail._ical import build_calendar
 from meetlink.domain.notification import MailKind
 from meetlink.ports.mailer import MailContent
 from meetlink.testing.mailcheck import wire_bytes
+from tests.mail.mail_support import CHARSETS, TEXTS, build_content
 
 _BOUNDARY = re.compile(rb"={15}\d{19}==")
 
@@ -51,6 +52,7 @@ def _alone(composer: JinjaMailComposer, content: MailContent) -> EmailMessage:
 def _smtplib_form(message: EmailMessage) -> bytes:
     """How ``smtplib.send_message`` writes a message with SMTPUTF8 (its policy cloned)."""
     out = BytesIO()
+    assert isinstance(message.policy, EmailPolicy)
     BytesGenerator(out, policy=message.policy.clone(utf8=True)).flatten(message, linesep="\r\n")
     return out.getvalue()
 

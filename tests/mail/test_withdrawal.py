@@ -10,12 +10,12 @@ from email.message import EmailMessage
 from typing import Any
 
 import icalendar
-import postal_mime
 import pytest
-from mail_support import body
-from tests.app.conftest import World, make_world
 
 from meetlink import Participant
+from tests.app.conftest import World, make_world
+from tests.mail import postal_mime
+from tests.mail.mail_support import body
 
 PEOPLE = (
     Participant(email="bob@example.com", name="山田 太郎", locale="ja"),
@@ -36,8 +36,9 @@ def calendar_of(mail: EmailMessage) -> tuple[str, Any]:
     """The MIME ``method`` and the parsed iCalendar of ``mail``'s text/calendar part."""
     for part in mail.walk():
         if part.get_content_type() == "text/calendar":
-            cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
-            return str(part.get_param("method")), cal
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return str(part.get_param("method")), icalendar.Calendar.from_ical(payload)
     raise AssertionError("no text/calendar part")
 
 
