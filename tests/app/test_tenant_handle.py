@@ -154,3 +154,48 @@ def test_clearing_a_tenants_policy_returns_it_to_the_setting_and_leaves_others(
     t1.set_policy(None)
     assert t1.policy() == IssuancePolicy.seed()
     assert t2.policy() == IssuancePolicy.roadmap()
+
+
+def test_the_handle_passes_every_argument_on() -> None:
+    """Each argument the handle takes reaches the facade: the event a form shows, who deleted
+    an event, the reason of a refusal, and the provider's error description of a callback."""
+    from meetlink import AdminApprovalRequired, HostNotice, HostNoticeKind
+    from meetlink.testing import Sandbox
+    from tests.app.conftest import make_world
+    from tests.notices import notices_into
+
+    notices: list[HostNotice] = []
+    w = make_world(listener=notices_into(notices))
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    t1 = w.meetlink.tenant("t1")
+    assert t1.web_meeting_available("alice")
+    # The seed's policy gives no URL to a recurring event: only known from the event.
+    assert not t1.web_meeting_available("alice", event=w.event(recurrence="FREQ=DAILY"))
+    assert t1.save_event(w.event("e1")).conference is not None
+    assert t1.delete_event("e1", actor_id="bob")
+    assert [(n.kind, n.user_id) for n in notices] == [
+        (HostNoticeKind.EVENT_DELETED_BY_OTHER, "alice")
+    ]
+    with pytest.raises(InvalidEvent) as info:
+        w.meetlink.tenant("t2").save_event(w.event("e2"))
+    assert info.value.params["reason"] == "other_tenant"
+    with Sandbox(with_teams=True) as sb:
+        sb.meetlink.contract("t1")
+        handle = sb.meetlink.tenant("t1")
+        for complete, begin in [
+            (handle.complete_link, lambda: handle.begin_link("carol", provider="teams")),
+            (
+                handle.complete_org_link,
+                lambda: handle.begin_org_link("teams", admin_user_id="carol"),
+            ),
+        ]:
+            request = begin()
+            with pytest.raises(AdminApprovalRequired):
+                complete(
+                    request.state,
+                    error="access_denied",
+                    error_description="AADSTS90094: Need admin approval.",
+                    **({"user_id": "carol"} if complete == handle.complete_link
+                       else {"admin_user_id": "carol"}),
+                )  # fmt: skip
