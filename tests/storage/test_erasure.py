@@ -77,6 +77,10 @@ def test_nothing_of_the_account_is_left_after_the_delay(fresh_database_url: str)
         assert _history(sb) == []
         assert _rows_mentioning(sb, user.email, user.account_id) == []
         assert user.id not in str(done)  # the record itself holds no account id
+        # The Zoom user id stays only on the conference whose meeting is owed a deletion:
+        # its rate budgets and waits are forgotten with the links.
+        tables = [row.split(":")[0] for row in _rows_mentioning(sb, user.id)]
+        assert tables == ["meetlink_conferences"]
         # What stays is what deleting the owed meeting needs: the Zoom user and meeting ids.
         assert ml.delete_event("e1", tenant_id="t1")
         ml.run_pending()
