@@ -3,12 +3,13 @@
 Run by scripts/mutation inside build/mutation/<layer>, with mutmut's interpreter:
 
     mutation_sample.py draw LAYER SIZE SEED FILE   # generates the mutants, writes the sample
+    mutation_sample.py unrun FILE                  # the sample's names without a result yet
     mutation_sample.py report FILE                 # counts the sample's results, with a 95% CI
 
 The sample is stratified by module: each module gets its share of SIZE in proportion to its
-mutants (at least MIN_PER_MODULE, or all of a smaller module), drawn by random.Random(SEED)
-from the module's mutant names in sorted order. The same mutmut version, source tree and
-seed draw the same names.
+mutants (at least MIN_PER_MODULE, or all of a smaller module), the first names of the module's
+sorted names shuffled by random.Random(SEED). The same mutmut version, source tree and seed
+draw the same names, and a smaller SIZE draws a subset of a larger one's (shares permitting).
 """
 
 from __future__ import annotations
@@ -65,9 +66,20 @@ def draw(layer: str, size: int, seed: int, out: str) -> None:
     rng = random.Random(seed)
     lines = [f"# seed {seed}, {sum(share.values())} of {sum(map(len, by_module.values()))} mutants"]
     for module, names in by_module.items():
+        order = list(names)
+        rng.shuffle(order)  # draws the same for any SIZE
         lines.append(f"# {module}: {share[module]} of {len(names)}")
-        lines.extend(sorted(rng.sample(names, share[module])))
+        lines.extend(sorted(order[: share[module]]))
     Path(out).write_text("\n".join(lines) + "\n")
+
+
+def unrun(sample_file: str) -> None:
+    """The sample's names that have no result yet (a stopped run resumes with these)."""
+    names = [n for n in Path(sample_file).read_text().splitlines() if n and n[0] != "#"]
+    status: dict[str, int | None] = {}
+    for meta in Path("mutants/src/meetlink").glob("*/*.py.meta"):
+        status.update(json.loads(meta.read_text())["exit_code_by_key"])
+    print("\n".join(n for n in names if status.get(n) is None))
 
 
 def wilson(killed: int, n: int) -> tuple[float, float]:
@@ -138,6 +150,8 @@ def report(sample_file: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["draw"] and len(sys.argv) == 6:
         draw(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1:2] == ["unrun"] and len(sys.argv) == 3:
+        unrun(sys.argv[2])
     elif sys.argv[1:2] == ["report"] and len(sys.argv) == 3:
         report(sys.argv[2])
     else:
