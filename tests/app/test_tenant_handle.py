@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 
 import pytest
 
@@ -12,6 +13,7 @@ from meetlink import (
     ConferenceStatus,
     InvalidEvent,
     InvalidInput,
+    LinkRequest,
     MeetLink,
     NotMeetingHost,
     SubscriptionState,
@@ -183,13 +185,14 @@ def test_the_handle_passes_every_argument_on() -> None:
     with Sandbox(with_teams=True) as sb:
         sb.meetlink.contract("t1")
         handle = sb.meetlink.tenant("t1")
-        for complete, begin in [
+        flows: list[tuple[Callable[..., object], Callable[[], LinkRequest]]] = [
             (handle.complete_link, lambda: handle.begin_link("carol", provider="teams")),
             (
                 handle.complete_org_link,
                 lambda: handle.begin_org_link("teams", admin_user_id="carol"),
             ),
-        ]:
+        ]
+        for complete, begin in flows:
             request = begin()
             with pytest.raises(AdminApprovalRequired):
                 complete(
