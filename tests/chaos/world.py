@@ -24,11 +24,19 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 import attrs
 
-from meetlink import AccountLink, ConferenceStatus, Event, MeetLink, MeetLinkError, Participant
+from meetlink import (
+    AccountLink,
+    ConferenceStatus,
+    Event,
+    MeetLink,
+    MeetLinkError,
+    Participant,
+    SaveResult,
+)
 from meetlink.adapters.google_meet import GoogleMeetProvider
 from meetlink.adapters.mail import JinjaMailComposer
 from meetlink.adapters.zoom import ZoomProvider
@@ -38,6 +46,7 @@ from meetlink.emulators.zoom import ZoomUser
 from meetlink.ports.provider import Meeting, MeetingRequest
 from meetlink.testing import Sandbox
 
+T = TypeVar("T")
 TENANTS = ("t0", "t1", "t2")
 
 
@@ -77,6 +86,7 @@ MEET_FAULT_TARGETS: tuple[tuple[str | None, str | None, tuple[int, ...]], ...] =
     ("POST", "/token", (500, 503)),
     (None, None, (500, 503, 0)),
 )
+
 MEET = "google_meet"
 
 
@@ -383,7 +393,7 @@ class ChaosWorld:
             self.meeting_ids.add(str(meeting["id"]))
             self.start_urls.add(meeting["start_url"])
 
-    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+    def _call(self, what: str, call: Callable[[], T]) -> T | None:
         """A facade call: only meetlink's own errors may escape, and they are counted."""
         try:
             returned = call()
@@ -452,7 +462,7 @@ class ChaosWorld:
         self.next_event += 1
         self._save(self._any(), self._event(event_id, self.rng.choice(self.users)))
 
-    def _note_save(self, ml: MeetLink, event: Event, result: Any) -> None:
+    def _note_save(self, ml: MeetLink, event: Event, result: SaveResult | None) -> None:
         way = "inline" if ml is self.inline else "queued"
         people = ",".join(p.email.split("@")[0] for p in event.participants)
         conf = None if result is None else result.conference

@@ -9,6 +9,7 @@ import ipaddress
 import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 
 
 @pytest.fixture
-def message(make_content: MakeContent) -> Any:
+def message(make_content: MakeContent) -> EmailMessage:
     return JinjaMailComposer(sender="Meet <no-reply@example.com>").compose(make_content())
 
 
@@ -112,7 +113,7 @@ def handler() -> Handler:
 
 
 def test_a_mail_is_delivered_over_starttls(
-    starttls_server: Controller, handler: Handler, message: Any, trusted: None
+    starttls_server: Controller, handler: Handler, message: EmailMessage, trusted: None
 ) -> None:
     SmtpMailer("127.0.0.1", starttls_server.port, starttls=True, timeout=10).send(message)
     (envelope,) = handler.received
@@ -121,7 +122,7 @@ def test_a_mail_is_delivered_over_starttls(
 
 
 def test_a_mail_is_delivered_over_implicit_tls(
-    ssl_server: Controller, handler: Handler, message: Any, trusted: None
+    ssl_server: Controller, handler: Handler, message: EmailMessage, trusted: None
 ) -> None:
     SmtpMailer("127.0.0.1", ssl_server.port, ssl=True, timeout=10).send(message)
     (envelope,) = handler.received
@@ -129,7 +130,7 @@ def test_a_mail_is_delivered_over_implicit_tls(
 
 
 def test_an_untrusted_certificate_is_refused_and_nothing_sent(
-    starttls_server: Controller, handler: Handler, message: Any
+    starttls_server: Controller, handler: Handler, message: EmailMessage
 ) -> None:
     """Without the test CA the same server fails verification: a temporary failure (an
     operator can fix the trust store), and the message never went out."""
@@ -147,7 +148,7 @@ class HangsUpOnQuit(Handler):
         return "221 Bye"
 
 
-def test_a_failed_quit_after_the_server_accepted_is_a_delivery(message: Any) -> None:
+def test_a_failed_quit_after_the_server_accepted_is_a_delivery(message: EmailMessage) -> None:
     handler = HangsUpOnQuit()
     for controller in _running(Controller(handler, hostname="127.0.0.1", port=free_port())):
         SmtpMailer("127.0.0.1", controller.port, timeout=10).send(message)  # no error: sent
