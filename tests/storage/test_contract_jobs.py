@@ -18,7 +18,7 @@ from meetlink.domain.retry import RetryPolicy
 from meetlink.errors import ConcurrentUpdate
 from meetlink.ports.storage import Storage, UnitOfWork
 
-from .factories import T0
+from .factories import T0, link
 
 LEASE = timedelta(minutes=5)
 QUEUE = JobQueue(RetryPolicy(jitter=0.0), LEASE)
@@ -409,3 +409,37 @@ def test_a_spent_budget_defers_the_job_and_other_accounts_are_claimed(storage: S
         assert queue.claim(uow, midnight - timedelta(seconds=1), 10) == []
         assert [j.id for j in queue.claim(uow, midnight, 10)] == [left.id]
         uow.commit()
+
+
+def test_a_wait_stored_after_the_owners_link_was_read_is_seen(storage: Storage) -> None:
+    """The owner's link is read before the account's wait (a save's order): a wait stored
+    meanwhile, in the same unit of work or committed by another before the link read, still
+    keeps the job from running (the SQL store reads the wait with the link and skips the
+    wait's own read only while none was stored)."""
+    until = T0 + timedelta(minutes=3)
+    wait = AccountWait(provider="zoom", account="acct-1", until=until, next_slot=until)
+    request = JobRequest(
+        tenant_id="t1", kind="sync", key="a", run_at=T0, provider="zoom", account="acct-1"
+    )
+    with storage.unit_of_work() as uow:
+        uow.links.add(link())
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.links.active_for_user("t1", "u1", "zoom") is not None
+        assert uow.jobs.account_wait("zoom", "acct-1", for_update=True) is None
+        uow.jobs.put_account_wait(wait)  # after the link read, in the same unit of work
+        assert uow.jobs.account_wait("zoom", "acct-1", for_update=True) == wait
+        stored, claimed = QUEUE.ask_to_run(uow, request, T0)
+        assert claimed is None and stored.status is JobStatus.PENDING
+        uow.commit()
+    with storage.unit_of_work() as uow:  # stored by an earlier unit of work
+        assert uow.links.active_for_account("zoom", "acct-1") is not None
+        _, claimed = QUEUE.ask_to_run(uow, attrs.evolve(request, key="b"), T0)
+        assert claimed is None
+    with storage.unit_of_work() as uow:
+        uow.jobs.forget_account("zoom", "acct-1")
+        uow.commit()
+    with storage.unit_of_work() as uow:  # gone: the next job runs at once
+        assert uow.links.active_for_user("t1", "u1", "zoom") is not None
+        _, claimed = QUEUE.ask_to_run(uow, attrs.evolve(request, key="c"), T0)
+        assert claimed is not None

@@ -252,7 +252,11 @@ class SqlJobRepository(SqlRepository):
     def account_wait(
         self, provider: str, account: str, *, for_update: bool = False
     ) -> AccountWait | None:
-        """The wait the account asked for, if any."""
+        """The wait the account asked for, if any. None without a statement when a link read
+        in this unit of work found the account without one (and none was stored since): a
+        locking read of a missing row locks nothing either."""
+        if (provider, account) in self._uow.waitless:
+            return None
         with translate_errors("reading an account's wait"):
             row = self._conn.execute(
                 _WAIT_LOCKED if for_update else _WAIT, {"provider": provider, "account": account}
@@ -271,6 +275,7 @@ class SqlJobRepository(SqlRepository):
             "until": wait.until,
             "next_slot": wait.next_slot,
         }
+        self._uow.waitless.discard((wait.provider, wait.account))
         with translate_errors("storing an account's wait"):
             upsert(self._conn, t.account_waits, row, ["provider", "account"])
 

@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, delete, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, delete, exists, select, tuple_, update
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import translate_errors, upsert
@@ -24,10 +24,20 @@ from meetlink.errors import CredentialError, StorageError
 __all__ = ["SqlAuthStateRepository", "SqlLinkRepository"]
 
 
+# Whether the link's account has a wait stored (a 429's, a spent daily cap's), read with the
+# link: a save or job that goes on to the account's wait then reads it only when there is one.
+_WAITS = exists().where(
+    t.account_waits.c.provider == t.links.c.provider,
+    t.account_waits.c.account == t.links.c.external_account_id,
+)
+
+
 def _lookup(*criteria: Any) -> tuple[Select[Any], Select[Any]]:
-    """A link lookup built once, with its values as parameters (plain, and locking)."""
-    query = select(t.links).where(*criteria)
-    return query, query.with_for_update()  # SQLite: the BEGIN IMMEDIATE lock already holds
+    """A link lookup built once, with its values as parameters (plain, and locking the link
+    row only)."""
+    query = select(t.links, _WAITS.label("account_waits")).where(*criteria)
+    # SQLite: the BEGIN IMMEDIATE lock already holds
+    return query, query.with_for_update(of=t.links)
 
 
 _BY_ID = _lookup(t.links.c.id == bindparam("link_id"))
@@ -130,7 +140,11 @@ class SqlLinkRepository(SqlRepository):
     ) -> LinkRecord | None:
         with translate_errors("reading a link"):
             row = self._conn.execute(lookup[1] if for_update else lookup[0], params).first()
-        return None if row is None else self._to_domain(row)
+        if row is None:
+            return None
+        if not row.account_waits:
+            self._uow.waitless.add((row.provider, row.external_account_id))
+        return self._to_domain(row)
 
     def get(self, link_id: str, *, for_update: bool = False) -> LinkRecord | None:
         """A link by id; ``for_update`` locks the row until the unit of work ends."""

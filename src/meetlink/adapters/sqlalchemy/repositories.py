@@ -739,6 +739,30 @@ _HEAD_MOVED_ON = {
     "sqlite": _head_moved_on(sqlite.insert),
 }
 
+_ENTRY = ("kind", "user_id", "event_id", "provider", "at", "detail")
+
+
+def _recorded_alone() -> Any:
+    """PostgreSQL: a unit of work's only entry, numbered and inserted in one statement (the
+    head made or moved on in a data-modifying WITH, the entry inserted from what it returned,
+    its number returned); the head row is locked as by the head's own statement."""
+    head = _head_moved_on(postgresql.insert).cte("head")
+    c = t.host_events.c
+    numbered = select(
+        bindparam("tenant", type_=c.tenant_id.type),
+        head.c.last_seq,
+        *(bindparam(f"e_{name}", type_=c[name].type) for name in _ENTRY),
+    )
+    return (
+        insert(t.host_events)
+        .from_select(["tenant_id", "seq", *_ENTRY], numbered)
+        .returning(c.seq)
+        .add_cte(head)
+    )
+
+
+_RECORDED_ALONE = _recorded_alone()
+
 
 class SqlHostEventLog(SqlRepository, FeedBuffer):
     """The host event feed (``meetlink_host_events``), numbered per tenant at commit under a
@@ -776,6 +800,8 @@ class SqlHostEventLog(SqlRepository, FeedBuffer):
         if not self.noted:
             return []
         conn = self._conn
+        if len(self.noted) == 1 and conn.dialect.name == "postgresql":
+            return [self._alone(conn, *self.noted[0])]
         heads = t.host_event_heads
         by_tenant: dict[str, list[int]] = {}
         for index, (notice, _) in enumerate(self.noted):
@@ -803,6 +829,16 @@ class SqlHostEventLog(SqlRepository, FeedBuffer):
                 rows.extend(self._numbered(tenant, entries, last, numbered))
             conn.execute(insert(t.host_events), rows)
         return [numbered[index] for index in range(len(self.noted))]
+
+    @staticmethod
+    def _alone(conn: Connection, notice: HostNotice, at: datetime) -> HostEvent:
+        """The unit of work's only entry, recorded by one statement (PostgreSQL)."""
+        row = _host_event_row(notice, at, 0)
+        params = {"tenant": notice.tenant_id, "count": 1}
+        params.update((f"e_{name}", row[name]) for name in _ENTRY)
+        with translate_errors("recording host events"):
+            row["seq"] = int(conn.execute(_RECORDED_ALONE, params).scalar_one())
+        return _host_event(SimpleNamespace(**row))
 
     def _numbered(
         self, tenant: str, entries: list[int], last: int, numbered: dict[int, HostEvent]

@@ -236,6 +236,9 @@ class SqlUnitOfWork:
         # The tenant policies read along with subscriptions in this unit of work (tenant ->
         # policy row's text or None): the issuance decision reads both, in one statement.
         self.policy_rows: dict[str, str | None] = {}
+        # The (provider, account)s a link read in this unit of work found without a stored
+        # wait, until one is stored: their wait needs no read of its own.
+        self.waitless: set[tuple[str, str]] = set()
         self.subscriptions = SqlSubscriptionRepository(self)
         self.links = SqlLinkRepository(self)
         self.policies = SqlPolicyRepository(self)
@@ -316,6 +319,7 @@ class SqlUnitOfWork:
                 self._tx.commit()
         self._tx = None
         self.policy_rows.clear()
+        self.waitless.clear()
         self.feed.committed(recorded)
 
     def rollback(self) -> None:
@@ -323,6 +327,7 @@ class SqlUnitOfWork:
         self.feed.dropped()
         self.conferences.dropped()
         self.policy_rows.clear()
+        self.waitless.clear()
         if self._tx is not None and self._tx.is_active:
             with translate_errors("rolling back"):
                 self._tx.rollback()
