@@ -22,6 +22,12 @@ counted on the engine for each side. Prints ms per save and the ratio meetlink/b
 
 N x R saves per side (default 200 x 5).
 
+``--drop budget,feed,wait,job`` measures what the durable work the baseline does not do costs:
+it takes that work out of meetlink *for the measurement only*, by replacing the storage
+methods that do it (the Zoom provider declares no rate budget; the host event feed records
+nothing; the account's wait is never read; the sync job row is neither inserted nor deleted).
+Such a meetlink is not safe to run: never a configuration.
+
 Servers: MEETLINK_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
 MEETLINK_BENCH_MARIADB_URL (default mysql+pymysql://root@127.0.0.1:3306/test).
 """
@@ -369,6 +375,33 @@ def database(backend: str, directory: Path) -> Iterator[tuple[str, dict[str, Any
 # -- the run -----------------------------------------------------------------------------
 
 
+#: What ``--drop`` can take out of meetlink for a measurement (see the module doc).
+DROPS = ("budget", "feed", "wait", "job")
+
+
+def drop(parts: set[str]) -> None:
+    """Take the durable work ``parts`` names out of meetlink, in this process, for a
+    measurement of its cost (the module doc): unsafe, never a configuration."""
+    from meetlink.adapters.sqlalchemy.jobs import SqlJobRepository
+    from meetlink.adapters.sqlalchemy.repositories import SqlHostEventLog
+    from meetlink.adapters.zoom.provider import ZoomProvider
+
+    if "budget" in parts:
+        made = ZoomProvider.__init__
+
+        def without_budget(self: ZoomProvider, *args: Any, **kwargs: Any) -> None:
+            made(self, *args, **{**kwargs, "rate_budget": None})
+
+        ZoomProvider.__init__ = without_budget  # type: ignore[method-assign]
+    if "feed" in parts:
+        SqlHostEventLog.flush = lambda self: []  # type: ignore[method-assign]
+    if "wait" in parts:
+        SqlJobRepository.account_wait = lambda self, *a, **k: None  # type: ignore[method-assign]
+    if "job" in parts:
+        SqlJobRepository.add_new = lambda self, job: True  # type: ignore[method-assign]
+        SqlJobRepository.remove_done = lambda self, *a: True  # type: ignore[method-assign]
+
+
 def run_backend(backend: str, n: int, rounds: int) -> dict[str, Any]:
     """``rounds`` x ``n`` saves per side, interleaved save by save (the side that goes
     first alternates), so both see the same load; per-save wall and CPU times, and the
@@ -464,7 +497,16 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=200, help="saves per round and side")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backend", default="sqlite,postgresql")
+    parser.add_argument(
+        "--drop", default="", help=f"measurement only, unsafe: any of {','.join(DROPS)}"
+    )
     args = parser.parse_args()
+    dropped = {part for part in args.drop.split(",") if part}
+    if dropped - set(DROPS):
+        parser.error(f"--drop takes {','.join(DROPS)}")
+    if dropped:
+        drop(dropped)
+        print(f"meetlink WITHOUT {','.join(sorted(dropped))} (measurement only, unsafe)")
     print(f"save_event with issuance, 2 participants, {args.n * args.rounds} saves per side,"
           " interleaved save by save")  # fmt: skip
     for backend in args.backend.split(","):
@@ -484,7 +526,9 @@ def main() -> None:
         m, b = medians["meetlink"], medians["baseline"]
         print(f"  ratio    : {m[0] / b[0]:.2f}x wall (medians), {m[2] / b[2]:.2f}x wall (totals),"
               f" {m[1] / b[1]:.2f}x CPU of this process (medians)   target <= 1.3x")  # fmt: skip
-        for what, (statements, transactions) in hot_path_counts(backend).items():
+        for what, (statements, transactions) in (
+            {} if dropped else hot_path_counts(backend)
+        ).items():
             print(f"  {what}: {statements} statements, {transactions} transactions")
 
 
