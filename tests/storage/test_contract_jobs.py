@@ -175,7 +175,7 @@ def test_retry_backs_off_then_gives_up(storage: Storage) -> None:
 
 
 def test_a_wait_is_not_an_attempt_and_holds_the_account(storage: Storage) -> None:
-    account = {"provider": "zoom", "account": "acct-1"}
+    account: dict[str, Any] = {"provider": "zoom", "account": "acct-1"}
     until = T0 + timedelta(hours=10)
     with storage.unit_of_work() as uow:
         first = _ask(uow, "1", **account)
