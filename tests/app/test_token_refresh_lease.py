@@ -112,9 +112,7 @@ def two() -> Iterator[tuple[World, MeetLink]]:
 
 def _refresh_token(world: World, user_id: str = "alice") -> str:
     with world.meetlink._ctx.storage.unit_of_work(read_only=True) as uow:
-        [link] = [
-            link for link in uow.links.history("t1", user_id) if link.active
-        ]
+        [link] = [link for link in uow.links.history("t1", user_id) if link.active]
     assert link.tokens is not None
     return link.tokens.refresh_token
 
@@ -210,7 +208,9 @@ def test_a_failed_refresh_lets_the_lease_go_at_once(
 
 @pytest.mark.parametrize("failures", [4, 5])
 def test_storing_the_rotated_pair_is_tried_five_times(
-    two: tuple[World, MeetLink], waits: WaitClock, monkeypatch: pytest.MonkeyPatch,
+    two: tuple[World, MeetLink],
+    waits: WaitClock,
+    monkeypatch: pytest.MonkeyPatch,
     failures: int,
 ) -> None:
     w, _ = two
