@@ -215,3 +215,34 @@ def test_a_boundary_in_the_text_gives_that_message_another() -> None:
     # The others of the mailing keep sharing its boundaries.
     again = composer.compose(_ascii(to_name="Carol", description="Plain"))
     assert [p.get_boundary() for p in again.walk() if p.is_multipart()] == [mixed, alternative]
+
+
+def test_nothing_a_mailing_shared_outlives_the_pass_that_sent_it() -> None:
+    """Within one ``run_pending()`` pass a mailing's messages share their parsed parts (the
+    same Subject header object); once the pass ends the composer keeps none of them, so a
+    title or an address is not held in memory after the mail went (nor after an erasure)."""
+    from datetime import UTC, datetime, timedelta
+
+    from meetlink import Event, Participant
+    from meetlink.adapters.mail import _headers, _ical
+    from meetlink.testing import Sandbox
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with Sandbox(now=now, seed=3) as sb:
+        sb.meetlink.start_trial("t1")
+        sb.link_user("t1", "alice")
+        people = tuple(Participant(f"p{i}@example.com", f"P {i}") for i in range(3))
+        start = now + timedelta(days=1)
+        sb.meetlink.save_event(
+            Event("e1", "t1", "alice", "Quarterly plan, confidential", start,
+                  start + timedelta(hours=1), participants=people, web_meeting="zoom")
+        )  # fmt: skip
+        assert sb.meetlink.run_pending() == 3
+        subjects = [m["Subject"] for m in sb.outbox]
+        assert all(s is subjects[0] for s in subjects)  # shared while the mailing went
+        assert "Quarterly plan, confidential" in str(subjects[0])
+        assert _headers._stored.cache_info().currsize == 0
+        assert _ical._shared_calendar.cache_info().currsize == 0
+        assert composer_module._shared_headers == {}
+        assert composer_module._shared_address.cache_info().currsize == 0
+        assert composer_module._mailing_boundary.cache_info().currsize == 0

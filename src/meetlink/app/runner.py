@@ -110,17 +110,31 @@ class JobRunner:
         done = 0
         batch = self._ctx.settings.claim_batch
         size = batch
-        while max_jobs is None or done < max_jobs:
-            limit = size if max_jobs is None else min(size, max_jobs - done)
-            jobs, more = self._claim(limit)
-            if not jobs and not more:
-                break
-            done += self._run_claimed(jobs)
-            if jobs and all(job.kind in self._batched for job in jobs):
-                size = max(batch, BATCH)
-            else:
-                size = batch
+        mailed = False
+        try:
+            while max_jobs is None or done < max_jobs:
+                limit = size if max_jobs is None else min(size, max_jobs - done)
+                jobs, more = self._claim(limit)
+                if not jobs and not more:
+                    break
+                mailed = mailed or any(job.kind in self._batched for job in jobs)
+                done += self._run_claimed(jobs)
+                if jobs and all(job.kind in self._batched for job in jobs):
+                    size = max(batch, BATCH)
+                else:
+                    size = batch
+        finally:
+            if mailed:
+                self._forget_shared()
         return done
+
+    def _forget_shared(self) -> None:
+        """What the composer shares between a mailing's messages (titles, addresses) is
+        dropped at the end of the pass that delivered them (a composer that shares nothing
+        has no ``forget_shared``)."""
+        forget = getattr(self._ctx.composer, "forget_shared", None)
+        if callable(forget):
+            forget()
 
     def _run_claimed(self, jobs: list[Job]) -> int:
         """Run the jobs of one claim; those of a batched kind that complete are finished

@@ -41,6 +41,7 @@ __all__ = [
     "EncodedAddresses",
     "EncodedUnstructured",
     "encode_text",
+    "forget_stored",
     "header_policy",
 ]
 
@@ -120,6 +121,11 @@ class _SharingPolicy(_ComposingPolicy):
     ``share_headers``: the composer's."""
 
     share_headers = True
+
+
+def forget_stored() -> None:
+    """Drop every shared header object (see ``JinjaMailComposer.forget_shared``)."""
+    _stored.cache_clear()
 
 
 @lru_cache(maxsize=1024)

@@ -21,7 +21,7 @@ from meetlink.adapters.mail._when import all_day_dates
 from meetlink.domain.series import calendar_rule
 from meetlink.ports.mailer import MailContent
 
-__all__ = ["PRODID", "build_calendar", "calendar_for"]
+__all__ = ["PRODID", "build_calendar", "calendar_for", "forget_calendars"]
 
 PRODID = "-//meetlink//meetlink//EN"
 
@@ -219,6 +219,11 @@ def calendar_for(content: MailContent, method: str) -> bytes:
     if stand_in not in ics:  # pragma: no cover - every VEVENT lists the recipient
         return build_calendar(content, method)
     return ics.replace(stand_in, _attendee_line(content.to_email, content.to_name))
+
+
+def forget_calendars() -> None:
+    """Drop the calendars shared between a mailing's recipients."""
+    _shared_calendar.cache_clear()
 
 
 @functools.lru_cache(maxsize=16)

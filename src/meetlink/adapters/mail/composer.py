@@ -50,8 +50,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from meetlink.adapters.mail._headers import header_policy
-from meetlink.adapters.mail._ical import calendar_for
+from meetlink.adapters.mail._headers import forget_stored, header_policy
+from meetlink.adapters.mail._ical import calendar_for, forget_calendars
 from meetlink.adapters.mail._repeat import describe_repeat
 from meetlink.adapters.mail._when import describe_when, display_zone
 from meetlink.domain.notification import MailKind
@@ -296,6 +296,19 @@ class JinjaMailComposer:
             # Each template is compiled once, at its first use; no stat of its file per mail.
             auto_reload=False,
         )
+
+    def forget_shared(self) -> None:
+        """Drop what this process keeps to share between the messages of a mailing: parsed
+        headers (subjects, recipients), calendars, addresses and boundaries. ``run_pending()``
+        calls it after a pass that delivered mail, so titles and addresses never stay in
+        memory past the pass that sent them (an erasure leaves none behind); the next
+        mailing parses its shared parts again, once."""
+        forget_stored()
+        forget_calendars()
+        _shared_address.cache_clear()
+        _shared_one_address.cache_clear()
+        _mailing_boundary.cache_clear()
+        _shared_headers.clear()
 
     def __repr__(self) -> str:
         sender = None if self._sender is None else str(self._sender)
