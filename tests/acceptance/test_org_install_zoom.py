@@ -402,3 +402,16 @@ def test_unlinking_the_organisation_detaches_a_meeting_recorded_under_an_address
         assert sb.meetlink.unlink_org(tenant_id="t1")
         detached = sb.meetlink.conference("e-ann", tenant_id="t1")
         assert detached is not None and detached.status is ConferenceStatus.DETACHED
+
+
+def test_giving_the_same_address_again_keeps_its_lookup() -> None:
+    with Sandbox(now=T0, seed=4) as sb:
+        sb.meetlink.contract("t1")
+        admin, members = _organisation(sb)
+        sb.link_org("t1", "it-admin", admin)
+        lookup = ("GET", "/v2/users/ann@acme.example")
+        sb.meetlink.save_event(_event(sb, "e1", "ann"))
+        assert sb.zoom.requests.count(lookup) == 1
+        sb.meetlink.set_directory_address("ann", members["ann"].email, tenant_id="t1")
+        sb.meetlink.save_event(_event(sb, "e2", "ann"))
+        assert sb.zoom.requests.count(lookup) == 1  # the same address: looked up already

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from meetlink import MeetLink
 from meetlink.adapters.mail import RecordingMailer
 from meetlink.adapters.memory.storage import InMemoryStorage
 from meetlink.app.keepalive import LOOK_EVERY, PROVIDER_PAUSE
+from meetlink.app.tokens import TokenKeeper
 from meetlink.domain.links import TokenSet
 from meetlink.domain.results import HostNotice, HostNoticeKind
 from meetlink.errors import InvalidInput, InvalidSetting, ProviderUnavailable, RateLimited
@@ -177,3 +179,19 @@ def test_keep_alive_refreshes_a_link_whose_access_token_is_still_valid() -> None
     _linked(world, "alice")
     world.clock.advance(timedelta(minutes=30))
     assert world.meetlink.keep_alive() == 1 and _refreshes(world) == 1
+
+
+def test_a_link_unlinked_while_keep_alive_walks_is_not_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = make_world()
+    _linked(world, "alice")
+    world.clock.advance(30 * DAY)
+    keep_alive = TokenKeeper.keep_alive
+
+    def unlinked_first(self: TokenKeeper, link: Any) -> None:
+        world.meetlink.unlink("alice", tenant_id="t1")  # by the host, meanwhile
+        keep_alive(self, link)
+
+    monkeypatch.setattr(TokenKeeper, "keep_alive", unlinked_first)
+    assert world.meetlink.keep_alive() == 0 and _refreshes(world) == 0

@@ -66,3 +66,21 @@ def test_extra_meetings_a_lost_create_made_are_deleted() -> None:
     assert conf is not None and conf.status is ConferenceStatus.ISSUED
     assert list(w.zoom.meetings) == [conf.meeting_id]  # one left, the event's
     assert w.zoom.calls.count("create_meeting") == 1  # adopted, not created a third time
+
+
+def test_the_delete_after_a_lost_create_looks_again_when_the_lease_has_run_out() -> None:
+    """The create's answer was lost and the event deleted: the delete finds nothing by the
+    marker yet (a create may still land), so it asks for one more look after a job lease."""
+    w = make_world()
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    w.zoom.fail_next(ProviderUnavailable("answer lost", maybe_applied=True),
+                     method="create_meeting")  # fmt: skip
+    w.meetlink.save_event(w.event())
+    w.meetlink.delete_event("e1", tenant_id="t1")
+    w.meetlink.run_pending()
+    [again] = [job for job in w.meetlink.pending_jobs() if job.key.endswith(":again")]
+    now = w.clock.now()
+    assert (again.kind, again.created_at, again.run_at, again.payload["looked_again"]) == (
+        "delete", now, now + w.meetlink.settings.job_lease, True
+    )
