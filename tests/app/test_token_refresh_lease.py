@@ -24,7 +24,7 @@ from meetlink import HostNotice, HostNoticeKind, MeetLink, ProviderUnavailable
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.memory.storage import InMemoryStorage, _Links
 from meetlink.app import tokens
-from meetlink.errors import GrantRevoked, StorageError
+from meetlink.errors import GrantRevoked, NotLinked, StorageError
 from meetlink.ports.storage import Storage
 from tests.app.conftest import World, make_world
 from tests.notices import notices_into
@@ -297,3 +297,28 @@ def test_an_access_token_is_refreshed_in_its_last_five_minutes() -> None:
     w.clock.advance(timedelta(minutes=1))  # 4 minutes left: within REFRESH_MARGIN
     w.meetlink.start_url("e1", "alice", tenant_id="t1")
     assert w.zoom.calls.count("refresh") == 1
+
+
+def test_a_pair_refreshed_for_a_link_unlinked_meanwhile_is_not_used(
+    two: tuple[World, MeetLink], waits: WaitClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider rotated the pair, and the user unlinked before it was stored: the new
+    pair is not stored (the link is gone) and not used either."""
+    w, _ = two
+    answered, go = threading.Event(), threading.Event()
+    refresh = w.zoom.refresh
+
+    def answer_then_hold(refresh_token: str) -> Any:
+        fresh = refresh(refresh_token)
+        answered.set()
+        assert go.wait(BOUND)
+        return fresh
+
+    monkeypatch.setattr(w.zoom, "refresh", answer_then_hold)
+    first = _in_thread(_start(w.meetlink))
+    assert answered.wait(BOUND)
+    w.meetlink.unlink("alice", tenant_id="t1")
+    go.set()
+    with pytest.raises(NotLinked):
+        _joined(*first)
+    assert w.zoom.calls.count("start_url") == 0
