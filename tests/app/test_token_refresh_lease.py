@@ -24,6 +24,7 @@ from meetlink import HostNotice, HostNoticeKind, MeetLink, ProviderUnavailable
 from meetlink.adapters.mail import JinjaMailComposer, RecordingMailer
 from meetlink.adapters.memory.storage import InMemoryStorage, _Links
 from meetlink.app import tokens
+from meetlink.domain.links import TokenSet
 from meetlink.errors import GrantRevoked, NotLinked, StorageError
 from meetlink.ports.storage import Storage
 from tests.app.conftest import World, make_world
@@ -68,7 +69,10 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> WaitClock:
 class HeldRefresh:
     """The provider's refresh for one refresh token is held until ``go``."""
 
-    def __init__(self, world: World, held_token: Callable[[], str]) -> None:
+    def __init__(
+        self, world: World, held_token: Callable[[], str], answer: TokenSet | None = None
+    ) -> None:
+        self.answer = answer  # what the held call returns (default: the provider's answer)
         self.entered = threading.Event()
         self.go = threading.Event()
         self._refresh = world.zoom.refresh
@@ -80,6 +84,8 @@ class HeldRefresh:
         if refresh_token == self._held and not self.entered.is_set():
             self.entered.set()
             assert self.go.wait(BOUND)
+            if self.answer is not None:
+                return self.answer
         else:
             self.others.append(self.clock.now - self.clock.START if self.clock else 0.0)
         return self._refresh(refresh_token)
@@ -322,3 +328,26 @@ def test_a_pair_refreshed_for_a_link_unlinked_meanwhile_is_not_used(
     with pytest.raises(NotLinked):
         _joined(*first)
     assert w.zoom.calls.count("start_url") == 0
+
+
+def test_a_late_holder_whose_refresh_also_succeeded_uses_the_pair_stored_first(
+    two: tuple[World, MeetLink], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, on a provider that does not rotate refresh tokens: the hung holder's refresh
+    succeeds too, after the other worker stored its pair. The store's compare-and-swap fails
+    and the holder uses the stored pair, not its own."""
+    w, other = two
+    waits = WaitClock(step=1.0)
+    monkeypatch.setattr(tokens, "time", waits)
+    late = TokenSet(access_token="at-late", refresh_token="rt-late",
+                    expires_at=w.clock.now() + timedelta(hours=1))  # fmt: skip
+    held = HeldRefresh(w, lambda: _refresh_token(w), answer=late)
+    monkeypatch.setattr(w.zoom, "refresh", held)
+    first = _in_thread(_start(w.meetlink))
+    assert held.entered.wait(BOUND)
+    assert other.start_url("e1", "alice", tenant_id="t1").startswith("https://fake.invalid/s/")
+    stored = _refresh_token(w)
+    held.go.set()
+    assert _joined(*first).startswith("https://fake.invalid/s/")
+    assert _refresh_token(w) == stored != "rt-late"
+    assert w.zoom.calls.count("refresh") == 1  # the other's; the held one never reached it
