@@ -78,6 +78,8 @@ def test_zoom_meeting_deleted_on_the_site_is_made_anew_and_participants_told(
     assert [m["To"].addresses[0].addr_spec for m in told] == ["bob@example.com"]
     assert after.join_url in _body(told[0]) and before.join_url not in _body(told[0])
     assert _kinds(sb, seen) == [K.MEETING_REPAIRED, K.CONFERENCE_ISSUED]  # replay: no more
+    repaired = sb.meetlink.events(tenant_id="t1", after=seen)[0]
+    assert (repaired.event_id, repaired.user_id, repaired.at) == ("e1", "alice", sb.clock.now())
 
 
 def test_zoom_meeting_moved_on_the_site_is_put_back(zoom: Sandbox) -> None:

@@ -74,6 +74,22 @@ def test_a_broken_link_carries_its_relink_start() -> None:
     assert request.authorize_url
 
 
+def test_a_broken_links_relink_names_the_providers_admin_consent_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = make_world()
+    page = "https://login.example/adminconsent?client_id=app"  # as Teams has one
+    monkeypatch.setattr(w.zoom, "admin_consent_url", lambda: page, raising=False)
+    w.meetlink.contract("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    w.meetlink.save_event(w.event())
+    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
+    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
+    w.meetlink.save_event(w.event(title="Renamed"))
+    [broken] = [e for e in w.meetlink.events(tenant_id="t1") if e.kind is K.LINK_BROKEN]
+    assert broken.relink is not None and broken.relink.admin_consent_url == page
+
+
 def test_a_failing_listener_loses_nothing_and_breaks_nothing() -> None:
     def listener(event: HostEvent) -> None:
         raise RuntimeError("the host's bug")

@@ -184,3 +184,24 @@ def test_purge_keeps_logs_at_most_a_hundred_years() -> None:
     with pytest.raises(InvalidInput) as caught:
         make_world().meetlink.purge(keep=timedelta(days=365 * 101))
     assert str(caught.value) == "keep: at most 100 years"
+
+
+def test_a_wrong_value_is_named_by_its_type_and_its_first_80_characters() -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(trial_days="14")
+    assert str(caught.value) == "setting trial_days: must be a number of days, not str '14'"
+    long = "x" * 100
+    with pytest.raises(InvalidSetting) as caught:
+        make_world(trial_days=long)
+    assert str(caught.value) == (
+        "setting trial_days: must be a number of days, not " + f"str {long!r}"[:80]
+    )
+    ml = make_world().meetlink
+    with pytest.raises(InvalidInput) as refused:
+        ml.run_pending(max_jobs="3")
+    assert str(refused.value) == "max_jobs: must be a whole number or None, not str"
+    with pytest.raises(InvalidInput) as refused:
+        ml.set_policy("t1", "roadmap")
+    assert str(refused.value) == (
+        "policy: must be a meetlink.IssuancePolicy or None, not str"
+    )
