@@ -25,5 +25,7 @@ def test_a_rate_limited_job_waits_and_says_why(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
     [job] = linked.meetlink.pending_jobs()
     assert (job.kind, job.run_at, job.last_error) == (
-        "sync", back, "RateLimited: 429 too many requests"
+        "sync",
+        back,
+        "RateLimited: 429 too many requests",
     )

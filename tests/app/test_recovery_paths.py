@@ -82,5 +82,8 @@ def test_the_delete_after_a_lost_create_looks_again_when_the_lease_has_run_out()
     [again] = [job for job in w.meetlink.pending_jobs() if job.key.endswith(":again")]
     now = w.clock.now()
     assert (again.kind, again.created_at, again.run_at, again.payload["looked_again"]) == (
-        "delete", now, now + w.meetlink.settings.job_lease, True
+        "delete",
+        now,
+        now + w.meetlink.settings.job_lease,
+        True,
     )

@@ -198,10 +198,8 @@ def test_a_wrong_value_is_named_by_its_type_and_its_first_80_characters() -> Non
     )
     ml = make_world().meetlink
     with pytest.raises(InvalidInput) as refused:
-        ml.run_pending(max_jobs="3")
+        ml.run_pending(max_jobs="3")  # type: ignore[arg-type]
     assert str(refused.value) == "max_jobs: must be a whole number or None, not str"
     with pytest.raises(InvalidInput) as refused:
-        ml.set_policy("t1", "roadmap")
-    assert str(refused.value) == (
-        "policy: must be a meetlink.IssuancePolicy or None, not str"
-    )
+        ml.set_policy("t1", "roadmap")  # type: ignore[arg-type]
+    assert str(refused.value) == ("policy: must be a meetlink.IssuancePolicy or None, not str")
