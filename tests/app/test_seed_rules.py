@@ -12,6 +12,7 @@ from meetlink import (
     AddonInactive,
     AdminApprovalRequired,
     ConferenceStatus,
+    GrantRevoked,
     InvalidLinkState,
     InvalidTransition,
     LinkDenied,
@@ -269,6 +270,16 @@ def test_s15_unlink_keeps_existing_urls_and_refuses_new_ones(linked: World) -> N
     assert detached is not None and detached.join_url
     result = linked.meetlink.save_event(linked.event("e2"))
     assert result.refusals == (Refusal.NOT_LINKED,)
+
+
+def test_unlinking_revokes_the_grant_at_the_provider(linked: World) -> None:
+    with linked.meetlink._ctx.storage.unit_of_work(read_only=True) as uow:
+        link = uow.links.active_for_user("t1", "alice", "zoom")
+    assert link is not None and link.tokens is not None
+    assert linked.meetlink.unlink("alice", tenant_id="t1") is True
+    assert linked.zoom.calls.count("revoke") == 1
+    with pytest.raises(GrantRevoked):
+        linked.zoom.refresh(link.tokens.refresh_token)  # the grant is dead
 
 
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:

@@ -172,6 +172,7 @@ def test_the_handle_passes_every_argument_on() -> None:
     w.link("alice", w.zoom.add_account("alice@corp.example"))
     t1 = w.meetlink.tenant("t1")
     assert t1.web_meeting_available("alice")
+    assert t1.web_meeting_available("alice", event=w.event())  # a timed one-off event
     # The seed's policy gives no URL to a recurring event: only known from the event.
     assert not t1.web_meeting_available("alice", event=w.event(recurrence="FREQ=DAILY"))
     assert t1.save_event(w.event("e1")).conference is not None

@@ -286,6 +286,9 @@ def test_a_dead_grant_ends_the_link_and_tells_the_host_why(
     with pytest.raises(GrantRevoked):
         w.meetlink.start_url("e1", "alice", tenant_id="t1")
     assert w.meetlink.link("alice", tenant_id="t1") is None
+    with w.meetlink._ctx.storage.unit_of_work(read_only=True) as uow:
+        [ended] = uow.links.history("t1", "alice")
+    assert (ended.unlinked_at, ended.reauth_required) == (w.clock.now(), True)
     broken = [n for n in notices if n.kind is HostNoticeKind.LINK_BROKEN]
     assert [(n.tenant_id, n.user_id, n.provider, n.detail) for n in broken] == [
         ("t1", "alice", "zoom", detail)
