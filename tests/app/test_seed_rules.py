@@ -282,6 +282,16 @@ def test_unlinking_revokes_the_grant_at_the_provider(linked: World) -> None:
         linked.zoom.refresh(link.tokens.refresh_token)  # the grant is dead
 
 
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_a_webhook_body_as_a_bytearray_or_memoryview_is_read_as_its_bytes(
+    linked: World, kind: type
+) -> None:
+    account = linked.zoom.find_account(linked.account_id("alice"))
+    headers, body = linked.zoom.deauthorization(account)
+    assert linked.meetlink.handle_webhook("zoom", headers, kind(body)).status == 200
+    assert linked.meetlink.link("alice", tenant_id="t1") is None
+
+
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
     linked.meetlink.save_event(linked.event())
     account_id = linked.account_id("alice")
