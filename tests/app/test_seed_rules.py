@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -25,7 +26,8 @@ from meetlink import (
     SubscriptionState,
     TrialUnavailable,
 )
-from tests.app.conftest import World
+from meetlink.ports.provider import Capabilities
+from tests.app.conftest import World, make_world
 from tests.conferences import status, terms_of
 from tests.ical import calendar_of, integer
 from tests.mailtext import plain
@@ -290,6 +292,17 @@ def test_a_webhook_body_as_a_bytearray_or_memoryview_is_read_as_its_bytes(
     headers, body = linked.zoom.deauthorization(account)
     assert linked.meetlink.handle_webhook("zoom", headers, kind(body)).status == 200
     assert linked.meetlink.link("alice", tenant_id="t1") is None
+
+
+def test_a_webhook_for_a_provider_without_webhooks_or_an_unknown_one_is_404_saying_so() -> None:
+    w = make_world(capabilities=Capabilities(display_name="Teams", deauthorization_webhook=False))
+    reply = w.meetlink.handle_webhook("zoom", {}, b"{}")
+    assert (reply.status, json.loads(reply.body)) == (
+        404,
+        {"error": "this provider sends no webhooks"},
+    )
+    reply = w.meetlink.handle_webhook("nope", {}, b"{}")
+    assert (reply.status, json.loads(reply.body)) == (404, {"error": "unknown provider"})
 
 
 def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:

@@ -328,7 +328,7 @@ def test_a_pair_refreshed_for_a_link_unlinked_meanwhile_is_not_used(
     assert answered.wait(BOUND)
     w.meetlink.unlink("alice", tenant_id="t1")
     go.set()
-    with pytest.raises(NotLinked):
+    with pytest.raises(NotLinked, match=r"^link \S+ is no longer active$"):
         _joined(*first)
     assert w.zoom.calls.count("start_url") == 0
 
