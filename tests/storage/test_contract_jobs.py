@@ -4,14 +4,26 @@ SqlStorage on SQLite, PostgreSQL and MariaDB, so both stores persist the same ru
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meetlink.app.queue import BudgetGate, JobQueue
-from meetlink.domain.budgets import Limit, Operation, RateBudget, Scope, Usage, Window
+from meetlink.domain.budgets import (
+    Limit,
+    Operation,
+    RateBudget,
+    Scope,
+    Usage,
+    Window,
+    spend,
+    window_start,
+)
 from meetlink.domain.jobs import AccountWait, JobRequest, ask
 from meetlink.domain.records import Job, JobStatus
 from meetlink.domain.retry import RetryPolicy
@@ -443,3 +455,54 @@ def test_a_wait_stored_after_the_owners_link_was_read_is_seen(storage: Storage) 
         assert uow.links.active_for_user("t1", "u1", "zoom") is not None
         _, claimed = QUEUE.ask_to_run(uow, attrs.evolve(request, key="c"), T0)
         assert claimed is not None
+
+
+_DAY = Limit(
+    name="daily", scope=Scope.ACCOUNT, count=5, operations={Operation.CREATE},
+    window=Window.UTC_DAY, cost=2,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 23)), min_size=1, max_size=8))
+def test_spend_in_window_spends_as_the_budget_rules_do(
+    storage: Storage, steps: list[tuple[int, int]]
+) -> None:
+    """``spend_in_window`` (one statement on SQL) against ``budgets.spend`` (the rules):
+    granted exactly when the rules grant, the stored usage what the rules make it, a new day
+    starting afresh; a refusal changes nothing. Each example has an account of its own."""
+    account = f"acct-{uuid.uuid4().hex}"
+    key = ("daily", account)
+    with storage.unit_of_work() as uow:  # a stored usage (MariaDB spends only such a one)
+        uow.jobs.budget_usages("zoom", [key], for_update=True)  # made, then spent
+        uow.jobs.put_budget_usages("zoom", {key: Usage(T0 - timedelta(days=1), 5)})
+        uow.commit()
+    usage: Usage | None = Usage(T0 - timedelta(days=1), 5)
+    for day, hour in steps:
+        now = T0.replace(hour=0) + timedelta(days=day, hours=hour)
+        expected = spend([_DAY], {} if usage is None else {"daily": usage}, now)
+        with storage.unit_of_work() as uow:
+            start = window_start(Window.UTC_DAY, now)
+            spent = uow.jobs.spend_in_window("zoom", key, start, _DAY.cost, _DAY.count)
+            stored = uow.jobs.budget_usages("zoom", [key])
+            uow.commit()
+        assert spent is expected.granted, (steps, now)
+        if expected.granted:
+            usage = expected.usages["daily"]
+        assert stored == {key: usage}
+
+
+def test_spend_in_window_of_a_usage_not_stored_yet(storage: Storage) -> None:
+    """A limit's first use: spent at once, or (MariaDB, no conditional upsert) refused with
+    nothing changed, for ``budget_usages`` to make it."""
+    key = ("daily", "acct-new")
+    with storage.unit_of_work() as uow:
+        spent = uow.jobs.spend_in_window("zoom", key, T0.replace(hour=0), 2, 5)
+        stored = uow.jobs.budget_usages("zoom", [key])
+        uow.commit()
+    assert stored == ({key: Usage(T0.replace(hour=0), 2)} if spent else {})
+    with storage.unit_of_work() as uow:  # over the count at once: never spent
+        assert not uow.jobs.spend_in_window("zoom", ("daily", "acct-big"), T0, 6, 5)
+        assert uow.jobs.budget_usages("zoom", [("daily", "acct-big")]) == {}

@@ -86,6 +86,19 @@ class BudgetGate:
             return None
         assert job.provider is not None and job.account is not None
         keys = {limit.name: (limit.name, _scope_key(uow, job, limit)) for limit in limits}
+        if (
+            len(limits) == 1
+            and limits[0].window is not Window.ROLLING
+            and limits[0].cost <= limits[0].count
+        ):
+            # One calendar-window limit (Zoom's daily cap): spent by one statement when the
+            # window has room; otherwise read as below, to know until when.
+            limit = limits[0]
+            start = budget_rules.window_start(limit.window, now)
+            if uow.jobs.spend_in_window(
+                job.provider, keys[limit.name], start, limit.cost, limit.count
+            ):
+                return None
         stored = uow.jobs.budget_usages(job.provider, list(keys.values()), for_update=True)
         usages = {name: stored[key] for name, key in keys.items() if key in stored}
         spent = budget_rules.spend(limits, usages, now)

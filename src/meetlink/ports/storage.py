@@ -345,6 +345,16 @@ class JobRepository(Protocol):
         """Store what the limits spent, by ``(limit name, scope key)``."""
         ...
 
+    def spend_in_window(
+        self, provider: str, key: tuple[str, str], start: datetime, cost: int, count: int
+    ) -> bool:
+        """Spend ``cost`` calls of a calendar-window limit at once, without a read first: the
+        usage of ``key`` moved to the window that starts at ``start`` (what it held in another
+        window counts as nothing) plus ``cost``, only if that stays within ``count``. True when
+        spent; False changes nothing (the window is spent, or a store that cannot make the
+        usage here has none yet): then ``budget_usages`` and ``put_budget_usages`` decide."""
+        ...
+
     def forget_account(self, provider: str, account: str) -> int:
         """Delete the account's wait and the rate-budget counters kept under its id (scope
         key ``account``); returns how many rows went."""

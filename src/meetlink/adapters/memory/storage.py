@@ -419,6 +419,16 @@ class _Jobs(_Repo):
         for (limit, key), usage in usages.items():
             self._t.budgets[(provider, limit, key)] = usage
 
+    def spend_in_window(
+        self, provider: str, key: tuple[str, str], start: datetime, cost: int, count: int
+    ) -> bool:
+        usage = self._t.budgets.get((provider, *key))
+        used = usage.used if usage is not None and usage.mark == start else 0
+        if used + cost > count:
+            return False
+        self._t.budgets[(provider, *key)] = Usage(start, used + cost)
+        return True
+
     def forget_account(self, provider: str, account: str) -> int:
         gone = [k for k in self._t.budgets if k[0] == provider and k[2] == account]
         for key in gone:

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, case, delete, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from meetlink.adapters.sqlalchemy import tables as t
 from meetlink.adapters.sqlalchemy._dialects import (
@@ -61,6 +62,49 @@ _BUDGET_UPDATE = (
     )
     .values(mark=bindparam("mark"), used=bindparam("used"))
 )
+
+
+def _spent_in_window(insert: Any) -> Any:
+    """SQLite, PostgreSQL: a calendar-window limit's usage made, or moved to the window at
+    ``w_start`` and spent, in one statement, unless that passes ``w_count`` (the DO UPDATE's
+    WHERE: no row changes then)."""
+    made = insert(_BUDGET).values(
+        provider=bindparam("w_provider"),
+        limit_name=bindparam("w_limit"),
+        scope_key=bindparam("w_key"),
+        mark=bindparam("w_start"),
+        used=bindparam("w_cost"),
+    )
+    same = _BUDGET.c.mark == made.excluded.mark
+    return made.on_conflict_do_update(
+        index_elements=[_BUDGET.c.provider, _BUDGET.c.limit_name, _BUDGET.c.scope_key],
+        set_={
+            "used": case((same, _BUDGET.c.used + made.excluded.used), else_=made.excluded.used),
+            "mark": made.excluded.mark,
+        },
+        where=case((same, _BUDGET.c.used), else_=0) + made.excluded.used <= bindparam("w_count"),
+    ).returning(_BUDGET.c.used)  # a row when spent (psycopg counts no rows of an upsert)
+
+
+_IN_WINDOW = _BUDGET.c.mark == bindparam("w_start")
+_SPENT_IN_WINDOW = {
+    "postgresql": _spent_in_window(postgresql.insert),
+    "sqlite": _spent_in_window(sqlite.insert),
+    # MariaDB: an update of a stored usage (no WHERE on ON DUPLICATE KEY UPDATE). Its SET
+    # runs left to right on the new values: ``used`` first, while ``mark`` is the old one.
+    "mysql": update(_BUDGET)
+    .where(
+        _BUDGET.c.provider == bindparam("w_provider"),
+        _BUDGET.c.limit_name == bindparam("w_limit"),
+        _BUDGET.c.scope_key == bindparam("w_key"),
+        case((_IN_WINDOW, _BUDGET.c.used), else_=0) + bindparam("w_cost") <= bindparam("w_count"),
+    )
+    .ordered_values(
+        (_BUDGET.c.used, case((_IN_WINDOW, _BUDGET.c.used + bindparam("w_cost")),
+                              else_=bindparam("w_cost"))),
+        (_BUDGET.c.mark, bindparam("w_start")),
+    ),
+}  # fmt: skip
 
 # What limits spent, by (limit name, scope key): built once (the keys are expanded per call).
 _USAGES = select(_BUDGET.c.limit_name, _BUDGET.c.scope_key, _BUDGET.c.mark, _BUDGET.c.used).where(
@@ -318,6 +362,20 @@ class SqlJobRepository(SqlRepository):
         ]  # fmt: skip
         with translate_errors("storing a rate budget"):
             self._conn.execute(_BUDGET_UPDATE, params)
+
+    def spend_in_window(
+        self, provider: str, key: tuple[str, str], start: datetime, cost: int, count: int
+    ) -> bool:
+        """One statement (see ``_SPENT_IN_WINDOW``); on MariaDB False when no usage is stored."""
+        if cost > count:  # never, whatever is stored (the upsert's insert checks nothing)
+            return False
+        params = {"w_provider": provider, "w_limit": key[0], "w_key": key[1], "w_start": start,
+                  "w_cost": cost, "w_count": count}  # fmt: skip
+        with translate_errors("spending a rate budget"):
+            if is_mysql(self._conn):
+                return self._conn.execute(_SPENT_IN_WINDOW["mysql"], params).rowcount == 1
+            statement = _SPENT_IN_WINDOW[self._conn.dialect.name]
+            return self._conn.execute(statement, params).first() is not None
 
     def forget_account(self, provider: str, account: str) -> int:
         """Delete the account's wait and its account-scoped budget counters."""
