@@ -109,18 +109,18 @@ def report(sample_file: str) -> None:
     for name in names:
         module = name.split(".")[2]
         by_module.setdefault(module, Counter())[status_by_exit_code[status.get(name)]] += 1
-    print("module | mutants | sampled | killed | timeout | survived | no tests | other")
+    print("module | mutants | sampled | killed | timeout | survived | no tests | not run | other")
     weighted = weight = 0.0
     total: Counter[str] = Counter()
     for module, counts in sorted(by_module.items()):
         total += counts
         other = sum(counts.values()) - sum(
-            counts[s] for s in ("killed", "timeout", "survived", "no tests")
+            counts[s] for s in ("killed", "timeout", "survived", "no tests", "not checked")
         )
         print(
             f"{module} | {population.get(module, '?')} | {sum(counts.values())} | "
             f"{counts['killed']} | {counts['timeout']} | {counts['survived']} | "
-            f"{counts['no tests']} | {other}"
+            f"{counts['no tests']} | {counts['not checked']} | {other}"
         )
         tested = counts["killed"] + counts["timeout"] + counts["survived"]
         if tested and module in population:
@@ -134,7 +134,9 @@ def report(sample_file: str) -> None:
     print(
         f"sample: {sum(total.values())} mutants, {tested} tested (killed or timed out "
         f"{killed}, survived {total['survived']}), {total['no tests']} without tests, "
-        f"{sum(total.values()) - tested - total['no tests']} other (not run, suspicious)"
+        f"{total['not checked']} not run, "
+        f"{sum(total.values()) - tested - total['no tests'] - total['not checked']} other "
+        "(suspicious, segfault: not counted)"
     )
     print(
         f"score {100 * killed / max(tested, 1):.1f}% of the tested, 95% Wilson interval "
