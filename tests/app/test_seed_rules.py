@@ -14,6 +14,7 @@ from meetlink import (
     AdminApprovalRequired,
     ConferenceStatus,
     GrantRevoked,
+    HostNoticeKind,
     InvalidLinkState,
     InvalidTransition,
     LinkDenied,
@@ -314,6 +315,12 @@ def test_s16_removing_the_app_at_the_provider_unlinks(linked: World) -> None:
     assert reply.status == 200
     assert linked.meetlink.link("alice", tenant_id="t1") is None
     assert status(linked.meetlink.conference("e1", tenant_id="t1")) is ConferenceStatus.DETACHED
+    [removed] = [
+        (e.user_id, e.detail)
+        for e in linked.meetlink.events(tenant_id="t1")
+        if e.kind is HostNoticeKind.LINK_REMOVED_AT_PROVIDER
+    ]
+    assert removed == ("alice", "the app was removed at the provider")
 
 
 def test_s16_replayed_deauthorization_never_removes_a_newer_link(linked: World) -> None:
