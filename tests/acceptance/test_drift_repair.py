@@ -192,6 +192,11 @@ def test_the_check_looks_only_within_its_window(teams: Sandbox) -> None:
     assert sb.teams is not None
     sb.meetlink.save_event(_event("carol", "teams", T0 + timedelta(days=3), "far"))
     assert sb.meetlink.check_meetings() == 1  # e1 (in 6 hours), not the event in 3 days
+    # The check is the meeting's account's work: its rate budget and waits apply to it.
+    conf = sb.meetlink.conference("e1", tenant_id="t1")
+    assert conf is not None
+    [check] = [job for job in sb.meetlink.pending_jobs() if job.kind == "check"]
+    assert (check.key, check.provider, check.account) == ("e1", "teams", conf.external_account_id)
     assert sb.meetlink.check_meetings() == 0  # its check is still waiting to run
     sb.meetlink.run_pending()
     assert len(sb.teams.meetings()) == 2  # both meetings are where they were
