@@ -67,6 +67,8 @@ def test_complete_link_without_a_state(sb: Sandbox) -> None:
         (lambda ml: ml.complete_link("s", error=7, user_id="alice", tenant_id="t1"), "error"),
         (lambda ml: ml.delete_event("e1", actor_id=3, tenant_id="t1"), "actor_id"),
         (lambda ml: ml.conference("e1", tenant_id=""), "tenant_id"),
+        (lambda ml: ml.events(tenant_id="t1", limit="10"), "limit"),
+        (lambda ml: ml.events(tenant_id="t1", limit=0), "limit"),
     ],
 )
 def test_bad_arguments_are_invalid_input_naming_them(sb: Sandbox, call: Any, argument: str) -> None:
