@@ -283,9 +283,14 @@ class SqlUnitOfWork:
         return self
 
     def _begin(self, conn: Connection) -> Transaction:
-        if self._read_only and conn.dialect.name == "sqlite":
-            conn.connection.info[_READ_ONLY] = True  # for _begin_immediate, this begin only
-        return conn.begin()
+        if not (self._read_only and conn.dialect.name == "sqlite"):
+            return conn.begin()
+        info = conn.connection.info
+        info[_READ_ONLY] = True  # for _begin_immediate, this begin only
+        try:
+            return conn.begin()
+        finally:
+            info.pop(_READ_ONLY, None)  # never left for the pooled connection's next begin
 
     def __exit__(
         self,
