@@ -112,6 +112,7 @@ def test_a_reminder_of_a_series_tells_its_occurrence_not_the_rule() -> None:
     invitations = _delivered(linked)
     assert len(invitations) == len(event.participants)
     assert all("繰り返し:" in text for text in invitations)  # "Repeats:" (ja, the default)
+    assert all("2026年12月9日(水) は休み" in text for text in invitations)  # the skipped week
     linked.clock.set(start + 2 * WEEK - LEAD)
     assert linked.meetlink.send_due_reminders() == len(event.participants)
     reminders = _delivered(linked)
