@@ -470,6 +470,7 @@ def test_s13_calendar_sequence_rises_across_cancel_and_reissue(linked: World) ->
     linked.meetlink.save_event(linked.event())  # ticked again: a new invitation
     again = sequences(linked.deliver())
     assert len(first) == len(cancel) == len(again) == 2
+    assert first == [0, 0]  # a new event's first invitation (RFC 5546: SEQUENCE starts at 0)
     assert max(first) < min(cancel) < min(again)
 
 
