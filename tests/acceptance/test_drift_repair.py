@@ -80,6 +80,9 @@ def test_zoom_meeting_deleted_on_the_site_is_made_anew_and_participants_told(
     assert _kinds(sb, seen) == [K.MEETING_REPAIRED, K.CONFERENCE_ISSUED]  # replay: no more
     repaired = sb.meetlink.events(tenant_id="t1", after=seen)[0]
     assert (repaired.event_id, repaired.user_id, repaired.at) == ("e1", "alice", sb.clock.now())
+    assert repaired.detail == (
+        "the meeting was deleted at zoom; a new one is being made and participants get its URL"
+    )
 
 
 def test_zoom_meeting_moved_on_the_site_is_put_back(zoom: Sandbox) -> None:
