@@ -354,3 +354,25 @@ def test_a_late_holder_whose_refresh_also_succeeded_uses_the_pair_stored_first(
     assert _joined(*first).startswith("https://fake.invalid/s/")
     assert _refresh_token(w) == stored != "rt-late"
     assert w.zoom.calls.count("refresh") == 1  # the other's; the held one never reached it
+
+
+def test_a_grant_refused_after_the_user_unlinked_tells_the_host_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The refresh reaches the provider after the user unlinked (which revoked the grant):
+    it is refused, and that is no broken link to tell the host about."""
+    notices: list[HostNotice] = []
+    w = make_world(listener=notices_into(notices))
+    w.meetlink.start_trial("t1")
+    w.link("alice", w.zoom.add_account("alice@corp.example"))
+    assert w.meetlink.save_event(w.event()).conference is not None
+    w.clock.advance(timedelta(hours=2))
+    held = HeldRefresh(w, lambda: _refresh_token(w))
+    monkeypatch.setattr(w.zoom, "refresh", held)
+    first = _in_thread(_start(w.meetlink))
+    assert held.entered.wait(BOUND)
+    w.meetlink.unlink("alice", tenant_id="t1")
+    held.go.set()
+    with pytest.raises(GrantRevoked):
+        _joined(*first)
+    assert [n.kind for n in notices if n.kind is HostNoticeKind.LINK_BROKEN] == []
