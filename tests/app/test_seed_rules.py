@@ -26,6 +26,7 @@ from meetlink import (
     Span,
     SubscriptionState,
     TrialUnavailable,
+    UnknownProvider,
 )
 from meetlink.ports.provider import Capabilities
 from tests.app.conftest import World, make_world
@@ -144,6 +145,23 @@ def test_s10_link_state_is_single_use_and_expires(world: World) -> None:
     world.clock.advance(timedelta(minutes=10, seconds=1))
     with pytest.raises(InvalidLinkState):
         world.meetlink.complete_link(late.state, code="whatever", user_id="alice", tenant_id="t1")
+
+
+def test_s10_a_link_begun_by_one_user_cannot_be_completed_by_another(world: World) -> None:
+    world.meetlink.start_trial("t1")
+    request = world.meetlink.begin_link("t1", "alice")
+    params = world.zoom.authorize(request.authorize_url, world.zoom.add_account("a@corp.example"))
+    with pytest.raises(InvalidLinkState, match=r"^this link was started by another user$"):
+        world.meetlink.complete_link(
+            params["state"], code=params["code"], user_id="mallory", tenant_id="t1"
+        )
+    assert world.meetlink.link("mallory", tenant_id="t1") is None
+    world.meetlink.complete_link(  # the state stays for the user who began it
+        params["state"], code=params["code"], user_id="alice", tenant_id="t1"
+    )
+    with pytest.raises(UnknownProvider) as unknown:
+        world.meetlink.begin_link("t1", "alice", provider="zom")
+    assert str(unknown.value) == "unknown video provider 'zom'; known providers: zoom"
 
 
 def test_s10_deny_on_the_consent_page(world: World) -> None:
