@@ -6,12 +6,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetlink import ConfigurationError, InvalidInput, InvalidSetting, Participant, Settings
+from meetlink import (
+    ConfigurationError,
+    InvalidInput,
+    InvalidSetting,
+    MeetLink,
+    Participant,
+    Settings,
+)
+from meetlink.adapters.mail import RecordingMailer
+from meetlink.adapters.memory.storage import InMemoryStorage
 from meetlink.domain.retry import RetryPolicy
+from meetlink.ports.provider import Capabilities
 from tests.app.conftest import World, make_world
 
 BAD_SETTINGS = [
@@ -203,3 +214,27 @@ def test_a_wrong_value_is_named_by_its_type_and_its_first_80_characters() -> Non
     with pytest.raises(InvalidInput) as refused:
         ml.set_policy("t1", "roadmap")  # type: ignore[arg-type]
     assert str(refused.value) == ("policy: must be a meetlink.IssuancePolicy or None, not str")
+
+
+def test_an_unknown_setting_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        make_world(trial_lenght=timedelta(days=1))
+    known = ", ".join(sorted(f.name for f in attrs.fields(Settings)))
+    assert str(caught.value) == f"unknown setting(s): trial_lenght; known: {known}"
+
+
+def test_a_provider_is_refused_naming_every_method_it_lacks() -> None:
+    class Half:
+        """Meets some of the meeting methods and none its capabilities promise."""
+
+        key = "half"
+        capabilities = Capabilities(display_name="Half", host_start_url=True)
+
+        def create_meeting(self) -> None: ...
+
+    with pytest.raises(ConfigurationError) as caught:
+        MeetLink(storage=InMemoryStorage(), providers=[Half()], mailer=RecordingMailer())  # type: ignore[list-item]
+    message = str(caught.value)
+    assert message.startswith("provider 'half' lacks update_meeting, get_meeting, ")
+    assert "authorization_url (needs_link=True)" in message
+    assert "start_url (host_start_url=True)" in message
