@@ -415,3 +415,44 @@ def test_giving_the_same_address_again_keeps_its_lookup() -> None:
         sb.meetlink.set_directory_address("ann", members["ann"].email, tenant_id="t1")
         sb.meetlink.save_event(_event(sb, "e2", "ann"))
         assert sb.zoom.requests.count(lookup) == 1  # the same address: looked up already
+
+
+def test_a_retry_left_by_a_user_who_unlinked_runs_through_the_organisation_serving_them() -> None:
+    """ann's update failed and waits for its retry; ann unlinks (the conference DETACHED);
+    the admin links the organisation before ann's address is known, so nothing is regained
+    then; once another save resolved ann's address, the retry finds the organisation holding
+    ann's account: the conference is regained and the update made with the admin's token."""
+    with Sandbox(now=T0, seed=9) as sb:
+        sb.meetlink.contract("t1")
+        admin = sb.zoom.add_user("admin@acme.example", role="admin")
+        ann = sb.zoom.add_user("ann@acme.example", account_id=admin.account_id)
+        request = sb.meetlink.begin_link("t1", "ann")
+        params = sb.zoom.consent(request.authorize_url, ann)
+        sb.meetlink.complete_link(params["state"], code=params["code"], user_id="ann",
+                                  tenant_id="t1")  # fmt: skip
+        first = sb.meetlink.save_event(_event(sb, "e1", "ann")).conference
+        assert first is not None and first.status is ConferenceStatus.ISSUED
+        sb.zoom.fail_next(status=500, method="PATCH", path="/v2/meetings/")
+        renamed = attrs.evolve(_event(sb, "e1", "ann"), title="Renamed")
+        sb.meetlink.save_event(renamed)
+        waiting = [j.key for j in sb.meetlink.pending_jobs() if j.kind == "sync"]
+        assert waiting == ["e1"]  # the update's retry
+        assert sb.meetlink.unlink("ann", tenant_id="t1")
+        detached = sb.meetlink.conference("e1", tenant_id="t1")
+        assert detached is not None and detached.status is ConferenceStatus.DETACHED
+
+        sb.link_org("t1", "it-admin", admin)
+        sb.meetlink.set_directory_address("ann", ann.email, tenant_id="t1")
+        other = sb.meetlink.save_event(_event(sb, "e2", "ann")).conference  # resolves ann
+        assert other is not None and other.external_account_id == ann.id
+        still = sb.meetlink.conference("e1", tenant_id="t1")
+        assert still is not None and still.status is ConferenceStatus.DETACHED
+
+        sb.clock.advance(timedelta(minutes=5))
+        sb.meetlink.run_pending()
+        regained = sb.meetlink.conference("e1", tenant_id="t1")
+        assert regained is not None and regained.status is ConferenceStatus.ISSUED
+        assert regained.join_url == first.join_url
+        meeting = next(m for m in sb.zoom.meetings(ann) if str(m["id"]) == first.meeting_id)
+        assert meeting["topic"] == "Renamed"
+        assert sb.meetlink.failed_jobs() == [] and sb.meetlink.pending_jobs() == []  # mail sent
