@@ -55,15 +55,20 @@ def test_a_failed_conference_is_recorded_with_its_reason() -> None:
     assert "meeting topic refused" in failed.detail
 
 
-def test_a_broken_link_carries_its_relink_start() -> None:
-    told: list[Any] = []
-    w = make_world(listener=told.append)
+def _break_the_link(w: World) -> None:
+    """alice's link, then an update whose token and its refresh both get 401: LINK_BROKEN."""
     w.meetlink.contract("t1")
     w.link("alice", w.zoom.add_account("alice@corp.example"))
     w.meetlink.save_event(w.event())
     w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
     w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
     w.meetlink.save_event(w.event(title="Renamed"))
+
+
+def test_a_broken_link_carries_its_relink_start() -> None:
+    told: list[Any] = []
+    w = make_world(listener=told.append)
+    _break_the_link(w)
     broken = [e for e in w.meetlink.events(tenant_id="t1") if e.kind is K.LINK_BROKEN]
     assert len(broken) == 1 and broken[0].kind is HostNoticeKind.LINK_BROKEN  # one enum
     relink = broken[0].relink
@@ -80,12 +85,7 @@ def test_a_broken_links_relink_names_the_providers_admin_consent_page(
     w = make_world()
     page = "https://login.example/adminconsent?client_id=app"  # as Teams has one
     monkeypatch.setattr(w.zoom, "admin_consent_url", lambda: page, raising=False)
-    w.meetlink.contract("t1")
-    w.link("alice", w.zoom.add_account("alice@corp.example"))
-    w.meetlink.save_event(w.event())
-    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
-    w.zoom.fail_next(AuthExpired("401"), method="update_meeting")
-    w.meetlink.save_event(w.event(title="Renamed"))
+    _break_the_link(w)
     [broken] = [e for e in w.meetlink.events(tenant_id="t1") if e.kind is K.LINK_BROKEN]
     assert broken.relink is not None and broken.relink.admin_consent_url == page
 
