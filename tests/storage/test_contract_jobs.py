@@ -475,14 +475,14 @@ def test_spend_in_window_spends_as_the_budget_rules_do(
     starting afresh; a refusal changes nothing. Each example has an account of its own."""
     account = f"acct-{uuid.uuid4().hex}"
     key = ("daily", account)
+    usage = Usage(T0 - timedelta(days=1), 5)
     with storage.unit_of_work() as uow:  # a stored usage (MariaDB spends only such a one)
         uow.jobs.budget_usages("zoom", [key], for_update=True)  # made, then spent
-        uow.jobs.put_budget_usages("zoom", {key: Usage(T0 - timedelta(days=1), 5)})
+        uow.jobs.put_budget_usages("zoom", {key: usage})
         uow.commit()
-    usage: Usage | None = Usage(T0 - timedelta(days=1), 5)
     for day, hour in steps:
         now = T0.replace(hour=0) + timedelta(days=day, hours=hour)
-        expected = spend([_DAY], {} if usage is None else {"daily": usage}, now)
+        expected = spend([_DAY], {"daily": usage}, now)
         with storage.unit_of_work() as uow:
             start = window_start(Window.UTC_DAY, now)
             spent = uow.jobs.spend_in_window("zoom", key, start, _DAY.cost, _DAY.count)

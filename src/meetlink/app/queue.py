@@ -86,13 +86,10 @@ class BudgetGate:
             return None
         assert job.provider is not None and job.account is not None
         keys = {limit.name: (limit.name, _scope_key(uow, job, limit)) for limit in limits}
-        if (
-            len(limits) == 1
-            and limits[0].window is not Window.ROLLING
-            and limits[0].cost <= limits[0].count
-        ):
+        if len(limits) == 1 and limits[0].window is not Window.ROLLING:
             # One calendar-window limit (Zoom's daily cap): spent by one statement when the
-            # window has room; otherwise read as below, to know until when.
+            # window has room (the store refuses a cost over the count); otherwise read as
+            # below, to know until when.
             limit = limits[0]
             start = budget_rules.window_start(limit.window, now)
             if uow.jobs.spend_in_window(
