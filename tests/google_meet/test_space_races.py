@@ -88,6 +88,13 @@ class Two:
             self.later()
         raise AssertionError(f"not drained: {self.inline.pending_jobs()}")
 
+    def while_creating(self, meanwhile: Callable[[], object]) -> None:
+        """The worker runs the queued create; ``meanwhile`` runs while the create's POST is
+        at Google (before its answer is read), and must have run."""
+        self.pause.hooks[("POST", "/v2/spaces")] = meanwhile
+        self.queued.run_pending()
+        assert not self.pause.hooks  # it ran
+
     def no_space_serves_nothing(self, *event_ids: str) -> None:
         """Every serving space is held by one of ``event_ids``' conferences, and every held
         conference's space serves."""
@@ -141,9 +148,7 @@ def test_the_event_deleted_while_its_create_is_at_google(two: Two) -> None:
         two.inline.run_pending()  # the delete job: finds nothing by the marker yet
 
     two.queued.save_event(two.event())
-    two.pause.hooks[("POST", "/v2/spaces")] = delete_and_work
-    two.queued.run_pending()
-    assert not two.pause.hooks  # it ran
+    two.while_creating(delete_and_work)
     two.drain()
     two.no_space_serves_nothing("e1")
     assert len(two.meet.closed()) == 1
@@ -157,9 +162,7 @@ def test_the_url_withdrawn_while_the_create_is_at_google(two: Two) -> None:
         two.inline.run_pending()
 
     two.queued.save_event(event)
-    two.pause.hooks[("POST", "/v2/spaces")] = withdraw_and_work
-    two.queued.run_pending()
-    assert not two.pause.hooks  # it ran
+    two.while_creating(withdraw_and_work)
     two.drain()
     two.no_space_serves_nothing("e1")
 
@@ -167,11 +170,7 @@ def test_the_url_withdrawn_while_the_create_is_at_google(two: Two) -> None:
 def test_the_event_deleted_while_a_create_whose_answer_is_lost_is_at_google(two: Two) -> None:
     two.queued.save_event(two.event())
     two.meet.fail_next(1, status=0, method="POST", path="/v2/spaces")
-    two.pause.hooks[("POST", "/v2/spaces")] = lambda: two.queued.delete_event(
-        "e1", actor_id="alice", tenant_id="t1"
-    )
-    two.queued.run_pending()
-    assert not two.pause.hooks  # it ran
+    two.while_creating(lambda: two.queued.delete_event("e1", actor_id="alice", tenant_id="t1"))
     two.drain()
     two.no_space_serves_nothing("e1")
     assert len(two.meet.orphans()) == 1  # in nobody's sight
@@ -199,9 +198,7 @@ def test_a_second_worker_takes_the_job_over_while_the_first_create_is_at_google(
         two.inline.run_pending()
 
     two.queued.save_event(two.event())
-    two.pause.hooks[("POST", "/v2/spaces")] = take_over
-    two.queued.run_pending()
-    assert not two.pause.hooks  # it ran
+    two.while_creating(take_over)
     two.drain()
     two.no_space_serves_nothing("e1")
     assert len(two.meet.spaces()) == 2
@@ -222,7 +219,7 @@ def test_a_second_worker_takes_over_after_the_first_space_is_in_the_ledger(two: 
     ledger.made = made_then_take_over  # type: ignore[method-assign]
     two.queued.save_event(two.event())
     two.queued.run_pending()
-    assert not two.pause.hooks  # it ran
+    assert ledger.made is made  # it ran (and put the ledger's own method back)
     two.drain()
     two.no_space_serves_nothing("e1")
     assert len(two.meet.spaces()) == 1
@@ -304,10 +301,8 @@ def test_the_event_deleted_while_its_create_is_at_google_and_the_worker_dies_aft
         raise RuntimeError("the worker died")
 
     two.queued.save_event(two.event())
-    two.pause.hooks[("POST", "/v2/spaces")] = delete_and_work
     with monkeypatch.context() as patched:
         patched.setattr(MeetingSync, "_undo", dies)
-        two.queued.run_pending()
-    assert not two.pause.hooks
+        two.while_creating(delete_and_work)
     two.drain()
     two.no_space_serves_nothing("e1")
